@@ -1,0 +1,58 @@
+/* test_util.c: the RNG is deterministic and in range; atomic writes replace the
+ * file only on success. */
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "util.h"
+
+int main(void) {
+    rng_state a, b;
+    rng_seed(&a, 42);
+    rng_seed(&b, 42);
+    int same = 1, in_range = 1;
+    double sum = 0, sq = 0;
+    for (int i = 0; i < 1000; i++)
+        if (rng_next(&a) != rng_next(&b)) same = 0;
+    for (int i = 0; i < 100000; i++) {
+        uint32_t k = rng_below(&a, 7);
+        if (k >= 7) in_range = 0;
+        float u = rng_uniform(&b);
+        if (u < 0 || u >= 1) in_range = 0;
+        float z = rng_normal(&a);
+        sum += z;
+        sq += z * z;
+    }
+    CHECK(same, "same seed gives the same stream");
+    CHECK(in_range, "rng_below/rng_uniform in range");
+    CHECK_CLOSE(sum / 100000, 0.0, 0.02, 0, "normal mean");
+    CHECK_CLOSE(sq / 100000, 1.0, 0.02, 0, "normal variance");
+    rng_seed(&b, 43);
+    CHECK(rng_next(&a) != rng_next(&b), "different seeds differ");
+
+    char path[] = "/tmp/lir_test_util_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp");
+    write(fd, "old", 3);
+    close(fd);
+    atomic_file af;
+    lir_error err;
+    CHECK(atomic_open(&af, path, &err) == 0, "atomic_open");
+    fputs("new", af.f);
+    atomic_abort(&af);
+    size_t len;
+    char *s = file_read_all(path, &len, &err);
+    CHECK(s && len == 3 && !memcmp(s, "old", 3), "abort keeps the old file");
+    free(s);
+    CHECK(atomic_open(&af, path, &err) == 0, "atomic_open");
+    fputs("newer", af.f);
+    CHECK(atomic_close(&af, &err) == 0, "atomic_close");
+    s = file_read_all(path, &len, &err);
+    CHECK(s && len == 5 && !memcmp(s, "newer", 5), "close replaces the file");
+    free(s);
+    CHECK(access(af.tmp, F_OK) != 0, "no temporary left behind");
+    unlink(path);
+    CHECK(file_read_all("/nonexistent/x", &len, &err) == NULL && strstr(err.msg, "/nonexistent/x"),
+          "missing file names the path");
+    return check_done("test_util");
+}
