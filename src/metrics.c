@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
     double s;
@@ -124,6 +125,25 @@ int metrics_compute(const float *id, size_t n_id, const float *ood, size_t n_ood
     out->aupr_in = sorted_ap(p, n, 0, 0, n_id);
     free(p);
     return 0;
+}
+
+static const char *const field_desc[][2] = {
+    {"auroc", "AUROC, OOD positive, score higher = more OOD, ties count 1/2 (raw, primary)"},
+    {"auroc_seed", "max(AUROC, 1 - AUROC): seed-compatible only, picks the direction with "
+                   "the test labels"},
+    {"fpr95_ood", "FPR at 95% TPR, OOD positive: share of ID samples with score >= the "
+                  "largest threshold that flags >= 95% of OOD samples (OpenOOD v1.5)"},
+    {"fpr95_id", "FPR at 95% TPR, ID positive: share of OOD samples with score <= the "
+                 "smallest threshold that accepts >= 95% of ID samples (Liu et al. 2020)"},
+    {"aupr_out", "average precision, OOD positive, score as is (scikit-learn definition)"},
+    {"aupr_in", "average precision, ID positive, score negated (scikit-learn definition)"},
+    {"threshold95", "score threshold behind fpr95_ood (score >= threshold is called OOD)"},
+};
+
+const char *metrics_field_description(const char *field) {
+    for (size_t i = 0; i < sizeof field_desc / sizeof field_desc[0]; i++)
+        if (!strcmp(field, field_desc[i][0])) return field_desc[i][1];
+    return NULL;
 }
 
 int metrics_auroc(const float *id, size_t n_id, const float *ood, size_t n_ood, double *auroc,

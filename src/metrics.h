@@ -28,6 +28,11 @@ typedef struct {
 int metrics_compute(const float *id, size_t n_id, const float *ood, size_t n_ood,
                     metrics_summary *out, lir_error *err);
 
+/* One-line, JSON-safe description of a metrics_summary field ("auroc", "auroc_seed",
+ * "fpr95_ood", "fpr95_id", "aupr_out", "aupr_in", "threshold95"), for reports that
+ * must say which class is positive; NULL for an unknown name. */
+const char *metrics_field_description(const char *field);
+
 /* AUROC = P(s_ood > s_id) + 0.5 P(s_ood == s_id), computed as U / (n_id * n_ood). */
 int metrics_auroc(const float *id, size_t n_id, const float *ood, size_t n_ood, double *auroc,
                   lir_error *err);
@@ -119,8 +124,10 @@ typedef struct {
 #define AGEBO_DEFAULT_SHRINK 0.05
 #define AGEBO_DEFAULT_RIDGE 1e-6
 
-/* Sets kind, L and the defaults (robust = 0, shrink, ridge); no allocation. Change the
- * fields before agebo_fit to deviate from the defaults. */
+/* Sets kind and the defaults (robust = 0, shrink, ridge); no allocation. Change the
+ * fields before agebo_fit to deviate from the defaults. Ag-EBO standardises with
+ * mean/std by default (unlike dirfree_model): it is the rule METHOD.md names, and the
+ * Mahalanobis variant is a second-moment method around the mean anyway. */
 void agebo_init(agebo_model *m, agebo_kind kind);
 /* id_energies[n][L] (row-major), ID data only. Needs n >= 2. */
 int agebo_fit(agebo_model *m, const float *id_energies, size_t n, int L, lir_error *err);

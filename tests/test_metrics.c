@@ -53,6 +53,9 @@ static void test_auroc_hand(void) {
     CHECK_CLOSE(s.auroc, 0.0, 0, 0, "n = 1 + 1 AUROC");
     CHECK_CLOSE(metrics_auroc_seed_compatible(0.3), 0.7, 1e-15, 0, "seed flip");
     CHECK_CLOSE(metrics_auroc_seed_compatible(0.8), 0.8, 0, 0, "seed keeps");
+    const char *d = metrics_field_description("fpr95_ood");
+    CHECK(d && strstr(d, "OOD positive") && !strchr(d, '"'), "fpr95_ood description");
+    CHECK(metrics_field_description("fpr95") == NULL, "unknown field");
 }
 
 static void test_fpr_edges(void) {
@@ -151,6 +154,16 @@ static void test_agebo(void) {
     m.kind = AGEBO_ZABS;
     CHECK(agebo_score(&m, q, 2, out, &err) == 0, "%s", err.msg);
     CHECK_CLOSE(out[0], 4, 1e-6, 0, "zabs |2| + |-2|");
+    agebo_free(&m);
+    CHECK(agebo_score(&m, q, 2, out, &err) == -1, "unfitted model rejected");
+
+    /* robust standardisation, one point: median 3, 1.4826 MAD */
+    float rid[] = {1, 2, 3, 4, 100}, rq[] = {6};
+    agebo_init(&m, AGEBO_ZSUM);
+    m.robust = 1;
+    CHECK(agebo_fit(&m, rid, 5, 1, &err) == 0, "%s", err.msg);
+    CHECK(agebo_score(&m, rq, 1, out, &err) == 0, "%s", err.msg);
+    CHECK_CLOSE(out[0], 3 / 1.4826, 1e-6, 0, "robust zsum");
     agebo_free(&m);
 
     /* Mahalanobis: ID (1,2), (-1,-2), (1,0), (-1,0): mean 0, population covariance
