@@ -544,8 +544,8 @@ static void zero_floats(float *p, size_t n) {
     if (p) memset(p, 0, n * sizeof(float));
 }
 
-void net_zero_grads(net *n) {
-    if (!n->train) return;
+/* Activation gradients belong to one backward pass: cleared at its start. */
+static void net_zero_activation_grads(net *n) {
     for (int i = 0; i < n->n_layers; i++) {
         layer *l = &n->layers[i];
         size_t outs = (size_t)n->batch * l->oc * l->oh * l->ow;
@@ -555,6 +555,10 @@ void net_zero_grads(net *n) {
             zero_floats(l->u.conv.dbn_out, outs);
         }
     }
+}
+
+void net_zero_grads(net *n) {
+    if (!n->train) return;
     param_tensor p[4];
     for (int i = 0; i < n->n_layers; i++) {
         layer *l = &n->layers[i];
@@ -569,6 +573,7 @@ static float *net_layer_dinput(net *n, int k) { return k < 0 ? NULL : n->layers[
 
 double net_loss_backward(net *n, const int *labels, const unsigned char *is_outlier) {
     if (!n->train) return 0;
+    net_zero_activation_grads(n);
     layer *last = &n->layers[n->n_layers - 1];
     double ce = 0;
     if (last->type == LAYER_SOFTMAX && labels) {
