@@ -3,6 +3,7 @@
  * gradient check (conv+BN, maxpool, shortcut, route, connected, softmax, CE plus
  * R-EBO hooks at several points, train mode) against finite differences. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -255,7 +256,41 @@ static void test_gradients(void) {
     net_free(n);
 }
 
-int main(void) {
+/* Used by tests/test_torch.py: test_net --forward CFG WEIGHTS INPUT OUTPUT BATCH runs
+ * an inference forward on INPUT ([BATCH][c*h*w] float32) and writes every default
+ * point's values, in network order, to OUTPUT. */
+static int forward_tool(char **argv) {
+    lir_error err;
+    net_options opt = {atoi(argv[6]), 0, 0, 1};
+    net *n = net_load_cfg(argv[2], &opt, &err);
+    if (!n || net_load_weights(n, argv[3], &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        net_free(n);
+        return 1;
+    }
+    size_t nin = (size_t)n->batch * n->c * n->h * n->w;
+    float *x = xmalloc(nin * sizeof(float));
+    FILE *f = fopen(argv[4], "rb");
+    int ok = f && fread(x, sizeof(float), nin, f) == nin;
+    if (f) fclose(f);
+    FILE *o = ok ? fopen(argv[5], "wb") : NULL;
+    if (o) {
+        net_forward(n, x, 0);
+        for (int p = 0; p < n->n_points; p++) {
+            const point *pt = &n->points[p];
+            size_t cnt = (size_t)n->batch * pt->c * pt->h * pt->w;
+            if (pt->is_default) ok &= fwrite(pt->value, sizeof(float), cnt, o) == cnt;
+        }
+        ok &= fclose(o) == 0;
+    }
+    free(x);
+    net_free(n);
+    if (!o || !ok) fprintf(stderr, "forward tool: cannot read %s or write %s\n", argv[4], argv[5]);
+    return o && ok ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 7 && !strcmp(argv[1], "--forward")) return forward_tool(argv);
     test_resnet18();
     test_gradients();
     return check_done("test_net");
