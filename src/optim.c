@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const policy_names[] = {"constant", "steps", "cosine", "onecycle"};
+static const char *const policy_names[] = {"constant", "steps", "cosine", "onecycle", "poly"};
+enum { N_POLICIES = sizeof policy_names / sizeof policy_names[0] };
 
 void lr_schedule_init(lr_schedule *s, lr_policy policy, float base_lr) {
     memset(s, 0, sizeof *s);
@@ -15,16 +16,17 @@ void lr_schedule_init(lr_schedule *s, lr_policy policy, float base_lr) {
     s->div_factor = 25.0f;
     s->final_div = 1e4f;
     s->pct_start = 0.3f;
+    s->power = 4.0f;
 }
 
 int lr_policy_parse(const char *name) {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < N_POLICIES; i++)
         if (!strcmp(name, policy_names[i])) return i;
-    return -1;
+    return strcmp(name, "cos") ? -1 : LR_COSINE;
 }
 
 const char *lr_policy_name(lr_policy p) {
-    return (unsigned)p < 4 ? policy_names[p] : "?";
+    return (unsigned)p < N_POLICIES ? policy_names[p] : "?";
 }
 
 /* Parses a comma-separated list of up to LR_MAX_STEPS numbers into out (as double). */
@@ -101,6 +103,11 @@ float lr_at(const lr_schedule *s, long step, long total) {
     }
     case LR_ONECYCLE:
         return (float)onecycle_at(s, step, total);
+    case LR_POLY: {
+        double t = total > 0 ? (double)step / (double)total : 1.0;
+        lr = s->base_lr * pow(t < 1 ? 1 - t : 0, s->power);
+        break;
+    }
     }
     if (step < s->warmup) lr *= (double)(step + 1) / (double)s->warmup;
     return (float)lr;

@@ -26,9 +26,10 @@ typedef enum {
     LR_COSINE,   /* min_lr + (base_lr - min_lr) * (1 + cos(pi * t)) / 2,
                     t = (step - warmup) / (total - warmup) (torch CosineAnnealingLR,
                     T_max = total - warmup, eta_min = min_lr) */
-    LR_ONECYCLE  /* torch OneCycleLR (anneal cos, two phases, no momentum cycling):
+    LR_ONECYCLE, /* torch OneCycleLR (anneal cos, two phases, no momentum cycling):
                     base_lr/div_factor -> base_lr over pct_start*total - 1 steps, then
                     cos down to base_lr/(div_factor*final_div) at step total - 1 */
+    LR_POLY      /* Darknet "poly" / torch PolynomialLR: base_lr * (1 - step/total)^power */
 } lr_policy;
 
 #define LR_MAX_STEPS 16
@@ -45,12 +46,14 @@ typedef struct {
     float min_lr;                /* LR_COSINE */
     float div_factor, final_div; /* LR_ONECYCLE (torch defaults 25, 1e4) */
     float pct_start;             /* LR_ONECYCLE (torch default 0.3) */
+    float power;                 /* LR_POLY (Darknet default 4) */
 } lr_schedule;
 
 /* Fills the schedule with a policy and defaults: no warm-up, min_lr 0, one-cycle
- * torch defaults. */
+ * torch defaults, poly power 4. */
 void lr_schedule_init(lr_schedule *s, lr_policy policy, float base_lr);
-/* Parses "constant", "steps", "cosine", "onecycle"; -1 if unknown. */
+/* Parses "constant", "steps", "cosine" (or Darknet-style "cos"), "onecycle", "poly";
+ * -1 if unknown. */
 int lr_policy_parse(const char *name);
 const char *lr_policy_name(lr_policy p);
 /* Parses Darknet's "steps=a,b,c" / "scales=x,y,z" lists into s; -1 with a message. */

@@ -10,7 +10,7 @@
  *        <n_steps>, then per step: <lr> <dw...>
  *     -> prints the final w values, one per line
  *   lr   <policy> <base_lr> <total> <warmup> <min_lr> <div> <final_div> <pct_start>
- *        <n_steps> [<step> <scale>]...
+ *        <power> <n_steps> [<step> <scale>]...
  *     -> prints lr_at(step, total) for step = 0..total-1
  */
 #include <stdlib.h>
@@ -147,8 +147,16 @@ static void test_schedules(void) {
     CHECK_CLOSE(lr_at(&s, 64, 100), 0.500002, 1e-7, 0, "one-cycle middle of phase 2");
     CHECK_CLOSE(lr_at(&s, 99, 100), 4e-6, 1e-10, 0, "one-cycle end");
 
+    /* poly, power 2, 10 steps: step 5 -> 0.25, step 10 -> 0 */
+    lr_schedule_init(&s, LR_POLY, 1.0f);
+    s.power = 2;
+    CHECK_CLOSE(lr_at(&s, 5, 10), 0.25, 1e-7, 0, "poly middle");
+    CHECK_CLOSE(lr_at(&s, 10, 10), 0.0, 1e-7, 0, "poly end");
+
     CHECK(lr_policy_parse("cosine") == LR_COSINE, "parse cosine");
-    CHECK(lr_policy_parse("poly") == -1, "unknown policy parsed");
+    CHECK(lr_policy_parse("cos") == LR_COSINE, "parse cos");
+    CHECK(lr_policy_parse("poly") == LR_POLY, "parse poly");
+    CHECK(lr_policy_parse("sgdr") == -1, "unknown policy parsed");
     CHECK(!strcmp(lr_policy_name(LR_STEPS), "steps"), "policy name");
 }
 
@@ -268,10 +276,10 @@ static int trace_sgd(void) {
 
 static int trace_lr(void) {
     char name[32];
-    double base, total, warm, minlr, div, fdiv, pct, ns;
+    double base, total, warm, minlr, div, fdiv, pct, power, ns;
     if (scanf("%31s", name) != 1 || read_num(&base) || read_num(&total) || read_num(&warm) ||
         read_num(&minlr) || read_num(&div) || read_num(&fdiv) || read_num(&pct) ||
-        read_num(&ns))
+        read_num(&power) || read_num(&ns))
         return 2;
     int policy = lr_policy_parse(name);
     if (policy < 0) return 2;
@@ -282,6 +290,7 @@ static int trace_lr(void) {
     s.div_factor = (float)div;
     s.final_div = (float)fdiv;
     s.pct_start = (float)pct;
+    s.power = (float)power;
     s.n_steps = (int)ns;
     for (int i = 0; i < s.n_steps; i++) {
         double st, sc;

@@ -1,5 +1,5 @@
 """test_optim_torch.py: lir's SGD and learning-rate schedules against torch.optim.SGD
-and torch's schedulers (CosineAnnealingLR, OneCycleLR, MultiStepLR). Runs the
+and torch's schedulers (CosineAnnealingLR, OneCycleLR, MultiStepLR, PolynomialLR). Runs the
 scenarios through `test_optim --trace` (see tests/test_optim.c). Skips when torch
 cannot be imported."""
 import os
@@ -64,8 +64,8 @@ def sgd_case(momentum, wd, nesterov, accumulate, sizes, decays, steps, seed):
 
 
 def lr_case(policy, base, total, warmup=0, min_lr=0.0, div=25.0, fdiv=1e4, pct=0.3,
-            steps=()):
-    text = f"lr {policy} {base} {total} {warmup} {min_lr} {div} {fdiv} {pct} {len(steps)} "
+            power=4.0, steps=()):
+    text = f"lr {policy} {base} {total} {warmup} {min_lr} {div} {fdiv} {pct} {power} {len(steps)} "
     text += " ".join(f"{s} {c}" for s, c in steps) + "\n"
     got = run_trace(text)
     p = torch.zeros(1, requires_grad=True)
@@ -76,6 +76,8 @@ def lr_case(policy, base, total, warmup=0, min_lr=0.0, div=25.0, fdiv=1e4, pct=0
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=base, total_steps=total, pct_start=pct, div_factor=div,
             final_div_factor=fdiv, cycle_momentum=False)
+    elif policy == "poly":
+        sched = torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=total, power=power)
     else:
         gamma = steps[0][1]
         sched = torch.optim.lr_scheduler.MultiStepLR(opt, [s for s, _ in steps], gamma)
@@ -101,6 +103,8 @@ def main():
     lr_case("onecycle", 0.2, 100)
     lr_case("onecycle", 0.05, 61, div=10.0, fdiv=100.0, pct=0.25)
     lr_case("steps", 0.1, 40, steps=((10, 0.1), (25, 0.1)))
+    lr_case("poly", 0.1, 30, power=2.0)
+    lr_case("poly", 0.1, 30, power=4.0)
     print(f"{failures} failed")
     return 1 if failures else 0
 
