@@ -174,9 +174,11 @@ int cmd_bench(int argc, char **argv) {
     if (!probe) return cli_error(&err);
     double mflop = net_layer_flops(probe, probe->n_layers - 1) / 1e6;
     net_free(probe);
-    printf("# lir bench %s: %d threads, %d iterations after %d warm-up, %.1f MFLOP per image "
-           "forward\n",
-           pos[0], threads > 0 ? threads : omp_get_max_threads(), iters, warmup, mflop);
+    const char *wait = getenv("OMP_WAIT_POLICY");
+    printf("# lir bench %s: %d threads (OMP_WAIT_POLICY %s), %d iterations after %d warm-up, "
+           "%.1f MFLOP per image forward\n",
+           pos[0], threads > 0 ? threads : omp_get_max_threads(), wait ? wait : "unset", iters,
+           warmup, mflop);
     printf("%-6s %6s %6s %10s %10s %10s\n", "mode", "hooks", "batch", "median_ms", "min_ms",
            "images/s");
     for (int h = 0; h < n_set; h++) {

@@ -216,12 +216,16 @@ expect 2 "predict raw and files" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weigh
 expect 2 "predict nothing" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights"
 
 # --- bench -------------------------------------------------------------------------
-expect 0 "bench tiny" "$LIR" bench "$tmp/tiny.cfg" --iters 2 --warmup 1 --batch 4 \
+expect 0 "bench tiny" env -u OMP_WAIT_POLICY "$LIR" bench "$tmp/tiny.cfg" --iters 2 --warmup 1 --batch 4 \
     --infer-batch 8 --threads 1
 rows=$(awk '($1 == "train" || $1 == "infer") && $6 > 0' "$tmp/out" | wc -l)
 [ "$rows" -eq 4 ] || fail "bench printed $rows timing rows, want 4: $(cat "$tmp/out")"
 awk '$1 == "infer" && $2 > 0 { print $2 }' "$tmp/out" | grep -qx 3 ||
     fail "bench: the hooked infer row does not hook the 3 default points of tiny.cfg"
+has out "OMP_WAIT_POLICY PASSIVE" "bench: lir picks the passive OpenMP wait policy by default"
+expect 0 "bench with a chosen wait policy" env OMP_WAIT_POLICY=active "$LIR" bench "$tmp/tiny.cfg" \
+    --iters 1 --warmup 0 --batch 2 --mode infer --hooks none
+has out "OMP_WAIT_POLICY active" "bench: a policy the user chose is kept"
 expect 0 "bench train only" "$LIR" bench "$tmp/tiny.cfg" --iters 1 --warmup 0 --batch 2 \
     --mode train --hooks none
 [ "$(awk '$1 == "train" || $1 == "infer"' "$tmp/out" | wc -l)" -eq 1 ] || fail "bench --mode train --hooks none"
