@@ -217,7 +217,8 @@ static void test_gradients(void) {
         memcpy(saved[t], p[t].dw, p[t].n * sizeof(float));
     }
     int checked = 0, bad = 0;
-    const float eps = 1e-2f;
+    double worst = 0; /* largest error as a fraction of the tolerance */
+    const float eps = 3e-3f; /* truncation error ~eps^2 dominates float noise here */
     for (int t = 0; t < np; t++) {
         int tries = p[t].n < 8 ? (int)p[t].n : 8;
         for (int k = 0; k < tries; k++) {
@@ -231,13 +232,17 @@ static void test_gradients(void) {
             double fd = (lp - lm) / (2.0 * eps);
             double g = saved[t][i];
             checked++;
-            if (fabs(g - fd) > 2e-3 + 3e-2 * fabs(fd)) {
+            double ratio = fabs(g - fd) / (2e-3 + 3e-2 * fabs(fd));
+            worst = ratio > worst ? ratio : worst;
+            if (ratio > 1) {
                 bad++;
                 fprintf(stderr, "param tensor %d [%zu]: backward %.6g, finite difference %.6g\n",
                         t, i, g, fd);
             }
         }
     }
+    fprintf(stderr, "gradient check: %d entries, worst error %.2f of the tolerance\n", checked,
+            worst);
     CHECK(bad == 0 && checked > 40, "full-network gradient: %d of %d differ", bad, checked);
 
     /* accumulation: a second backward without zeroing doubles the gradients */
