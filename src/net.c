@@ -378,7 +378,6 @@ static int build_layer(build_ctx *b, cfg_section *s, int si, int li, lir_error *
     }
     if (l->type == LAYER_SOFTMAX && li != n->n_layers - 1)
         return lir_fail(err, "%s:%d: [softmax] must be the last layer", c->path, s->line);
-    n->layers[li].flops = l->flops;
     return cfg_check_unused(c, s, err);
 }
 
