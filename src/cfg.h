@@ -38,6 +38,8 @@ int cfg_get_float(const cfg_file *c, cfg_section *s, const char *key, float def,
                   lir_error *err);
 /* Returns the value or def; never fails. */
 const char *cfg_get_str(cfg_section *s, const char *key, const char *def);
+/* Line of the key's option, or of the section header when the key is absent. */
+int cfg_line_of(const cfg_section *s, const char *key);
 /* -1 with "<file>:<line>: unknown key '<k>' in [<type>]" for the first unused key. */
 int cfg_check_unused(const cfg_file *c, const cfg_section *s, lir_error *err);
 

@@ -59,6 +59,8 @@ typedef struct {
     float *conv_out, *dconv_out;       /* [B][n][oh][ow] hook point "conv" */
     float *bn_out, *dbn_out;           /* [B][n][oh][ow] hook point "bn" */
     float *mean, *var;                 /* [n] batch statistics of the last training forward */
+    int bn_batch_stats;                /* last forward normalised with batch (1) or running
+                                          (0) statistics; backward differentiates that one */
 } conv_layer;
 
 /* Allocates parameters (weights He-uniform from rng, gamma 1, beta 0, running
@@ -70,6 +72,9 @@ void conv_free(conv_layer *l);
 /* Floats of scratch space forward/backward need for `batch` (im2col buffers). */
 size_t conv_workspace_size(const conv_layer *l);
 void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws);
+/* Also accumulates into the hook-point gradients: dbn_out += act'(out) * dout, then
+ * dconv_out += BN backward of dbn_out; anything a hook added there beforehand is
+ * part of the gradient. The caller zeroes dbn_out / dconv_out with the others. */
 void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
                    float *din, float *ws);
 int conv_params(conv_layer *l, param_tensor *p); /* fills up to 3 entries, returns count */

@@ -37,6 +37,8 @@ typedef struct {
     int in[8];         /* producer layer indices; -1 is the network input */
     int c, h, w;       /* input shape (first input) */
     int oc, oh, ow;    /* output shape */
+    int out_point;     /* index of the point that holds this layer's output */
+    double flops;      /* FLOPs of one sample's forward through this layer */
     float *out, *dout; /* [batch][oc*oh*ow], owned by the net; dout NULL in inference */
     union {
         conv_layer conv;
@@ -81,7 +83,13 @@ typedef struct {
     int train;            /* built with gradient buffers */
     /* [net] section training settings (Darknet keys); a JSON run config may override */
     float learning_rate, momentum, decay;
-    int max_batches;
+    int max_batches, subdivisions;
+    char policy[16];      /* "constant", "steps", "poly", "cos" */
+    int n_steps;          /* policy=steps: lr *= scales[k] once step count reaches steps[k] */
+    int steps[16];
+    float scales[16];
+    int burn_in;          /* warm-up batches: lr * (batch/burn_in)^power */
+    float power;
     uint64_t seen;        /* images seen, stored in .weights */
     int n_layers;
     layer *layers;
@@ -112,10 +120,13 @@ void net_free(net *n);
 /* x: [batch][c*h*w]. Returns the output of the last layer ([batch][classes] probabilities
  * when the cfg ends in [softmax]). */
 const float *net_forward(net *n, const float *x, int train);
+/* Zeroes the parameter gradients (once per optimiser step). */
 void net_zero_grads(net *n);
-/* Softmax-CE on labels (label -1 = outlier: no CE term), plus each hook's regulariser
- * with samples split by is_outlier (NULL: all in-distribution). Accumulates all
- * parameter gradients. Returns the CE loss; hook terms are in hooks[i].last_reg. */
+/* Softmax-CE on labels (label -1 or is_outlier = no CE term), plus each hook's
+ * regulariser with samples split by is_outlier (NULL: all in-distribution).
+ * Clears the activation gradients first, then ACCUMULATES into the parameter
+ * gradients. Returns the mean CE; hook terms are in hooks[i].last_reg. Without a
+ * final [softmax] (or with labels NULL) there is no CE term, only the hooks'. */
 double net_loss_backward(net *n, const int *labels, const unsigned char *is_outlier);
 
 /* Logits of the last forward: the output of the last [connected] layer. */
@@ -144,8 +155,13 @@ double energy_reg_backward(const float *a, const float *energy, int batch, int s
 int net_load_weights(net *n, const char *path, lir_error *err);
 int net_save_weights(const net *n, const char *path, lir_error *err);
 
-/* FLOPs (multiply-adds * 2) of one sample's forward pass up to and including layer i. */
+/* FLOPs of one sample's forward pass up to and including layer i: multiply-adds * 2
+ * for conv / connected, plus one per element operation (BN, pooling, addition). */
 double net_layer_flops(const net *n, int i);
+/* Trainable scalars of one layer (conv weights + bias or BN gamma/beta; fc W + b). */
+size_t net_layer_params(const layer *l);
+/* "convolutional", "maxpool", ... (Darknet's section names). */
+const char *layer_type_name(layer_type t);
 
 /* Prints the layer table (shapes, parameters, FLOPs) and the points. */
 void net_print_info(const net *n, FILE *f);

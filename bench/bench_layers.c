@@ -1,0 +1,86 @@
+/* bench_layers.c: times conv forward / backward on the layer shapes of the two
+ * ResNet-18 variants (not a test). Build and run from the repository root:
+ *   make && cc -O3 -march=native -fopenmp -Isrc bench/bench_layers.c build/liblir.a \
+ *      -lopenblas -lm -o build/bench_layers && ./build/bench_layers [reps]
+ * Prints GFLOP/s per shape and the conv-only images/s of each network
+ * (training: batch 128 forward + backward; inference: batch 256 forward). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "gemm.h"
+#include "layers.h"
+
+typedef struct {
+    const char *net;
+    int c, h, n, size, stride, pad, count;
+    int first; /* the stem: no input gradient */
+} shape;
+
+static const shape shapes[] = {
+    {"cifar", 3, 32, 64, 3, 1, 1, 1, 1},     {"cifar", 64, 32, 64, 3, 1, 1, 4, 0},
+    {"cifar", 64, 32, 128, 3, 2, 1, 1, 0},   {"cifar", 128, 16, 128, 3, 1, 1, 3, 0},
+    {"cifar", 64, 32, 128, 1, 2, 0, 1, 0},   {"cifar", 128, 16, 256, 3, 2, 1, 1, 0},
+    {"cifar", 256, 8, 256, 3, 1, 1, 3, 0},   {"cifar", 128, 16, 256, 1, 2, 0, 1, 0},
+    {"cifar", 256, 8, 512, 3, 2, 1, 1, 0},   {"cifar", 512, 4, 512, 3, 1, 1, 3, 0},
+    {"cifar", 256, 8, 512, 1, 2, 0, 1, 0},   {"imagenet", 3, 32, 64, 7, 2, 3, 1, 1},
+    {"imagenet", 64, 8, 64, 3, 1, 1, 4, 0},  {"imagenet", 64, 8, 128, 3, 2, 1, 1, 0},
+    {"imagenet", 128, 4, 128, 3, 1, 1, 3, 0}, {"imagenet", 64, 8, 128, 1, 2, 0, 1, 0},
+    {"imagenet", 128, 4, 256, 3, 2, 1, 1, 0}, {"imagenet", 256, 2, 256, 3, 1, 1, 3, 0},
+    {"imagenet", 128, 4, 256, 1, 2, 0, 1, 0}, {"imagenet", 256, 2, 512, 3, 2, 1, 1, 0},
+    {"imagenet", 512, 1, 512, 3, 1, 1, 3, 0}, {"imagenet", 256, 2, 512, 1, 2, 0, 1, 0},
+};
+
+static float *buf(size_t n, rng_state *r) {
+    float *p = xmalloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) p[i] = rng_uniform(r) - 0.5f;
+    return p;
+}
+
+int main(int argc, char **argv) {
+    const int reps = argc > 1 ? atoi(argv[1]) : 3;
+    rng_state rng;
+    rng_seed(&rng, 1);
+    double t_train[2] = {0, 0}, t_inf[2] = {0, 0};
+    printf("%-9s %4s %3s %4s %s  %8s %8s %8s\n", "net", "c", "hw", "n", "k/s", "fwd GF/s",
+           "bwd GF/s", "inf GF/s");
+    for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        const shape *s = &shapes[i];
+        const int net = s->net[0] == 'i';
+        conv_layer tr, inf;
+        conv_init(&tr, s->c, s->h, s->h, s->n, s->size, s->stride, s->pad, 1, ACT_RELU, 128, 1,
+                  &rng, NULL);
+        conv_init(&inf, s->c, s->h, s->h, s->n, s->size, s->stride, s->pad, 1, ACT_RELU, 256, 0,
+                  &rng, NULL);
+        size_t wsn = conv_workspace_size(&tr) > conv_workspace_size(&inf) ? conv_workspace_size(&tr)
+                                                                         : conv_workspace_size(&inf);
+        float *ws = xmalloc(wsn * sizeof(float));
+        size_t nin = (size_t)256 * s->c * s->h * s->h, nout = (size_t)256 * s->n * tr.oh * tr.ow;
+        float *x = buf(nin, &rng), *dout = buf(nout, &rng), *out = xmalloc(nout * 4);
+        float *din = xcalloc(nin, 4);
+        const double flop = 2.0 * s->n * s->c * s->size * s->size * tr.oh * tr.ow;
+        double tf = 1e9, tb = 1e9, ti = 1e9;
+        for (int r = 0; r < reps; r++) {
+            double t0 = now_seconds();
+            conv_forward(&tr, x, out, 1, ws);
+            double t1 = now_seconds();
+            conv_backward(&tr, x, out, dout, s->first ? NULL : din, ws);
+            double t2 = now_seconds();
+            conv_forward(&inf, x, out, 0, ws);
+            double t3 = now_seconds();
+            tf = t1 - t0 < tf ? t1 - t0 : tf;
+            tb = t2 - t1 < tb ? t2 - t1 : tb;
+            ti = t3 - t2 < ti ? t3 - t2 : ti;
+        }
+        const double bflop = flop * (s->first ? 1 : 2);
+        printf("%-9s %4d %3d %4d %d/%d  %8.1f %8.1f %8.1f\n", s->net, s->c, s->h, s->n, s->size,
+               s->stride, flop * 128 / tf * 1e-9, bflop * 128 / tb * 1e-9, flop * 256 / ti * 1e-9);
+        t_train[net] += s->count * (tf + tb);
+        t_inf[net] += s->count * ti;
+        conv_free(&tr), conv_free(&inf);
+        free(ws), free(x), free(dout), free(out), free(din);
+    }
+    for (int n = 0; n < 2; n++)
+        printf("%s: conv-only training %.1f img/s, inference %.1f img/s\n",
+               n ? "imagenet-style" : "cifar-style", 128 / t_train[n], 256 / t_inf[n]);
+    return 0;
+}

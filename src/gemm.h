@@ -1,0 +1,28 @@
+/* gemm.h: the one interface to OpenBLAS (row-major sgemm) and the batched
+ * im2col / col2im that turn a convolution over a chunk of images into one GEMM. */
+#ifndef LIR_GEMM_H
+#define LIR_GEMM_H
+
+#include <stddef.h>
+
+/* C[m][n] = alpha * op(A)[m][k] * op(B)[k][n] + beta * C, row-major;
+ * op(X) = X^T when the trans flag is 1. */
+void gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+          const float *b, int ldb, float beta, float *c, int ldc);
+
+/* in: nb images [nb][c][h][w] -> col [c*size*size][nb*oh*ow]:
+ * col[(ch*size + ky)*size + kx][(b*oh + oy)*ow + ox]
+ *   = in[b][ch][oy*stride - pad + ky][ox*stride - pad + kx], 0 outside the image. */
+void im2col_batch(const float *in, int nb, int c, int h, int w, int size, int stride, int pad,
+                  int oh, int ow, float *col);
+
+/* The adjoint of im2col_batch: din[b][ch][y][x] += every col entry that im2col
+ * copied from that pixel. */
+void col2im_batch_add(const float *col, int nb, int c, int h, int w, int size, int stride,
+                      int pad, int oh, int ow, float *din);
+
+/* Most floats of scratch one convolution may use (its chunk of images is sized to
+ * fit). Default 16M floats = 64 MiB; tests lower it to exercise chunking. */
+extern size_t gemm_workspace_limit;
+
+#endif

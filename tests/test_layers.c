@@ -1,0 +1,658 @@
+/* test_layers.c: every layer type against a naive direct implementation (forward)
+ * and against central finite differences (backward).
+ *
+ * Gradient checks use L = sum(out * r) for a fixed random r, so dL/dout = r. The
+ * layers run in float32; L is summed in double. Each finite difference perturbs
+ * one value by +-h; if the "kink signature" of the layer (the sign pattern of the
+ * pre-activations, the argmax of a max pool) differs at x+h or x-h from x, a kink
+ * of ReLU/max lies in between: the step shrinks to h/4, then h/16, else the point
+ * is skipped (at most a quarter may be).
+ * A gradient passes when |analytic - fd| <= atol * max|analytic| + rtol * |fd|. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "activation.h"
+#include "check.h"
+#include "gemm.h"
+#include "layers.h"
+
+static rng_state rng;
+
+static float *rand_buf(size_t n, float scale) {
+    float *p = xmalloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) p[i] = scale * (2.0f * rng_uniform(&rng) - 1.0f);
+    return p;
+}
+
+static double dot(const float *a, const float *b, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+/* FNV-1a over one bit per value: x > 0. */
+static uint64_t sign_hash(const float *x, size_t n, uint64_t h) {
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint64_t)(x[i] > 0)) * 1099511628211ull;
+    return h;
+}
+
+static double max_abs(const float *x, size_t n) {
+    double m = 0;
+    for (size_t i = 0; i < n; i++) m = fabs(x[i]) > m ? fabs(x[i]) : m;
+    return m;
+}
+
+/* A loss L(current values) and its kink signature. */
+typedef double (*loss_fn)(void *ctx, uint64_t *sig);
+
+/* Central differences of L over up to max_n entries of x (all if fewer) against
+ * analytic. */
+static void fd_check(const char *what, float *x, size_t n, const float *analytic, loss_fn f,
+                     void *ctx, float h, double atol, double rtol, size_t max_n) {
+    uint64_t sig0, sp, sm;
+    f(ctx, &sig0);
+    const double scale = max_abs(analytic, n);
+    size_t tried = 0, skipped = 0, bad = 0;
+    const size_t count = n < max_n ? n : max_n;
+    for (size_t t = 0; t < count; t++) {
+        const size_t i = n <= max_n ? t : rng_below(&rng, (uint32_t)n);
+        const float save = x[i];
+        double fd = 0;
+        int found = 0;
+        /* a kink between x-h and x+h: retry with a 4x and a 16x smaller step */
+        for (float step = h; step >= h / 16 && !found; step /= 4) {
+            const float xp = save + step, xm = save - step;
+            x[i] = xp;
+            const double lp = f(ctx, &sp);
+            x[i] = xm;
+            const double lm = f(ctx, &sm);
+            x[i] = save;
+            if (sp == sig0 && sm == sig0) {
+                fd = (lp - lm) / ((double)xp - (double)xm);
+                found = 1;
+            }
+        }
+        tried++;
+        if (!found) {
+            skipped++;
+            continue;
+        }
+        if (fabs(analytic[i] - fd) > atol * scale + rtol * fabs(fd)) {
+            if (bad < 5)
+                fprintf(stderr, "  %s[%zu]: analytic %.7g, finite difference %.7g\n", what, i,
+                        analytic[i], fd);
+            bad++;
+        }
+    }
+    f(ctx, &sig0); /* leave the layer's buffers at the unperturbed point */
+    CHECK(bad == 0, "%s: %zu of %zu gradients off", what, bad, tried - skipped);
+    CHECK(skipped * 4 <= tried, "%s: %zu of %zu points on kinks", what, skipped, tried);
+}
+
+/* ---- convolution ------------------------------------------------------------ */
+
+typedef struct {
+    int c, h, w, n, size, stride, pad, bn;
+    activation act;
+    int batch;
+} conv_cfg;
+
+typedef struct {
+    conv_layer *l;
+    float *x, *r, *out, *ws;
+    int train;
+} conv_ctx;
+
+static double conv_loss(void *p, uint64_t *sig) {
+    conv_ctx *c = p;
+    conv_layer *l = c->l;
+    const size_t n = (size_t)l->batch * l->n * l->oh * l->ow;
+    conv_forward(l, c->x, c->out, c->train, c->ws);
+    *sig = l->act == ACT_LINEAR ? 0 : sign_hash(l->bn_out, n, 14695981039346656037ull);
+    return dot(c->out, c->r, n);
+}
+
+/* Direct convolution + BN + activation in double. stats: 1 batch, 0 running. */
+static void conv_naive(const conv_layer *l, const float *x, int stats, double *conv,
+                       double *bn, double *out) {
+    const int S = l->oh * l->ow;
+    for (int b = 0; b < l->batch; b++)
+        for (int f = 0; f < l->n; f++)
+            for (int oy = 0; oy < l->oh; oy++)
+                for (int ox = 0; ox < l->ow; ox++) {
+                    double s = l->batch_normalize ? 0 : l->biases[f];
+                    for (int ch = 0; ch < l->c; ch++)
+                        for (int ky = 0; ky < l->size; ky++)
+                            for (int kx = 0; kx < l->size; kx++) {
+                                int y = oy * l->stride - l->pad + ky;
+                                int xx = ox * l->stride - l->pad + kx;
+                                if (y < 0 || y >= l->h || xx < 0 || xx >= l->w) continue;
+                                s += (double)l->weights[((f * l->c + ch) * l->size + ky) *
+                                                            l->size + kx] *
+                                     x[((b * l->c + ch) * l->h + y) * l->w + xx];
+                            }
+                    conv[(b * l->n + f) * S + oy * l->ow + ox] = s;
+                }
+    const int N = l->batch * S;
+    for (int f = 0; f < l->n; f++) {
+        double mean = 0, var = 0;
+        if (l->batch_normalize && stats) {
+            for (int b = 0; b < l->batch; b++)
+                for (int s = 0; s < S; s++) mean += conv[(b * l->n + f) * S + s];
+            mean /= N;
+            for (int b = 0; b < l->batch; b++)
+                for (int s = 0; s < S; s++) {
+                    double d = conv[(b * l->n + f) * S + s] - mean;
+                    var += d * d;
+                }
+            var /= N; /* biased: PyTorch normalises with it */
+        } else if (l->batch_normalize) {
+            mean = l->rolling_mean[f];
+            var = l->rolling_var[f];
+        }
+        for (int b = 0; b < l->batch; b++)
+            for (int s = 0; s < S; s++) {
+                int i = (b * l->n + f) * S + s;
+                double v = conv[i];
+                if (l->batch_normalize)
+                    v = l->scales[f] * (v - mean) / sqrt(var + l->bn_eps) + l->biases[f];
+                bn[i] = v;
+                out[i] = l->act == ACT_RELU ? (v > 0 ? v : 0)
+                         : l->act == ACT_LEAKY ? (v > 0 ? v : 0.1 * v)
+                                               : v;
+            }
+    }
+}
+
+static void conv_zero_grads(conv_layer *l, float *din, size_t nin) {
+    const size_t nout = (size_t)l->batch * l->n * l->oh * l->ow;
+    memset(l->dweights, 0, sizeof(float) * l->n * l->c * l->size * l->size);
+    memset(l->dbiases, 0, sizeof(float) * l->n);
+    if (l->dscales) memset(l->dscales, 0, sizeof(float) * l->n);
+    memset(l->dconv_out, 0, sizeof(float) * nout);
+    memset(l->dbn_out, 0, sizeof(float) * nout);
+    memset(din, 0, sizeof(float) * nin);
+}
+
+static void check_forward(const char *tag, conv_layer *l, const float *x, const float *out,
+                          int stats) {
+    const size_t nout = (size_t)l->batch * l->n * l->oh * l->ow;
+    double *conv = xmalloc(nout * sizeof(double)), *bn = xmalloc(nout * sizeof(double)),
+           *ref = xmalloc(nout * sizeof(double));
+    conv_naive(l, x, stats, conv, bn, ref);
+    /* float32 sums of c*k*k products of O(1) values: ~1e-6 relative error; BN divides by
+     * the batch std (O(1) here), so the same bound holds after it. */
+    double e_conv = 0, e_bn = 0, e_out = 0;
+    for (size_t i = 0; i < nout; i++) {
+        e_conv = fmax(e_conv, fabs(l->conv_out[i] - conv[i]) / (1 + fabs(conv[i])));
+        e_bn = fmax(e_bn, fabs(l->bn_out[i] - bn[i]) / (1 + fabs(bn[i])));
+        e_out = fmax(e_out, fabs(out[i] - ref[i]) / (1 + fabs(ref[i])));
+    }
+    CHECK(e_conv < 1e-5, "%s: conv_out differs from direct convolution by %g", tag, e_conv);
+    CHECK(e_bn < 1e-5, "%s: bn_out differs from the BN formula by %g", tag, e_bn);
+    CHECK(e_out < 1e-5, "%s: output differs from act(bn) by %g", tag, e_out);
+    free(conv), free(bn), free(ref);
+}
+
+static void test_conv_config(const conv_cfg *k, int idx) {
+    char tag[128];
+    snprintf(tag, sizeof(tag), "conv#%d %dx%d/%d pad %d bn %d %s", idx, k->size, k->size,
+             k->stride, k->pad, k->bn, activation_name(k->act));
+    conv_layer l;
+    lir_error err;
+    CHECK(conv_init(&l, k->c, k->h, k->w, k->n, k->size, k->stride, k->pad, k->bn, k->act,
+                    k->batch, 1, &rng, &err) == 0,
+          "%s: init", tag);
+    CHECK(l.oh == (k->h + 2 * k->pad - k->size) / k->stride + 1 &&
+              l.ow == (k->w + 2 * k->pad - k->size) / k->stride + 1,
+          "%s: output shape %dx%d", tag, l.oh, l.ow);
+    const size_t nin = (size_t)k->batch * k->c * k->h * k->w;
+    const size_t nout = (size_t)k->batch * k->n * l.oh * l.ow;
+    const size_t nw = (size_t)k->n * k->c * k->size * k->size;
+    float *x = rand_buf(nin, 1.0f), *r = rand_buf(nout, 1.0f);
+    float *out = xmalloc(nout * sizeof(float)), *din = xmalloc(nin * sizeof(float));
+    float *ws = xmalloc(conv_workspace_size(&l) * sizeof(float));
+    if (!k->bn)
+        for (int i = 0; i < k->n; i++) l.biases[i] = 0.5f * (2 * rng_uniform(&rng) - 1);
+    else
+        for (int i = 0; i < k->n; i++) {
+            l.scales[i] = 0.5f + rng_uniform(&rng);
+            l.biases[i] = 0.3f * (2 * rng_uniform(&rng) - 1);
+        }
+    conv_ctx ctx = {&l, x, r, out, ws, 1};
+
+    for (int mode = 1; mode >= (k->bn ? 0 : 1); mode--) {
+        char t2[160];
+        snprintf(t2, sizeof(t2), "%s %s", tag, mode ? "train" : "inference");
+        if (!mode)
+            for (int i = 0; i < k->n; i++) {
+                l.rolling_mean[i] = 0.5f * (2 * rng_uniform(&rng) - 1);
+                l.rolling_var[i] = 0.5f + rng_uniform(&rng);
+            }
+        ctx.train = mode;
+        conv_zero_grads(&l, din, nin);
+        conv_forward(&l, x, out, mode, ws);
+        check_forward(t2, &l, x, out, mode);
+        conv_backward(&l, x, out, r, din, ws);
+        float *gw = xmalloc(nw * sizeof(float)), *gb = xmalloc(k->n * sizeof(float));
+        float *gs = xmalloc(k->n * sizeof(float)), *gx = xmalloc(nin * sizeof(float));
+        memcpy(gw, l.dweights, nw * sizeof(float));
+        memcpy(gb, l.dbiases, k->n * sizeof(float));
+        if (k->bn) memcpy(gs, l.dscales, k->n * sizeof(float));
+        memcpy(gx, din, nin * sizeof(float));
+
+        /* Accumulation: a second backward (hook-point gradients zeroed, as the network
+         * does each step) adds the same amount again. */
+        memset(l.dconv_out, 0, nout * sizeof(float));
+        memset(l.dbn_out, 0, nout * sizeof(float));
+        conv_backward(&l, x, out, r, din, ws);
+        double e2 = 0;
+        for (size_t i = 0; i < nw; i++) e2 = fmax(e2, fabs(l.dweights[i] - 2 * gw[i]));
+        for (size_t i = 0; i < nin; i++) e2 = fmax(e2, fabs(din[i] - 2 * gx[i]));
+        for (int i = 0; i < k->n; i++) e2 = fmax(e2, fabs(l.dbiases[i] - 2 * gb[i]));
+        CHECK(e2 <= 1e-5 * (1 + max_abs(gw, nw) + max_abs(gx, nin)),
+              "%s: second backward does not double the gradients (%g)", t2, e2);
+
+        /* Tolerances. Without BN the layer is linear in x, W and b, so the central
+         * difference is exact up to float32 rounding of L (~1e-6 relative) divided by
+         * 2h = 2e-2: atol 1e-3 of the largest gradient. With BN the loss is smooth but
+         * curved (the batch statistics); h = 1e-2 on O(1) values leaves an O(h^2)
+         * truncation term, covered by rtol 1e-2 and atol 3e-3. */
+        const float h = 1e-2f;
+        const double atol = k->bn ? 3e-3 : 1e-3, rtol = 1e-2;
+        char nm[200];
+        snprintf(nm, sizeof(nm), "%s dinput", t2);
+        fd_check(nm, x, nin, gx, conv_loss, &ctx, h, atol, rtol, 60);
+        snprintf(nm, sizeof(nm), "%s dweights", t2);
+        fd_check(nm, l.weights, nw, gw, conv_loss, &ctx, h, atol, rtol, 60);
+        snprintf(nm, sizeof(nm), "%s dbiases", t2);
+        fd_check(nm, l.biases, k->n, gb, conv_loss, &ctx, h, atol, rtol, 60);
+        if (k->bn) {
+            snprintf(nm, sizeof(nm), "%s dscales", t2);
+            fd_check(nm, l.scales, k->n, gs, conv_loss, &ctx, h, atol, rtol, 60);
+        }
+        free(gw), free(gb), free(gs), free(gx);
+    }
+    free(x), free(r), free(out), free(din), free(ws);
+    conv_free(&l);
+}
+
+/* Running statistics after one training forward from mean 0 / var 1:
+ * running = 0.9 * old + 0.1 * batch, with the unbiased batch variance. */
+static void test_running_stats(void) {
+    conv_layer l;
+    CHECK(conv_init(&l, 3, 6, 6, 4, 3, 1, 1, 1, ACT_RELU, 3, 1, &rng, NULL) == 0, "init");
+    const size_t nin = 3 * 3 * 6 * 6, nout = (size_t)3 * 4 * 36;
+    float *x = rand_buf(nin, 2.0f), *out = xmalloc(nout * sizeof(float));
+    float *ws = xmalloc(conv_workspace_size(&l) * sizeof(float));
+    conv_forward(&l, x, out, 1, ws);
+    double *conv = xmalloc(nout * sizeof(double)), *bn = xmalloc(nout * sizeof(double)),
+           *ref = xmalloc(nout * sizeof(double));
+    conv_naive(&l, x, 1, conv, bn, ref);
+    for (int f = 0; f < 4; f++) {
+        double mean = 0, sq = 0;
+        for (int b = 0; b < 3; b++)
+            for (int s = 0; s < 36; s++) mean += conv[(b * 4 + f) * 36 + s];
+        mean /= 108;
+        for (int b = 0; b < 3; b++)
+            for (int s = 0; s < 36; s++) sq += pow(conv[(b * 4 + f) * 36 + s] - mean, 2);
+        CHECK_CLOSE(l.rolling_mean[f], 0.1 * mean, 1e-6, 1e-5, "running mean");
+        CHECK_CLOSE(l.rolling_var[f], 0.9 + 0.1 * sq / 107, 1e-6, 1e-5, "running var");
+        CHECK_CLOSE(l.var[f], sq / 108, 1e-6, 1e-5, "batch var (biased)");
+    }
+    CHECK(l.bn_momentum == 0.1f && l.bn_eps == 1e-5f, "BN defaults momentum 0.1, eps 1e-5");
+    free(x), free(out), free(ws), free(conv), free(bn), free(ref);
+    conv_free(&l);
+}
+
+/* Chunked (one image per GEMM) and unchunked runs agree. */
+static void test_conv_chunking(void) {
+    conv_layer a, b;
+    rng_state r1 = rng, r2 = rng;
+    CHECK(conv_init(&a, 5, 9, 9, 6, 3, 2, 1, 1, ACT_LEAKY, 4, 1, &r1, NULL) == 0, "init");
+    CHECK(conv_init(&b, 5, 9, 9, 6, 3, 2, 1, 1, ACT_LEAKY, 4, 1, &r2, NULL) == 0, "init");
+    const size_t nin = (size_t)4 * 5 * 81, nout = (size_t)4 * 6 * a.oh * a.ow;
+    float *x = rand_buf(nin, 1.0f), *r = rand_buf(nout, 1.0f);
+    float *oa = xmalloc(nout * 4), *ob = xmalloc(nout * 4);
+    float *da = xcalloc(nin, 4), *db = xcalloc(nin, 4);
+    float *wa = xmalloc(conv_workspace_size(&a) * 4);
+    conv_forward(&a, x, oa, 1, wa);
+    conv_backward(&a, x, oa, r, da, wa);
+    const size_t saved = gemm_workspace_limit;
+    gemm_workspace_limit = 1;
+    const size_t one = (size_t)(5 * 9 + 6) * a.oh * a.ow;
+    CHECK(conv_workspace_size(&b) == one, "workspace of a one-image chunk: %zu",
+          conv_workspace_size(&b));
+    float *wb = xmalloc(conv_workspace_size(&b) * 4);
+    conv_forward(&b, x, ob, 1, wb);
+    conv_backward(&b, x, ob, r, db, wb);
+    gemm_workspace_limit = saved;
+    double e = 0;
+    for (size_t i = 0; i < nout; i++) e = fmax(e, fabs(oa[i] - ob[i]));
+    for (size_t i = 0; i < nin; i++) e = fmax(e, fabs(da[i] - db[i]));
+    for (int i = 0; i < 6 * 45; i++) e = fmax(e, fabs(a.dweights[i] - b.dweights[i]));
+    CHECK(e < 1e-4, "chunked and unchunked convolution differ by %g", e);
+    free(x), free(r), free(oa), free(ob), free(da), free(db), free(wa), free(wb);
+    conv_free(&a), conv_free(&b);
+}
+
+static void test_conv_shapes_and_inference(void) {
+    /* {h, size, stride, pad, expected oh} for the two ResNet-18 variants and more */
+    const int cases[][5] = {{32, 7, 2, 3, 16}, {32, 3, 1, 1, 32}, {16, 3, 2, 1, 8},
+                            {8, 1, 2, 0, 4},   {2, 3, 2, 1, 1},   {5, 2, 2, 0, 2},
+                            {7, 3, 2, 0, 3},   {1, 3, 1, 1, 1}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        conv_layer l;
+        CHECK(conv_init(&l, 2, cases[i][0], cases[i][0], 3, cases[i][1], cases[i][2],
+                        cases[i][3], 1, ACT_RELU, 1, 0, &rng, NULL) == 0,
+              "init case %zu", i);
+        CHECK(l.oh == cases[i][4] && l.ow == cases[i][4], "case %zu: oh %d, want %d", i, l.oh,
+              cases[i][4]);
+        CHECK(!l.dweights && !l.dbiases && !l.dscales && !l.dconv_out && !l.dbn_out,
+              "inference layer allocates no gradients");
+        param_tensor p[3];
+        CHECK(conv_params(&l, p) == 3 && p[0].decay == 1 && p[1].decay == 0 && p[2].decay == 0,
+              "conv params: weights (decay), beta, gamma");
+        conv_free(&l);
+    }
+    conv_layer l;
+    lir_error err;
+    CHECK(conv_init(&l, 2, 2, 2, 3, 5, 1, 1, 0, ACT_RELU, 1, 0, &rng, &err) == -1 &&
+              strstr(err.msg, "kernel 5"),
+          "kernel larger than the padded input is refused");
+    /* He uniform: |w| <= sqrt(6 / fan_in) and variance near bound^2 / 3 */
+    CHECK(conv_init(&l, 16, 4, 4, 32, 3, 1, 1, 0, ACT_RELU, 1, 0, &rng, NULL) == 0, "init");
+    double bound = sqrt(6.0 / 144), sq = 0;
+    const size_t nw = 32 * 144;
+    CHECK(max_abs(l.weights, nw) <= bound, "He bound");
+    for (size_t i = 0; i < nw; i++) sq += (double)l.weights[i] * l.weights[i];
+    CHECK_CLOSE(sq / nw, bound * bound / 3, 0, 0.1, "He uniform variance");
+    conv_free(&l);
+}
+
+/* ---- max pool and average pool ---------------------------------------------- */
+
+typedef struct {
+    maxpool_layer *l;
+    float *x, *r, *out;
+} pool_ctx;
+
+static double maxpool_loss(void *p, uint64_t *sig) {
+    pool_ctx *c = p;
+    const size_t n = (size_t)c->l->batch * c->l->c * c->l->oh * c->l->ow;
+    maxpool_forward(c->l, c->x, c->out);
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint64_t)c->l->argmax[i]) * 1099511628211ull;
+    *sig = h;
+    return dot(c->out, c->r, n);
+}
+
+static void test_maxpool(int h, int size, int stride, int padding, int want_oh) {
+    maxpool_layer l;
+    const int C = 3, B = 2;
+    CHECK(maxpool_init(&l, C, h, h, size, stride, padding, B, NULL) == 0, "maxpool init");
+    CHECK(l.oh == want_oh && l.ow == want_oh, "maxpool %dx%d/%d pad %d on %d: oh %d want %d",
+          size, size, stride, padding, h, l.oh, want_oh);
+    const size_t nin = (size_t)B * C * h * h, nout = (size_t)B * C * l.oh * l.ow;
+    float *x = rand_buf(nin, 1.0f), *r = rand_buf(nout, 1.0f), *out = xmalloc(nout * 4);
+    float *din = xcalloc(nin, 4);
+    maxpool_forward(&l, x, out);
+    /* direct: window at (oy*stride - padding/2, ...), out-of-image cells ignored */
+    int ok = 1;
+    for (int p = 0; p < B * C; p++)
+        for (int oy = 0; oy < l.oh; oy++)
+            for (int ox = 0; ox < l.ow; ox++) {
+                float best = -INFINITY;
+                for (int ky = 0; ky < size; ky++)
+                    for (int kx = 0; kx < size; kx++) {
+                        int y = oy * stride - padding / 2 + ky, xx = ox * stride - padding / 2 + kx;
+                        if (y >= 0 && y < h && xx >= 0 && xx < h)
+                            best = fmaxf(best, x[(size_t)p * h * h + y * h + xx]);
+                    }
+                if (out[((size_t)p * l.oh + oy) * l.ow + ox] != best) ok = 0;
+            }
+    CHECK(ok, "maxpool %dx%d/%d forward equals the direct maximum", size, size, stride);
+    maxpool_backward(&l, r, din);
+    pool_ctx ctx = {&l, x, r, out};
+    /* Piecewise linear: away from ties (signature = argmax) the difference is exact up
+     * to float rounding of L divided by 2h = 2e-3. */
+    char nm[64];
+    snprintf(nm, sizeof(nm), "maxpool %dx%d/%d dinput", size, size, stride);
+    fd_check(nm, x, nin, din, maxpool_loss, &ctx, 1e-3f, 1e-3, 1e-3, 200);
+    free(x), free(r), free(out), free(din);
+    maxpool_free(&l);
+}
+
+typedef struct {
+    const avgpool_layer *l;
+    float *x, *r, *out;
+} avg_ctx;
+
+static double avgpool_loss(void *p, uint64_t *sig) {
+    avg_ctx *c = p;
+    avgpool_forward(c->l, c->x, c->out);
+    *sig = 0;
+    return dot(c->out, c->r, (size_t)c->l->batch * c->l->c);
+}
+
+static void test_avgpool(void) {
+    avgpool_layer l = {.c = 4, .h = 3, .w = 5, .batch = 2};
+    const size_t nin = 2 * 4 * 15;
+    float *x = rand_buf(nin, 1.0f), *r = rand_buf(8, 1.0f), *out = xmalloc(8 * 4);
+    float *din = xcalloc(nin, 4);
+    avgpool_forward(&l, x, out);
+    double s = 0;
+    for (int i = 0; i < 15; i++) s += x[15 * 5 + i];
+    CHECK_CLOSE(out[5], s / 15, 1e-6, 1e-6, "avgpool mean of plane 5");
+    avgpool_backward(&l, r, din);
+    avg_ctx ctx = {&l, x, r, out};
+    /* linear: exact up to float rounding over 2h = 2e-2 */
+    fd_check("avgpool dinput", x, nin, din, avgpool_loss, &ctx, 1e-2f, 1e-3, 1e-3, 200);
+    free(x), free(r), free(out), free(din);
+}
+
+/* ---- shortcut, route ---------------------------------------------------------- */
+
+typedef struct {
+    const shortcut_layer *l;
+    float *a, *b, *r, *out;
+} sc_ctx;
+
+static double shortcut_loss(void *p, uint64_t *sig) {
+    sc_ctx *c = p;
+    const size_t n = (size_t)c->l->batch * c->l->c * c->l->h * c->l->w;
+    shortcut_forward(c->l, c->a, c->b, c->out);
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint64_t)(c->a[i] + c->b[i] > 0)) * 1099511628211ull;
+    *sig = h;
+    return dot(c->out, c->r, n);
+}
+
+static void test_shortcut(activation act) {
+    shortcut_layer l = {.c = 3, .h = 4, .w = 4, .batch = 2, .act = act};
+    const size_t n = 2 * 3 * 16;
+    float *a = rand_buf(n, 1.0f), *b = rand_buf(n, 1.0f), *r = rand_buf(n, 1.0f);
+    float *out = xmalloc(n * 4), *da = xcalloc(n, 4), *db = xcalloc(n, 4);
+    shortcut_forward(&l, a, b, out);
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) {
+        float s = a[i] + b[i];
+        float want = act == ACT_RELU ? fmaxf(s, 0) : act == ACT_LEAKY && s < 0 ? 0.1f * s : s;
+        ok &= fabsf(out[i] - want) <= 1e-7f;
+    }
+    CHECK(ok, "shortcut %s forward", activation_name(act));
+    shortcut_backward(&l, out, r, da, db);
+    sc_ctx ctx = {&l, a, b, r, out};
+    /* piecewise linear; kinks (sign of a+b) skipped; exact up to rounding / 2e-2 */
+    fd_check("shortcut da", a, n, da, shortcut_loss, &ctx, 1e-2f, 1e-3, 1e-3, 200);
+    fd_check("shortcut db", b, n, db, shortcut_loss, &ctx, 1e-2f, 1e-3, 1e-3, 200);
+    free(a), free(b), free(r), free(out), free(da), free(db);
+}
+
+static void test_route(void) {
+    route_layer l = {.n = 2, .c = {2, 3}, .h = 2, .w = 3, .batch = 2};
+    const size_t n0 = 2 * 2 * 6, n1 = 2 * 3 * 6, no = n0 + n1;
+    float *a = rand_buf(n0, 1.0f), *b = rand_buf(n1, 1.0f), *out = xmalloc(no * 4);
+    float *g = rand_buf(no, 1.0f), *da = xcalloc(n0, 4), *db = xcalloc(n1, 4);
+    const float *in[2] = {a, b};
+    route_forward(&l, in, out);
+    /* sample s: 12 floats of a, then 18 of b */
+    int ok = 1;
+    for (int s = 0; s < 2; s++) {
+        for (int i = 0; i < 12; i++) ok &= out[s * 30 + i] == a[s * 12 + i];
+        for (int i = 0; i < 18; i++) ok &= out[s * 30 + 12 + i] == b[s * 18 + i];
+    }
+    CHECK(ok, "route concatenates channels per sample");
+    /* route is a permutation, so its gradient is exact: din += the matching slice. */
+    float *const d[2] = {da, db};
+    route_backward(&l, g, d);
+    route_backward(&l, g, d);
+    ok = 1;
+    for (int s = 0; s < 2; s++) {
+        for (int i = 0; i < 12; i++) ok &= da[s * 12 + i] == 2 * g[s * 30 + i];
+        for (int i = 0; i < 18; i++) ok &= db[s * 18 + i] == 2 * g[s * 30 + 12 + i];
+    }
+    CHECK(ok, "route backward routes (and accumulates) the slices");
+    free(a), free(b), free(out), free(g), free(da), free(db);
+}
+
+/* ---- connected, softmax --------------------------------------------------------- */
+
+typedef struct {
+    connected_layer *l;
+    float *x, *r, *out;
+} fc_ctx;
+
+static double connected_loss(void *p, uint64_t *sig) {
+    fc_ctx *c = p;
+    const size_t n = (size_t)c->l->batch * c->l->outputs;
+    connected_forward(c->l, c->x, c->out);
+    *sig = sign_hash(c->out, n, 14695981039346656037ull);
+    return dot(c->out, c->r, n);
+}
+
+static void test_connected(activation act) {
+    connected_layer l;
+    const int B = 3, ni = 12, no = 5;
+    CHECK(connected_init(&l, ni, no, act, B, 1, &rng, NULL) == 0, "connected init");
+    for (int i = 0; i < no; i++) CHECK(l.biases[i] == 0, "connected bias starts at 0");
+    for (int i = 0; i < no; i++) l.biases[i] = 0.2f * (2 * rng_uniform(&rng) - 1);
+    float *x = rand_buf((size_t)B * ni, 1.0f), *r = rand_buf((size_t)B * no, 1.0f);
+    float *out = xmalloc((size_t)B * no * 4), *din = xcalloc((size_t)B * ni, 4);
+    connected_forward(&l, x, out);
+    double e = 0;
+    for (int b = 0; b < B; b++)
+        for (int o = 0; o < no; o++) {
+            double s = l.biases[o];
+            for (int i = 0; i < ni; i++) s += (double)x[b * ni + i] * l.weights[o * ni + i];
+            if (act == ACT_RELU) s = s > 0 ? s : 0;
+            e = fmax(e, fabs(out[b * no + o] - s));
+        }
+    CHECK(e < 1e-5, "connected %s forward differs from direct by %g", activation_name(act), e);
+    connected_backward(&l, x, out, r, din);
+    fc_ctx ctx = {&l, x, r, out};
+    /* linear between kinks: exact up to rounding / 2h = 2e-2 */
+    char nm[64];
+    snprintf(nm, sizeof(nm), "connected %s", activation_name(act));
+    fd_check(nm, x, (size_t)B * ni, din, connected_loss, &ctx, 1e-2f, 1e-3, 1e-3, 100);
+    fd_check(nm, l.weights, (size_t)ni * no, l.dweights, connected_loss, &ctx, 1e-2f, 1e-3,
+             1e-3, 100);
+    fd_check(nm, l.biases, no, l.dbiases, connected_loss, &ctx, 1e-2f, 1e-3, 1e-3, 100);
+    connected_layer li;
+    CHECK(connected_init(&li, ni, no, act, B, 0, &rng, NULL) == 0 && !li.dweights &&
+              !li.dbiases,
+          "inference connected layer has no gradients");
+    param_tensor p[2];
+    CHECK(connected_params(&l, p) == 2 && p[0].n == (size_t)ni * no && p[0].decay &&
+              !p[1].decay,
+          "connected params");
+    connected_free(&li);
+    free(x), free(r), free(out), free(din);
+    connected_free(&l);
+}
+
+typedef struct {
+    const softmax_layer *l;
+    float *x, *prob;
+    const int *labels;
+} sm_ctx;
+
+static double softmax_loss(void *p, uint64_t *sig) {
+    sm_ctx *c = p;
+    softmax_forward(c->l, c->x, c->prob);
+    *sig = 0;
+    return softmax_ce_loss(c->l, c->prob, c->labels, NULL);
+}
+
+static void test_softmax(void) {
+    softmax_layer l = {.inputs = 6, .batch = 4};
+    const int labels[4] = {2, -1, 5, 0};
+    float *x = rand_buf(24, 3.0f), *prob = xmalloc(24 * 4), *din = xcalloc(24, 4);
+    softmax_forward(&l, x, prob);
+    double s = 0;
+    for (int i = 0; i < 6; i++) s += prob[6 + i];
+    CHECK_CLOSE(s, 1.0, 1e-6, 0, "softmax sums to 1");
+    int nl = -1;
+    double ce = softmax_ce_loss(&l, prob, labels, &nl);
+    CHECK(nl == 3, "label -1 is not counted (%d labelled)", nl);
+    double want = 0;
+    for (int b = 0; b < 4; b++) {
+        if (labels[b] < 0) continue;
+        double m = -INFINITY, z = 0;
+        for (int i = 0; i < 6; i++) m = fmax(m, x[b * 6 + i]);
+        for (int i = 0; i < 6; i++) z += exp(x[b * 6 + i] - m);
+        want += m + log(z) - x[b * 6 + labels[b]];
+    }
+    CHECK_CLOSE(ce, want / 3, 1e-6, 1e-6, "mean CE over labelled samples");
+    softmax_ce_backward(&l, prob, labels, din);
+    int zero = 1;
+    for (int i = 0; i < 6; i++) zero &= din[6 + i] == 0;
+    CHECK(zero, "the outlier sample gets no CE gradient");
+    sm_ctx ctx = {&l, x, prob, labels};
+    /* smooth; h = 1e-3 on logits of scale 3: truncation O(h^2), rounding of the float
+     * probabilities (~1e-7) over 2h gives ~1e-4 absolute: atol 2e-3 of max, rtol 1e-2 */
+    fd_check("softmax-CE dlogits", x, 24, din, softmax_loss, &ctx, 1e-3f, 2e-3, 1e-2, 24);
+    const int none[4] = {-1, -1, -1, -1};
+    CHECK(softmax_ce_loss(&l, prob, none, &nl) == 0 && nl == 0, "no labelled samples: CE 0");
+    free(x), free(prob), free(din);
+}
+
+static void test_activation_names(void) {
+    CHECK(activation_parse("relu") == ACT_RELU && activation_parse("leaky") == ACT_LEAKY &&
+              activation_parse("linear") == ACT_LINEAR && activation_parse("mish") == -1,
+          "activation_parse");
+    CHECK(!strcmp(activation_name(ACT_LEAKY), "leaky"), "activation_name");
+}
+
+int main(void) {
+    rng_seed(&rng, 1234);
+    const conv_cfg cfgs[] = {
+        {3, 7, 7, 4, 3, 1, 1, 0, ACT_LINEAR, 2}, /* 3x3 s1 p1, bias, no BN */
+        {3, 7, 7, 4, 3, 2, 1, 1, ACT_RELU, 3},   /* 3x3 s2 p1, BN, relu */
+        {4, 6, 6, 5, 1, 1, 0, 1, ACT_LEAKY, 2},  /* 1x1 s1 */
+        {4, 6, 6, 3, 1, 2, 0, 1, ACT_LINEAR, 2}, /* 1x1 s2: ResNet projection shortcut */
+        {3, 9, 9, 4, 7, 2, 3, 1, ACT_RELU, 2},   /* 7x7 s2 p3: ImageNet-style stem */
+        {2, 5, 6, 3, 3, 1, 0, 0, ACT_RELU, 2},   /* no padding, non-square */
+        {3, 8, 8, 4, 3, 2, 1, 0, ACT_LEAKY, 2},  /* 3x3 s2 without BN */
+        {3, 5, 5, 4, 3, 1, 1, 1, ACT_RELU, 4},   /* BN, relu, stride 1 */
+    };
+    for (size_t i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++) test_conv_config(&cfgs[i], (int)i);
+    test_running_stats();
+    test_conv_chunking();
+    test_conv_shapes_and_inference();
+    test_maxpool(16, 3, 2, 2, 8); /* ResNet stem pool: 3x3/2, Darknet padding 2 */
+    test_maxpool(7, 3, 2, 2, 4);
+    test_maxpool(8, 2, 2, 1, 4);  /* 2x2/2 with Darknet's default padding 1 */
+    test_maxpool(8, 2, 2, 0, 4);
+    test_maxpool(7, 2, 2, 1, 4);
+    test_avgpool();
+    test_shortcut(ACT_RELU);
+    test_shortcut(ACT_LINEAR);
+    test_route();
+    test_connected(ACT_LINEAR);
+    test_connected(ACT_RELU);
+    test_softmax();
+    test_activation_names();
+    return check_done("test_layers");
+}
