@@ -161,6 +161,20 @@ dataset *dataset_load(const char *name, const char *split, const char *dir, lir_
         lir_fail(err, "dataset name too long: %s", name);
         return NULL;
     }
+    /* Check the transform specs before the (possibly long) load: on an empty set
+     * dataset_transform only parses. */
+    dataset probe = {.n = 0};
+    for (const char *p = at; p; p = strchr(p + 1, '@')) {
+        size_t sl = strcspn(p + 1, "@");
+        char spec[64];
+        if (sl >= sizeof spec) {
+            lir_fail(err, "%s: transform spec too long", name);
+            return NULL;
+        }
+        memcpy(spec, p + 1, sl);
+        spec[sl] = 0;
+        if (dataset_transform(&probe, spec, err) < 0) return NULL;
+    }
     dir = dataset_dir(dir);
     dataset *d = xcalloc(1, sizeof *d);
     snprintf(d->name, sizeof d->name, "%s", name);
@@ -172,13 +186,8 @@ dataset *dataset_load(const char *name, const char *split, const char *dir, lir_
     d->classes = known[k].classes;
     /* Derived transforms, applied left to right. */
     for (const char *p = at; rc == 0 && p; p = strchr(p + 1, '@')) {
-        const char *end = strchr(p + 1, '@');
+        size_t sl = strcspn(p + 1, "@");
         char spec[64];
-        size_t sl = end ? (size_t)(end - p - 1) : strlen(p + 1);
-        if (sl >= sizeof spec) {
-            rc = lir_fail(err, "%s: transform spec too long", name);
-            break;
-        }
         memcpy(spec, p + 1, sl);
         spec[sl] = 0;
         rc = dataset_transform(d, spec, err);
