@@ -291,8 +291,9 @@ static void bilinear_taps(int in, tap *t) {
 
 void dataset_batch_ex(const dataset *d, const int *idx, int n, const data_norm *norm, float *out,
                       int parallel) {
-    float lut[3][256];
+    float lut[3][256], unit[256]; /* unit[v] = v / 255, ToTensor's scaling */
     norm_lut(norm, lut);
+    for (int v = 0; v < 256; v++) unit[v] = (float)v / 255.0f;
     size_t isz = (size_t)d->c * d->h * d->w;
     int native = d->h == 32 && d->w == 32;
     tap ty[32], tx[32];
@@ -317,8 +318,8 @@ void dataset_batch_ex(const dataset *d, const int *idx, int n, const data_norm *
             for (int y = 0; y < 32; y++) {
                 const uint8_t *a = s + (size_t)ty[y].i0 * d->w, *b = s + (size_t)ty[y].i1 * d->w;
                 for (int x = 0; x < 32; x++) {
-                    float x00 = a[tx[x].i0] / 255.0f, x01 = a[tx[x].i1] / 255.0f;
-                    float x10 = b[tx[x].i0] / 255.0f, x11 = b[tx[x].i1] / 255.0f;
+                    float x00 = unit[a[tx[x].i0]], x01 = unit[a[tx[x].i1]];
+                    float x10 = unit[b[tx[x].i0]], x11 = unit[b[tx[x].i1]];
                     r[y * 32 + x] = ty[y].l0 * (tx[x].l0 * x00 + tx[x].l1 * x01) +
                                     ty[y].l1 * (tx[x].l0 * x10 + tx[x].l1 * x11);
                 }
