@@ -67,7 +67,7 @@ void im2col_batch(const float *in, int nb, int c, int h, int w, int size, int st
                   int oh, int ow, float *col) {
     const int rows = c * size * size;
     const size_t ncol = (size_t)nb * oh * ow;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * ncol > 32768)
     for (int r = 0; r < rows; r++) {
         const int kx = r % size, ky = (r / size) % size, ch = r / (size * size);
         int ylo, yhi, xlo, xhi;
@@ -103,7 +103,7 @@ void col2im_batch_add(const float *col, int nb, int c, int h, int w, int size, i
     const size_t ncol = (size_t)nb * oh * ow;
     /* One thread per (image, channel) plane: every write of a plane comes from
      * that channel's size*size rows, so planes never race. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (ncol * c * size * size > 32768)
     for (int p = 0; p < nb * c; p++) {
         const int b = p / c, ch = p % c;
         float *dst = din + (size_t)p * h * w;

@@ -10,21 +10,72 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "activation.h"
 #include "gemm.h"
 #include "layers.h"
 
-/* Images per im2col chunk: as many as fit the workspace limit, at least one. */
-static int conv_chunk(const conv_layer *l) {
-    size_t per_image = (size_t)(l->c * l->size * l->size + l->n) * l->oh * l->ow;
-    size_t chunk = gemm_workspace_limit / per_image;
-    if (chunk < 1) chunk = 1;
-    if (chunk > (size_t)l->batch) chunk = (size_t)l->batch;
-    return (int)chunk;
+/* How one call splits the batch: `chunks` chunks of at most `chunk` images, each
+ * one im2col + one GEMM over a workspace slice of `per_thread` floats. With
+ * outer = 1 the threads take whole chunks (no barrier inside a chunk, one private
+ * dW per thread in backward); otherwise chunks run in order and every kernel is
+ * parallel inside (a batch too small to split, or one thread). */
+typedef struct {
+    int threads, chunk, chunks, outer;
+    size_t per_thread;
+} conv_plan;
+
+/* Upper bound on the threads a plan uses; the workspace is sized for it. */
+static int conv_thread_cap(void) {
+    const int p = omp_get_num_procs();
+    return p < 8 ? p : 8;
+}
+
+static conv_plan conv_plan_for(const conv_layer *l, int threads) {
+    const size_t S = (size_t)l->oh * l->ow;
+    const size_t per_image = (size_t)(l->c * l->size * l->size + l->n) * S;
+    const int B = l->batch;
+    /* tiny layers: thread start-up and barriers cost more than the work */
+    if ((double)B * S * l->n * l->c * l->size * l->size < 4e6) threads = 1;
+    size_t cmax = gemm_workspace_limit / per_image;
+    if (cmax < 1) cmax = 1;
+    if (cmax > (size_t)B) cmax = (size_t)B;
+    int chunks = (int)((B + cmax - 1) / cmax);
+    if (threads > 1 && B >= threads) /* a multiple of the threads, for balance */
+        chunks = (chunks + threads - 1) / threads * threads;
+    if (chunks > B) chunks = B;
+    conv_plan p;
+    p.threads = threads;
+    p.chunk = (B + chunks - 1) / chunks;
+    p.chunks = (B + p.chunk - 1) / p.chunk;
+    p.outer = threads > 1 && p.chunks >= threads;
+    p.per_thread = per_image * p.chunk;
+    return p;
+}
+
+static conv_plan conv_plan_now(const conv_layer *l) {
+    int t = omp_get_max_threads();
+    if (t > conv_thread_cap()) t = conv_thread_cap();
+    return conv_plan_for(l, t);
+}
+
+/* Floats a plan needs: a slice per thread, and with outer threads the private dW
+ * of every thread but the first. */
+static size_t conv_plan_floats(const conv_layer *l, const conv_plan *p) {
+    if (!p->outer) return p->per_thread;
+    const size_t nw = (size_t)l->n * l->c * l->size * l->size;
+    return p->threads * p->per_thread + (p->threads - 1) * nw;
 }
 
 size_t conv_workspace_size(const conv_layer *l) {
-    return (size_t)(l->c * l->size * l->size + l->n) * l->oh * l->ow * conv_chunk(l);
+    size_t most = 0;
+    for (int t = 1; t <= conv_thread_cap(); t++) {
+        conv_plan p = conv_plan_for(l, t);
+        size_t need = conv_plan_floats(l, &p);
+        most = need > most ? need : most;
+    }
+    return most;
 }
 
 int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
@@ -137,7 +188,7 @@ static void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, floa
                              double *sums) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
         float a, c;
         if (!sums) conv_affine(l, ch, l->rolling_mean ? l->rolling_mean[ch] : 0,
@@ -170,7 +221,7 @@ static void bn_train_finish(conv_layer *l, const double *sums, float *out) {
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     const double count = (double)B * S;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)B * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
         const double m = sums[ch] / count;
         double v = sums[n + ch] / count - m * m;
@@ -191,21 +242,29 @@ static void bn_train_finish(conv_layer *l, const double *sums, float *out) {
 }
 
 void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws) {
-    const int ckk = l->c * l->size * l->size, n = l->n, chunk = conv_chunk(l);
+    const int ckk = l->c * l->size * l->size, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     const int batch_stats = train && l->batch_normalize;
-    double *sums = batch_stats ? xcalloc(2 * (size_t)n, sizeof(double)) : NULL;
-    for (int b0 = 0; b0 < l->batch; b0 += chunk) {
-        const int nb = l->batch - b0 < chunk ? l->batch - b0 : chunk;
+    const conv_plan p = conv_plan_now(l);
+    double *sums = batch_stats ? xcalloc(2 * (size_t)n * p.threads, sizeof(double)) : NULL;
+#pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
+    for (int ci = 0; ci < p.chunks; ci++) {
+        const int tid = p.outer ? omp_get_thread_num() : 0;
+        const int b0 = ci * p.chunk;
+        const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
         const int M = nb * (int)S;
-        float *col = ws, *g = ws + (size_t)ckk * M;
+        float *col = ws + tid * p.per_thread, *g = col + (size_t)ckk * M;
         /* col [ckk][M], g [n][M] = W [n][ckk] * col */
         im2col_batch(in + (size_t)b0 * l->c * l->h * l->w, nb, l->c, l->h, l->w, l->size,
                      l->stride, l->pad, l->oh, l->ow, col);
         gemm(0, 0, n, M, ckk, 1.0f, l->weights, ckk, col, M, 0.0f, g, M);
-        forward_epilogue(l, g, b0, nb, out, sums);
+        forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL);
     }
-    if (batch_stats) bn_train_finish(l, sums, out);
+    if (batch_stats) {
+        for (int t = 1; t < p.threads; t++)
+            for (int i = 0; i < 2 * n; i++) sums[i] += sums[2 * (size_t)n * t + i];
+        bn_train_finish(l, sums, out);
+    }
     l->bn_batch_stats = batch_stats;
     free(sums);
 }
@@ -217,7 +276,7 @@ static void backward_prologue(conv_layer *l, const float *out, const float *dout
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     const double count = (double)B * S;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)B * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
         float mean = 0, istd = 1;
         if (l->batch_normalize) {
@@ -263,7 +322,7 @@ static void backward_prologue(conv_layer *l, const float *out, const float *dout
 static void backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
         const float *k = coef + 4 * (size_t)ch;
         const float mean = !l->batch_normalize ? 0
@@ -288,26 +347,44 @@ static void backward_gather(conv_layer *l, const float *coef, int b0, int nb, fl
 
 void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
                    float *din, float *ws) {
-    const int ckk = l->c * l->size * l->size, n = l->n, chunk = conv_chunk(l);
-    const size_t S = (size_t)l->oh * l->ow;
+    const int ckk = l->c * l->size * l->size, n = l->n;
+    const size_t S = (size_t)l->oh * l->ow, nw = (size_t)n * ckk;
+    const conv_plan p = conv_plan_now(l);
     float *coef = xmalloc(4 * (size_t)n * sizeof(float));
     backward_prologue(l, out, dout, coef);
-    for (int b0 = 0; b0 < l->batch; b0 += chunk) {
-        const int nb = l->batch - b0 < chunk ? l->batch - b0 : chunk;
+    /* thread t > 0 accumulates dW into its own buffer, started by its first GEMM */
+    float *dw_extra = ws + p.threads * p.per_thread;
+    int *started = xcalloc(p.threads, sizeof(int));
+#pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
+    for (int ci = 0; ci < p.chunks; ci++) {
+        const int tid = p.outer ? omp_get_thread_num() : 0;
+        const int b0 = ci * p.chunk;
+        const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
         const int M = nb * (int)S;
-        float *col = ws, *g = ws + (size_t)ckk * M;
-        const float *in_b0 = in + (size_t)b0 * l->c * l->h * l->w;
+        float *col = ws + tid * p.per_thread, *g = col + (size_t)ckk * M;
+        float *dw = tid ? dw_extra + (tid - 1) * nw : l->dweights;
+        const float beta = tid && !started[tid] ? 0.0f : 1.0f;
+        started[tid] = 1;
         /* g [n][M]; dW [n][ckk] += g * col^T */
         backward_gather(l, coef, b0, nb, g);
-        im2col_batch(in_b0, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
-                     col);
-        gemm(0, 1, n, ckk, M, 1.0f, g, M, col, M, 1.0f, l->dweights, ckk);
-        if (!din) continue;
-        /* dcol [ckk][M] = W^T * g, reusing col */
-        gemm(1, 0, ckk, M, n, 1.0f, l->weights, ckk, g, M, 0.0f, col, M);
-        col2im_batch_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
-                         din + (size_t)b0 * l->c * l->h * l->w);
+        im2col_batch(in + (size_t)b0 * l->c * l->h * l->w, nb, l->c, l->h, l->w, l->size,
+                     l->stride, l->pad, l->oh, l->ow, col);
+        gemm(0, 1, n, ckk, M, 1.0f, g, M, col, M, beta, dw, ckk);
+        if (din) {
+            /* dcol [ckk][M] = W^T * g, reusing col */
+            gemm(1, 0, ckk, M, n, 1.0f, l->weights, ckk, g, M, 0.0f, col, M);
+            col2im_batch_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh,
+                             l->ow, din + (size_t)b0 * l->c * l->h * l->w);
+        }
     }
+    for (int t = 1; t < p.threads; t++) {
+        if (!started[t]) continue;
+        const float *src = dw_extra + (t - 1) * nw;
+        float *dst = l->dweights;
+#pragma omp parallel for schedule(static) if (nw > 65536)
+        for (size_t i = 0; i < nw; i++) dst[i] += src[i];
+    }
+    free(started);
     free(coef);
 }
 
