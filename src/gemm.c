@@ -3,9 +3,11 @@
 #include "gemm.h"
 
 #include <cblas.h>
+#include <dlfcn.h>
 #include <omp.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 size_t gemm_workspace_limit = (size_t)2 << 20;
@@ -14,7 +16,33 @@ size_t gemm_workspace_limit = (size_t)2 << 20;
  * threads itself, so one thread pool (OpenMP's) serves every kernel; two pools
  * spinning against each other on two cores cost more than they gain. */
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-static void blas_single_thread(void) { openblas_set_num_threads(1); }
+static int blas_used; /* set by the first gemm */
+static void blas_single_thread(void) {
+    openblas_set_num_threads(1);
+    blas_used = 1;
+}
+
+const char *gemm_kernels(void) { return openblas_get_corename(); }
+
+/* Through the re-initialisation a DYNAMIC_ARCH OpenBLAS exports (looked up at run
+ * time, so other builds still link): clear the chosen kernel table and let the
+ * library pick again with OPENBLAS_CORETYPE unset, which is what it does at load. */
+int gemm_detect_kernels(lir_error *err) {
+    if (blas_used) return lir_fail(err, "BLAS kernels can only be chosen before the first gemm");
+    void (*quit)(void), (*init)(void);
+    *(void **)&quit = dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit");
+    *(void **)&init = dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init");
+    if (!quit || !init)
+        return lir_fail(err, "this OpenBLAS cannot re-select its kernels (not a DYNAMIC_ARCH build)");
+    const char *env = getenv("OPENBLAS_CORETYPE");
+    char *saved = env ? xstrdup(env) : NULL;
+    unsetenv("OPENBLAS_CORETYPE");
+    quit();
+    init();
+    if (saved) setenv("OPENBLAS_CORETYPE", saved, 1);
+    free(saved);
+    return 0;
+}
 
 static void sgemm_one(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                       int lda, const float *b, int ldb, float beta, float *c, int ldc) {
