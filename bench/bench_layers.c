@@ -64,8 +64,8 @@ int main(int argc, char **argv) {
     rng_state rng;
     rng_seed(&rng, 1);
     double t_train[2] = {0, 0}, t_inf[2] = {0, 0};
-    printf("%-9s %4s %3s %4s %s  %8s %8s %8s\n", "net", "c", "hw", "n", "k/s", "fwd GF/s",
-           "bwd GF/s", "inf GF/s");
+    printf("%-9s %4s %3s %4s %s  %8s %8s %8s %9s %9s\n", "net", "c", "hw", "n", "k/s", "fwd GF/s",
+           "bwd GF/s", "inf GF/s", "train ms", "infer ms");
     for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
         const shape *s = &shapes[i];
         const int net = s->net[0] == 'i';
@@ -96,8 +96,9 @@ int main(int argc, char **argv) {
             ti = t3 - t2 < ti ? t3 - t2 : ti;
         }
         const double bflop = flop * (s->first ? 1 : 2);
-        printf("%-9s %4d %3d %4d %d/%d  %8.1f %8.1f %8.1f\n", s->net, s->c, s->h, s->n, s->size,
-               s->stride, flop * 128 / tf * 1e-9, bflop * 128 / tb * 1e-9, flop * 256 / ti * 1e-9);
+        printf("%-9s %4d %3d %4d %d/%d  %8.1f %8.1f %8.1f %9.1f %9.1f\n", s->net, s->c, s->h,
+               s->n, s->size, s->stride, flop * 128 / tf * 1e-9, bflop * 128 / tb * 1e-9,
+               flop * 256 / ti * 1e-9, (tf + tb) * 1e3, ti * 1e3);
         t_train[net] += s->count * (tf + tb);
         t_inf[net] += s->count * ti;
         conv_free(&tr), conv_free(&inf);
