@@ -5,7 +5,9 @@
  * scattered to NCHW. Backward gathers dconv_out into the same [n][chunk*oh*ow]
  * layout, then dW += g * col^T (one sgemm) and dcol = W^T * g, col2im into din.
  * Batch norm and activation are fused into the scatter / gather passes (parallel
- * over channels), so each activation tensor is walked as few times as possible. */
+ * over channels), so each activation tensor is walked as few times as possible.
+ * Kernel taps that only read zero padding (most of a 3x3 kernel on a 1x1 or 2x2
+ * map) are left out of im2col and the GEMMs. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +22,13 @@
  * one im2col + one GEMM over a workspace slice of `per_thread` floats. With
  * outer = 1 the threads take whole chunks (no barrier inside a chunk, one private
  * dW per thread in backward); otherwise chunks run in order and every kernel is
- * parallel inside (a batch too small to split, or one thread). */
+ * parallel inside (a batch too small to split, or one thread).
+ * Kernel taps that only ever read padding are left out: the GEMM depth is
+ * K = c * ntaps, and with compact = 1 (ntaps < size*size) the weights of the
+ * active taps are gathered into a [n][K] copy first. */
 typedef struct {
     int threads, chunk, chunks, outer;
+    int ntaps, K, compact;
     size_t per_thread;
 } conv_plan;
 
@@ -32,12 +38,17 @@ static int conv_thread_cap(void) {
     return p < 8 ? p : 8;
 }
 
-static conv_plan conv_plan_for(const conv_layer *l, int threads) {
+/* taps may be NULL (count only). */
+static conv_plan conv_plan_for(const conv_layer *l, int threads, int *taps) {
     const size_t S = (size_t)l->oh * l->ow;
-    const size_t per_image = (size_t)(l->c * l->size * l->size + l->n) * S;
+    conv_plan p;
+    p.ntaps = conv_active_taps(l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow, taps);
+    p.K = l->c * p.ntaps;
+    p.compact = p.ntaps < l->size * l->size;
+    const size_t per_image = (size_t)(p.K + l->n) * S;
     const int B = l->batch;
     /* tiny layers: thread start-up and barriers cost more than the work */
-    if ((double)B * S * l->n * l->c * l->size * l->size < 4e6) threads = 1;
+    if ((double)B * S * l->n * p.K < 4e6) threads = 1;
     size_t cmax = gemm_workspace_limit / per_image;
     if (cmax < 1) cmax = 1;
     if (cmax > (size_t)B) cmax = (size_t)B;
@@ -45,7 +56,6 @@ static conv_plan conv_plan_for(const conv_layer *l, int threads) {
     if (threads > 1 && B >= threads) /* a multiple of the threads, for balance */
         chunks = (chunks + threads - 1) / threads * threads;
     if (chunks > B) chunks = B;
-    conv_plan p;
     p.threads = threads;
     p.chunk = (B + chunks - 1) / chunks;
     p.chunks = (B + p.chunk - 1) / p.chunk;
@@ -54,28 +64,47 @@ static conv_plan conv_plan_for(const conv_layer *l, int threads) {
     return p;
 }
 
-static conv_plan conv_plan_now(const conv_layer *l) {
+static conv_plan conv_plan_now(const conv_layer *l, int *taps) {
     int t = omp_get_max_threads();
     if (t > conv_thread_cap()) t = conv_thread_cap();
-    return conv_plan_for(l, t);
+    return conv_plan_for(l, t, taps);
 }
 
-/* Floats a plan needs: a slice per thread, and with outer threads the private dW
- * of every thread but the first. */
+/* Workspace layout of a plan: a slice per working thread, then (compact) the
+ * gathered weights and one private [n][K] dW per working thread, or (not compact,
+ * outer) the private dW of every thread but the first (which adds into dweights). */
+static int conv_slices(const conv_plan *p) { return p->outer ? p->threads : 1; }
+
 static size_t conv_plan_floats(const conv_layer *l, const conv_plan *p) {
-    if (!p->outer) return p->per_thread;
-    const size_t nw = (size_t)l->n * l->c * l->size * l->size;
-    return p->threads * p->per_thread + (p->threads - 1) * nw;
+    const size_t nk = (size_t)l->n * p->K;
+    size_t f = conv_slices(p) * p->per_thread;
+    if (p->compact) f += nk * (1 + conv_slices(p));
+    else if (p->outer) f += (p->threads - 1) * nk;
+    return f;
 }
 
 size_t conv_workspace_size(const conv_layer *l) {
     size_t most = 0;
     for (int t = 1; t <= conv_thread_cap(); t++) {
-        conv_plan p = conv_plan_for(l, t);
+        conv_plan p = conv_plan_for(l, t, NULL);
         size_t need = conv_plan_floats(l, &p);
         most = need > most ? need : most;
     }
     return most;
+}
+
+/* Weights the GEMMs use: l->weights, or (compact) wk [n][c*ntaps] gathered from
+ * the active taps. */
+static const float *conv_gemm_weights(const conv_layer *l, const conv_plan *p, const int *taps,
+                                      float *wk) {
+    if (!p->compact) return l->weights;
+    const int kk = l->size * l->size;
+    for (int f = 0; f < l->n; f++)
+        for (int ch = 0; ch < l->c; ch++)
+            for (int t = 0; t < p->ntaps; t++)
+                wk[((size_t)f * l->c + ch) * p->ntaps + t] =
+                    l->weights[((size_t)f * l->c + ch) * kk + taps[t]];
+    return wk;
 }
 
 int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
@@ -242,10 +271,13 @@ static void bn_train_finish(conv_layer *l, const double *sums, float *out) {
 }
 
 void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws) {
-    const int ckk = l->c * l->size * l->size, n = l->n;
+    const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     const int batch_stats = train && l->batch_normalize;
-    const conv_plan p = conv_plan_now(l);
+    int *taps = xmalloc((size_t)l->size * l->size * sizeof(int));
+    const conv_plan p = conv_plan_now(l, taps);
+    const int K = p.K;
+    const float *W = conv_gemm_weights(l, &p, taps, ws + conv_slices(&p) * p.per_thread);
     double *sums = batch_stats ? xcalloc(2 * (size_t)n * p.threads, sizeof(double)) : NULL;
 #pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
     for (int ci = 0; ci < p.chunks; ci++) {
@@ -253,11 +285,11 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
         const int b0 = ci * p.chunk;
         const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
         const int M = nb * (int)S;
-        float *col = ws + tid * p.per_thread, *g = col + (size_t)ckk * M;
-        /* col [ckk][M], g [n][M] = W [n][ckk] * col */
+        float *col = ws + tid * p.per_thread, *g = col + (size_t)K * M;
+        /* col [K][M], g [n][M] = W [n][K] * col */
         im2col_batch(in + (size_t)b0 * l->c * l->h * l->w, nb, l->c, l->h, l->w, l->size,
-                     l->stride, l->pad, l->oh, l->ow, col);
-        gemm(0, 0, n, M, ckk, 1.0f, l->weights, ckk, col, M, 0.0f, g, M);
+                     l->stride, l->pad, l->oh, l->ow, taps, p.ntaps, col);
+        gemm(0, 0, n, M, K, 1.0f, W, K, col, M, 0.0f, g, M);
         forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL);
     }
     if (batch_stats) {
@@ -267,6 +299,7 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
     }
     l->bn_batch_stats = batch_stats;
     free(sums);
+    free(taps);
 }
 
 /* Backward through activation and BN, per channel over the whole batch:
@@ -345,47 +378,65 @@ static void backward_gather(conv_layer *l, const float *coef, int b0, int nb, fl
     }
 }
 
+/* dweights += the private dW of thread t: directly, or scattered to the active
+ * taps (compact). */
+static void conv_add_dw(conv_layer *l, const conv_plan *p, const int *taps, const float *src) {
+    const size_t nk = (size_t)l->n * p->K;
+    float *dst = l->dweights;
+    if (!p->compact) {
+#pragma omp parallel for schedule(static) if (nk > 65536)
+        for (size_t i = 0; i < nk; i++) dst[i] += src[i];
+        return;
+    }
+    const int kk = l->size * l->size;
+    for (size_t fc = 0; fc < (size_t)l->n * l->c; fc++)
+        for (int t = 0; t < p->ntaps; t++) dst[fc * kk + taps[t]] += src[fc * p->ntaps + t];
+}
+
 void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
                    float *din, float *ws) {
-    const int ckk = l->c * l->size * l->size, n = l->n;
-    const size_t S = (size_t)l->oh * l->ow, nw = (size_t)n * ckk;
-    const conv_plan p = conv_plan_now(l);
+    const int n = l->n;
+    const size_t S = (size_t)l->oh * l->ow;
+    int *taps = xmalloc((size_t)l->size * l->size * sizeof(int));
+    const conv_plan p = conv_plan_now(l, taps);
+    const int K = p.K;
+    const size_t nk = (size_t)n * K;
+    float *extra = ws + conv_slices(&p) * p.per_thread;
+    const float *W = conv_gemm_weights(l, &p, taps, extra);
+    /* private dW buffers [n][K], each started (beta 0) by its thread's first GEMM;
+     * without compaction thread 0 adds straight into dweights */
+    float *dw_priv = p.compact ? extra + nk : extra - nk;
     float *coef = xmalloc(4 * (size_t)n * sizeof(float));
-    backward_prologue(l, out, dout, coef);
-    /* thread t > 0 accumulates dW into its own buffer, started by its first GEMM */
-    float *dw_extra = ws + p.threads * p.per_thread;
     int *started = xcalloc(p.threads, sizeof(int));
+    backward_prologue(l, out, dout, coef);
 #pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
     for (int ci = 0; ci < p.chunks; ci++) {
         const int tid = p.outer ? omp_get_thread_num() : 0;
         const int b0 = ci * p.chunk;
         const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
         const int M = nb * (int)S;
-        float *col = ws + tid * p.per_thread, *g = col + (size_t)ckk * M;
-        float *dw = tid ? dw_extra + (tid - 1) * nw : l->dweights;
-        const float beta = tid && !started[tid] ? 0.0f : 1.0f;
+        float *col = ws + tid * p.per_thread, *g = col + (size_t)K * M;
+        const int direct = !p.compact && tid == 0;
+        float *dw = direct ? l->dweights : dw_priv + tid * nk;
+        const float beta = direct || started[tid] ? 1.0f : 0.0f;
         started[tid] = 1;
-        /* g [n][M]; dW [n][ckk] += g * col^T */
+        /* g [n][M]; dW [n][K] += g * col^T */
         backward_gather(l, coef, b0, nb, g);
         im2col_batch(in + (size_t)b0 * l->c * l->h * l->w, nb, l->c, l->h, l->w, l->size,
-                     l->stride, l->pad, l->oh, l->ow, col);
-        gemm(0, 1, n, ckk, M, 1.0f, g, M, col, M, beta, dw, ckk);
+                     l->stride, l->pad, l->oh, l->ow, taps, p.ntaps, col);
+        gemm(0, 1, n, K, M, 1.0f, g, M, col, M, beta, dw, K);
         if (din) {
-            /* dcol [ckk][M] = W^T * g, reusing col */
-            gemm(1, 0, ckk, M, n, 1.0f, l->weights, ckk, g, M, 0.0f, col, M);
+            /* dcol [K][M] = W^T * g, reusing col */
+            gemm(1, 0, K, M, n, 1.0f, W, K, g, M, 0.0f, col, M);
             col2im_batch_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh,
-                             l->ow, din + (size_t)b0 * l->c * l->h * l->w);
+                             l->ow, taps, p.ntaps, din + (size_t)b0 * l->c * l->h * l->w);
         }
     }
-    for (int t = 1; t < p.threads; t++) {
-        if (!started[t]) continue;
-        const float *src = dw_extra + (t - 1) * nw;
-        float *dst = l->dweights;
-#pragma omp parallel for schedule(static) if (nw > 65536)
-        for (size_t i = 0; i < nw; i++) dst[i] += src[i];
-    }
+    for (int t = p.compact ? 0 : 1; t < p.threads; t++)
+        if (started[t]) conv_add_dw(l, &p, taps, dw_priv + t * nk);
     free(started);
     free(coef);
+    free(taps);
 }
 
 int conv_params(conv_layer *l, param_tensor *p) {
