@@ -227,6 +227,13 @@ static void conv_add_dw(conv_layer *l, const conv_plan *p, const tapset *ts, con
     }
 }
 
+/* at[j] = offset in an input plane of the pixel tap reads for output pos[j]. */
+static void class_offsets(const conv_layer *l, int tap, const int *pos, int np, int *at) {
+    const int dy = tap / l->size - l->pad, dx = tap % l->size - l->pad;
+    for (int j = 0; j < np; j++)
+        at[j] = (pos[j] / l->ow * l->stride + dy) * l->w + pos[j] % l->ow * l->stride + dx;
+}
+
 /* Class k of nb images: col [c*cnt][nb*np], col[ch*cnt + t][b*np + j] = the pixel
  * tap t of channel ch reads for the class's position j (always inside the image:
  * the class holds only those taps). */
@@ -235,18 +242,16 @@ static void class_im2col(const conv_layer *l, const tapset *ts, int k, const flo
     const int cnt = ts->count[k], np = ts->npos[k];
     const int *tap = ts->tap + ts->off[k], *pos = ts->pos + ts->poff[k];
     const size_t in_size = (size_t)l->c * l->h * l->w;
-    for (int ch = 0; ch < l->c; ch++)
-        for (int t = 0; t < cnt; t++) {
-            const int dy = tap[t] / l->size - l->pad, dx = tap[t] % l->size - l->pad;
+    int at[64]; /* pixel each position reads for the tap (classes hold <= 64) */
+    for (int t = 0; t < cnt; t++) {
+        class_offsets(l, tap[t], pos, np, at);
+        for (int ch = 0; ch < l->c; ch++) {
             const float *src = in + (size_t)ch * l->h * l->w;
             float *dst = col + ((size_t)ch * cnt + t) * nb * np;
             for (int b = 0; b < nb; b++)
-                for (int j = 0; j < np; j++) {
-                    const int iy = pos[j] / l->ow * l->stride + dy;
-                    const int ix = pos[j] % l->ow * l->stride + dx;
-                    dst[(size_t)b * np + j] = src[b * in_size + (size_t)iy * l->w + ix];
-                }
+                for (int j = 0; j < np; j++) dst[(size_t)b * np + j] = src[b * in_size + at[j]];
         }
+    }
 }
 
 /* The adjoint of class_im2col: din pixels += col. */
@@ -255,18 +260,16 @@ static void class_col2im(const conv_layer *l, const tapset *ts, int k, const flo
     const int cnt = ts->count[k], np = ts->npos[k];
     const int *tap = ts->tap + ts->off[k], *pos = ts->pos + ts->poff[k];
     const size_t in_size = (size_t)l->c * l->h * l->w;
-    for (int ch = 0; ch < l->c; ch++)
-        for (int t = 0; t < cnt; t++) {
-            const int dy = tap[t] / l->size - l->pad, dx = tap[t] % l->size - l->pad;
+    int at[64];
+    for (int t = 0; t < cnt; t++) {
+        class_offsets(l, tap[t], pos, np, at);
+        for (int ch = 0; ch < l->c; ch++) {
             float *dst = din + (size_t)ch * l->h * l->w;
             const float *src = col + ((size_t)ch * cnt + t) * nb * np;
             for (int b = 0; b < nb; b++)
-                for (int j = 0; j < np; j++) {
-                    const int iy = pos[j] / l->ow * l->stride + dy;
-                    const int ix = pos[j] % l->ow * l->stride + dx;
-                    dst[b * in_size + (size_t)iy * l->w + ix] += src[(size_t)b * np + j];
-                }
+                for (int j = 0; j < np; j++) dst[b * in_size + at[j]] += src[(size_t)b * np + j];
         }
+    }
 }
 
 int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
