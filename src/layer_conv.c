@@ -106,7 +106,7 @@ static void tapset_free(tapset *ts) {
 }
 
 /* How one call splits the batch: `chunks` chunks of at most `chunk` images, each
- * im2col + GEMM (one, or one per position) over a workspace slice of `per_thread`
+ * im2col + GEMM (one, or one per class of positions) over a workspace slice of `per_thread`
  * floats. With outer = 1 the threads take whole chunks (no barrier inside a
  * chunk, one private dW per thread in backward); otherwise chunks run in order
  * and every kernel is parallel inside (a batch too small to split, or one thread).
