@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "data.h"
+#include "eval.h"
 #include "util.h"
 
 int main(int argc, char **argv) {
@@ -11,6 +12,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc >= 2 && !strcmp(argv[1], "data")) return cmd_data(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "eval")) return cmd_eval(argc - 1, argv + 1);
     fprintf(stderr, "usage: lir <command> [options]\n");
     return 2;
 }
