@@ -110,10 +110,13 @@ static void id_provenance(const eval_args *a, const char *dir, const eval_file *
                  "and OOD) went through a JPEG quality %d round trip", a->jpeg_all, a->jpeg_all);
 }
 
-/* Loads name (with "@jpeg<q>" appended under --jpeg-all). */
+/* Loads name (with "@jpeg<q>" appended under --jpeg-all unless it already ends so). */
 static dataset *load(const eval_args *a, const char *name, const char *split, lir_error *err) {
-    char full[96];
-    if (a->jpeg_all) snprintf(full, sizeof full, "%s@jpeg%d", name, a->jpeg_all);
+    char full[96], tail[24];
+    snprintf(tail, sizeof tail, "@jpeg%d", a->jpeg_all);
+    size_t n = strlen(name), t = strlen(tail);
+    int has = n >= t && !strcmp(name + n - t, tail); /* already ends in that round trip */
+    if (a->jpeg_all && !has) snprintf(full, sizeof full, "%s%s", name, tail);
     else snprintf(full, sizeof full, "%s", name);
     return dataset_load(full, split, a->data, err);
 }
