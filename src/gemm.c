@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
-size_t gemm_workspace_limit = (size_t)16 << 20;
+size_t gemm_workspace_limit = (size_t)2 << 20;
 
 /* Threads: OpenBLAS runs single-threaded and gemm splits C between the OpenMP
  * threads itself, so one thread pool (OpenMP's) serves every kernel; two pools

@@ -22,7 +22,9 @@ void col2im_batch_add(const float *col, int nb, int c, int h, int w, int size, i
                       int pad, int oh, int ow, float *din);
 
 /* Most floats of scratch one convolution may use (its chunk of images is sized to
- * fit). Default 16M floats = 64 MiB; tests lower it to exercise chunking. */
+ * fit, at least one image). Default 2M floats = 8 MiB: the im2col matrix then stays
+ * in the L3 cache, which measured ~10% faster than 64 MiB chunks on the 32x32
+ * layers. Tests lower it to exercise chunking. */
 extern size_t gemm_workspace_limit;
 
 #endif
