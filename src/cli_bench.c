@@ -11,7 +11,6 @@
  * infer rows: forward with running statistics; with hooks "all" the energy of every
  *   default point is computed for every sample (observe-only hooks).
  * Each row builds its own network so the rows do not share caches or state. */
-#include <cblas.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,7 +140,7 @@ int cmd_bench(int argc, char **argv) {
         {"mode", ARG_CHOICE, &mode, "both", "what to time", "train|infer|both"},
         {"hooks", ARG_CHOICE, &hooks, "both",
          "rows without hooks, with hooks at all default points, or both", "none|all|both"},
-        {"threads", ARG_INT, &threads, "0", "OpenMP and OpenBLAS threads (0: leave as set)",
+        {"threads", ARG_INT, &threads, "0", "OpenMP threads (0: OMP_NUM_THREADS or all cores)",
          NULL},
         {"classes", ARG_INT, &classes, "0", "outputs of the last [connected] layer (0: the cfg's)",
          NULL},
@@ -160,10 +159,7 @@ int cmd_bench(int argc, char **argv) {
                        "--classes >= 0");
         return cli_error(&err);
     }
-    if (threads > 0) {
-        omp_set_num_threads(threads);
-        openblas_set_num_threads(threads);
-    }
+    if (threads > 0) omp_set_num_threads(threads); /* the kernels' one thread pool */
     int do_train = strcmp(mode, "infer") != 0, do_infer = strcmp(mode, "train") != 0;
     int hook_set[2], n_set = 0;
     if (strcmp(hooks, "all")) hook_set[n_set++] = 0;
