@@ -27,7 +27,7 @@ LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/src/%.o)
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test clean
+.PHONY: all test clean fuzz
 all: $(BIN)
 
 $(BIN): $(BUILD)/src/main.o $(BUILD)/liblir.a
@@ -47,6 +47,22 @@ $(BUILD)/src $(BUILD)/tests:
 
 test: $(BIN) $(TEST_BIN)
 	LIR=./$(BIN) ASAN_OPTIONS=detect_leaks=1 tests/run.sh $(BUILD)
+
+# Fuzzing the file parsers (libFuzzer, clang): `make fuzz` runs each target for
+# FUZZ_SECONDS; `make fuzz-<cifar|idx|mat>` runs one. Corpora live in build/fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SRC     := src/data_cifar.c src/data_idx.c src/data_svhn.c src/util.c
+FUZZ_NAMES   := cifar idx mat
+fuzz: $(FUZZ_NAMES:%=fuzz-%)
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRC) src/data.h
+	mkdir -p build/fuzz
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o $@ $< $(FUZZ_SRC) -lz -lm
+
+fuzz-%: build/fuzz/fuzz_%
+	mkdir -p build/fuzz/corpus-$*
+	$< -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 build/fuzz/corpus-$* fuzz/seeds/$*
 
 clean:
 	rm -rf build build-debug lir lir-debug

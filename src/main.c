@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "data.h"
 #include "util.h"
 
 int main(int argc, char **argv) {
@@ -9,6 +10,7 @@ int main(int argc, char **argv) {
         printf("lir %s\n", LIR_VERSION);
         return 0;
     }
+    if (argc >= 2 && !strcmp(argv[1], "data")) return cmd_data(argc - 1, argv + 1);
     fprintf(stderr, "usage: lir <command> [options]\n");
     return 2;
 }
