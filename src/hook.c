@@ -7,12 +7,42 @@
 
 #include "net.h"
 
-/* -(m + log sum exp(a - m)) of one sample, accumulated in double. */
+/* exp(x) for x <= 0 in float, written so the loops below vectorise: x = k*ln2 + r,
+ * |r| <= ln2/2, e^r by a degree-6 Taylor polynomial (relative error < 2e-7), 2^k
+ * through the exponent bits. Below -87 the result is 0 (smaller than FLT_MIN). */
+static inline float exp_nonpos(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    float k = (x * 1.44269504f + 12582912.0f) - 12582912.0f; /* round to nearest */
+    float r = x - k * 0.693145752f - k * 1.42860677e-6f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
+    union {
+        int32_t i;
+        float f;
+    } two_k = {.i = ((int32_t)k + 127) << 23};
+    return p * two_k.f;
+}
+
+/* -(m + log sum exp(a - m)) of one sample. The sum runs in 16 float lanes over
+ * blocks of 1024 values (each lane adds at most 64 terms <= 1) and the block sums
+ * are accumulated in double. */
 static double energy_one(const float *a, int size) {
+    float mx[16];
+    for (int j = 0; j < 16; j++) mx[j] = a[0];
+    int i = 0;
+    for (; i + 16 <= size; i += 16)
+        for (int j = 0; j < 16; j++) mx[j] = a[i + j] > mx[j] ? a[i + j] : mx[j];
     float m = a[0];
-    for (int i = 1; i < size; i++) m = a[i] > m ? a[i] : m;
+    for (; i < size; i++) m = a[i] > m ? a[i] : m;
+    for (int j = 0; j < 16; j++) m = mx[j] > m ? mx[j] : m;
     double s = 0;
-    for (int i = 0; i < size; i++) s += exp((double)(a[i] - m));
+    for (i = 0; i < size;) {
+        int end = i + 1024 < size ? i + 1024 : size;
+        float acc[16] = {0};
+        for (; i + 16 <= end; i += 16)
+            for (int j = 0; j < 16; j++) acc[j] += exp_nonpos(a[i + j] - m);
+        for (; i < end; i++) acc[0] += exp_nonpos(a[i] - m);
+        for (int j = 0; j < 16; j++) s += acc[j];
+    }
     return -((double)m + log(s));
 }
 
@@ -58,7 +88,10 @@ double energy_reg_backward(const float *a, const float *energy, int batch, int s
         /* dE/da = -softmax(a); softmax recomputed in double from a, not from the float E */
         double e = energy_one(ab, size);
         float c = (float)(-reg->lambda * dr_de);
-        for (int i = 0; i < size; i++) gb[i] += c * (float)exp((double)ab[i] + e);
+        float shift = (float)e; /* a_i + E <= 0: softmax_i = exp(a_i + E) */
+        float corr = (float)exp(e - (double)shift);
+#pragma omp simd
+        for (int i = 0; i < size; i++) gb[i] += c * corr * exp_nonpos(ab[i] + shift);
     }
     return r;
 }

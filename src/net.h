@@ -120,10 +120,12 @@ void net_free(net *n);
 /* x: [batch][c*h*w]. Returns the output of the last layer ([batch][classes] probabilities
  * when the cfg ends in [softmax]). */
 const float *net_forward(net *n, const float *x, int train);
+/* Zeroes the parameter gradients (once per optimiser step). */
 void net_zero_grads(net *n);
-/* Softmax-CE on labels (label -1 = outlier: no CE term), plus each hook's regulariser
- * with samples split by is_outlier (NULL: all in-distribution). Accumulates all
- * parameter gradients. Returns the CE loss; hook terms are in hooks[i].last_reg. */
+/* Softmax-CE on labels (label -1 or is_outlier = no CE term), plus each hook's
+ * regulariser with samples split by is_outlier (NULL: all in-distribution).
+ * Clears the activation gradients first, then ACCUMULATES into the parameter
+ * gradients. Returns the mean CE; hook terms are in hooks[i].last_reg. */
 double net_loss_backward(net *n, const int *labels, const unsigned char *is_outlier);
 
 /* Logits of the last forward: the output of the last [connected] layer. */

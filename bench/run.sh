@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# bench/run.sh: lir bench and the PyTorch reference (bench/torch_ref.py) on the same
+# settings, side by side, for both ResNet-18 cfgs; prints images/s and lir/PyTorch.
+# Bars: training (no hooks) >= 0.8x PyTorch; inference with hooks at all points >= 1.0x.
+# PyTorch runs twice, with its default OpenMP wait policy and with OMP_WAIT_POLICY=PASSIVE
+# (what lir uses by default, see src/main.c), and each row keeps PyTorch's faster run.
+# Usage: bench/run.sh [--iters N] [--warmup N] [--threads N] [--batch N] [--infer-batch N]
+# Env: LIR (default ./lir), PY (default /usr/bin/python3). Run from the repository root.
+set -euo pipefail
+iters=10 warmup=2 threads=2 batch=128 ibatch=256
+while [ $# -gt 0 ]; do
+    case $1 in
+        --iters) iters=$2; shift 2;;
+        --warmup) warmup=$2; shift 2;;
+        --threads) threads=$2; shift 2;;
+        --batch) batch=$2; shift 2;;
+        --infer-batch) ibatch=$2; shift 2;;
+        *) echo "usage: bench/run.sh [--iters N] [--warmup N] [--threads N] [--batch N]" \
+                "[--infer-batch N]" >&2; exit 2;;
+    esac
+done
+lir=${LIR:-./lir}
+py=${PY:-/usr/bin/python3}
+dir=$(cd "$(dirname "$0")" && pwd)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+common=(--batch "$batch" --infer-batch "$ibatch" --iters "$iters" --warmup "$warmup"
+        --threads "$threads")
+
+echo "# $(date -u '+%F %T UTC'), $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for net in paper cifar; do
+    cfg=cfg/resnet18.cfg
+    [ $net = cifar ] && cfg=cfg/resnet18-cifar.cfg
+    "$lir" bench "$cfg" "${common[@]}" | tee "$out/lir_$net"
+    env -u OMP_WAIT_POLICY "$py" "$dir/torch_ref.py" --net $net "${common[@]}" |
+        tee "$out/torch_$net"
+    echo "# the same with OMP_WAIT_POLICY=PASSIVE"
+    OMP_WAIT_POLICY=PASSIVE "$py" "$dir/torch_ref.py" --net $net "${common[@]}" |
+        tee "$out/torchp_$net"
+done
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+# rows: mode hooks batch median_ms min_ms images/s
+printf '%-6s %-6s %-6s %12s %12s %9s  %s\n' net mode hooks "lir img/s" "torch img/s" ratio bar
+for net in paper cifar; do
+    awk -v net=$net '
+        FNR == 1 { file++ }
+        $1 == "train" || $1 == "infer" {
+            key = $1 " " ($2 > 0 ? "all" : "none")
+            if (file == 1) { lir[key] = $6; order[++n] = key }
+            else if ($6 > torch[key]) torch[key] = $6
+        }
+        END {
+            for (i = 1; i <= n; i++) {
+                k = order[i]; split(k, p, " ")
+                r = torch[k] > 0 ? lir[k] / torch[k] : 0
+                bar = ""
+                if (k == "train none") bar = (r >= 0.8 ? "ok (>= 0.8)" : "BELOW 0.8")
+                if (k == "infer all") bar = (r >= 1.0 ? "ok (>= 1.0)" : "BELOW 1.0")
+                printf "%-6s %-6s %-6s %12.1f %12.1f %9.2f  %s\n", net, p[1], p[2], lir[k], torch[k], r, bar
+            }
+        }' "$out/lir_$net" "$out/torch_$net" "$out/torchp_$net"
+done

@@ -1,0 +1,147 @@
+"""torch_ref.py: the PyTorch reference for `lir bench`. Times the same two networks
+on the same synthetic workload and prints rows in lir bench's format.
+
+Networks (both 32x32 input):
+  paper  torchvision resnet18(num_classes=N): 7x7/2 stem, max-pool (cfg/resnet18.cfg)
+  cifar  the same with a 3x3/1 stem conv and no max-pool (cfg/resnet18-cifar.cfg)
+Rows:
+  train, hooks 0    forward (train mode), CE, backward, SGD step (momentum 0.9,
+                    weight decay 5e-4, lr 1e-3), batch 128
+  train, hooks 41   the same plus an R-EBO term at every conv/bn/fc output (lambda 1e-3,
+                    odd samples are outliers without CE, margins at each point's mean
+                    energy of the first batch), as lir bench does
+  infer, hooks 0    eval mode under torch.inference_mode(), batch 256
+  infer, hooks 41   the same with forward hooks computing E = -logsumexp over each
+                    sample's flattened output at every conv/bn/fc module
+Run with Debian's torch: /usr/bin/python3 bench/torch_ref.py --net paper
+"""
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+
+def make_net(kind, classes):
+    m = torchvision.models.resnet18(num_classes=classes)
+    if kind == "cifar":
+        m.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+        m.maxpool = nn.Identity()
+    return m
+
+
+def hook_modules(model):
+    return [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.BatchNorm2d, nn.Linear))]
+
+
+class EnergyHooks:
+    """Forward hooks storing each point's per-sample energy -logsumexp(a). For
+    training (grad=True) the hook hands the network a copy of the output, because
+    torchvision's blocks modify BN outputs in place (ReLU(inplace), out += identity)
+    while autograd still needs them for the energy's gradient."""
+
+    def __init__(self, model, grad=False):
+        self.energies = []
+        self.grad = grad
+        self.handles = [m.register_forward_hook(self.hook) for m in hook_modules(model)]
+
+    def hook(self, module, inputs, output):
+        self.energies.append(-torch.logsumexp(output.flatten(1), dim=1))
+        return output.clone() if self.grad else None
+
+    def take(self):
+        e, self.energies = self.energies, []
+        return e
+
+
+def timed(step, iters, warmup):
+    times = []
+    for i in range(iters + warmup):
+        t0 = time.perf_counter()
+        step()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times)
+
+
+def bench_train(args, hooks):
+    torch.manual_seed(args.seed)
+    model = make_net(args.net, args.classes).train()
+    x = torch.randn(args.batch, 3, 32, 32)
+    labels = torch.randint(0, args.classes, (args.batch,))
+    outlier = (torch.arange(args.batch) % 2 == 1) if hooks else torch.zeros(args.batch, dtype=torch.bool)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
+    eh = EnergyHooks(model, grad=True) if hooks else None
+    margins = None
+    if hooks:
+        with torch.no_grad():
+            model(x)
+        margins = [e.mean().item() for e in eh.take()]
+
+    def step():
+        opt.zero_grad()
+        logits = model(x)
+        loss = F.cross_entropy(logits[~outlier], labels[~outlier])
+        if hooks:
+            for e, m in zip(eh.take(), margins):
+                r_in = F.relu(e[~outlier] - m).pow(2).mean()
+                r_out = F.relu(m - e[outlier]).pow(2).mean()
+                loss = loss + 1e-3 * (r_in + r_out)
+        loss.backward()
+        opt.step()
+
+    med, best = timed(step, args.iters, args.warmup)
+    return med, best, len(hook_modules(model)) if hooks else 0
+
+
+def bench_infer(args, hooks):
+    torch.manual_seed(args.seed)
+    model = make_net(args.net, args.classes).eval()
+    x = torch.randn(args.infer_batch, 3, 32, 32)
+    eh = EnergyHooks(model) if hooks else None
+
+    def step():
+        with torch.inference_mode():
+            model(x)
+            if eh:
+                torch.stack(eh.take(), dim=1)  # [batch][points], as a scorer would keep
+
+    med, best = timed(step, args.iters, args.warmup)
+    return med, best, len(hook_modules(model)) if hooks else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--net", choices=["paper", "cifar"], default="paper")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--infer-batch", type=int, default=256)
+    ap.add_argument("--iters", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--mode", choices=["train", "infer", "both"], default="both")
+    ap.add_argument("--hooks", choices=["none", "all", "both"], default="both")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--classes", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    hook_set = [h for h, name in ((False, "none"), (True, "all")) if args.hooks in (name, "both")]
+    print(f"# torch {torch.__version__} resnet18 ({args.net}): {torch.get_num_threads()} threads, "
+          f"{args.iters} iterations after {args.warmup} warm-up, "
+          f"mkldnn {torch.backends.mkldnn.is_available()}")
+    print(f"{'mode':<6} {'hooks':>6} {'batch':>6} {'median_ms':>10} {'min_ms':>10} {'images/s':>10}")
+    for hooks in hook_set:
+        rows = []
+        if args.mode in ("train", "both"):
+            rows.append(("train", args.batch, bench_train(args, hooks)))
+        if args.mode in ("infer", "both"):
+            rows.append(("infer", args.infer_batch, bench_infer(args, hooks)))
+        for mode, batch, (med, best, n) in rows:
+            print(f"{mode:<6} {n:>6} {batch:>6} {1e3 * med:>10.2f} {1e3 * best:>10.2f} "
+                  f"{batch / med:>10.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# test_cli.sh: lir's command line: exit codes and usage (unknown command/flag -> 2,
+# --help -> 0 with every flag's default), `lir info` on cfg/resnet18.cfg listing
+# the 41 hook points, `lir predict` on PNGs written here (against PyTorch on the same
+# weights when torch imports) and on the equivalent raw tensors, error messages,
+# and a short `lir bench`.
+set -u
+LIR=${LIR:-./lir}
+PY=/usr/bin/python3
+fails=0
+tmp=$(mktemp -d /tmp/lir_cli_XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# expect <code> <description> <command...>: runs it, keeps stdout/stderr in $tmp/out, $tmp/err
+expect() {
+    local want=$1 what=$2; shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    if [ $rc -ne "$want" ]; then
+        fail "$what: exit $rc, want $want"
+        sed 's/^/    /' "$tmp/err" | head -5
+    fi
+}
+has() { grep -qF -- "$2" "$tmp/$1" || fail "$3: '$2' not in $1: $(head -c 300 "$tmp/$1")"; }
+
+# --- usage and exit codes ---------------------------------------------------------
+expect 2 "no command" "$LIR"
+has err "usage: lir <command>" "no command"
+expect 2 "unknown command" "$LIR" frobnicate
+has err "lir: unknown command 'frobnicate'" "unknown command"
+expect 0 "--version" "$LIR" --version
+grep -qE '^lir [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out" || fail "--version output: $(cat "$tmp/out")"
+expect 0 "help" "$LIR" help
+cmds=$(awk '/^commands:/ { on = 1; next } on && $1 != "help" && $1 !~ /^--/ { print $1 }' "$tmp/out")
+for c in info predict bench; do
+    echo "$cmds" | grep -qx "$c" || fail "help does not list $c"
+done
+for c in $cmds; do
+    expect 0 "$c --help" "$LIR" "$c" --help
+    has out "usage: lir $c" "$c --help"
+    # every flag line documents its default
+    if grep -E '^  --' "$tmp/out" | grep -v -- '--help' | grep -vq '(default'; then
+        fail "$c --help: a flag without a default: $(grep -E '^  --' "$tmp/out" | grep -v '(default')"
+    fi
+    expect 0 "help $c" "$LIR" help "$c"
+    has out "usage: lir $c" "help $c"
+    expect 2 "$c unknown flag" "$LIR" "$c" --no-such-flag
+    has err "unknown option '--no-such-flag'" "$c unknown flag"
+    has err "usage: lir $c" "$c unknown flag"
+done
+expect 2 "info without cfg" "$LIR" info
+has err "expected 1 argument" "info without cfg"
+expect 2 "bad int" "$LIR" bench cfg/resnet18.cfg --iters abc
+has err "--iters: expected an integer, got 'abc'" "bad int"
+expect 2 "bad choice" "$LIR" bench cfg/resnet18.cfg --mode fast
+has err "expected one of train|infer|both" "bad choice"
+expect 2 "missing value" "$LIR" info cfg/resnet18.cfg --classes
+has err "--classes needs a value" "missing value"
+
+# --- info ----------------------------------------------------------------------
+expect 1 "info missing cfg" "$LIR" info "$tmp/nope.cfg"
+has err "lir: " "info missing cfg"
+has err "nope.cfg" "info missing cfg"
+expect 0 "info resnet18" "$LIR" info cfg/resnet18.cfg
+names="conv1 bn1"
+for s in 1 2 3 4; do
+    for b in 0 1; do
+        for k in 1 2; do names="$names layer$s.$b.conv$k layer$s.$b.bn$k"; done
+        if [ $s -gt 1 ] && [ $b -eq 0 ]; then
+            names="$names layer$s.0.downsample.0 layer$s.0.downsample.1"
+        fi
+    done
+done
+names="$names fc"
+[ "$(echo $names | wc -w)" -eq 41 ] || fail "test builds $(echo $names | wc -w) names, not 41"
+for n in $names; do
+    grep -qE "(^|[[:space:]])${n//./\\.}([[:space:]]|$)" "$tmp/out" || fail "info: point $n not listed"
+done
+cp "$tmp/out" "$tmp/info10"
+expect 0 "info --classes 100" "$LIR" info cfg/resnet18.cfg --classes 100
+cmp -s "$tmp/out" "$tmp/info10" && fail "info --classes 100 prints the same as 10 classes"
+
+# --- predict ---------------------------------------------------------------------
+if [ ! -x "$PY" ]; then
+    echo "SKIP part: predict checks need $PY to write PNGs and weights"
+else
+cat >"$tmp/tiny.cfg" <<'EOF'
+[net]
+batch=1
+width=32
+height=32
+channels=3
+
+[convolutional]
+filters=4
+size=3
+stride=2
+pad=1
+batch_normalize=1
+activation=relu
+
+[avgpool]
+
+[connected]
+output=10
+activation=linear
+name=fc
+
+[softmax]
+EOF
+# Writes tiny.weights (Darknet layout), img0..2.png (32x32 RGB), small.png (16x16),
+# raw.bin (the three images normalised with CIFAR-10 mean/std, float32 NCHW) and,
+# when torch imports, torch.txt (class, prob, energy of each image by PyTorch).
+"$PY" - "$tmp" <<'EOF'
+import random, struct, sys, zlib
+d = sys.argv[1]
+rnd = random.Random(10)  # a seed giving three different classes
+def png(path, w, h, pix):  # pix[y][x] = (r, g, b)
+    def chunk(t, data):
+        return struct.pack(">I", len(data)) + t + data + struct.pack(">I", zlib.crc32(t + data))
+    raw = b"".join(b"\0" + bytes(v for p in row for v in p) for row in pix)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+imgs = []
+for i in range(3):
+    # image i is mostly channel i, so the three images land in different classes
+    pix = [[tuple(min(255, max(0, (190 if c == i else 60) + rnd.randrange(-60, 61)))
+                  for c in range(3)) for x in range(32)] for y in range(32)]
+    png(f"{d}/img{i}.png", 32, 32, pix)
+    imgs.append(pix)
+png(f"{d}/small.png", 16, 16, [[(1, 2, 3)] * 16 for _ in range(16)])
+mean, std = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+x = [[[[(p[y][x][c] / 255 - mean[c]) / std[c] for x in range(32)] for y in range(32)]
+      for c in range(3)] for p in imgs]
+with open(f"{d}/raw.bin", "wb") as f:
+    for s in x:
+        f.write(struct.pack("<3072f", *[v for ch in s for row in ch for v in row]))
+bias = [rnd.uniform(-.5, .5) for _ in range(4)]
+scale = [rnd.uniform(.5, 1.5) for _ in range(4)]
+rmean = [rnd.uniform(-.2, .2) for _ in range(4)]
+rvar = [rnd.uniform(.5, 2) for _ in range(4)]
+cw = [rnd.gauss(0, .3) for _ in range(4 * 3 * 9)]
+fb = [rnd.uniform(-.5, .5) for _ in range(10)]
+fw = [rnd.gauss(0, 3) for _ in range(40)]
+with open(f"{d}/tiny.weights", "wb") as f:
+    f.write(struct.pack("<iiiQ", 0, 2, 0, 0))
+    for v in (bias, scale, rmean, rvar, cw, fb, fw):
+        f.write(struct.pack(f"<{len(v)}f", *v))
+try:
+    import torch
+except ImportError:
+    sys.exit(0)
+t = torch.tensor(x, dtype=torch.float32)
+a = torch.nn.functional.conv2d(t, torch.tensor(cw).view(4, 3, 3, 3), stride=2, padding=1)
+a = torch.nn.functional.batch_norm(a, torch.tensor(rmean), torch.tensor(rvar),
+                                   torch.tensor(scale), torch.tensor(bias), False, 0.0, 1e-5)
+a = torch.relu(a).mean(dim=(2, 3))
+logits = a @ torch.tensor(fw).view(10, 4).T + torch.tensor(fb)
+e = -torch.logsumexp(logits, dim=1)
+p = torch.softmax(logits, dim=1)
+with open(f"{d}/torch.txt", "w") as f:
+    for i in range(3):
+        k = int(p[i].argmax())
+        f.write(f"{k} {float(p[i, k]):.6f} {float(e[i]):.6f}\n")
+EOF
+[ $? -eq 0 ] || fail "python could not write the predict fixtures"
+
+expect 0 "predict PNGs" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" \
+    "$tmp/img0.png" "$tmp/img1.png" "$tmp/img2.png"
+cp "$tmp/out" "$tmp/png.txt"
+head -1 "$tmp/png.txt" | grep -q $'^input\tclass\tprob\tenergy$' || fail "predict header"
+[ "$(wc -l <"$tmp/png.txt")" -eq 4 ] || fail "predict prints $(wc -l <"$tmp/png.txt") lines, want 4"
+[ "$(tail -n +2 "$tmp/png.txt" | cut -f2 | sort -u | wc -l)" -eq 3 ] ||
+    fail "predict: the three fixture images should get three different classes"
+expect 0 "predict --raw" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" --raw "$tmp/raw.bin"
+cp "$tmp/out" "$tmp/raw.txt"
+expect 0 "predict --raw --n 3" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" \
+    --raw "$tmp/raw.bin" --n 3 --batch 2
+cmp -s "$tmp/out" "$tmp/raw.txt" || fail "predict --raw: batch 2 differs from batch 3"
+# PNG and raw agree: same classes, probabilities and energies within 1e-4
+paste <(tail -n +2 "$tmp/png.txt") <(tail -n +2 "$tmp/raw.txt") | awk '
+    function abs(v) { return v < 0 ? -v : v }
+    $2 != $6 || abs($3 - $7) > 1e-4 || abs($4 - $8) > 1e-4 { bad++; print "    " $0 }
+    END { exit bad > 0 }' || fail "predict PNG vs --raw disagree"
+if [ -f "$tmp/torch.txt" ]; then
+    paste <(tail -n +2 "$tmp/png.txt" | cut -f2-) "$tmp/torch.txt" | awk '
+        function abs(v) { return v < 0 ? -v : v }
+        $1 != $4 || abs($2 - $5) > 1e-4 || abs($3 - $6) > 1e-4 { bad++; print "    " $0 }
+        END { exit bad > 0 }' || fail "predict disagrees with PyTorch on the same weights"
+else
+    echo "note: torch not importable; predict checked against --raw only"
+fi
+expect 0 "predict --norm cifar100" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" \
+    --norm cifar100 "$tmp/img0.png"
+[ "$(sed -n 2p "$tmp/out" | cut -f4)" != "$(sed -n 2p "$tmp/png.txt" | cut -f4)" ] ||
+    fail "--norm cifar100 gives the same energy as cifar10"
+
+expect 1 "predict missing PNG" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/nope.png"
+has err "lir: $tmp/nope.png: cannot open" "predict missing PNG"
+expect 1 "predict missing weights" "$LIR" predict "$tmp/tiny.cfg" "$tmp/nope.weights" "$tmp/img0.png"
+has err "nope.weights" "predict missing weights"
+expect 1 "predict wrong size" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/small.png"
+has err "image is 16x16, the network takes 32x32" "predict wrong size"
+expect 1 "predict not a PNG" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/tiny.cfg"
+has err "not a PNG" "predict not a PNG"
+expect 1 "predict --raw wrong count" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" \
+    --raw "$tmp/raw.bin" --n 4
+has err "expected 4 samples" "predict --raw wrong count"
+head -c 1000 "$tmp/raw.bin" >"$tmp/cut.bin"
+expect 1 "predict --raw partial" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" --raw "$tmp/cut.bin"
+has err "not a whole number" "predict --raw partial"
+expect 2 "predict raw and files" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" \
+    --raw "$tmp/raw.bin" "$tmp/img0.png"
+expect 2 "predict nothing" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights"
+
+# --- bench -------------------------------------------------------------------------
+expect 0 "bench tiny" env -u OMP_WAIT_POLICY "$LIR" bench "$tmp/tiny.cfg" --iters 2 --warmup 1 --batch 4 \
+    --infer-batch 8 --threads 1
+rows=$(awk '($1 == "train" || $1 == "infer") && $6 > 0' "$tmp/out" | wc -l)
+[ "$rows" -eq 4 ] || fail "bench printed $rows timing rows, want 4: $(cat "$tmp/out")"
+awk '$1 == "infer" && $2 > 0 { print $2 }' "$tmp/out" | grep -qx 3 ||
+    fail "bench: the hooked infer row does not hook the 3 default points of tiny.cfg"
+has out "OMP_WAIT_POLICY PASSIVE" "bench: lir picks the passive OpenMP wait policy by default"
+expect 0 "bench with a chosen wait policy" env OMP_WAIT_POLICY=active "$LIR" bench "$tmp/tiny.cfg" \
+    --iters 1 --warmup 0 --batch 2 --mode infer --hooks none
+has out "OMP_WAIT_POLICY active" "bench: a policy the user chose is kept"
+expect 0 "bench train only" "$LIR" bench "$tmp/tiny.cfg" --iters 1 --warmup 0 --batch 2 \
+    --mode train --hooks none
+[ "$(awk '$1 == "train" || $1 == "infer"' "$tmp/out" | wc -l)" -eq 1 ] || fail "bench --mode train --hooks none"
+fi
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "test_cli: all checks passed"

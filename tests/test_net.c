@@ -1,0 +1,297 @@
+/* test_net.c: cfg/resnet18.cfg gives torchvision's ResNet-18 (41 default points in
+ * order, shapes, parameter count), the CIFAR variant's shapes, and a full-network
+ * gradient check (conv+BN, maxpool, shortcut, route, connected, softmax, CE plus
+ * R-EBO hooks at several points, train mode) against finite differences. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "net.h"
+
+static const char *NAMES41[41] = {
+    "conv1", "bn1", "layer1.0.conv1", "layer1.0.bn1", "layer1.0.conv2", "layer1.0.bn2",
+    "layer1.1.conv1", "layer1.1.bn1", "layer1.1.conv2", "layer1.1.bn2", "layer2.0.conv1",
+    "layer2.0.bn1", "layer2.0.conv2", "layer2.0.bn2", "layer2.0.downsample.0",
+    "layer2.0.downsample.1", "layer2.1.conv1", "layer2.1.bn1", "layer2.1.conv2", "layer2.1.bn2",
+    "layer3.0.conv1", "layer3.0.bn1", "layer3.0.conv2", "layer3.0.bn2", "layer3.0.downsample.0",
+    "layer3.0.downsample.1", "layer3.1.conv1", "layer3.1.bn1", "layer3.1.conv2", "layer3.1.bn2",
+    "layer4.0.conv1", "layer4.0.bn1", "layer4.0.conv2", "layer4.0.bn2", "layer4.0.downsample.0",
+    "layer4.0.downsample.1", "layer4.1.conv1", "layer4.1.bn1", "layer4.1.conv2", "layer4.1.bn2",
+    "fc"};
+
+static size_t count_params(net *n) {
+    param_tensor p[256];
+    int k = net_params(n, p, 256);
+    size_t total = 0;
+    for (int i = 0; i < k; i++) total += p[i].n;
+    return total;
+}
+
+static int point_shape(const net *n, const char *name, int c, int h, int w) {
+    int p = net_find_point(n, name);
+    return p >= 0 && n->points[p].c == c && n->points[p].h == h && n->points[p].w == w;
+}
+
+static void test_resnet18(void) {
+    lir_error err;
+    net_options opt = {2, 0, 0, 1};
+    net *n = net_load_cfg("cfg/resnet18.cfg", &opt, &err);
+    CHECK(n != NULL, "resnet18.cfg: %s", err.msg);
+    if (!n) return;
+    int k = 0, order_ok = 1;
+    for (int p = 0; p < n->n_points; p++) {
+        if (!n->points[p].is_default) continue;
+        if (k >= 41 || strcmp(n->points[p].name, NAMES41[k])) {
+            order_ok = 0;
+            fprintf(stderr, "default point %d is '%s', want '%s'\n", k, n->points[p].name,
+                    k < 41 ? NAMES41[k] : "(none)");
+        }
+        k++;
+    }
+    CHECK(order_ok && k == 41, "41 default points in torchvision order (got %d)", k);
+    CHECK(point_shape(n, "conv1", 64, 16, 16) && point_shape(n, "bn1", 64, 16, 16), "stem");
+    CHECK(n->layers[1].type == LAYER_MAXPOOL && n->layers[1].oc == 64 && n->layers[1].oh == 8 &&
+              n->layers[1].ow == 8,
+          "maxpool 64x8x8");
+    CHECK(point_shape(n, "layer1.1.bn2", 64, 8, 8), "stage 1 8x8");
+    CHECK(point_shape(n, "layer2.0.downsample.1", 128, 4, 4) &&
+              point_shape(n, "layer2.1.bn2", 128, 4, 4),
+          "stage 2 4x4");
+    CHECK(point_shape(n, "layer3.1.bn2", 256, 2, 2), "stage 3 2x2");
+    CHECK(point_shape(n, "layer4.1.bn2", 512, 1, 1), "stage 4 1x1");
+    CHECK(point_shape(n, "fc", 10, 1, 1) && n->classes == 10, "fc 10");
+    size_t np = count_params(n);
+    CHECK(np == 11181642, "parameters %zu, torchvision resnet18(num_classes=10) has 11181642", np);
+    size_t sum = 0;
+    for (int i = 0; i < n->n_layers; i++) sum += net_layer_params(&n->layers[i]);
+    CHECK(sum == np, "net_layer_params sums to the total");
+    double mf = net_layer_flops(n, n->n_layers - 1) / 1e6;
+    CHECK(mf > 70 && mf < 80, "about 2 x 37 M multiply-adds per sample (%.1f MFLOPs)", mf);
+
+    /* inference forward: probabilities, energies at all 41 hooks */
+    net_hook_all(n);
+    CHECK(n->n_hooks == 41, "net_hook_all hooks the default points (%d)", n->n_hooks);
+    rng_state rng;
+    rng_seed(&rng, 3);
+    float *x = xmalloc(2 * 3 * 32 * 32 * sizeof(float));
+    for (int i = 0; i < 2 * 3 * 32 * 32; i++) x[i] = rng_normal(&rng);
+    const float *prob = net_forward(n, x, 0);
+    for (int b = 0; b < 2; b++) {
+        double s = 0;
+        for (int j = 0; j < 10; j++) s += prob[b * 10 + j];
+        CHECK_CLOSE(s, 1.0, 1e-5, 0, "probabilities sum to 1");
+    }
+    int finite = 1;
+    for (int h = 0; h < n->n_hooks; h++)
+        for (int b = 0; b < 2; b++) finite &= isfinite(n->hooks[h].energy[b]);
+    CHECK(finite, "energies finite");
+    int fc = net_find_point(n, "fc");
+    const float *lg = net_logits(n);
+    CHECK(lg == n->points[fc].value, "fc point holds the logits");
+    double lse = 0;
+    for (int j = 0; j < 10; j++) lse += exp(lg[j]);
+    CHECK_CLOSE(n->hooks[n->n_hooks - 1].energy[0], -log(lse), 1e-4, 1e-5, "fc energy");
+    free(x);
+    net_free(n);
+
+    opt.classes = 100;
+    n = net_load_cfg("cfg/resnet18.cfg", &opt, &err);
+    CHECK(n && count_params(n) == 11227812 && n->classes == 100, "100 classes: 11227812");
+    net_free(n);
+
+    opt.classes = 0;
+    n = net_load_cfg("cfg/resnet18-cifar.cfg", &opt, &err);
+    CHECK(n != NULL, "resnet18-cifar.cfg: %s", err.msg);
+    if (!n) return;
+    k = 0;
+    for (int p = 0; p < n->n_points; p++)
+        if (n->points[p].is_default) k += !strcmp(n->points[p].name, NAMES41[k < 40 ? k : 40]);
+    CHECK(k == 41, "cifar cfg has the same 41 points");
+    CHECK(point_shape(n, "bn1", 64, 32, 32) && point_shape(n, "layer1.1.bn2", 64, 32, 32) &&
+              point_shape(n, "layer2.1.bn2", 128, 16, 16) &&
+              point_shape(n, "layer3.1.bn2", 256, 8, 8) &&
+              point_shape(n, "layer4.1.bn2", 512, 4, 4),
+          "cifar shapes 32, 16, 8, 4");
+    CHECK(count_params(n) == 11181642 - 64 * 3 * (49 - 9), "cifar stem parameters");
+    CHECK(n->batch == 2 && fabsf(n->learning_rate - 0.1f) < 1e-7 &&
+              fabsf(n->momentum - 0.9f) < 1e-7 && fabsf(n->decay - 0.0005f) < 1e-9,
+          "[net] settings");
+    net_free(n);
+}
+
+/* ---- full-network gradient check ------------------------------------------------ */
+
+static const char *SMALL =
+    "[net]\nbatch=6\nwidth=6\nheight=6\nchannels=2\n"
+    "[convolutional]\nname=c0\nbn_name=b0\nbatch_normalize=1\nfilters=4\nsize=3\npad=1\n"
+    "activation=leaky\n"
+    "[maxpool]\nsize=2\nstride=2\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\npad=1\nactivation=linear\n"
+    "[shortcut]\nfrom=-2\nactivation=relu\n"
+    "[route]\nlayers=-1,-3\n"
+    "[convolutional]\nfilters=3\nsize=1\nactivation=leaky\n"
+    "[connected]\nname=fc\noutput=3\nactivation=linear\n"
+    "[hook]\nlambda=0.5\n" /* default point: the previous layer's output, fc */
+    "[softmax]\n"
+    "[hook]\npoint=c0\nlambda=0.3\n"
+    "[hook]\npoint=b0\nlambda=0.2\n"
+    "[hook]\npoint=bn2\nlambda=0.4\n"
+    "[hook]\npoint=route4\nlambda=0.1\n";
+
+static double total_loss(net *n, const float *x, const int *labels,
+                         const unsigned char *out) {
+    const float *prob = net_forward(n, x, 1);
+    double ce = 0;
+    int nl = 0;
+    for (int b = 0; b < n->batch; b++) {
+        if (out[b]) continue;
+        ce -= log(prob[b * n->classes + labels[b]]);
+        nl++;
+    }
+    double loss = nl ? ce / nl : 0;
+    for (int h = 0; h < n->n_hooks; h++) {
+        const point *p = &n->points[n->hooks[h].point];
+        loss += n->hooks[h].reg.lambda *
+                energy_reg_backward(p->value, n->hooks[h].energy, n->batch, p->c * p->h * p->w,
+                                    out, &n->hooks[h].reg, NULL);
+    }
+    return loss;
+}
+
+static float median4(const float *e, const unsigned char *out, int want_out, int batch) {
+    float v[16];
+    int k = 0;
+    for (int b = 0; b < batch; b++)
+        if (out[b] == want_out) v[k++] = e[b];
+    for (int i = 0; i < k; i++)
+        for (int j = i + 1; j < k; j++)
+            if (v[j] < v[i]) { float t = v[i]; v[i] = v[j]; v[j] = t; }
+    return k % 2 ? v[k / 2] : 0.5f * (v[k / 2 - 1] + v[k / 2]);
+}
+
+static void test_gradients(void) {
+    lir_error err;
+    cfg_file *c = cfg_parse_string(SMALL, "small.cfg", &err);
+    CHECK(c != NULL, "small cfg: %s", err.msg);
+    if (!c) return;
+    net_options opt = {0, 0, 1, 5};
+    net *n = net_build(c, &opt, &err);
+    cfg_free(c);
+    CHECK(n != NULL, "small net: %s", err.msg);
+    if (!n) return;
+    CHECK(n->n_hooks == 5 && !strcmp(n->points[n->hooks[4].point].name, "fc"),
+          "5 hooks, the default one on fc");
+    rng_state rng;
+    rng_seed(&rng, 11);
+    int B = n->batch, insz = 2 * 6 * 6;
+    float x[6 * 72];
+    for (int i = 0; i < B * insz; i++) x[i] = rng_normal(&rng);
+    int labels[6] = {0, 2, 1, -1, 1, -1};
+    unsigned char out[6] = {0, 0, 0, 1, 0, 1};
+    /* non-trivial BN affine parameters and fc weights */
+    param_tensor p[64];
+    int np = net_params(n, p, 64);
+    for (int t = 0; t < np; t++)
+        for (size_t i = 0; i < p[t].n; i++) p[t].w[i] += 0.2f * rng_normal(&rng);
+    /* margins at the medians: each hook has active and inactive samples */
+    net_forward(n, x, 1);
+    for (int h = 0; h < n->n_hooks; h++) {
+        n->hooks[h].reg.m_in = median4(n->hooks[h].energy, out, 0, B);
+        n->hooks[h].reg.m_out = median4(n->hooks[h].energy, out, 1, B);
+    }
+    double l0 = total_loss(n, x, labels, out);
+    net_zero_grads(n);
+    net_forward(n, x, 1);
+    double ce = net_loss_backward(n, labels, out);
+    double lb = ce;
+    for (int h = 0; h < n->n_hooks; h++) lb += n->hooks[h].reg.lambda * n->hooks[h].last_reg;
+    CHECK_CLOSE(lb, l0, 1e-6, 1e-5, "loss reported by backward");
+    int regs = 0;
+    for (int h = 0; h < n->n_hooks; h++) regs += n->hooks[h].last_reg > 0;
+    CHECK(regs == n->n_hooks, "every hook contributes (%d)", regs);
+
+    float *saved[64];
+    for (int t = 0; t < np; t++) {
+        saved[t] = xmalloc(p[t].n * sizeof(float));
+        memcpy(saved[t], p[t].dw, p[t].n * sizeof(float));
+    }
+    int checked = 0, bad = 0;
+    const float eps = 1e-2f;
+    for (int t = 0; t < np; t++) {
+        int tries = p[t].n < 8 ? (int)p[t].n : 8;
+        for (int k = 0; k < tries; k++) {
+            size_t i = p[t].n <= 8 ? (size_t)k : rng_below(&rng, (uint32_t)p[t].n);
+            float keep = p[t].w[i];
+            p[t].w[i] = keep + eps;
+            double lp = total_loss(n, x, labels, out);
+            p[t].w[i] = keep - eps;
+            double lm = total_loss(n, x, labels, out);
+            p[t].w[i] = keep;
+            double fd = (lp - lm) / (2.0 * eps);
+            double g = saved[t][i];
+            checked++;
+            if (fabs(g - fd) > 2e-3 + 3e-2 * fabs(fd)) {
+                bad++;
+                fprintf(stderr, "param tensor %d [%zu]: backward %.6g, finite difference %.6g\n",
+                        t, i, g, fd);
+            }
+        }
+    }
+    CHECK(bad == 0 && checked > 40, "full-network gradient: %d of %d differ", bad, checked);
+
+    /* accumulation: a second backward without zeroing doubles the gradients */
+    net_forward(n, x, 1);
+    net_loss_backward(n, labels, out);
+    int doubled = 1;
+    for (int t = 0; t < np; t++)
+        for (size_t i = 0; i < p[t].n; i++)
+            if (!(fabsf(p[t].dw[i] - 2 * saved[t][i]) <= 1e-5f + 1e-4f * fabsf(saved[t][i]))) {
+                if (doubled) fprintf(stderr, "tensor %d [%zu]: %.8g after two backward calls, "
+                                     "%.8g after one\n", t, i, p[t].dw[i], saved[t][i]);
+                doubled = 0;
+            }
+    CHECK(doubled, "gradients accumulate over backward calls");
+    for (int t = 0; t < np; t++) free(saved[t]);
+    net_free(n);
+}
+
+/* Used by tests/test_torch.py: test_net --forward CFG WEIGHTS INPUT OUTPUT BATCH runs
+ * an inference forward on INPUT ([BATCH][c*h*w] float32) and writes every default
+ * point's values, in network order, to OUTPUT. */
+static int forward_tool(char **argv) {
+    lir_error err;
+    net_options opt = {atoi(argv[6]), 0, 0, 1};
+    net *n = net_load_cfg(argv[2], &opt, &err);
+    if (!n || net_load_weights(n, argv[3], &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        net_free(n);
+        return 1;
+    }
+    size_t nin = (size_t)n->batch * n->c * n->h * n->w;
+    float *x = xmalloc(nin * sizeof(float));
+    FILE *f = fopen(argv[4], "rb");
+    int ok = f && fread(x, sizeof(float), nin, f) == nin;
+    if (f) fclose(f);
+    FILE *o = ok ? fopen(argv[5], "wb") : NULL;
+    if (o) {
+        net_forward(n, x, 0);
+        for (int p = 0; p < n->n_points; p++) {
+            const point *pt = &n->points[p];
+            size_t cnt = (size_t)n->batch * pt->c * pt->h * pt->w;
+            if (pt->is_default) ok &= fwrite(pt->value, sizeof(float), cnt, o) == cnt;
+        }
+        ok &= fclose(o) == 0;
+    }
+    free(x);
+    net_free(n);
+    if (!o || !ok) fprintf(stderr, "forward tool: cannot read %s or write %s\n", argv[4], argv[5]);
+    return o && ok ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 7 && !strcmp(argv[1], "--forward")) return forward_tool(argv);
+    test_resnet18();
+    test_gradients();
+    return check_done("test_net");
+}
