@@ -57,7 +57,7 @@ required() {
 }
 
 download() { # url dest
-    if command -v curl >/dev/null; then curl -fL --retry 2 --connect-timeout 20 -o "$2" "$1"
+    if command -v curl >/dev/null; then curl -fsSL --retry 2 --connect-timeout 20 -o "$2" "$1"
     elif command -v wget >/dev/null; then wget -q -O "$2" "$1"
     else echo "  neither curl nor wget is installed" >&2; return 1; fi
 }

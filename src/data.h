@@ -11,7 +11,11 @@
  *   @blur<sigma>      Gaussian blur, sigma in pixels (kernel radius ceil(3 sigma),
  *                     borders repeat the edge pixel)
  * e.g. "cifar10@jpeg75", "svhn@noise0.1s7", "cifar10@blur1.0@jpeg75". Results are
- * rounded back to uint8.
+ * rounded back to uint8. The JPEG round trip matches PIL's (quality q, 4:2:0).
+ * Mirror caveat: the local mirror's CIFAR-10 was rebuilt from JPEG (q75) files.
+ * To push every evaluated image (ID and OOD alike) through the same round trip,
+ * eval calls dataset_transform(d, "jpeg75", err) on each loaded set (or appends
+ * "@jpeg75" to each name).
  *
  * Data directory: the dir argument when not NULL, else $LIR_DATA, else "data".
  * Layout (what scripts/get_data.sh produces):

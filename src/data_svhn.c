@@ -61,9 +61,13 @@ static int mat_elem_at(const mat_ctx *m, const uint8_t *buf, size_t len, size_t 
     e->nbytes = rd32(buf + off + 4, m->swap);
     if (e->nbytes > len - off - 8)
         return lir_fail(err,
-                        "%s: %s offset %zu: element of type %u claims %u bytes but only %zu remain "
+                        "%s: %s offset %zu: %s element claims %u bytes but only %zu remain "
                         "(file truncated?)",
-                        m->what, where, off, e->type, e->nbytes, len - off - 8);
+                        m->what, where, off,
+                        e->type == MI_MATRIX       ? "miMATRIX"
+                        : e->type == MI_COMPRESSED ? "miCOMPRESSED"
+                                                   : "data",
+                        e->nbytes, len - off - 8);
     e->data = buf + off + 8;
     size_t body = e->nbytes;
     if (e->type != MI_COMPRESSED) body = (body + 7) & ~(size_t)7;

@@ -161,6 +161,20 @@ dataset *dataset_load(const char *name, const char *split, const char *dir, lir_
         lir_fail(err, "dataset name too long: %s", name);
         return NULL;
     }
+    /* Check the transform specs before the (possibly long) load: on an empty set
+     * dataset_transform only parses. */
+    dataset probe = {.n = 0};
+    for (const char *p = at; p; p = strchr(p + 1, '@')) {
+        size_t sl = strcspn(p + 1, "@");
+        char spec[64];
+        if (sl >= sizeof spec) {
+            lir_fail(err, "%s: transform spec too long", name);
+            return NULL;
+        }
+        memcpy(spec, p + 1, sl);
+        spec[sl] = 0;
+        if (dataset_transform(&probe, spec, err) < 0) return NULL;
+    }
     dir = dataset_dir(dir);
     dataset *d = xcalloc(1, sizeof *d);
     snprintf(d->name, sizeof d->name, "%s", name);
@@ -172,13 +186,8 @@ dataset *dataset_load(const char *name, const char *split, const char *dir, lir_
     d->classes = known[k].classes;
     /* Derived transforms, applied left to right. */
     for (const char *p = at; rc == 0 && p; p = strchr(p + 1, '@')) {
-        const char *end = strchr(p + 1, '@');
+        size_t sl = strcspn(p + 1, "@");
         char spec[64];
-        size_t sl = end ? (size_t)(end - p - 1) : strlen(p + 1);
-        if (sl >= sizeof spec) {
-            rc = lir_fail(err, "%s: transform spec too long", name);
-            break;
-        }
         memcpy(spec, p + 1, sl);
         spec[sl] = 0;
         rc = dataset_transform(d, spec, err);
@@ -282,8 +291,9 @@ static void bilinear_taps(int in, tap *t) {
 
 void dataset_batch_ex(const dataset *d, const int *idx, int n, const data_norm *norm, float *out,
                       int parallel) {
-    float lut[3][256];
+    float lut[3][256], unit[256]; /* unit[v] = v / 255, ToTensor's scaling */
     norm_lut(norm, lut);
+    for (int v = 0; v < 256; v++) unit[v] = (float)v / 255.0f;
     size_t isz = (size_t)d->c * d->h * d->w;
     int native = d->h == 32 && d->w == 32;
     tap ty[32], tx[32];
@@ -308,8 +318,8 @@ void dataset_batch_ex(const dataset *d, const int *idx, int n, const data_norm *
             for (int y = 0; y < 32; y++) {
                 const uint8_t *a = s + (size_t)ty[y].i0 * d->w, *b = s + (size_t)ty[y].i1 * d->w;
                 for (int x = 0; x < 32; x++) {
-                    float x00 = a[tx[x].i0] / 255.0f, x01 = a[tx[x].i1] / 255.0f;
-                    float x10 = b[tx[x].i0] / 255.0f, x11 = b[tx[x].i1] / 255.0f;
+                    float x00 = unit[a[tx[x].i0]], x01 = unit[a[tx[x].i1]];
+                    float x10 = unit[b[tx[x].i0]], x11 = unit[b[tx[x].i1]];
                     r[y * 32 + x] = ty[y].l0 * (tx[x].l0 * x00 + tx[x].l1 * x01) +
                                     ty[y].l1 * (tx[x].l0 * x10 + tx[x].l1 * x11);
                 }
