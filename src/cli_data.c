@@ -9,8 +9,8 @@
 
 #include "data.h"
 
-static void usage(void) {
-    fprintf(stderr,
+static void usage_to(FILE *f) {
+    fprintf(f,
             "usage: lir data info NAME [--split train|test|extra] [--dir DIR]\n"
             "       lir data bench [NAME] [--dir DIR] [--batch 128] [--batches 400] [--seed 1]\n"
             "       lir data sha256 FILE...\n"
@@ -18,6 +18,8 @@ static void usage(void) {
             "DIR defaults to $LIR_DATA, else ./data\n",
             dataset_known_names());
 }
+
+static void usage(void) { usage_to(stderr); }
 
 typedef struct {
     const char *name, *split, *dir;
@@ -134,6 +136,15 @@ int cmd_data(int argc, char **argv) {
         return 2;
     }
     const char *sub = argv[1];
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+        usage_to(stdout);
+        return 0;
+    }
+    if (sub[0] == '-') {
+        fprintf(stderr, "lir data: unknown option '%s'\n", sub);
+        usage();
+        return 2;
+    }
     if (!strcmp(sub, "sha256")) {
         if (argc < 3) {
             usage();

@@ -1,0 +1,27 @@
+/* train.h: `lir train`: the training loop (train.c) on a Darknet cfg with a
+ * train_config (config.h): ID batches from the augmenting loader plus, for R-EBO,
+ * outlier batches (outlier.h) in the same forward; CE + sum_l lambda_l R_l through
+ * net_loss_backward; SGD with a schedule; per-epoch validation, CSV log, curve plots,
+ * atomic checkpoints (checkpoint.h) and exact resume; final test accuracy, Darknet
+ * .weights and a JSON sidecar. */
+#ifndef LIR_TRAIN_H
+#define LIR_TRAIN_H
+
+#include "config.h"
+
+/* Fills the settings a cfg's [net] section gives (batch, learning_rate, momentum,
+ * decay, policy, steps/scales, burn_in, max_batches) into c. max_batches and burn_in
+ * count batches of the full CIFAR train split (50,000 images); steps are taken as
+ * fractions of max_batches, so the schedule keeps its shape when epochs change. */
+int train_config_from_cfg(train_config *c, const char *cfg_path, lir_error *err);
+
+typedef struct {
+    const char *cfg_path;
+    const char *command; /* the command line, for the sidecar */
+    int resume;          /* continue from <out_dir>/checkpoint.bin */
+} train_options;
+
+/* Runs (or resumes) a training run with config c; results in c->out_dir. */
+int train_run(const train_options *opt, train_config *c, lir_error *err);
+
+#endif
