@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "cli.h"
 #include "eval.h"
 
 typedef struct {
@@ -265,13 +266,13 @@ int cmd_eval(int argc, char **argv) {
     free(pos);
     if (st != ARGS_RUN) return st;
     if (!a.out || !*a.out) {
-        fprintf(stderr, "lir eval: --out is required (OOD sets, e.g. --out svhn,mnist; known: %s)\n",
+        fprintf(stderr, "lir: eval: --out is required (OOD sets, e.g. --out svhn,mnist; known: %s)\n",
                 dataset_known_names());
         return 2;
     }
     if (a.batch < 1 || a.holdout < 2 || a.limit < 0 || a.jpeg_all < 0 || a.jpeg_all > 100 ||
         !(a.margin >= 0)) {
-        fprintf(stderr, "lir eval: need --batch >= 1, --holdout >= 2, --limit >= 0, "
+        fprintf(stderr, "lir: eval: need --batch >= 1, --holdout >= 2, --limit >= 0, "
                 "--jpeg-all 0..100, --margin >= 0\n");
         return 2;
     }
@@ -296,9 +297,5 @@ int cmd_eval(int argc, char **argv) {
     lir_error err;
     int rc = eval_run(&a, command, &err);
     free(command);
-    if (rc < 0) {
-        fprintf(stderr, "lir eval: %s\n", err.msg);
-        return 1;
-    }
-    return 0;
+    return rc < 0 ? cli_error(&err) : 0;
 }

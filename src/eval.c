@@ -3,27 +3,22 @@
  * metric table of each OOD set. */
 #include "eval.h"
 
+#include "progress.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-/* A progress bar on stderr: redrawn at most every 0.2 s on a terminal; elsewhere
- * (logs, tests) one line at the end. */
-static void progress_show(const char *what, int done, int total, double t0, int final) {
-    static double last;
-    int tty = isatty(2);
-    double now = now_seconds();
-    if (!final && (!tty || now - last < 0.2)) return;
-    last = now;
+/* The progress line of a pass: bar, count and rate. */
+static void progress_show(progress *pg, const char *what, int done, int total, double t0,
+                          int force) {
     int width = 30, fill = total ? (int)((long)width * done / total) : width;
     char bar[31];
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
     bar[width] = 0;
-    double dt = now - t0;
-    fprintf(stderr, "%s  %-24s [%s] %6d/%-6d %7.0f img/s%s", tty ? "\r" : "", what, bar, done,
-            total, dt > 0 ? done / dt : 0.0, final || !tty ? "\n" : "");
-    fflush(stderr);
+    double dt = now_seconds() - t0;
+    progress_update(pg, force, "  %-24s [%s] %6d/%-6d %7.0f img/s", what, bar, done, total,
+                    dt > 0 ? done / dt : 0.0);
 }
 
 int eval_pass_run(net *n, const dataset *d, const int *idx, int count, const data_norm *norm,
@@ -47,6 +42,8 @@ int eval_pass_run(net *n, const dataset *d, const int *idx, int count, const dat
     int *bidx = xmalloc((size_t)B * sizeof(int));
     char what[72];
     snprintf(what, sizeof what, "%.48s %s", d->name, d->split);
+    progress pg;
+    progress_init(&pg, stderr, 10.0);
     double t0 = now_seconds(), fwd = 0;
     for (int s = 0; s < count; s += B) {
         int m = count - s < B ? count - s : B;
@@ -63,11 +60,12 @@ int eval_pass_run(net *n, const dataset *d, const int *idx, int count, const dat
             for (int k = 0; k < L; k++) e[k] = n->hooks[k].energy[b];
             out->labels[s + b] = d->labels[bidx[b]];
         }
-        progress_show(what, s + m, count, t0, 0);
+        progress_show(&pg, what, s + m, count, t0, 0);
     }
     out->seconds = fwd;
     out->seconds_total = now_seconds() - t0;
-    progress_show(what, count, count, t0, 1);
+    progress_show(&pg, what, count, count, t0, 1);
+    progress_break(&pg);
     free(x);
     free(bidx);
     return 0;

@@ -121,7 +121,4 @@ int eval_report_energies(const char *path, const eval_result *r, const eval_pass
 int eval_report_plots(const char *dir, const eval_result *r, const char *id_name,
                       lir_error *err);
 
-/* `lir eval` (cli_eval.c). */
-int cmd_eval(int argc, char **argv);
-
 #endif

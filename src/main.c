@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "eval.h"
 #include "util.h"
 
 typedef struct {
