@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # lir eval against the PyTorch reference (bench/eval_torch_ref.py): forward pass plus
 # the per-sample energy at the 41 points of cfg/resnet18.cfg, same weights, same
-# images, same batch, all cores for both. Also checks that both give the same energies.
+# images, same batch. Also checks that both give the same energies.
 # usage: bench/bench_eval.sh [N]      N CIFAR-10 test images (default 2000)
 #   data:    $LIR_DATA (needs cifar10; e.g. LIR_MIRROR=... scripts/get_data.sh cifar10 --dir D)
 #   weights: $WEIGHTS, else weights/resnet18-cifar10.weights, else random ones written
@@ -26,8 +26,17 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) x $(nproc); load
     --batch 100 --save-energies --plots=0 --outdir "$tmp/out" >"$tmp/lir.txt" 2>/dev/null
 lir_line=$(grep '^forward+energies' "$tmp/lir.txt")
 echo "lir   $lir_line"
-$py bench/eval_torch_ref.py run --weights "$w" --data "$data" --n "$n" --batch 100 \
-    --compare "$tmp/out/energies_cifar10_test.csv" | tee "$tmp/torch.txt"
+# torch gets its best of three settings: all threads with libgomp's passive and active
+# wait policies (lir itself runs with PASSIVE unless OMP_WAIT_POLICY is set), one thread
+best=0
+for setting in "PASSIVE $(nproc)" "ACTIVE $(nproc)" "PASSIVE 1"; do
+    set -- $setting
+    OMP_WAIT_POLICY=$1 $py bench/eval_torch_ref.py run --weights "$w" --data "$data" --n "$n" \
+        --batch 100 --threads "$2" --compare "$tmp/out/energies_cifar10_test.csv" >"$tmp/torch.txt"
+    echo "torch OMP_WAIT_POLICY=$1: $(head -1 "$tmp/torch.txt")"
+    rate=$(grep '^torch forward' "$tmp/torch.txt" | sed -E 's/.* = ([0-9.]+) images\/s.*/\1/')
+    best=$(awk -v a="$rate" -v b="$best" 'BEGIN { print (a > b ? a : b) }')
+done
+tail -n 1 "$tmp/torch.txt"
 lir_rate=$(echo "$lir_line" | sed -E 's/.* = ([0-9.]+) images\/s.*/\1/')
-torch_rate=$(grep '^torch forward' "$tmp/torch.txt" | sed -E 's/.* = ([0-9.]+) images\/s.*/\1/')
-awk -v a="$lir_rate" -v b="$torch_rate" 'BEGIN { printf "lir / torch images/s: %.2fx\n", a / b }'
+awk -v a="$lir_rate" -v b="$best" 'BEGIN { printf "lir / best torch images/s: %.2fx\n", a / b }'

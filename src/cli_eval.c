@@ -83,9 +83,10 @@ static int add_files(const char *dir, const char *name, const char *split, eval_
 }
 
 /* Says where the ID pixels come from: the mirror's JPEG-derived CIFAR-10 is recognised
- * by its checksums (or a "mirror" note in get_data.sh's .verified file). */
-static void id_provenance(const eval_args *a, const char *dir, const eval_file *files, int n,
-                          char *out, size_t size) {
+ * by its checksums (or a "mirror" note in get_data.sh's .verified file). Returns 1 for
+ * the mirror's copy. */
+static int id_provenance(const eval_args *a, const char *dir, const eval_file *files, int n,
+                         char *out, size_t size) {
     char base[32], path[4200];
     base_name(a->in, base, sizeof base);
     int mirror = 0;
@@ -109,6 +110,7 @@ static void id_provenance(const eval_args *a, const char *dir, const eval_file *
     if (a->jpeg_all && len < size)
         snprintf(out + len, size - len, "; --jpeg-all %d: every evaluated image (ID, held-out ID "
                  "and OOD) went through a JPEG quality %d round trip", a->jpeg_all, a->jpeg_all);
+    return mirror;
 }
 
 /* Loads name (with "@jpeg<q>" appended under --jpeg-all unless it already ends so). */
@@ -174,7 +176,7 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
         goto done;
     for (int o = 0; o < n_ood; o++)
         if (add_files(dir, ood[o]->name, "test", &files, &n_files, err) < 0) goto done;
-    id_provenance(a, dir, files, n_files, prov, sizeof prov);
+    int mirror = id_provenance(a, dir, files, n_files, prov, sizeof prov);
     int k = a->holdout < train->n ? a->holdout : train->n - 1;
     int *tr_idx = NULL, *val_idx = NULL;
     if (data_holdout(train->n, k, &tr_idx, &val_idx, err) < 0) goto done;
@@ -192,7 +194,7 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
     if (eval_fit(&r, &pfit, err) < 0 || mkdir_p(a->outdir, err) < 0) goto done;
     eval_info info = {.command = command, .cfg = a->cfg, .cfg_sha256 = cfg_sha,
                       .weights = a->weights, .weights_sha256 = w_sha, .data_dir = dir,
-                      .id_name = id->name, .id_provenance = prov, .files = files,
+                      .id_name = id->name, .id_provenance = prov, .id_mirror_jpeg = mirror, .files = files,
                       .n_files = n_files, .holdout = holdout, .norm = norm,
                       .seed = (unsigned long long)a->seed, .jpeg_all = a->jpeg_all,
                       .batch = n->batch, .n_id = pid.n};

@@ -94,6 +94,7 @@ typedef struct {
     const char *data_dir;
     const char *id_name;    /* as loaded (with @jpeg<q> under --jpeg-all) */
     const char *id_provenance;
+    int id_mirror_jpeg;     /* the ID files are the local mirror's JPEG-derived CIFAR-10 */
     const eval_file *files;
     int n_files;
     const char *holdout;    /* how the fit split was drawn, in words */

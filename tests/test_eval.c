@@ -137,7 +137,8 @@ static void check_json(const char *points[], int L, const char *w_sha) {
     const char *fields[] = {"provenance.lir_version", "provenance.command", "provenance.seed",
                             "provenance.created_utc", "provenance.cfg.path", "provenance.cfg.sha256",
                             "provenance.weights.sha256", "provenance.data.files",
-                            "provenance.data.id_provenance", "provenance.data.jpeg_all",
+                            "provenance.data.id_provenance", "provenance.data.id_mirror_jpeg",
+                            "provenance.data.jpeg_all",
                             "provenance.data.holdout", "provenance.data.normalisation.mean",
                             "conventions.auroc", "conventions.fpr95_ood", "conventions.fpr95_id",
                             "id.accuracy", "id.n", "id.n_fit", "points", "final_point",
@@ -147,7 +148,9 @@ static void check_json(const char *points[], int L, const char *w_sha) {
         CHECK(has(j, fields[i]), "JSON lacks %s", fields[i]);
     const cJSON *ws = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "provenance"), "weights"), "sha256");
     CHECK(cJSON_IsString(ws) && !strcmp(ws->valuestring, w_sha), "weights sha256 recorded");
-    const cJSON *files = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "provenance"), "data"), "files");
+    const cJSON *data = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "provenance"), "data");
+    CHECK(cJSON_IsFalse(cJSON_GetObjectItem(data, "id_mirror_jpeg")), "random files are not the mirror's");
+    const cJSON *files = cJSON_GetObjectItem(data, "files");
     CHECK(cJSON_GetArraySize(files) == 1 + 5 + 2 + 1, "data files: %d", cJSON_GetArraySize(files));
     const cJSON *pts = cJSON_GetObjectItem(j, "points");
     CHECK(cJSON_GetArraySize(pts) == L, "points: %d", cJSON_GetArraySize(pts));
