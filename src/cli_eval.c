@@ -247,17 +247,17 @@ int cmd_eval(int argc, char **argv) {
     eval_args a;
     const arg_spec specs[] = {
         {"in", ARG_STR, &a.in, "cifar10", "in-distribution dataset (its test split is scored)", 0},
-        {"out", ARG_STR, &a.out, NULL, "OOD sets, comma-separated, e.g. svhn,mnist,cifar10@jpeg75", 0},
+        {"out", ARG_STR, &a.out, NULL, "OOD sets, comma-separated, e.g. svhn,mnist,cifar10@jpeg75 (required)", 0},
         {"cfg", ARG_STR, &a.cfg, "cfg/resnet18.cfg", "network cfg", 0},
-        {"weights", ARG_STR, &a.weights, NULL, "weights (default weights/resnet18-<in>.weights)", 0},
-        {"data", ARG_STR, &a.data, NULL, "data directory (default $LIR_DATA, else ./data)", 0},
-        {"outdir", ARG_STR, &a.outdir, NULL, "output directory (default runs/eval-<in>)", 0},
+        {"weights", ARG_STR, &a.weights, NULL, "weights file; unset: weights/resnet18-<in>.weights", 0},
+        {"data", ARG_STR, &a.data, NULL, "data directory; unset: $LIR_DATA, else ./data", 0},
+        {"outdir", ARG_STR, &a.outdir, NULL, "output directory; unset: runs/eval-<in>", 0},
         {"batch", ARG_INT, &a.batch, "100", "images per forward pass", 0},
         {"holdout", ARG_INT, &a.holdout, "5000", "held-out ID train images for the ID-only fits", 0},
         {"margin", ARG_FLOAT, &a.margin, "0.01", "early exit: AUROC margin below the best point", 0},
         {"jpeg-all", ARG_INT, &a.jpeg_all, "0", "JPEG round trip at this quality for every image (0 = off)", 0},
         {"limit", ARG_INT, &a.limit, "0", "score only the first N test images of each set (0 = all)", 0},
-        {"save-energies", ARG_BOOL, &a.save_energies, "0", "write energies_<set>_<split>.csv per pass", 0},
+        {"save-energies", ARG_BOOL, &a.save_energies, "0", "write energies_<set>_{test,holdout}.csv: index,label,E per point,msp,maxlogit", 0},
         {"plots", ARG_BOOL, &a.plots, "1", "write the PNG plots", 0},
         {"seed", ARG_INT, &a.seed, "1", "seed of the network builder (weights are loaded over it)", 0},
     };
