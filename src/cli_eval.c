@@ -11,7 +11,7 @@
 #include "eval.h"
 
 typedef struct {
-    const char *in, *out, *cfg, *weights, *data, *outdir;
+    const char *in, *out, *cfg, *weights, *data, *outdir, *values;
     int batch, holdout, jpeg_all, limit, save_energies, plots;
     float margin;
     int seed;
@@ -190,6 +190,7 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
     if (rc < 0) goto done;
     rc = -1;
     eval_result_init(&r, n, a->margin);
+    r.seed_values = !strcmp(a->values, "seed");
     r.id_accuracy = eval_accuracy(&pid);
     if (eval_fit(&r, &pfit, err) < 0 || mkdir_p(a->outdir, err) < 0) goto done;
     eval_info info = {.command = command, .cfg = a->cfg, .cfg_sha256 = cfg_sha,
@@ -254,6 +255,7 @@ int cmd_eval(int argc, char **argv) {
         {"outdir", ARG_STR, &a.outdir, NULL, "output directory; unset: runs/eval-<in>", 0},
         {"batch", ARG_INT, &a.batch, "100", "images per forward pass", 0},
         {"holdout", ARG_INT, &a.holdout, "5000", "held-out ID train images for the ID-only fits", 0},
+        {"values", ARG_CHOICE, &a.values, "raw", "paper lines and bar plots: raw AUROC, or seed = max(AUROC, 1 - AUROC) as the paper's script", "raw|seed"},
         {"margin", ARG_FLOAT, &a.margin, "0.01", "early exit: AUROC margin below the best point", 0},
         {"jpeg-all", ARG_INT, &a.jpeg_all, "0", "JPEG round trip at this quality for every image (0 = off)", 0},
         {"limit", ARG_INT, &a.limit, "0", "score only the first N test images of each set (0 = all)", 0},

@@ -59,6 +59,7 @@ typedef struct {
     int *shape;               /* [L][3] c, h, w */
     double *flop_frac;        /* [L] share of the network's FLOPs needed to reach it */
     int final_point;          /* index of the final layer's point (the logits) */
+    int seed_values;          /* paper lines and bar plots show max(AUROC, 1 - AUROC) */
     double margin;            /* early-exit margin on AUROC */
     double id_accuracy;       /* top-1 on the ID test pass */
     int n_fit;                /* held-out ID training images the models were fitted on */
@@ -109,8 +110,9 @@ typedef struct {
 } eval_info;
 
 /* ---- eval_report.c ---- */
-/* The paper's lines per OOD set ("  <name padded to 40>: AUROC = 0.xxxx", raw AUROC,
- * network order), then the wide table and the summary rows. */
+/* The paper's lines per OOD set ("  <name padded to 40>: AUROC = 0.xxxx" in network
+ * order; raw AUROC, or the seed-compatible value when r->seed_values), then the wide
+ * table and the summary rows. */
 void eval_report_console(FILE *f, const eval_result *r, const eval_info *info);
 int eval_report_json(const char *path, const eval_result *r, const eval_info *info,
                      lir_error *err);
@@ -118,7 +120,8 @@ int eval_report_csv(const char *path, const eval_result *r, lir_error *err);
 /* CSV: index,label,<one column per point>,msp,maxlogit; one row per sample. */
 int eval_report_energies(const char *path, const eval_result *r, const eval_pass *p,
                          lir_error *err);
-/* auroc_scores_<id>_<ood>.png per OOD set and auroc_heatmap_<id>.png into dir. */
+/* auroc_scores_<id>_<ood>.png per OOD set (raw or seed-compatible values, as the paper
+ * lines) and auroc_heatmap_<id>.png (raw AUROC) into dir. */
 int eval_report_plots(const char *dir, const eval_result *r, const char *id_name,
                       lir_error *err);
 

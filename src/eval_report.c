@@ -17,6 +17,11 @@ static const char *base_titles[EVAL_N_BASE] = {"baseline MSP", "baseline max-log
 
 /* ---- console ---- */
 
+/* The value of the paper lines and bar plots. */
+static double shown(const eval_result *r, const metrics_summary *m) {
+    return r->seed_values ? m->auroc_seed : m->auroc;
+}
+
 static void console_row(FILE *f, const char *label, double flop, const metrics_summary *m,
                         const metrics_summary *dirfree) {
     char fl[16] = "";
@@ -34,10 +39,12 @@ void eval_report_console(FILE *f, const eval_result *r, const eval_info *info) {
         fprintf(f, "ID data: %s\n", info->id_provenance);
     for (int o = 0; o < r->n_ood; o++) {
         const eval_ood *d = &r->ood[o];
-        fprintf(f, "\n%s (ID) vs. %s (OOD): AUROC per point, raw (OOD positive, energy as score)\n",
-                info->id_name, d->name);
+        fprintf(f, "\n%s (ID) vs. %s (OOD): AUROC per point, %s (OOD positive, energy as score)\n",
+                info->id_name, d->name,
+                r->seed_values ? "seed-compatible max(AUROC, 1 - AUROC) as the paper's script"
+                               : "raw");
         for (int k = 0; k < r->L; k++)
-            fprintf(f, "  %-40s: AUROC = %.4f\n", r->names[k], d->point[k].auroc);
+            fprintf(f, "  %-40s: AUROC = %.4f\n", r->names[k], shown(r, &d->point[k]));
         fprintf(f, "\n  %-34s %7s %7s %7s %8s %8s %8s %8s %8s\n", "point / score", "FLOPs%", "AUROC",
                 "seedAUC", "FPR95o", "FPR95i", "AUPR-in", "AUPR-out", "dirfree");
         for (int k = 0; k < r->L; k++)
@@ -212,6 +219,8 @@ int eval_report_json(const char *path, const eval_result *r, const eval_info *in
         cJSON_AddItemToArray(pts, p);
     }
     cJSON_AddStringToObject(root, "final_point", r->names[r->final_point]);
+    cJSON_AddStringToObject(root, "paper_lines_and_bar_plots",
+                            r->seed_values ? "auroc_seed" : "auroc");
     cJSON *ag = cJSON_AddObjectToObject(root, "agebo_models");
     for (int a = 0; a < EVAL_N_AGEBO; a++) {
         agebo_describe(&r->agebo[a], desc, sizeof desc);
@@ -307,7 +316,10 @@ int eval_report_plots(const char *dir, const eval_result *r, const char *id_name
     for (int o = 0; o < r->n_ood && rc == 0; o++) {
         const eval_ood *d = &r->ood[o];
         cn[o] = d->name;
-        for (int k = 0; k < L; k++) v[k] = heat[(size_t)k * cols + o] = d->point[k].auroc;
+        for (int k = 0; k < L; k++) {
+            heat[(size_t)k * cols + o] = d->point[k].auroc;
+            v[k] = shown(r, &d->point[k]);
+        }
         for (int a = 0; a < EVAL_N_AGEBO; a++) heat[(size_t)(L + a) * cols + o] = d->agebo[a].auroc;
         heat[(size_t)(L + EVAL_N_AGEBO) * cols + o] = d->base[EVAL_BASE_MSP].auroc;
         snprintf(path, sizeof path, "%s/auroc_scores_%s_%s.png", dir, id_name, d->name);

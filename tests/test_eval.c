@@ -223,6 +223,30 @@ static void check_console(const char *points[], int L) {
     free(s);
 }
 
+/* After a --values seed run: every paper line equals the JSON's auroc_seed (4 decimals). */
+static void check_seed_lines(int L) {
+    char *s = slurp("out.txt"), *js = slurp("seed/results.json");
+    cJSON *j = js ? cJSON_Parse(js) : NULL;
+    CHECK(s && j, "seed run output");
+    int seen = 0, below = 0;
+    for (char *line = s ? strtok(s, "\n") : NULL; line && j; line = strtok(NULL, "\n")) {
+        if (strlen(line) < 44 || strncmp(line + 42, ": AUROC = ", 10)) continue;
+        const cJSON *o = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "ood"), seen / L);
+        const cJSON *p = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "points"), seen % L);
+        double seed = cJSON_GetObjectItem(p, "auroc_seed")->valuedouble;
+        below += cJSON_GetObjectItem(p, "auroc")->valuedouble < 0.5;
+        char want[16];
+        snprintf(want, sizeof want, "%.4f", seed);
+        CHECK(!strcmp(line + 52, want), "seed line \"%s\", want %s", line, want);
+        seen++;
+    }
+    CHECK(seen == 2 * L, "seed run paper lines: %d", seen);
+    CHECK(below > 0, "some raw AUROC below 0.5, so --values seed changes something");
+    free(s);
+    free(js);
+    cJSON_Delete(j);
+}
+
 static void check_error(int rc, const char *needle, const char *what) {
     char *e = slurp("err.txt");
     CHECK(rc != 0, "%s: exit status %d", what, rc);
@@ -295,6 +319,11 @@ int main(void) {
     snprintf(path, sizeof path, "%s/out/results.csv", tmp);
     CHECK(access(path, R_OK) == 0, "CSV written");
 
+    /* --values seed: the paper lines show max(AUROC, 1 - AUROC), as the paper's script */
+    rc = run_eval("--in cifar10 --out mnist,cifar10@noise0.05 --weights %s/w.weights --outdir %s/seed "
+                  "--holdout 10 --batch 8 --values seed --plots=0", tmp, tmp);
+    CHECK(rc == 0, "--values seed: exit %d", rc);
+    check_seed_lines(L);
     /* --jpeg-all: names and provenance say so */
     rc = run_eval("--in cifar10 --out mnist --weights %s/w.weights --outdir %s/jpg --holdout 10 "
                   "--jpeg-all 75", tmp, tmp);
