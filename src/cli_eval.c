@@ -56,7 +56,8 @@ static int add_files(const char *dir, const char *name, const char *split, eval_
     const char *sub = base;
     if (!strcmp(base, "cifar10")) {
         sub = "cifar10/cifar-10-batches-bin";
-        if (!strcmp(split, "test")) snprintf(stems[k++], 64, "test_batch.bin");
+        if (!strcmp(split, "test"))
+            snprintf(stems[k++], 64, "test_batch.bin");
         else
             for (int i = 1; i <= 5; i++) snprintf(stems[k++], 64, "data_batch_%d.bin", i);
     } else if (!strcmp(base, "cifar100")) {
@@ -100,16 +101,21 @@ static int id_provenance(const eval_args *a, const char *dir, const eval_file *f
     size_t len = 0;
     out[0] = 0;
     if (mirror)
-        len = (size_t)snprintf(out, size, "%s is the local mirror's JPEG-derived copy (rebuilt "
+        len = (size_t)snprintf(out, size,
+                               "%s is the local mirror's JPEG-derived copy (rebuilt "
                                "from CIFAR-10 stored as JPEG quality 75: same images and labels, "
                                "pixels carry JPEG artefacts; OOD sets do not unless --jpeg-all)",
                                base);
     else
-        len = (size_t)snprintf(out, size, "%s files as listed in data.files (not the lir "
-                               "mirror's JPEG-derived copy)", base);
+        len = (size_t)snprintf(out, size,
+                               "%s files as listed in data.files (not the lir "
+                               "mirror's JPEG-derived copy)",
+                               base);
     if (a->jpeg_all && len < size)
-        snprintf(out + len, size - len, "; --jpeg-all %d: every evaluated image (ID, held-out ID "
-                 "and OOD) went through a JPEG quality %d round trip", a->jpeg_all, a->jpeg_all);
+        snprintf(out + len, size - len,
+                 "; --jpeg-all %d: every evaluated image (ID, held-out ID "
+                 "and OOD) went through a JPEG quality %d round trip",
+                 a->jpeg_all, a->jpeg_all);
     return mirror;
 }
 
@@ -119,8 +125,10 @@ static dataset *load(const eval_args *a, const char *name, const char *split, li
     snprintf(tail, sizeof tail, "@jpeg%d", a->jpeg_all);
     size_t n = strlen(name), t = strlen(tail);
     int has = n >= t && !strcmp(name + n - t, tail); /* already ends in that round trip */
-    if (a->jpeg_all && !has) snprintf(full, sizeof full, "%s%s", name, tail);
-    else snprintf(full, sizeof full, "%s", name);
+    if (a->jpeg_all && !has)
+        snprintf(full, sizeof full, "%s%s", name, tail);
+    else
+        snprintf(full, sizeof full, "%s", name);
     return dataset_load(full, split, a->data, err);
 }
 
@@ -128,9 +136,11 @@ static net *load_net(const eval_args *a, int classes, lir_error *err) {
     if (access(a->weights, R_OK) != 0) {
         char base[32];
         base_name(a->in, base, sizeof base);
-        lir_fail(err, "weights file %s not found: lir's shipped weights for %s are "
+        lir_fail(err,
+                 "weights file %s not found: lir's shipped weights for %s are "
                  "weights/resnet18-%s.weights (with cfg/resnet18.cfg); train them with "
-                 "`lir train` (see README.md) or pass --weights FILE", a->weights, base, base);
+                 "`lir train` (see README.md) or pass --weights FILE",
+                 a->weights, base, base);
         return NULL;
     }
     net_options opt = {a->batch, classes, 0, (uint64_t)a->seed};
@@ -187,18 +197,31 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
     rc = eval_pass_run(n, id, NULL, lim && lim < id->n ? lim : id->n, &norm, &pid, err);
     if (rc == 0) rc = eval_pass_run(n, train, val_idx, k, &norm, &pfit, err);
     free(val_idx);
+    dataset_free(train); /* 50,000 images no longer needed */
+    train = NULL;
     if (rc < 0) goto done;
     rc = -1;
     eval_result_init(&r, n, a->margin);
     r.seed_values = !strcmp(a->values, "seed");
     r.id_accuracy = eval_accuracy(&pid);
     if (eval_fit(&r, &pfit, err) < 0 || mkdir_p(a->outdir, err) < 0) goto done;
-    eval_info info = {.command = command, .cfg = a->cfg, .cfg_sha256 = cfg_sha,
-                      .weights = a->weights, .weights_sha256 = w_sha, .data_dir = dir,
-                      .id_name = id->name, .id_provenance = prov, .id_mirror_jpeg = mirror, .files = files,
-                      .n_files = n_files, .holdout = holdout, .norm = norm,
-                      .seed = (unsigned long long)a->seed, .jpeg_all = a->jpeg_all,
-                      .batch = n->batch, .n_id = pid.n};
+    eval_info info = {.command = command,
+                      .cfg = a->cfg,
+                      .cfg_sha256 = cfg_sha,
+                      .weights = a->weights,
+                      .weights_sha256 = w_sha,
+                      .data_dir = dir,
+                      .id_name = id->name,
+                      .id_provenance = prov,
+                      .id_mirror_jpeg = mirror,
+                      .files = files,
+                      .n_files = n_files,
+                      .holdout = holdout,
+                      .norm = norm,
+                      .seed = (unsigned long long)a->seed,
+                      .jpeg_all = a->jpeg_all,
+                      .batch = n->batch,
+                      .n_id = pid.n};
     info.seconds_forward = pid.seconds + pfit.seconds;
     info.seconds_total = pid.seconds_total + pfit.seconds_total;
     info.images_total = pid.n + pfit.n;
@@ -219,6 +242,8 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
         snprintf(path, sizeof path, "%s/energies_%s_test.csv", a->outdir, ood[o]->name);
         if (!bad && a->save_energies) bad = eval_report_energies(path, &r, &p, err) < 0;
         eval_pass_free(&p);
+        dataset_free(ood[o]);
+        ood[o] = NULL;
         if (bad) goto done;
     }
     eval_report_console(stdout, &r, &info);
@@ -248,36 +273,53 @@ int cmd_eval(int argc, char **argv) {
     eval_args a;
     const arg_spec specs[] = {
         {"in", ARG_STR, &a.in, "cifar10", "in-distribution dataset (its test split is scored)", 0},
-        {"out", ARG_STR, &a.out, NULL, "OOD sets, comma-separated, e.g. svhn,mnist,cifar10@jpeg75 (required)", 0},
+        {"out", ARG_STR, &a.out, NULL,
+         "OOD sets, comma-separated, e.g. svhn,mnist,cifar10@jpeg75 (required)", 0},
         {"cfg", ARG_STR, &a.cfg, "cfg/resnet18.cfg", "network cfg", 0},
-        {"weights", ARG_STR, &a.weights, NULL, "weights file; unset: weights/resnet18-<in>.weights", 0},
+        {"weights", ARG_STR, &a.weights, NULL, "weights file; unset: weights/resnet18-<in>.weights",
+         0},
         {"data", ARG_STR, &a.data, NULL, "data directory; unset: $LIR_DATA, else ./data", 0},
         {"outdir", ARG_STR, &a.outdir, NULL, "output directory; unset: runs/eval-<in>", 0},
         {"batch", ARG_INT, &a.batch, "100", "images per forward pass", 0},
-        {"holdout", ARG_INT, &a.holdout, "5000", "held-out ID train images for the ID-only fits", 0},
-        {"values", ARG_CHOICE, &a.values, "raw", "paper lines and bar plots: raw AUROC, or seed = max(AUROC, 1 - AUROC) as the paper's script", "raw|seed"},
-        {"margin", ARG_FLOAT, &a.margin, "0.01", "early exit: AUROC margin below the best point", 0},
-        {"jpeg-all", ARG_INT, &a.jpeg_all, "0", "JPEG round trip at this quality for every image (0 = off)", 0},
-        {"limit", ARG_INT, &a.limit, "0", "score only the first N test images of each set (0 = all)", 0},
-        {"save-energies", ARG_BOOL, &a.save_energies, "0", "write energies_<set>_{test,holdout}.csv: index,label,E per point,msp,maxlogit", 0},
+        {"holdout", ARG_INT, &a.holdout, "5000", "held-out ID train images for the ID-only fits",
+         0},
+        {"values", ARG_CHOICE, &a.values, "raw",
+         "paper lines and bar plots: raw AUROC, or seed = max(AUROC, 1 - AUROC) as the paper's "
+         "script",
+         "raw|seed"},
+        {"margin", ARG_FLOAT, &a.margin, "0.01", "early exit: AUROC margin below the best point",
+         0},
+        {"jpeg-all", ARG_INT, &a.jpeg_all, "0",
+         "JPEG round trip at this quality for every image (0 = off)", 0},
+        {"limit", ARG_INT, &a.limit, "0",
+         "score only the first N test images of each set (0 = all)", 0},
+        {"save-energies", ARG_BOOL, &a.save_energies, "0",
+         "write energies_<set>_{test,holdout}.csv: index,label,E per point,msp,maxlogit", 0},
         {"plots", ARG_BOOL, &a.plots, "1", "write the PNG plots", 0},
-        {"seed", ARG_INT, &a.seed, "1", "seed of the network builder (weights are loaded over it)", 0},
+        {"seed", ARG_INT, &a.seed, "1", "seed of the network builder (weights are loaded over it)",
+         0},
     };
-    const arg_cmd cmd = {"eval", "", "per-point energy OOD analysis of a network (METHOD.md)", 0, 0,
-                         specs, (int)(sizeof specs / sizeof specs[0])};
+    const arg_cmd cmd = {"eval",
+                         "",
+                         "per-point energy OOD analysis of a network (METHOD.md)",
+                         0,
+                         0,
+                         specs,
+                         (int)(sizeof specs / sizeof specs[0])};
     char **pos = xmalloc((size_t)argc * sizeof(char *));
     int npos, st = args_parse(&cmd, argc, argv, pos, &npos);
     free(pos);
     if (st != ARGS_RUN) return st;
     if (!a.out || !*a.out) {
-        fprintf(stderr, "lir: eval: --out is required (OOD sets, e.g. --out svhn,mnist; known: %s)\n",
+        fprintf(stderr,
+                "lir: eval: --out is required (OOD sets, e.g. --out svhn,mnist; known: %s)\n",
                 dataset_known_names());
         return 2;
     }
     if (a.batch < 1 || a.holdout < 2 || a.limit < 0 || a.jpeg_all < 0 || a.jpeg_all > 100 ||
         !(a.margin >= 0)) {
         fprintf(stderr, "lir: eval: need --batch >= 1, --holdout >= 2, --limit >= 0, "
-                "--jpeg-all 0..100, --margin >= 0\n");
+                        "--jpeg-all 0..100, --margin >= 0\n");
         return 2;
     }
     char wdef[256], odef[256], base[32];

@@ -28,7 +28,8 @@ int eval_pass_run(net *n, const dataset *d, const int *idx, int count, const dat
         return lir_fail(err, "the network takes %dx%dx%d inputs; lir eval feeds 3x32x32 images",
                         n->c, n->h, n->w);
     if (n->n_hooks < 1) return lir_fail(err, "the network has no hooked points");
-    if (count < 1) return lir_fail(err, "dataset %s (%s) has no images to score", d->name, d->split);
+    if (count < 1)
+        return lir_fail(err, "dataset %s (%s) has no images to score", d->name, d->split);
     int B = n->batch, L = n->n_hooks, classes = n->classes, in = 3 * 32 * 32;
     snprintf(out->name, sizeof out->name, "%s", d->name);
     snprintf(out->split, sizeof out->split, "%s", d->split);
@@ -144,9 +145,12 @@ static int summary(const float *id, int n_id, const float *ood, int n_ood, metri
 
 /* Baseline score b of a pass into out[n]. */
 static void baseline(const eval_pass *p, int b, float *out) {
-    if (b == EVAL_BASE_MSP) metrics_score_msp(p->logits, (size_t)p->n, p->classes, out);
-    else if (b == EVAL_BASE_MAXLOGIT) metrics_score_maxlogit(p->logits, (size_t)p->n, p->classes, out);
-    else metrics_score_energy(p->logits, (size_t)p->n, p->classes, out);
+    if (b == EVAL_BASE_MSP)
+        metrics_score_msp(p->logits, (size_t)p->n, p->classes, out);
+    else if (b == EVAL_BASE_MAXLOGIT)
+        metrics_score_maxlogit(p->logits, (size_t)p->n, p->classes, out);
+    else
+        metrics_score_energy(p->logits, (size_t)p->n, p->classes, out);
 }
 
 static int best_of(const metrics_summary *m, int L) {

@@ -17,13 +17,13 @@
 
 /* Per-sample scores of one dataset. */
 typedef struct {
-    char name[96];  /* dataset name as loaded, e.g. "cifar10@jpeg75" */
+    char name[96]; /* dataset name as loaded, e.g. "cifar10@jpeg75" */
     char split[16];
     int n, L, classes;
-    float *energy;  /* [n][L] E = -logsumexp at each hooked point, network order */
-    float *logits;  /* [n][classes] */
-    int *labels;    /* [n] */
-    double seconds; /* wall time of the forward passes including the energies */
+    float *energy;        /* [n][L] E = -logsumexp at each hooked point, network order */
+    float *logits;        /* [n][classes] */
+    int *labels;          /* [n] */
+    double seconds;       /* wall time of the forward passes including the energies */
     double seconds_total; /* including the uint8 -> float batch conversion */
 } eval_pass;
 
@@ -43,8 +43,8 @@ enum { EVAL_BASE_MSP, EVAL_BASE_MAXLOGIT, EVAL_BASE_ENERGY, EVAL_N_BASE };
 typedef struct {
     char name[96];
     int n;
-    metrics_summary *point;   /* [L] raw energy at each point */
-    metrics_summary *dirfree; /* [L] direction-free score |E - centre| / scale */
+    metrics_summary *point;              /* [L] raw energy at each point */
+    metrics_summary *dirfree;            /* [L] direction-free score |E - centre| / scale */
     metrics_summary base[EVAL_N_BASE];   /* final-layer baselines from the logits */
     metrics_summary agebo[EVAL_N_AGEBO]; /* aggregations over all points */
     int best;         /* point with the highest raw AUROC (chosen with test labels) */
@@ -54,19 +54,19 @@ typedef struct {
 } eval_ood;
 
 typedef struct {
-    int L;                    /* hooked points */
-    char (*names)[64];        /* [L] point names, network order */
-    int *shape;               /* [L][3] c, h, w */
-    double *flop_frac;        /* [L] share of the network's FLOPs needed to reach it */
-    int final_point;          /* index of the final layer's point (the logits) */
-    int seed_values;          /* paper lines and bar plots show max(AUROC, 1 - AUROC) */
-    double margin;            /* early-exit margin on AUROC */
-    double id_accuracy;       /* top-1 on the ID test pass */
-    int n_fit;                /* held-out ID training images the models were fitted on */
-    dirfree_model *dirfree;   /* [L] */
+    int L;                  /* hooked points */
+    char (*names)[64];      /* [L] point names, network order */
+    int *shape;             /* [L][3] c, h, w */
+    double *flop_frac;      /* [L] share of the network's FLOPs needed to reach it */
+    int final_point;        /* index of the final layer's point (the logits) */
+    int seed_values;        /* paper lines and bar plots show max(AUROC, 1 - AUROC) */
+    double margin;          /* early-exit margin on AUROC */
+    double id_accuracy;     /* top-1 on the ID test pass */
+    int n_fit;              /* held-out ID training images the models were fitted on */
+    dirfree_model *dirfree; /* [L] */
     agebo_model agebo[EVAL_N_AGEBO];
     int n_ood;
-    eval_ood *ood;            /* [n_ood] */
+    eval_ood *ood; /* [n_ood] */
 } eval_result;
 
 /* Names, shapes and FLOP shares of n's hooked points; margin for early exit. */
@@ -89,19 +89,19 @@ typedef struct {
 
 /* What produced the results, for the reports. */
 typedef struct {
-    const char *command;    /* the command line */
+    const char *command; /* the command line */
     const char *cfg, *cfg_sha256;
     const char *weights, *weights_sha256;
     const char *data_dir;
-    const char *id_name;    /* as loaded (with @jpeg<q> under --jpeg-all) */
+    const char *id_name; /* as loaded (with @jpeg<q> under --jpeg-all) */
     const char *id_provenance;
-    int id_mirror_jpeg;     /* the ID files are the local mirror's JPEG-derived CIFAR-10 */
+    int id_mirror_jpeg; /* the ID files are the local mirror's JPEG-derived CIFAR-10 */
     const eval_file *files;
     int n_files;
-    const char *holdout;    /* how the fit split was drawn, in words */
+    const char *holdout; /* how the fit split was drawn, in words */
     data_norm norm;
     unsigned long long seed;
-    int jpeg_all;           /* quality, 0 = off */
+    int jpeg_all; /* quality, 0 = off */
     int batch;
     int n_id;
     double seconds_forward; /* all passes: forward + energies */
@@ -114,15 +114,13 @@ typedef struct {
  * order; raw AUROC, or the seed-compatible value when r->seed_values), then the wide
  * table and the summary rows. */
 void eval_report_console(FILE *f, const eval_result *r, const eval_info *info);
-int eval_report_json(const char *path, const eval_result *r, const eval_info *info,
-                     lir_error *err);
+int eval_report_json(const char *path, const eval_result *r, const eval_info *info, lir_error *err);
 int eval_report_csv(const char *path, const eval_result *r, lir_error *err);
 /* CSV: index,label,<one column per point>,msp,maxlogit; one row per sample. */
 int eval_report_energies(const char *path, const eval_result *r, const eval_pass *p,
                          lir_error *err);
 /* auroc_scores_<id>_<ood>.png per OOD set (raw or seed-compatible values, as the paper
  * lines) and auroc_heatmap_<id>.png (raw AUROC) into dir. */
-int eval_report_plots(const char *dir, const eval_result *r, const char *id_name,
-                      lir_error *err);
+int eval_report_plots(const char *dir, const eval_result *r, const char *id_name, lir_error *err);
 
 #endif

@@ -45,8 +45,8 @@ void eval_report_console(FILE *f, const eval_result *r, const eval_info *info) {
                                : "raw");
         for (int k = 0; k < r->L; k++)
             fprintf(f, "  %-40s: AUROC = %.4f\n", r->names[k], shown(r, &d->point[k]));
-        fprintf(f, "\n  %-34s %7s %7s %7s %8s %8s %8s %8s %8s\n", "point / score", "FLOPs%", "AUROC",
-                "seedAUC", "FPR95o", "FPR95i", "AUPR-in", "AUPR-out", "dirfree");
+        fprintf(f, "\n  %-34s %7s %7s %7s %8s %8s %8s %8s %8s\n", "point / score", "FLOPs%",
+                "AUROC", "seedAUC", "FPR95o", "FPR95i", "AUPR-in", "AUPR-out", "dirfree");
         for (int k = 0; k < r->L; k++)
             console_row(f, r->names[k], r->flop_frac[k], &d->point[k], &d->dirfree[k]);
         fprintf(f, "  -- final layer and baselines (logits)\n");
@@ -67,21 +67,24 @@ void eval_report_console(FILE *f, const eval_result *r, const eval_info *info) {
         console_row(f, label, r->flop_frac[r->final_point], &d->point[r->final_point],
                     &d->dirfree[r->final_point]);
         if (d->early >= 0)
-            fprintf(f, "  early exit: %s reaches AUROC %.4f at %.2f%% of the FLOPs (best %.4f, "
-                    "margin %.3f)\n", r->names[d->early], d->point[d->early].auroc,
-                    100 * r->flop_frac[d->early], d->best >= 0 ? d->point[d->best].auroc : NAN,
-                    r->margin);
+            fprintf(f,
+                    "  early exit: %s reaches AUROC %.4f at %.2f%% of the FLOPs (best %.4f, "
+                    "margin %.3f)\n",
+                    r->names[d->early], d->point[d->early].auroc, 100 * r->flop_frac[d->early],
+                    d->best >= 0 ? d->point[d->best].auroc : NAN, r->margin);
     }
-    fprintf(f, "\nAUROC: OOD positive, ties 1/2; seedAUC = max(AUROC, 1 - AUROC), seed-compatible "
+    fprintf(f,
+            "\nAUROC: OOD positive, ties 1/2; seedAUC = max(AUROC, 1 - AUROC), seed-compatible "
             "(picks the direction with test labels). FPR95o: FPR at 95%% TPR with OOD positive "
             "(share of ID flagged); FPR95i: ID positive (share of OOD accepted). dirfree: AUROC of "
             "|E - median| / (1.4826 MAD) fitted on held-out ID data. \"best point\" is chosen with "
             "the test labels (oracle).\n");
     if (info->images_total > 0 && info->seconds_forward > 0)
-        fprintf(f, "forward+energies: %ld images in %.2f s = %.1f images/s (%d points, batch %d); "
-                "all passes incl. batch conversion %.2f s\n", info->images_total,
-                info->seconds_forward, info->images_total / info->seconds_forward, r->L,
-                info->batch, info->seconds_total);
+        fprintf(f,
+                "forward+energies: %ld images in %.2f s = %.1f images/s (%d points, batch %d); "
+                "all passes incl. batch conversion %.2f s\n",
+                info->images_total, info->seconds_forward,
+                info->images_total / info->seconds_forward, r->L, info->batch, info->seconds_total);
 }
 
 /* ---- JSON ---- */
@@ -181,18 +184,22 @@ static cJSON *provenance_json(const eval_info *info) {
 }
 
 static cJSON *conventions_json(void) {
-    static const char *fields[] = {"auroc", "auroc_seed", "fpr95_ood", "fpr95_id",
-                                   "aupr_out", "aupr_in", "threshold95"};
+    static const char *fields[] = {"auroc",    "auroc_seed", "fpr95_ood",  "fpr95_id",
+                                   "aupr_out", "aupr_in",    "threshold95"};
     cJSON *o = cJSON_CreateObject();
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         cJSON_AddStringToObject(o, fields[i], metrics_field_description(fields[i]));
-    cJSON_AddStringToObject(o, "energy", "E = -log sum_i exp(a_i) over the whole flattened "
+    cJSON_AddStringToObject(o, "energy",
+                            "E = -log sum_i exp(a_i) over the whole flattened "
                             "activation of a point, temperature 1; higher = more OOD");
-    cJSON_AddStringToObject(o, "dirfree", "the same metrics for |E - centre| / scale at each "
+    cJSON_AddStringToObject(o, "dirfree",
+                            "the same metrics for |E - centre| / scale at each "
                             "point, fitted on held-out ID training images only");
-    cJSON_AddStringToObject(o, "baselines", "final layer scores from the logits: msp = -max "
+    cJSON_AddStringToObject(o, "baselines",
+                            "final layer scores from the logits: msp = -max "
                             "softmax, maxlogit = -max logit, energy = -logsumexp(logits)");
-    cJSON_AddStringToObject(o, "flop_frac", "share of the network's forward FLOPs needed to "
+    cJSON_AddStringToObject(o, "flop_frac",
+                            "share of the network's forward FLOPs needed to "
                             "reach the point (net_layer_flops)");
     return o;
 }
@@ -261,11 +268,13 @@ int eval_report_csv(const char *path, const eval_result *r, lir_error *err) {
     fprintf(f, "ood,kind,name,flop_frac,auroc,auroc_seed,fpr95_ood,fpr95_id,aupr_in,aupr_out\n");
     for (int o = 0; o < r->n_ood; o++) {
         const eval_ood *d = &r->ood[o];
-        for (int k = 0; k < r->L; k++) csv_row(f, d->name, "point", r->names[k], r->flop_frac[k], &d->point[k]);
+        for (int k = 0; k < r->L; k++)
+            csv_row(f, d->name, "point", r->names[k], r->flop_frac[k], &d->point[k]);
         for (int k = 0; k < r->L; k++)
             csv_row(f, d->name, "dirfree", r->names[k], r->flop_frac[k], &d->dirfree[k]);
         double ff = r->flop_frac[r->final_point];
-        for (int b = 0; b < EVAL_N_BASE; b++) csv_row(f, d->name, "baseline", base_names[b], ff, &d->base[b]);
+        for (int b = 0; b < EVAL_N_BASE; b++)
+            csv_row(f, d->name, "baseline", base_names[b], ff, &d->base[b]);
         for (int g = 0; g < EVAL_N_AGEBO; g++)
             csv_row(f, d->name, "agebo", agebo_kind_name((agebo_kind)g), ff, &d->agebo[g]);
     }
@@ -296,8 +305,7 @@ int eval_report_energies(const char *path, const eval_result *r, const eval_pass
 
 /* ---- plots ---- */
 
-int eval_report_plots(const char *dir, const eval_result *r, const char *id_name,
-                      lir_error *err) {
+int eval_report_plots(const char *dir, const eval_result *r, const char *id_name, lir_error *err) {
     int L = r->L, rows = L + EVAL_N_AGEBO + 1;
     const char **names = xmalloc((size_t)rows * sizeof(char *));
     char agname[EVAL_N_AGEBO][48];

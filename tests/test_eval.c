@@ -44,8 +44,7 @@ static void write_cifar(const char *path, int n, rng_state *r) {
     unsigned char *b = malloc((size_t)n * 3073);
     for (int i = 0; i < n; i++) {
         b[(size_t)i * 3073] = (unsigned char)(i % 10);
-        for (int j = 1; j < 3073; j++)
-            b[(size_t)i * 3073 + j] = (unsigned char)rng_below(r, 256);
+        for (int j = 1; j < 3073; j++) b[(size_t)i * 3073 + j] = (unsigned char)rng_below(r, 256);
     }
     write_file(path, b, (size_t)n * 3073);
     free(b);
@@ -77,8 +76,9 @@ static int run_eval(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s eval --cfg %s/tiny.cfg --data %s/data %s >%s/out.txt 2>%s/err.txt",
-             lir, tmp, tmp, args, tmp, tmp);
+    snprintf(cmd, sizeof cmd,
+             "%s eval --cfg %s/tiny.cfg --data %s/data %s >%s/out.txt 2>%s/err.txt", lir, tmp, tmp,
+             args, tmp, tmp);
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -134,22 +134,40 @@ static void check_json(const char *points[], int L, const char *w_sha) {
     CHECK(j != NULL, "results.json missing or not JSON");
     free(s);
     if (!j) return;
-    const char *fields[] = {"provenance.lir_version", "provenance.command", "provenance.seed",
-                            "provenance.created_utc", "provenance.cfg.path", "provenance.cfg.sha256",
-                            "provenance.weights.sha256", "provenance.data.files",
-                            "provenance.data.id_provenance", "provenance.data.id_mirror_jpeg",
+    const char *fields[] = {"provenance.lir_version",
+                            "provenance.command",
+                            "provenance.seed",
+                            "provenance.created_utc",
+                            "provenance.cfg.path",
+                            "provenance.cfg.sha256",
+                            "provenance.weights.sha256",
+                            "provenance.data.files",
+                            "provenance.data.id_provenance",
+                            "provenance.data.id_mirror_jpeg",
                             "provenance.data.jpeg_all",
-                            "provenance.data.holdout", "provenance.data.normalisation.mean",
-                            "conventions.auroc", "conventions.fpr95_ood", "conventions.fpr95_id",
-                            "id.accuracy", "id.n", "id.n_fit", "points", "final_point",
-                            "agebo_models.zsum", "agebo_models.mahalanobis", "ood",
-                            "timing.forward_energy_seconds", "timing.images"};
+                            "provenance.data.holdout",
+                            "provenance.data.normalisation.mean",
+                            "conventions.auroc",
+                            "conventions.fpr95_ood",
+                            "conventions.fpr95_id",
+                            "id.accuracy",
+                            "id.n",
+                            "id.n_fit",
+                            "points",
+                            "final_point",
+                            "agebo_models.zsum",
+                            "agebo_models.mahalanobis",
+                            "ood",
+                            "timing.forward_energy_seconds",
+                            "timing.images"};
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
         CHECK(has(j, fields[i]), "JSON lacks %s", fields[i]);
-    const cJSON *ws = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "provenance"), "weights"), "sha256");
+    const cJSON *ws = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "provenance"), "weights"), "sha256");
     CHECK(cJSON_IsString(ws) && !strcmp(ws->valuestring, w_sha), "weights sha256 recorded");
     const cJSON *data = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "provenance"), "data");
-    CHECK(cJSON_IsFalse(cJSON_GetObjectItem(data, "id_mirror_jpeg")), "random files are not the mirror's");
+    CHECK(cJSON_IsFalse(cJSON_GetObjectItem(data, "id_mirror_jpeg")),
+          "random files are not the mirror's");
     const cJSON *files = cJSON_GetObjectItem(data, "files");
     CHECK(cJSON_GetArraySize(files) == 1 + 5 + 2 + 1, "data files: %d", cJSON_GetArraySize(files));
     const cJSON *pts = cJSON_GetObjectItem(j, "points");
@@ -170,10 +188,11 @@ static void check_json(const char *points[], int L, const char *w_sha) {
         snprintf(file, sizeof file, "out/energies_%s_test.csv", names[o]);
         int no = read_energies(file, L + 2, &eo);
         CHECK(no == sizes[o], "%s energies rows: %d", names[o], no);
-        const char *ofields[] = {"baselines.msp.auroc", "baselines.maxlogit.fpr95_id",
-                                 "baselines.energy.aupr_in", "agebo.zsum.auroc", "agebo.zabs.auroc",
-                                 "agebo.mahalanobis.aupr_out", "best_point.point",
-                                 "final_layer.auroc", "early_exit.flop_frac", "early_exit.margin",
+        const char *ofields[] = {"baselines.msp.auroc",      "baselines.maxlogit.fpr95_id",
+                                 "baselines.energy.aupr_in", "agebo.zsum.auroc",
+                                 "agebo.zabs.auroc",         "agebo.mahalanobis.aupr_out",
+                                 "best_point.point",         "final_layer.auroc",
+                                 "early_exit.flop_frac",     "early_exit.margin",
                                  "best_point_dirfree.point"};
         for (size_t i = 0; i < sizeof ofields / sizeof *ofields; i++)
             CHECK(has(oj, ofields[i]), "JSON ood lacks %s", ofields[i]);
@@ -181,21 +200,25 @@ static void check_json(const char *points[], int L, const char *w_sha) {
         CHECK(cJSON_GetArraySize(op) == L, "OOD points: %d", cJSON_GetArraySize(op));
         for (int k = 0; k < L && k < cJSON_GetArraySize(op) && ni && no; k++) {
             const cJSON *p = cJSON_GetArrayItem(op, k);
-            const char *pf[] = {"auroc", "auroc_seed", "fpr95_ood", "fpr95_id", "aupr_in",
-                                "aupr_out", "dirfree.auroc"};
+            const char *pf[] = {"auroc",   "auroc_seed", "fpr95_ood",    "fpr95_id",
+                                "aupr_in", "aupr_out",   "dirfree.auroc"};
             for (size_t i = 0; i < sizeof pf / sizeof *pf; i++)
                 CHECK(has(p, pf[i]), "point lacks %s", pf[i]);
-            CHECK(!strcmp(cJSON_GetObjectItem(p, "name")->valuestring, points[k]), "point %d name", k);
+            CHECK(!strcmp(cJSON_GetObjectItem(p, "name")->valuestring, points[k]), "point %d name",
+                  k);
             double a = cJSON_GetObjectItem(p, "auroc")->valuedouble;
-            CHECK_CLOSE(a, brute_auroc(eid, ni, eo, no, L + 2, k), 1e-12, 0, "AUROC vs saved energies");
-            CHECK_CLOSE(cJSON_GetObjectItem(p, "auroc_seed")->valuedouble, a > 0.5 ? a : 1 - a, 1e-12,
-                        0, "seed-compatible AUROC");
+            CHECK_CLOSE(a, brute_auroc(eid, ni, eo, no, L + 2, k), 1e-12, 0,
+                        "AUROC vs saved energies");
+            CHECK_CLOSE(cJSON_GetObjectItem(p, "auroc_seed")->valuedouble, a > 0.5 ? a : 1 - a,
+                        1e-12, 0, "seed-compatible AUROC");
             inexact += a > 0.02 && a < 0.98;
         }
         /* the MSP baseline from the saved msp column */
-        const cJSON *msp = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(oj, "baselines"), "msp"), "auroc");
+        const cJSON *msp = cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(oj, "baselines"), "msp"), "auroc");
         if (msp && ni && no)
-            CHECK_CLOSE(msp->valuedouble, brute_auroc(eid, ni, eo, no, L + 2, L), 1e-12, 0, "MSP AUROC");
+            CHECK_CLOSE(msp->valuedouble, brute_auroc(eid, ni, eo, no, L + 2, L), 1e-12, 0,
+                        "MSP AUROC");
         free(eo);
     }
     CHECK(inexact > 0, "some AUROC strictly between 0 and 1 (a non-trivial check)");
@@ -216,7 +239,8 @@ static void check_console(const char *points[], int L) {
         CHECK(!strncmp(line, want, 42), "line %d: \"%s\" should start \"%s\"", seen, line, want);
         double v = atof(line + 52);
         CHECK(strlen(line) == 58 && line[53] == '.' && v >= 0 && v <= 1 &&
-                  strspn(line + 54, "0123456789") == 4, "value format: \"%s\"", line);
+                  strspn(line + 54, "0123456789") == 4,
+              "value format: \"%s\"", line);
         seen++;
     }
     CHECK(seen == 2 * L, "paper lines: %d, want %d", seen, 2 * L);
@@ -285,11 +309,14 @@ int main(void) {
     /* data in the official formats */
     rng_state r;
     rng_seed(&r, 3);
-    snprintf(path, sizeof path, "mkdir -p %s/data/cifar10/cifar-10-batches-bin %s/data/mnist "
-             "%s/data/fashionmnist", tmp, tmp, tmp);
+    snprintf(path, sizeof path,
+             "mkdir -p %s/data/cifar10/cifar-10-batches-bin %s/data/mnist "
+             "%s/data/fashionmnist",
+             tmp, tmp, tmp);
     CHECK(system(path) == 0, "mkdir");
     for (int i = 1; i <= 5; i++) {
-        snprintf(path, sizeof path, "%s/data/cifar10/cifar-10-batches-bin/data_batch_%d.bin", tmp, i);
+        snprintf(path, sizeof path, "%s/data/cifar10/cifar-10-batches-bin/data_batch_%d.bin", tmp,
+                 i);
         write_cifar(path, 4, &r);
     }
     snprintf(path, sizeof path, "%s/data/cifar10/cifar-10-batches-bin/test_batch.bin", tmp);
@@ -299,8 +326,10 @@ int main(void) {
     snprintf(path, sizeof path, "%s/data/fashionmnist", tmp);
     write_idx(path, 20, &r);
 
-    int rc = run_eval("--in cifar10 --out mnist,cifar10@noise0.05 --weights %s/w.weights --outdir %s/out "
-                      "--holdout 10 --batch 8 --save-energies", tmp, tmp);
+    int rc = run_eval(
+        "--in cifar10 --out mnist,cifar10@noise0.05 --weights %s/w.weights --outdir %s/out "
+        "--holdout 10 --batch 8 --save-energies",
+        tmp, tmp);
     CHECK(rc == 0, "lir eval exit %d", rc);
     if (rc != 0) {
         char *e = slurp("err.txt");
@@ -312,7 +341,8 @@ int main(void) {
     int w, h;
     uint8_t *pix;
     snprintf(path, sizeof path, "%s/out/auroc_scores_cifar10_mnist.png", tmp);
-    CHECK(image_read_png(path, &pix, &w, &h, &err) == 0 && w == 1200 && h == 600, "bar plot 1200x600");
+    CHECK(image_read_png(path, &pix, &w, &h, &err) == 0 && w == 1200 && h == 600,
+          "bar plot 1200x600");
     if (w == 1200) free(pix);
     snprintf(path, sizeof path, "%s/out/auroc_heatmap_cifar10.png", tmp);
     CHECK(access(path, R_OK) == 0, "heat map written");
@@ -320,16 +350,20 @@ int main(void) {
     CHECK(access(path, R_OK) == 0, "CSV written");
 
     /* --values seed: the paper lines show max(AUROC, 1 - AUROC), as the paper's script */
-    rc = run_eval("--in cifar10 --out mnist,cifar10@noise0.05 --weights %s/w.weights --outdir %s/seed "
-                  "--holdout 10 --batch 8 --values seed --plots=0", tmp, tmp);
+    rc = run_eval(
+        "--in cifar10 --out mnist,cifar10@noise0.05 --weights %s/w.weights --outdir %s/seed "
+        "--holdout 10 --batch 8 --values seed --plots=0",
+        tmp, tmp);
     CHECK(rc == 0, "--values seed: exit %d", rc);
     check_seed_lines(L);
     /* --jpeg-all: names and provenance say so */
     rc = run_eval("--in cifar10 --out mnist --weights %s/w.weights --outdir %s/jpg --holdout 10 "
-                  "--jpeg-all 75", tmp, tmp);
+                  "--jpeg-all 75",
+                  tmp, tmp);
     char *js = slurp("jpg/results.json");
     CHECK(rc == 0 && js && strstr(js, "\"jpeg_all\":\t75") && strstr(js, "mnist@jpeg75") &&
-          strstr(js, "JPEG quality 75 round trip"), "--jpeg-all recorded");
+              strstr(js, "JPEG quality 75 round trip"),
+          "--jpeg-all recorded");
     free(js);
     /* refusals */
     rc = run_eval("--out nosuch --weights %s/w.weights --outdir %s/x --holdout 10", tmp, tmp);
