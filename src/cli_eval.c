@@ -157,115 +157,154 @@ static net *load_net(const eval_args *a, int classes, lir_error *err) {
     return n;
 }
 
-/* Everything after the flags; returns 0 or -1 with err filled. */
-static int eval_run(const eval_args *a, const char *command, lir_error *err) {
-    int rc = -1, n_ood = 0, n_files = 0;
-    char *outs = xstrdup(a->out), *save = NULL;
-    dataset *id = NULL, *train = NULL, *ood[32] = {0};
-    eval_pass pid = {0}, pfit = {0};
-    eval_result r = {0};
-    eval_file *files = NULL;
-    net *n = NULL;
-    const char *dir = dataset_dir(a->data);
-    char cfg_sha[65], w_sha[65], prov[1024], holdout[256], path[4400];
+/* What one run holds between loading and reporting. */
+typedef struct {
+    dataset *id, *train, *ood[32];
+    int n_ood, n_files, mirror;
+    eval_file *files;
+    net *n;
     data_norm norm;
-    if (data_norm_for(a->in, &norm, err) < 0) goto done;
-    if (!(id = load(a, a->in, "test", err)) || !(train = load(a, a->in, "train", err))) goto done;
-    for (char *t = strtok_r(outs, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (n_ood == 32) {
-            lir_fail(err, "--out: at most 32 OOD sets");
-            goto done;
-        }
-        if (!(ood[n_ood] = load(a, t, "test", err))) goto done;
-        n_ood++;
+    char cfg_sha[65], w_sha[65], prov[1024];
+} eval_inputs;
+
+/* Loads every dataset first (so a bad name fails before any pass), then the network,
+ * checksums and the ID provenance. */
+static int inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
+    const char *dir = dataset_dir(a->data);
+    if (data_norm_for(a->in, &in->norm, err) < 0) return -1;
+    if (!(in->id = load(a, a->in, "test", err)) || !(in->train = load(a, a->in, "train", err)))
+        return -1;
+    char *outs = xstrdup(a->out), *save = NULL;
+    int rc = 0;
+    for (char *t = strtok_r(outs, ",", &save); t && rc == 0; t = strtok_r(NULL, ",", &save)) {
+        if (in->n_ood == 32)
+            rc = lir_fail(err, "--out: at most 32 OOD sets");
+        else if (!(in->ood[in->n_ood] = load(a, t, "test", err)))
+            rc = -1;
+        else
+            in->n_ood++;
     }
-    if (!(n = load_net(a, id->classes, err))) goto done;
-    if (sha256_file(a->cfg, cfg_sha, err) < 0 || sha256_file(a->weights, w_sha, err) < 0) goto done;
-    if (add_files(dir, a->in, "test", &files, &n_files, err) < 0 ||
-        add_files(dir, a->in, "train", &files, &n_files, err) < 0)
-        goto done;
-    for (int o = 0; o < n_ood; o++)
-        if (add_files(dir, ood[o]->name, "test", &files, &n_files, err) < 0) goto done;
-    int mirror = id_provenance(a, dir, files, n_files, prov, sizeof prov);
-    int k = a->holdout < train->n ? a->holdout : train->n - 1;
+    free(outs);
+    if (rc < 0 || !(in->n = load_net(a, in->id->classes, err))) return -1;
+    if (sha256_file(a->cfg, in->cfg_sha, err) < 0 || sha256_file(a->weights, in->w_sha, err) < 0 ||
+        add_files(dir, a->in, "test", &in->files, &in->n_files, err) < 0 ||
+        add_files(dir, a->in, "train", &in->files, &in->n_files, err) < 0)
+        return -1;
+    for (int o = 0; o < in->n_ood; o++)
+        if (add_files(dir, in->ood[o]->name, "test", &in->files, &in->n_files, err) < 0) return -1;
+    in->mirror = id_provenance(a, dir, in->files, in->n_files, in->prov, sizeof in->prov);
+    return 0;
+}
+
+static void inputs_free(eval_inputs *in) {
+    free(in->files);
+    dataset_free(in->id);
+    dataset_free(in->train);
+    for (int o = 0; o < in->n_ood; o++) dataset_free(in->ood[o]);
+    if (in->n) net_free(in->n);
+}
+
+static void add_time(eval_info *info, const eval_pass *p) {
+    info->seconds_forward += p->seconds;
+    info->seconds_total += p->seconds_total;
+    info->images_total += p->n;
+}
+
+/* The ID test pass and the held-out ID training pass, then the fits. */
+static int score_id(const eval_args *a, eval_inputs *in, eval_pass *pid, eval_pass *pfit,
+                    eval_result *r, char *holdout, size_t hsize, lir_error *err) {
+    dataset *tr = in->train;
+    int k = a->holdout < tr->n ? a->holdout : tr->n - 1;
     int *tr_idx = NULL, *val_idx = NULL;
-    if (data_holdout(train->n, k, &tr_idx, &val_idx, err) < 0) goto done;
-    snprintf(holdout, sizeof holdout, "the last %d images of the %s train split (%d..%d)", k,
-             train->name, train->n - k, train->n - 1);
+    if (data_holdout(tr->n, k, &tr_idx, &val_idx, err) < 0) return -1;
     free(tr_idx);
-    int lim = a->limit;
-    rc = eval_pass_run(n, id, NULL, lim && lim < id->n ? lim : id->n, &norm, &pid, err);
-    if (rc == 0) rc = eval_pass_run(n, train, val_idx, k, &norm, &pfit, err);
+    snprintf(holdout, hsize, "the last %d images of the %s train split (%d..%d)", k, tr->name,
+             tr->n - k, tr->n - 1);
+    int m = a->limit && a->limit < in->id->n ? a->limit : in->id->n;
+    int rc = eval_pass_run(in->n, in->id, NULL, m, &in->norm, pid, err);
+    if (rc == 0) rc = eval_pass_run(in->n, tr, val_idx, k, &in->norm, pfit, err);
     free(val_idx);
-    dataset_free(train); /* 50,000 images no longer needed */
-    train = NULL;
-    if (rc < 0) goto done;
-    rc = -1;
-    eval_result_init(&r, n, a->margin);
-    r.seed_values = !strcmp(a->values, "seed");
-    r.id_accuracy = eval_accuracy(&pid);
-    if (eval_fit(&r, &pfit, err) < 0 || mkdir_p(a->outdir, err) < 0) goto done;
-    eval_info info = {.command = command,
-                      .cfg = a->cfg,
-                      .cfg_sha256 = cfg_sha,
-                      .weights = a->weights,
-                      .weights_sha256 = w_sha,
-                      .data_dir = dir,
-                      .id_name = id->name,
-                      .id_provenance = prov,
-                      .id_mirror_jpeg = mirror,
-                      .files = files,
-                      .n_files = n_files,
-                      .holdout = holdout,
-                      .norm = norm,
-                      .seed = (unsigned long long)a->seed,
-                      .jpeg_all = a->jpeg_all,
-                      .batch = n->batch,
-                      .n_id = pid.n};
-    info.seconds_forward = pid.seconds + pfit.seconds;
-    info.seconds_total = pid.seconds_total + pfit.seconds_total;
-    info.images_total = pid.n + pfit.n;
-    if (a->save_energies) {
-        snprintf(path, sizeof path, "%s/energies_%s_test.csv", a->outdir, id->name);
-        if (eval_report_energies(path, &r, &pid, err) < 0) goto done;
-        snprintf(path, sizeof path, "%s/energies_%s_holdout.csv", a->outdir, id->name);
-        if (eval_report_energies(path, &r, &pfit, err) < 0) goto done;
-    }
-    for (int o = 0; o < n_ood; o++) {
-        eval_pass p;
-        int m = lim && lim < ood[o]->n ? lim : ood[o]->n;
-        if (eval_pass_run(n, ood[o], NULL, m, &norm, &p, err) < 0) goto done;
-        info.seconds_forward += p.seconds;
-        info.seconds_total += p.seconds_total;
-        info.images_total += p.n;
-        int bad = eval_compare(&r, &pid, &p, err) < 0;
-        snprintf(path, sizeof path, "%s/energies_%s_test.csv", a->outdir, ood[o]->name);
-        if (!bad && a->save_energies) bad = eval_report_energies(path, &r, &p, err) < 0;
-        eval_pass_free(&p);
-        dataset_free(ood[o]);
-        ood[o] = NULL;
-        if (bad) goto done;
-    }
-    eval_report_console(stdout, &r, &info);
+    dataset_free(in->train); /* 50,000 images no longer needed */
+    in->train = NULL;
+    if (rc < 0) return -1;
+    eval_result_init(r, in->n, a->margin);
+    r->seed_values = !strcmp(a->values, "seed");
+    r->id_accuracy = eval_accuracy(pid);
+    return eval_fit(r, pfit, err);
+}
+
+static int save_energies(const eval_args *a, const eval_result *r, const eval_pass *p,
+                         const char *what, lir_error *err) {
+    if (!a->save_energies) return 0;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/energies_%s_%s.csv", a->outdir, p->name, what);
+    return eval_report_energies(path, r, p, err);
+}
+
+static int write_reports(const eval_args *a, const eval_result *r, const eval_info *info,
+                         lir_error *err) {
+    char path[4400];
+    eval_report_console(stdout, r, info);
     snprintf(path, sizeof path, "%s/results.json", a->outdir);
-    if (eval_report_json(path, &r, &info, err) < 0) goto done;
+    if (eval_report_json(path, r, info, err) < 0) return -1;
     snprintf(path, sizeof path, "%s/results.csv", a->outdir);
-    if (eval_report_csv(path, &r, err) < 0) goto done;
-    if (a->plots && eval_report_plots(a->outdir, &r, id->name, err) < 0) goto done;
+    if (eval_report_csv(path, r, err) < 0) return -1;
+    if (a->plots && eval_report_plots(a->outdir, r, info->id_name, err) < 0) return -1;
     printf("wrote %s/results.json, results.csv%s%s\n", a->outdir,
            a->plots ? ", auroc_scores_*.png, auroc_heatmap_*.png" : "",
            a->save_energies ? ", energies_*.csv" : "");
-    rc = 0;
+    return 0;
+}
+
+/* Everything after the flags; returns 0 or -1 with err filled. */
+static int eval_run(const eval_args *a, const char *command, lir_error *err) {
+    eval_inputs in = {0};
+    eval_pass pid = {0}, pfit = {0};
+    eval_result r = {0};
+    char holdout[256];
+    int rc = -1;
+    if (inputs_load(a, &in, err) < 0 ||
+        score_id(a, &in, &pid, &pfit, &r, holdout, sizeof holdout, err) < 0 ||
+        mkdir_p(a->outdir, err) < 0 || save_energies(a, &r, &pid, "test", err) < 0 ||
+        save_energies(a, &r, &pfit, "holdout", err) < 0)
+        goto done;
+    eval_info info = {.command = command,
+                      .cfg = a->cfg,
+                      .cfg_sha256 = in.cfg_sha,
+                      .weights = a->weights,
+                      .weights_sha256 = in.w_sha,
+                      .data_dir = dataset_dir(a->data),
+                      .id_name = in.id->name,
+                      .id_provenance = in.prov,
+                      .id_mirror_jpeg = in.mirror,
+                      .files = in.files,
+                      .n_files = in.n_files,
+                      .holdout = holdout,
+                      .norm = in.norm,
+                      .seed = (unsigned long long)a->seed,
+                      .jpeg_all = a->jpeg_all,
+                      .batch = in.n->batch,
+                      .n_id = pid.n};
+    add_time(&info, &pid);
+    add_time(&info, &pfit);
+    for (int o = 0; o < in.n_ood; o++) {
+        eval_pass p;
+        const dataset *d = in.ood[o];
+        int m = a->limit && a->limit < d->n ? a->limit : d->n;
+        if (eval_pass_run(in.n, d, NULL, m, &in.norm, &p, err) < 0) goto done;
+        add_time(&info, &p);
+        int bad = eval_compare(&r, &pid, &p, err) < 0 || save_energies(a, &r, &p, "test", err) < 0;
+        eval_pass_free(&p);
+        dataset_free(in.ood[o]);
+        in.ood[o] = NULL;
+        if (bad) goto done;
+    }
+    rc = write_reports(a, &r, &info, err);
 done:
-    free(outs);
-    free(files);
-    dataset_free(id);
-    dataset_free(train);
-    for (int o = 0; o < n_ood; o++) dataset_free(ood[o]);
+    inputs_free(&in);
     eval_pass_free(&pid);
     eval_pass_free(&pfit);
     eval_result_free(&r);
-    if (n) net_free(n);
     return rc;
 }
 
