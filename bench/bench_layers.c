@@ -3,7 +3,9 @@
  *   make && cc -O3 -march=native -fopenmp -Isrc bench/bench_layers.c build/liblir.a \
  *      -lopenblas -lm -o build/bench_layers && ./build/bench_layers [reps [workspace floats (0: default) [cifar|imagenet]]]
  * Prints GFLOP/s per shape and the conv-only images/s of each network
- * (training: batch 128 forward + backward; inference: batch 256 forward). */
+ * (training: batch 128 forward + backward; inference: batch 256 forward).
+ * Environment: LIR_BENCH_CPU=1 times process CPU seconds (see clock_now);
+ * LIR_BENCH_DETECT=1 lets OpenBLAS pick this CPU's kernels (gemm_detect_kernels). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,13 +54,18 @@ static float *buf(size_t n, rng_state *r) {
 int main(int argc, char **argv) {
     const int reps = argc > 1 ? atoi(argv[1]) : 3;
     use_cpu_clock = getenv("LIR_BENCH_CPU") && atoi(getenv("LIR_BENCH_CPU"));
+    lir_error err;
+    if (getenv("LIR_BENCH_DETECT") && atoi(getenv("LIR_BENCH_DETECT")) &&
+        gemm_detect_kernels(&err))
+        fprintf(stderr, "%s\n", err.msg);
+    printf("OpenBLAS kernels: %s\n", gemm_kernels());
     if (argc > 2 && atol(argv[2]) > 0) gemm_workspace_limit = (size_t)atol(argv[2]);
     const char *only = argc > 3 ? argv[3] : NULL; /* "cifar" or "imagenet" */
     rng_state rng;
     rng_seed(&rng, 1);
     double t_train[2] = {0, 0}, t_inf[2] = {0, 0};
-    printf("%-9s %4s %3s %4s %s  %8s %8s %8s\n", "net", "c", "hw", "n", "k/s", "fwd GF/s",
-           "bwd GF/s", "inf GF/s");
+    printf("%-9s %4s %3s %4s %s  %8s %8s %8s %9s %9s\n", "net", "c", "hw", "n", "k/s", "fwd GF/s",
+           "bwd GF/s", "inf GF/s", "train ms", "infer ms");
     for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
         const shape *s = &shapes[i];
         const int net = s->net[0] == 'i';
@@ -89,8 +96,9 @@ int main(int argc, char **argv) {
             ti = t3 - t2 < ti ? t3 - t2 : ti;
         }
         const double bflop = flop * (s->first ? 1 : 2);
-        printf("%-9s %4d %3d %4d %d/%d  %8.1f %8.1f %8.1f\n", s->net, s->c, s->h, s->n, s->size,
-               s->stride, flop * 128 / tf * 1e-9, bflop * 128 / tb * 1e-9, flop * 256 / ti * 1e-9);
+        printf("%-9s %4d %3d %4d %d/%d  %8.1f %8.1f %8.1f %9.1f %9.1f\n", s->net, s->c, s->h,
+               s->n, s->size, s->stride, flop * 128 / tf * 1e-9, bflop * 128 / tb * 1e-9,
+               flop * 256 / ti * 1e-9, (tf + tb) * 1e3, ti * 1e3);
         t_train[net] += s->count * (tf + tb);
         t_inf[net] += s->count * ti;
         conv_free(&tr), conv_free(&inf);

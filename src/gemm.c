@@ -3,9 +3,11 @@
 #include "gemm.h"
 
 #include <cblas.h>
+#include <dlfcn.h>
 #include <omp.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 size_t gemm_workspace_limit = (size_t)2 << 20;
@@ -14,7 +16,33 @@ size_t gemm_workspace_limit = (size_t)2 << 20;
  * threads itself, so one thread pool (OpenMP's) serves every kernel; two pools
  * spinning against each other on two cores cost more than they gain. */
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-static void blas_single_thread(void) { openblas_set_num_threads(1); }
+static int blas_used; /* set by the first gemm */
+static void blas_single_thread(void) {
+    openblas_set_num_threads(1);
+    blas_used = 1;
+}
+
+const char *gemm_kernels(void) { return openblas_get_corename(); }
+
+/* Through the re-initialisation a DYNAMIC_ARCH OpenBLAS exports (looked up at run
+ * time, so other builds still link): clear the chosen kernel table and let the
+ * library pick again with OPENBLAS_CORETYPE unset, which is what it does at load. */
+int gemm_detect_kernels(lir_error *err) {
+    if (blas_used) return lir_fail(err, "BLAS kernels can only be chosen before the first gemm");
+    void (*quit)(void), (*init)(void);
+    *(void **)&quit = dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit");
+    *(void **)&init = dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init");
+    if (!quit || !init)
+        return lir_fail(err, "this OpenBLAS cannot re-select its kernels (not a DYNAMIC_ARCH build)");
+    const char *env = getenv("OPENBLAS_CORETYPE");
+    char *saved = env ? xstrdup(env) : NULL;
+    unsetenv("OPENBLAS_CORETYPE");
+    quit();
+    init();
+    if (saved) setenv("OPENBLAS_CORETYPE", saved, 1);
+    free(saved);
+    return 0;
+}
 
 static void sgemm_one(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                       int lda, const float *b, int ldb, float beta, float *c, int ldc) {
@@ -63,13 +91,30 @@ static void valid_range(int k, int stride, int pad, int len, int on, int *lo, in
     *hi = h;
 }
 
+int conv_active_taps(int h, int w, int size, int stride, int pad, int oh, int ow, int *taps) {
+    int count = 0;
+    for (int ky = 0; ky < size; ky++) {
+        int ylo, yhi;
+        valid_range(ky, stride, pad, h, oh, &ylo, &yhi);
+        for (int kx = 0; kx < size; kx++) {
+            int xlo, xhi;
+            valid_range(kx, stride, pad, w, ow, &xlo, &xhi);
+            if (ylo < yhi && xlo < xhi) {
+                if (taps) taps[count] = ky * size + kx;
+                count++;
+            }
+        }
+    }
+    return count;
+}
+
 void im2col_batch(const float *in, int nb, int c, int h, int w, int size, int stride, int pad,
-                  int oh, int ow, float *col) {
-    const int rows = c * size * size;
+                  int oh, int ow, const int *taps, int ntaps, float *col) {
+    const int rows = c * ntaps;
     const size_t ncol = (size_t)nb * oh * ow;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * ncol > 32768)
     for (int r = 0; r < rows; r++) {
-        const int kx = r % size, ky = (r / size) % size, ch = r / (size * size);
+        const int ch = r / ntaps, kx = taps[r % ntaps] % size, ky = taps[r % ntaps] / size;
         int ylo, yhi, xlo, xhi;
         valid_range(ky, stride, pad, h, oh, &ylo, &yhi);
         valid_range(kx, stride, pad, w, ow, &xlo, &xhi);
@@ -99,30 +144,27 @@ void im2col_batch(const float *in, int nb, int c, int h, int w, int size, int st
 }
 
 void col2im_batch_add(const float *col, int nb, int c, int h, int w, int size, int stride,
-                      int pad, int oh, int ow, float *din) {
+                      int pad, int oh, int ow, const int *taps, int ntaps, float *din) {
     const size_t ncol = (size_t)nb * oh * ow;
     /* One thread per (image, channel) plane: every write of a plane comes from
-     * that channel's size*size rows, so planes never race. */
-#pragma omp parallel for schedule(static)
+     * that channel's rows, so planes never race. */
+#pragma omp parallel for schedule(static) if (ncol * c * ntaps > 32768)
     for (int p = 0; p < nb * c; p++) {
         const int b = p / c, ch = p % c;
         float *dst = din + (size_t)p * h * w;
-        for (int ky = 0; ky < size; ky++) {
-            int ylo, yhi;
+        for (int t = 0; t < ntaps; t++) {
+            const int ky = taps[t] / size, kx = taps[t] % size;
+            int ylo, yhi, xlo, xhi;
             valid_range(ky, stride, pad, h, oh, &ylo, &yhi);
-            for (int kx = 0; kx < size; kx++) {
-                int xlo, xhi;
-                valid_range(kx, stride, pad, w, ow, &xlo, &xhi);
-                const float *src =
-                    col + (size_t)((ch * size + ky) * size + kx) * ncol + (size_t)b * oh * ow;
-                for (int oy = ylo; oy < yhi; oy++) {
-                    const float *s = src + (size_t)oy * ow;
-                    const ptrdiff_t base = (ptrdiff_t)(oy * stride - pad + ky) * w - pad + kx;
-                    if (stride == 1) {
-                        for (int ox = xlo; ox < xhi; ox++) dst[base + ox] += s[ox];
-                    } else {
-                        for (int ox = xlo; ox < xhi; ox++) dst[base + ox * stride] += s[ox];
-                    }
+            valid_range(kx, stride, pad, w, ow, &xlo, &xhi);
+            const float *src = col + (size_t)(ch * ntaps + t) * ncol + (size_t)b * oh * ow;
+            for (int oy = ylo; oy < yhi; oy++) {
+                const float *s = src + (size_t)oy * ow;
+                const ptrdiff_t base = (ptrdiff_t)(oy * stride - pad + ky) * w - pad + kx;
+                if (stride == 1) {
+                    for (int ox = xlo; ox < xhi; ox++) dst[base + ox] += s[ox];
+                } else {
+                    for (int ox = xlo; ox < xhi; ox++) dst[base + ox * stride] += s[ox];
                 }
             }
         }

@@ -5,26 +5,213 @@
  * scattered to NCHW. Backward gathers dconv_out into the same [n][chunk*oh*ow]
  * layout, then dW += g * col^T (one sgemm) and dcol = W^T * g, col2im into din.
  * Batch norm and activation are fused into the scatter / gather passes (parallel
- * over channels), so each activation tensor is walked as few times as possible. */
+ * over channels), so each activation tensor is walked as few times as possible.
+ * Kernel taps that only read zero padding (most of a 3x3 kernel on a 1x1 or 2x2
+ * map) are left out of im2col and the GEMMs. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <omp.h>
 
 #include "activation.h"
 #include "gemm.h"
 #include "layers.h"
 
-/* Images per im2col chunk: as many as fit the workspace limit, at least one. */
-static int conv_chunk(const conv_layer *l) {
-    size_t per_image = (size_t)(l->c * l->size * l->size + l->n) * l->oh * l->ow;
-    size_t chunk = gemm_workspace_limit / per_image;
-    if (chunk < 1) chunk = 1;
-    if (chunk > (size_t)l->batch) chunk = (size_t)l->batch;
-    return (int)chunk;
+/* Kernel taps that reach the image. Usually one set for every output position
+ * (sets = 1), leaving out taps that only ever read padding (8 of 9 on a 1x1
+ * map). On small maps (at most 16 positions) where that leaves much padding
+ * work (2x2 maps), one set per output position instead (sets = oh*ow): each
+ * position then runs its own GEMM over exactly the taps it sees. */
+typedef struct {
+    int sets;
+    int *count; /* [sets] taps in each set */
+    int *off;   /* [sets + 1] prefix sums of count */
+    int *tap;   /* [off[sets]] tap indices ky*size + kx */
+} tapset;
+
+static void tapset_make(const conv_layer *l, tapset *ts) {
+    const int kk = l->size * l->size, S = l->oh * l->ow;
+    int *global = xmalloc(kk * sizeof(int));
+    const int ng = conv_active_taps(l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow, global);
+    int *per = NULL, *count = NULL, total = 0;
+    if (S > 1 && S <= 16) {
+        per = xmalloc((size_t)S * kk * sizeof(int));
+        count = xcalloc(S, sizeof(int));
+        for (int s = 0; s < S; s++)
+            for (int t = 0; t < kk; t++) {
+                const int iy = s / l->ow * l->stride - l->pad + t / l->size;
+                const int ix = s % l->ow * l->stride - l->pad + t % l->size;
+                if (iy >= 0 && iy < l->h && ix >= 0 && ix < l->w) per[total++] = t, count[s]++;
+            }
+    }
+    /* per position only pays when it saves much: the many small GEMMs run slower
+     * (measured: a win on 2x2 maps, 4/9 of the taps; a loss on 4x4, 69%) */
+    if (per && total <= 0.6 * S * ng) {
+        ts->sets = S;
+        ts->tap = per;
+        ts->count = count;
+        free(global);
+    } else {
+        ts->sets = 1;
+        ts->tap = global;
+        ts->count = xmalloc(sizeof(int));
+        ts->count[0] = ng;
+        free(per), free(count);
+    }
+    ts->off = xmalloc((ts->sets + 1) * sizeof(int));
+    ts->off[0] = 0;
+    for (int s = 0; s < ts->sets; s++) ts->off[s + 1] = ts->off[s] + ts->count[s];
+}
+
+static void tapset_free(tapset *ts) {
+    free(ts->count), free(ts->off), free(ts->tap);
+}
+
+/* How one call splits the batch: `chunks` chunks of at most `chunk` images, each
+ * im2col + GEMM (one, or one per position) over a workspace slice of `per_thread`
+ * floats. With outer = 1 the threads take whole chunks (no barrier inside a
+ * chunk, one private dW per thread in backward); otherwise chunks run in order
+ * and every kernel is parallel inside (a batch too small to split, or one thread).
+ * GEMM depth: K = c * taps of the set. With compact = 1 (taps left out) the
+ * weights of the active taps are gathered into wk, [n][c*count[s]] per set. */
+typedef struct {
+    int threads, chunk, chunks, outer, compact;
+    int kmax;        /* largest K over the sets */
+    size_t nk;       /* floats of the gathered weights (n * c * all taps) */
+    size_t per_thread;
+} conv_plan;
+
+/* Upper bound on the threads a plan uses; the workspace is sized for it. */
+static int conv_thread_cap(void) {
+    const int p = omp_get_num_procs();
+    return p < 8 ? p : 8;
+}
+
+static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int threads) {
+    const size_t S = (size_t)l->oh * l->ow;
+    conv_plan p;
+    p.kmax = 0;
+    for (int s = 0; s < ts->sets; s++)
+        if (l->c * ts->count[s] > p.kmax) p.kmax = l->c * ts->count[s];
+    p.nk = (size_t)l->n * l->c * ts->off[ts->sets];
+    p.compact = ts->sets > 1 || ts->count[0] < l->size * l->size;
+    /* per image: col [K][S] and g [n][S]; per position: col [K][1], g, and g_s [n][1] */
+    const size_t per_image =
+        ts->sets == 1 ? (size_t)(p.kmax + l->n) * S : p.kmax + (size_t)l->n * (S + 1);
+    const int B = l->batch;
+    /* tiny layers: thread start-up and barriers cost more than the work */
+    if ((double)B * l->n * l->c * ts->off[ts->sets] * (ts->sets == 1 ? S : 1) < 4e6)
+        threads = 1;
+    size_t cmax = gemm_workspace_limit / per_image;
+    if (cmax < 1) cmax = 1;
+    if (cmax > (size_t)B) cmax = (size_t)B;
+    int chunks = (int)((B + cmax - 1) / cmax);
+    if (threads > 1 && B >= threads) /* a multiple of the threads, for balance */
+        chunks = (chunks + threads - 1) / threads * threads;
+    if (chunks > B) chunks = B;
+    p.threads = threads;
+    p.chunk = (B + chunks - 1) / chunks;
+    p.chunks = (B + p.chunk - 1) / p.chunk;
+    p.outer = threads > 1 && p.chunks >= threads;
+    p.per_thread = per_image * p.chunk;
+    return p;
+}
+
+static conv_plan conv_plan_now(const conv_layer *l, const tapset *ts) {
+    int t = omp_get_max_threads();
+    if (t > conv_thread_cap()) t = conv_thread_cap();
+    return conv_plan_for(l, ts, t);
+}
+
+/* Workspace layout of a plan: a slice per working thread, then (compact) the
+ * gathered weights and one private dW like them per working thread, or (not
+ * compact, outer) the private dW of every thread but the first (which adds into
+ * dweights). */
+static int conv_slices(const conv_plan *p) { return p->outer ? p->threads : 1; }
+
+static size_t conv_plan_floats(const conv_plan *p) {
+    size_t f = conv_slices(p) * p->per_thread;
+    if (p->compact) f += p->nk * (1 + conv_slices(p));
+    else if (p->outer) f += (p->threads - 1) * p->nk;
+    return f;
 }
 
 size_t conv_workspace_size(const conv_layer *l) {
-    return (size_t)(l->c * l->size * l->size + l->n) * l->oh * l->ow * conv_chunk(l);
+    tapset ts;
+    tapset_make(l, &ts);
+    size_t most = 0;
+    for (int t = 1; t <= conv_thread_cap(); t++) {
+        conv_plan p = conv_plan_for(l, &ts, t);
+        size_t need = conv_plan_floats(&p);
+        most = need > most ? need : most;
+    }
+    tapset_free(&ts);
+    return most;
+}
+
+/* Weights the GEMMs use: l->weights, or (compact) wk, per set [n][c*count[s]]
+ * at n*c*off[s], gathered from the active taps. */
+static const float *conv_gemm_weights(const conv_layer *l, const conv_plan *p, const tapset *ts,
+                                      float *wk) {
+    if (!p->compact) return l->weights;
+    const int kk = l->size * l->size;
+    for (int s = 0; s < ts->sets; s++) {
+        const int cnt = ts->count[s];
+        const int *tap = ts->tap + ts->off[s];
+        float *dst = wk + (size_t)l->n * l->c * ts->off[s];
+        for (size_t fc = 0; fc < (size_t)l->n * l->c; fc++)
+            for (int t = 0; t < cnt; t++) dst[fc * cnt + t] = l->weights[fc * kk + tap[t]];
+    }
+    return wk;
+}
+
+/* dweights += a private dW: directly, or scattered back to the active taps. */
+static void conv_add_dw(conv_layer *l, const conv_plan *p, const tapset *ts, const float *src) {
+    float *dst = l->dweights;
+    if (!p->compact) {
+        const size_t nk = p->nk;
+#pragma omp parallel for schedule(static) if (nk > 65536)
+        for (size_t i = 0; i < nk; i++) dst[i] += src[i];
+        return;
+    }
+    const int kk = l->size * l->size;
+    for (int s = 0; s < ts->sets; s++) {
+        const int cnt = ts->count[s];
+        const int *tap = ts->tap + ts->off[s];
+        const float *from = src + (size_t)l->n * l->c * ts->off[s];
+        for (size_t fc = 0; fc < (size_t)l->n * l->c; fc++)
+            for (int t = 0; t < cnt; t++) dst[fc * kk + tap[t]] += from[fc * cnt + t];
+    }
+}
+
+/* Position s of nb images: col [c*cnt][nb], col[ch*cnt + t][b] = the pixel tap
+ * t of channel ch reads (always inside the image: the set holds only those). */
+static void pos_im2col(const conv_layer *l, const float *in, int nb, int s, const int *tap,
+                       int cnt, float *col) {
+    const int oy = s / l->ow, ox = s % l->ow;
+    for (int ch = 0; ch < l->c; ch++)
+        for (int t = 0; t < cnt; t++) {
+            const int iy = oy * l->stride - l->pad + tap[t] / l->size;
+            const int ix = ox * l->stride - l->pad + tap[t] % l->size;
+            const float *src = in + ((size_t)ch * l->h + iy) * l->w + ix;
+            float *dst = col + ((size_t)ch * cnt + t) * nb;
+            for (int b = 0; b < nb; b++) dst[b] = src[(size_t)b * l->c * l->h * l->w];
+        }
+}
+
+/* The adjoint of pos_im2col: din pixels += col. */
+static void pos_col2im(const conv_layer *l, const float *col, int nb, int s, const int *tap,
+                       int cnt, float *din) {
+    const int oy = s / l->ow, ox = s % l->ow;
+    for (int ch = 0; ch < l->c; ch++)
+        for (int t = 0; t < cnt; t++) {
+            const int iy = oy * l->stride - l->pad + tap[t] / l->size;
+            const int ix = ox * l->stride - l->pad + tap[t] % l->size;
+            float *dst = din + ((size_t)ch * l->h + iy) * l->w + ix;
+            const float *src = col + ((size_t)ch * cnt + t) * nb;
+            for (int b = 0; b < nb; b++) dst[(size_t)b * l->c * l->h * l->w] += src[b];
+        }
 }
 
 int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
@@ -137,7 +324,7 @@ static void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, floa
                              double *sums) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
         float a, c;
         if (!sums) conv_affine(l, ch, l->rolling_mean ? l->rolling_mean[ch] : 0,
@@ -170,7 +357,7 @@ static void bn_train_finish(conv_layer *l, const double *sums, float *out) {
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     const double count = (double)B * S;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)B * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
         const double m = sums[ch] / count;
         double v = sums[n + ch] / count - m * m;
@@ -190,24 +377,57 @@ static void bn_train_finish(conv_layer *l, const double *sums, float *out) {
     }
 }
 
-void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws) {
-    const int ckk = l->c * l->size * l->size, n = l->n, chunk = conv_chunk(l);
-    const size_t S = (size_t)l->oh * l->ow;
-    const int batch_stats = train && l->batch_normalize;
-    double *sums = batch_stats ? xcalloc(2 * (size_t)n, sizeof(double)) : NULL;
-    for (int b0 = 0; b0 < l->batch; b0 += chunk) {
-        const int nb = l->batch - b0 < chunk ? l->batch - b0 : chunk;
-        const int M = nb * (int)S;
-        float *col = ws, *g = ws + (size_t)ckk * M;
-        /* col [ckk][M], g [n][M] = W [n][ckk] * col */
-        im2col_batch(in + (size_t)b0 * l->c * l->h * l->w, nb, l->c, l->h, l->w, l->size,
-                     l->stride, l->pad, l->oh, l->ow, col);
-        gemm(0, 0, n, M, ckk, 1.0f, l->weights, ckk, col, M, 0.0f, g, M);
-        forward_epilogue(l, g, b0, nb, out, sums);
+/* g [n][nb*S] = convolution of images in[0..nb) (g column b*S + s). */
+static void conv_chunk_forward(const conv_layer *l, const tapset *ts, const float *W,
+                               const float *in, int nb, float *slice, float *g) {
+    const int n = l->n, S = l->oh * l->ow;
+    if (ts->sets == 1) {
+        /* col [K][M], g [n][M] = W [n][K] * col */
+        const int K = l->c * ts->count[0], M = nb * S;
+        im2col_batch(in, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
+                     ts->tap, ts->count[0], slice);
+        gemm(0, 0, n, M, K, 1.0f, W, K, slice, M, 0.0f, g, M);
+        return;
     }
-    if (batch_stats) bn_train_finish(l, sums, out);
+    float *gs = g + (size_t)n * nb * S, *col = gs + (size_t)n * nb;
+    for (int s = 0; s < S; s++) {
+        /* col [K][nb], gs [n][nb] = W_s [n][K] * col, into column s of each image */
+        const int cnt = ts->count[s], K = l->c * cnt;
+        pos_im2col(l, in, nb, s, ts->tap + ts->off[s], cnt, col);
+        gemm(0, 0, n, nb, K, 1.0f, W + (size_t)n * l->c * ts->off[s], K, col, nb, 0.0f, gs, nb);
+        for (int f = 0; f < n; f++)
+            for (int b = 0; b < nb; b++) g[((size_t)f * nb + b) * S + s] = gs[(size_t)f * nb + b];
+    }
+}
+
+void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws) {
+    const int n = l->n;
+    const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
+    const int batch_stats = train && l->batch_normalize;
+    tapset ts;
+    tapset_make(l, &ts);
+    const conv_plan p = conv_plan_now(l, &ts);
+    const float *W = conv_gemm_weights(l, &p, &ts, ws + conv_slices(&p) * p.per_thread);
+    double *sums = batch_stats ? xcalloc(2 * (size_t)n * p.threads, sizeof(double)) : NULL;
+#pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
+    for (int ci = 0; ci < p.chunks; ci++) {
+        const int tid = p.outer ? omp_get_thread_num() : 0;
+        const int b0 = ci * p.chunk;
+        const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
+        float *slice = ws + tid * p.per_thread;
+        /* the set-wide path keeps col first, g after it; per position g comes first */
+        float *g = ts.sets == 1 ? slice + (size_t)p.kmax * nb * S : slice;
+        conv_chunk_forward(l, &ts, W, in + b0 * in_size, nb, slice, g);
+        forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL);
+    }
+    if (batch_stats) {
+        for (int t = 1; t < p.threads; t++)
+            for (int i = 0; i < 2 * n; i++) sums[i] += sums[2 * (size_t)n * t + i];
+        bn_train_finish(l, sums, out);
+    }
     l->bn_batch_stats = batch_stats;
     free(sums);
+    tapset_free(&ts);
 }
 
 /* Backward through activation and BN, per channel over the whole batch:
@@ -217,7 +437,7 @@ static void backward_prologue(conv_layer *l, const float *out, const float *dout
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     const double count = (double)B * S;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)B * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
         float mean = 0, istd = 1;
         if (l->batch_normalize) {
@@ -263,7 +483,7 @@ static void backward_prologue(conv_layer *l, const float *out, const float *dout
 static void backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
         const float *k = coef + 4 * (size_t)ch;
         const float mean = !l->batch_normalize ? 0
@@ -286,29 +506,75 @@ static void backward_gather(conv_layer *l, const float *coef, int b0, int nb, fl
     }
 }
 
+/* Given g [n][nb*S] of images in[0..nb): dw [n][K] (per set) = beta*dw + g * col^T,
+ * din (if any) += col2im(W^T * g). */
+static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const float *W,
+                                const float *in, int nb, float *slice, float *g, float beta,
+                                float *dw, float *din) {
+    const int n = l->n, S = l->oh * l->ow;
+    if (ts->sets == 1) {
+        const int K = l->c * ts->count[0], M = nb * S;
+        float *col = slice;
+        im2col_batch(in, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
+                     ts->tap, ts->count[0], col);
+        gemm(0, 1, n, K, M, 1.0f, g, M, col, M, beta, dw, K);
+        if (!din) return;
+        /* dcol [K][M] = W^T * g, reusing col */
+        gemm(1, 0, K, M, n, 1.0f, W, K, g, M, 0.0f, col, M);
+        col2im_batch_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
+                         ts->tap, ts->count[0], din);
+        return;
+    }
+    float *gs = g + (size_t)n * nb * S, *col = gs + (size_t)n * nb;
+    for (int s = 0; s < S; s++) {
+        const int cnt = ts->count[s], K = l->c * cnt;
+        const int *tap = ts->tap + ts->off[s];
+        const size_t at = (size_t)n * l->c * ts->off[s];
+        for (int f = 0; f < n; f++)
+            for (int b = 0; b < nb; b++) gs[(size_t)f * nb + b] = g[((size_t)f * nb + b) * S + s];
+        pos_im2col(l, in, nb, s, tap, cnt, col);
+        gemm(0, 1, n, K, nb, 1.0f, gs, nb, col, nb, beta, dw + at, K);
+        if (!din) continue;
+        gemm(1, 0, K, nb, n, 1.0f, W + at, K, gs, nb, 0.0f, col, nb);
+        pos_col2im(l, col, nb, s, tap, cnt, din);
+    }
+}
+
 void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
                    float *din, float *ws) {
-    const int ckk = l->c * l->size * l->size, n = l->n, chunk = conv_chunk(l);
-    const size_t S = (size_t)l->oh * l->ow;
+    const int n = l->n;
+    const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
+    tapset ts;
+    tapset_make(l, &ts);
+    const conv_plan p = conv_plan_now(l, &ts);
+    float *extra = ws + conv_slices(&p) * p.per_thread;
+    const float *W = conv_gemm_weights(l, &p, &ts, extra);
+    /* private dW buffers, each started (beta 0) by its thread's first chunk;
+     * without compaction thread 0 adds straight into dweights */
+    float *dw_priv = p.compact ? extra + p.nk : extra - p.nk;
     float *coef = xmalloc(4 * (size_t)n * sizeof(float));
+    int *started = xcalloc(p.threads, sizeof(int));
     backward_prologue(l, out, dout, coef);
-    for (int b0 = 0; b0 < l->batch; b0 += chunk) {
-        const int nb = l->batch - b0 < chunk ? l->batch - b0 : chunk;
-        const int M = nb * (int)S;
-        float *col = ws, *g = ws + (size_t)ckk * M;
-        const float *in_b0 = in + (size_t)b0 * l->c * l->h * l->w;
-        /* g [n][M]; dW [n][ckk] += g * col^T */
+#pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
+    for (int ci = 0; ci < p.chunks; ci++) {
+        const int tid = p.outer ? omp_get_thread_num() : 0;
+        const int b0 = ci * p.chunk;
+        const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
+        float *slice = ws + tid * p.per_thread;
+        float *g = ts.sets == 1 ? slice + (size_t)p.kmax * nb * S : slice;
+        const int direct = !p.compact && tid == 0;
+        float *dw = direct ? l->dweights : dw_priv + tid * p.nk;
+        const float beta = direct || started[tid] ? 1.0f : 0.0f;
+        started[tid] = 1;
         backward_gather(l, coef, b0, nb, g);
-        im2col_batch(in_b0, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
-                     col);
-        gemm(0, 1, n, ckk, M, 1.0f, g, M, col, M, 1.0f, l->dweights, ckk);
-        if (!din) continue;
-        /* dcol [ckk][M] = W^T * g, reusing col */
-        gemm(1, 0, ckk, M, n, 1.0f, l->weights, ckk, g, M, 0.0f, col, M);
-        col2im_batch_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
-                         din + (size_t)b0 * l->c * l->h * l->w);
+        conv_chunk_backward(l, &ts, W, in + b0 * in_size, nb, slice, g, beta, dw,
+                            din ? din + b0 * in_size : NULL);
     }
+    for (int t = p.compact ? 0 : 1; t < p.threads; t++)
+        if (started[t]) conv_add_dw(l, &p, &ts, dw_priv + t * p.nk);
+    free(started);
     free(coef);
+    tapset_free(&ts);
 }
 
 int conv_params(conv_layer *l, param_tensor *p) {
