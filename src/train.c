@@ -260,6 +260,12 @@ static int calibrate(trainer *t, lir_error *err) {
     for (int i = 0; i < c->n_hooks; i++) {
         if (!c->hooks[i].calibrate) continue;
         float *ei = e + (size_t)i * cnt;
+        for (int k = 0; k < cnt; k++)
+            if (!isfinite(ei[k])) {
+                free(e);
+                return lir_fail(err, "calibration: non-finite ID energy at point %s",
+                                c->hooks[i].point);
+            }
         qsort(ei, (size_t)cnt, sizeof(float), cmp_float);
         float q = quantile(ei, cnt, c->calib_quantile);
         float spread = quantile(ei, cnt, 0.9) - quantile(ei, cnt, 0.1);
@@ -319,6 +325,10 @@ static int train_step(trainer *t, float lr, double *loss, lir_error *err) {
         const hook *h = &n->hooks[t->hook_of[i]];
         total += h->reg.lambda * h->last_reg;
     }
+    /* the CE clamps log(p) away from -inf, so a NaN network shows in its output */
+    int bad_out = 0;
+    for (size_t i = 0; i < (size_t)n->batch * n->classes; i++) bad_out |= !isfinite(prob[i]);
+    if (bad_out) total = NAN;
     if (!isfinite(total)) {
         char msg[512] = "";
         for (int i = 0; i < t->c->n_hooks && strlen(msg) < 400; i++)
