@@ -379,11 +379,15 @@ void config_print_doc(FILE *f) {
     for (int i = 0; i < N_KEYS; i++) {
         const key_spec *k = &KEYS[i];
         char range[64] = "";
-        if (k->choices) snprintf(range, sizeof range, "%s", k->choices);
+        if (k->choices) {
+            snprintf(range, sizeof range, "%s", k->choices);
+            for (char *q = range; *q; q++)
+                if (*q == '|') *q = '/'; /* '|' would split the Markdown cell */
+        }
         else if (k->type == K_INT || k->type == K_I64 || k->type == K_FLOAT)
-            snprintf(range, sizeof range, "%g..%g", k->min, k->max);
+            snprintf(range, sizeof range, "%.16g..%.16g", k->min, k->max);
         const char *t = k->type == K_STR ? "string" : k->type == K_BOOL ? "bool"
                         : k->type == K_FLOAT ? "number" : "integer";
-        fprintf(f, "| `%s` | %s | `%s` | %s | %s |\n", k->key, t, k->def, range, k->doc);
+        fprintf(f, "| `%s` | %s | %s%s%s | %s | %s |\n", k->key, t, k->def[0] ? "`" : "", k->def[0] ? k->def : "(empty)", k->def[0] ? "`" : "", range, k->doc);
     }
 }

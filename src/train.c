@@ -400,6 +400,42 @@ static int end_epoch(trainer *t, float lr, lir_error *err) {
     return save_checkpoint(t, err);
 }
 
+/* Wall time of every step of this session, for the throughput summary. */
+typedef struct {
+    double *t;
+    long n, cap;
+} step_times;
+
+static void step_times_add(step_times *st, double dt) {
+    if (st->n == st->cap) {
+        st->cap = st->cap ? 2 * st->cap : 1024;
+        st->t = xrealloc(st->t, (size_t)st->cap * sizeof *st->t);
+    }
+    st->t[st->n++] = dt;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Prints images/s over all steps and at the median step (the figure to compare with
+ * `lir bench`, which reports medians), and frees the times. */
+static void step_times_report(step_times *st, int per_step) {
+    if (st->n) {
+        double sum = 0;
+        for (long i = 0; i < st->n; i++) sum += st->t[i];
+        qsort(st->t, (size_t)st->n, sizeof *st->t, cmp_double);
+        double med = st->t[st->n / 2];
+        printf("throughput: %ld steps of %d images, %.1f images/s overall, median step %.1f ms "
+               "= %.1f images/s\n",
+               st->n, per_step, st->n * per_step / sum, 1e3 * med, per_step / med);
+    }
+    free(st->t);
+    st->t = NULL;
+    st->n = st->cap = 0;
+}
+
 /* Runs epochs until the end or stop_after_steps; *stopped = 1 when stopped early. */
 static int train_loop(trainer *t, int *stopped, lir_error *err) {
     train_config *c = t->c;
@@ -408,12 +444,16 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
     progress_init(&pr, stderr, c->progress_seconds);
     double t0 = now_seconds();
     long step0 = s->step;
+    step_times st = {0};
     loader_opts lo = {c->augment, 1};
     *stopped = 0;
     while (s->epoch < c->epochs) {
         loader *ld = loader_start(t->train, t->tr_idx, t->n_tr, t->idb, &t->norm, lo,
                                   (uint64_t)c->seed, s->epoch, s->position, err);
-        if (!ld) return -1;
+        if (!ld) {
+            free(st.t);
+            return -1;
+        }
         float lr = 0;
         while (s->epoch_steps < t->spe) {
             double ts = now_seconds();
@@ -424,6 +464,7 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
             if (train_step(t, lr, &loss, err)) {
                 loader_stop(ld);
                 progress_break(&pr);
+                free(st.t);
                 return -1;
             }
             int le, lp;
@@ -431,6 +472,7 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
             if (le == s->epoch) s->position = lp; /* else the epoch is complete */
             if (t->out) outlier_position(t->out, &s->opos);
             double dt = now_seconds() - ts;
+            step_times_add(&st, dt);
             s->epoch_seconds += dt;
             s->train_seconds += dt;
             double el = now_seconds() - t0;
@@ -448,24 +490,31 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
             if (!last && (stop || (c->checkpoint_steps && s->step % c->checkpoint_steps == 0))) {
                 if (save_checkpoint(t, err)) {
                     loader_stop(ld);
+                    free(st.t);
                     return -1;
                 }
             }
             if (stop) {
                 loader_stop(ld);
                 progress_break(&pr);
+                step_times_report(&st, t->idb + t->ob);
                 *stopped = 1;
                 return 0;
             }
         }
         loader_stop(ld);
         progress_break(&pr);
-        if (end_epoch(t, lr, err)) return -1;
+        if (end_epoch(t, lr, err)) {
+            free(st.t);
+            return -1;
+        }
         if (c->stop_after_steps && s->step >= c->stop_after_steps && s->epoch < c->epochs) {
+            step_times_report(&st, t->idb + t->ob);
             *stopped = 1;
             return 0;
         }
     }
+    step_times_report(&st, t->idb + t->ob);
     return 0;
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# test_train_kill.sh: `lir train` from the command line: a run killed with kill -9
+# test_train_cli.sh: `lir train` from the command line: a run killed with kill -9
 # mid-training and continued with --resume ends with bit-identical weights to an
 # uninterrupted run; a config with a typo in a key is refused naming the key; a flag
-# overrides the file; in a log (not a TTY) the progress line is printed as full lines.
+# overrides the file; in a log (not a TTY) the progress line is printed as full lines;
+# scripts/sweep.sh runs a two-value sweep and collects its table.
 set -u
 LIR=${LIR:-./lir}
 PY=/usr/bin/python3
@@ -112,5 +113,13 @@ grep -q "resumed from" "$tmp/resume.log" || fail "resume did not load the checkp
 cmp -s "$tmp/ref/final.weights" "$tmp/kill/final.weights" || fail "weights after kill + resume differ"
 [ "$(cut -d, -f1-8 "$tmp/ref/log.csv")" = "$(cut -d, -f1-8 "$tmp/kill/log.csv")" ] || fail "logs differ"
 
-[ $fails -eq 0 ] && echo "test_train_kill: all checks passed"
+# a two-value lambda sweep on the same data, one epoch each
+sed 's/"epochs": 4/"epochs": 1/; s/"lambda": 0.01/"lambda": @VALUE@/' "$tmp/run.json" > "$tmp/sweep.template"
+bash scripts/sweep.sh --template "$tmp/sweep.template" --values "0 0.5" --out "$tmp/sweep" \
+    --cfg "$tmp/tiny.cfg" --lir "$LIR" -- --data-dir "$tmp/data" >"$tmp/sweep.log" 2>&1 || { fail "sweep"; tail "$tmp/sweep.log"; }
+[ "$(grep -c "$tmp/sweep/v" "$tmp/sweep/results.tsv")" = 2 ] || fail "sweep table lacks rows: $(cat "$tmp/sweep/results.tsv")"
+grep -q $'^0.5\t[0-9.]*\t[0-9.]*\t[0-9.]*\t[0-9.e-]* ' "$tmp/sweep/results.tsv" || fail "sweep row malformed: $(cat "$tmp/sweep/results.tsv")"
+grep -q '"lambda":[[:space:]]*0.5' "$tmp/sweep/v0.5/config.json" || fail "sweep value not in the run's config"
+
+[ $fails -eq 0 ] && echo "test_train_cli: all checks passed"
 exit $((fails > 0))
