@@ -21,7 +21,7 @@ rng = random.Random(3)
 def rec():
     k = rng.randrange(4)
     return bytes([k]) + bytes(min(255, max(0, 60 * k + rng.randrange(80))) for _ in range(3072))
-for name, n in [("data_batch_%d.bin" % i, 240) for i in range(1, 6)] + [("test_batch.bin", 64)]:
+for name, n in [("data_batch_%d.bin" % i, 200) for i in range(1, 6)] + [("test_batch.bin", 64)]:
     with open(os.path.join(p, name), "wb") as f:
         f.write(b"".join(rec() for _ in range(n)))
 PYEOF
