@@ -68,15 +68,28 @@ static void make_data(void) {
           "[avgpool]\n\n[connected]\nname=fc\noutput=4\nactivation=linear\n\n[softmax]\n",
           f);
     fclose(f);
+    /* the same network with a regularising [hook] section in the cfg */
+    char q[512];
+    snprintf(p, sizeof p, "%s/tiny.cfg", dir);
+    snprintf(q, sizeof q, "%s/hooked.cfg", dir);
+    size_t len;
+    lir_error err;
+    char *text = file_read_all(p, &len, &err);
+    f = fopen(q, "w");
+    if (!f || !text) exit(2);
+    fprintf(f, "%s\n[hook]\npoint=bn2\nlambda=0.05\ncalibrate=1\n", text);
+    fclose(f);
+    free(text);
 }
 
 /* One run: cfg defaults, then json, then out dir; returns train_run's status. */
-static int run(const char *json, const char *out, int resume, int stop, lir_error *err) {
+static int run_cfg(const char *cfgname, const char *json, const char *out, int resume, int stop,
+                   lir_error *err) {
     char cfg[512];
-    snprintf(cfg, sizeof cfg, "%s/tiny.cfg", dir);
+    snprintf(cfg, sizeof cfg, "%s/%s", dir, cfgname);
     train_config *c = malloc(sizeof *c);
     config_defaults(c);
-    int rc = train_config_from_cfg(c, cfg, err);
+    int rc = config_from_cfg(c, cfg, err);
     if (!rc) rc = config_apply_json(c, json, "test json", err);
     snprintf(c->data_dir, sizeof c->data_dir, "%s", dir);
     snprintf(c->out_dir, sizeof c->out_dir, "%s/%s", dir, out);
@@ -87,6 +100,10 @@ static int run(const char *json, const char *out, int resume, int stop, lir_erro
     if (!rc) rc = train_run(&opt, c, err);
     free(c);
     return rc;
+}
+
+static int run(const char *json, const char *out, int resume, int stop, lir_error *err) {
+    return run_cfg("tiny.cfg", json, out, resume, stop, err);
 }
 
 static char *slurp(const char *out, const char *name, size_t *len) {
@@ -160,6 +177,29 @@ int main(int argc, char **argv) {
     CHECK(run(rebo, "c", 1, 0, &err) == 0, "resumed run (%s)", err.msg);
     CHECK(same_file("a", "c", "final.weights"), "resume mid-epoch gives bit-identical weights");
     CHECK(last_log("a", 10) > 0, "regulariser term of bn1 logged: %g", last_log("a", 10));
+
+    /* fine-tuning from the R-EBO weights; a class count that does not fit is refused */
+    char w0[512], ft[1024];
+    snprintf(w0, sizeof w0, "%s/a/final.weights", dir);
+    snprintf(ft, sizeof ft,
+             "{\"epochs\": 1, \"lr\": 0.001, \"val_size\": 32, \"classes\": 4, "
+             "\"init_weights\": \"%s\"}", w0);
+    CHECK(run(ft, "ft", 0, 0, &err) == 0, "fine-tune (%s)", err.msg);
+    CHECK(last_log("ft", 7) >= last_log("a", 7) - 10, "fine-tune keeps the accuracy: %g vs %g",
+          last_log("ft", 7), last_log("a", 7));
+    snprintf(ft, sizeof ft, "{\"epochs\": 1, \"classes\": 5, \"init_weights\": \"%s\"}", w0);
+    CHECK(run(ft, "ft5", 0, 0, &err) != 0, "weights of another shape refused (%s)", err.msg);
+
+    /* a [hook] section in the cfg regularises without a JSON hook */
+    CHECK(run_cfg("hooked.cfg",
+                  "{\"epochs\": 1, \"val_size\": 32, \"classes\": 4, \"outliers\": "
+                  "\"synthetic\", \"outlier_batch\": 8}",
+                  "hooked", 0, 0, &err) == 0,
+          "cfg [hook] run (%s)", err.msg);
+    char *cj = slurp("hooked", "config.json", &len);
+    CHECK(cj && strstr(cj, "\"point\":\t\"bn2\""), "cfg hook in the effective config");
+    free(cj);
+    CHECK(last_log("hooked", 10) > 0, "cfg hook's term logged: %g", last_log("hooked", 10));
 
     /* 3. a dataset as outlier source; an eval OOD set refused */
     CHECK(run("{\"epochs\": 1, \"val_size\": 32, \"classes\": 4, \"outliers\": \"cifar100\","

@@ -3,6 +3,7 @@
 # mid-training and continued with --resume ends with bit-identical weights to an
 # uninterrupted run; a config with a typo in a key is refused naming the key; a flag
 # overrides the file; in a log (not a TTY) the progress line is printed as full lines;
+# SIGTERM stops with a checkpoint and a message, and resuming is again bit-identical;
 # scripts/sweep.sh runs a two-value sweep and collects its table.
 set -u
 LIR=${LIR:-./lir}
@@ -112,6 +113,22 @@ ls "$tmp/kill"/*.tmp >/dev/null 2>&1 && echo "note: a temporary file was left by
 grep -q "resumed from" "$tmp/resume.log" || fail "resume did not load the checkpoint"
 cmp -s "$tmp/ref/final.weights" "$tmp/kill/final.weights" || fail "weights after kill + resume differ"
 [ "$(cut -d, -f1-8 "$tmp/ref/log.csv")" = "$(cut -d, -f1-8 "$tmp/kill/log.csv")" ] || fail "logs differ"
+
+# SIGTERM: the run stops after the current step with a checkpoint and says so
+"$LIR" train "${common[@]}" --out "$tmp/term" >"$tmp/term.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+    [ -f "$tmp/term/log.csv" ] && [ "$(wc -l <"$tmp/term/log.csv")" -ge 2 ] && break
+    sleep 0.05
+done
+kill -TERM $pid
+wait $pid
+rc=$?
+pid=
+[ $rc -eq 1 ] || fail "SIGTERM: exit $rc, want 1"
+grep -q "interrupted by signal 15 after step" "$tmp/term.log" || fail "SIGTERM message: $(tail -2 "$tmp/term.log")"
+"$LIR" train "$tmp/tiny.cfg" --resume "$tmp/term" >"$tmp/resume2.log" 2>&1 || fail "resume after SIGTERM"
+cmp -s "$tmp/ref/final.weights" "$tmp/term/final.weights" || fail "weights after SIGTERM + resume differ"
 
 # a two-value lambda sweep on the same data, one epoch each
 sed 's/"epochs": 4/"epochs": 1/; s/"lambda": 0.01/"lambda": @VALUE@/' "$tmp/run.json" > "$tmp/sweep.template"
