@@ -3,18 +3,46 @@
 #include "gemm.h"
 
 #include <cblas.h>
+#include <dlfcn.h>
 #include <omp.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
-size_t gemm_workspace_limit = (size_t)16 << 20;
+size_t gemm_workspace_limit = (size_t)2 << 20;
 
 /* Threads: OpenBLAS runs single-threaded and gemm splits C between the OpenMP
  * threads itself, so one thread pool (OpenMP's) serves every kernel; two pools
  * spinning against each other on two cores cost more than they gain. */
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-static void blas_single_thread(void) { openblas_set_num_threads(1); }
+static int blas_used; /* set by the first gemm */
+static void blas_single_thread(void) {
+    openblas_set_num_threads(1);
+    blas_used = 1;
+}
+
+const char *gemm_kernels(void) { return openblas_get_corename(); }
+
+/* Through the re-initialisation a DYNAMIC_ARCH OpenBLAS exports (looked up at run
+ * time, so other builds still link): clear the chosen kernel table and let the
+ * library pick again with OPENBLAS_CORETYPE unset, which is what it does at load. */
+int gemm_detect_kernels(lir_error *err) {
+    if (blas_used) return lir_fail(err, "BLAS kernels can only be chosen before the first gemm");
+    void (*quit)(void), (*init)(void);
+    *(void **)&quit = dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit");
+    *(void **)&init = dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init");
+    if (!quit || !init)
+        return lir_fail(err, "this OpenBLAS cannot re-select its kernels (not a DYNAMIC_ARCH build)");
+    const char *env = getenv("OPENBLAS_CORETYPE");
+    char *saved = env ? xstrdup(env) : NULL;
+    unsetenv("OPENBLAS_CORETYPE");
+    quit();
+    init();
+    if (saved) setenv("OPENBLAS_CORETYPE", saved, 1);
+    free(saved);
+    return 0;
+}
 
 static void sgemm_one(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                       int lda, const float *b, int ldb, float beta, float *c, int ldc) {
@@ -67,7 +95,7 @@ void im2col_batch(const float *in, int nb, int c, int h, int w, int size, int st
                   int oh, int ow, float *col) {
     const int rows = c * size * size;
     const size_t ncol = (size_t)nb * oh * ow;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * ncol > 32768)
     for (int r = 0; r < rows; r++) {
         const int kx = r % size, ky = (r / size) % size, ch = r / (size * size);
         int ylo, yhi, xlo, xhi;
@@ -103,7 +131,7 @@ void col2im_batch_add(const float *col, int nb, int c, int h, int w, int size, i
     const size_t ncol = (size_t)nb * oh * ow;
     /* One thread per (image, channel) plane: every write of a plane comes from
      * that channel's size*size rows, so planes never race. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (ncol * c * size * size > 32768)
     for (int p = 0; p < nb * c; p++) {
         const int b = p / c, ch = p % c;
         float *dst = din + (size_t)p * h * w;

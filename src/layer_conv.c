@@ -4,26 +4,78 @@
  * im2col into col[c*k*k][chunk*oh*ow], one sgemm gives [n][chunk*oh*ow], which is
  * scattered to NCHW. Backward gathers dconv_out into the same [n][chunk*oh*ow]
  * layout, then dW += g * col^T (one sgemm) and dcol = W^T * g, col2im into din.
- * Batch norm and activation are separate passes, parallel over channels. */
+ * Batch norm and activation are fused into the scatter / gather passes (parallel
+ * over channels), so each activation tensor is walked as few times as possible. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <omp.h>
 
 #include "activation.h"
 #include "gemm.h"
 #include "layers.h"
 
-/* Images per im2col chunk: as many as fit the workspace limit, at least one. */
-static int conv_chunk(const conv_layer *l) {
-    size_t per_image = (size_t)(l->c * l->size * l->size + l->n) * l->oh * l->ow;
-    size_t chunk = gemm_workspace_limit / per_image;
-    if (chunk < 1) chunk = 1;
-    if (chunk > (size_t)l->batch) chunk = (size_t)l->batch;
-    return (int)chunk;
+/* How one call splits the batch: `chunks` chunks of at most `chunk` images, each
+ * one im2col + one GEMM over a workspace slice of `per_thread` floats. With
+ * outer = 1 the threads take whole chunks (no barrier inside a chunk, one private
+ * dW per thread in backward); otherwise chunks run in order and every kernel is
+ * parallel inside (a batch too small to split, or one thread). */
+typedef struct {
+    int threads, chunk, chunks, outer;
+    size_t per_thread;
+} conv_plan;
+
+/* Upper bound on the threads a plan uses; the workspace is sized for it. */
+static int conv_thread_cap(void) {
+    const int p = omp_get_num_procs();
+    return p < 8 ? p : 8;
+}
+
+static conv_plan conv_plan_for(const conv_layer *l, int threads) {
+    const size_t S = (size_t)l->oh * l->ow;
+    const size_t per_image = (size_t)(l->c * l->size * l->size + l->n) * S;
+    const int B = l->batch;
+    /* tiny layers: thread start-up and barriers cost more than the work */
+    if ((double)B * S * l->n * l->c * l->size * l->size < 4e6) threads = 1;
+    size_t cmax = gemm_workspace_limit / per_image;
+    if (cmax < 1) cmax = 1;
+    if (cmax > (size_t)B) cmax = (size_t)B;
+    int chunks = (int)((B + cmax - 1) / cmax);
+    if (threads > 1 && B >= threads) /* a multiple of the threads, for balance */
+        chunks = (chunks + threads - 1) / threads * threads;
+    if (chunks > B) chunks = B;
+    conv_plan p;
+    p.threads = threads;
+    p.chunk = (B + chunks - 1) / chunks;
+    p.chunks = (B + p.chunk - 1) / p.chunk;
+    p.outer = threads > 1 && p.chunks >= threads;
+    p.per_thread = per_image * p.chunk;
+    return p;
+}
+
+static conv_plan conv_plan_now(const conv_layer *l) {
+    int t = omp_get_max_threads();
+    if (t > conv_thread_cap()) t = conv_thread_cap();
+    return conv_plan_for(l, t);
+}
+
+/* Floats a plan needs: a slice per thread, and with outer threads the private dW
+ * of every thread but the first. */
+static size_t conv_plan_floats(const conv_layer *l, const conv_plan *p) {
+    if (!p->outer) return p->per_thread;
+    const size_t nw = (size_t)l->n * l->c * l->size * l->size;
+    return p->threads * p->per_thread + (p->threads - 1) * nw;
 }
 
 size_t conv_workspace_size(const conv_layer *l) {
-    return (size_t)(l->c * l->size * l->size + l->n) * l->oh * l->ow * conv_chunk(l);
+    size_t most = 0;
+    for (int t = 1; t <= conv_thread_cap(); t++) {
+        conv_plan p = conv_plan_for(l, t);
+        size_t need = conv_plan_floats(l, &p);
+        most = need > most ? need : most;
+    }
+    return most;
 }
 
 int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
@@ -90,166 +142,250 @@ void conv_free(conv_layer *l) {
     memset(l, 0, sizeof(*l));
 }
 
-/* conv_out[b0 + b][ch][:] = g[ch][b*S : (b+1)*S] (+ bias[ch] when bias != NULL). */
-static void scatter_chunk(const float *g, int nb, int n, size_t S, const float *bias,
-                          float *conv_out_b0) {
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < n; ch++) {
-        const float add = bias ? bias[ch] : 0.0f;
-        for (int b = 0; b < nb; b++) {
-            const float *src = g + (size_t)ch * nb * S + (size_t)b * S;
-            float *dst = conv_out_b0 + ((size_t)b * n + ch) * S;
-            for (size_t s = 0; s < S; s++) dst[s] = src[s] + add;
+/* out[s] = act(y[s]) with y = a*x + c; y is stored when ys != NULL. */
+static void affine_act(const float *x, float *ys, float *out, size_t S, float a, float c,
+                       activation act) {
+    if (ys) {
+        for (size_t s = 0; s < S; s++) ys[s] = a * x[s] + c;
+        x = ys, a = 1.0f, c = 0.0f;
+    }
+    switch (act) {
+    case ACT_LINEAR:
+        for (size_t s = 0; s < S; s++) out[s] = a * x[s] + c;
+        break;
+    case ACT_RELU:
+        for (size_t s = 0; s < S; s++) {
+            const float y = a * x[s] + c;
+            out[s] = y > 0 ? y : 0.0f;
         }
+        break;
+    case ACT_LEAKY:
+        for (size_t s = 0; s < S; s++) {
+            const float y = a * x[s] + c;
+            out[s] = y > 0 ? y : LEAKY_SLOPE * y;
+        }
+        break;
     }
 }
 
-/* g[ch][b*S : (b+1)*S] = dconv_out[b0 + b][ch][:] (inverse of scatter_chunk). */
-static void gather_chunk(const float *dconv_b0, int nb, int n, size_t S, float *g) {
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < n; ch++)
-        for (int b = 0; b < nb; b++)
-            memcpy(g + (size_t)ch * nb * S + (size_t)b * S, dconv_b0 + ((size_t)b * n + ch) * S,
-                   S * sizeof(float));
+/* Scale and shift of the normalisation with the given statistics (BN), or the
+ * plain bias (no BN). */
+static void conv_affine(const conv_layer *l, int ch, float mean, float var, float *a, float *c) {
+    if (l->batch_normalize) {
+        *a = l->scales[ch] / sqrtf(var + l->bn_eps);
+        *c = l->biases[ch] - mean * *a;
+    } else {
+        *a = 1.0f;
+        *c = l->biases[ch];
+    }
 }
 
-/* Batch norm forward; with train, computes batch statistics (biased variance for
- * normalising, unbiased for the running update) first. bn_out = act-input. */
-static void bn_forward(conv_layer *l, int train) {
+/* Epilogue of one chunk: g [n][nb*S] -> conv_out of images b0..b0+nb (NCHW).
+ * sums != NULL (BN training): also sums[ch] += sum x, sums[n+ch] += sum x^2, the
+ * rest waits for the batch statistics. Otherwise the chunk is finished here:
+ * bn_out = a*x + c, out = act(bn_out). */
+static void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
+                             double *sums) {
+    const int n = l->n;
+    const size_t S = (size_t)l->oh * l->ow;
+#pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
+    for (int ch = 0; ch < n; ch++) {
+        float a, c;
+        if (!sums) conv_affine(l, ch, l->rolling_mean ? l->rolling_mean[ch] : 0,
+                               l->rolling_var ? l->rolling_var[ch] : 1, &a, &c);
+        double sum = 0, sq = 0;
+        for (int b = 0; b < nb; b++) {
+            const float *src = g + ((size_t)ch * nb + b) * S;
+            const size_t o = ((size_t)(b0 + b) * n + ch) * S;
+            float *x = l->conv_out + o;
+            if (sums) {
+                for (size_t s = 0; s < S; s++) {
+                    x[s] = src[s];
+                    sum += src[s];
+                    sq += (double)src[s] * src[s];
+                }
+            } else if (l->batch_normalize) {
+                memcpy(x, src, S * sizeof(float));
+                affine_act(x, l->bn_out + o, out + o, S, a, c, l->act);
+            } else {
+                affine_act(src, x, out + o, S, a, c, l->act); /* conv_out = g + bias */
+            }
+        }
+        if (sums) sums[ch] += sum, sums[n + ch] += sq;
+    }
+}
+
+/* BN training: batch statistics from the sums (biased variance to normalise,
+ * unbiased for the running variance), then bn_out and out over the batch. */
+static void bn_train_finish(conv_layer *l, const double *sums, float *out) {
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     const double count = (double)B * S;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)B * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
-        float mean, var;
-        if (train) {
-            double sum = 0, sq = 0;
-            for (int b = 0; b < B; b++) {
-                const float *x = l->conv_out + ((size_t)b * n + ch) * S;
-                for (size_t s = 0; s < S; s++) sum += x[s];
-            }
-            const double m = sum / count;
-            for (int b = 0; b < B; b++) {
-                const float *x = l->conv_out + ((size_t)b * n + ch) * S;
-                for (size_t s = 0; s < S; s++) sq += (x[s] - m) * (x[s] - m);
-            }
-            mean = (float)m;
-            var = (float)(sq / count);
-            l->mean[ch] = mean;
-            l->var[ch] = var;
-            const float mo = l->bn_momentum;
-            const double unbiased = count > 1 ? sq / (count - 1) : sq;
-            l->rolling_mean[ch] = (1 - mo) * l->rolling_mean[ch] + mo * mean;
-            l->rolling_var[ch] = (1 - mo) * l->rolling_var[ch] + mo * (float)unbiased;
-        } else {
-            mean = l->rolling_mean[ch];
-            var = l->rolling_var[ch];
-        }
-        const float a = l->scales[ch] / sqrtf(var + l->bn_eps);
-        const float c = l->biases[ch] - mean * a;
+        const double m = sums[ch] / count;
+        double v = sums[n + ch] / count - m * m;
+        if (v < 0) v = 0;
+        const float mo = l->bn_momentum;
+        const double unbiased = count > 1 ? v * count / (count - 1) : v;
+        l->mean[ch] = (float)m;
+        l->var[ch] = (float)v;
+        l->rolling_mean[ch] = (1 - mo) * l->rolling_mean[ch] + mo * (float)m;
+        l->rolling_var[ch] = (1 - mo) * l->rolling_var[ch] + mo * (float)unbiased;
+        float a, c;
+        conv_affine(l, ch, l->mean[ch], l->var[ch], &a, &c);
         for (int b = 0; b < B; b++) {
-            const float *x = l->conv_out + ((size_t)b * n + ch) * S;
-            float *y = l->bn_out + ((size_t)b * n + ch) * S;
-            for (size_t s = 0; s < S; s++) y[s] = x[s] * a + c;
+            const size_t o = ((size_t)b * n + ch) * S;
+            affine_act(l->conv_out + o, l->bn_out + o, out + o, S, a, c, l->act);
         }
     }
-    l->bn_batch_stats = train;
 }
 
 void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws) {
-    const int ckk = l->c * l->size * l->size, n = l->n, chunk = conv_chunk(l);
+    const int ckk = l->c * l->size * l->size, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
-    for (int b0 = 0; b0 < l->batch; b0 += chunk) {
-        const int nb = l->batch - b0 < chunk ? l->batch - b0 : chunk;
+    const int batch_stats = train && l->batch_normalize;
+    const conv_plan p = conv_plan_now(l);
+    double *sums = batch_stats ? xcalloc(2 * (size_t)n * p.threads, sizeof(double)) : NULL;
+#pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
+    for (int ci = 0; ci < p.chunks; ci++) {
+        const int tid = p.outer ? omp_get_thread_num() : 0;
+        const int b0 = ci * p.chunk;
+        const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
         const int M = nb * (int)S;
-        float *col = ws, *g = ws + (size_t)ckk * M;
+        float *col = ws + tid * p.per_thread, *g = col + (size_t)ckk * M;
         /* col [ckk][M], g [n][M] = W [n][ckk] * col */
         im2col_batch(in + (size_t)b0 * l->c * l->h * l->w, nb, l->c, l->h, l->w, l->size,
                      l->stride, l->pad, l->oh, l->ow, col);
         gemm(0, 0, n, M, ckk, 1.0f, l->weights, ckk, col, M, 0.0f, g, M);
-        scatter_chunk(g, nb, n, S, l->batch_normalize ? NULL : l->biases,
-                      l->conv_out + (size_t)b0 * n * S);
+        forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL);
     }
-    if (l->batch_normalize) bn_forward(l, train);
-    activation_forward(l->act, l->bn_out, out, (size_t)l->batch * n * S);
+    if (batch_stats) {
+        for (int t = 1; t < p.threads; t++)
+            for (int i = 0; i < 2 * n; i++) sums[i] += sums[2 * (size_t)n * t + i];
+        bn_train_finish(l, sums, out);
+    }
+    l->bn_batch_stats = batch_stats;
+    free(sums);
 }
 
-/* dconv_out += BN backward of dbn_out; dscales, dbiases accumulate. */
-static void bn_backward(conv_layer *l) {
+/* Backward through activation and BN, per channel over the whole batch:
+ * dbn_out += act'(out) * dout, parameter gradients, and the coefficients of
+ * dconv = k * (dy - mdy - xhat * mdyx) in coef[ch*4 ..] = {k, mdy, mdyx, istd}. */
+static void backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef) {
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     const double count = (double)B * S;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)B * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
-        const float mean = l->bn_batch_stats ? l->mean[ch] : l->rolling_mean[ch];
-        const float var = l->bn_batch_stats ? l->var[ch] : l->rolling_var[ch];
-        const float istd = 1.0f / sqrtf(var + l->bn_eps);
+        float mean = 0, istd = 1;
+        if (l->batch_normalize) {
+            mean = l->bn_batch_stats ? l->mean[ch] : l->rolling_mean[ch];
+            istd = 1.0f / sqrtf((l->bn_batch_stats ? l->var[ch] : l->rolling_var[ch]) + l->bn_eps);
+        }
         double sum_dy = 0, sum_dy_xhat = 0;
         for (int b = 0; b < B; b++) {
-            const float *x = l->conv_out + ((size_t)b * n + ch) * S;
-            const float *dy = l->dbn_out + ((size_t)b * n + ch) * S;
-            for (size_t s = 0; s < S; s++) {
-                sum_dy += dy[s];
-                sum_dy_xhat += dy[s] * (x[s] - mean) * istd;
+            const size_t o = ((size_t)b * n + ch) * S;
+            const float *y = out + o, *g = dout + o, *x = l->conv_out + o;
+            float *dy = l->dbn_out + o;
+            float sd = 0, sdx = 0;
+            switch (l->act) {
+            case ACT_LINEAR:
+                for (size_t s = 0; s < S; s++) dy[s] += g[s];
+                break;
+            case ACT_RELU:
+                for (size_t s = 0; s < S; s++) dy[s] += y[s] > 0 ? g[s] : 0.0f;
+                break;
+            case ACT_LEAKY:
+                for (size_t s = 0; s < S; s++) dy[s] += y[s] > 0 ? g[s] : LEAKY_SLOPE * g[s];
+                break;
             }
+            for (size_t s = 0; s < S; s++) sd += dy[s];
+            if (l->batch_normalize)
+                for (size_t s = 0; s < S; s++) sdx += dy[s] * (x[s] - mean);
+            sum_dy += sd;
+            sum_dy_xhat += (double)sdx * istd;
         }
-        l->dscales[ch] += (float)sum_dy_xhat;
         l->dbiases[ch] += (float)sum_dy;
-        const float k = l->scales[ch] * istd;
-        /* batch stats: dx = k * (dy - mean(dy) - xhat * mean(dy * xhat));
-         * running stats are constants: dx = k * dy. */
-        const float mdy = l->bn_batch_stats ? (float)(sum_dy / count) : 0.0f;
-        const float mdyx = l->bn_batch_stats ? (float)(sum_dy_xhat / count) : 0.0f;
-        for (int b = 0; b < B; b++) {
-            const float *x = l->conv_out + ((size_t)b * n + ch) * S;
-            const float *dy = l->dbn_out + ((size_t)b * n + ch) * S;
-            float *dx = l->dconv_out + ((size_t)b * n + ch) * S;
-            for (size_t s = 0; s < S; s++)
-                dx[s] += k * (dy[s] - mdy - (x[s] - mean) * istd * mdyx);
-        }
+        if (l->batch_normalize) l->dscales[ch] += (float)sum_dy_xhat;
+        float *k = coef + 4 * (size_t)ch;
+        k[0] = l->batch_normalize ? l->scales[ch] * istd : 1.0f;
+        /* running statistics are constants: no terms through mean and variance */
+        k[1] = l->bn_batch_stats ? (float)(sum_dy / count) : 0.0f;
+        k[2] = l->bn_batch_stats ? (float)(sum_dy_xhat / count) : 0.0f;
+        k[3] = istd;
     }
 }
 
-/* dbiases += sum over batch and space of dconv_out (convolution bias without BN). */
-static void bias_backward(conv_layer *l) {
-    const int B = l->batch, n = l->n;
+/* For images b0..b0+nb: with BN, dconv_out += k*(dy - mdy - xhat*mdyx); then
+ * g [n][nb*S] = dconv_out in the GEMM layout. */
+static void backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g) {
+    const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
-        double sum = 0;
-        for (int b = 0; b < B; b++) {
-            const float *dy = l->dconv_out + ((size_t)b * n + ch) * S;
-            for (size_t s = 0; s < S; s++) sum += dy[s];
+        const float *k = coef + 4 * (size_t)ch;
+        const float mean = !l->batch_normalize ? 0
+                           : l->bn_batch_stats ? l->mean[ch]
+                                               : l->rolling_mean[ch];
+        const float kk = k[0], mdy = k[1], mx = k[2] * k[3];
+        for (int b = 0; b < nb; b++) {
+            const size_t o = ((size_t)(b0 + b) * n + ch) * S;
+            float *dst = g + ((size_t)ch * nb + b) * S, *dx = l->dconv_out + o;
+            if (l->batch_normalize) {
+                const float *dy = l->dbn_out + o, *x = l->conv_out + o;
+                for (size_t s = 0; s < S; s++) {
+                    dx[s] += kk * (dy[s] - mdy - (x[s] - mean) * mx);
+                    dst[s] = dx[s];
+                }
+            } else {
+                memcpy(dst, dx, S * sizeof(float));
+            }
         }
-        l->dbiases[ch] += (float)sum;
     }
 }
 
 void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
                    float *din, float *ws) {
-    const int ckk = l->c * l->size * l->size, n = l->n, chunk = conv_chunk(l);
-    const size_t S = (size_t)l->oh * l->ow;
-    activation_backward(l->act, out, dout, l->dbn_out, (size_t)l->batch * n * S);
-    if (l->batch_normalize)
-        bn_backward(l);
-    else
-        bias_backward(l);
-    for (int b0 = 0; b0 < l->batch; b0 += chunk) {
-        const int nb = l->batch - b0 < chunk ? l->batch - b0 : chunk;
+    const int ckk = l->c * l->size * l->size, n = l->n;
+    const size_t S = (size_t)l->oh * l->ow, nw = (size_t)n * ckk;
+    const conv_plan p = conv_plan_now(l);
+    float *coef = xmalloc(4 * (size_t)n * sizeof(float));
+    backward_prologue(l, out, dout, coef);
+    /* thread t > 0 accumulates dW into its own buffer, started by its first GEMM */
+    float *dw_extra = ws + p.threads * p.per_thread;
+    int *started = xcalloc(p.threads, sizeof(int));
+#pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
+    for (int ci = 0; ci < p.chunks; ci++) {
+        const int tid = p.outer ? omp_get_thread_num() : 0;
+        const int b0 = ci * p.chunk;
+        const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
         const int M = nb * (int)S;
-        float *col = ws, *g = ws + (size_t)ckk * M;
-        const float *in_b0 = in + (size_t)b0 * l->c * l->h * l->w;
+        float *col = ws + tid * p.per_thread, *g = col + (size_t)ckk * M;
+        float *dw = tid ? dw_extra + (tid - 1) * nw : l->dweights;
+        const float beta = tid && !started[tid] ? 0.0f : 1.0f;
+        started[tid] = 1;
         /* g [n][M]; dW [n][ckk] += g * col^T */
-        gather_chunk(l->dconv_out + (size_t)b0 * n * S, nb, n, S, g);
-        im2col_batch(in_b0, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
-                     col);
-        gemm(0, 1, n, ckk, M, 1.0f, g, M, col, M, 1.0f, l->dweights, ckk);
-        if (!din) continue;
-        /* dcol [ckk][M] = W^T * g, reusing col */
-        gemm(1, 0, ckk, M, n, 1.0f, l->weights, ckk, g, M, 0.0f, col, M);
-        col2im_batch_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
-                         din + (size_t)b0 * l->c * l->h * l->w);
+        backward_gather(l, coef, b0, nb, g);
+        im2col_batch(in + (size_t)b0 * l->c * l->h * l->w, nb, l->c, l->h, l->w, l->size,
+                     l->stride, l->pad, l->oh, l->ow, col);
+        gemm(0, 1, n, ckk, M, 1.0f, g, M, col, M, beta, dw, ckk);
+        if (din) {
+            /* dcol [ckk][M] = W^T * g, reusing col */
+            gemm(1, 0, ckk, M, n, 1.0f, l->weights, ckk, g, M, 0.0f, col, M);
+            col2im_batch_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh,
+                             l->ow, din + (size_t)b0 * l->c * l->h * l->w);
+        }
     }
+    for (int t = 1; t < p.threads; t++) {
+        if (!started[t]) continue;
+        const float *src = dw_extra + (t - 1) * nw;
+        float *dst = l->dweights;
+#pragma omp parallel for schedule(static) if (nw > 65536)
+        for (size_t i = 0; i < nw; i++) dst[i] += src[i];
+    }
+    free(started);
+    free(coef);
 }
 
 int conv_params(conv_layer *l, param_tensor *p) {

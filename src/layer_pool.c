@@ -33,7 +33,7 @@ void maxpool_free(maxpool_layer *l) {
  * A window with no in-image cell (possible only with odd settings) outputs 0, argmax -1. */
 void maxpool_forward(maxpool_layer *l, const float *in, float *out) {
     const int off = -l->padding / 2, planes = l->batch * l->c;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)planes * l->oh * l->ow * l->size * l->size > 32768)
     for (int p = 0; p < planes; p++) {
         const int ch = p % l->c;
         const float *src = in + (size_t)p * l->h * l->w;
@@ -63,7 +63,7 @@ void maxpool_backward(maxpool_layer *l, const float *dout, float *din) {
     const int planes = l->batch * l->c;
     const size_t in_sample = (size_t)l->c * l->h * l->w, ohw = (size_t)l->oh * l->ow;
     /* argmax of plane p stays inside plane p of the input: planes never race. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (planes * ohw > 32768)
     for (int p = 0; p < planes; p++) {
         const int b = p / l->c;
         const int *arg = l->argmax + (size_t)p * ohw;
