@@ -349,6 +349,8 @@ static int build_layer(build_ctx *b, cfg_section *s, int si, int li, lir_error *
         l->oh = l->h;
         l->ow = l->w;
         l->flops = 3.0 * l->c * l->h * l->w;
+    } else if (!strcmp(t, "net") || !strcmp(t, "network")) {
+        return lir_fail(err, "%s:%d: [%s] may only be the first section", c->path, s->line, t);
     } else {
         return lir_fail(err,
                         "%s:%d: unknown section [%s] (expected net, convolutional, maxpool, "
@@ -376,7 +378,6 @@ static int build_layer(build_ctx *b, cfg_section *s, int si, int li, lir_error *
     }
     if (l->type == LAYER_SOFTMAX && li != n->n_layers - 1)
         return lir_fail(err, "%s:%d: [softmax] must be the last layer", c->path, s->line);
-    n->layers[li].flops = l->flops;
     return cfg_check_unused(c, s, err);
 }
 

@@ -125,7 +125,8 @@ void net_zero_grads(net *n);
 /* Softmax-CE on labels (label -1 or is_outlier = no CE term), plus each hook's
  * regulariser with samples split by is_outlier (NULL: all in-distribution).
  * Clears the activation gradients first, then ACCUMULATES into the parameter
- * gradients. Returns the mean CE; hook terms are in hooks[i].last_reg. */
+ * gradients. Returns the mean CE; hook terms are in hooks[i].last_reg. Without a
+ * final [softmax] (or with labels NULL) there is no CE term, only the hooks'. */
 double net_loss_backward(net *n, const int *labels, const unsigned char *is_outlier);
 
 /* Logits of the last forward: the output of the last [connected] layer. */

@@ -115,6 +115,7 @@ int main(void) {
                  "[convolutional]\nname=a\nfilters=4\nactivation=relu\n",
                  "t.cfg:10:", "used twice");
     expect_error("[maxpool]\nsize=16\npadding=0\n", "t.cfg:6:", "fits");
+    expect_error("[avgpool]\n[net]\nbatch=1\n", "t.cfg:7:", "only be the first");
     /* bad [net] */
     c = cfg_parse_string("[net]\nbatch=2\nwidth=8\nheight=8\nchannels=3\nangle=7\n"
                          "[avgpool]\n",

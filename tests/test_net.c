@@ -217,7 +217,8 @@ static void test_gradients(void) {
         memcpy(saved[t], p[t].dw, p[t].n * sizeof(float));
     }
     int checked = 0, bad = 0;
-    const float eps = 1e-2f;
+    double worst = 0; /* largest error as a fraction of the tolerance */
+    const float eps = 3e-3f; /* truncation error ~eps^2 dominates float noise here */
     for (int t = 0; t < np; t++) {
         int tries = p[t].n < 8 ? (int)p[t].n : 8;
         for (int k = 0; k < tries; k++) {
@@ -231,13 +232,17 @@ static void test_gradients(void) {
             double fd = (lp - lm) / (2.0 * eps);
             double g = saved[t][i];
             checked++;
-            if (fabs(g - fd) > 2e-3 + 3e-2 * fabs(fd)) {
+            double ratio = fabs(g - fd) / (2e-3 + 3e-2 * fabs(fd));
+            worst = ratio > worst ? ratio : worst;
+            if (ratio > 1) {
                 bad++;
                 fprintf(stderr, "param tensor %d [%zu]: backward %.6g, finite difference %.6g\n",
                         t, i, g, fd);
             }
         }
     }
+    fprintf(stderr, "gradient check: %d entries, worst error %.2f of the tolerance\n", checked,
+            worst);
     CHECK(bad == 0 && checked > 40, "full-network gradient: %d of %d differ", bad, checked);
 
     /* accumulation: a second backward without zeroing doubles the gradients */
@@ -289,8 +294,77 @@ static int forward_tool(char **argv) {
     return o && ok ? 0 : 1;
 }
 
+/* Used by tests/test_torch.py: test_net --grad CFG WEIGHTS INPUT LABELS OUTPUT BATCH
+ * [POINT LAMBDA M_IN M_OUT]... runs a training forward and net_loss_backward on INPUT
+ * with int32 LABELS (-1: outlier) and hooks on the given points, and writes the CE,
+ * each hook's R, then the gradients in .weights order (conv: biases, [scales],
+ * weights; connected: biases, weights) as float32 to OUTPUT. */
+static int grad_tool(int argc, char **argv) {
+    lir_error err;
+    net_options opt = {atoi(argv[7]), 0, 1, 1};
+    net *n = net_load_cfg(argv[2], &opt, &err);
+    if (!n || net_load_weights(n, argv[3], &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        net_free(n);
+        return 1;
+    }
+    for (int a = 8; a + 3 < argc; a += 4) {
+        hook_reg reg = {(float)atof(argv[a + 1]), (float)atof(argv[a + 2]),
+                        (float)atof(argv[a + 3]), 0};
+        if (net_add_hook(n, argv[a], &reg, &err)) {
+            fprintf(stderr, "%s\n", err.msg);
+            net_free(n);
+            return 1;
+        }
+    }
+    size_t nin = (size_t)n->batch * n->c * n->h * n->w;
+    float *x = xmalloc(nin * sizeof(float));
+    int *labels = xmalloc((size_t)n->batch * sizeof(int));
+    unsigned char *out = xmalloc((size_t)n->batch);
+    FILE *f = fopen(argv[4], "rb");
+    int ok = f && fread(x, sizeof(float), nin, f) == nin;
+    if (f) fclose(f);
+    f = fopen(argv[5], "rb");
+    ok = ok && f && fread(labels, sizeof(int), (size_t)n->batch, f) == (size_t)n->batch;
+    if (f) fclose(f);
+    FILE *o = ok ? fopen(argv[6], "wb") : NULL;
+    if (o) {
+        for (int b = 0; b < n->batch; b++) out[b] = labels[b] < 0;
+        net_forward(n, x, 1);
+        net_zero_grads(n);
+        float v = (float)net_loss_backward(n, labels, out);
+        fwrite(&v, sizeof v, 1, o);
+        for (int h = 0; h < n->n_hooks; h++) {
+            v = (float)n->hooks[h].last_reg;
+            fwrite(&v, sizeof v, 1, o);
+        }
+        for (int i = 0; i < n->n_layers; i++) {
+            layer *l = &n->layers[i];
+            if (l->type == LAYER_CONV) {
+                conv_layer *c = &l->u.conv;
+                fwrite(c->dbiases, sizeof(float), (size_t)c->n, o);
+                if (c->batch_normalize) fwrite(c->dscales, sizeof(float), (size_t)c->n, o);
+                fwrite(c->dweights, sizeof(float), (size_t)c->n * c->c * c->size * c->size, o);
+            } else if (l->type == LAYER_CONNECTED) {
+                fwrite(l->u.fc.dbiases, sizeof(float), (size_t)l->u.fc.outputs, o);
+                fwrite(l->u.fc.dweights, sizeof(float),
+                       (size_t)l->u.fc.outputs * l->u.fc.inputs, o);
+            }
+        }
+        ok = !ferror(o);
+        ok &= fclose(o) == 0;
+    }
+    free(x);
+    free(labels);
+    free(out);
+    net_free(n);
+    if (!o || !ok) fprintf(stderr, "grad tool: cannot read inputs or write %s\n", argv[6]);
+    return o && ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc == 7 && !strcmp(argv[1], "--forward")) return forward_tool(argv);
+    if (argc >= 8 && !strcmp(argv[1], "--grad")) return grad_tool(argc, argv);
     test_resnet18();
     test_gradients();
     return check_done("test_net");
