@@ -66,7 +66,8 @@ void data_norm_compute(const dataset *d, data_norm *out);
  * sizes other than 32x32 resized bilinearly with half-pixel centres
  * (src = (dst + 0.5) * in/32 - 0.5, clamped at 0, upper neighbour clamped). */
 void dataset_batch(const dataset *d, const int *idx, int n, const data_norm *norm, float *out);
-/* The same; parallel 0 keeps it on the calling thread (the loader's thread). */
+/* The same; parallel 0 keeps it on the calling thread (the loader's thread);
+ * otherwise OpenMP splits the images when there are 4096 or more. */
 void dataset_batch_ex(const dataset *d, const int *idx, int n, const data_norm *norm, float *out,
                       int parallel);
 
