@@ -40,24 +40,36 @@ for net in paper cifar; do
 done
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-# rows: mode hooks batch median_ms min_ms images/s
-printf '%-6s %-6s %-6s %12s %12s %9s  %s\n' net mode hooks "lir img/s" "torch img/s" ratio bar
+# rows: mode hooks batch median_ms min_ms images/s cpu_ms. "ratio" compares medians
+# (the bars); "ratio@min" the fastest iterations; "cpu ratio" the CPU time per
+# iteration (all threads), i.e. images per CPU-second: on a busy machine the last two
+# are steadier than the medians.
+printf '%-6s %-6s %-6s %11s %11s %7s %9s %9s  %s\n' net mode hooks "lir img/s" "torch img/s" \
+    ratio ratio@min "cpu ratio" bar
 for net in paper cifar; do
     awk -v net=$net '
         FNR == 1 { file++ }
         $1 == "train" || $1 == "infer" {
             key = $1 " " ($2 > 0 ? "all" : "none")
-            if (file == 1) { lir[key] = $6; order[++n] = key }
-            else if ($6 > torch[key]) torch[key] = $6
+            best = $5 > 0 ? 1000 * $3 / $5 : 0
+            if (file == 1) { lir[key] = $6; lirb[key] = best; lirc[key] = $7; order[++n] = key }
+            else {
+                if ($6 > torch[key]) torch[key] = $6
+                if (best > torchb[key]) torchb[key] = best
+                if (!(key in torchc) || $7 < torchc[key]) torchc[key] = $7
+            }
         }
         END {
             for (i = 1; i <= n; i++) {
                 k = order[i]; split(k, p, " ")
                 r = torch[k] > 0 ? lir[k] / torch[k] : 0
+                rb = torchb[k] > 0 ? lirb[k] / torchb[k] : 0
+                rc = lirc[k] > 0 ? torchc[k] / lirc[k] : 0
                 bar = ""
                 if (k == "train none") bar = (r >= 0.8 ? "ok (>= 0.8)" : "BELOW 0.8")
                 if (k == "infer all") bar = (r >= 1.0 ? "ok (>= 1.0)" : "BELOW 1.0")
-                printf "%-6s %-6s %-6s %12.1f %12.1f %9.2f  %s\n", net, p[1], p[2], lir[k], torch[k], r, bar
+                printf "%-6s %-6s %-6s %11.1f %11.1f %7.2f %9.2f %9.2f  %s\n", net, p[1], p[2],
+                       lir[k], torch[k], r, rb, rc, bar
             }
         }' "$out/lir_$net" "$out/torch_$net" "$out/torchp_$net"
 done

@@ -58,13 +58,15 @@ class EnergyHooks:
 
 
 def timed(step, iters, warmup):
-    times = []
+    """Median and fastest wall time, median CPU time (all threads) per iteration."""
+    times, cpu = [], []
     for i in range(iters + warmup):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         if i >= warmup:
             times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times)
+            cpu.append(time.process_time() - c0)
+    return statistics.median(times), min(times), statistics.median(cpu)
 
 
 def bench_train(args, hooks):
@@ -93,8 +95,7 @@ def bench_train(args, hooks):
         loss.backward()
         opt.step()
 
-    med, best = timed(step, args.iters, args.warmup)
-    return med, best, len(hook_modules(model)) if hooks else 0
+    return timed(step, args.iters, args.warmup) + (len(hook_modules(model)) if hooks else 0,)
 
 
 def bench_infer(args, hooks):
@@ -109,8 +110,7 @@ def bench_infer(args, hooks):
             if eh:
                 torch.stack(eh.take(), dim=1)  # [batch][points], as a scorer would keep
 
-    med, best = timed(step, args.iters, args.warmup)
-    return med, best, len(hook_modules(model)) if hooks else 0
+    return timed(step, args.iters, args.warmup) + (len(hook_modules(model)) if hooks else 0,)
 
 
 def main():
@@ -131,16 +131,17 @@ def main():
     print(f"# torch {torch.__version__} resnet18 ({args.net}): {torch.get_num_threads()} threads, "
           f"{args.iters} iterations after {args.warmup} warm-up, "
           f"mkldnn {torch.backends.mkldnn.is_available()}")
-    print(f"{'mode':<6} {'hooks':>6} {'batch':>6} {'median_ms':>10} {'min_ms':>10} {'images/s':>10}")
+    print(f"{'mode':<6} {'hooks':>6} {'batch':>6} {'median_ms':>10} {'min_ms':>10} {'images/s':>10} "
+          f"{'cpu_ms':>10}")
     for hooks in hook_set:
         rows = []
         if args.mode in ("train", "both"):
             rows.append(("train", args.batch, bench_train(args, hooks)))
         if args.mode in ("infer", "both"):
             rows.append(("infer", args.infer_batch, bench_infer(args, hooks)))
-        for mode, batch, (med, best, n) in rows:
+        for mode, batch, (med, best, cpu, n) in rows:
             print(f"{mode:<6} {n:>6} {batch:>6} {1e3 * med:>10.2f} {1e3 * best:>10.2f} "
-                  f"{batch / med:>10.1f}", flush=True)
+                  f"{batch / med:>10.1f} {1e3 * cpu:>10.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -39,11 +39,13 @@ static const command *find(const char *name) {
     return NULL;
 }
 
-/* OpenBLAS (Debian's pthreads build) and OpenMP keep separate thread pools. With
- * libgomp's default wait policy, OpenMP threads spin after each parallel region and
- * take the cores OpenBLAS's threads need: on 2 cores `lir bench` inference ran
- * 2.3x slower. libgomp reads OMP_WAIT_POLICY only when it is loaded, so when the
- * user has not chosen a policy lir sets PASSIVE and executes itself again, once. */
+/* lir's kernels run many short OpenMP parallel regions. With libgomp's default
+ * wait policy idle threads spin between regions; on this 2-core machine shared with
+ * other jobs the spinning threads take the time slices the working ones need:
+ * `lir bench` inference on cfg/resnet18.cfg ran 2.3-3x slower than with PASSIVE
+ * (machine load 4-6). libgomp reads OMP_WAIT_POLICY only when it is loaded, so when
+ * the user has not chosen a policy lir sets PASSIVE and executes itself again, once.
+ * OMP_WAIT_POLICY=active (or any value) in the environment keeps libgomp's choice. */
 static void prefer_passive_wait(char **argv) {
     if (getenv("OMP_WAIT_POLICY") || setenv("OMP_WAIT_POLICY", "PASSIVE", 1)) return;
     execv("/proc/self/exe", argv); /* returns only on failure: run on as we are */

@@ -218,7 +218,7 @@ expect 2 "predict nothing" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights"
 # --- bench -------------------------------------------------------------------------
 expect 0 "bench tiny" env -u OMP_WAIT_POLICY "$LIR" bench "$tmp/tiny.cfg" --iters 2 --warmup 1 --batch 4 \
     --infer-batch 8 --threads 1
-rows=$(awk '($1 == "train" || $1 == "infer") && $6 > 0' "$tmp/out" | wc -l)
+rows=$(awk '($1 == "train" || $1 == "infer") && $6 > 0 && $7 > 0' "$tmp/out" | wc -l)
 [ "$rows" -eq 4 ] || fail "bench printed $rows timing rows, want 4: $(cat "$tmp/out")"
 awk '$1 == "infer" && $2 > 0 { print $2 }' "$tmp/out" | grep -qx 3 ||
     fail "bench: the hooked infer row does not hook the 3 default points of tiny.cfg"
