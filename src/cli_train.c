@@ -71,7 +71,7 @@ int cmd_train(int argc, char **argv) {
         char p[1100];
         snprintf(p, sizeof p, "%s/config.json", resume);
         if (config_load_file(c, p, &err)) goto fail;
-    } else if (train_config_from_cfg(c, pos[0], &err)) {
+    } else if (config_from_cfg(c, pos[0], &err)) {
         goto fail;
     }
     if (config_path && config_load_file(c, config_path, &err)) goto fail;

@@ -1,5 +1,5 @@
-/* config.c: the table of `lir train` settings and the strict parsers that fill a
- * train_config from text (flags, cfg values) and from JSON (cJSON). The table is the
+/* config.c: the table of `lir train` settings, the strict parsers that fill a
+ * train_config from text (flags), JSON (cJSON) and a cfg's [net] section. The table is the
  * single source of defaults, ranges, documentation and the effective-config dump. */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "config.h"
+#include "optim.h"
 
 typedef enum { K_INT, K_I64, K_FLOAT, K_BOOL, K_STR } key_type;
 
@@ -379,11 +381,82 @@ void config_print_doc(FILE *f) {
     for (int i = 0; i < N_KEYS; i++) {
         const key_spec *k = &KEYS[i];
         char range[64] = "";
-        if (k->choices) snprintf(range, sizeof range, "%s", k->choices);
+        if (k->choices) {
+            snprintf(range, sizeof range, "%s", k->choices);
+            for (char *q = range; *q; q++)
+                if (*q == '|') *q = '/'; /* '|' would split the Markdown cell */
+        }
         else if (k->type == K_INT || k->type == K_I64 || k->type == K_FLOAT)
-            snprintf(range, sizeof range, "%g..%g", k->min, k->max);
+            snprintf(range, sizeof range, "%.16g..%.16g", k->min, k->max);
         const char *t = k->type == K_STR ? "string" : k->type == K_BOOL ? "bool"
                         : k->type == K_FLOAT ? "number" : "integer";
-        fprintf(f, "| `%s` | %s | `%s` | %s | %s |\n", k->key, t, k->def, range, k->doc);
+        fprintf(f, "| `%s` | %s | %s%s%s | %s | %s |\n", k->key, t, k->def[0] ? "`" : "", k->def[0] ? k->def : "(empty)", k->def[0] ? "`" : "", range, k->doc);
     }
+}
+
+/* ---- the cfg's [net] section ----------------------------------------------------- */
+
+static int set_num(train_config *c, const char *key, double v, lir_error *err) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.9g", v);
+    return config_set(c, key, buf, err);
+}
+
+int config_from_cfg(train_config *c, const char *cfg_path, lir_error *err) {
+    cfg_file *f = cfg_parse_file(cfg_path, err);
+    if (!f) return -1;
+    int rc = -1;
+    cfg_section *s = &f->sections[0];
+    if (f->n_sections == 0 || strcmp(s->type, "net")) {
+        lir_fail(err, "%s: the first section must be [net]", cfg_path);
+        goto done;
+    }
+    int batch, max_batches, burn_in;
+    float lr, mom, decay;
+    if (cfg_get_int(f, s, "batch", c->batch, &batch, err) ||
+        cfg_get_int(f, s, "max_batches", 0, &max_batches, err) ||
+        cfg_get_int(f, s, "burn_in", 0, &burn_in, err) ||
+        cfg_get_float(f, s, "learning_rate", c->lr, &lr, err) ||
+        cfg_get_float(f, s, "momentum", c->momentum, &mom, err) ||
+        cfg_get_float(f, s, "decay", c->weight_decay, &decay, err))
+        goto done;
+    lir_error e2;
+    if (set_num(c, "batch", batch, &e2) || set_num(c, "lr", lr, &e2) ||
+        set_num(c, "momentum", mom, &e2) || set_num(c, "weight_decay", decay, &e2)) {
+        lir_fail(err, "%s:%d: [net]: %s", cfg_path, s->line, e2.msg);
+        goto done;
+    }
+    double per_epoch = 50000.0 / batch; /* batches of the full CIFAR train split */
+    if (max_batches > 0) c->epochs = (int)fmax(1, lround(max_batches / per_epoch));
+    if (burn_in > 0) c->warmup_epochs = (int)lround(burn_in / per_epoch);
+    const char *pol = cfg_get_str(s, "policy", NULL);
+    if (pol) {
+        int p = lr_policy_parse(pol);
+        if (p < 0) {
+            lir_fail(err, "%s:%d: policy=%s: lir trains with constant, steps, cos, poly", cfg_path,
+                     cfg_line_of(s, "policy"), pol);
+            goto done;
+        }
+        snprintf(c->policy, sizeof c->policy, "%s", lr_policy_name((lr_policy)p));
+    }
+    const char *steps = cfg_get_str(s, "steps", NULL), *scales = cfg_get_str(s, "scales", NULL);
+    if (steps && scales && max_batches > 0) {
+        lr_schedule tmp;
+        if (lr_schedule_set_steps(&tmp, steps, scales, &e2)) {
+            lir_fail(err, "%s:%d: %s", cfg_path, cfg_line_of(s, "steps"), e2.msg);
+            goto done;
+        }
+        char buf[256] = "";
+        for (int i = 0; i < tmp.n_steps; i++) {
+            size_t l = strlen(buf);
+            snprintf(buf + l, sizeof buf - l, "%s%ld", i ? "," : "",
+                     lround((double)tmp.steps[i] / max_batches * c->epochs));
+        }
+        snprintf(c->lr_steps, sizeof c->lr_steps, "%s", buf);
+        snprintf(c->lr_scales, sizeof c->lr_scales, "%s", scales);
+    }
+    rc = 0;
+done:
+    cfg_free(f);
+    return rc;
 }

@@ -56,6 +56,12 @@ typedef struct {
     int stop_after_steps;
 } train_config;
 
+/* Fills the settings a cfg's [net] section gives (batch, learning_rate, momentum,
+ * decay, policy, steps/scales, burn_in, max_batches) into c. max_batches and burn_in
+ * count batches of the full CIFAR train split (50,000 images); steps are taken as
+ * fractions of max_batches, so the schedule keeps its shape when epochs change. */
+int config_from_cfg(train_config *c, const char *cfg_path, lir_error *err);
+
 /* Built-in defaults (see docs/train-config.md). */
 void config_defaults(train_config *c);
 

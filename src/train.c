@@ -5,6 +5,7 @@
  * the held-out part, log + plots (train_report.c), atomic checkpoint. At the end:
  * test accuracy, final .weights and its JSON sidecar. */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,73 +44,6 @@ typedef struct {
     outlier_source *out;
     char ckpt[1100];
 } trainer;
-
-/* ---- [net] section defaults ------------------------------------------------------ */
-
-static int set_num(train_config *c, const char *key, double v, lir_error *err) {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.9g", v);
-    return config_set(c, key, buf, err);
-}
-
-int train_config_from_cfg(train_config *c, const char *cfg_path, lir_error *err) {
-    cfg_file *f = cfg_parse_file(cfg_path, err);
-    if (!f) return -1;
-    int rc = -1;
-    cfg_section *s = &f->sections[0];
-    if (f->n_sections == 0 || strcmp(s->type, "net")) {
-        lir_fail(err, "%s: the first section must be [net]", cfg_path);
-        goto done;
-    }
-    int batch, max_batches, burn_in;
-    float lr, mom, decay;
-    if (cfg_get_int(f, s, "batch", c->batch, &batch, err) ||
-        cfg_get_int(f, s, "max_batches", 0, &max_batches, err) ||
-        cfg_get_int(f, s, "burn_in", 0, &burn_in, err) ||
-        cfg_get_float(f, s, "learning_rate", c->lr, &lr, err) ||
-        cfg_get_float(f, s, "momentum", c->momentum, &mom, err) ||
-        cfg_get_float(f, s, "decay", c->weight_decay, &decay, err))
-        goto done;
-    lir_error e2;
-    if (set_num(c, "batch", batch, &e2) || set_num(c, "lr", lr, &e2) ||
-        set_num(c, "momentum", mom, &e2) || set_num(c, "weight_decay", decay, &e2)) {
-        lir_fail(err, "%s:%d: [net]: %s", cfg_path, s->line, e2.msg);
-        goto done;
-    }
-    double per_epoch = 50000.0 / batch; /* batches of the full CIFAR train split */
-    if (max_batches > 0) c->epochs = (int)fmax(1, lround(max_batches / per_epoch));
-    if (burn_in > 0) c->warmup_epochs = (int)lround(burn_in / per_epoch);
-    const char *pol = cfg_get_str(s, "policy", NULL);
-    if (pol) {
-        int p = lr_policy_parse(pol);
-        if (p < 0) {
-            lir_fail(err, "%s:%d: policy=%s: lir trains with constant, steps, cos, poly", cfg_path,
-                     cfg_line_of(s, "policy"), pol);
-            goto done;
-        }
-        snprintf(c->policy, sizeof c->policy, "%s", lr_policy_name((lr_policy)p));
-    }
-    const char *steps = cfg_get_str(s, "steps", NULL), *scales = cfg_get_str(s, "scales", NULL);
-    if (steps && scales && max_batches > 0) {
-        lr_schedule tmp;
-        if (lr_schedule_set_steps(&tmp, steps, scales, &e2)) {
-            lir_fail(err, "%s:%d: %s", cfg_path, cfg_line_of(s, "steps"), e2.msg);
-            goto done;
-        }
-        char buf[256] = "";
-        for (int i = 0; i < tmp.n_steps; i++) {
-            size_t l = strlen(buf);
-            snprintf(buf + l, sizeof buf - l, "%s%ld", i ? "," : "",
-                     lround((double)tmp.steps[i] / max_batches * c->epochs));
-        }
-        snprintf(c->lr_steps, sizeof c->lr_steps, "%s", buf);
-        snprintf(c->lr_scales, sizeof c->lr_scales, "%s", scales);
-    }
-    rc = 0;
-done:
-    cfg_free(f);
-    return rc;
-}
 
 /* ---- setup ----------------------------------------------------------------------- */
 
@@ -260,6 +194,12 @@ static int calibrate(trainer *t, lir_error *err) {
     for (int i = 0; i < c->n_hooks; i++) {
         if (!c->hooks[i].calibrate) continue;
         float *ei = e + (size_t)i * cnt;
+        for (int k = 0; k < cnt; k++)
+            if (!isfinite(ei[k])) {
+                free(e);
+                return lir_fail(err, "calibration: non-finite ID energy at point %s",
+                                c->hooks[i].point);
+            }
         qsort(ei, (size_t)cnt, sizeof(float), cmp_float);
         float q = quantile(ei, cnt, c->calib_quantile);
         float spread = quantile(ei, cnt, 0.9) - quantile(ei, cnt, 0.1);
@@ -319,6 +259,10 @@ static int train_step(trainer *t, float lr, double *loss, lir_error *err) {
         const hook *h = &n->hooks[t->hook_of[i]];
         total += h->reg.lambda * h->last_reg;
     }
+    /* the CE clamps log(p) away from -inf, so a NaN network shows in its output */
+    int bad_out = 0;
+    for (size_t i = 0; i < (size_t)n->batch * n->classes; i++) bad_out |= !isfinite(prob[i]);
+    if (bad_out) total = NAN;
     if (!isfinite(total)) {
         char msg[512] = "";
         for (int i = 0; i < t->c->n_hooks && strlen(msg) < 400; i++)
@@ -390,6 +334,46 @@ static int end_epoch(trainer *t, float lr, lir_error *err) {
     return save_checkpoint(t, err);
 }
 
+/* Wall time of every step of this session, for the throughput summary. */
+typedef struct {
+    double *t;
+    long n, cap;
+} step_times;
+
+static void step_times_add(step_times *st, double dt) {
+    if (st->n == st->cap) {
+        st->cap = st->cap ? 2 * st->cap : 1024;
+        st->t = xrealloc(st->t, (size_t)st->cap * sizeof *st->t);
+    }
+    st->t[st->n++] = dt;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Prints images/s over all steps and at the median step (the figure to compare with
+ * `lir bench`, which reports medians), and frees the times. */
+static void step_times_report(step_times *st, int per_step) {
+    if (st->n) {
+        double sum = 0;
+        for (long i = 0; i < st->n; i++) sum += st->t[i];
+        qsort(st->t, (size_t)st->n, sizeof *st->t, cmp_double);
+        double med = st->t[st->n / 2];
+        printf("throughput: %ld steps of %d images, %.1f images/s overall, median step %.1f ms "
+               "= %.1f images/s\n",
+               st->n, per_step, st->n * per_step / sum, 1e3 * med, per_step / med);
+    }
+    free(st->t);
+    st->t = NULL;
+    st->n = st->cap = 0;
+}
+
+/* SIGINT / SIGTERM ask the loop to stop after the current step with a checkpoint. */
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int sig) { stop_signal = sig; }
+
 /* Runs epochs until the end or stop_after_steps; *stopped = 1 when stopped early. */
 static int train_loop(trainer *t, int *stopped, lir_error *err) {
     train_config *c = t->c;
@@ -398,12 +382,16 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
     progress_init(&pr, stderr, c->progress_seconds);
     double t0 = now_seconds();
     long step0 = s->step;
+    step_times st = {0};
     loader_opts lo = {c->augment, 1};
     *stopped = 0;
     while (s->epoch < c->epochs) {
         loader *ld = loader_start(t->train, t->tr_idx, t->n_tr, t->idb, &t->norm, lo,
                                   (uint64_t)c->seed, s->epoch, s->position, err);
-        if (!ld) return -1;
+        if (!ld) {
+            free(st.t);
+            return -1;
+        }
         float lr = 0;
         while (s->epoch_steps < t->spe) {
             double ts = now_seconds();
@@ -414,6 +402,7 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
             if (train_step(t, lr, &loss, err)) {
                 loader_stop(ld);
                 progress_break(&pr);
+                free(st.t);
                 return -1;
             }
             int le, lp;
@@ -421,6 +410,7 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
             if (le == s->epoch) s->position = lp; /* else the epoch is complete */
             if (t->out) outlier_position(t->out, &s->opos);
             double dt = now_seconds() - ts;
+            step_times_add(&st, dt);
             s->epoch_seconds += dt;
             s->train_seconds += dt;
             double el = now_seconds() - t0;
@@ -434,28 +424,37 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
                             s->epoch + 1, c->epochs, s->epoch_steps, t->spe, loss,
                             s->sum_ce / s->epoch_steps, 100.0 * s->correct / s->seen, ips, lr, eta);
             int last = s->epoch_steps == t->spe;
-            int stop = c->stop_after_steps && s->step >= c->stop_after_steps && !last;
+            int stop = (stop_signal || (c->stop_after_steps && s->step >= c->stop_after_steps)) &&
+                       !last;
             if (!last && (stop || (c->checkpoint_steps && s->step % c->checkpoint_steps == 0))) {
                 if (save_checkpoint(t, err)) {
                     loader_stop(ld);
+                    free(st.t);
                     return -1;
                 }
             }
             if (stop) {
                 loader_stop(ld);
                 progress_break(&pr);
+                step_times_report(&st, t->idb + t->ob);
                 *stopped = 1;
                 return 0;
             }
         }
         loader_stop(ld);
         progress_break(&pr);
-        if (end_epoch(t, lr, err)) return -1;
-        if (c->stop_after_steps && s->step >= c->stop_after_steps && s->epoch < c->epochs) {
+        if (end_epoch(t, lr, err)) {
+            free(st.t);
+            return -1;
+        }
+        if ((stop_signal || (c->stop_after_steps && s->step >= c->stop_after_steps)) &&
+            s->epoch < c->epochs) {
+            step_times_report(&st, t->idb + t->ob);
             *stopped = 1;
             return 0;
         }
     }
+    step_times_report(&st, t->idb + t->ob);
     return 0;
 }
 
@@ -573,10 +572,24 @@ int train_run(const train_options *opt, train_config *c, lir_error *err) {
         if (!t.out) goto done;
     }
     int stopped;
-    if (train_loop(&t, &stopped, err)) goto done;
+    stop_signal = 0;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    int lrc = train_loop(&t, &stopped, err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (lrc) goto done;
+    if (stopped && stop_signal) {
+        lir_fail(err, "interrupted by signal %d after step %ld; checkpoint written, continue with "
+                 "--resume %s", (int)stop_signal, t.s.step, c->out_dir);
+        goto done;
+    }
     if (stopped) {
-        printf("stopped after %ld steps as asked; continue with --resume %s\n", t.s.step,
-               c->out_dir);
+        printf("stopped after %ld steps as asked, with a checkpoint; continue with --resume %s\n",
+               t.s.step, c->out_dir);
         rc = 0;
         goto done;
     }

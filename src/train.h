@@ -9,12 +9,6 @@
 
 #include "config.h"
 
-/* Fills the settings a cfg's [net] section gives (batch, learning_rate, momentum,
- * decay, policy, steps/scales, burn_in, max_batches) into c. max_batches and burn_in
- * count batches of the full CIFAR train split (50,000 images); steps are taken as
- * fractions of max_batches, so the schedule keeps its shape when epochs change. */
-int train_config_from_cfg(train_config *c, const char *cfg_path, lir_error *err);
-
 typedef struct {
     const char *cfg_path;
     const char *command; /* the command line, for the sidecar */
