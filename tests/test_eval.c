@@ -50,6 +50,18 @@ static void write_cifar(const char *path, int n, rng_state *r) {
     free(b);
 }
 
+/* CIFAR-100 binary: coarse label, fine label, 3072 pixels per record. */
+static void write_cifar100(const char *path, int n, rng_state *r) {
+    unsigned char *b = malloc((size_t)n * 3074);
+    for (int i = 0; i < n; i++) {
+        b[(size_t)i * 3074] = (unsigned char)(i % 20);
+        b[(size_t)i * 3074 + 1] = (unsigned char)(i % 100);
+        for (int j = 2; j < 3074; j++) b[(size_t)i * 3074 + j] = (unsigned char)rng_below(r, 256);
+    }
+    write_file(path, b, (size_t)n * 3074);
+    free(b);
+}
+
 static void be32(unsigned char *p, unsigned v) {
     p[0] = v >> 24, p[1] = v >> 16, p[2] = v >> 8, p[3] = v;
 }
@@ -365,6 +377,38 @@ int main(void) {
               strstr(js, "JPEG quality 75 round trip"),
           "--jpeg-all recorded");
     free(js);
+    /* ID CIFAR-100: 100 classes (the cfg's 10 overridden), CIFAR-100 normalisation */
+    net_options opt100 = {8, 100, 0, 7};
+    snprintf(path, sizeof path, "%s/tiny.cfg", tmp);
+    net *n100 = net_load_cfg(path, &opt100, &err);
+    snprintf(path, sizeof path, "%s/w100.weights", tmp);
+    CHECK(n100 && net_save_weights(n100, path, &err) == 0, "100-class weights");
+    if (n100) net_free(n100);
+    snprintf(path, sizeof path, "mkdir -p %s/data/cifar100/cifar-100-binary", tmp);
+    CHECK(system(path) == 0, "mkdir");
+    snprintf(path, sizeof path, "%s/data/cifar100/cifar-100-binary/train.bin", tmp);
+    write_cifar100(path, 20, &r);
+    snprintf(path, sizeof path, "%s/data/cifar100/cifar-100-binary/test.bin", tmp);
+    write_cifar100(path, 16, &r);
+    rc = run_eval("--in cifar100 --out cifar10,mnist --weights %s/w100.weights --outdir %s/c100 "
+                  "--holdout 5 --batch 8 --plots=0",
+                  tmp, tmp);
+    CHECK(rc == 0, "--in cifar100: exit %d", rc);
+    js = slurp("c100/results.json");
+    cJSON *j100 = js ? cJSON_Parse(js) : NULL;
+    free(js);
+    const cJSON *mean = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j100, "provenance"), "data"),
+                            "normalisation"),
+        "mean");
+    CHECK(mean && fabs(cJSON_GetArrayItem(mean, 0)->valuedouble - 0.5071) < 1e-6,
+          "CIFAR-100 normalisation");
+    CHECK(j100 && cJSON_GetObjectItem(cJSON_GetObjectItem(j100, "id"), "n")->valueint == 16,
+          "CIFAR-100 test images scored");
+    cJSON_Delete(j100);
+    rc = run_eval("--in cifar100 --out mnist --weights %s/w.weights --outdir %s/x --holdout 5", tmp,
+                  tmp);
+    check_error(rc, "do not fit", "10-class weights for a 100-class ID set");
     /* refusals */
     rc = run_eval("--out nosuch --weights %s/w.weights --outdir %s/x --holdout 10", tmp, tmp);
     check_error(rc, "known: cifar10, cifar100, svhn, mnist, fashionmnist", "unknown dataset");
