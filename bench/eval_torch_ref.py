@@ -10,7 +10,8 @@ points (every conv, every batch-norm, fc), over N CIFAR-10 test images, timed.
                         [--compare energies_cifar10_test.csv]
       loads W into torchvision's model, times forward + energies over the first N
       images of DIR/cifar10/cifar-10-batches-bin/test_batch.bin (inputs prepared
-      before timing) and prints "torch forward+energies: N images in S s = R images/s";
+      before timing) and prints "torch forward+energies: N images in S s = R images/s"
+      plus the process CPU time (all threads) and images per CPU second;
       --compare checks the energies against lir eval's --save-energies CSV.
 
 Run with /usr/bin/python3 (Debian's torch)."""
@@ -124,15 +125,16 @@ def hooked(m):
 
 
 def score(m, energies, batches):
-    """Forward over batches with the hooks; returns ([n][41] energies, seconds)."""
+    """Forward over batches with the hooks; returns ([n][41] energies, wall seconds,
+    process CPU seconds of all threads)."""
     with torch.no_grad():
         for e in energies:
             e.clear()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for b in batches:
             m(b)
-        dt = time.perf_counter() - t0
-    return torch.stack([torch.cat(v) for v in energies], dim=1).numpy(), dt
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    return torch.stack([torch.cat(v) for v in energies], dim=1).numpy(), dt, dc
 
 
 def run(args):
@@ -144,10 +146,11 @@ def run(args):
     x = cifar_test(args.data, args.n)
     batches = list(torch.split(x, args.batch))
     score(m, energies, [batches[0][:2]])  # warm-up, not timed
-    e, dt = score(m, energies, batches)
+    e, dt, dc = score(m, energies, batches)
     n = e.shape[0]
     print(f"torch forward+energies: {n} images in {dt:.2f} s = {n / dt:.1f} images/s "
-          f"(41 points, batch {args.batch}, {args.threads} threads, torch {torch.__version__})")
+          f"(41 points, batch {args.batch}, {args.threads} threads, torch {torch.__version__}); "
+          f"CPU {dc:.2f} s = {n / dc:.1f} images per CPU second")
     if args.compare:
         with open(args.compare) as f:
             header = f.readline().strip().split(",")

@@ -206,6 +206,7 @@ static void inputs_free(eval_inputs *in) {
 
 static void add_time(eval_info *info, const eval_pass *p) {
     info->seconds_forward += p->seconds;
+    info->cpu_forward += p->cpu_seconds;
     info->seconds_total += p->seconds_total;
     info->images_total += p->n;
 }

@@ -8,6 +8,15 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* CPU time of the process, all threads: unlike wall time it hardly depends on what
+ * else the machine runs. */
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* The progress line of a pass: bar, count and rate. */
 static void progress_show(progress *pg, const char *what, int done, int total, double t0,
@@ -45,15 +54,16 @@ int eval_pass_run(net *n, const dataset *d, const int *idx, int count, const dat
     snprintf(what, sizeof what, "%.48s %s", d->name, d->split);
     progress pg;
     progress_init(&pg, stderr, 10.0);
-    double t0 = now_seconds(), fwd = 0;
+    double t0 = now_seconds(), fwd = 0, cpu = 0;
     for (int s = 0; s < count; s += B) {
         int m = count - s < B ? count - s : B;
         for (int b = 0; b < m; b++) bidx[b] = idx ? idx[s + b] : s + b;
         dataset_batch(d, bidx, m, norm, x);
         if (m < B) memset(x + (size_t)m * in, 0, (size_t)(B - m) * in * sizeof(float));
-        double t1 = now_seconds();
+        double t1 = now_seconds(), c1 = cpu_now();
         net_forward(n, x, 0);
         fwd += now_seconds() - t1;
+        cpu += cpu_now() - c1;
         const float *lg = net_logits(n);
         memcpy(out->logits + (size_t)s * classes, lg, (size_t)m * classes * sizeof(float));
         for (int b = 0; b < m; b++) {
@@ -64,6 +74,7 @@ int eval_pass_run(net *n, const dataset *d, const int *idx, int count, const dat
         progress_show(&pg, what, s + m, count, t0, 0);
     }
     out->seconds = fwd;
+    out->cpu_seconds = cpu;
     out->seconds_total = now_seconds() - t0;
     progress_show(&pg, what, count, count, t0, 1);
     progress_break(&pg);

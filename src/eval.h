@@ -24,6 +24,7 @@ typedef struct {
     float *logits;        /* [n][classes] */
     int *labels;          /* [n] */
     double seconds;       /* wall time of the forward passes including the energies */
+    double cpu_seconds;   /* process CPU time (all threads) of the same */
     double seconds_total; /* including the uint8 -> float batch conversion */
 } eval_pass;
 
@@ -105,6 +106,7 @@ typedef struct {
     int batch;
     int n_id;
     double seconds_forward; /* all passes: forward + energies */
+    double cpu_forward;     /* their process CPU time (all threads) */
     double seconds_total;
     long images_total;
 } eval_info;

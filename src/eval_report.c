@@ -79,12 +79,14 @@ void eval_report_console(FILE *f, const eval_result *r, const eval_info *info) {
             "(share of ID flagged); FPR95i: ID positive (share of OOD accepted). dirfree: AUROC of "
             "|E - median| / (1.4826 MAD) fitted on held-out ID data. \"best point\" is chosen with "
             "the test labels (oracle).\n");
-    if (info->images_total > 0 && info->seconds_forward > 0)
+    if (info->images_total > 0 && info->seconds_forward > 0 && info->cpu_forward > 0)
         fprintf(f,
                 "forward+energies: %ld images in %.2f s = %.1f images/s (%d points, batch %d); "
-                "all passes incl. batch conversion %.2f s\n",
+                "CPU %.2f s = %.1f images per CPU second; all passes incl. batch conversion "
+                "%.2f s\n",
                 info->images_total, info->seconds_forward,
-                info->images_total / info->seconds_forward, r->L, info->batch, info->seconds_total);
+                info->images_total / info->seconds_forward, r->L, info->batch, info->cpu_forward,
+                info->images_total / info->cpu_forward, info->seconds_total);
 }
 
 /* ---- JSON ---- */
@@ -239,6 +241,7 @@ int eval_report_json(const char *path, const eval_result *r, const eval_info *in
     cJSON_AddNumberToObject(t, "images", (double)info->images_total);
     cJSON_AddNumberToObject(t, "batch", info->batch);
     cJSON_AddNumberToObject(t, "forward_energy_seconds", info->seconds_forward);
+    cJSON_AddNumberToObject(t, "forward_energy_cpu_seconds", info->cpu_forward);
     cJSON_AddNumberToObject(t, "total_pass_seconds", info->seconds_total);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);

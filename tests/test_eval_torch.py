@@ -80,8 +80,8 @@ try:
     xc = torch.from_numpy(test[:, 1:].reshape(-1, 3, 32, 32).astype(np.float32) / 255.0)
     xm = torch.from_numpy(mimg.astype(np.float32) / 255.0).view(-1, 1, 28, 28)
     xm = F.interpolate(xm, size=(32, 32), mode="bilinear", align_corners=False).repeat(1, 3, 1, 1)
-    ec, _ = ref.score(m, energies, [(xc - mean) / std])
-    em, _ = ref.score(m, energies, [(xm - mean) / std])
+    ec, _, _ = ref.score(m, energies, [(xc - mean) / std])
+    em, _, _ = ref.score(m, energies, [(xm - mean) / std])
 
     lir_e = {}
     for key, want in (("cifar10", ec), ("mnist", em)):
