@@ -5,7 +5,8 @@ bench/eval_torch_ref.py; tiny CIFAR-10 and MNIST files in the official formats g
 temp dir. Checks: lir's 41 point names equal torchvision's module names in network order,
 and every saved per-sample energy (ID CIFAR-10 and OOD MNIST, which exercises the
 28->32 bilinear resize and the gray->RGB copy) equals -logsumexp of the hooked torch
-activation; the raw AUROC in results.json equals scikit-learn's on the torch energies."""
+activation; the raw AUROC, AUPR-in/out and FPR95 (OOD positive) in results.json equal scikit-learn's
+on lir's saved energies, and the AUROC is close to scikit-learn's on the torch energies."""
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ try:
     import torch
     import torch.nn.functional as F
     import torchvision  # noqa: F401
-    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 except ImportError as e:
     print(f"SKIP: {e}")
     sys.exit(77)
@@ -108,6 +109,13 @@ try:
         # sklearn on lir's own saved energies must match exactly; on torch's closely
         a = roc_auc_score(y, np.r_[lir_e["cifar10"][:, k], lir_e["mnist"][:, k]])
         check(abs(p["auroc"] - a) < 1e-12, f"{p['name']}: AUROC {p['auroc']} != sklearn {a}")
+        s_lir = np.r_[lir_e["cifar10"][:, k], lir_e["mnist"][:, k]]
+        ap_out = average_precision_score(y, s_lir)
+        ap_in = average_precision_score(1 - y, -s_lir)
+        fpr, tpr, _ = roc_curve(y, s_lir, drop_intermediate=False)
+        fpr95 = fpr[np.argmax(tpr >= 0.95)]
+        for key, want in (("aupr_out", ap_out), ("aupr_in", ap_in), ("fpr95_ood", fpr95)):
+            check(abs(p[key] - want) < 1e-9, f"{p['name']}: {key} {p[key]} != sklearn {want}")
         at = roc_auc_score(y, np.r_[ec[:, k], em[:, k]])
         check(abs(p["auroc"] - at) < 0.01, f"{p['name']}: AUROC {p['auroc']} vs torch {at}")
 finally:
