@@ -35,9 +35,10 @@ void im2col_batch(const float *in, int nb, int c, int h, int w, int size, int st
                   int oh, int ow, const int *taps, int ntaps, float *col);
 
 /* The adjoint of im2col_batch: din[b][ch][y][x] += every col entry that im2col
- * copied from that pixel. */
-void col2im_batch_add(const float *col, int nb, int c, int h, int w, int size, int stride,
-                      int pad, int oh, int ow, const int *taps, int ntaps, float *din);
+ * copied from that pixel. col is scratch: entries that im2col would have set to
+ * zero (padding) may be zeroed. */
+void col2im_batch_add(float *col, int nb, int c, int h, int w, int size, int stride, int pad,
+                      int oh, int ow, const int *taps, int ntaps, float *din);
 
 /* Most floats of scratch one convolution may use (its chunk of images is sized to
  * fit, at least one image). Default 2M floats = 8 MiB: the im2col matrix then stays
