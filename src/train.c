@@ -503,6 +503,9 @@ static int finish(trainer *t, lir_error *err) {
 static int trainer_setup(trainer *t, lir_error *err) {
     train_config *c = t->c;
     const char *dir = c->data_dir[0] ? c->data_dir : NULL;
+    if (strcmp(c->outliers, "none") && strcmp(c->outliers, "synthetic") &&
+        outlier_check_name(c->outliers, c->dataset, c->eval_ood, err))
+        return -1;
     t->train = dataset_load(c->dataset, "train", dir, err);
     if (!t->train) return -1;
     if (data_norm_for(c->dataset, &t->norm, err)) return -1;
