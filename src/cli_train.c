@@ -96,6 +96,7 @@ int cmd_train(int argc, char **argv) {
         char p[1100];
         snprintf(p, sizeof p, "%s/config.json", resume);
         if (config_load_file(c, p, &err)) goto fail;
+        c->stop_after_steps = 0; /* a stop is for one invocation; a flag may set a new one */
     } else if (config_from_cfg(c, pos[0], &err)) {
         goto fail;
     }
