@@ -529,6 +529,8 @@ static int trainer_setup(trainer *t, lir_error *err) {
     if (c->init_weights[0] && net_load_weights(t->n, c->init_weights, err)) return -1;
     if (hooks_attach(t, err) || config_check(c, err) || schedule_build(t, err)) return -1;
     t->np = net_params(t->n, t->params, MAX_PARAMS);
+    if (t->np == MAX_PARAMS)
+        return lir_fail(err, "%s: more than %d parameter tensors", t->opt->cfg_path, MAX_PARAMS - 1);
     sgd_config sc = {c->momentum, c->weight_decay, c->nesterov, 1};
     t->o = sgd_create(t->params, t->np, &sc);
     size_t B = (size_t)t->n->batch;
