@@ -13,6 +13,31 @@ typedef struct {
     const char *value;
 } override;
 
+/* "lir train ..." with arguments quoted for a POSIX shell where needed. */
+static char *command_line(int argc, char **argv) {
+    size_t len = 8;
+    for (int i = 0; i < argc; i++) len += 4 * strlen(argv[i]) + 3;
+    char *s = xcalloc(len, 1), *o = s + sprintf(s, "lir");
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int plain = a[0] != 0;
+        for (const char *q = a; *q; q++)
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,@+-", *q))
+                plain = 0;
+        *o++ = ' ';
+        if (plain) {
+            o += sprintf(o, "%s", a);
+            continue;
+        }
+        *o++ = '\'';
+        for (const char *q = a; *q; q++)
+            o += *q == '\'' ? sprintf(o, "'\\''") : sprintf(o, "%c", *q);
+        *o++ = '\'';
+    }
+    *o = 0;
+    return s;
+}
+
 int cmd_train(int argc, char **argv) {
     const char *config_path, *resume, *set;
     int print_config, doc;
@@ -71,6 +96,7 @@ int cmd_train(int argc, char **argv) {
         char p[1100];
         snprintf(p, sizeof p, "%s/config.json", resume);
         if (config_load_file(c, p, &err)) goto fail;
+        c->stop_after_steps = 0; /* a stop is for one invocation; a flag may set a new one */
     } else if (config_from_cfg(c, pos[0], &err)) {
         goto fail;
     }
@@ -106,14 +132,7 @@ int cmd_train(int argc, char **argv) {
         rc = 0;
         goto out;
     }
-    size_t len = 1;
-    for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
-    command = xcalloc(len + 4, 1);
-    strcpy(command, "lir");
-    for (int i = 0; i < argc; i++) {
-        strcat(command, " ");
-        strcat(command, argv[i]);
-    }
+    command = command_line(argc, argv);
     opt.command = command;
     if (train_run(&opt, c, &err)) goto fail;
     rc = 0;

@@ -248,21 +248,27 @@ static void evaluate(trainer *t, const dataset *d, const int *idx, int n, double
 
 /* ---- the loop -------------------------------------------------------------------- */
 
-/* One optimiser step on the batch in t->x / t->labels; fills the running sums. */
-static int train_step(trainer *t, float lr, double *loss, lir_error *err) {
-    net *n = t->n;
-    const float *prob = net_forward(n, t->x, 1);
+/* See train.h. */
+double train_forward_backward(net *n, const float *x, const int *labels,
+                              const unsigned char *is_outlier, double *ce_out) {
+    const float *prob = net_forward(n, x, 1);
     net_zero_grads(n);
-    double ce = net_loss_backward(n, t->labels, t->ob ? t->is_out : NULL);
+    double ce = net_loss_backward(n, labels, is_outlier);
     double total = ce;
-    for (int i = 0; i < t->c->n_hooks; i++) {
-        const hook *h = &n->hooks[t->hook_of[i]];
-        total += h->reg.lambda * h->last_reg;
-    }
+    for (int k = 0; k < n->n_hooks; k++) total += n->hooks[k].reg.lambda * n->hooks[k].last_reg;
     /* the CE clamps log(p) away from -inf, so a NaN network shows in its output */
     int bad_out = 0;
     for (size_t i = 0; i < (size_t)n->batch * n->classes; i++) bad_out |= !isfinite(prob[i]);
-    if (bad_out) total = NAN;
+    *ce_out = ce;
+    return bad_out ? NAN : total;
+}
+
+/* One optimiser step on the batch in t->x / t->labels; fills the running sums. */
+static int train_step(trainer *t, float lr, double *loss, lir_error *err) {
+    net *n = t->n;
+    double ce;
+    double total = train_forward_backward(n, t->x, t->labels, t->ob ? t->is_out : NULL, &ce);
+    const float *prob = n->layers[n->n_layers - 1].out;
     if (!isfinite(total)) {
         char msg[512] = "";
         for (int i = 0; i < t->c->n_hooks && strlen(msg) < 400; i++)
@@ -497,6 +503,9 @@ static int finish(trainer *t, lir_error *err) {
 static int trainer_setup(trainer *t, lir_error *err) {
     train_config *c = t->c;
     const char *dir = c->data_dir[0] ? c->data_dir : NULL;
+    if (strcmp(c->outliers, "none") && strcmp(c->outliers, "synthetic") &&
+        outlier_check_name(c->outliers, c->dataset, c->eval_ood, err))
+        return -1;
     t->train = dataset_load(c->dataset, "train", dir, err);
     if (!t->train) return -1;
     if (data_norm_for(c->dataset, &t->norm, err)) return -1;
@@ -520,6 +529,8 @@ static int trainer_setup(trainer *t, lir_error *err) {
     if (c->init_weights[0] && net_load_weights(t->n, c->init_weights, err)) return -1;
     if (hooks_attach(t, err) || config_check(c, err) || schedule_build(t, err)) return -1;
     t->np = net_params(t->n, t->params, MAX_PARAMS);
+    if (t->np == MAX_PARAMS)
+        return lir_fail(err, "%s: more than %d parameter tensors", t->opt->cfg_path, MAX_PARAMS - 1);
     sgd_config sc = {c->momentum, c->weight_decay, c->nesterov, 1};
     t->o = sgd_create(t->params, t->np, &sc);
     size_t B = (size_t)t->n->batch;

@@ -74,6 +74,22 @@ int report_plots(const train_config *c, const train_state *s, lir_error *err) {
     snprintf(p2, sizeof p2, "%s/curves_acc.png", c->out_dir);
     int rc = plot_lines("Training loss", "epoch", "loss", x, n, loss, 3, p1, NULL, err);
     if (!rc) rc = plot_lines("Accuracy", "epoch", "accuracy (%)", x, n, acc, 2, p2, NULL, err);
+    if (!rc && c->n_hooks) {
+        /* R of each hook (without lambda), one series per point */
+        double *reg = xmalloc((size_t)(n + 1) * c->n_hooks * sizeof(double));
+        plot_series *rs = xmalloc((size_t)c->n_hooks * sizeof *rs);
+        for (int i = 0; i < c->n_hooks; i++) {
+            for (int e = 0; e < n; e++) reg[(size_t)i * n + e] = s->records[e].reg[i];
+            rs[i].name = c->hooks[i].point;
+            rs[i].y = reg + (size_t)i * n;
+        }
+        char p3[1100];
+        snprintf(p3, sizeof p3, "%s/curves_reg.png", c->out_dir);
+        rc = plot_lines("R-EBO terms (without lambda)", "epoch", "R", x, n, rs, c->n_hooks, p3,
+                        NULL, err);
+        free(rs);
+        free(reg);
+    }
     free(x);
     return rc;
 }

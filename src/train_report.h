@@ -1,7 +1,8 @@
 /* train_report.h: the files a training run writes beside its checkpoint:
  * config.json (effective config), log.csv (one row per epoch, rewritten atomically
  * from the checkpointed history, so it always matches the checkpoint),
- * curves_loss.png / curves_acc.png, and the final weights' JSON sidecar. */
+ * curves_loss.png / curves_acc.png / curves_reg.png (with hooks), and the final weights'
+ * JSON sidecar. */
 #ifndef LIR_TRAIN_REPORT_H
 #define LIR_TRAIN_REPORT_H
 

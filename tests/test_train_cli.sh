@@ -22,7 +22,7 @@ rng = random.Random(3)
 def rec():
     k = rng.randrange(4)
     return bytes([k]) + bytes(min(255, max(0, 60 * k + rng.randrange(80))) for _ in range(3072))
-for name, n in [("data_batch_%d.bin" % i, 200) for i in range(1, 6)] + [("test_batch.bin", 64)]:
+for name, n in [("data_batch_%d.bin" % i, 160) for i in range(1, 6)] + [("test_batch.bin", 64)]:
     with open(os.path.join(p, name), "wb") as f:
         f.write(b"".join(rec() for _ in range(n)))
 PYEOF
@@ -129,6 +129,12 @@ pid=
 grep -q "interrupted by signal 15 after step" "$tmp/term.log" || fail "SIGTERM message: $(tail -2 "$tmp/term.log")"
 "$LIR" train "$tmp/tiny.cfg" --resume "$tmp/term" >"$tmp/resume2.log" 2>&1 || fail "resume after SIGTERM"
 cmp -s "$tmp/ref/final.weights" "$tmp/term/final.weights" || fail "weights after SIGTERM + resume differ"
+
+# --stop-after-steps, then a plain --resume runs to the end (the stop is not remembered)
+"$LIR" train "${common[@]}" --out "$tmp/stop" --stop-after-steps 7 >"$tmp/stop.log" 2>&1 || fail "stopped run"
+grep -q "stopped after 7 steps" "$tmp/stop.log" || fail "no stop message: $(tail -2 "$tmp/stop.log")"
+"$LIR" train "$tmp/tiny.cfg" --resume "$tmp/stop" >"$tmp/resume3.log" 2>&1 || fail "resume after stop"
+cmp -s "$tmp/ref/final.weights" "$tmp/stop/final.weights" || fail "weights after stop + resume differ"
 
 # a two-value lambda sweep on the same data, one epoch each
 sed 's/"epochs": 4/"epochs": 1/; s/"lambda": 0.01/"lambda": @VALUE@/' "$tmp/run.json" > "$tmp/sweep.template"
