@@ -5,6 +5,7 @@
  * the held-out part, log + plots (train_report.c), atomic checkpoint. At the end:
  * test accuracy, final .weights and its JSON sidecar. */
 #include <math.h>
+#include <omp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,6 +488,7 @@ static int finish(trainer *t, lir_error *err) {
     memset(&r, 0, sizeof r);
     evaluate(t, test, NULL, test->n, &r.test_loss, &r.test_acc);
     r.n_test = test->n;
+    r.threads = omp_get_max_threads();
     dataset_digest(t->train, r.train_sha256);
     dataset_digest(test, r.test_sha256);
     dataset_free(test);

@@ -112,6 +112,7 @@ int report_sidecar(const train_config *c, const train_state *s, const report_fin
     cJSON_AddNumberToObject(o, "steps", (double)s->step);
     cJSON_AddNumberToObject(o, "seed", (double)c->seed);
     cJSON_AddNumberToObject(o, "training_seconds", s->train_seconds);
+    cJSON_AddNumberToObject(o, "threads", r->threads);
     cJSON *sums = cJSON_AddObjectToObject(o, "data_sha256");
     cJSON_AddStringToObject(sums, "what", "SHA-256 of the loaded split: uint8 images then int32 labels");
     cJSON_AddStringToObject(sums, "train", r->train_sha256);

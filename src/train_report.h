@@ -14,6 +14,7 @@ typedef struct {
     char weights[1100];
     double test_loss, test_acc;
     int n_test;
+    int threads; /* OpenMP threads of the run (results depend on it in the last bits) */
     char train_sha256[65], test_sha256[65];
 } report_final;
 
