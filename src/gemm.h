@@ -21,16 +21,24 @@ const char *gemm_kernels(void);
  * and with no other thread in BLAS; -1 with a message if this OpenBLAS cannot. */
 int gemm_detect_kernels(lir_error *err);
 
-/* in: nb images [nb][c][h][w] -> col [c*size*size][nb*oh*ow]:
- * col[(ch*size + ky)*size + kx][(b*oh + oy)*ow + ox]
+/* Kernel taps t = ky*size + kx that reach the image for at least one output
+ * position; the others only ever read zero padding (8 of the 9 taps of a 3x3
+ * pad-1 convolution on a 1x1 input), so a convolution may leave them out. Fills
+ * taps[] (size*size ints, or NULL to count only) in order; returns their count. */
+int conv_active_taps(int h, int w, int size, int stride, int pad, int oh, int ow, int *taps);
+
+/* in: nb images [nb][c][h][w] -> col [c*ntaps][nb*oh*ow], for the kernel taps
+ * taps[0..ntaps) (t = ky*size + kx):
+ * col[ch*ntaps + i][(b*oh + oy)*ow + ox]
  *   = in[b][ch][oy*stride - pad + ky][ox*stride - pad + kx], 0 outside the image. */
 void im2col_batch(const float *in, int nb, int c, int h, int w, int size, int stride, int pad,
-                  int oh, int ow, float *col);
+                  int oh, int ow, const int *taps, int ntaps, float *col);
 
 /* The adjoint of im2col_batch: din[b][ch][y][x] += every col entry that im2col
- * copied from that pixel. */
-void col2im_batch_add(const float *col, int nb, int c, int h, int w, int size, int stride,
-                      int pad, int oh, int ow, float *din);
+ * copied from that pixel. col is scratch: entries that im2col would have set to
+ * zero (padding) may be zeroed. */
+void col2im_batch_add(float *col, int nb, int c, int h, int w, int size, int stride, int pad,
+                      int oh, int ow, const int *taps, int ntaps, float *din);
 
 /* Most floats of scratch one convolution may use (its chunk of images is sized to
  * fit, at least one image). Default 2M floats = 8 MiB: the im2col matrix then stays

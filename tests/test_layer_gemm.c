@@ -2,7 +2,8 @@
  * transpose combination, with leading dimensions larger than the matrices, small
  * (one call) and large (split between threads, along n and along m) shapes; the
  * kernel re-selection (run first: it must precede every gemm), then im2col/col2im
- * as adjoints of each other: <im2col(x), y> = <x, col2im(y)>. */
+ * as adjoints of each other, <im2col(x), y> = <x, col2im(y)>, over all kernel taps
+ * and over the active ones, and which taps are active. */
 #include <string.h>
 
 #include "check.h"
@@ -49,21 +50,41 @@ static double dot(const float *a, const float *b, size_t n) {
     return s;
 }
 
+/* With all taps and with the active ones only (conv_active_taps). */
 static void check_adjoint(int nb, int c, int h, int w, int size, int stride, int pad) {
     const int oh = (h + 2 * pad - size) / stride + 1, ow = (w + 2 * pad - size) / stride + 1;
-    const size_t nx = (size_t)nb * c * h * w, ncol = (size_t)c * size * size * nb * oh * ow;
-    float *x = rand_buf(nx), *y = rand_buf(ncol), *col = xmalloc(ncol * sizeof(float));
-    float *back = xcalloc(nx, sizeof(float));
-    im2col_batch(x, nb, c, h, w, size, stride, pad, oh, ow, col);
-    col2im_batch_add(y, nb, c, h, w, size, stride, pad, oh, ow, back);
-    const double l = dot(col, y, ncol), r = dot(x, back, nx);
-    CHECK_CLOSE(l, r, 1e-4, 1e-5, "im2col / col2im adjoint");
-    /* one entry by hand: row (ch 1, ky 0, kx 0), last image, output (0, 0) reads the
-     * padded corner, or pixel (0, 0) without padding */
-    const float want = pad ? 0.0f : x[((size_t)(nb - 1) * c + 1) * h * w];
-    CHECK(col[(size_t)size * size * (size_t)nb * oh * ow + (size_t)(nb - 1) * oh * ow] == want,
-          "im2col corner entry");
-    free(x), free(y), free(col), free(back);
+    int *taps = xmalloc(sizeof(int) * size * size);
+    for (int pass = 0; pass < 2; pass++) {
+        int ntaps = size * size;
+        if (pass) ntaps = conv_active_taps(h, w, size, stride, pad, oh, ow, taps);
+        else
+            for (int t = 0; t < ntaps; t++) taps[t] = t;
+        const size_t nx = (size_t)nb * c * h * w, ncol = (size_t)c * ntaps * nb * oh * ow;
+        float *x = rand_buf(nx), *y = rand_buf(ncol), *col = xmalloc(ncol * sizeof(float));
+        float *back = xcalloc(nx, sizeof(float));
+        im2col_batch(x, nb, c, h, w, size, stride, pad, oh, ow, taps, ntaps, col);
+        col2im_batch_add(y, nb, c, h, w, size, stride, pad, oh, ow, taps, ntaps, back);
+        const double l = dot(col, y, ncol), r = dot(x, back, nx);
+        CHECK_CLOSE(l, r, 1e-4, 1e-5, "im2col / col2im adjoint");
+        if (!pass) {
+            /* row (ch 1, tap 0), last image, output (0, 0): the padded corner, or
+             * pixel (0, 0) without padding */
+            const float want = pad ? 0.0f : x[((size_t)(nb - 1) * c + 1) * h * w];
+            CHECK(col[(size_t)ntaps * nb * oh * ow + (size_t)(nb - 1) * oh * ow] == want,
+                  "im2col corner entry");
+        }
+        free(x), free(y), free(col), free(back);
+    }
+    free(taps);
+}
+
+static void check_taps(int h, int size, int stride, int pad, int want_n, const int *want) {
+    const int oh = (h + 2 * pad - size) / stride + 1;
+    int taps[49];
+    const int n = conv_active_taps(h, h, size, stride, pad, oh, oh, taps);
+    int ok = n == want_n;
+    for (int i = 0; ok && i < n; i++) ok = taps[i] == want[i];
+    CHECK(ok, "active taps of %dx%d/%d pad %d on %dx%d: %d", size, size, stride, pad, h, h, n);
 }
 
 int main(void) {
@@ -86,5 +107,11 @@ int main(void) {
     check_adjoint(3, 2, 9, 9, 7, 2, 3);
     check_adjoint(2, 4, 8, 8, 1, 2, 0);
     check_adjoint(1, 2, 5, 5, 3, 2, 0);
+    check_adjoint(3, 2, 1, 1, 3, 1, 1); /* only the centre tap is active */
+    check_adjoint(2, 3, 2, 2, 3, 2, 1);
+    const int centre[] = {4}, corner4[] = {4, 5, 7, 8}, all9[] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+    check_taps(1, 3, 1, 1, 1, centre);  /* ImageNet-style ResNet stage 4 at 32x32 input */
+    check_taps(2, 3, 2, 1, 4, corner4); /* its stride-2 entry from 2x2 */
+    check_taps(2, 3, 1, 1, 9, all9);
     return check_done("test_layer_gemm");
 }

@@ -261,9 +261,9 @@ static void test_conv_chunking(void) {
 
 /* A layer big enough to split its batch over threads (each thread its own chunks
  * and private dW) agrees with the same layer run on one thread, with one and with
- * several chunks per thread. */
-static void test_conv_threads(void) {
-    enum { B = 8, C = 16, H = 16, N = 16 };
+ * several chunks per thread; on a 1x1 map also with the centre tap alone, and on
+ * 2x2 and 4x4 maps with one GEMM per class of output positions. */
+static void test_conv_threads(int B, int C, int H, int N) {
     conv_layer l[3];
     float *out[3], *din[3], *ws[3];
     const size_t nin = (size_t)B * C * H * H, nout = (size_t)B * N * H * H;
@@ -342,11 +342,18 @@ int main(void) {
         {2, 5, 6, 3, 3, 1, 0, 0, ACT_RELU, 2},   /* no padding, non-square */
         {3, 8, 8, 4, 3, 2, 1, 0, ACT_LEAKY, 2},  /* 3x3 s2 without BN */
         {3, 5, 5, 4, 3, 1, 1, 1, ACT_RELU, 4},   /* BN, relu, stride 1 */
+        {5, 1, 1, 4, 3, 1, 1, 1, ACT_RELU, 6},   /* 1x1 map: only the centre tap */
+        {4, 2, 2, 3, 3, 2, 1, 0, ACT_LEAKY, 3},  /* 2x2 -> 1x1, stride 2: 4 taps */
+        {3, 2, 2, 4, 3, 1, 1, 1, ACT_RELU, 3},   /* 2x2 map: a GEMM per position */
+        {256, 4, 4, 2, 3, 1, 1, 1, ACT_LINEAR, 2}, /* 4x4 map: corner/edge/interior GEMMs */
     };
     for (size_t i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++) test_conv_config(&cfgs[i], (int)i);
     test_running_stats();
     test_conv_chunking();
-    test_conv_threads();
+    test_conv_threads(8, 16, 16, 16);
+    test_conv_threads(64, 256, 1, 256);
+    test_conv_threads(64, 128, 2, 64); /* 2x2 map: one GEMM per output position */
+    test_conv_threads(16, 256, 4, 32); /* 4x4 map: one GEMM per class of positions */
     test_conv_shapes_and_inference();
     return check_done("test_layers");
 }

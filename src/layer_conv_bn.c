@@ -1,0 +1,184 @@
+/* layer_conv_bn.c: the per-channel passes of the convolution layer around its
+ * GEMMs: bias or batch norm (PyTorch semantics) and the activation, fused into
+ * the scatter of the GEMM result to NCHW (forward) and the gather of the
+ * gradient into the GEMM layout (backward). Parallel over channels. */
+#include <math.h>
+#include <string.h>
+
+#include "activation.h"
+#include "layer_conv_bn.h"
+
+/* out[s] = act(y[s]) with y = a*x + c; y is stored when ys != NULL. */
+static void affine_act(const float *x, float *ys, float *out, size_t S, float a, float c,
+                       activation act) {
+    if (ys) {
+        for (size_t s = 0; s < S; s++) ys[s] = a * x[s] + c;
+        x = ys, a = 1.0f, c = 0.0f;
+    }
+    switch (act) {
+    case ACT_LINEAR:
+        for (size_t s = 0; s < S; s++) out[s] = a * x[s] + c;
+        break;
+    case ACT_RELU:
+        for (size_t s = 0; s < S; s++) {
+            const float y = a * x[s] + c;
+            out[s] = y > 0 ? y : 0.0f;
+        }
+        break;
+    case ACT_LEAKY:
+        for (size_t s = 0; s < S; s++) {
+            const float y = a * x[s] + c;
+            out[s] = y > 0 ? y : LEAKY_SLOPE * y;
+        }
+        break;
+    }
+}
+
+/* Scale and shift of the normalisation with the given statistics (BN), or the
+ * plain bias (no BN). */
+static void conv_affine(const conv_layer *l, int ch, float mean, float var, float *a, float *c) {
+    if (l->batch_normalize) {
+        *a = l->scales[ch] / sqrtf(var + l->bn_eps);
+        *c = l->biases[ch] - mean * *a;
+    } else {
+        *a = 1.0f;
+        *c = l->biases[ch];
+    }
+}
+
+/* Epilogue of one chunk: g [n][nb*S] -> conv_out of images b0..b0+nb (NCHW).
+ * sums != NULL (BN training): also sums[ch] += sum x, sums[n+ch] += sum x^2, the
+ * rest waits for the batch statistics. Otherwise the chunk is finished here:
+ * bn_out = a*x + c, out = act(bn_out). */
+void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
+                             double *sums) {
+    const int n = l->n;
+    const size_t S = (size_t)l->oh * l->ow;
+#pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
+    for (int ch = 0; ch < n; ch++) {
+        float a, c;
+        if (!sums) conv_affine(l, ch, l->rolling_mean ? l->rolling_mean[ch] : 0,
+                               l->rolling_var ? l->rolling_var[ch] : 1, &a, &c);
+        double sum = 0, sq = 0;
+        for (int b = 0; b < nb; b++) {
+            const float *src = g + ((size_t)ch * nb + b) * S;
+            const size_t o = ((size_t)(b0 + b) * n + ch) * S;
+            float *x = l->conv_out + o;
+            if (sums) {
+                for (size_t s = 0; s < S; s++) {
+                    x[s] = src[s];
+                    sum += src[s];
+                    sq += (double)src[s] * src[s];
+                }
+            } else if (l->batch_normalize) {
+                memcpy(x, src, S * sizeof(float));
+                affine_act(x, l->bn_out + o, out + o, S, a, c, l->act);
+            } else {
+                affine_act(src, x, out + o, S, a, c, l->act); /* conv_out = g + bias */
+            }
+        }
+        if (sums) sums[ch] += sum, sums[n + ch] += sq;
+    }
+}
+
+/* BN training: batch statistics from the sums (biased variance to normalise,
+ * unbiased for the running variance), then bn_out and out over the batch. */
+void bn_train_finish(conv_layer *l, const double *sums, float *out) {
+    const int B = l->batch, n = l->n;
+    const size_t S = (size_t)l->oh * l->ow;
+    const double count = (double)B * S;
+#pragma omp parallel for schedule(static) if ((size_t)B * n * S > 32768)
+    for (int ch = 0; ch < n; ch++) {
+        const double m = sums[ch] / count;
+        double v = sums[n + ch] / count - m * m;
+        if (v < 0) v = 0;
+        const float mo = l->bn_momentum;
+        const double unbiased = count > 1 ? v * count / (count - 1) : v;
+        l->mean[ch] = (float)m;
+        l->var[ch] = (float)v;
+        l->rolling_mean[ch] = (1 - mo) * l->rolling_mean[ch] + mo * (float)m;
+        l->rolling_var[ch] = (1 - mo) * l->rolling_var[ch] + mo * (float)unbiased;
+        float a, c;
+        conv_affine(l, ch, l->mean[ch], l->var[ch], &a, &c);
+        for (int b = 0; b < B; b++) {
+            const size_t o = ((size_t)b * n + ch) * S;
+            affine_act(l->conv_out + o, l->bn_out + o, out + o, S, a, c, l->act);
+        }
+    }
+}
+
+/* Backward through activation and BN, per channel over the whole batch:
+ * dbn_out += act'(out) * dout, parameter gradients, and the coefficients of
+ * dconv = k * (dy - mdy - xhat * mdyx) in coef[ch*4 ..] = {k, mdy, mdyx, istd}. */
+void backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef) {
+    const int B = l->batch, n = l->n;
+    const size_t S = (size_t)l->oh * l->ow;
+    const double count = (double)B * S;
+#pragma omp parallel for schedule(static) if ((size_t)B * n * S > 32768)
+    for (int ch = 0; ch < n; ch++) {
+        float mean = 0, istd = 1;
+        if (l->batch_normalize) {
+            mean = l->bn_batch_stats ? l->mean[ch] : l->rolling_mean[ch];
+            istd = 1.0f / sqrtf((l->bn_batch_stats ? l->var[ch] : l->rolling_var[ch]) + l->bn_eps);
+        }
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (int b = 0; b < B; b++) {
+            const size_t o = ((size_t)b * n + ch) * S;
+            const float *y = out + o, *g = dout + o, *x = l->conv_out + o;
+            float *dy = l->dbn_out + o;
+            float sd = 0, sdx = 0;
+            switch (l->act) {
+            case ACT_LINEAR:
+                for (size_t s = 0; s < S; s++) dy[s] += g[s];
+                break;
+            case ACT_RELU:
+                for (size_t s = 0; s < S; s++) dy[s] += y[s] > 0 ? g[s] : 0.0f;
+                break;
+            case ACT_LEAKY:
+                for (size_t s = 0; s < S; s++) dy[s] += y[s] > 0 ? g[s] : LEAKY_SLOPE * g[s];
+                break;
+            }
+            for (size_t s = 0; s < S; s++) sd += dy[s];
+            if (l->batch_normalize)
+                for (size_t s = 0; s < S; s++) sdx += dy[s] * (x[s] - mean);
+            sum_dy += sd;
+            sum_dy_xhat += (double)sdx * istd;
+        }
+        l->dbiases[ch] += (float)sum_dy;
+        if (l->batch_normalize) l->dscales[ch] += (float)sum_dy_xhat;
+        float *k = coef + 4 * (size_t)ch;
+        k[0] = l->batch_normalize ? l->scales[ch] * istd : 1.0f;
+        /* running statistics are constants: no terms through mean and variance */
+        k[1] = l->bn_batch_stats ? (float)(sum_dy / count) : 0.0f;
+        k[2] = l->bn_batch_stats ? (float)(sum_dy_xhat / count) : 0.0f;
+        k[3] = istd;
+    }
+}
+
+/* For images b0..b0+nb: with BN, dconv_out += k*(dy - mdy - xhat*mdyx); then
+ * g [n][nb*S] = dconv_out in the GEMM layout. */
+void backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g) {
+    const int n = l->n;
+    const size_t S = (size_t)l->oh * l->ow;
+#pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
+    for (int ch = 0; ch < n; ch++) {
+        const float *k = coef + 4 * (size_t)ch;
+        const float mean = !l->batch_normalize ? 0
+                           : l->bn_batch_stats ? l->mean[ch]
+                                               : l->rolling_mean[ch];
+        const float kk = k[0], mdy = k[1], mx = k[2] * k[3];
+        for (int b = 0; b < nb; b++) {
+            const size_t o = ((size_t)(b0 + b) * n + ch) * S;
+            float *dst = g + ((size_t)ch * nb + b) * S, *dx = l->dconv_out + o;
+            if (l->batch_normalize) {
+                const float *dy = l->dbn_out + o, *x = l->conv_out + o;
+                for (size_t s = 0; s < S; s++) {
+                    dx[s] += kk * (dy[s] - mdy - (x[s] - mean) * mx);
+                    dst[s] = dx[s];
+                }
+            } else {
+                memcpy(dst, dx, S * sizeof(float));
+            }
+        }
+    }
+}
