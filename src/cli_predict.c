@@ -142,7 +142,9 @@ int cmd_predict(int argc, char **argv) {
         lir_fail(&err, "predict: --classes and --n must be >= 0, --batch >= 1");
         return cli_error(&err);
     }
-    int norm = strcmp(norm_name, "cifar10") ? 1 : 0;
+    int norm = 0; /* args only lets through names of the table */
+    while (norm + 1 < (int)(sizeof norms / sizeof norms[0]) && strcmp(norms[norm].name, norm_name))
+        norm++;
 
     /* The input count decides the batch; the raw count needs the cfg's input shape,
      * so build once with batch 1 only to learn it when needed. */
