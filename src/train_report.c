@@ -124,9 +124,9 @@ int report_sidecar(const train_config *c, const train_state *s, const report_fin
     for (int i = 0; i < c->n_hooks; i++) {
         cJSON *h = cJSON_CreateObject();
         cJSON_AddStringToObject(h, "point", c->hooks[i].point);
-        cJSON_AddNumberToObject(h, "lambda", c->hooks[i].lambda);
-        cJSON_AddNumberToObject(h, "m_in", s->m_in[i]);
-        cJSON_AddNumberToObject(h, "m_out", s->m_out[i]);
+        cJSON_AddNumberToObject(h, "lambda", config_float(c->hooks[i].lambda));
+        cJSON_AddNumberToObject(h, "m_in", config_float(s->m_in[i]));
+        cJSON_AddNumberToObject(h, "m_out", config_float(s->m_out[i]));
         cJSON_AddBoolToObject(h, "calibrated", c->hooks[i].calibrate);
         cJSON_AddItemToArray(hooks, h);
     }
