@@ -320,7 +320,7 @@ int config_check(const train_config *c, lir_error *err) {
 }
 
 /* The shortest decimal that reads back as the same float (0.9f prints as 0.9). */
-static double float_value(float v) {
+double config_float(float v) {
     char buf[32];
     for (int prec = 6; prec <= 9; prec++) {
         snprintf(buf, sizeof buf, "%.*g", prec, v);
@@ -338,7 +338,7 @@ static cJSON *to_json(const train_config *c, int hashed_only) {
         switch (k->type) {
         case K_INT: cJSON_AddNumberToObject(o, k->key, *(const int *)p); break;
         case K_I64: cJSON_AddNumberToObject(o, k->key, (double)*(const int64_t *)p); break;
-        case K_FLOAT: cJSON_AddNumberToObject(o, k->key, float_value(*(const float *)p)); break;
+        case K_FLOAT: cJSON_AddNumberToObject(o, k->key, config_float(*(const float *)p)); break;
         case K_BOOL: cJSON_AddBoolToObject(o, k->key, *(const int *)p); break;
         case K_STR: cJSON_AddStringToObject(o, k->key, p); break;
         }
@@ -348,9 +348,9 @@ static cJSON *to_json(const train_config *c, int hashed_only) {
         const config_hook *h = &c->hooks[i];
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "point", h->point);
-        cJSON_AddNumberToObject(j, "lambda", float_value(h->lambda));
-        cJSON_AddNumberToObject(j, "m_in", float_value(h->m_in));
-        cJSON_AddNumberToObject(j, "m_out", float_value(h->m_out));
+        cJSON_AddNumberToObject(j, "lambda", config_float(h->lambda));
+        cJSON_AddNumberToObject(j, "m_in", config_float(h->m_in));
+        cJSON_AddNumberToObject(j, "m_out", config_float(h->m_out));
         cJSON_AddBoolToObject(j, "calibrate", h->calibrate);
         cJSON_AddItemToArray(hooks, j);
     }

@@ -86,6 +86,10 @@ char *config_to_json(const train_config *c);
  * out_dir, checkpoint_steps, progress_seconds, stop_after_steps and data_dir excluded). */
 uint64_t config_hash(const train_config *c);
 
+/* The shortest decimal that reads back as the same float, as a double (for JSON:
+ * 0.01f prints as 0.01, not 0.0099999998). */
+double config_float(float v);
+
 /* Markdown table of every key (type, default, range, meaning), for the docs. */
 void config_print_doc(FILE *f);
 

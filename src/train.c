@@ -5,10 +5,10 @@
  * the held-out part, log + plots (train_report.c), atomic checkpoint. At the end:
  * test accuracy, final .weights and its JSON sidecar. */
 #include <math.h>
+#include <omp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "checkpoint.h"
 #include "data.h"
@@ -46,22 +46,6 @@ typedef struct {
 } trainer;
 
 /* ---- setup ----------------------------------------------------------------------- */
-
-static int make_dir(const char *path, lir_error *err) {
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        mkdir(buf, 0777);
-        *p = '/';
-    }
-    mkdir(buf, 0777);
-    struct stat st;
-    if (stat(buf, &st) || !S_ISDIR(st.st_mode))
-        return lir_fail(err, "%s: cannot create the output directory", path);
-    return 0;
-}
 
 static int schedule_build(trainer *t, lir_error *err) {
     const train_config *c = t->c;
@@ -464,20 +448,6 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
     return 0;
 }
 
-/* SHA-256 of a loaded dataset's content (images, then labels as int32). */
-static void dataset_digest(const dataset *d, char hex[65]) {
-    sha256_ctx h;
-    uint8_t out[32];
-    sha256_init(&h);
-    sha256_update(&h, d->images, (size_t)d->n * d->c * d->h * d->w);
-    for (int i = 0; i < d->n; i++) {
-        int32_t l = d->labels[i];
-        sha256_update(&h, &l, sizeof l);
-    }
-    sha256_final(&h, out);
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", out[i]);
-}
-
 /* Test accuracy, final .weights and its sidecar. */
 static int finish(trainer *t, lir_error *err) {
     const train_config *c = t->c;
@@ -487,8 +457,9 @@ static int finish(trainer *t, lir_error *err) {
     memset(&r, 0, sizeof r);
     evaluate(t, test, NULL, test->n, &r.test_loss, &r.test_acc);
     r.n_test = test->n;
-    dataset_digest(t->train, r.train_sha256);
-    dataset_digest(test, r.test_sha256);
+    r.threads = omp_get_max_threads();
+    report_data_sha256(t->train, r.train_sha256);
+    report_data_sha256(test, r.test_sha256);
     dataset_free(test);
     r.cfg_path = t->opt->cfg_path;
     r.command = t->opt->command;
@@ -540,7 +511,7 @@ static int trainer_setup(trainer *t, lir_error *err) {
     for (size_t b = (size_t)t->idb; b < B; b++) t->labels[b] = -1, t->is_out[b] = 1;
     t->hash = config_hash(c);
     snprintf(t->ckpt, sizeof t->ckpt, "%s/checkpoint.bin", c->out_dir);
-    return make_dir(c->out_dir, err);
+    return report_make_dir(c->out_dir, err);
 }
 
 static void trainer_free(trainer *t) {
