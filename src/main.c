@@ -20,6 +20,8 @@ static const command commands[] = {
     {"predict", cmd_predict, "classify PNG images or raw float32 tensors"},
     {"bench", cmd_bench, "time training steps and inference on synthetic data"},
     {"data", cmd_data, "inspect, checksum and benchmark datasets"},
+    {"train", cmd_train, "train or fine-tune a network (optionally with R-EBO) from a cfg"},
+    {"eval", cmd_eval, "per-point energy OOD analysis: AUROC per hook point, baselines, Ag-EBO"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -1,0 +1,120 @@
+/* test_config.c: the strict JSON run config (unknown keys, types, ranges refused with
+ * the key named; flags override the file; the effective config reads back to the same
+ * settings and hash; run-control keys do not change the hash) and the outlier-source
+ * rules and synthetic transforms. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "config.h"
+#include "outlier.h"
+
+/* Applies text to fresh defaults; returns rc and leaves the message in err. */
+static int apply(const char *text, train_config *c, lir_error *err) {
+    config_defaults(c);
+    return config_apply_json(c, text, "t.json", err);
+}
+
+static void expect_refused(const char *text, const char *needle) {
+    train_config c;
+    lir_error err = {""};
+    int rc = apply(text, &c, &err);
+    if (!rc) rc = config_check(&c, &err);
+    CHECK(rc != 0, "refused: %s", text);
+    CHECK(strstr(err.msg, needle) != NULL, "message '%s' names '%s'", err.msg, needle);
+}
+
+int main(void) {
+    train_config c, d;
+    lir_error err;
+    config_defaults(&c);
+    CHECK(config_check(&c, &err) == 0, "defaults are valid");
+    CHECK(c.outlier_batch == 256 && c.batch == 128, "Liu et al. batch defaults 128 + 256");
+
+    expect_refused("{\"lr_rate\": 0.1}", "'lr_rate'");
+    expect_refused("{\"epochs\": 0}", "'epochs'");
+    expect_refused("{\"epochs\": 2.5}", "'epochs'");
+    expect_refused("{\"lr\": \"fast\"}", "'lr'");
+    expect_refused("{\"augment\": 1}", "'augment'");
+    expect_refused("{\"policy\": \"sgdr\"}", "'policy'");
+    expect_refused("{\"momentum\": 1.5}", "'momentum'");
+    expect_refused("[1, 2]", "object");
+    expect_refused("{\"epochs\": 3,}", "JSON");
+    expect_refused("{\"outliers\": \"synthetic\", \"hooks\": [{\"point\": \"fc\", \"lamda\": 1}]}",
+                   "'hooks[0].lamda'");
+    expect_refused("{\"outliers\": \"synthetic\", \"hooks\": [{\"point\": \"fc\", \"lambda\": 1}]}",
+                   "m_in");
+    expect_refused("{\"outliers\": \"synthetic\", \"hooks\": [{\"point\": \"fc\", \"lambda\": 1, "
+                   "\"m_in\": -5, \"m_out\": -23}]}",
+                   "m_out");
+    expect_refused("{\"hooks\": [{\"point\": \"fc\", \"lambda\": 0.1, \"calibrate\": true}]}",
+                   "'outliers'");
+
+    /* a valid file, then a flag over it */
+    const char *good = "{\"epochs\": 7, \"lr\": 0.001, \"policy\": \"cosine\", \"augment\": false,"
+                       " \"outliers\": \"synthetic\", \"seed\": 42, \"hooks\": ["
+                       "{\"point\": \"fc\", \"lambda\": 0.1, \"m_in\": -23, \"m_out\": -5},"
+                       "{\"point\": \"layer1.0.bn2\", \"lambda\": 0.01, \"calibrate\": true}]}";
+    CHECK(apply(good, &c, &err) == 0, "valid config accepted (%s)", err.msg);
+    CHECK(config_check(&c, &err) == 0, "valid config passes checks (%s)", err.msg);
+    CHECK(c.epochs == 7 && c.augment == 0 && c.seed == 42 && c.n_hooks == 2, "values stored");
+    CHECK_CLOSE(c.hooks[0].m_in, -23, 0, 0, "m_in");
+    CHECK(c.hooks[1].calibrate == 1, "calibrate stored");
+    CHECK(config_set(&c, "epochs", "9", &err) == 0 && c.epochs == 9, "flag overrides file");
+    CHECK(config_set(&c, "batch", "12x", &err) != 0 && strstr(err.msg, "'batch'"),
+          "bad flag value names the key");
+    CHECK(config_set(&c, "no_such", "1", &err) != 0 && strstr(err.msg, "'no_such'"),
+          "unknown flag key named");
+
+    /* the effective config reads back to the same settings */
+    uint64_t h = config_hash(&c);
+    char *js = config_to_json(&c);
+    CHECK(apply(js, &d, &err) == 0, "effective config reads back (%s)", err.msg);
+    char *js2 = config_to_json(&d);
+    CHECK(!strcmp(js, js2), "same JSON after a round trip");
+    CHECK(config_hash(&d) == h, "same hash after a round trip");
+    CHECK(strstr(js, "\"momentum\":\t0.9,") != NULL, "floats print as written (0.9)");
+    free(js);
+    free(js2);
+    config_set(&d, "out_dir", "/elsewhere", &err);
+    config_set(&d, "stop_after_steps", "5", &err);
+    CHECK(config_hash(&d) == h, "run-control keys do not change the hash");
+    config_set(&d, "lr", "0.002", &err);
+    CHECK(config_hash(&d) != h, "lr changes the hash");
+
+    /* outlier sources */
+    const char *ood = "svhn,mnist,fashionmnist";
+    CHECK(outlier_check_name("svhn", "cifar10", ood, &err) != 0 && strstr(err.msg, "test OOD"),
+          "eval OOD set refused (%s)", err.msg);
+    CHECK(outlier_check_name("svhn@noise0.1", "cifar10", ood, &err) != 0,
+          "derived eval OOD set refused");
+    CHECK(outlier_check_name("cifar10@blur1", "cifar10", ood, &err) != 0, "ID set refused");
+    CHECK(outlier_check_name("cifar100", "cifar10", ood, &err) == 0, "other set accepted");
+
+    /* synthetic transforms */
+    uint8_t a[3072], b[3072], o[3072];
+    for (int i = 0; i < 3072; i++) a[i] = (uint8_t)(i * 7 + i / 97), b[i] = (uint8_t)(255 - a[i]);
+    rng_state r;
+    rng_seed(&r, 3);
+    outlier_patch_shuffle(a, o, &r);
+    int moved = 0, found_all = 1;
+    for (int p = 0; p < 16; p++) {
+        int dy = p / 4 * 8, dx = p % 4 * 8, found = 0;
+        for (int q = 0; q < 16 && !found; q++) {
+            int sy = q / 4 * 8, sx = q % 4 * 8, same = 1;
+            for (int ch = 0; ch < 3 && same; ch++)
+                for (int y = 0; y < 8 && same; y++)
+                    same = !memcmp(o + ch * 1024 + (dy + y) * 32 + dx,
+                                   a + ch * 1024 + (sy + y) * 32 + sx, 8);
+            if (same) found = 1, moved += q != p;
+        }
+        found_all &= found;
+    }
+    CHECK(found_all, "patch shuffle output is made of the input's 8x8 patches");
+    CHECK(moved > 8, "patch shuffle moves most patches (%d of 16)", moved);
+    outlier_mix(a, b, o, 0.25f);
+    int ok = 1;
+    for (int i = 0; i < 3072; i++) ok &= abs((int)o[i] - (int)lrintf(0.25f * a[i] + 0.75f * b[i])) == 0;
+    CHECK(ok, "mix is the pixel blend");
+    return check_done("test_config");
+}
