@@ -10,8 +10,10 @@
 /* exp(x) for x <= 0 in float, written so the loops below vectorise: x = k*ln2 + r,
  * |r| <= ln2/2, e^r by a degree-6 Taylor polynomial (relative error < 2e-7), 2^k
  * through the exponent bits. Below -87 the result is 0 (smaller than FLT_MIN). */
-static inline float exp_nonpos(float x) {
-    x = x < -87.0f ? -87.0f : x;
+static inline float exp_nonpos(float x0) {
+    /* NaN-safe clamp: a NaN takes the -87 branch, so the int conversion below stays
+     * defined; the `0 * x0` term at the end hands the NaN on to the sum. */
+    float x = x0 > -87.0f ? x0 : -87.0f;
     float k = (x * 1.44269504f + 12582912.0f) - 12582912.0f; /* round to nearest */
     float r = x - k * 0.693145752f - k * 1.42860677e-6f;
     float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
@@ -19,7 +21,7 @@ static inline float exp_nonpos(float x) {
         int32_t i;
         float f;
     } two_k = {.i = ((int32_t)k + 127) << 23};
-    return p * two_k.f;
+    return p * two_k.f + 0.0f * x0;
 }
 
 /* -(m + log sum exp(a - m)) of one sample. The sum runs in 16 float lanes over

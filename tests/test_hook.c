@@ -124,5 +124,13 @@ int main(void) {
     double s0 = 0;
     for (int i = 0; i < S; i++) s0 += grad[i];
     CHECK_CLOSE(s0, -2.0 * (e[0] + 100.0) / B, 1e-3, 1e-4, "gradient sums to -dR/dE");
+    /* A NaN activation gives a NaN energy (and no undefined behaviour under UBSan). */
+    {
+        float a[40], e[1];
+        for (int i = 0; i < 40; i++) a[i] = 0.1f * (float)i;
+        a[5] = NAN;
+        energy_forward(a, 1, 40, e);
+        CHECK(isnan(e[0]), "NaN activation: energy %g, want NaN", e[0]);
+    }
     return check_done("test_hook");
 }
