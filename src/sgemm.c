@@ -137,10 +137,47 @@ int sgemm_best_isa(void) {
     return SGEMM_NONE;
 }
 
+/* 16 rows s[j*ldb + p] (j < 16, p < kc) -> d[p*NR + j], 16 x 16 blocks transposed
+ * in registers (the transposed B of the weight gradient; element by element it
+ * cost as much as the multiply). Lane = 128 bits; after the unpacks and
+ * shuffle_ps, u[4g + q] lane l holds rows 4g..4g+3 at column 4l + q; the two
+ * shuffle_f32x4 steps then transpose those 4 x 4 lane blocks. */
+__attribute__((target("avx512f"))) static void pack_bt16(const float *s, int ldb, int kc, int NR,
+                                                         float *d) {
+    int p = 0;
+    for (; p + 16 <= kc; p += 16) {
+        __m512 r[16], t[16], u[16];
+        for (int j = 0; j < 16; j++) r[j] = _mm512_loadu_ps(s + (size_t)j * ldb + p);
+        for (int j = 0; j < 16; j += 2) {
+            t[j] = _mm512_unpacklo_ps(r[j], r[j + 1]);
+            t[j + 1] = _mm512_unpackhi_ps(r[j], r[j + 1]);
+        }
+        for (int g = 0; g < 16; g += 4) {
+            u[g] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
+            u[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xEE);
+            u[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+            u[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+        }
+        for (int q = 0; q < 4; q++) {
+            const __m512 v0 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0x44);
+            const __m512 v1 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0xEE);
+            const __m512 v2 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0x44);
+            const __m512 v3 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0xEE);
+            _mm512_storeu_ps(d + (size_t)(p + q) * NR, _mm512_shuffle_f32x4(v0, v2, 0x88));
+            _mm512_storeu_ps(d + (size_t)(p + 4 + q) * NR, _mm512_shuffle_f32x4(v0, v2, 0xDD));
+            _mm512_storeu_ps(d + (size_t)(p + 8 + q) * NR, _mm512_shuffle_f32x4(v1, v3, 0x88));
+            _mm512_storeu_ps(d + (size_t)(p + 12 + q) * NR, _mm512_shuffle_f32x4(v1, v3, 0xDD));
+        }
+    }
+    for (; p < kc; p++)
+        for (int j = 0; j < 16; j++) d[(size_t)p * NR + j] = s[(size_t)j * ldb + p];
+}
+
 /* op(B)[p0 + p][j0 + j] for p < kc, j < nc -> NR-column panels dst[jr/NR][kc][NR],
- * zero past column nc. */
-static void pack_b(int trans_b, const float *b, int ldb, int p0, int j0, int kc, int nc, int NR,
-                   float *dst) {
+ * zero past column nc. isa: the kernel's (SGEMM_AVX512 transposes in registers). */
+static void pack_b(int isa, int trans_b, const float *b, int ldb, int p0, int j0, int kc, int nc,
+                   int NR, float *dst) {
+    const int wide = isa == SGEMM_AVX512 && NR % 16 == 0;
     for (int jr = 0; jr < nc; jr += NR, dst += (size_t)kc * NR) {
         const int w = nc - jr < NR ? nc - jr : NR;
         if (!trans_b) {
@@ -151,12 +188,16 @@ static void pack_b(int trans_b, const float *b, int ldb, int p0, int j0, int kc,
                 for (int j = w; j < NR; j++) d[j] = 0.0f;
             }
         } else {
-            for (int j = 0; j < w; j++) {
+            int j = 0;
+            if (wide)
+                for (; j + 16 <= w; j += 16)
+                    pack_bt16(b + (size_t)(j0 + jr + j) * ldb + p0, ldb, kc, NR, dst + j);
+            for (; j < w; j++) {
                 const float *s = b + (size_t)(j0 + jr + j) * ldb + p0;
                 for (int p = 0; p < kc; p++) dst[(size_t)p * NR + j] = s[p];
             }
             for (int p = 0; p < kc; p++)
-                for (int j = w; j < NR; j++) dst[(size_t)p * NR + j] = 0.0f;
+                for (int z = w; z < NR; z++) dst[(size_t)p * NR + z] = 0.0f;
         }
     }
 }
@@ -219,7 +260,7 @@ void sgemm_own(int isa, int trans_a, int trans_b, int m, int n, int k, float alp
         const int nc = min_int(kp->nc, n - jc);
         for (int pc = 0; pc < k; pc += kp->kc) {
             const int kc = min_int(kp->kc, k - pc);
-            pack_b(trans_b, b, ldb, pc, jc, kc, nc, NR, bp);
+            pack_b(isa, trans_b, b, ldb, pc, jc, kc, nc, NR, bp);
             for (int ic = 0; ic < m; ic += kp->mc) {
                 const int mc = min_int(kp->mc, m - ic);
                 pack_a(trans_a, a, lda, ic, pc, mc, kc, MR, ap);
