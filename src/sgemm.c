@@ -202,10 +202,39 @@ static void pack_b(int isa, int trans_b, const float *b, int ldb, int p0, int j0
     }
 }
 
+/* 8 rows s[i*lda + p] (i < 8, p < kc) -> d[p*8 + i] (an A panel of the AVX-512
+ * kernel), 8 x 8 blocks transposed in registers as in pack_bt16, lanes of 128
+ * bits: u[4g + q] lane l holds rows 4g..4g+3 at column 4l + q. */
+__attribute__((target("avx2"))) static void pack_at8(const float *s, int lda, int kc, float *d) {
+    int p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        __m256 r[8], t[8], u[8];
+        for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + (size_t)i * lda + p);
+        for (int i = 0; i < 8; i += 2) {
+            t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+            t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+        }
+        for (int g = 0; g < 8; g += 4) {
+            u[g] = _mm256_shuffle_ps(t[g], t[g + 2], 0x44);
+            u[g + 1] = _mm256_shuffle_ps(t[g], t[g + 2], 0xEE);
+            u[g + 2] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+            u[g + 3] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+        }
+        for (int q = 0; q < 4; q++) {
+            _mm256_storeu_ps(d + (size_t)(p + q) * 8, _mm256_permute2f128_ps(u[q], u[4 + q], 0x20));
+            _mm256_storeu_ps(d + (size_t)(p + 4 + q) * 8,
+                             _mm256_permute2f128_ps(u[q], u[4 + q], 0x31));
+        }
+    }
+    for (; p < kc; p++)
+        for (int i = 0; i < 8; i++) d[(size_t)p * 8 + i] = s[(size_t)i * lda + p];
+}
+
 /* op(A)[i0 + i][p0 + p] for i < mc, p < kc -> MR-row panels dst[ir/MR][kc][MR],
- * zero past row mc. */
-static void pack_a(int trans_a, const float *a, int lda, int i0, int p0, int mc, int kc, int MR,
-                   float *dst) {
+ * zero past row mc. isa: the kernel's (SGEMM_AVX512 transposes in registers). */
+static void pack_a(int isa, int trans_a, const float *a, int lda, int i0, int p0, int mc, int kc,
+                   int MR, float *dst) {
+    const int wide = isa == SGEMM_AVX512;
     for (int ir = 0; ir < mc; ir += MR, dst += (size_t)kc * MR) {
         const int h = mc - ir < MR ? mc - ir : MR;
         if (trans_a) {
@@ -215,6 +244,8 @@ static void pack_a(int trans_a, const float *a, int lda, int i0, int p0, int mc,
                 for (int i = 0; i < h; i++) d[i] = s[i];
                 for (int i = h; i < MR; i++) d[i] = 0.0f;
             }
+        } else if (MR == 8 && h == 8 && wide) {
+            pack_at8(a + (size_t)(i0 + ir) * lda + p0, lda, kc, dst);
         } else {
             for (int i = 0; i < h; i++) {
                 const float *s = a + (size_t)(i0 + ir + i) * lda + p0;
@@ -263,7 +294,7 @@ void sgemm_own(int isa, int trans_a, int trans_b, int m, int n, int k, float alp
             pack_b(isa, trans_b, b, ldb, pc, jc, kc, nc, NR, bp);
             for (int ic = 0; ic < m; ic += kp->mc) {
                 const int mc = min_int(kp->mc, m - ic);
-                pack_a(trans_a, a, lda, ic, pc, mc, kc, MR, ap);
+                pack_a(isa, trans_a, a, lda, ic, pc, mc, kc, MR, ap);
                 for (int jr = 0; jr < nc; jr += NR)
                     for (int ir = 0; ir < mc; ir += MR)
                         kp->kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc,
