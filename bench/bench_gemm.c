@@ -6,7 +6,7 @@
  *      -lopenblas -lm -o build/bench_gemm && ./build/bench_gemm [seconds per shape]
  * Shapes: forward C[filters][chunk*oh*ow] = W[filters][c*k*k] * col; backward
  * dW = g * col^T (B transposed) and dcol = W^T * g (A transposed). The chunk
- * sizes are those of the default 2M-float workspace. */
+ * sizes are those of the default 2M-float workspace; then a few small GEMMs. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +36,14 @@ static const shape shapes[] = {
     {"dX 128 16x16", 1, 0, 1152, 1792, 128},
     {"dX 256 8x8", 1, 0, 2304, 896, 256},
     {"dX 512 4x4", 1, 0, 4608, 448, 512},
+    /* small: per-position class GEMMs of tiny maps, the fully connected layer */
+    {"fwd 512 2x2 one class", 0, 0, 512, 64, 2304},
+    {"fwd 256 2x2 one class", 0, 0, 256, 32, 1152},
+    {"dW 512 2x2 one class", 0, 1, 512, 2304, 64},
+    {"dX 512 2x2 one class", 1, 0, 2304, 64, 512},
+    {"fc fwd 512->10", 0, 1, 128, 10, 512},
+    {"fc dW", 1, 0, 10, 512, 128},
+    {"fc dX", 0, 0, 128, 512, 10},
 };
 
 static float *random_floats(size_t n) {

@@ -33,12 +33,13 @@ const char *gemm_kernels(void) {
 }
 
 /* Our own AVX-512 SGEMM where the CPU has it: on the convolution shapes it ran
- * 1.2-1.9x faster than OpenBLAS with the environment's Haswell kernels (see
- * bench/bench_gemm.c). Our AVX2 kernel only matched OpenBLAS there, so without
- * AVX-512 OpenBLAS stays. */
+ * 1.3-2.0x faster than OpenBLAS with the environment's Haswell kernels (one
+ * thread, bench/bench_gemm.c). Our AVX2 kernel ran at 0.7-1.0x of OpenBLAS there,
+ * so without AVX-512 OpenBLAS stays; also for n or k under 16 (the fully connected
+ * layer's 10 outputs), where ours measured 0.8-0.9x of OpenBLAS. */
 static void sgemm_one(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                       int lda, const float *b, int ldb, float beta, float *c, int ldc) {
-    if (own_isa == SGEMM_AVX512) {
+    if (own_isa == SGEMM_AVX512 && n >= 16 && k >= 16) {
         sgemm_own(own_isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
