@@ -37,9 +37,14 @@ const char *gemm_kernels(void) {
  * thread, bench/bench_gemm.c). Our AVX2 kernel ran at 0.7-1.0x of OpenBLAS there,
  * so without AVX-512 OpenBLAS stays; also for n or k under 16 (the fully connected
  * layer's 10 outputs), where ours measured 0.8-0.9x of OpenBLAS. */
-static void sgemm_one(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                      int lda, const float *b, int ldb, float beta, float *c, int ldc) {
-    if (own_isa == SGEMM_AVX512 && n >= 16 && k >= 16) {
+static int use_own(int n, int k) { return own_isa == SGEMM_AVX512 && n >= 16 && k >= 16; }
+
+/* own: decided once per gemm from its whole shape, so that every slice of C takes
+ * the same kernel and the result does not depend on the number of threads. */
+static void sgemm_one(int own, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                      const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                      int ldc) {
+    if (own) {
         sgemm_own(own_isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
@@ -51,8 +56,9 @@ void gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const floa
           const float *b, int ldb, float beta, float *c, int ldc) {
     pthread_once(&setup_once, gemm_setup);
     const int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    const int own = use_own(n, k);
     if (nt == 1 || (double)m * n * k < 2e6) {
-        sgemm_one(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        sgemm_one(own, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     /* Split the longer side of C into nt slices (multiples of 16 floats). */
@@ -65,10 +71,10 @@ void gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const floa
         const int hi = lo + step < len ? lo + step : len;
         if (lo < hi) {
             if (split_n)
-                sgemm_one(trans_a, trans_b, m, hi - lo, k, alpha, a, lda,
+                sgemm_one(own, trans_a, trans_b, m, hi - lo, k, alpha, a, lda,
                           trans_b ? b + (size_t)lo * ldb : b + lo, ldb, beta, c + lo, ldc);
             else
-                sgemm_one(trans_a, trans_b, hi - lo, n, k, alpha,
+                sgemm_one(own, trans_a, trans_b, hi - lo, n, k, alpha,
                           trans_a ? a + lo : a + (size_t)lo * lda, lda, b, ldb, beta,
                           c + (size_t)lo * ldc, ldc);
         }

@@ -3,9 +3,10 @@
  * edge sizes 1..33, prime k, the convolution shapes, every transpose, beta 0 (C
  * full of NaN, which must not leak) and beta 1 and 0.5 with alpha != 1, leading
  * dimensions larger than the matrices (the padding must stay untouched), k = 0;
- * and determinism: the same call twice, and C computed in two column slices
- * (cut inside a register tile), give bitwise the same result. */
+ * and determinism: the same call twice, C computed in two column slices (cut
+ * inside a register tile), and gemm() on 1, 2, 3 threads give bitwise the same. */
 #include <cblas.h>
+#include <omp.h>
 #include <string.h>
 
 #include "check.h"
@@ -115,6 +116,23 @@ static void check_repeat(int isa) {
     free(c2);
 }
 
+/* gemm() (threads split C) gives bitwise the same C on 1, 2 and 3 threads; n = 40
+ * leaves 3 threads a slice of 8 columns. */
+static void check_threads(int ta, int tb, int m, int n, int k) {
+    float *a = rand_buf((size_t)m * k), *b = rand_buf((size_t)k * n);
+    float *c[3];
+    for (int t = 0; t < 3; t++) {
+        c[t] = xmalloc((size_t)m * n * sizeof(float));
+        omp_set_num_threads(t + 1);
+        gemm(ta, tb, m, n, k, 1.0f, a, ta ? m : k, b, tb ? k : n, 0.0f, c[t], n);
+    }
+    CHECK(bitwise_equal(c[0], c[1], (size_t)m * n) && bitwise_equal(c[0], c[2], (size_t)m * n),
+          "gemm %dx%dx%d ta %d tb %d: same on 1, 2, 3 threads", m, n, k, ta, tb);
+    for (int t = 0; t < 3; t++) free(c[t]);
+    free(a);
+    free(b);
+}
+
 int main(void) {
     rng_seed(&rng, 7);
     openblas_set_num_threads(1);
@@ -146,5 +164,10 @@ int main(void) {
         check_case(isa, 1, 0, 576, 196, 64, 1.0f, 0.0f, 0);
         check_case(isa, 1, 0, 2304, 32, 256, 1.0f, 0.0f, 0);
     }
+    const int threads = omp_get_max_threads();
+    check_threads(0, 0, 70, 40, 1000);
+    check_threads(0, 1, 64, 600, 300);
+    check_threads(1, 0, 600, 64, 300);
+    omp_set_num_threads(threads);
     return check_done("test_gemm_kernel");
 }
