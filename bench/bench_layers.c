@@ -4,8 +4,7 @@
  *      -lopenblas -lm -o build/bench_layers && ./build/bench_layers [reps [workspace floats (0: default) [cifar|imagenet]]]
  * Prints GFLOP/s per shape and the conv-only images/s of each network
  * (training: batch 128 forward + backward; inference: batch 256 forward).
- * Environment: LIR_BENCH_CPU=1 times process CPU seconds (see clock_now);
- * LIR_BENCH_DETECT=1 lets OpenBLAS pick this CPU's kernels (gemm_detect_kernels). */
+ * Environment: LIR_BENCH_CPU=1 times process CPU seconds (see clock_now). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +53,7 @@ static float *buf(size_t n, rng_state *r) {
 int main(int argc, char **argv) {
     const int reps = argc > 1 ? atoi(argv[1]) : 3;
     use_cpu_clock = getenv("LIR_BENCH_CPU") && atoi(getenv("LIR_BENCH_CPU"));
-    lir_error err;
-    if (getenv("LIR_BENCH_DETECT") && atoi(getenv("LIR_BENCH_DETECT")) &&
-        gemm_detect_kernels(&err))
-        fprintf(stderr, "%s\n", err.msg);
-    printf("OpenBLAS kernels: %s\n", gemm_kernels());
+    printf("GEMM kernels: %s\n", gemm_kernels());
     if (argc > 2 && atol(argv[2]) > 0) gemm_workspace_limit = (size_t)atol(argv[2]);
     const char *only = argc > 3 ? argv[3] : NULL; /* "cifar" or "imagenet" */
     rng_state rng;

@@ -1,61 +1,64 @@
-/* gemm.c: thin row-major sgemm wrapper over OpenBLAS (the only file that calls it)
+/* gemm.c: row-major sgemm, split between the OpenMP threads, on our own kernel
+ * (sgemm.c) or OpenBLAS (this is the only file that calls it),
  * and the batched im2col / col2im used by the convolution layer. */
 #include "gemm.h"
 
 #include <cblas.h>
-#include <dlfcn.h>
 #include <omp.h>
 #include <pthread.h>
 #include <stddef.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "sgemm.h"
 
 size_t gemm_workspace_limit = (size_t)2 << 20;
 
 /* Threads: OpenBLAS runs single-threaded and gemm splits C between the OpenMP
  * threads itself, so one thread pool (OpenMP's) serves every kernel; two pools
  * spinning against each other on two cores cost more than they gain. */
-static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-static int blas_used; /* set by the first gemm */
-static void blas_single_thread(void) {
+static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+static int own_isa;            /* sgemm_best_isa(), set by the first gemm */
+static char kernels_name[128]; /* what gemm_kernels() says */
+static void gemm_setup(void) {
     openblas_set_num_threads(1);
-    blas_used = 1;
+    own_isa = sgemm_best_isa();
+    snprintf(kernels_name, sizeof(kernels_name), "%s%s",
+             own_isa == SGEMM_AVX512 ? "lir AVX-512, OpenBLAS " : "", openblas_get_corename());
 }
 
-const char *gemm_kernels(void) { return openblas_get_corename(); }
-
-/* Through the re-initialisation a DYNAMIC_ARCH OpenBLAS exports (looked up at run
- * time, so other builds still link): clear the chosen kernel table and let the
- * library pick again with OPENBLAS_CORETYPE unset, which is what it does at load. */
-int gemm_detect_kernels(lir_error *err) {
-    if (blas_used) return lir_fail(err, "BLAS kernels can only be chosen before the first gemm");
-    void (*quit)(void), (*init)(void);
-    *(void **)&quit = dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit");
-    *(void **)&init = dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init");
-    if (!quit || !init)
-        return lir_fail(err, "this OpenBLAS cannot re-select its kernels (not a DYNAMIC_ARCH build)");
-    const char *env = getenv("OPENBLAS_CORETYPE");
-    char *saved = env ? xstrdup(env) : NULL;
-    unsetenv("OPENBLAS_CORETYPE");
-    quit();
-    init();
-    if (saved) setenv("OPENBLAS_CORETYPE", saved, 1);
-    free(saved);
-    return 0;
+const char *gemm_kernels(void) {
+    pthread_once(&setup_once, gemm_setup);
+    return kernels_name;
 }
 
-static void sgemm_one(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                      int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+/* Our own AVX-512 SGEMM where the CPU has it: on the convolution shapes it ran
+ * 1.3-2.0x faster than OpenBLAS with the environment's Haswell kernels (one
+ * thread, bench/bench_gemm.c). Our AVX2 kernel ran at 0.7-1.0x of OpenBLAS there,
+ * so without AVX-512 OpenBLAS stays; also for n or k under 16 (the fully connected
+ * layer's 10 outputs), where ours measured 0.8-0.9x of OpenBLAS. */
+static int use_own(int n, int k) { return own_isa == SGEMM_AVX512 && n >= 16 && k >= 16; }
+
+/* own: decided once per gemm from its whole shape, so that every slice of C takes
+ * the same kernel and the result does not depend on the number of threads. */
+static void sgemm_one(int own, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                      const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                      int ldc) {
+    if (own) {
+        sgemm_own(own_isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
           const float *b, int ldb, float beta, float *c, int ldc) {
-    pthread_once(&blas_once, blas_single_thread);
+    pthread_once(&setup_once, gemm_setup);
     const int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    const int own = use_own(n, k);
     if (nt == 1 || (double)m * n * k < 2e6) {
-        sgemm_one(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        sgemm_one(own, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     /* Split the longer side of C into nt slices (multiples of 16 floats). */
@@ -68,10 +71,10 @@ void gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const floa
         const int hi = lo + step < len ? lo + step : len;
         if (lo < hi) {
             if (split_n)
-                sgemm_one(trans_a, trans_b, m, hi - lo, k, alpha, a, lda,
+                sgemm_one(own, trans_a, trans_b, m, hi - lo, k, alpha, a, lda,
                           trans_b ? b + (size_t)lo * ldb : b + lo, ldb, beta, c + lo, ldc);
             else
-                sgemm_one(trans_a, trans_b, hi - lo, n, k, alpha,
+                sgemm_one(own, trans_a, trans_b, hi - lo, n, k, alpha,
                           trans_a ? a + lo : a + (size_t)lo * lda, lda, b, ldb, beta,
                           c + (size_t)lo * ldc, ldc);
         }

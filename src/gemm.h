@@ -1,4 +1,4 @@
-/* gemm.h: the one interface to OpenBLAS (row-major sgemm) and the batched
+/* gemm.h: the one GEMM interface (row-major sgemm on lir's own kernel or OpenBLAS) and the batched
  * im2col / col2im that turn a convolution over a chunk of images into one GEMM. */
 #ifndef LIR_GEMM_H
 #define LIR_GEMM_H
@@ -12,14 +12,9 @@
 void gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
           const float *b, int ldb, float beta, float *c, int ldc);
 
-/* The name of the kernel set OpenBLAS uses ("Haswell", "Cooperlake", ...). */
+/* The kernels gemm uses: "lir AVX-512, OpenBLAS Haswell" where our own AVX-512
+ * kernel runs, else OpenBLAS's kernel set ("Haswell", "Cooperlake", ...). */
 const char *gemm_kernels(void);
-
-/* Lets OpenBLAS detect this CPU's kernels again, ignoring an OPENBLAS_CORETYPE from
- * the environment (this workplace sets OPENBLAS_CORETYPE=Haswell, which keeps an
- * AVX-512 CPU on AVX2 kernels: sgemm runs ~1.7x slower). Only before the first gemm
- * and with no other thread in BLAS; -1 with a message if this OpenBLAS cannot. */
-int gemm_detect_kernels(lir_error *err);
 
 /* Kernel taps t = ky*size + kx that reach the image for at least one output
  * position; the others only ever read zero padding (8 of the 9 taps of a 3x3

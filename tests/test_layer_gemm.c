@@ -1,7 +1,6 @@
 /* test_layer_gemm.c: the sgemm wrapper against a direct triple loop for every
  * transpose combination, with leading dimensions larger than the matrices, small
- * (one call) and large (split between threads, along n and along m) shapes; the
- * kernel re-selection (run first: it must precede every gemm), then im2col/col2im
+ * (one call) and large (split between threads, along n and along m) shapes, then im2col/col2im
  * as adjoints of each other, <im2col(x), y> = <x, col2im(y)>, over all kernel taps
  * and over the active ones, and which taps are active. */
 #include <string.h>
@@ -89,20 +88,13 @@ static void check_taps(int h, int size, int stride, int pad, int want_n, const i
 
 int main(void) {
     rng_seed(&rng, 99);
-    lir_error err;
-    const char *before = gemm_kernels();
-    if (gemm_detect_kernels(&err) == 0)
-        fprintf(stderr, "kernels: %s, detected: %s\n", before, gemm_kernels());
-    else
-        fprintf(stderr, "kernel detection unavailable: %s\n", err.msg);
+    fprintf(stderr, "kernels: %s\n", gemm_kernels());
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) {
             check_gemm(ta, tb, 5, 7, 3);
             check_gemm(ta, tb, 64, 300, 120);  /* split along n */
             check_gemm(ta, tb, 300, 40, 200);  /* split along m */
         }
-    CHECK(gemm_detect_kernels(&err) == -1 && strstr(err.msg, "before the first gemm"),
-          "kernels cannot change after a gemm");
     check_adjoint(2, 3, 7, 6, 3, 1, 1);
     check_adjoint(3, 2, 9, 9, 7, 2, 3);
     check_adjoint(2, 4, 8, 8, 1, 2, 0);
