@@ -141,7 +141,4 @@ void sha256_final(sha256_ctx *c, uint8_t out[32]);
 /* Lowercase hex digest of a file into hex[65]. */
 int sha256_file(const char *path, char hex[65], lir_error *err);
 
-/* `lir data ...` (cli_data.c). */
-int cmd_data(int argc, char **argv);
-
 #endif
