@@ -8,6 +8,14 @@
 # DIR/<name>/<file>, with DIR/SHA256SUMS listing "<sha256>  <name>/<file>"); a file
 # whose md5 is not the official one is accepted only if it matches the mirror's
 # SHA256SUMS, and the script says that it is the mirror's copy, not the official file.
+# Each ready dataset gets <dir>/<name>/PROVENANCE (read by `lir eval`), lines key=value:
+#   source=official|mirror   official: every file has the published md5 (wherever it was
+#                            fetched from); mirror: some file was accepted only through
+#                            the mirror's SHA256SUMS, so it is not the official file
+#   fetched_from=<mirror dir>|official hosts
+#   file=<file> sha256=<hex> md5=<hex> check=official-md5|mirror-sha256   (one per file)
+#   note=<text>              only for source=mirror: what the mirror's copy is
+# .verified lists "<file> md5 <hex>" with the md5 the file actually has.
 # Exit status: 0 when every requested dataset is ready, 1 otherwise, 2 on bad usage.
 set -uo pipefail
 
@@ -17,7 +25,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --dir) [ $# -ge 2 ] || { echo "get_data.sh: --dir needs a value" >&2; exit 2; }; dir=$2; shift 2;;
         --dir=*) dir=${1#--dir=}; shift;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0;;
         -*) echo "get_data.sh: unknown option $1" >&2; exit 2;;
         *) names+=("$1"); shift;;
     esac
@@ -62,9 +70,11 @@ download() { # url dest
     else echo "  neither curl nor wget is installed" >&2; return 1; fi
 }
 
-# Fetches one file into $2 (a temp path); prints how it was verified.
+# Fetches one file into $2 (a temp path); prints how it was verified and sets
+# got_md5, got_sha256 and check (official-md5 or mirror-sha256).
 fetch_one() { # name file url md5 dest
     local name=$1 file=$2 url=$3 md5=$4 dest=$5 src
+    got_md5= got_sha256= check=
     if [ -n "${LIR_MIRROR:-}" ]; then
         src=$LIR_MIRROR/$name/$file
         if [ ! -f "$src" ]; then
@@ -80,15 +90,19 @@ fetch_one() { # name file url md5 dest
         fi
     fi
     local got; got=$(md5sum "$dest" | awk '{print $1}')
+    got_md5=$got
+    got_sha256=$(sha256sum "$dest" | awk '{print $1}')
     if [ "$got" = "$md5" ]; then
         echo "  $file: md5 $got matches the official checksum"
+        check=official-md5
         return 0
     fi
     if [ -n "${LIR_MIRROR:-}" ] && [ -f "$LIR_MIRROR/SHA256SUMS" ]; then
         local want sha
         want=$(awk -v f="$name/$file" '$2 == f || $2 == "*" f {print $1}' "$LIR_MIRROR/SHA256SUMS")
-        sha=$(sha256sum "$dest" | awk '{print $1}')
+        sha=$got_sha256
         if [ -n "$want" ] && [ "$sha" = "$want" ]; then
+            check=mirror-sha256
             echo "  $file: NOT the official file (md5 $got, official $md5); accepted because its sha256 matches the mirror's SHA256SUMS"
             [ "$name" = cifar10 ] && echo "  note: this is the mirror's rebuild of CIFAR-10 from a JPEG (quality 75) copy: same images and labels, pixels carry JPEG artefacts"
             return 0
@@ -100,6 +114,25 @@ fetch_one() { # name file url md5 dest
     return 1
 }
 
+# Writes <out>/PROVENANCE (format in the header) from the per-file lines in <out>/.provenance.
+write_provenance() { # name source out
+    local name=$1 source=$2 out=$3
+    {
+        echo "# how scripts/get_data.sh obtained the files of $name (format: scripts/get_data.sh header)"
+        echo "source=$source"
+        echo "fetched_from=${LIR_MIRROR:-official hosts}"
+        cat "$out/.provenance"
+        if [ "$source" = mirror ]; then
+            if [ "$name" = cifar10 ]; then
+                echo "note=JPEG q75-derived rebuild of CIFAR-10 from the local mirror, not the official files: same images and labels, pixels carry JPEG artefacts"
+            else
+                echo "note=the local mirror's copy, not the official files (accepted through the mirror's SHA256SUMS)"
+            fi
+        fi
+    } >"$out/PROVENANCE"
+    rm -f "$out/.provenance"
+}
+
 get_dataset() { # name
     local name=$1 out=$dir/$1 ok=1
     if ! files_of "$name" >/dev/null; then
@@ -109,7 +142,8 @@ get_dataset() { # name
     mkdir -p "$out" || return 1
     if [ -f "$out/.verified" ]; then echo "$name: already in $out (delete that folder to fetch it again)"; return 0; fi
     echo "$name -> $out"
-    local req; req=" $(required "$name" | tr '\n' ' ') "
+    local req; req=" $(required "$name" | tr '\n' ' ') " source=official
+    rm -f "$out/.files" "$out/.provenance"
     while read -r file url md5; do
         local tmp=$out/$file.part
         if ! fetch_one "$name" "$file" "$url" "$md5" "$tmp"; then
@@ -122,14 +156,17 @@ get_dataset() { # name
                       rm -f "$tmp";;
             *) mv "$tmp" "$out/$file";;
         esac
-        echo "$file $md5" >>"$out/.files"
+        echo "$file md5 $got_md5" >>"$out/.files"
+        echo "file=$file sha256=$got_sha256 md5=$got_md5 check=$check" >>"$out/.provenance"
+        [ "$check" = official-md5 ] || source=mirror
     done < <(files_of "$name")
     if [ $ok = 1 ]; then
+        write_provenance "$name" "$source" "$out"
         mv "$out/.files" "$out/.verified"
         echo "$name: ready"
         return 0
     fi
-    rm -f "$out/.files"
+    rm -f "$out/.files" "$out/.provenance"
     rmdir "$out" 2>/dev/null
     echo "$name: NOT available (see messages above)" >&2
     return 1

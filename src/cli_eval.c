@@ -17,17 +17,6 @@ typedef struct {
     int seed;
 } eval_args;
 
-/* SHA-256 of the mirror's JPEG-derived CIFAR-10 files (/work/shared/data/mirror,
- * unpacked by scripts/get_data.sh): test_batch.bin, data_batch_1..5.bin. */
-static const char *mirror_cifar10[] = {
-    "2696e48ae3fe74d50ecaacc0b8092b89bf95cd3f6471d079f4cbd39a956c18c3",
-    "8da035fc1631e8ce5f25904206b8993b0f3ad02a504c0584d662e806fd76c12b",
-    "106eeaad9f1fa7a999292fdafe68ee909080f58aee038a76994035aedf40ba26",
-    "99cb88ba00fca88bf28c517a74307b6b78a346c6ea747a561cb8e660c787d5cb",
-    "76b482bc3bb79c0370e48ea71bb6e4f567a3770d224dc09a9ddc8cfa2369f294",
-    "490f5ead4f04a3eb71d5898eb551e0d8d2c592feb778fb9b109a006b3f231495",
-};
-
 static int mkdir_p(const char *path, lir_error *err) {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
@@ -83,40 +72,18 @@ static int add_files(const char *dir, const char *name, const char *split, eval_
     return 0;
 }
 
-/* Says where the ID pixels come from: the mirror's JPEG-derived CIFAR-10 is recognised
- * by its checksums (or a "mirror" note in get_data.sh's .verified file). Returns 1 for
- * the mirror's copy. */
-static int id_provenance(const eval_args *a, const char *dir, const eval_file *files, int n,
-                         char *out, size_t size) {
-    char base[32], path[4200];
-    base_name(a->in, base, sizeof base);
-    int mirror = 0;
-    for (int i = 0; i < n; i++)
-        for (size_t m = 0; m < sizeof mirror_cifar10 / sizeof *mirror_cifar10; m++)
-            if (!strcmp(files[i].sha256, mirror_cifar10[m])) mirror = 1;
-    snprintf(path, sizeof path, "%s/%s/.verified", dir, base);
-    char *v = file_read_all(path, NULL, NULL);
-    if (v && strstr(v, "mirror")) mirror = 1;
-    free(v);
-    size_t len = 0;
-    out[0] = 0;
-    if (mirror)
-        len = (size_t)snprintf(out, size,
-                               "%s is the local mirror's JPEG-derived copy (rebuilt "
-                               "from CIFAR-10 stored as JPEG quality 75: same images and labels, "
-                               "pixels carry JPEG artefacts; OOD sets do not unless --jpeg-all)",
-                               base);
-    else
-        len = (size_t)snprintf(out, size,
-                               "%s files as listed in data.files (not the lir "
-                               "mirror's JPEG-derived copy)",
-                               base);
+/* Says where the ID pixels come from (the PROVENANCE file scripts/get_data.sh writes),
+ * plus the --jpeg-all round trip. */
+static data_source id_provenance(const eval_args *a, char *out, size_t size) {
+    char prov[2048];
+    data_source src = dataset_provenance(a->in, a->data, prov, sizeof prov);
+    size_t len = (size_t)snprintf(out, size, "%.*s: %s", (int)strcspn(a->in, "@"), a->in, prov);
     if (a->jpeg_all && len < size)
         snprintf(out + len, size - len,
                  "; --jpeg-all %d: every evaluated image (ID, held-out ID "
                  "and OOD) went through a JPEG quality %d round trip",
                  a->jpeg_all, a->jpeg_all);
-    return mirror;
+    return src;
 }
 
 /* Loads name (with "@jpeg<q>" appended under --jpeg-all unless it already ends so). */
@@ -160,11 +127,12 @@ static net *load_net(const eval_args *a, int classes, lir_error *err) {
 /* What one run holds between loading and reporting. */
 typedef struct {
     dataset *id, *train, *ood[32];
-    int n_ood, n_files, mirror;
+    int n_ood, n_files;
+    data_source source;
     eval_file *files;
     net *n;
     data_norm norm;
-    char cfg_sha[65], w_sha[65], prov[1024];
+    char cfg_sha[65], w_sha[65], prov[2400];
 } eval_inputs;
 
 /* Loads every dataset first (so a bad name fails before any pass), then the network,
@@ -192,7 +160,7 @@ static int inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
         return -1;
     for (int o = 0; o < in->n_ood; o++)
         if (add_files(dir, in->ood[o]->name, "test", &in->files, &in->n_files, err) < 0) return -1;
-    in->mirror = id_provenance(a, dir, in->files, in->n_files, in->prov, sizeof in->prov);
+    in->source = id_provenance(a, in->prov, sizeof in->prov);
     return 0;
 }
 
@@ -277,7 +245,7 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
                       .data_dir = dataset_dir(a->data),
                       .id_name = in.id->name,
                       .id_provenance = in.prov,
-                      .id_mirror_jpeg = in.mirror,
+                      .id_source = data_source_name(in.source),
                       .files = in.files,
                       .n_files = in.n_files,
                       .holdout = holdout,

@@ -13,21 +13,12 @@
 
 #include "args.h"
 #include "cli.h"
+#include "data.h"
 #include "image.h"
 #include "net.h"
 
-/* ID normalisers (METHOD.md section 1). src/data.h (data helper) will own these
- * constants; until it lands this table is predict's copy. */
-static const struct {
-    const char *name;
-    float mean[3], std[3];
-} norms[] = {
-    {"cifar10", {0.4914f, 0.4822f, 0.4465f}, {0.2470f, 0.2435f, 0.2616f}},
-    {"cifar100", {0.5071f, 0.4865f, 0.4409f}, {0.2673f, 0.2564f, 0.2761f}},
-};
-
 /* Reads count PNGs into x ([count][3][h][w], normalised). */
-static int read_pngs(char **files, int count, const net *n, int norm, float *x,
+static int read_pngs(char **files, int count, const net *n, const data_norm *norm, float *x,
                      lir_error *err) {
     size_t plane = (size_t)n->h * n->w;
     for (int i = 0; i < count; i++) {
@@ -43,8 +34,8 @@ static int read_pngs(char **files, int count, const net *n, int norm, float *x,
         }
         float *xi = x + (size_t)i * 3 * plane;
         for (int c = 0; c < 3; c++) {
-            float scale = 1.0f / (255.0f * norms[norm].std[c]);
-            float shift = norms[norm].mean[c] / norms[norm].std[c];
+            float scale = 1.0f / (255.0f * norm->std[c]);
+            float shift = norm->mean[c] / norm->std[c];
             for (size_t p = 0; p < plane; p++)
                 xi[c * plane + p] = (float)pix[c * plane + p] * scale - shift;
         }
@@ -142,9 +133,8 @@ int cmd_predict(int argc, char **argv) {
         lir_fail(&err, "predict: --classes and --n must be >= 0, --batch >= 1");
         return cli_error(&err);
     }
-    int norm = 0; /* args only lets through names of the table */
-    while (norm + 1 < (int)(sizeof norms / sizeof norms[0]) && strcmp(norms[norm].name, norm_name))
-        norm++;
+    data_norm norm;
+    if (data_norm_for(norm_name, &norm, &err)) return cli_error(&err);
 
     /* The input count decides the batch; the raw count needs the cfg's input shape,
      * so build once with batch 1 only to learn it when needed. */
@@ -176,7 +166,7 @@ int cmd_predict(int argc, char **argv) {
         return cli_error(&err);
     }
     float *x = xmalloc((size_t)nfiles * 3 * n->h * n->w * sizeof *x);
-    if (net_load_weights(n, pos[1], &err) || read_pngs(pos + 2, nfiles, n, norm, x, &err)) {
+    if (net_load_weights(n, pos[1], &err) || read_pngs(pos + 2, nfiles, n, &norm, x, &err)) {
         net_free(n);
         free(x);
         return cli_error(&err);

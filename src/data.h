@@ -12,7 +12,8 @@
  *                     borders repeat the edge pixel)
  * e.g. "cifar10@jpeg75", "svhn@noise0.1s7", "cifar10@blur1.0@jpeg75". Results are
  * rounded back to uint8. The JPEG round trip matches PIL's (quality q, 4:2:0).
- * Mirror caveat: the local mirror's CIFAR-10 was rebuilt from JPEG (q75) files.
+ * Mirror caveat: the local mirror's CIFAR-10 was rebuilt from JPEG (q75) files
+ * (scripts/get_data.sh says so in the set's PROVENANCE file, see dataset_provenance).
  * To push every evaluated image (ID and OOD alike) through the same round trip,
  * eval calls dataset_transform(d, "jpeg75", err) on each loaded set (or appends
  * "@jpeg75" to each name).
@@ -54,6 +55,16 @@ void dataset_free(dataset *d);
 const char *dataset_known_names(void);
 /* The directory actually used for dir (NULL -> $LIR_DATA -> "data"). */
 const char *dataset_dir(const char *dir);
+
+/* Where a dataset's files came from, as scripts/get_data.sh records it in
+ * <dir>/<base>/PROVENANCE (base: the name before any '@'; format in get_data.sh's
+ * header). buf gets a one-line summary: "source=mirror (fetched from M): NOTE",
+ * "source=official (published md5, fetched from M)", or "source=unknown (...)" when
+ * the file is missing or has no valid source= line. */
+typedef enum { DATA_SOURCE_UNKNOWN, DATA_SOURCE_OFFICIAL, DATA_SOURCE_MIRROR } data_source;
+data_source dataset_provenance(const char *name, const char *dir, char *buf, size_t size);
+/* "unknown", "official" or "mirror". */
+const char *data_source_name(data_source s);
 
 /* Normaliser of an in-distribution set (its base name before any '@'): the
  * METHOD.md numbers for cifar10/cifar100, published values for the others. */
@@ -140,8 +151,5 @@ void sha256_update(sha256_ctx *c, const void *data, size_t n);
 void sha256_final(sha256_ctx *c, uint8_t out[32]);
 /* Lowercase hex digest of a file into hex[65]. */
 int sha256_file(const char *path, char hex[65], lir_error *err);
-
-/* `lir data ...` (cli_data.c). */
-int cmd_data(int argc, char **argv);
 
 #endif

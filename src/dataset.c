@@ -199,6 +199,47 @@ dataset *dataset_load(const char *name, const char *split, const char *dir, lir_
     return d;
 }
 
+/* Copies the value of the first line starting with key into out ("" if none). */
+static void provenance_value(const char *text, const char *key, char *out, size_t size) {
+    size_t k = strlen(key);
+    out[0] = 0;
+    for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        if (strncmp(l, key, k)) continue;
+        snprintf(out, size, "%.*s", (int)strcspn(l + k, "\r\n"), l + k);
+        return;
+    }
+}
+
+data_source dataset_provenance(const char *name, const char *dir, char *buf, size_t size) {
+    char path[4200], source[16], from[1024], note[1024];
+    snprintf(path, sizeof path, "%s/%.*s/PROVENANCE", dataset_dir(dir), (int)strcspn(name, "@"),
+             name);
+    char *text = file_read_all(path, NULL, NULL);
+    if (!text) {
+        snprintf(buf, size, "source=unknown (no %s: not fetched by scripts/get_data.sh)", path);
+        return DATA_SOURCE_UNKNOWN;
+    }
+    provenance_value(text, "source=", source, sizeof source);
+    provenance_value(text, "fetched_from=", from, sizeof from);
+    provenance_value(text, "note=", note, sizeof note);
+    free(text);
+    if (!strcmp(source, "mirror")) {
+        snprintf(buf, size, "source=mirror (fetched from %s): %s", from,
+                 *note ? note : "not the official files");
+        return DATA_SOURCE_MIRROR;
+    }
+    if (!strcmp(source, "official")) {
+        snprintf(buf, size, "source=official (published md5, fetched from %s)", from);
+        return DATA_SOURCE_OFFICIAL;
+    }
+    snprintf(buf, size, "source=unknown (%s has no source=official|mirror line)", path);
+    return DATA_SOURCE_UNKNOWN;
+}
+
+const char *data_source_name(data_source s) {
+    return s == DATA_SOURCE_MIRROR ? "mirror" : s == DATA_SOURCE_OFFICIAL ? "official" : "unknown";
+}
+
 int data_norm_for(const char *id_name, data_norm *out, lir_error *err) {
     /* cifar10/cifar100: METHOD.md; svhn, mnist, fashionmnist: the commonly published
      * training-set statistics. */

@@ -95,8 +95,8 @@ typedef struct {
     const char *weights, *weights_sha256;
     const char *data_dir;
     const char *id_name; /* as loaded (with @jpeg<q> under --jpeg-all) */
-    const char *id_provenance;
-    int id_mirror_jpeg; /* the ID files are the local mirror's JPEG-derived CIFAR-10 */
+    const char *id_provenance; /* one line: the ID set's PROVENANCE summary (data.h) */
+    const char *id_source;     /* "official", "mirror" or "unknown" (data_source_name) */
     const eval_file *files;
     int n_files;
     const char *holdout; /* how the fit split was drawn, in words */

@@ -168,7 +168,7 @@ static cJSON *provenance_json(const eval_info *info) {
     cJSON_AddStringToObject(d, "dir", info->data_dir);
     cJSON_AddStringToObject(d, "id", info->id_name);
     cJSON_AddStringToObject(d, "id_provenance", info->id_provenance);
-    cJSON_AddBoolToObject(d, "id_mirror_jpeg", info->id_mirror_jpeg);
+    cJSON_AddStringToObject(d, "id_source", info->id_source);
     cJSON_AddNumberToObject(d, "jpeg_all", info->jpeg_all);
     cJSON_AddStringToObject(d, "holdout", info->holdout);
     cJSON *norm = cJSON_AddObjectToObject(d, "normalisation");

@@ -239,7 +239,8 @@ double train_forward_backward(net *n, const float *x, const int *labels,
     net_zero_grads(n);
     double ce = net_loss_backward(n, labels, is_outlier);
     double total = ce;
-    for (int k = 0; k < n->n_hooks; k++) total += n->hooks[k].reg.lambda * n->hooks[k].last_reg;
+    for (int k = 0; k < n->n_hooks; k++)
+        if (n->hooks[k].reg.lambda != 0) total += n->hooks[k].reg.lambda * n->hooks[k].last_reg;
     /* the CE clamps log(p) away from -inf, so a NaN network shows in its output */
     int bad_out = 0;
     for (size_t i = 0; i < (size_t)n->batch * n->classes; i++) bad_out |= !isfinite(prob[i]);
@@ -248,7 +249,7 @@ double train_forward_backward(net *n, const float *x, const int *labels,
 }
 
 /* One optimiser step on the batch in t->x / t->labels; fills the running sums. */
-static int train_step(trainer *t, float lr, double *loss, lir_error *err) {
+static int train_step(trainer *t, float lr, lir_error *err) {
     net *n = t->n;
     double ce;
     double total = train_forward_backward(n, t->x, t->labels, t->ob ? t->is_out : NULL, &ce);
@@ -275,7 +276,6 @@ static int train_step(trainer *t, float lr, double *loss, lir_error *err) {
     t->s.sum_loss += total;
     t->s.sum_ce += ce;
     t->s.epoch_steps++;
-    *loss = total;
     if (sgd_step(t->o, t->params, t->np, lr, err)) return -1;
     n->seen += (uint64_t)(t->idb + t->ob);
     t->s.step++;
@@ -388,8 +388,7 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
             loader_next(ld, t->x, t->labels);
             if (t->out) outlier_next(t->out, t->x + (size_t)t->idb * IMG);
             lr = lr_at(&t->sched, s->step, t->total);
-            double loss = 0;
-            if (train_step(t, lr, &loss, err)) {
+            if (train_step(t, lr, err)) {
                 loader_stop(ld);
                 progress_break(&pr);
                 free(st.t);
@@ -408,11 +407,13 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
             char eta[32];
             progress_duration(el / (double)(s->step - step0) * (double)(t->total - s->step), eta,
                               sizeof eta);
+            /* loss, its CE part and acc: means over this epoch's steps so far */
             progress_update(&pr, 0,
-                            "epoch %d/%d step %ld/%ld loss %.4f (ce %.4f) acc %.1f%% %.0f img/s "
-                            "lr %.3g ETA %s",
-                            s->epoch + 1, c->epochs, s->epoch_steps, t->spe, loss,
-                            s->sum_ce / s->epoch_steps, 100.0 * s->correct / s->seen, ips, lr, eta);
+                            "epoch %d/%d step %ld/%ld epoch-mean loss %.4f (ce %.4f) acc %.1f%% "
+                            "%.0f img/s lr %.3g ETA %s",
+                            s->epoch + 1, c->epochs, s->epoch_steps, t->spe,
+                            s->sum_loss / s->epoch_steps, s->sum_ce / s->epoch_steps,
+                            100.0 * s->correct / s->seen, ips, lr, eta);
             int last = s->epoch_steps == t->spe;
             int stop = (stop_signal || (c->stop_after_steps && s->step >= c->stop_after_steps)) &&
                        !last;

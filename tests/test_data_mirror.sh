@@ -19,6 +19,16 @@ bad() { echo "FAIL: $*"; fail=1; }
 out=$(LIR_MIRROR=$mirror scripts/get_data.sh cifar10 mnist fashionmnist --dir "$tmp/data" 2>&1) || bad "get_data.sh failed: $out"
 grep -q "NOT the official file.*mirror's SHA256SUMS" <<<"$out" || bad "cifar10 not reported as the mirror's rebuild: $out"
 grep -q "t10k-images-idx3-ubyte.gz: md5 9fb629c4189551a2d022fa330f9573f3 matches the official" <<<"$out" || bad "mnist md5 not verified: $out"
+# PROVENANCE: the mirror's CIFAR-10 is recorded as such with its sha256; MNIST has the official md5
+p=$tmp/data/cifar10/PROVENANCE
+grep -qx "source=mirror" "$p" && grep -qx "fetched_from=$mirror" "$p" || bad "cifar10 PROVENANCE source: $(cat "$p")"
+sha=$(sha256sum "$mirror/cifar10/cifar-10-binary.tar.gz" | awk '{print $1}')
+grep -qx "file=cifar-10-binary.tar.gz sha256=$sha md5=[0-9a-f]* check=mirror-sha256" "$p" || bad "cifar10 PROVENANCE file line: $(cat "$p")"
+grep -q "^note=JPEG q75-derived rebuild.*not the official files" "$p" || bad "cifar10 PROVENANCE note: $(cat "$p")"
+grep -q "c32a1d4ab5d03f1284b67883e8d87530" "$tmp/data/cifar10/.verified" && bad ".verified claims the official md5 for the mirror's cifar10"
+p=$tmp/data/mnist/PROVENANCE
+grep -qx "source=official" "$p" && grep -q "^file=t10k-images-idx3-ubyte.gz sha256=[0-9a-f]\{64\} md5=9fb629c4189551a2d022fa330f9573f3 check=official-md5$" "$p" || bad "mnist PROVENANCE: $(cat "$p")"
+grep -q "^note=" "$p" && bad "official data has a note: $(cat "$p")"
 out=$(LIR_MIRROR=$mirror scripts/get_data.sh mnist --dir "$tmp/data" 2>&1) && grep -q already <<<"$out" || bad "second run: $out"
 
 # Unavailable sets: non-zero exit, official URL and mirror layout named.

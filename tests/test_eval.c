@@ -155,7 +155,7 @@ static void check_json(const char *points[], int L, const char *w_sha) {
                             "provenance.weights.sha256",
                             "provenance.data.files",
                             "provenance.data.id_provenance",
-                            "provenance.data.id_mirror_jpeg",
+                            "provenance.data.id_source",
                             "provenance.data.jpeg_all",
                             "provenance.data.holdout",
                             "provenance.data.normalisation.mean",
@@ -178,8 +178,12 @@ static void check_json(const char *points[], int L, const char *w_sha) {
         cJSON_GetObjectItem(cJSON_GetObjectItem(j, "provenance"), "weights"), "sha256");
     CHECK(cJSON_IsString(ws) && !strcmp(ws->valuestring, w_sha), "weights sha256 recorded");
     const cJSON *data = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "provenance"), "data");
-    CHECK(cJSON_IsFalse(cJSON_GetObjectItem(data, "id_mirror_jpeg")),
-          "random files are not the mirror's");
+    const cJSON *src = cJSON_GetObjectItem(data, "id_source");
+    CHECK(cJSON_IsString(src) && !strcmp(src->valuestring, "unknown"),
+          "no PROVENANCE file: id_source unknown");
+    const cJSON *prov = cJSON_GetObjectItem(data, "id_provenance");
+    CHECK(cJSON_IsString(prov) && strstr(prov->valuestring, "cifar10: source=unknown (no "),
+          "id_provenance: %s", cJSON_IsString(prov) ? prov->valuestring : "(missing)");
     const cJSON *files = cJSON_GetObjectItem(data, "files");
     CHECK(cJSON_GetArraySize(files) == 1 + 5 + 2 + 1, "data files: %d", cJSON_GetArraySize(files));
     const cJSON *pts = cJSON_GetObjectItem(j, "points");
@@ -243,6 +247,8 @@ static void check_console(const char *points[], int L) {
     char *s = slurp("out.txt");
     CHECK(s != NULL, "no stdout");
     if (!s) return;
+    CHECK(strstr(s, "\nID data: cifar10: source=unknown (no ") != NULL,
+          "console does not say the ID provenance is unknown");
     int seen = 0;
     for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
         if (strlen(line) < 44 || strncmp(line + 42, ": AUROC = ", 10)) continue;
@@ -288,6 +294,33 @@ static void check_error(int rc, const char *needle, const char *what) {
     CHECK(rc != 0, "%s: exit status %d", what, rc);
     CHECK(e && strstr(e, needle), "%s: stderr lacks \"%s\": %s", what, needle, e ? e : "");
     free(e);
+}
+
+/* dataset_provenance on PROVENANCE files as scripts/get_data.sh writes them. */
+static void check_provenance_file(void) {
+    char path[1100], dir[1024], buf[2048];
+    snprintf(dir, sizeof dir, "%s/data", tmp);
+    snprintf(path, sizeof path, "%s/mnist/PROVENANCE", dir);
+    const char *mirror = "# comment\nsource=mirror\nfetched_from=/m\n"
+                         "file=a.gz sha256=00 md5=11 check=mirror-sha256\nnote=JPEG rebuild\n";
+    write_file(path, mirror, strlen(mirror));
+    data_source s = dataset_provenance("mnist@noise0.1", dir, buf, sizeof buf);
+    CHECK(s == DATA_SOURCE_MIRROR && !strcmp(buf, "source=mirror (fetched from /m): JPEG rebuild"),
+          "mirror PROVENANCE: %d '%s'", (int)s, buf);
+    const char *official = "source=official\nfetched_from=official hosts\n";
+    write_file(path, official, strlen(official));
+    s = dataset_provenance("mnist", dir, buf, sizeof buf);
+    CHECK(s == DATA_SOURCE_OFFICIAL && strstr(buf, "source=official") &&
+              !strcmp(data_source_name(s), "official"),
+          "official PROVENANCE: %d '%s'", (int)s, buf);
+    write_file(path, "source=maybe\n", 13);
+    s = dataset_provenance("mnist", dir, buf, sizeof buf);
+    CHECK(s == DATA_SOURCE_UNKNOWN && strstr(buf, "no source=official|mirror line"),
+          "bad source line: %d '%s'", (int)s, buf);
+    s = dataset_provenance("fashionmnist", dir, buf, sizeof buf);
+    CHECK(s == DATA_SOURCE_UNKNOWN && strstr(buf, "source=unknown (no ") &&
+              !strcmp(data_source_name(s), "unknown"),
+          "missing PROVENANCE: %d '%s'", (int)s, buf);
 }
 
 int main(void) {
@@ -350,6 +383,7 @@ int main(void) {
     }
     check_console(points, L);
     check_json(points, L, w_sha);
+    check_provenance_file();
     int w, h;
     uint8_t *pix;
     snprintf(path, sizeof path, "%s/out/auroc_scores_cifar10_mnist.png", tmp);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_eval_mirror.sh: `lir eval` on CIFAR-10 fetched from the local data mirror must say,
-# on the console and in results.json, that the ID images are the mirror's JPEG-derived
-# copy. Skips where the mirror or PyTorch (used to write random ResNet-18 weights) is
+# on the console and in results.json (from the PROVENANCE file get_data.sh writes), that
+# the ID images are the mirror's JPEG-derived copy. Skips where the mirror or PyTorch (used to write random ResNet-18 weights) is
 # missing.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,11 +23,20 @@ LIR_MIRROR=$mirror "$root/scripts/get_data.sh" cifar10 --dir "$tmp/data" >/dev/n
 "$lir" eval --cfg "$root/cfg/resnet18.cfg" --weights "$tmp/w.weights" --data "$tmp/data" \
     --out cifar10@blur1 --limit 16 --holdout 4 --batch 16 --plots=0 --outdir "$tmp/out" \
     >"$tmp/out.txt" 2>"$tmp/err.txt" || { echo "FAIL: lir eval"; cat "$tmp/err.txt"; exit 1; }
-grep -q "^ID data: cifar10 is the local mirror's JPEG-derived copy" "$tmp/out.txt" ||
-    { echo "FAIL: console does not name the mirror's JPEG-derived copy"; fail=1; }
-grep -q '"id_mirror_jpeg":[[:space:]]*true' "$tmp/out/results.json" ||
-    { echo "FAIL: results.json lacks id_mirror_jpeg: true"; fail=1; }
-grep -q '"id_provenance":[[:space:]]*"cifar10 is the local mirror' "$tmp/out/results.json" ||
+grep -q "^ID data: cifar10: source=mirror (fetched from $mirror): JPEG q75-derived rebuild" "$tmp/out.txt" ||
+    { echo "FAIL: console does not name the mirror's JPEG-derived copy"; grep "ID data" "$tmp/out.txt"; fail=1; }
+grep -q '"id_source":[[:space:]]*"mirror"' "$tmp/out/results.json" ||
+    { echo "FAIL: results.json lacks id_source: mirror"; fail=1; }
+grep -q '"id_provenance":[[:space:]]*"cifar10: source=mirror (fetched from .*JPEG q75-derived rebuild' "$tmp/out/results.json" ||
     { echo "FAIL: results.json id_provenance"; fail=1; }
+# without the PROVENANCE file the source is unknown
+rm "$tmp/data/cifar10/PROVENANCE"
+"$lir" eval --cfg "$root/cfg/resnet18.cfg" --weights "$tmp/w.weights" --data "$tmp/data" \
+    --out cifar10@blur1 --limit 16 --holdout 4 --batch 16 --plots=0 --outdir "$tmp/out2" \
+    >"$tmp/out2.txt" 2>"$tmp/err.txt" || { echo "FAIL: lir eval (no PROVENANCE)"; cat "$tmp/err.txt"; exit 1; }
+grep -q "^ID data: cifar10: source=unknown (no $tmp/data/cifar10/PROVENANCE" "$tmp/out2.txt" ||
+    { echo "FAIL: console without PROVENANCE"; grep "ID data" "$tmp/out2.txt"; fail=1; }
+grep -q '"id_source":[[:space:]]*"unknown"' "$tmp/out2/results.json" ||
+    { echo "FAIL: results.json lacks id_source: unknown"; fail=1; }
 [ $fail = 0 ] && echo "test_eval_mirror: ok"
 exit $fail

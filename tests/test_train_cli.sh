@@ -96,6 +96,17 @@ grep -q '"epochs":[[:space:]]*3,' "$tmp/out" || fail "--epochs did not override 
 grep -q $'\r' "$tmp/ref.log" && fail "progress wrote carriage returns into a log"
 grep -q 'epoch 1/4 step 1/.* img/s .*ETA' "$tmp/ref.log" || fail "no progress lines in the log"
 
+# without hooks the progress line's loss and ce (both epoch means) are the same number
+sed 's/"epochs": 4/"epochs": 1/' "$tmp/run.json" | tr -d '\n' |
+    sed 's/,[[:space:]]*"outliers"[^]]*]//' > "$tmp/plain.json"
+"$LIR" train "$tmp/tiny.cfg" --config "$tmp/plain.json" --data-dir "$tmp/data" --progress-seconds 0 \
+    --out "$tmp/plain" >"$tmp/plain.log" 2>&1 || { fail "run without hooks"; tail -5 "$tmp/plain.log"; }
+n_lines=$(grep -c 'step .* epoch-mean loss .* (ce ' "$tmp/plain.log")
+[ "$n_lines" -ge 2 ] || fail "no progress lines in the run without hooks"
+awk '/epoch-mean loss/ { for (i = 1; i < NF; i++) { if ($i == "loss") l = $(i + 1); if ($i == "(ce") c = $(i + 1) }
+     sub(/\)/, "", c); if (l != c) { print; bad = 1 } } END { exit bad }' "$tmp/plain.log" ||
+    fail "progress loss differs from ce without hooks"
+
 # killed while running, then resumed
 "$LIR" train "${common[@]}" --out "$tmp/kill" >"$tmp/kill.log" 2>&1 &
 pid=$!
