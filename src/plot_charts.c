@@ -92,7 +92,7 @@ int plot_auroc_bars(const char *const *names, const double *values, int n, int r
         plot_line(c, a.x0, y, a.x1, y, 2, PLOT_RED, 2, 3);
     }
     /* values above the bars (after the red line, so the line never hides them) */
-    double value_size = fmin(10, (slot - 3) * 7 / 20);
+    double value_size = fmin(10, (slot - 7) * 7 / 20); /* "0.00" leaves >= 7 px between bars */
     for (int i = 0; i < n; i++) {
         double cx = a.x0 + (i + 0.5) * slot;
         snprintf(buf, sizeof buf, isnan(values[i]) ? "nan" : "%.2f", values[i]);
