@@ -4,25 +4,7 @@
 # the 41 hook points, `lir predict` on PNGs written here (against PyTorch on the same
 # weights when torch imports) and on the equivalent raw tensors, error messages,
 # and a short `lir bench`.
-set -u
-LIR=${LIR:-./lir}
-PY=/usr/bin/python3
-fails=0
-tmp=$(mktemp -d /tmp/lir_cli_XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# expect <code> <description> <command...>: runs it, keeps stdout/stderr in $tmp/out, $tmp/err
-expect() {
-    local want=$1 what=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    if [ $rc -ne "$want" ]; then
-        fail "$what: exit $rc, want $want"
-        sed 's/^/    /' "$tmp/err" | head -5
-    fi
-}
-has() { grep -qF -- "$2" "$tmp/$1" || fail "$3: '$2' not in $1: $(head -c 300 "$tmp/$1")"; }
+. "$(dirname "$0")/lib.sh"
 
 # --- usage and exit codes ---------------------------------------------------------
 expect 2 "no command" "$LIR"
@@ -231,5 +213,4 @@ expect 0 "bench train only" "$LIR" bench "$tmp/tiny.cfg" --iters 1 --warmup 0 --
 [ "$(awk '$1 == "train" || $1 == "infer"' "$tmp/out" | wc -l)" -eq 1 ] || fail "bench --mode train --hooks none"
 fi
 
-[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "test_cli: all checks passed"
+finish test_cli

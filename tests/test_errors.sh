@@ -2,21 +2,7 @@
 # test_errors.sh: lir refuses bad cfg and .weights files through the CLI with a
 # message naming file and line (cfg) or the sizes and the layer (weights), exit 1,
 # and no crash (the same checks run under ASan with make DEBUG=1 test).
-set -u
-LIR=${LIR:-./lir}
-fails=0
-tmp=$(mktemp -d /tmp/lir_errors_XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# refuse <what> <expected text> <command...>: must exit 1 with the text on stderr
-refuse() {
-    local what=$1 want=$2; shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ $rc -eq 1 ] || fail "$what: exit $rc, want 1"
-    grep -qF -- "$want" "$tmp/err" || fail "$what: '$want' not in: $(head -c 300 "$tmp/err")"
-}
+. "$(dirname "$0")/lib.sh"
 head5='[net]
 batch=2
 width=8
@@ -109,5 +95,4 @@ refuse "extended weights" "too long" "$LIR" predict "$tmp/small.cfg" "$tmp/long.
 refuse "missing weights" "$tmp/none.weights: cannot open" \
     "$LIR" predict "$tmp/small.cfg" "$tmp/none.weights" --raw "$tmp/x.raw"
 
-[ $fails -eq 0 ] && echo "test_errors: all checks passed"
-[ $fails -eq 0 ]
+finish test_errors
