@@ -9,6 +9,13 @@
 
 #define LEAKY_SLOPE 0.1f /* Darknet's leaky ReLU slope */
 
+/* act(x) of one value. */
+static inline float act_apply(activation a, float x) {
+    if (a == ACT_RELU) return x > 0 ? x : 0.0f;
+    if (a == ACT_LEAKY) return x > 0 ? x : LEAKY_SLOPE * x;
+    return x;
+}
+
 /* y[i] = act(x[i]); y may alias x. */
 void activation_forward(activation a, const float *x, float *y, size_t n);
 /* dx[i] += dy[i] * act'(x[i]), with the derivative read from the activation's

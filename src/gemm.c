@@ -81,6 +81,40 @@ void gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const floa
     }
 }
 
+/* A slice of a packed operand: columns from j_off on. */
+typedef struct {
+    sgemm_pack_fn pack;
+    const void *ctx;
+    int j_off;
+} packed_slice;
+
+static void slice_pack(const void *ctx, int p0, int j0, int kc, int nc, int nr, float *dst) {
+    const packed_slice *q = ctx;
+    q->pack(q->ctx, p0, q->j_off + j0, kc, nc, nr, dst);
+}
+
+int gemm_packed(int m, int n, int k, const float *a, int lda, sgemm_pack_fn pack, const void *ctx,
+                float *c, int ldc) {
+    pthread_once(&setup_once, gemm_setup);
+    if (!use_own(n, k)) return 0;
+    const int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (nt == 1 || (double)m * n * k < 2e6) {
+        sgemm_own_packed(own_isa, 0, m, n, k, 1.0f, a, lda, pack, ctx, 0.0f, c, ldc);
+        return 1;
+    }
+    const int step = ((n + nt - 1) / nt + 15) / 16 * 16;
+#pragma omp parallel num_threads(nt)
+    {
+        const int lo = omp_get_thread_num() * step;
+        const int hi = lo + step < n ? lo + step : n;
+        const packed_slice q = {pack, ctx, lo};
+        if (lo < hi)
+            sgemm_own_packed(own_isa, 0, m, hi - lo, k, 1.0f, a, lda, slice_pack, &q, 0.0f,
+                             c + lo, ldc);
+    }
+    return 1;
+}
+
 /* Valid output range [lo, hi) of one axis for kernel offset k: the outputs o with
  * 0 <= o*stride - pad + k < len. */
 static void valid_range(int k, int stride, int pad, int len, int on, int *lo, int *hi) {

@@ -5,12 +5,20 @@
 
 #include <stddef.h>
 
+#include "sgemm.h"
 #include "util.h"
 
 /* C[m][n] = alpha * op(A)[m][k] * op(B)[k][n] + beta * C, row-major;
  * op(X) = X^T when the trans flag is 1. */
 void gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
           const float *b, int ldb, float beta, float *c, int ldc);
+
+/* C[m][n] = A[m][k] * B[k][n] with B packed by `pack` from `ctx` (see
+ * sgemm_own_packed), split between the threads like gemm. Only on lir's own
+ * kernel: returns 0, doing nothing, where gemm would take OpenBLAS for this
+ * shape (the caller then builds B and calls gemm), 1 when done. */
+int gemm_packed(int m, int n, int k, const float *a, int lda, sgemm_pack_fn pack, const void *ctx,
+                float *c, int ldc);
 
 /* The kernels gemm uses: "lir AVX-512, OpenBLAS Haswell" where our own AVX-512
  * kernel runs, else OpenBLAS's kernel set ("Haswell", "Cooperlake", ...). */

@@ -15,6 +15,7 @@
 
 #include <omp.h>
 
+#include "conv_pack.h"
 #include "gemm.h"
 #include "layer_conv_bn.h"
 #include "layers.h"
@@ -343,6 +344,9 @@ static void conv_chunk_forward(const conv_layer *l, const tapset *ts, const floa
     if (ts->global) {
         /* col [K][M], g [n][M] = W [n][K] * col */
         const int K = l->c * ts->count[0], M = nb * S;
+        const conv_src src = {in,     l->c,   l->h,    l->w,         l->size, l->stride,
+                              l->pad, l->oh,  l->ow,   ts->tap,      ts->count[0]};
+        if (conv_pack_ok(&src) && gemm_packed(n, M, K, W, K, conv_pack_b, &src, g, M)) return;
         im2col_batch(in, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
                      ts->tap, ts->count[0], slice);
         gemm(0, 0, n, M, K, 1.0f, W, K, slice, M, 0.0f, g, M);

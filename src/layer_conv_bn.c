@@ -3,6 +3,7 @@
  * the scatter of the GEMM result to NCHW (forward) and the gather of the
  * gradient into the GEMM layout (backward). Parallel over channels. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "activation.h"
@@ -46,6 +47,36 @@ static void conv_affine(const conv_layer *l, int ch, float mean, float var, floa
     }
 }
 
+/* The inference epilogue on small maps (S < 16), where the per-channel rows of S
+ * floats are too short to loop over: image by image, writing each image's
+ * tensors front to back, conv_out = x (BN) or x + bias, bn_out = a*x + c,
+ * out = act(bn_out). */
+static void epilogue_small(conv_layer *l, const float *g, int b0, int nb, float *out) {
+    const int n = l->n;
+    const size_t S = (size_t)l->oh * l->ow;
+    float *ac = xmalloc(2 * (size_t)n * sizeof(float));
+    for (int ch = 0; ch < n; ch++)
+        conv_affine(l, ch, l->rolling_mean ? l->rolling_mean[ch] : 0,
+                    l->rolling_var ? l->rolling_var[ch] : 1, ac + ch, ac + n + ch);
+    const int bn = l->batch_normalize;
+#pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
+    for (int b = 0; b < nb; b++) {
+        const size_t o = (size_t)(b0 + b) * n * S;
+        float *x = l->conv_out + o, *y = l->bn_out + o, *z = out + o;
+        for (int ch = 0; ch < n; ch++) {
+            const float *src = g + ((size_t)ch * nb + b) * S;
+            const float a = ac[ch], c = ac[n + ch];
+            for (size_t s = 0; s < S; s++) {
+                const float v = a * src[s] + c;
+                x[ch * S + s] = bn ? src[s] : v;
+                y[ch * S + s] = v;
+                z[ch * S + s] = act_apply(l->act, v);
+            }
+        }
+    }
+    free(ac);
+}
+
 /* Epilogue of one chunk: g [n][nb*S] -> conv_out of images b0..b0+nb (NCHW).
  * sums != NULL (BN training): also sums[ch] += sum x, sums[n+ch] += sum x^2, the
  * rest waits for the batch statistics. Otherwise the chunk is finished here:
@@ -54,6 +85,10 @@ void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
                              double *sums) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
+    if (!sums && S < 16) {
+        epilogue_small(l, g, b0, nb, out);
+        return;
+    }
 #pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
         float a, c;

@@ -178,27 +178,31 @@ __attribute__((target("avx512f"))) static void pack_bt16(const float *s, int ldb
 static void pack_b(int isa, int trans_b, const float *b, int ldb, int p0, int j0, int kc, int nc,
                    int NR, float *dst) {
     const int wide = isa == SGEMM_AVX512 && NR % 16 == 0;
-    for (int jr = 0; jr < nc; jr += NR, dst += (size_t)kc * NR) {
-        const int w = nc - jr < NR ? nc - jr : NR;
-        if (!trans_b) {
-            for (int p = 0; p < kc; p++) {
-                const float *s = b + (size_t)(p0 + p) * ldb + j0 + jr;
-                float *d = dst + (size_t)p * NR;
-                for (int j = 0; j < w; j++) d[j] = s[j];
+    if (!trans_b) {
+        /* row by row, each read sequentially across all panels (prefetch-friendly) */
+        for (int p = 0; p < kc; p++) {
+            const float *s = b + (size_t)(p0 + p) * ldb + j0;
+            for (int jr = 0; jr < nc; jr += NR) {
+                const int w = nc - jr < NR ? nc - jr : NR;
+                float *d = dst + (size_t)jr * kc + (size_t)p * NR;
+                for (int j = 0; j < w; j++) d[j] = s[jr + j];
                 for (int j = w; j < NR; j++) d[j] = 0.0f;
             }
-        } else {
-            int j = 0;
-            if (wide)
-                for (; j + 16 <= w; j += 16)
-                    pack_bt16(b + (size_t)(j0 + jr + j) * ldb + p0, ldb, kc, NR, dst + j);
-            for (; j < w; j++) {
-                const float *s = b + (size_t)(j0 + jr + j) * ldb + p0;
-                for (int p = 0; p < kc; p++) dst[(size_t)p * NR + j] = s[p];
-            }
-            for (int p = 0; p < kc; p++)
-                for (int z = w; z < NR; z++) dst[(size_t)p * NR + z] = 0.0f;
         }
+        return;
+    }
+    for (int jr = 0; jr < nc; jr += NR, dst += (size_t)kc * NR) {
+        const int w = nc - jr < NR ? nc - jr : NR;
+        int j = 0;
+        if (wide)
+            for (; j + 16 <= w; j += 16)
+                pack_bt16(b + (size_t)(j0 + jr + j) * ldb + p0, ldb, kc, NR, dst + j);
+        for (; j < w; j++) {
+            const float *s = b + (size_t)(j0 + jr + j) * ldb + p0;
+            for (int p = 0; p < kc; p++) dst[(size_t)p * NR + j] = s[p];
+        }
+        for (int p = 0; p < kc; p++)
+            for (int z = w; z < NR; z++) dst[(size_t)p * NR + z] = 0.0f;
     }
 }
 
@@ -259,6 +263,12 @@ static void pack_a(int isa, int trans_a, const float *a, int lda, int i0, int p0
 
 static int min_int(int x, int y) { return x < y ? x : y; }
 
+/* Blocking of sgemm_own beyond the kernel's: op(A) is packed whole when it takes
+ * at most A_WHOLE_FLOATS (256 KiB), and then B goes in blocks of B_BLOCK_FLOATS
+ * (256 KiB): both stay in the 1 MiB L2 together. */
+#define A_WHOLE_FLOATS (64 * 1024)
+#define B_BLOCK_FLOATS (64 * 1024)
+
 /* One allocation for both packed blocks; *bp and *ap 64-byte aligned in it. */
 static void *alloc_panels(size_t b_floats, size_t a_floats, float **bp, float **ap) {
     const size_t b_bytes = (b_floats * sizeof(float) + 63) / 64 * 64;
@@ -269,8 +279,26 @@ static void *alloc_panels(size_t b_floats, size_t a_floats, float **bp, float **
     return raw;
 }
 
+/* op(B) of a plain matrix, for sgemm_own. */
+typedef struct {
+    int isa, trans_b, ldb;
+    const float *b;
+} plain_b;
+
+static void plain_pack_b(const void *ctx, int p0, int j0, int kc, int nc, int nr, float *dst) {
+    const plain_b *q = ctx;
+    pack_b(q->isa, q->trans_b, q->b, q->ldb, p0, j0, kc, nc, nr, dst);
+}
+
 void sgemm_own(int isa, int trans_a, int trans_b, int m, int n, int k, float alpha,
                const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    const plain_b q = {isa, trans_b, ldb, b};
+    sgemm_own_packed(isa, trans_a, m, n, k, alpha, a, lda, plain_pack_b, &q, beta, c, ldc);
+}
+
+void sgemm_own_packed(int isa, int trans_a, int m, int n, int k, float alpha, const float *a,
+                      int lda, sgemm_pack_fn pack, const void *ctx, float beta, float *c,
+                      int ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         for (int i = 0; i < m; i++)
@@ -282,22 +310,41 @@ void sgemm_own(int isa, int trans_a, int trans_b, int m, int n, int k, float alp
     }
     const sgemm_params *kp = isa == SGEMM_AVX512 ? &params_avx512 : &params_avx2;
     const int MR = kp->mr, NR = kp->nr;
-    const int kc_max = min_int(kp->kc, k);
-    const int nc_max = min_int(kp->nc, (n + NR - 1) / NR * NR);
-    const int mc_max = min_int(kp->mc, (m + MR - 1) / MR * MR);
+    /* Depth blocks: k split into equal blocks of at most kp->kc, a function of k
+     * alone, so every element sums in the same order whatever m and n are. */
+    const int kblocks = (k + kp->kc - 1) / kp->kc;
+    const int kc_step = (k + kblocks - 1) / kblocks;
+    /* A small op(A) (the weights of a layer with few filters) is packed once for all
+     * of B, which then goes in blocks that stay in L2 beside it; otherwise A is
+     * packed per MC x KC block for each large NC block of B. */
+    const int m_pad = (m + MR - 1) / MR * MR;
+    const int a_whole = (size_t)m_pad * kc_step <= A_WHOLE_FLOATS;
+    int nc_step = kp->nc;
+    if (a_whole) {
+        nc_step = B_BLOCK_FLOATS / kc_step / NR * NR;
+        if (nc_step < NR) nc_step = NR;
+        if (nc_step > kp->nc) nc_step = kp->nc;
+    }
+    const int nc_max = min_int(nc_step, (n + NR - 1) / NR * NR);
+    const int mc_max = a_whole ? m_pad : min_int(kp->mc, m_pad);
     float *bp, *ap;
-    void *raw = alloc_panels((size_t)kc_max * nc_max, (size_t)kc_max * mc_max, &bp, &ap);
-    for (int jc = 0; jc < n; jc += kp->nc) {
-        const int nc = min_int(kp->nc, n - jc);
-        for (int pc = 0; pc < k; pc += kp->kc) {
-            const int kc = min_int(kp->kc, k - pc);
-            pack_b(isa, trans_b, b, ldb, pc, jc, kc, nc, NR, bp);
+    void *raw = alloc_panels((size_t)kc_step * nc_max, (size_t)kc_step * mc_max, &bp, &ap);
+    for (int pc = 0; pc < k; pc += kc_step) {
+        const int kc = min_int(kc_step, k - pc);
+        if (a_whole) pack_a(isa, trans_a, a, lda, 0, pc, m, kc, MR, ap);
+        for (int jc = 0; jc < n; jc += nc_step) {
+            const int nc = min_int(nc_step, n - jc);
+            pack(ctx, pc, jc, kc, nc, NR, bp);
             for (int ic = 0; ic < m; ic += kp->mc) {
                 const int mc = min_int(kp->mc, m - ic);
-                pack_a(isa, trans_a, a, lda, ic, pc, mc, kc, MR, ap);
+                const float *apc = ap + (size_t)ic * kc;
+                if (!a_whole) {
+                    pack_a(isa, trans_a, a, lda, ic, pc, mc, kc, MR, ap);
+                    apc = ap;
+                }
                 for (int jr = 0; jr < nc; jr += NR)
                     for (int ir = 0; ir < mc; ir += MR)
-                        kp->kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc,
+                        kp->kernel(kc, apc + (size_t)ir * kc, bp + (size_t)jr * kc,
                                    c + (size_t)(ic + ir) * ldc + jc + jr, ldc,
                                    min_int(MR, mc - ir), min_int(NR, nc - jr), alpha, beta,
                                    pc == 0);

@@ -17,4 +17,15 @@ int sgemm_best_isa(void);
 void sgemm_own(int isa, int trans_a, int trans_b, int m, int n, int k, float alpha,
                const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
+/* A source of op(B) for sgemm_own_packed: writes op(B)[p0 + p][j0 + j] for
+ * p < kc, j < nc as nr-column panels dst[j/nr][kc][nr] (64-byte aligned),
+ * zero past column nc. */
+typedef void (*sgemm_pack_fn)(const void *ctx, int p0, int j0, int kc, int nc, int nr, float *dst);
+
+/* sgemm_own with op(B) packed by `pack` from `ctx` (an operand that is never
+ * stored as a matrix, such as the im2col matrix of a convolution). */
+void sgemm_own_packed(int isa, int trans_a, int m, int n, int k, float alpha, const float *a,
+                      int lda, sgemm_pack_fn pack, const void *ctx, float beta, float *c,
+                      int ldc);
+
 #endif
