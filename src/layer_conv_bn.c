@@ -47,13 +47,33 @@ static void conv_affine(const conv_layer *l, int ch, float mean, float var, floa
     }
 }
 
-/* The inference epilogue on small maps (S < 16), where the per-channel rows of S
- * floats are too short to loop over: image by image, writing each image's
- * tensors front to back, conv_out = x (BN) or x + bias, bn_out = a*x + c,
- * out = act(bn_out). */
-static void epilogue_small(conv_layer *l, const float *g, int b0, int nb, float *out) {
+/* Epilogue of one chunk: g [n][nb*S] -> conv_out of images b0..b0+nb (NCHW).
+ * sums != NULL (BN training): conv_out only, and sums[ch] += sum x,
+ * sums[n+ch] += sum x^2; the rest waits for the batch statistics. Otherwise
+ * (running statistics, or no BN) the chunk is finished in one pass, image by
+ * image so that each image's tensors are written front to back: conv_out = x
+ * (BN) or x + bias, bn_out = a*x + c, out = act(bn_out). */
+void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
+                             double *sums) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
+    if (sums) {
+#pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
+        for (int ch = 0; ch < n; ch++) {
+            double sum = 0, sq = 0;
+            for (int b = 0; b < nb; b++) {
+                const float *src = g + ((size_t)ch * nb + b) * S;
+                float *x = l->conv_out + ((size_t)(b0 + b) * n + ch) * S;
+                for (size_t s = 0; s < S; s++) {
+                    x[s] = src[s];
+                    sum += src[s];
+                    sq += (double)src[s] * src[s];
+                }
+            }
+            sums[ch] += sum, sums[n + ch] += sq;
+        }
+        return;
+    }
     float *ac = xmalloc(2 * (size_t)n * sizeof(float));
     for (int ch = 0; ch < n; ch++)
         conv_affine(l, ch, l->rolling_mean ? l->rolling_mean[ch] : 0,
@@ -75,45 +95,6 @@ static void epilogue_small(conv_layer *l, const float *g, int b0, int nb, float 
         }
     }
     free(ac);
-}
-
-/* Epilogue of one chunk: g [n][nb*S] -> conv_out of images b0..b0+nb (NCHW).
- * sums != NULL (BN training): also sums[ch] += sum x, sums[n+ch] += sum x^2, the
- * rest waits for the batch statistics. Otherwise the chunk is finished here:
- * bn_out = a*x + c, out = act(bn_out). */
-void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
-                             double *sums) {
-    const int n = l->n;
-    const size_t S = (size_t)l->oh * l->ow;
-    if (!sums && S < 16) {
-        epilogue_small(l, g, b0, nb, out);
-        return;
-    }
-#pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
-    for (int ch = 0; ch < n; ch++) {
-        float a, c;
-        if (!sums) conv_affine(l, ch, l->rolling_mean ? l->rolling_mean[ch] : 0,
-                               l->rolling_var ? l->rolling_var[ch] : 1, &a, &c);
-        double sum = 0, sq = 0;
-        for (int b = 0; b < nb; b++) {
-            const float *src = g + ((size_t)ch * nb + b) * S;
-            const size_t o = ((size_t)(b0 + b) * n + ch) * S;
-            float *x = l->conv_out + o;
-            if (sums) {
-                for (size_t s = 0; s < S; s++) {
-                    x[s] = src[s];
-                    sum += src[s];
-                    sq += (double)src[s] * src[s];
-                }
-            } else if (l->batch_normalize) {
-                memcpy(x, src, S * sizeof(float));
-                affine_act(x, l->bn_out + o, out + o, S, a, c, l->act);
-            } else {
-                affine_act(src, x, out + o, S, a, c, l->act); /* conv_out = g + bias */
-            }
-        }
-        if (sums) sums[ch] += sum, sums[n + ch] += sq;
-    }
 }
 
 /* BN training: batch statistics from the sums (biased variance to normalise,

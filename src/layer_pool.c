@@ -31,7 +31,49 @@ void maxpool_free(maxpool_layer *l) {
 
 /* Window of output (oy, ox) starts at input (oy*stride - padding/2, ox*stride - padding/2).
  * A window with no in-image cell (possible only with odd settings) outputs 0, argmax -1. */
-void maxpool_forward(maxpool_layer *l, const float *in, float *out) {
+/* Inference (no argmax): the window maximum taken in two passes, along x into
+ * rows[h][ow], then along y. Same values as the training path: a maximum does
+ * not depend on the order it is taken in. */
+static void maxpool_infer(maxpool_layer *l, const float *in, float *out) {
+    const int off = -l->padding / 2, planes = l->batch * l->c;
+#pragma omp parallel
+    {
+        float *rows = xmalloc((size_t)l->h * l->ow * sizeof(float));
+        unsigned char *any = xmalloc((size_t)l->ow);
+#pragma omp for schedule(static)
+        for (int p = 0; p < planes; p++) {
+            const float *src = in + (size_t)p * l->h * l->w;
+            float *dst = out + (size_t)p * l->oh * l->ow;
+            for (int ox = 0; ox < l->ow; ox++) {
+                const int x0 = ox * l->stride + off;
+                const int lo = x0 < 0 ? 0 : x0, hi = x0 + l->size < l->w ? x0 + l->size : l->w;
+                any[ox] = lo < hi;
+                for (int y = 0; y < l->h; y++) {
+                    float best = -FLT_MAX;
+                    for (int x = lo; x < hi; x++) best = src[y * l->w + x] > best ? src[y * l->w + x] : best;
+                    rows[y * l->ow + ox] = best;
+                }
+            }
+            for (int oy = 0; oy < l->oh; oy++) {
+                const int y0 = oy * l->stride + off;
+                const int lo = y0 < 0 ? 0 : y0, hi = y0 + l->size < l->h ? y0 + l->size : l->h;
+                for (int ox = 0; ox < l->ow; ox++) {
+                    float best = -FLT_MAX;
+                    for (int y = lo; y < hi; y++)
+                        best = rows[y * l->ow + ox] > best ? rows[y * l->ow + ox] : best;
+                    dst[oy * l->ow + ox] = lo < hi && any[ox] ? best : 0.0f;
+                }
+            }
+        }
+        free(rows), free(any);
+    }
+}
+
+void maxpool_forward(maxpool_layer *l, const float *in, float *out, int train) {
+    if (!train) {
+        maxpool_infer(l, in, out);
+        return;
+    }
     const int off = -l->padding / 2, planes = l->batch * l->c;
 #pragma omp parallel for schedule(static) if ((size_t)planes * l->oh * l->ow * l->size * l->size > 32768)
     for (int p = 0; p < planes; p++) {

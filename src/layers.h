@@ -89,7 +89,7 @@ typedef struct {
 int maxpool_init(maxpool_layer *l, int c, int h, int w, int size, int stride, int padding,
                  int batch, lir_error *err);
 void maxpool_free(maxpool_layer *l);
-void maxpool_forward(maxpool_layer *l, const float *in, float *out);
+void maxpool_forward(maxpool_layer *l, const float *in, float *out, int train);
 void maxpool_backward(maxpool_layer *l, const float *dout, float *din);
 
 /* ---- global average pool: [B][c][h][w] -> [B][c][1][1] ----------------------- */

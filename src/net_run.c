@@ -18,7 +18,7 @@ const float *net_forward(net *n, const float *x, int train) {
         const float *in = net_layer_input(n, l->in[0]);
         switch (l->type) {
         case LAYER_CONV: conv_forward(&l->u.conv, in, l->out, train, n->workspace); break;
-        case LAYER_MAXPOOL: maxpool_forward(&l->u.maxpool, in, l->out); break;
+        case LAYER_MAXPOOL: maxpool_forward(&l->u.maxpool, in, l->out, train); break;
         case LAYER_AVGPOOL: avgpool_forward(&l->u.avgpool, in, l->out); break;
         case LAYER_SHORTCUT:
             shortcut_forward(&l->u.shortcut, in, net_layer_input(n, l->in[1]), l->out);

@@ -18,7 +18,7 @@ typedef struct {
 static double maxpool_loss(void *p, uint64_t *sig) {
     pool_ctx *c = p;
     const size_t n = (size_t)c->l->batch * c->l->c * c->l->oh * c->l->ow;
-    maxpool_forward(c->l, c->x, c->out);
+    maxpool_forward(c->l, c->x, c->out, 1);
     uint64_t h = 14695981039346656037ull;
     for (size_t i = 0; i < n; i++) h = (h ^ (uint64_t)c->l->argmax[i]) * 1099511628211ull;
     *sig = h;
@@ -34,7 +34,13 @@ static void test_maxpool(int h, int size, int stride, int padding, int want_oh) 
     const size_t nin = (size_t)B * C * h * h, nout = (size_t)B * C * l.oh * l.ow;
     float *x = rand_buf(nin, 1.0f), *r = rand_buf(nout, 1.0f), *out = xmalloc(nout * 4);
     float *din = xcalloc(nin, 4);
-    maxpool_forward(&l, x, out);
+    /* inference (separable, no argmax) first, then training (argmax) */
+    float *infer = xmalloc(nout * 4);
+    maxpool_forward(&l, x, infer, 0);
+    maxpool_forward(&l, x, out, 1);
+    CHECK(memcmp(infer, out, nout * 4) == 0, "maxpool %dx%d/%d pad %d: inference path differs",
+          size, size, stride, padding);
+    free(infer);
     /* direct: window at (oy*stride - padding/2, ...), out-of-image cells ignored */
     int ok = 1;
     for (int p = 0; p < B * C; p++)
