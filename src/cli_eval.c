@@ -1,6 +1,7 @@
 /* cli_eval.c: `lir eval`: flags, loading the network and the datasets, the scoring
  * passes, the fits on held-out ID training images and the reports (eval.h). */
 #include <errno.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,10 +13,18 @@
 
 typedef struct {
     const char *in, *out, *cfg, *weights, *data, *outdir, *values;
-    int batch, holdout, jpeg_all, limit, save_energies, plots;
+    int batch, threads, holdout, jpeg_all, limit, save_energies, plots;
     float margin;
     int seed;
 } eval_args;
+
+#define EVAL_MAX_NETS 16
+
+/* Network copies to run side by side: --threads, 0 = OpenMP's thread count. */
+static int eval_networks(const eval_args *a) {
+    int t = a->threads ? a->threads : omp_get_max_threads();
+    return t < 1 ? 1 : t > EVAL_MAX_NETS ? EVAL_MAX_NETS : t;
+}
 
 static int mkdir_p(const char *path, lir_error *err) {
     char buf[4096];
@@ -130,7 +139,8 @@ typedef struct {
     int n_ood, n_files;
     data_source source;
     eval_file *files;
-    net *n;
+    net *n, *nets[EVAL_MAX_NETS]; /* n = nets[0]; copies for side-by-side passes */
+    int n_nets;
     data_norm norm;
     char cfg_sha[65], w_sha[65], prov[2400];
 } eval_inputs;
@@ -153,7 +163,12 @@ static int inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
             in->n_ood++;
     }
     free(outs);
-    if (rc < 0 || !(in->n = load_net(a, in->id->classes, err))) return -1;
+    if (rc < 0) return -1;
+    for (int k = 0; k < eval_networks(a); k++) {
+        if (!(in->nets[k] = load_net(a, in->id->classes, err))) return -1;
+        in->n_nets = k + 1;
+    }
+    in->n = in->nets[0];
     if (sha256_file(a->cfg, in->cfg_sha, err) < 0 || sha256_file(a->weights, in->w_sha, err) < 0 ||
         add_files(dir, a->in, "test", &in->files, &in->n_files, err) < 0 ||
         add_files(dir, a->in, "train", &in->files, &in->n_files, err) < 0)
@@ -169,13 +184,12 @@ static void inputs_free(eval_inputs *in) {
     dataset_free(in->id);
     dataset_free(in->train);
     for (int o = 0; o < in->n_ood; o++) dataset_free(in->ood[o]);
-    if (in->n) net_free(in->n);
+    for (int k = 0; k < in->n_nets; k++) net_free(in->nets[k]);
 }
 
 static void add_time(eval_info *info, const eval_pass *p) {
     info->seconds_forward += p->seconds;
     info->cpu_forward += p->cpu_seconds;
-    info->seconds_total += p->seconds_total;
     info->images_total += p->n;
 }
 
@@ -190,8 +204,8 @@ static int score_id(const eval_args *a, eval_inputs *in, eval_pass *pid, eval_pa
     snprintf(holdout, hsize, "the last %d images of the %s train split (%d..%d)", k, tr->name,
              tr->n - k, tr->n - 1);
     int m = a->limit && a->limit < in->id->n ? a->limit : in->id->n;
-    int rc = eval_pass_run(in->n, in->id, NULL, m, &in->norm, pid, err);
-    if (rc == 0) rc = eval_pass_run(in->n, tr, val_idx, k, &in->norm, pfit, err);
+    int rc = eval_pass_run(in->nets, in->n_nets, in->id, NULL, m, &in->norm, pid, err);
+    if (rc == 0) rc = eval_pass_run(in->nets, in->n_nets, tr, val_idx, k, &in->norm, pfit, err);
     free(val_idx);
     dataset_free(in->train); /* 50,000 images no longer needed */
     in->train = NULL;
@@ -253,6 +267,7 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
                       .seed = (unsigned long long)a->seed,
                       .jpeg_all = a->jpeg_all,
                       .batch = in.n->batch,
+                      .networks = in.n_nets,
                       .n_id = pid.n};
     add_time(&info, &pid);
     add_time(&info, &pfit);
@@ -260,7 +275,7 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
         eval_pass p;
         const dataset *d = in.ood[o];
         int m = a->limit && a->limit < d->n ? a->limit : d->n;
-        if (eval_pass_run(in.n, d, NULL, m, &in.norm, &p, err) < 0) goto done;
+        if (eval_pass_run(in.nets, in.n_nets, d, NULL, m, &in.norm, &p, err) < 0) goto done;
         add_time(&info, &p);
         int bad = eval_compare(&r, &pid, &p, err) < 0 || save_energies(a, &r, &p, "test", err) < 0;
         eval_pass_free(&p);
@@ -289,6 +304,10 @@ int cmd_eval(int argc, char **argv) {
         {"data", ARG_STR, &a.data, NULL, "data directory; unset: $LIR_DATA, else ./data", 0},
         {"outdir", ARG_STR, &a.outdir, NULL, "output directory; unset: runs/eval-<in>", 0},
         {"batch", ARG_INT, &a.batch, "100", "images per forward pass", 0},
+        {"threads", ARG_INT, &a.threads, "0",
+         "threads, each running its own copy of the network on every n-th batch (0: "
+         "OMP_NUM_THREADS or all cores; 1: one copy whose layers use all threads)",
+         0},
         {"holdout", ARG_INT, &a.holdout, "5000", "held-out ID train images for the ID-only fits",
          0},
         {"values", ARG_CHOICE, &a.values, "raw",
@@ -324,10 +343,12 @@ int cmd_eval(int argc, char **argv) {
                 dataset_known_names());
         return 2;
     }
-    if (a.batch < 1 || a.holdout < 2 || a.limit < 0 || a.jpeg_all < 0 || a.jpeg_all > 100 ||
+    if (a.batch < 1 || a.threads < 0 || a.threads > EVAL_MAX_NETS || a.holdout < 2 || a.limit < 0 || a.jpeg_all < 0 || a.jpeg_all > 100 ||
         !(a.margin >= 0)) {
-        fprintf(stderr, "lir: eval: need --batch >= 1, --holdout >= 2, --limit >= 0, "
-                        "--jpeg-all 0..100, --margin >= 0\n");
+        fprintf(stderr,
+                "lir: eval: need --batch >= 1, --threads 0..%d, --holdout >= 2, --limit >= 0, "
+                "--jpeg-all 0..100, --margin >= 0\n",
+                EVAL_MAX_NETS);
         return 2;
     }
     char wdef[256], odef[256], base[32];

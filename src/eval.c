@@ -6,6 +6,7 @@
 #include "progress.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,56 +31,86 @@ static void progress_show(progress *pg, const char *what, int done, int total, d
                     dt > 0 ? done / dt : 0.0);
 }
 
-int eval_pass_run(net *n, const dataset *d, const int *idx, int count, const data_norm *norm,
-                  eval_pass *out, lir_error *err) {
+/* What the threads of one pass share. */
+typedef struct {
+    const dataset *d;
+    const int *idx;
+    int count;
+    const data_norm *norm;
+    eval_pass *out;
+    progress *pg;
+    const char *what;
+    double t0;
+    int done; /* images finished (atomic) */
+} pass_job;
+
+/* Batches first, first + step, ... of the job through network n. */
+static void pass_batches(net *n, int first, int step, pass_job *j) {
+    const int B = n->batch, L = n->n_hooks, classes = n->classes, in = 3 * 32 * 32;
+    float *x = xcalloc((size_t)B * in, sizeof(float));
+    int *bidx = xmalloc((size_t)B * sizeof(int));
+    for (int s = first * B; s < j->count; s += step * B) {
+        const int m = j->count - s < B ? j->count - s : B;
+        for (int b = 0; b < m; b++) bidx[b] = j->idx ? j->idx[s + b] : s + b;
+        dataset_batch(j->d, bidx, m, j->norm, x);
+        if (m < B) memset(x + (size_t)m * in, 0, (size_t)(B - m) * in * sizeof(float));
+        net_forward(n, x, 0);
+        memcpy(j->out->logits + (size_t)s * classes, net_logits(n),
+               (size_t)m * classes * sizeof(float));
+        for (int b = 0; b < m; b++) {
+            float *e = j->out->energy + (size_t)(s + b) * L;
+            for (int k = 0; k < L; k++) e[k] = n->hooks[k].energy[b];
+            j->out->labels[s + b] = j->d->labels[bidx[b]];
+        }
+        int done;
+#pragma omp atomic capture
+        done = j->done += m;
+        if (first == 0) progress_show(j->pg, j->what, done, j->count, j->t0, 0);
+    }
+    free(x);
+    free(bidx);
+}
+
+int eval_pass_run(net *const *nets, int n_nets, const dataset *d, const int *idx, int count,
+                  const data_norm *norm, eval_pass *out, lir_error *err) {
     memset(out, 0, sizeof *out);
+    net *n = nets[0];
     if (n->c != 3 || n->h != 32 || n->w != 32)
         return lir_fail(err, "the network takes %dx%dx%d inputs; lir eval feeds 3x32x32 images",
                         n->c, n->h, n->w);
     if (n->n_hooks < 1) return lir_fail(err, "the network has no hooked points");
     if (count < 1)
         return lir_fail(err, "dataset %s (%s) has no images to score", d->name, d->split);
-    int B = n->batch, L = n->n_hooks, classes = n->classes, in = 3 * 32 * 32;
     snprintf(out->name, sizeof out->name, "%s", d->name);
     snprintf(out->split, sizeof out->split, "%s", d->split);
     out->n = count;
-    out->L = L;
-    out->classes = classes;
-    out->energy = xmalloc((size_t)count * L * sizeof(float));
-    out->logits = xmalloc((size_t)count * classes * sizeof(float));
+    out->L = n->n_hooks;
+    out->classes = n->classes;
+    out->energy = xmalloc((size_t)count * out->L * sizeof(float));
+    out->logits = xmalloc((size_t)count * out->classes * sizeof(float));
     out->labels = xmalloc((size_t)count * sizeof(int));
-    float *x = xcalloc((size_t)B * in, sizeof(float));
-    int *bidx = xmalloc((size_t)B * sizeof(int));
     char what[72];
     snprintf(what, sizeof what, "%.48s %s", d->name, d->split);
     progress pg;
     progress_init(&pg, stderr, 10.0);
-    double t0 = now_seconds(), fwd = 0, cpu = 0;
-    for (int s = 0; s < count; s += B) {
-        int m = count - s < B ? count - s : B;
-        for (int b = 0; b < m; b++) bidx[b] = idx ? idx[s + b] : s + b;
-        dataset_batch(d, bidx, m, norm, x);
-        if (m < B) memset(x + (size_t)m * in, 0, (size_t)(B - m) * in * sizeof(float));
-        double t1 = now_seconds(), c1 = cpu_now();
-        net_forward(n, x, 0);
-        fwd += now_seconds() - t1;
-        cpu += cpu_now() - c1;
-        const float *lg = net_logits(n);
-        memcpy(out->logits + (size_t)s * classes, lg, (size_t)m * classes * sizeof(float));
-        for (int b = 0; b < m; b++) {
-            float *e = out->energy + (size_t)(s + b) * L;
-            for (int k = 0; k < L; k++) e[k] = n->hooks[k].energy[b];
-            out->labels[s + b] = d->labels[bidx[b]];
+    pass_job j = {d, idx, count, norm, out, &pg, what, now_seconds(), 0};
+    const double c0 = cpu_now();
+    const int batches = (count + n->batch - 1) / n->batch;
+    const int workers = n_nets < batches ? n_nets : batches;
+    if (workers <= 1) {
+        pass_batches(n, 0, 1, &j); /* one network, its layers use every thread */
+    } else {
+#pragma omp parallel num_threads(workers)
+        {
+            omp_set_num_threads(1); /* each network runs on its own thread */
+            pass_batches(nets[omp_get_thread_num()], omp_get_thread_num(), omp_get_num_threads(),
+                         &j);
         }
-        progress_show(&pg, what, s + m, count, t0, 0);
     }
-    out->seconds = fwd;
-    out->cpu_seconds = cpu;
-    out->seconds_total = now_seconds() - t0;
-    progress_show(&pg, what, count, count, t0, 1);
+    out->seconds = now_seconds() - j.t0;
+    out->cpu_seconds = cpu_now() - c0;
+    progress_show(&pg, what, count, count, j.t0, 1);
     progress_break(&pg);
-    free(x);
-    free(bidx);
     return 0;
 }
 

@@ -23,16 +23,18 @@ typedef struct {
     float *energy;        /* [n][L] E = -logsumexp at each hooked point, network order */
     float *logits;        /* [n][classes] */
     int *labels;          /* [n] */
-    double seconds;       /* wall time of the forward passes including the energies */
-    double cpu_seconds;   /* process CPU time (all threads) of the same */
-    double seconds_total; /* including the uint8 -> float batch conversion */
+    double seconds;     /* wall time of the pass: batches made, forward, energies */
+    double cpu_seconds; /* process CPU time (all threads) of the same */
 } eval_pass;
 
-/* Runs count images (idx NULL: images 0..count-1) through n in batches of n->batch
- * (the last batch is zero-padded; padding is ignored). n must have its hooks
- * attached (net_hook_all). Shows a progress bar on stderr. */
-int eval_pass_run(net *n, const dataset *d, const int *idx, int count, const data_norm *norm,
-                  eval_pass *out, lir_error *err);
+/* Runs count images (idx NULL: images 0..count-1) in batches of the networks'
+ * batch size (the last batch is zero-padded; padding is ignored). nets: n_nets
+ * copies of one network with its hooks attached (net_hook_all). With one, its
+ * layers share the threads; with several, each takes every n_nets-th batch on a
+ * thread of its own (no barrier inside a batch; the same results, which depend
+ * only on the batch). Shows a progress bar on stderr. */
+int eval_pass_run(net *const *nets, int n_nets, const dataset *d, const int *idx, int count,
+                  const data_norm *norm, eval_pass *out, lir_error *err);
 void eval_pass_free(eval_pass *p);
 /* Share of samples whose largest logit is the label. */
 double eval_accuracy(const eval_pass *p);
@@ -107,7 +109,7 @@ typedef struct {
     int n_id;
     double seconds_forward; /* all passes: forward + energies */
     double cpu_forward;     /* their process CPU time (all threads) */
-    double seconds_total;
+    int networks;           /* network copies run side by side (one per thread) */
     long images_total;
 } eval_info;
 

@@ -81,12 +81,12 @@ void eval_report_console(FILE *f, const eval_result *r, const eval_info *info) {
             "the test labels (oracle).\n");
     if (info->images_total > 0 && info->seconds_forward > 0 && info->cpu_forward > 0)
         fprintf(f,
-                "forward+energies: %ld images in %.2f s = %.1f images/s (%d points, batch %d); "
-                "CPU %.2f s = %.1f images per CPU second; all passes incl. batch conversion "
-                "%.2f s\n",
+                "forward+energies: %ld images in %.2f s = %.1f images/s (%d points, batch %d, "
+                "%d parallel network%s); CPU %.2f s = %.1f images per CPU second\n",
                 info->images_total, info->seconds_forward,
-                info->images_total / info->seconds_forward, r->L, info->batch, info->cpu_forward,
-                info->images_total / info->cpu_forward, info->seconds_total);
+                info->images_total / info->seconds_forward, r->L, info->batch, info->networks,
+                info->networks == 1 ? "" : "s", info->cpu_forward,
+                info->images_total / info->cpu_forward);
 }
 
 /* ---- JSON ---- */
@@ -242,7 +242,7 @@ int eval_report_json(const char *path, const eval_result *r, const eval_info *in
     cJSON_AddNumberToObject(t, "batch", info->batch);
     cJSON_AddNumberToObject(t, "forward_energy_seconds", info->seconds_forward);
     cJSON_AddNumberToObject(t, "forward_energy_cpu_seconds", info->cpu_forward);
-    cJSON_AddNumberToObject(t, "total_pass_seconds", info->seconds_total);
+    cJSON_AddNumberToObject(t, "networks", info->networks);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     atomic_file a;

@@ -35,9 +35,11 @@ const char *gemm_kernels(void) {
 /* Our own AVX-512 SGEMM where the CPU has it: on the convolution shapes it ran
  * 1.3-2.0x faster than OpenBLAS with the environment's Haswell kernels (one
  * thread, bench/bench_gemm.c). Our AVX2 kernel ran at 0.7-1.0x of OpenBLAS there,
- * so without AVX-512 OpenBLAS stays; also for n or k under 16 (the fully connected
- * layer's 10 outputs), where ours measured 0.8-0.9x of OpenBLAS. */
-static int use_own(int n, int k) { return own_isa == SGEMM_AVX512 && n >= 16 && k >= 16; }
+ * so without AVX-512 OpenBLAS stays; also for k under 16, where ours measured
+ * 0.8-0.9x of OpenBLAS. The choice depends on k only, not on n: a convolution's
+ * forward GEMM has n = images of its chunk x positions, which changes with the
+ * thread count, and its results must not. */
+static int use_own(int k) { return own_isa == SGEMM_AVX512 && k >= 16; }
 
 /* own: decided once per gemm from its whole shape, so that every slice of C takes
  * the same kernel and the result does not depend on the number of threads. */
@@ -56,7 +58,7 @@ void gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const floa
           const float *b, int ldb, float beta, float *c, int ldc) {
     pthread_once(&setup_once, gemm_setup);
     const int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
-    const int own = use_own(n, k);
+    const int own = use_own(k);
     if (nt == 1 || (double)m * n * k < 2e6) {
         sgemm_one(own, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
@@ -96,7 +98,7 @@ static void slice_pack(const void *ctx, int p0, int j0, int kc, int nc, int nr, 
 int gemm_packed(int m, int n, int k, const float *a, int lda, sgemm_pack_fn pack, const void *ctx,
                 float *c, int ldc) {
     pthread_once(&setup_once, gemm_setup);
-    if (!use_own(n, k)) return 0;
+    if (!use_own(k)) return 0;
     const int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (nt == 1 || (double)m * n * k < 2e6) {
         sgemm_own_packed(own_isa, 0, m, n, k, 1.0f, a, lda, pack, ctx, 0.0f, c, ldc);

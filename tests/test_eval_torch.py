@@ -6,7 +6,8 @@ temp dir. Checks: lir's 41 point names equal torchvision's module names in netwo
 and every saved per-sample energy (ID CIFAR-10 and OOD MNIST, which exercises the
 28->32 bilinear resize and the gray->RGB copy) equals -logsumexp of the hooked torch
 activation; the raw AUROC, AUPR-in/out and FPR95 (OOD positive) in results.json equal scikit-learn's
-on lir's saved energies, and the AUROC is close to scikit-learn's on the torch energies."""
+on lir's saved energies, and the AUROC is close to scikit-learn's on the torch energies;
+and network copies run side by side (--threads 3) give the same energies as one (--threads 1)."""
 import json
 import os
 import shutil
@@ -66,12 +67,22 @@ try:
     with open(os.path.join(mdir, "t10k-labels-idx1-ubyte"), "wb") as f:
         f.write(np.array([0x801, n_m], ">u4").tobytes() + (np.arange(n_m) % 10).astype(np.uint8).tobytes())
 
-    out = os.path.join(tmp, "out")
-    r = subprocess.run([lir, "eval", "--cfg", os.path.join(root, "cfg", "resnet18.cfg"),
-                        "--weights", w, "--data", os.path.join(tmp, "data"), "--out", "mnist",
-                        "--holdout", "5", "--batch", "16", "--save-energies", "--plots=0",
-                        "--outdir", out], capture_output=True, text=True)
-    check(r.returncode == 0, f"lir eval failed: {r.stderr}")
+    def lir_eval(out, threads):
+        r = subprocess.run([lir, "eval", "--cfg", os.path.join(root, "cfg", "resnet18.cfg"),
+                            "--weights", w, "--data", os.path.join(tmp, "data"), "--out", "mnist",
+                            "--holdout", "5", "--batch", "16", "--save-energies", "--plots=0",
+                            "--threads", str(threads), "--outdir", out],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, f"lir eval --threads {threads} failed: {r.stderr}")
+
+    # 3 network copies side by side (the 24 test images are 2 batches of 16: one copy idles)
+    # and one copy: the same energies to the last digit
+    out, out1 = os.path.join(tmp, "out"), os.path.join(tmp, "out1")
+    lir_eval(out, 3)
+    lir_eval(out1, 1)
+    for f in ("energies_cifar10_test.csv", "energies_mnist_test.csv", "energies_cifar10_holdout.csv"):
+        with open(os.path.join(out, f), "rb") as a, open(os.path.join(out1, f), "rb") as b:
+            check(a.read() == b.read(), f"{f}: --threads 3 and --threads 1 differ")
 
     m = ref.model()
     ref.load_weights(m, w)
