@@ -27,7 +27,7 @@ static inline float exp_nonpos(float x0) {
 /* -(m + log sum exp(a - m)) of one sample. The sum runs in 16 float lanes over
  * blocks of 1024 values (each lane adds at most 64 terms <= 1) and the block sums
  * are accumulated in double. */
-static double energy_one(const float *a, int size) {
+double energy_sample(const float *a, int size) {
     float mx[16];
     for (int j = 0; j < 16; j++) mx[j] = a[0];
     int i = 0;
@@ -51,7 +51,7 @@ static double energy_one(const float *a, int size) {
 /* a: [batch][size] -> energy: [batch] */
 void energy_forward(const float *a, int batch, int size, float *energy) {
 #pragma omp parallel for schedule(static)
-    for (int b = 0; b < batch; b++) energy[b] = (float)energy_one(a + (size_t)b * size, size);
+    for (int b = 0; b < batch; b++) energy[b] = (float)energy_sample(a + (size_t)b * size, size);
 }
 
 double energy_reg_backward(const float *a, const float *energy, int batch, int size,
@@ -88,7 +88,7 @@ double energy_reg_backward(const float *a, const float *energy, int batch, int s
         const float *ab = a + (size_t)b * size;
         float *gb = grad + (size_t)b * size;
         /* dE/da = -softmax(a); softmax recomputed in double from a, not from the float E */
-        double e = energy_one(ab, size);
+        double e = energy_sample(ab, size);
         float c = (float)(-reg->lambda * dr_de);
         float shift = (float)e; /* a_i + E <= 0: softmax_i = exp(a_i + E) */
         float corr = (float)exp(e - (double)shift);
@@ -110,6 +110,24 @@ static int hook_of_point(const net *n, int p) {
     return -1;
 }
 
+/* Hooks on a convolution's conv or bn point get their energies from the layer's
+ * inference epilogue (conv_layer.energy_conv / energy_bn); net_forward computes
+ * the others, and all of them in training. */
+static void hooks_fuse(net *n) {
+    for (int i = 0; i < n->n_layers; i++)
+        if (n->layers[i].type == LAYER_CONV)
+            n->layers[i].u.conv.energy_conv = n->layers[i].u.conv.energy_bn = NULL;
+    for (int k = 0; k < n->n_hooks; k++) {
+        hook *h = &n->hooks[k];
+        const point *p = &n->points[h->point];
+        conv_layer *c = &n->layers[p->layer].u.conv;
+        h->fused = 0;
+        if (n->layers[p->layer].type != LAYER_CONV) continue;
+        if (p->value == c->conv_out) c->energy_conv = h->energy, h->fused = 1;
+        else if (p->value == c->bn_out) c->energy_bn = h->energy, h->fused = 1;
+    }
+}
+
 /* Appends a hook (or replaces the settings of the one already on the point). */
 static void hook_attach(net *n, int p, const hook_reg *reg) {
     int h = hook_of_point(n, p);
@@ -127,6 +145,7 @@ static void hook_attach(net *n, int p, const hook_reg *reg) {
         n->hooks[h].last_reg = 0;
     }
     n->hooks[h].reg = *reg;
+    hooks_fuse(n);
 }
 
 void net_hook_all(net *n) {

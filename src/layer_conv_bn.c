@@ -52,7 +52,8 @@ static void conv_affine(const conv_layer *l, int ch, float mean, float var, floa
  * sums[n+ch] += sum x^2; the rest waits for the batch statistics. Otherwise
  * (running statistics, or no BN) the chunk is finished in one pass, image by
  * image so that each image's tensors are written front to back: conv_out = x
- * (BN) or x + bias, bn_out = a*x + c, out = act(bn_out). */
+ * (BN) or x + bias, bn_out = a*x + c, out = act(bn_out), and the image's
+ * energies for hooks (energy_conv / energy_bn) while it is in cache. */
 void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
                              double *sums) {
     const int n = l->n;
@@ -93,6 +94,8 @@ void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
                 z[ch * S + s] = act_apply(l->act, v);
             }
         }
+        if (l->energy_conv) l->energy_conv[b0 + b] = (float)energy_sample(x, (int)(n * S));
+        if (l->energy_bn) l->energy_bn[b0 + b] = (float)energy_sample(y, (int)(n * S));
     }
     free(ac);
 }

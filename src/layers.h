@@ -61,7 +61,13 @@ typedef struct {
     float *mean, *var;                 /* [n] batch statistics of the last training forward */
     int bn_batch_stats;                /* last forward normalised with batch (1) or running
                                           (0) statistics; backward differentiates that one */
+    float *energy_conv, *energy_bn;    /* [B] or NULL: an inference forward also writes each
+                                          sample's energy of conv_out / bn_out here (hooks,
+                                          computed while the sample is in cache) */
 } conv_layer;
+
+/* E = -logsumexp of one sample's `size` activations (hook.c). */
+double energy_sample(const float *a, int size);
 
 /* Allocates parameters (weights He-uniform from rng, gamma 1, beta 0, running
  * mean 0 / var 1) and batch buffers; grads = 0 for inference only. */

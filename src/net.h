@@ -74,6 +74,8 @@ typedef struct {
     hook_reg reg;    /* lambda 0: observe only */
     float *energy;   /* [batch] E = -logsumexp(a) of each sample, after each forward */
     double last_reg; /* R of the last net_loss_backward (without lambda), for logs */
+    int fused;       /* 1: on a conv or bn point; an inference forward's conv layer
+                        writes the energies (conv_layer.energy_conv / energy_bn) */
 } hook;
 
 typedef struct {

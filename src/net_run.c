@@ -35,6 +35,7 @@ const float *net_forward(net *n, const float *x, int train) {
     }
     for (int k = 0; k < n->n_hooks; k++) {
         const point *p = &n->points[n->hooks[k].point];
+        if (!train && n->hooks[k].fused) continue; /* done by the conv layer */
         energy_forward(p->value, n->batch, p->c * p->h * p->w, n->hooks[k].energy);
     }
     return n->layers[n->n_layers - 1].out;
