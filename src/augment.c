@@ -1,6 +1,7 @@
 /* augment.c: the training batch loader. A background thread (pthreads) converts
  * images to normalised floats and applies the standard CIFAR augmentation (random
- * 32x32 crop of the image zero-padded by 4 pixels, then a random horizontal flip),
+ * 32x32 crop of the image zero-padded by 4 pixels, then a random horizontal flip,
+ * optionally Cutout),
  * filling a small ring of batches ahead of the trainer. Everything random comes
  * from generators seeded by (seed, epoch) for the order and (seed, epoch, position)
  * for each image, so the stream does not depend on thread timing and can be
@@ -70,6 +71,15 @@ void augment_crop_flip(const float *src, float *dst, int dy, int dx, int flip, c
     }
 }
 
+void augment_cutout(float *img, int cy, int cx, int size) {
+    const int y0 = cy - size / 2 < 0 ? 0 : cy - size / 2, x0 = cx - size / 2 < 0 ? 0 : cx - size / 2;
+    const int y1 = cy - size / 2 + size > 32 ? 32 : cy - size / 2 + size;
+    const int x1 = cx - size / 2 + size > 32 ? 32 : cx - size / 2 + size;
+    for (int c = 0; c < 3; c++)
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) img[c * 1024 + y * 32 + x] = 0.0f;
+}
+
 /* Fills slot with the batch at the producer's position and advances it. */
 static void produce(loader *l, int slot) {
     int m = l->n - l->p_pos < l->batch ? l->n - l->p_pos : l->batch;
@@ -83,6 +93,11 @@ static void produce(loader *l, int slot) {
         rng_seed(&r, mix(l->seed, (uint64_t)l->p_epoch, (uint64_t)(l->p_pos + i)));
         int dy = (int)rng_below(&r, 9), dx = (int)rng_below(&r, 9), flip = (int)rng_below(&r, 2);
         augment_crop_flip(l->tmp + (size_t)i * IMG, out + (size_t)i * IMG, dy, dx, flip, l->fill);
+        if (l->opts.cutout) {
+            /* drawn after the crop and flip, which stay what they were without it */
+            int cy = (int)rng_below(&r, 32), cx = (int)rng_below(&r, 32);
+            augment_cutout(out + (size_t)i * IMG, cy, cx, l->opts.cutout);
+        }
     }
     l->cnt[slot] = m;
     l->p_pos += m;

@@ -36,6 +36,10 @@ static const key_spec KEYS[] = {
      "last N images of the train split held out for validation (0: none)"},
     {"augment", K_BOOL, F(augment), 0, 1, "true", 1, NULL,
      "random 32x32 crop of the 4-pixel zero-padded image + horizontal flip"},
+    {"cutout", K_INT, F(cutout), 0, 32, "0", 1, NULL,
+     "with augment: side of a square set to the mean colour (0 after normalisation) at a "
+     "random centre of each ID training image, clipped at the border (Cutout, DeVries & "
+     "Taylor 2017); 0: off"},
     {"classes", K_INT, F(classes), 0, 100000, "0", 1, NULL,
      "outputs of the last layer; 0: the dataset's class count"},
     {"epochs", K_INT, F(epochs), 1, 100000, "100", 1, NULL,

@@ -27,6 +27,7 @@ typedef struct {
     char data_dir[1024];
     int val_size;
     int augment;
+    int cutout; /* side of the Cutout square, 0: off (with augment only) */
     int classes;
     /* optimisation */
     int epochs;

@@ -20,7 +20,7 @@
 #include "sgemm.h"
 
 #define MAX_SIZE 16 /* kernel side: masks per kx / ky fit fixed arrays */
-#define MAX_RUNS 8  /* more runs per panel: the gather is faster */
+#define MAX_RUNS 8  /* more runs per panel: gathers, 2 per row, take fewer instructions */
 #define MAX_LANES 64 /* panel width (nr) the gather tables hold */
 
 int conv_pack_ok(const conv_src *q) {

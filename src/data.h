@@ -122,6 +122,9 @@ void corrupt_blur(uint8_t *img, int c, int h, int w, float sigma);
 typedef struct {
     int augment; /* random crop 32 (4 px zero padding) + horizontal flip */
     int shuffle; /* seeded permutation per epoch */
+    int cutout;  /* with augment: side of a square set to 0 (the mean colour after
+                    normalisation) at a random centre, clipped at the border (Cutout,
+                    DeVries & Taylor 2017); 0: off */
 } loader_opts;
 
 typedef struct loader loader;
@@ -138,6 +141,10 @@ void loader_stop(loader *l);
  * image and optional flip, from src [3][32][32] normalised, into dst; fill[c] is
  * the normalised value of a zero pixel. Exposed for tests. */
 void augment_crop_flip(const float *src, float *dst, int dy, int dx, int flip, const float fill[3]);
+/* Sets the square of side `size` centred at (cy, cx) (top-left corner at
+ * (cy - size/2, cx - size/2)), clipped at the border, to 0 in all channels of
+ * img [3][32][32]. Exposed for tests. */
+void augment_cutout(float *img, int cy, int cx, int size);
 
 /* ---- checksums (sha256.c) ---- */
 typedef struct {

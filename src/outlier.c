@@ -111,7 +111,7 @@ outlier_source *outlier_open(const train_config *c, const dataset *id, const int
         goto fail;
     }
     o->labels = xmalloc((size_t)batch * sizeof *o->labels);
-    loader_opts lo = {c->augment, 1};
+    loader_opts lo = {c->augment, 1, 0};
     o->ld = loader_start(o->d, NULL, o->d->n, batch, norm, lo, seed, pos ? pos->epoch : 0,
                          pos ? pos->position : 0, err);
     if (!o->ld) goto fail;

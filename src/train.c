@@ -142,7 +142,7 @@ static int calibrate(trainer *t, lir_error *err) {
         memcpy(p + l->n, l->rolling_var, l->n * sizeof(float));
         p += 2 * l->n;
     }
-    loader_opts lo = {c->augment, 1};
+    loader_opts lo = {c->augment, 1, 0}; /* margins from ID images without Cutout */
     uint64_t seed = (uint64_t)c->seed ^ 0x5ca1ab1eULL;
     loader *ld = loader_start(t->train, t->tr_idx, t->n_tr, t->idb, &t->norm, lo, seed, 0, 0, err);
     outlier_source *os = NULL;
@@ -373,7 +373,7 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
     double t0 = now_seconds();
     long step0 = s->step;
     step_times st = {0};
-    loader_opts lo = {c->augment, 1};
+    loader_opts lo = {c->augment, 1, c->augment ? c->cutout : 0};
     *stopped = 0;
     while (s->epoch < c->epochs) {
         loader *ld = loader_start(t->train, t->tr_idx, t->n_tr, t->idb, &t->norm, lo,

@@ -1,6 +1,8 @@
 /* test_data_loader.c: the augmenting batch loader: crop/flip geometry, seeded
  * determinism, exact resume from (epoch, position), epochs as permutations, the
- * plain (no augmentation) stream equal to dataset_batch, and the held-out split. */
+ * plain (no augmentation) stream equal to dataset_batch, the held-out split, and
+ * Cutout: its square, clipped at the border, and a stream with it that is the
+ * stream without it except for one zeroed square per image. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,13 +50,22 @@ int main(void) {
     CHECK(dst[2048 + 31 * 32 + 0] == -3, "padding column after flip");
     augment_crop_flip(src, dst, 4, 4, 0, fill);
     CHECK(!memcmp(src, dst, sizeof src), "centre crop without flip is the identity");
+    for (int k = 0; k < IMG; k++) dst[k] = 1.0f;
+    augment_cutout(dst, 1, 30, 6); /* rows -2..3 and columns 27..32, clipped: 4 x 5 */
+    int zeros = 0, inside = 1;
+    for (int k = 0; k < IMG; k++)
+        if (dst[k] == 0.0f) {
+            zeros++;
+            inside &= k % 1024 / 32 <= 3 && k % 32 >= 27;
+        }
+    CHECK(zeros == 3 * 4 * 5 && inside, "cutout square clipped at the border: %d zeros", zeros);
 
     size_t cap = (size_t)(3 * N + B) * IMG;
     float *x1 = xmalloc(cap * sizeof(float)), *x2 = xmalloc(cap * sizeof(float));
     int y1[3 * N + B], y2[3 * N + B];
 
     /* plain stream == dataset_batch, in order, short last batch */
-    loader_opts plain = {0, 0};
+    loader_opts plain = {0, 0, 0};
     loader *l = loader_start(d, NULL, 0, B, &nm, plain, 5, 0, 0, &err);
     CHECK(l != NULL, "start: %s", l ? "" : err.msg);
     int sizes[5];
@@ -68,7 +79,7 @@ int main(void) {
     CHECK(!memcmp(x1, x2, (size_t)N * IMG * sizeof(float)), "plain stream equals dataset_batch");
 
     /* augmented, shuffled: each epoch a permutation; images are crops/flips of the right source */
-    loader_opts aug = {1, 1};
+    loader_opts aug = {1, 1, 0};
     l = loader_start(d, NULL, 0, B, &nm, aug, 42, 0, 0, &err);
     int got = 0;
     while (got < 2 * N) got += loader_next(l, x1 + (size_t)got * IMG, y1 + got);
@@ -114,6 +125,28 @@ int main(void) {
     run(l, 5, x2, y2);
     loader_stop(l);
     CHECK(memcmp(y1, y2, N * sizeof(int)) != 0, "another seed gives another order");
+
+    /* Cutout: the same crops and flips, one square of side <= 8 set to 0 */
+    loader_opts cut = {1, 1, 8};
+    l = loader_start(d, NULL, 0, B, &nm, cut, 42, 0, 0, &err);
+    run(l, 5, x2, y2);
+    loader_stop(l);
+    int cut_ok = !memcmp(y1, y2, N * sizeof(int)), full = 0;
+    for (int i = 0; i < N && cut_ok; i++) {
+        int z = 0, y0 = 32, y1_ = -1, x0 = 32, x1_ = -1;
+        for (int k = 0; k < IMG; k++) {
+            const float a = x1[(size_t)i * IMG + k], b = x2[(size_t)i * IMG + k];
+            if (a == b) continue;
+            cut_ok &= b == 0.0f;
+            z++;
+            const int y = k % 1024 / 32, x = k % 32;
+            y0 = y < y0 ? y : y0, y1_ = y > y1_ ? y : y1_, x0 = x < x0 ? x : x0, x1_ = x > x1_ ? x : x1_;
+        }
+        cut_ok &= z == 0 || (y1_ - y0 < 8 && x1_ - x0 < 8);
+        full += z == 3 * 64;
+    }
+    CHECK(cut_ok, "cutout stream = the plain augmented stream but for one square <= 8x8 of zeros");
+    CHECK(full > 0, "some images lose a whole 8x8 square");
 
     /* resume: stop after 7 batches, restart at the saved position, compare */
     l = loader_start(d, NULL, 0, B, &nm, aug, 42, 0, 0, &err);
