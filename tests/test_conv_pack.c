@@ -23,7 +23,8 @@ static float *rand_buf(size_t n) {
 static void check_blocks(const conv_src *q, const float *col, int K, int N, const char *what) {
     enum { NR = 32 };
     const int kcs[] = {K, 37, 5}, ncs[] = {N, 70, 33};
-    float *dst = aligned_alloc(64, (size_t)K * (N + NR) * sizeof(float));
+    /* aligned_alloc wants a size that is a multiple of the alignment */
+    float *dst = aligned_alloc(64, ((size_t)K * (N + NR) * sizeof(float) + 63) / 64 * 64);
     int bad = 0;
     for (int g = 0; g < 3; g++)
         for (int p0 = 0; p0 < K; p0 += kcs[g])

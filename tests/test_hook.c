@@ -126,11 +126,11 @@ int main(void) {
     CHECK_CLOSE(s0, -2.0 * (e[0] + 100.0) / B, 1e-3, 1e-4, "gradient sums to -dR/dE");
     /* A NaN activation gives a NaN energy (and no undefined behaviour under UBSan). */
     {
-        float a[40], e[1];
-        for (int i = 0; i < 40; i++) a[i] = 0.1f * (float)i;
-        a[5] = NAN;
-        energy_forward(a, 1, 40, e);
-        CHECK(isnan(e[0]), "NaN activation: energy %g, want NaN", e[0]);
+        float an[40], en[1];
+        for (int i = 0; i < 40; i++) an[i] = 0.1f * (float)i;
+        an[5] = NAN;
+        energy_forward(an, 1, 40, en);
+        CHECK(isnan(en[0]), "NaN activation: energy %g, want NaN", en[0]);
     }
     return check_done("test_hook");
 }
