@@ -20,9 +20,12 @@ typedef struct {
 
 #define EVAL_MAX_NETS 16
 
-/* Network copies to run side by side: --threads, 0 = OpenMP's thread count. */
+/* Network copies to run side by side: --threads, 0 = OpenMP's thread count but at
+ * most 8 (each copy holds its own activations: about 125 MB for cfg/resnet18.cfg at
+ * batch 100, several times more for the CIFAR-style net). */
 static int eval_networks(const eval_args *a) {
     int t = a->threads ? a->threads : omp_get_max_threads();
+    if (!a->threads && t > 8) t = 8;
     return t < 1 ? 1 : t > EVAL_MAX_NETS ? EVAL_MAX_NETS : t;
 }
 
@@ -306,7 +309,7 @@ int cmd_eval(int argc, char **argv) {
         {"batch", ARG_INT, &a.batch, "100", "images per forward pass", 0},
         {"threads", ARG_INT, &a.threads, "0",
          "threads, each running its own copy of the network on every n-th batch (0: "
-         "OMP_NUM_THREADS or all cores; 1: one copy whose layers use all threads)",
+         "OMP_NUM_THREADS or all cores, at most 8; 1: one copy whose layers use all threads)",
          0},
         {"holdout", ARG_INT, &a.holdout, "5000", "held-out ID train images for the ID-only fits",
          0},
