@@ -162,42 +162,46 @@ static int check_tpr(double tpr, lir_error *err) {
     return 0;
 }
 
-int metrics_fpr_at_tpr_ood(const float *id, size_t n_id, const float *ood, size_t n_ood,
-                           double tpr, double *fpr, double *threshold, lir_error *err) {
+/* FPR at the given TPR and AUPR, with OOD (ood_pos = 1) or ID as the positive
+ * class: the same sorted pool read from the other end. */
+static int fpr_at_tpr(const float *id, size_t n_id, const float *ood, size_t n_ood, int ood_pos,
+                      double tpr, double *fpr, double *threshold, lir_error *err) {
     if (check_tpr(tpr, err)) return -1;
     scored *p = pool_sorted(id, n_id, ood, n_ood, err);
     if (!p) return -1;
-    *fpr = sorted_fpr(p, n_id + n_ood, 1, 1, tpr, n_ood, n_id, threshold);
+    *fpr = sorted_fpr(p, n_id + n_ood, ood_pos, ood_pos, tpr, ood_pos ? n_ood : n_id,
+                      ood_pos ? n_id : n_ood, threshold);
     free(p);
     return 0;
+}
+
+static int aupr(const float *id, size_t n_id, const float *ood, size_t n_ood, int ood_pos,
+                double *ap, lir_error *err) {
+    scored *p = pool_sorted(id, n_id, ood, n_ood, err);
+    if (!p) return -1;
+    *ap = sorted_ap(p, n_id + n_ood, ood_pos, ood_pos, ood_pos ? n_ood : n_id);
+    free(p);
+    return 0;
+}
+
+int metrics_fpr_at_tpr_ood(const float *id, size_t n_id, const float *ood, size_t n_ood,
+                           double tpr, double *fpr, double *threshold, lir_error *err) {
+    return fpr_at_tpr(id, n_id, ood, n_ood, 1, tpr, fpr, threshold, err);
 }
 
 int metrics_fpr_at_tpr_id(const float *id, size_t n_id, const float *ood, size_t n_ood,
                           double tpr, double *fpr, double *threshold, lir_error *err) {
-    if (check_tpr(tpr, err)) return -1;
-    scored *p = pool_sorted(id, n_id, ood, n_ood, err);
-    if (!p) return -1;
-    *fpr = sorted_fpr(p, n_id + n_ood, 0, 0, tpr, n_id, n_ood, threshold);
-    free(p);
-    return 0;
+    return fpr_at_tpr(id, n_id, ood, n_ood, 0, tpr, fpr, threshold, err);
 }
 
 int metrics_aupr_out(const float *id, size_t n_id, const float *ood, size_t n_ood, double *ap,
                      lir_error *err) {
-    scored *p = pool_sorted(id, n_id, ood, n_ood, err);
-    if (!p) return -1;
-    *ap = sorted_ap(p, n_id + n_ood, 1, 1, n_ood);
-    free(p);
-    return 0;
+    return aupr(id, n_id, ood, n_ood, 1, ap, err);
 }
 
 int metrics_aupr_in(const float *id, size_t n_id, const float *ood, size_t n_ood, double *ap,
                     lir_error *err) {
-    scored *p = pool_sorted(id, n_id, ood, n_ood, err);
-    if (!p) return -1;
-    *ap = sorted_ap(p, n_id + n_ood, 0, 0, n_id);
-    free(p);
-    return 0;
+    return aupr(id, n_id, ood, n_ood, 0, ap, err);
 }
 
 /* ---- baseline scores from logits[n][classes] ---- */
