@@ -21,8 +21,9 @@ endif
 CFLAGS  += $(WARN) $(OPT) -fopenmp $(BLAS_CFLAGS) -MMD -MP
 LDFLAGS += $(LDOPT) -fopenmp
 
-SRC       := $(wildcard src/*.c)
-LIB_SRC   := $(filter-out src/main.c,$(SRC))
+SUBSYS    := base kernels data nn report ood train cli
+SRC       := $(foreach d,$(SUBSYS),$(wildcard src/$(d)/*.c))
+LIB_SRC   := $(filter-out src/cli/main.c,$(SRC))
 LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/src/%.o)
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -30,19 +31,20 @@ TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 .PHONY: all test clean fuzz
 all: $(BIN)
 
-$(BIN): $(BUILD)/src/main.o $(BUILD)/liblir.a
+$(BIN): $(BUILD)/src/cli/main.o $(BUILD)/liblir.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/liblir.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-$(BUILD)/src/%.o: src/%.c | $(BUILD)/src
-	$(CC) $(CFLAGS) -c -o $@ $<
+$(BUILD)/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/liblir.a | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/liblir.a $(LIBS)
 
-$(BUILD)/src $(BUILD)/tests:
+$(BUILD)/tests:
 	mkdir -p $@
 
 test: $(BIN) $(TEST_BIN)
@@ -52,11 +54,11 @@ test: $(BIN) $(TEST_BIN)
 # FUZZ_SECONDS; `make fuzz-<cifar|idx|mat>` runs one. Corpora live in build/fuzz/.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
-FUZZ_SRC     := src/data_cifar.c src/data_idx.c src/data_svhn.c src/util.c
+FUZZ_SRC     := src/data/cifar.c src/data/idx.c src/data/svhn.c src/base/util.c
 FUZZ_NAMES   := cifar idx mat
 fuzz: $(FUZZ_NAMES:%=fuzz-%)
 
-build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRC) src/data.h
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRC) src/data/data.h
 	mkdir -p build/fuzz
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o $@ $< $(FUZZ_SRC) -lz -lm
 
@@ -67,4 +69,4 @@ fuzz-%: build/fuzz/fuzz_%
 clean:
 	rm -rf build build-debug lir lir-debug
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d $(TEST_BIN:=.d)

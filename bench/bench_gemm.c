@@ -11,8 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "gemm.h"
-#include "sgemm.h"
+#include "kernels/kernels.h"
 
 typedef struct {
     const char *what;

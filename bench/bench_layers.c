@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "gemm.h"
-#include "layers.h"
+#include "kernels/kernels.h"
+#include "nn/nn.h"
 
 typedef struct {
     const char *net;

@@ -2,7 +2,7 @@
  * CIFAR-10 or CIFAR-100; the rest is parsed twice (the second call appends). */
 #include <stdlib.h>
 
-#include "data.h"
+#include "data/data.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

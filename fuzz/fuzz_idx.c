@@ -2,7 +2,7 @@
  * or the label parser; the rest is the file contents. */
 #include <stdlib.h>
 
-#include "data.h"
+#include "data/data.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,7 +2,7 @@
  * zlib-compressed elements, both byte orders). */
 #include <stdlib.h>
 
-#include "data.h"
+#include "data/data.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "util.h"
+#include "base/base.h"
 
 static rng_state rng; /* seeded by each test's main */
 

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "args.h"
+#include "cli/cli.h"
 #include "check.h"
 
 static int n_i;

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "net.h"
+#include "nn/nn.h"
 
 static const char *HEAD = "[net]\nbatch=2\nwidth=8\nheight=8\nchannels=3\n";
 

@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "config.h"
-#include "outlier.h"
+#include "train/train.h"
 
 /* Applies text to fresh defaults; returns rc and leaves the message in err. */
 static int apply(const char *text, train_config *c, lir_error *err) {

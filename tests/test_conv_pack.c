@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "conv_pack.h"
-#include "gemm.h"
+#include "kernels/kernels.h"
 
 static rng_state rng;
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "net.h"
+#include "nn/nn.h"
 
 /* Darknet leaks its parse lists; keep LeakSanitizer (make DEBUG=1) on lir only. */
 const char *__lsan_default_suppressions(void);

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "data.h"
+#include "data/data.h"
 
 static double mean_abs_diff(const uint8_t *a, const uint8_t *b, size_t n, int *maxd) {
     double s = 0;

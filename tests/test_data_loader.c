@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "data.h"
+#include "data/data.h"
 
 enum { N = 37, B = 8, IMG = 3072 };
 

@@ -8,7 +8,7 @@
 #include <zlib.h>
 
 #include "check.h"
-#include "data.h"
+#include "data/data.h"
 
 static char root[] = "/tmp/lir_test_dataXXXXXX";
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "data.h"
+#include "data/data.h"
 
 static dataset *load_fixture(const char *path, int idx, lir_error *err) {
     size_t len;

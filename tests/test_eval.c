@@ -11,9 +11,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "data.h"
-#include "image.h"
-#include "net.h"
+#include "data/data.h"
+#include "nn/nn.h"
 
 static char tmp[64];
 static const char *lir;

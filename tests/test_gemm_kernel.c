@@ -10,8 +10,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "gemm.h"
-#include "sgemm.h"
+#include "kernels/kernels.h"
 
 static rng_state rng;
 static int failed_cases;

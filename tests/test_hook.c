@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "net.h"
+#include "nn/nn.h"
 
 /* Reference E = -log sum exp(a) straight from the definition, in long double. */
 static double ref_energy(const double *a, int size) {

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "image.h"
+#include "data/data.h"
 
 enum { W = 5, H = 3 };
 

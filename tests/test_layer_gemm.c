@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "gemm.h"
+#include "kernels/kernels.h"
 
 static rng_state rng;
 

@@ -4,9 +4,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "activation.h"
+#include "nn/activation.h"
 #include "layer_check.h"
-#include "layers.h"
+#include "nn/nn.h"
 
 /* ---- max pool and average pool ---------------------------------------------- */
 

@@ -7,10 +7,10 @@
 #include <omp.h>
 #include <string.h>
 
-#include "activation.h"
-#include "gemm.h"
+#include "nn/activation.h"
+#include "kernels/kernels.h"
 #include "layer_check.h"
-#include "layers.h"
+#include "nn/nn.h"
 
 /* ---- convolution ------------------------------------------------------------ */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "metrics.h"
+#include "ood/ood.h"
 
 #define N(a) (sizeof(a) / sizeof(a)[0])
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "net.h"
+#include "nn/nn.h"
 
 static const char *NAMES41[41] = {
     "conv1", "bn1", "layer1.0.conv1", "layer1.0.bn1", "layer1.0.conv2", "layer1.0.bn2",

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "optim.h"
+#include "train/train.h"
 
 /* One tensor of 1 element with decay flag d, starting at w0. */
 static void one(param_tensor *p, float *w, float *dw, int decay) {

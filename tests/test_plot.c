@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "plot.h"
+#include "report/report.h"
 
 typedef struct {
     int w, h;

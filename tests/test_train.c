@@ -11,8 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "config.h"
-#include "train.h"
+#include "train/train.h"
 
 static char dir[256];
 

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "net.h"
-#include "train.h"
+#include "nn/nn.h"
+#include "train/train.h"
 
 static const char *CFG =
     "[net]\nbatch=6\nwidth=8\nheight=8\nchannels=3\n\n"

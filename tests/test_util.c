@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "util.h"
+#include "base/base.h"
 
 int main(void) {
     rng_state a, b;

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "net.h"
+#include "nn/nn.h"
 
 static const char *CFG =
     "[net]\nbatch=3\nwidth=8\nheight=8\nchannels=3\n"

@@ -1,0 +1,177 @@
+/* util.c: error formatting, checked allocation, the seeded RNG, atomic file
+ * writes and small file helpers shared by all modules. */
+#define _POSIX_C_SOURCE 200809L
+#include "base.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int lir_fail(lir_error *err, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static void oom(size_t n) {
+    fprintf(stderr, "lir: out of memory (asked for %zu bytes)\n", n);
+    abort();
+}
+
+void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) oom(n);
+    return p;
+}
+
+void *xcalloc(size_t count, size_t size) {
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p) oom(count * size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n ? n : 1);
+    if (!q) oom(n);
+    return q;
+}
+
+char *xstrdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = xmalloc(n);
+    memcpy(d, s, n);
+    return d;
+}
+
+/* splitmix64 expands the seed into the generator state. */
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void rng_seed(rng_state *r, uint64_t seed) {
+    uint64_t x = seed;
+    r->s[0] = splitmix64(&x);
+    r->s[1] = splitmix64(&x);
+    if (!r->s[0] && !r->s[1]) r->s[1] = 1;
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+/* xoroshiro128** */
+uint64_t rng_next(rng_state *r) {
+    uint64_t s0 = r->s[0], s1 = r->s[1];
+    uint64_t result = rotl(s0 * 5, 7) * 9;
+    s1 ^= s0;
+    r->s[0] = rotl(s0, 24) ^ s1 ^ (s1 << 16);
+    r->s[1] = rotl(s1, 37);
+    return result;
+}
+
+uint32_t rng_below(rng_state *r, uint32_t n) {
+    /* Lemire's multiply-shift with rejection: unbiased. */
+    uint64_t m = (uint64_t)(uint32_t)(rng_next(r) >> 32) * n;
+    uint32_t low = (uint32_t)m;
+    if (low < n) {
+        uint32_t t = (uint32_t)(-n) % n;
+        while (low < t) {
+            m = (uint64_t)(uint32_t)(rng_next(r) >> 32) * n;
+            low = (uint32_t)m;
+        }
+    }
+    return (uint32_t)(m >> 32);
+}
+
+float rng_uniform(rng_state *r) { return (float)(rng_next(r) >> 40) * (1.0f / 16777216.0f); }
+
+float rng_normal(rng_state *r) {
+    /* Box-Muller; u1 kept away from 0. */
+    double u1 = ((double)(rng_next(r) >> 11) + 1.0) * (1.0 / 9007199254740993.0);
+    double u2 = (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+int atomic_open(atomic_file *a, const char *path, lir_error *err) {
+    if (strlen(path) >= sizeof a->path) return lir_fail(err, "%s: path too long", path);
+    snprintf(a->path, sizeof a->path, "%s", path);
+    snprintf(a->tmp, sizeof a->tmp, "%s.tmp", path);
+    a->f = fopen(a->tmp, "wb");
+    if (!a->f) return lir_fail(err, "%s: cannot create: %s", a->tmp, strerror(errno));
+    return 0;
+}
+
+int atomic_close(atomic_file *a, lir_error *err) {
+    int bad = ferror(a->f);
+    if (fflush(a->f) != 0) bad = 1;
+    if (!bad && fsync(fileno(a->f)) != 0) bad = 1;
+    if (fclose(a->f) != 0) bad = 1;
+    a->f = NULL;
+    if (bad) {
+        int e = errno;
+        remove(a->tmp);
+        return lir_fail(err, "%s: write failed: %s", a->tmp, strerror(e));
+    }
+    if (rename(a->tmp, a->path) != 0) {
+        int e = errno;
+        remove(a->tmp);
+        return lir_fail(err, "%s: cannot rename to %s: %s", a->tmp, a->path, strerror(e));
+    }
+    return 0;
+}
+
+void atomic_abort(atomic_file *a) {
+    if (a->f) fclose(a->f);
+    a->f = NULL;
+    remove(a->tmp);
+}
+
+char *file_read_all(const char *path, size_t *len, lir_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        lir_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        if (n + 1 >= cap) buf = xrealloc(buf, cap *= 2);
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) break;
+    }
+    if (ferror(f)) {
+        fclose(f);
+        free(buf);
+        lir_fail(err, "%s: read error after %zu bytes", path, n);
+        return NULL;
+    }
+    fclose(f);
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+int read_exact(FILE *f, void *buf, size_t n, const char *path, const char *what, lir_error *err) {
+    long off = ftell(f);
+    size_t got = fread(buf, 1, n, f);
+    if (got != n)
+        return lir_fail(err, "%s: offset %ld: file ends while reading %s (wanted %zu bytes, got %zu)",
+                        path, off, what, n, got);
+    return 0;
+}
+
+double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -1,0 +1,244 @@
+/* cli_bench.c: `lir bench <cfg>`: times training steps and inference on synthetic
+ * data (normal inputs, uniform labels) and prints images/s from the median
+ * iteration time.
+ *
+ * train rows: forward (batch statistics), zero grads, softmax-CE backward and an SGD
+ *   step (momentum 0.9, Nesterov off, weight decay 5e-4, lr 1e-3). With hooks "all"
+ *   every default point carries an R-EBO regulariser (lambda 1e-3, half the batch
+ *   marked as outliers (label -1), both margins at that point's mean energy of the first batch,
+ *   so about half the samples are active on each side): the cost of regularised
+ *   training.
+ * infer rows: forward with running statistics; with hooks "all" the energy of every
+ *   default point is computed for every sample (observe-only hooks).
+ * Each row builds its own network so the rows do not share caches or state.
+ * Columns: median and fastest wall time per iteration, images/s from the median,
+ * and the median CPU time per iteration summed over all threads (user + system):
+ * on a machine shared with other jobs, CPU time per image is the steadier measure
+ * of work done, wall time the one users feel. */
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cli.h"
+#include "nn/nn.h"
+#include "train/train.h"
+
+enum { MAX_PARAMS = 4096 };
+
+typedef struct {
+    double median_s, min_s; /* wall clock per iteration */
+    double cpu_s;           /* median CPU time (all threads, user + system) per iteration */
+    int hooked;             /* points with a hook */
+} timing;
+
+/* Wall clock and process CPU time of iterations, warm-up ones included. */
+typedef struct {
+    double *wall, *cpu;
+    double wall0, cpu0;
+} samples;
+
+static double cpu_seconds(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + 1e-6 * (double)u.ru_utime.tv_usec +
+           (double)u.ru_stime.tv_sec + 1e-6 * (double)u.ru_stime.tv_usec;
+}
+
+static void samples_init(samples *s, int n) {
+    s->wall = xmalloc((size_t)n * sizeof *s->wall);
+    s->cpu = xmalloc((size_t)n * sizeof *s->cpu);
+}
+
+static void samples_start(samples *s) {
+    s->wall0 = now_seconds();
+    s->cpu0 = cpu_seconds();
+}
+
+static void samples_stop(samples *s, int i) {
+    s->wall[i] = now_seconds() - s->wall0;
+    s->cpu[i] = cpu_seconds() - s->cpu0;
+}
+
+static void samples_free(samples *s) {
+    free(s->wall);
+    free(s->cpu);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *t, int n) {
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+/* Summarises the iterations after the first `skip` (the warm-up). */
+static void summarise(samples *s, int skip, int iters, timing *out) {
+    out->median_s = median(s->wall + skip, iters); /* sorts them: the first is the fastest */
+    out->min_s = s->wall[skip];
+    out->cpu_s = median(s->cpu + skip, iters);
+}
+
+static float *random_input(const net *n, rng_state *r) {
+    size_t len = (size_t)n->batch * n->c * n->h * n->w;
+    float *x = xmalloc(len * sizeof *x);
+    for (size_t i = 0; i < len; i++) x[i] = rng_normal(r);
+    return x;
+}
+
+/* Sets every hook's regulariser: lambda 1e-3, margins at the mean energy of x. */
+static void arm_hooks(net *n, const float *x) {
+    net_forward(n, x, 1);
+    for (int i = 0; i < n->n_hooks; i++) {
+        double mean = 0;
+        for (int b = 0; b < n->batch; b++) mean += n->hooks[i].energy[b];
+        mean /= n->batch;
+        n->hooks[i].reg.lambda = 1e-3f;
+        n->hooks[i].reg.m_in = (float)mean;
+        n->hooks[i].reg.m_out = (float)mean;
+    }
+}
+
+static int time_train(const char *cfg, const net_options *opt, int hooks, int iters,
+                      int warmup, timing *out, lir_error *err) {
+    net *n = net_load_cfg(cfg, opt, err);
+    if (!n) return -1;
+    rng_state r;
+    rng_seed(&r, opt->seed + 1);
+    float *x = random_input(n, &r);
+    int *labels = xmalloc((size_t)n->batch * sizeof *labels);
+    unsigned char *outlier = xmalloc((size_t)n->batch);
+    for (int b = 0; b < n->batch; b++) {
+        outlier[b] = (unsigned char)(hooks && b % 2); /* outliers have no class */
+        labels[b] = outlier[b] ? -1 : (int)rng_below(&r, (uint32_t)n->classes);
+    }
+    if (hooks) {
+        net_hook_all(n);
+        arm_hooks(n, x);
+    }
+    param_tensor *p = xmalloc(MAX_PARAMS * sizeof *p);
+    int np = net_params(n, p, MAX_PARAMS);
+    sgd_config sc = {.momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = 0, .accumulate = 1};
+    sgd *o = sgd_create(p, np, &sc);
+    samples s;
+    samples_init(&s, iters + warmup);
+    int rc = 0;
+    for (int i = 0; i < iters + warmup && rc == 0; i++) {
+        samples_start(&s);
+        net_forward(n, x, 1);
+        net_zero_grads(n);
+        net_loss_backward(n, labels, hooks ? outlier : NULL);
+        rc = sgd_step(o, p, np, 1e-3f, err);
+        samples_stop(&s, i);
+    }
+    if (rc == 0) summarise(&s, warmup, iters, out);
+    out->hooked = n->n_hooks;
+    samples_free(&s);
+    sgd_free(o);
+    free(p);
+    free(outlier);
+    free(labels);
+    free(x);
+    net_free(n);
+    return rc;
+}
+
+static int time_infer(const char *cfg, const net_options *opt, int hooks, int iters,
+                      int warmup, timing *out, lir_error *err) {
+    net *n = net_load_cfg(cfg, opt, err);
+    if (!n) return -1;
+    rng_state r;
+    rng_seed(&r, opt->seed + 2);
+    float *x = random_input(n, &r);
+    if (hooks) net_hook_all(n);
+    samples s;
+    samples_init(&s, iters + warmup);
+    for (int i = 0; i < iters + warmup; i++) {
+        samples_start(&s);
+        net_forward(n, x, 0);
+        samples_stop(&s, i);
+    }
+    summarise(&s, warmup, iters, out);
+    out->hooked = n->n_hooks;
+    samples_free(&s);
+    free(x);
+    net_free(n);
+    return 0;
+}
+
+static void print_row(const char *mode, int batch, const timing *t) {
+    printf("%-6s %6d %6d %10.2f %10.2f %10.1f %10.2f\n", mode, t->hooked, batch,
+           1e3 * t->median_s, 1e3 * t->min_s, batch / t->median_s, 1e3 * t->cpu_s);
+    fflush(stdout);
+}
+
+int cmd_bench(int argc, char **argv) {
+    int batch, infer_batch, iters, warmup, threads, classes, seed;
+    const char *mode, *hooks;
+    const arg_spec specs[] = {
+        {"batch", ARG_INT, &batch, "128", "training batch size", NULL},
+        {"infer-batch", ARG_INT, &infer_batch, "256", "inference batch size", NULL},
+        {"iters", ARG_INT, &iters, "10", "timed iterations per row (median reported)", NULL},
+        {"warmup", ARG_INT, &warmup, "2", "untimed iterations before them", NULL},
+        {"mode", ARG_CHOICE, &mode, "both", "what to time", "train|infer|both"},
+        {"hooks", ARG_CHOICE, &hooks, "both",
+         "rows without hooks, with hooks at all default points, or both", "none|all|both"},
+        {"threads", ARG_INT, &threads, "0", "OpenMP threads (0: OMP_NUM_THREADS or all cores)",
+         NULL},
+        {"classes", ARG_INT, &classes, "0", "outputs of the last [connected] layer (0: the cfg's)",
+         NULL},
+        {"seed", ARG_INT, &seed, "1", "seed of weights and synthetic data", NULL},
+    };
+    const arg_cmd cmd = {"bench", "<cfg>",
+                         "time training steps and inference on synthetic data (images/s)", 1,
+                         1, specs, sizeof specs / sizeof specs[0]};
+    char *pos[argc > 0 ? argc : 1];
+    int npos;
+    int rc = args_parse(&cmd, argc, argv, pos, &npos);
+    if (rc != ARGS_RUN) return rc;
+    lir_error err;
+    if (batch < 1 || infer_batch < 1 || iters < 1 || warmup < 0 || threads < 0 || classes < 0) {
+        lir_fail(&err, "bench: batch sizes and --iters must be >= 1; --warmup, --threads, "
+                       "--classes >= 0");
+        return cli_error(&err);
+    }
+    if (threads > 0) omp_set_num_threads(threads); /* the kernels' one thread pool */
+    int do_train = strcmp(mode, "infer") != 0, do_infer = strcmp(mode, "train") != 0;
+    int hook_set[2], n_set = 0;
+    if (strcmp(hooks, "all")) hook_set[n_set++] = 0;
+    if (strcmp(hooks, "none")) hook_set[n_set++] = 1;
+
+    net_options probe_opt = {.batch = 1, .classes = classes, .train = 0, .seed = (uint64_t)seed};
+    net *probe = net_load_cfg(pos[0], &probe_opt, &err);
+    if (!probe) return cli_error(&err);
+    double mflop = net_layer_flops(probe, probe->n_layers - 1) / 1e6;
+    net_free(probe);
+    const char *wait = getenv("OMP_WAIT_POLICY");
+    printf("# lir bench %s: %d threads (OMP_WAIT_POLICY %s), %d iterations after %d warm-up, "
+           "%.1f MFLOP per image forward\n",
+           pos[0], threads > 0 ? threads : omp_get_max_threads(), wait ? wait : "unset", iters,
+           warmup, mflop);
+    printf("%-6s %6s %6s %10s %10s %10s %10s\n", "mode", "hooks", "batch", "median_ms", "min_ms",
+           "images/s", "cpu_ms");
+    for (int h = 0; h < n_set; h++) {
+        timing t;
+        if (do_train) {
+            net_options o = {.batch = batch, .classes = classes, .train = 1,
+                             .seed = (uint64_t)seed};
+            if (time_train(pos[0], &o, hook_set[h], iters, warmup, &t, &err))
+                return cli_error(&err);
+            print_row("train", batch, &t);
+        }
+        if (do_infer) {
+            net_options o = {.batch = infer_batch, .classes = classes, .train = 0,
+                             .seed = (uint64_t)seed};
+            if (time_infer(pos[0], &o, hook_set[h], iters, warmup, &t, &err))
+                return cli_error(&err);
+            print_row("infer", infer_batch, &t);
+        }
+    }
+    return 0;
+}

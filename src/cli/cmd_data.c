@@ -1,0 +1,171 @@
+/* cli_data.c: `lir data`, inspecting datasets and measuring the input pipeline.
+ *   lir data info NAME [--split S] [--dir D]      counts, shape, class counts, channel means
+ *   lir data bench [NAME] [--dir D] [--batch B] [--batches K] [--seed S]
+ *                                                  load time, batch conversion and augmented
+ *                                                  loader throughput in images/s
+ *   lir data sha256 FILE...                        SHA-256 of files */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "data/data.h"
+
+typedef struct {
+    const char *name, *split, *dir;
+    int batch, batches, seed;
+} data_args;
+
+static void data_usage(FILE *f) {
+    fprintf(f,
+            "usage: lir data info <name> [--split test] [--dir DIR]\n"
+            "       lir data bench [<name>] [--split train] [--dir DIR] [--batch 128] [--batches 400] [--seed 1]\n"
+            "       lir data sha256 <file>...\n"
+            "  lir data <subcommand> --help lists its flags with their defaults.\n"
+            "  <name>: %s, optionally with @jpeg<q>, @noise<sigma>[s<seed>], @blur<sigma>\n"
+            "  DIR defaults to $LIR_DATA, else ./data\n",
+            dataset_known_names());
+}
+
+/* Parses the flags of `lir data info|bench` (argv[0] is the subcommand). */
+static int data_parse(int argc, char **argv, data_args *a) {
+    int info = !strcmp(argv[0], "info");
+    const arg_spec specs[] = {
+        {"split", ARG_STR, &a->split, info ? "test" : "train", "split: train, test (extra for svhn)",
+         NULL},
+        {"dir", ARG_STR, &a->dir, NULL, "data directory (default $LIR_DATA, else ./data)", NULL},
+        {"batch", ARG_INT, &a->batch, "128", "bench: images per batch", NULL},
+        {"batches", ARG_INT, &a->batches, "400", "bench: batches timed", NULL},
+        {"seed", ARG_INT, &a->seed, "1", "bench: loader seed", NULL},
+    };
+    const arg_cmd cmd = {info ? "data info" : "data bench", info ? "<name>" : "[<name>]",
+                         info ? "image count, shape, class counts and channel means of a dataset"
+                              : "time loading, batch conversion and the augmenting loader",
+                         info ? 1 : 0, 1, specs, sizeof specs / sizeof specs[0]};
+    char *pos[argc > 0 ? argc : 1];
+    int npos;
+    int rc = args_parse(&cmd, argc, argv, pos, &npos);
+    if (rc != ARGS_RUN) return rc;
+    if (a->batch < 1 || a->batches < 1) {
+        fprintf(stderr, "lir data: --batch and --batches must be positive\n");
+        return 2;
+    }
+    a->name = npos ? pos[0] : "cifar10";
+    return ARGS_RUN;
+}
+
+static int data_info(const data_args *a) {
+    lir_error err;
+    dataset *d = dataset_load(a->name, a->split, a->dir, &err);
+    if (!d) {
+        return cli_error(&err);
+    }
+    printf("dataset %s split %s dir %s: %d images, %dx%dx%d, %d classes\n", d->name, d->split,
+           dataset_dir(a->dir), d->n, d->c, d->h, d->w, d->classes);
+    int *cnt = xcalloc((size_t)d->classes, sizeof(int));
+    for (int i = 0; i < d->n; i++) cnt[d->labels[i]]++;
+    printf("class_counts");
+    for (int k = 0; k < d->classes; k++) printf(" %d", cnt[k]);
+    data_norm m;
+    data_norm_compute(d, &m);
+    printf("\nchannel_mean_255");
+    for (int c = 0; c < d->c; c++) printf(" %.3f", 255.0 * m.mean[c]);
+    printf("\nchannel_std_255");
+    for (int c = 0; c < d->c; c++) printf(" %.3f", 255.0 * m.std[c]);
+    printf("\n");
+    free(cnt);
+    dataset_free(d);
+    return 0;
+}
+
+static int data_bench(const data_args *a) {
+    lir_error err;
+    const char *name = a->name;
+    double t0 = now_seconds();
+    dataset *d = dataset_load(name, a->split, a->dir, &err);
+    if (!d) {
+        return cli_error(&err);
+    }
+    double t_load = now_seconds() - t0;
+    printf("load %s/%s: %d images in %.3f s (%.0f images/s)\n", name, a->split, d->n, t_load,
+           d->n / t_load);
+    data_norm nm;
+    if (data_norm_for(name, &nm, &err) < 0) {
+        cli_error(&err);
+        dataset_free(d);
+        return 1;
+    }
+    float *out = xmalloc((size_t)a->batch * 3 * 1024 * sizeof(float));
+    int *labels = xmalloc((size_t)a->batch * sizeof(int));
+    int *idx = xmalloc((size_t)a->batch * sizeof(int));
+    /* Plain conversion (evaluation path), OpenMP over images. */
+    t0 = now_seconds();
+    long done = 0;
+    for (int b = 0; b < a->batches; b++) {
+        for (int i = 0; i < a->batch; i++) idx[i] = (int)(((long)b * a->batch + i) % d->n);
+        dataset_batch(d, idx, a->batch, &nm, out);
+        done += a->batch;
+    }
+    double t = now_seconds() - t0;
+    printf("dataset_batch (normalise, batch %d): %ld images in %.3f s = %.0f images/s\n", a->batch,
+           done, t, done / t);
+    /* Augmented, shuffled stream from the background thread, as training sees it. */
+    loader_opts opts = {.augment = 1, .shuffle = 1};
+    t0 = now_seconds();
+    loader *l = loader_start(d, NULL, 0, a->batch, &nm, opts, a->seed, 0, 0, &err);
+    if (!l) {
+        cli_error(&err);
+        free(out), free(labels), free(idx);
+        dataset_free(d);
+        return 1;
+    }
+    done = 0;
+    for (int b = 0; b < a->batches; b++) done += loader_next(l, out, labels);
+    t = now_seconds() - t0;
+    loader_stop(l);
+    printf("loader (shuffle + crop 4 + flip + normalise, batch %d, 1 background thread): "
+           "%ld images in %.3f s = %.0f images/s\n",
+           a->batch, done, t, done / t);
+    free(out);
+    free(labels);
+    free(idx);
+    dataset_free(d);
+    return 0;
+}
+
+int cmd_data(int argc, char **argv) {
+    if (argc < 2) {
+        data_usage(stderr);
+        return 2;
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+        data_usage(stdout);
+        return 0;
+    }
+    if (!strcmp(sub, "sha256")) {
+        if (argc < 3) {
+            data_usage(stderr);
+            return 2;
+        }
+        int rc = 0;
+        for (int i = 2; i < argc; i++) {
+            char hex[65];
+            lir_error err;
+            if (sha256_file(argv[i], hex, &err) < 0) {
+                rc = cli_error(&err);
+                continue;
+            }
+            printf("%s  %s\n", hex, argv[i]);
+        }
+        return rc;
+    }
+    if (strcmp(sub, "info") && strcmp(sub, "bench")) {
+        fprintf(stderr, "lir: data: unknown %s '%s'\n", sub[0] == '-' ? "option" : "subcommand", sub);
+        data_usage(stderr);
+        return 2;
+    }
+    data_args a;
+    int rc = data_parse(argc - 1, argv + 1, &a);
+    if (rc != ARGS_RUN) return rc;
+    return !strcmp(sub, "info") ? data_info(&a) : data_bench(&a);
+}

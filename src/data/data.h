@@ -1,0 +1,181 @@
+/* data.h: datasets: file-format parsers, loading by name, preprocessing, augmentation,
+ * derived (corrupted) sets, PNG input. Includes base only. */
+#ifndef LIR_DATA_H
+#define LIR_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+
+/* data.h: datasets for lir. Parsers for the official files (CIFAR-10/100 binary,
+ * SVHN MATLAB v5, MNIST/FashionMNIST IDX), loading by name, preprocessing to the
+ * network's float input, the seeded augmenting batch loader, derived OOD sets and
+ * SHA-256 checksums.
+ *
+ * Names: cifar10, cifar100, svhn, mnist, fashionmnist, optionally followed by one or
+ * more derived transforms "@<transform><param>" applied in order to the loaded split:
+ *   @jpeg<q>          JPEG round trip through libjpeg at quality q (1..100)
+ *   @noise<sigma>     add Gaussian noise, sigma in [0,1] pixel units (seed 1)
+ *   @noise<sigma>s<k> the same with seed k
+ *   @blur<sigma>      Gaussian blur, sigma in pixels (kernel radius ceil(3 sigma),
+ *                     borders repeat the edge pixel)
+ * e.g. "cifar10@jpeg75", "svhn@noise0.1s7", "cifar10@blur1.0@jpeg75". Results are
+ * rounded back to uint8. The JPEG round trip matches PIL's (quality q, 4:2:0).
+ * Mirror caveat: the local mirror's CIFAR-10 was rebuilt from JPEG (q75) files
+ * (scripts/get_data.sh says so in the set's PROVENANCE file, see dataset_provenance).
+ * To push every evaluated image (ID and OOD alike) through the same round trip,
+ * eval calls dataset_transform(d, "jpeg75", err) on each loaded set (or appends
+ * "@jpeg75" to each name).
+ *
+ * Data directory: the dir argument when not NULL, else $LIR_DATA, else "data".
+ * Layout (what scripts/get_data.sh produces):
+ *   DIR/cifar10/cifar-10-batches-bin/{data_batch_1..5,test_batch}.bin
+ *   DIR/cifar100/cifar-100-binary/{train,test}.bin
+ *   DIR/svhn/{train,test,extra}_32x32.mat
+ *   DIR/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]   (same for fashionmnist)
+ * Splits: "train", "test" ("extra" for svhn). */
+
+
+
+typedef struct {
+    char name[96];   /* name it was loaded under, e.g. "cifar10@jpeg75" */
+    char split[16];
+    int n, c, h, w;  /* c is 1 or 3 */
+    int classes;
+    uint8_t *images; /* [n][c][h][w] */
+    int *labels;     /* [n] */
+    int *coarse;     /* [n] CIFAR-100 coarse labels, else NULL */
+} dataset;
+
+/* Per-channel mean/std on the [0,1] scale. */
+typedef struct {
+    float mean[3], std[3];
+} data_norm;
+
+/* ---- loading (dataset.c) ---- */
+dataset *dataset_load(const char *name, const char *split, const char *dir, lir_error *err);
+void dataset_free(dataset *d);
+/* The known names as "cifar10, cifar100, ..." (static string). */
+const char *dataset_known_names(void);
+/* The directory actually used for dir (NULL -> $LIR_DATA -> "data"). */
+const char *dataset_dir(const char *dir);
+
+/* Where a dataset's files came from, as scripts/get_data.sh records it in
+ * <dir>/<base>/PROVENANCE (base: the name before any '@'; format in get_data.sh's
+ * header). buf gets a one-line summary: "source=mirror (fetched from M): NOTE",
+ * "source=official (published md5, fetched from M)", or "source=unknown (...)" when
+ * the file is missing or has no valid source= line. */
+typedef enum { DATA_SOURCE_UNKNOWN, DATA_SOURCE_OFFICIAL, DATA_SOURCE_MIRROR } data_source;
+data_source dataset_provenance(const char *name, const char *dir, char *buf, size_t size);
+/* "unknown", "official" or "mirror". */
+const char *data_source_name(data_source s);
+
+/* Normaliser of an in-distribution set (its base name before any '@'): the
+ * METHOD.md numbers for cifar10/cifar100, published values for the others. */
+int data_norm_for(const char *id_name, data_norm *out, lir_error *err);
+/* Mean/std of d's own pixels (gray copied to three channels). */
+void data_norm_compute(const dataset *d, data_norm *out);
+
+/* Network input for images idx[0..n) (idx NULL: images 0..n-1):
+ * out [n][3][32][32] = (pixel/255 - mean[c]) / std[c]; gray copied to 3 channels;
+ * sizes other than 32x32 resized bilinearly with half-pixel centres
+ * (src = (dst + 0.5) * in/32 - 0.5, clamped at 0, upper neighbour clamped). */
+void dataset_batch(const dataset *d, const int *idx, int n, const data_norm *norm, float *out);
+/* The same; parallel 0 keeps it on the calling thread (the loader's thread);
+ * otherwise OpenMP splits the images when there are 4096 or more. */
+void dataset_batch_ex(const dataset *d, const int *idx, int n, const data_norm *norm, float *out,
+                      int parallel);
+
+/* Held-out validation: the last k images of an n-image train split are the
+ * validation set (CIFAR's train order is already random). Returns freshly
+ * allocated index arrays (caller frees): train = 0..n-k-1, val = n-k..n-1. */
+int data_holdout(int n, int k, int **train_idx, int **val_idx, lir_error *err);
+
+/* ---- parsers from memory (data_cifar.c, data_idx.c, data_svhn.c) ----
+ * what names the source in messages (a file path). They fill d's image/label
+ * fields (d must be zeroed; on failure nothing is left allocated). */
+/* CIFAR-10 (fine_only: record = label + 3072) or CIFAR-100 (record = coarse + fine +
+ * 3072); appends records to d (so the five CIFAR-10 train files can be joined). */
+int cifar_parse(const uint8_t *buf, size_t len, int cifar100, const char *what, dataset *d,
+                lir_error *err);
+/* IDX: images (magic 0x00000803, [n][rows][cols] uint8) and labels (0x00000801). */
+int idx_parse_images(const uint8_t *buf, size_t len, const char *what, dataset *d, lir_error *err);
+int idx_parse_labels(const uint8_t *buf, size_t len, const char *what, int expect_n, int classes,
+                     int **labels, lir_error *err);
+/* SVHN cropped digits: MATLAB v5 with X (HxWxCxN uint8) and y (Nx1, 10 = digit 0),
+ * elements plain or miCOMPRESSED, either byte order. */
+int svhn_parse(const uint8_t *buf, size_t len, const char *what, dataset *d, lir_error *err);
+/* Reads a file, transparently gunzipping it if it is gzip data (zlib gz*). */
+uint8_t *data_read_file(const char *path, size_t *len, lir_error *err);
+
+/* ---- derived sets (corrupt.c) ---- */
+/* Applies one transform spec ("jpeg75", "noise0.1", "noise0.1s7", "blur1.0") in place. */
+int dataset_transform(dataset *d, const char *spec, lir_error *err);
+/* Individual transforms on one image [c][h][w]; all round back to uint8. */
+int corrupt_jpeg(uint8_t *img, int c, int h, int w, int quality, lir_error *err);
+void corrupt_noise(uint8_t *img, int c, int h, int w, float sigma, rng_state *rng);
+void corrupt_blur(uint8_t *img, int c, int h, int w, float sigma);
+
+/* ---- augmenting batch loader (augment.c) ----
+ * Produces batches in a background thread. Epoch e's order is a permutation of
+ * the subset seeded by (seed, e) (identity when shuffle is 0); image at position
+ * p of epoch e gets its crop offsets and flip from a generator seeded by
+ * (seed, e, p). So the stream is fully determined by (seed, epoch, position):
+ * to resume, save loader_position() and pass it back to loader_start(). Batches
+ * never straddle an epoch: the last one of an epoch may be short. */
+typedef struct {
+    int augment; /* random crop 32 (4 px zero padding) + horizontal flip */
+    int shuffle; /* seeded permutation per epoch */
+    int cutout;  /* with augment: side of a square set to 0 (the mean colour after
+                    normalisation) at a random centre, clipped at the border (Cutout,
+                    DeVries & Taylor 2017); 0: off */
+} loader_opts;
+
+typedef struct loader loader;
+
+loader *loader_start(const dataset *d, const int *subset, int n_subset, int batch,
+                     const data_norm *norm, loader_opts opts, uint64_t seed, int epoch,
+                     int position, lir_error *err);
+/* Copies the next batch (out [batch][3][32][32], labels [batch]); returns its size. */
+int loader_next(loader *l, float *out, int *labels);
+/* Epoch and position of the next batch loader_next will return. */
+void loader_position(const loader *l, int *epoch, int *position);
+void loader_stop(loader *l);
+/* One augmented image: crop with offsets (dy, dx) in [0, 8] of the zero-padded
+ * image and optional flip, from src [3][32][32] normalised, into dst; fill[c] is
+ * the normalised value of a zero pixel. Exposed for tests. */
+void augment_crop_flip(const float *src, float *dst, int dy, int dx, int flip, const float fill[3]);
+/* Sets the square of side `size` centred at (cy, cx) (top-left corner at
+ * (cy - size/2, cx - size/2)), clipped at the border, to 0 in all channels of
+ * img [3][32][32]. Exposed for tests. */
+void augment_cutout(float *img, int cy, int cx, int size);
+
+/* ---- checksums (sha256.c) ---- */
+typedef struct {
+    uint32_t h[8];
+    uint64_t len;
+    uint8_t buf[64];
+    size_t fill;
+} sha256_ctx;
+void sha256_init(sha256_ctx *c);
+void sha256_update(sha256_ctx *c, const void *data, size_t n);
+void sha256_final(sha256_ctx *c, uint8_t out[32]);
+/* Lowercase hex digest of a file into hex[65]. */
+int sha256_file(const char *path, char hex[65], lir_error *err);
+
+/* image.h: PNG input for `lir predict`. Any PNG colour type and bit depth becomes
+ * 8-bit RGB: palette expanded, gray copied to R, G and B, 16-bit reduced to 8 bits
+ * (scaled, v*255/65535 rounded), alpha dropped (not composited). Sample values are
+ * taken as stored: gAMA / iCCP chunks are ignored, as PIL and torchvision do. */
+
+
+
+#define IMAGE_MAX_SIDE 16384
+
+/* Reads path into a new buffer *pix of uint8 [3][h][w] (planar, like the network
+ * input); *w, *h get the size. -1 with a message naming the file on any error
+ * (missing file, not a PNG, corrupt data, larger than IMAGE_MAX_SIDE). */
+int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *err);
+
+#endif

@@ -1,0 +1,355 @@
+/* sgemm.c: lir's own single-threaded SGEMM in the usual packed design:
+ * op(B) is copied block by block (KC x NC) into NR-column panels, op(A) (MC x KC)
+ * into MR-row panels, both zero-padded to whole panels, and a register-blocked
+ * micro-kernel computes one MR x NR tile of C from one panel of each. The AVX-512
+ * and AVX2+FMA kernels are compiled with target attributes, so the build needs no
+ * -mavx512f, and chosen at run time. */
+#include "kernels.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "base/base.h"
+
+/* Block sizes of one kernel: a KC x NR panel of B (32 KiB for AVX-512) stays in
+ * the 48 KiB L1 while the MC x KC block of A (128 KiB) streams from L2. */
+typedef void (*micro_kernel)(int kc, const float *pa, const float *pb, float *c, int ldc,
+                             int mr, int nr, float alpha, float beta, int first);
+typedef struct {
+    int mr, nr, kc, mc, nc;
+    micro_kernel kernel;
+} sgemm_params;
+
+/* The edge of C: tile[mr][nr] (row stride ts) holds the products; the same
+ * arithmetic as the vector path (fmaf is exact-rounded like an FMA), so an element
+ * gets bitwise the same value whether it lies in a full tile or an edge tile. */
+static void edge_update(const float *tile, int ts, float *c, int ldc, int mr, int nr,
+                        float alpha, float beta, int first) {
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) {
+            float *cp = c + (size_t)i * ldc + j;
+            const float t = tile[i * ts + j];
+            if (!first)
+                *cp = fmaf(alpha, t, *cp);
+            else if (beta == 0.0f)
+                *cp = alpha * t;
+            else
+                *cp = fmaf(beta, *cp, alpha * t);
+        }
+}
+
+/* AVX-512: 8 x 32 tile, 16 zmm accumulators; per k 2 loads of B, 8 broadcasts of A.
+ * pa: [kc][8], pb: [kc][32], 64-byte aligned. */
+#define K5_MR 8
+#define K5_NV 2
+#define K5_NR (16 * K5_NV)
+__attribute__((target("avx512f"))) static void kernel_avx512(int kc, const float *pa,
+                                                             const float *pb, float *c, int ldc,
+                                                             int mr, int nr, float alpha,
+                                                             float beta, int first) {
+    __m512 acc[K5_MR][K5_NV];
+    for (int i = 0; i < K5_MR; i++)
+        for (int v = 0; v < K5_NV; v++) acc[i][v] = _mm512_setzero_ps();
+    for (int p = 0; p < kc; p++) {
+        __m512 bv[K5_NV];
+        for (int v = 0; v < K5_NV; v++) bv[v] = _mm512_load_ps(pb + p * K5_NR + 16 * v);
+#pragma GCC unroll 8
+        for (int i = 0; i < K5_MR; i++) {
+            const __m512 av = _mm512_set1_ps(pa[p * K5_MR + i]);
+            for (int v = 0; v < K5_NV; v++) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+        }
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    if (mr == K5_MR && nr == K5_NR) {
+        for (int i = 0; i < K5_MR; i++)
+            for (int v = 0; v < K5_NV; v++) {
+                float *cp = c + (size_t)i * ldc + 16 * v;
+                __m512 r;
+                if (!first)
+                    r = _mm512_fmadd_ps(va, acc[i][v], _mm512_loadu_ps(cp));
+                else if (beta == 0.0f)
+                    r = _mm512_mul_ps(va, acc[i][v]);
+                else
+                    r = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cp), _mm512_mul_ps(va, acc[i][v]));
+                _mm512_storeu_ps(cp, r);
+            }
+        return;
+    }
+    float tile[K5_MR * K5_NR];
+    for (int i = 0; i < K5_MR; i++)
+        for (int v = 0; v < K5_NV; v++) _mm512_storeu_ps(tile + i * K5_NR + 16 * v, acc[i][v]);
+    edge_update(tile, K5_NR, c, ldc, mr, nr, alpha, beta, first);
+}
+
+/* AVX2+FMA: 6 x 16 tile, 12 ymm accumulators; per k 2 loads of B, 6 broadcasts.
+ * pa: [kc][6], pb: [kc][16], 32-byte aligned. */
+#define K2_MR 6
+#define K2_NV 2
+#define K2_NR (8 * K2_NV)
+__attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float *pa,
+                                                            const float *pb, float *c, int ldc,
+                                                            int mr, int nr, float alpha,
+                                                            float beta, int first) {
+    __m256 acc[K2_MR][K2_NV];
+    for (int i = 0; i < K2_MR; i++)
+        for (int v = 0; v < K2_NV; v++) acc[i][v] = _mm256_setzero_ps();
+    for (int p = 0; p < kc; p++) {
+        __m256 bv[K2_NV];
+        for (int v = 0; v < K2_NV; v++) bv[v] = _mm256_load_ps(pb + p * K2_NR + 8 * v);
+#pragma GCC unroll 8
+        for (int i = 0; i < K2_MR; i++) {
+            const __m256 av = _mm256_set1_ps(pa[p * K2_MR + i]);
+            for (int v = 0; v < K2_NV; v++) acc[i][v] = _mm256_fmadd_ps(av, bv[v], acc[i][v]);
+        }
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    if (mr == K2_MR && nr == K2_NR) {
+        for (int i = 0; i < K2_MR; i++)
+            for (int v = 0; v < K2_NV; v++) {
+                float *cp = c + (size_t)i * ldc + 8 * v;
+                __m256 r;
+                if (!first)
+                    r = _mm256_fmadd_ps(va, acc[i][v], _mm256_loadu_ps(cp));
+                else if (beta == 0.0f)
+                    r = _mm256_mul_ps(va, acc[i][v]);
+                else
+                    r = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cp), _mm256_mul_ps(va, acc[i][v]));
+                _mm256_storeu_ps(cp, r);
+            }
+        return;
+    }
+    float tile[K2_MR * K2_NR];
+    for (int i = 0; i < K2_MR; i++)
+        for (int v = 0; v < K2_NV; v++) _mm256_storeu_ps(tile + i * K2_NR + 8 * v, acc[i][v]);
+    edge_update(tile, K2_NR, c, ldc, mr, nr, alpha, beta, first);
+}
+
+static const sgemm_params params_avx512 = {K5_MR, K5_NR, 256, 128, 2048, kernel_avx512};
+static const sgemm_params params_avx2 = {K2_MR, K2_NR, 256, 120, 2048, kernel_avx2};
+
+int sgemm_best_isa(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return SGEMM_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SGEMM_AVX2;
+    return SGEMM_NONE;
+}
+
+/* 16 rows s[j*ldb + p] (j < 16, p < kc) -> d[p*NR + j], 16 x 16 blocks transposed
+ * in registers (the transposed B of the weight gradient; element by element it
+ * cost as much as the multiply). Lane = 128 bits; after the unpacks and
+ * shuffle_ps, u[4g + q] lane l holds rows 4g..4g+3 at column 4l + q; the two
+ * shuffle_f32x4 steps then transpose those 4 x 4 lane blocks. */
+__attribute__((target("avx512f"))) static void pack_bt16(const float *s, int ldb, int kc, int NR,
+                                                         float *d) {
+    int p = 0;
+    for (; p + 16 <= kc; p += 16) {
+        __m512 r[16], t[16], u[16];
+        for (int j = 0; j < 16; j++) r[j] = _mm512_loadu_ps(s + (size_t)j * ldb + p);
+        for (int j = 0; j < 16; j += 2) {
+            t[j] = _mm512_unpacklo_ps(r[j], r[j + 1]);
+            t[j + 1] = _mm512_unpackhi_ps(r[j], r[j + 1]);
+        }
+        for (int g = 0; g < 16; g += 4) {
+            u[g] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
+            u[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xEE);
+            u[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+            u[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+        }
+        for (int q = 0; q < 4; q++) {
+            const __m512 v0 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0x44);
+            const __m512 v1 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0xEE);
+            const __m512 v2 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0x44);
+            const __m512 v3 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0xEE);
+            _mm512_storeu_ps(d + (size_t)(p + q) * NR, _mm512_shuffle_f32x4(v0, v2, 0x88));
+            _mm512_storeu_ps(d + (size_t)(p + 4 + q) * NR, _mm512_shuffle_f32x4(v0, v2, 0xDD));
+            _mm512_storeu_ps(d + (size_t)(p + 8 + q) * NR, _mm512_shuffle_f32x4(v1, v3, 0x88));
+            _mm512_storeu_ps(d + (size_t)(p + 12 + q) * NR, _mm512_shuffle_f32x4(v1, v3, 0xDD));
+        }
+    }
+    for (; p < kc; p++)
+        for (int j = 0; j < 16; j++) d[(size_t)p * NR + j] = s[(size_t)j * ldb + p];
+}
+
+/* op(B)[p0 + p][j0 + j] for p < kc, j < nc -> NR-column panels dst[jr/NR][kc][NR],
+ * zero past column nc. isa: the kernel's (SGEMM_AVX512 transposes in registers). */
+static void pack_b(int isa, int trans_b, const float *b, int ldb, int p0, int j0, int kc, int nc,
+                   int NR, float *dst) {
+    const int wide = isa == SGEMM_AVX512 && NR % 16 == 0;
+    if (!trans_b) {
+        /* row by row, each read sequentially across all panels (prefetch-friendly) */
+        for (int p = 0; p < kc; p++) {
+            const float *s = b + (size_t)(p0 + p) * ldb + j0;
+            for (int jr = 0; jr < nc; jr += NR) {
+                const int w = nc - jr < NR ? nc - jr : NR;
+                float *d = dst + (size_t)jr * kc + (size_t)p * NR;
+                for (int j = 0; j < w; j++) d[j] = s[jr + j];
+                for (int j = w; j < NR; j++) d[j] = 0.0f;
+            }
+        }
+        return;
+    }
+    for (int jr = 0; jr < nc; jr += NR, dst += (size_t)kc * NR) {
+        const int w = nc - jr < NR ? nc - jr : NR;
+        int j = 0;
+        if (wide)
+            for (; j + 16 <= w; j += 16)
+                pack_bt16(b + (size_t)(j0 + jr + j) * ldb + p0, ldb, kc, NR, dst + j);
+        for (; j < w; j++) {
+            const float *s = b + (size_t)(j0 + jr + j) * ldb + p0;
+            for (int p = 0; p < kc; p++) dst[(size_t)p * NR + j] = s[p];
+        }
+        for (int p = 0; p < kc; p++)
+            for (int z = w; z < NR; z++) dst[(size_t)p * NR + z] = 0.0f;
+    }
+}
+
+/* 8 rows s[i*lda + p] (i < 8, p < kc) -> d[p*8 + i] (an A panel of the AVX-512
+ * kernel), 8 x 8 blocks transposed in registers as in pack_bt16, lanes of 128
+ * bits: u[4g + q] lane l holds rows 4g..4g+3 at column 4l + q. */
+__attribute__((target("avx2"))) static void pack_at8(const float *s, int lda, int kc, float *d) {
+    int p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        __m256 r[8], t[8], u[8];
+        for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + (size_t)i * lda + p);
+        for (int i = 0; i < 8; i += 2) {
+            t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+            t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+        }
+        for (int g = 0; g < 8; g += 4) {
+            u[g] = _mm256_shuffle_ps(t[g], t[g + 2], 0x44);
+            u[g + 1] = _mm256_shuffle_ps(t[g], t[g + 2], 0xEE);
+            u[g + 2] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+            u[g + 3] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+        }
+        for (int q = 0; q < 4; q++) {
+            _mm256_storeu_ps(d + (size_t)(p + q) * 8, _mm256_permute2f128_ps(u[q], u[4 + q], 0x20));
+            _mm256_storeu_ps(d + (size_t)(p + 4 + q) * 8,
+                             _mm256_permute2f128_ps(u[q], u[4 + q], 0x31));
+        }
+    }
+    for (; p < kc; p++)
+        for (int i = 0; i < 8; i++) d[(size_t)p * 8 + i] = s[(size_t)i * lda + p];
+}
+
+/* op(A)[i0 + i][p0 + p] for i < mc, p < kc -> MR-row panels dst[ir/MR][kc][MR],
+ * zero past row mc. isa: the kernel's (SGEMM_AVX512 transposes in registers). */
+static void pack_a(int isa, int trans_a, const float *a, int lda, int i0, int p0, int mc, int kc,
+                   int MR, float *dst) {
+    const int wide = isa == SGEMM_AVX512;
+    for (int ir = 0; ir < mc; ir += MR, dst += (size_t)kc * MR) {
+        const int h = mc - ir < MR ? mc - ir : MR;
+        if (trans_a) {
+            for (int p = 0; p < kc; p++) {
+                const float *s = a + (size_t)(p0 + p) * lda + i0 + ir;
+                float *d = dst + (size_t)p * MR;
+                for (int i = 0; i < h; i++) d[i] = s[i];
+                for (int i = h; i < MR; i++) d[i] = 0.0f;
+            }
+        } else if (MR == 8 && h == 8 && wide) {
+            pack_at8(a + (size_t)(i0 + ir) * lda + p0, lda, kc, dst);
+        } else {
+            for (int i = 0; i < h; i++) {
+                const float *s = a + (size_t)(i0 + ir + i) * lda + p0;
+                for (int p = 0; p < kc; p++) dst[(size_t)p * MR + i] = s[p];
+            }
+            for (int p = 0; p < kc; p++)
+                for (int i = h; i < MR; i++) dst[(size_t)p * MR + i] = 0.0f;
+        }
+    }
+}
+
+static int min_int(int x, int y) { return x < y ? x : y; }
+
+/* Blocking of sgemm_own beyond the kernel's: op(A) is packed whole when it takes
+ * at most A_WHOLE_FLOATS (256 KiB), and then B goes in blocks of B_BLOCK_FLOATS
+ * (256 KiB): both stay in the 1 MiB L2 together. */
+#define A_WHOLE_FLOATS (64 * 1024)
+#define B_BLOCK_FLOATS (64 * 1024)
+
+/* One allocation for both packed blocks; *bp and *ap 64-byte aligned in it. */
+static void *alloc_panels(size_t b_floats, size_t a_floats, float **bp, float **ap) {
+    const size_t b_bytes = (b_floats * sizeof(float) + 63) / 64 * 64;
+    char *raw = xmalloc(b_bytes + a_floats * sizeof(float) + 64);
+    char *base = raw + (64 - (uintptr_t)raw % 64) % 64;
+    *bp = (float *)base;
+    *ap = (float *)(base + b_bytes);
+    return raw;
+}
+
+/* op(B) of a plain matrix, for sgemm_own. */
+typedef struct {
+    int isa, trans_b, ldb;
+    const float *b;
+} plain_b;
+
+static void plain_pack_b(const void *ctx, int p0, int j0, int kc, int nc, int nr, float *dst) {
+    const plain_b *q = ctx;
+    pack_b(q->isa, q->trans_b, q->b, q->ldb, p0, j0, kc, nc, nr, dst);
+}
+
+void sgemm_own(int isa, int trans_a, int trans_b, int m, int n, int k, float alpha,
+               const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    const plain_b q = {isa, trans_b, ldb, b};
+    sgemm_own_packed(isa, trans_a, m, n, k, alpha, a, lda, plain_pack_b, &q, beta, c, ldc);
+}
+
+void sgemm_own_packed(int isa, int trans_a, int m, int n, int k, float alpha, const float *a,
+                      int lda, sgemm_pack_fn pack, const void *ctx, float beta, float *c,
+                      int ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                float *cp = c + (size_t)i * ldc + j;
+                *cp = beta == 0.0f ? 0.0f : beta * *cp;
+            }
+        return;
+    }
+    const sgemm_params *kp = isa == SGEMM_AVX512 ? &params_avx512 : &params_avx2;
+    const int MR = kp->mr, NR = kp->nr;
+    /* Depth blocks: k split into equal blocks of at most kp->kc, a function of k
+     * alone, so every element sums in the same order whatever m and n are. */
+    const int kblocks = (k + kp->kc - 1) / kp->kc;
+    const int kc_step = (k + kblocks - 1) / kblocks;
+    /* A small op(A) (the weights of a layer with few filters) is packed once for all
+     * of B, which then goes in blocks that stay in L2 beside it; otherwise A is
+     * packed per MC x KC block for each large NC block of B. */
+    const int m_pad = (m + MR - 1) / MR * MR;
+    const int a_whole = (size_t)m_pad * kc_step <= A_WHOLE_FLOATS;
+    int nc_step = kp->nc;
+    if (a_whole) {
+        nc_step = B_BLOCK_FLOATS / kc_step / NR * NR;
+        if (nc_step < NR) nc_step = NR;
+        if (nc_step > kp->nc) nc_step = kp->nc;
+    }
+    const int nc_max = min_int(nc_step, (n + NR - 1) / NR * NR);
+    const int mc_max = a_whole ? m_pad : min_int(kp->mc, m_pad);
+    float *bp, *ap;
+    void *raw = alloc_panels((size_t)kc_step * nc_max, (size_t)kc_step * mc_max, &bp, &ap);
+    for (int pc = 0; pc < k; pc += kc_step) {
+        const int kc = min_int(kc_step, k - pc);
+        if (a_whole) pack_a(isa, trans_a, a, lda, 0, pc, m, kc, MR, ap);
+        for (int jc = 0; jc < n; jc += nc_step) {
+            const int nc = min_int(nc_step, n - jc);
+            pack(ctx, pc, jc, kc, nc, NR, bp);
+            for (int ic = 0; ic < m; ic += kp->mc) {
+                const int mc = min_int(kp->mc, m - ic);
+                const float *apc = ap + (size_t)ic * kc;
+                if (!a_whole) {
+                    pack_a(isa, trans_a, a, lda, ic, pc, mc, kc, MR, ap);
+                    apc = ap;
+                }
+                for (int jr = 0; jr < nc; jr += NR)
+                    for (int ir = 0; ir < mc; ir += MR)
+                        kp->kernel(kc, apc + (size_t)ir * kc, bp + (size_t)jr * kc,
+                                   c + (size_t)(ic + ir) * ldc + jc + jr, ldc,
+                                   min_int(MR, mc - ir), min_int(NR, nc - jr), alpha, beta,
+                                   pc == 0);
+            }
+        }
+    }
+    free(raw);
+}

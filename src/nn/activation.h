@@ -1,0 +1,25 @@
+/* activation.h: element-wise activations shared by conv, shortcut and connected
+ * layers (the activation enum itself is in layers.h). */
+#ifndef LIR_ACTIVATION_H
+#define LIR_ACTIVATION_H
+
+#include <stddef.h>
+
+#include "nn.h"
+
+#define LEAKY_SLOPE 0.1f /* Darknet's leaky ReLU slope */
+
+/* act(x) of one value. */
+static inline float act_apply(activation a, float x) {
+    if (a == ACT_RELU) return x > 0 ? x : 0.0f;
+    if (a == ACT_LEAKY) return x > 0 ? x : LEAKY_SLOPE * x;
+    return x;
+}
+
+/* y[i] = act(x[i]); y may alias x. */
+void activation_forward(activation a, const float *x, float *y, size_t n);
+/* dx[i] += dy[i] * act'(x[i]), with the derivative read from the activation's
+ * OUTPUT y (sign of y = sign of x for relu and leaky). */
+void activation_backward(activation a, const float *y, const float *dy, float *dx, size_t n);
+
+#endif

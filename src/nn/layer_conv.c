@@ -1,0 +1,479 @@
+/* layer_conv.c: convolution with optional fused batch norm and activation.
+ *
+ * The convolution runs as batched GEMM: a chunk of images is unrolled by
+ * im2col into col[c*k*k][chunk*oh*ow], one sgemm gives [n][chunk*oh*ow], which is
+ * scattered to NCHW. Backward gathers dconv_out into the same [n][chunk*oh*ow]
+ * layout, then dW += g * col^T (one sgemm) and dcol = W^T * g, col2im into din.
+ * Batch norm and activation are fused into the scatter / gather passes
+ * (layer_conv_bn.c), so each activation tensor is walked as few times as possible.
+ * Kernel taps that only read zero padding (most of a 3x3 kernel on a 1x1 or 2x2
+ * map) are left out of im2col and the GEMMs. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "kernels/kernels.h"
+#include "layer_conv_bn.h"
+#include "nn.h"
+
+/* Kernel taps that reach the image. Usually one set for every output position
+ * (global = 1), leaving out taps that only ever read padding (8 of 9 on a 1x1
+ * map). On small maps, where borders are a large share, the output positions
+ * are grouped instead into classes that see the same taps (corners, edges,
+ * interior): each class runs its own GEMM over exactly its taps. */
+typedef struct {
+    int global, sets;
+    int *count;  /* [sets] taps of each set */
+    int *off;    /* [sets + 1] prefix sums of count */
+    int *tap;    /* [off[sets]] tap indices ky*size + kx */
+    int *npos;   /* [sets] output positions of each class (global: S) */
+    int *poff;   /* [sets + 1] prefix sums of npos */
+    int *pos;    /* [poff[sets]] positions oy*ow + ox (global: NULL) */
+} tapset;
+
+/* Classes pay only when they save enough padding work for their smaller GEMMs:
+ * the share of the global set's work that may remain. Measured (one core): 2x2
+ * maps (44%) win; 4x4 maps (69%) win with 256+ input channels and lose with
+ * 64-128, whose class GEMMs are shallow. */
+static double class_max_share(int c) { return c >= 256 ? 0.75 : 0.6; }
+
+static void tapset_make(const conv_layer *l, tapset *ts) {
+    const int kk = l->size * l->size, S = l->oh * l->ow;
+    memset(ts, 0, sizeof(*ts));
+    int *global = xmalloc(kk * sizeof(int));
+    const int ng = conv_active_taps(l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow, global);
+    if (S > 1 && S <= 64 && kk <= 64) {
+        /* tap mask of each position; classes in order of first appearance */
+        uint64_t *mask = xcalloc(S, sizeof(uint64_t)), *cls = xmalloc(S * sizeof(uint64_t));
+        int *of = xmalloc(S * sizeof(int)), sets = 0;
+        long work = 0;
+        for (int s = 0; s < S; s++) {
+            for (int t = 0; t < kk; t++) {
+                const int iy = s / l->ow * l->stride - l->pad + t / l->size;
+                const int ix = s % l->ow * l->stride - l->pad + t % l->size;
+                if (iy >= 0 && iy < l->h && ix >= 0 && ix < l->w) mask[s] |= 1ull << t, work++;
+            }
+            int k = 0;
+            while (k < sets && cls[k] != mask[s]) k++;
+            if (k == sets) cls[sets++] = mask[s];
+            of[s] = k;
+        }
+        if (sets > 1 && work <= class_max_share(l->c) * S * ng) {
+            ts->sets = sets;
+            ts->count = xcalloc(sets, sizeof(int));
+            ts->npos = xcalloc(sets, sizeof(int));
+            ts->off = xcalloc(sets + 1, sizeof(int));
+            ts->poff = xcalloc(sets + 1, sizeof(int));
+            for (int k = 0; k < sets; k++)
+                for (int t = 0; t < kk; t++) ts->count[k] += (int)(cls[k] >> t & 1);
+            for (int s = 0; s < S; s++) ts->npos[of[s]]++;
+            for (int k = 0; k < sets; k++) {
+                ts->off[k + 1] = ts->off[k] + ts->count[k];
+                ts->poff[k + 1] = ts->poff[k] + ts->npos[k];
+            }
+            ts->tap = xmalloc(ts->off[sets] * sizeof(int));
+            ts->pos = xmalloc(S * sizeof(int));
+            for (int k = 0, i = 0; k < sets; k++)
+                for (int t = 0; t < kk; t++)
+                    if (cls[k] >> t & 1) ts->tap[i++] = t;
+            int *fill = xcalloc(sets, sizeof(int));
+            for (int s = 0; s < S; s++) ts->pos[ts->poff[of[s]] + fill[of[s]]++] = s;
+            free(fill);
+        }
+        free(mask), free(cls), free(of);
+    }
+    if (ts->sets) {
+        free(global);
+        return;
+    }
+    ts->global = 1;
+    ts->sets = 1;
+    ts->tap = global;
+    ts->count = xmalloc(sizeof(int));
+    ts->npos = xmalloc(sizeof(int));
+    ts->off = xmalloc(2 * sizeof(int));
+    ts->poff = xmalloc(2 * sizeof(int));
+    ts->count[0] = ng, ts->npos[0] = S;
+    ts->off[0] = ts->poff[0] = 0;
+    ts->off[1] = ng, ts->poff[1] = S;
+}
+
+static void tapset_free(tapset *ts) {
+    free(ts->count), free(ts->off), free(ts->tap), free(ts->npos), free(ts->poff), free(ts->pos);
+}
+
+/* How one call splits the batch: `chunks` chunks of at most `chunk` images, each
+ * im2col + GEMM (one, or one per class of positions) over a workspace slice of `per_thread`
+ * floats. With outer = 1 the threads take whole chunks (no barrier inside a
+ * chunk, one private dW per thread in backward); otherwise chunks run in order
+ * and every kernel is parallel inside (a batch too small to split, or one thread).
+ * GEMM depth: K = c * taps of the set. With compact = 1 (taps left out) the
+ * weights of the active taps are gathered into wk, [n][c*count[s]] per set. */
+typedef struct {
+    int threads, chunk, chunks, outer, compact;
+    int kmax;        /* largest K over the sets */
+    size_t nk;       /* floats of the gathered weights (n * c * all taps) */
+    size_t per_thread;
+} conv_plan;
+
+/* Upper bound on the threads a plan uses; the workspace is sized for it. */
+static int conv_thread_cap(void) {
+    const int p = omp_get_num_procs();
+    return p < 8 ? p : 8;
+}
+
+static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int threads) {
+    const size_t S = (size_t)l->oh * l->ow;
+    conv_plan p;
+    p.kmax = 0;
+    int pmax = 0;
+    double work = 0; /* multiply-adds per image and filter */
+    for (int s = 0; s < ts->sets; s++) {
+        if (l->c * ts->count[s] > p.kmax) p.kmax = l->c * ts->count[s];
+        if (ts->npos[s] > pmax) pmax = ts->npos[s];
+        work += (double)l->c * ts->count[s] * ts->npos[s];
+    }
+    p.nk = (size_t)l->n * l->c * ts->off[ts->sets];
+    p.compact = !ts->global || ts->count[0] < l->size * l->size;
+    /* per image: col [K][S] and g [n][S]; by classes: col [K][npos], g [n][S] and
+     * the class's GEMM result [n][npos] */
+    const size_t per_image = ts->global ? (size_t)(p.kmax + l->n) * S
+                                        : (size_t)(p.kmax + l->n) * pmax + (size_t)l->n * S;
+    const int B = l->batch;
+    /* tiny layers: thread start-up and barriers cost more than the work */
+    if ((double)B * l->n * work < 4e6) threads = 1;
+    size_t cmax = gemm_workspace_limit / per_image;
+    if (cmax < 1) cmax = 1;
+    if (cmax > (size_t)B) cmax = (size_t)B;
+    int chunks = (int)((B + cmax - 1) / cmax);
+    if (threads > 1 && B >= threads) /* a multiple of the threads, for balance */
+        chunks = (chunks + threads - 1) / threads * threads;
+    if (chunks > B) chunks = B;
+    p.threads = threads;
+    p.chunk = (B + chunks - 1) / chunks;
+    p.chunks = (B + p.chunk - 1) / p.chunk;
+    p.outer = threads > 1 && p.chunks >= threads;
+    p.per_thread = per_image * p.chunk;
+    return p;
+}
+
+static conv_plan conv_plan_now(const conv_layer *l, const tapset *ts) {
+    int t = omp_get_max_threads();
+    if (t > conv_thread_cap()) t = conv_thread_cap();
+    return conv_plan_for(l, ts, t);
+}
+
+/* Workspace layout of a plan: a slice per working thread, then (compact) the
+ * gathered weights and one private dW like them per working thread, or (not
+ * compact, outer) the private dW of every thread but the first (which adds into
+ * dweights). */
+static int conv_slices(const conv_plan *p) { return p->outer ? p->threads : 1; }
+
+static size_t conv_plan_floats(const conv_plan *p) {
+    size_t f = conv_slices(p) * p->per_thread;
+    if (p->compact) f += p->nk * (1 + conv_slices(p));
+    else if (p->outer) f += (p->threads - 1) * p->nk;
+    return f;
+}
+
+size_t conv_workspace_size(const conv_layer *l) {
+    tapset ts;
+    tapset_make(l, &ts);
+    size_t most = 0;
+    for (int t = 1; t <= conv_thread_cap(); t++) {
+        conv_plan p = conv_plan_for(l, &ts, t);
+        size_t need = conv_plan_floats(&p);
+        most = need > most ? need : most;
+    }
+    tapset_free(&ts);
+    return most;
+}
+
+/* Weights the GEMMs use: l->weights, or (compact) wk, per set [n][c*count[s]]
+ * at n*c*off[s], gathered from the active taps. */
+static const float *conv_gemm_weights(const conv_layer *l, const conv_plan *p, const tapset *ts,
+                                      float *wk) {
+    if (!p->compact) return l->weights;
+    const int kk = l->size * l->size;
+    for (int s = 0; s < ts->sets; s++) {
+        const int cnt = ts->count[s];
+        const int *tap = ts->tap + ts->off[s];
+        float *dst = wk + (size_t)l->n * l->c * ts->off[s];
+        for (size_t fc = 0; fc < (size_t)l->n * l->c; fc++)
+            for (int t = 0; t < cnt; t++) dst[fc * cnt + t] = l->weights[fc * kk + tap[t]];
+    }
+    return wk;
+}
+
+/* dweights += a private dW: directly, or scattered back to the active taps. */
+static void conv_add_dw(conv_layer *l, const conv_plan *p, const tapset *ts, const float *src) {
+    float *dst = l->dweights;
+    if (!p->compact) {
+        const size_t nk = p->nk;
+#pragma omp parallel for schedule(static) if (nk > 65536)
+        for (size_t i = 0; i < nk; i++) dst[i] += src[i];
+        return;
+    }
+    const int kk = l->size * l->size;
+    for (int s = 0; s < ts->sets; s++) {
+        const int cnt = ts->count[s];
+        const int *tap = ts->tap + ts->off[s];
+        const float *from = src + (size_t)l->n * l->c * ts->off[s];
+        for (size_t fc = 0; fc < (size_t)l->n * l->c; fc++)
+            for (int t = 0; t < cnt; t++) dst[fc * kk + tap[t]] += from[fc * cnt + t];
+    }
+}
+
+/* at[j] = offset in an input plane of the pixel tap reads for output pos[j]. */
+static void class_offsets(const conv_layer *l, int tap, const int *pos, int np, int *at) {
+    const int dy = tap / l->size - l->pad, dx = tap % l->size - l->pad;
+    for (int j = 0; j < np; j++)
+        at[j] = (pos[j] / l->ow * l->stride + dy) * l->w + pos[j] % l->ow * l->stride + dx;
+}
+
+/* Class k of nb images: col [c*cnt][nb*np], col[ch*cnt + t][b*np + j] = the pixel
+ * tap t of channel ch reads for the class's position j (always inside the image:
+ * the class holds only those taps). */
+static void class_im2col(const conv_layer *l, const tapset *ts, int k, const float *in, int nb,
+                         float *col) {
+    const int cnt = ts->count[k], np = ts->npos[k];
+    const int *tap = ts->tap + ts->off[k], *pos = ts->pos + ts->poff[k];
+    const size_t in_size = (size_t)l->c * l->h * l->w;
+    int at[64]; /* pixel each position reads for the tap (classes hold <= 64) */
+    for (int t = 0; t < cnt; t++) {
+        class_offsets(l, tap[t], pos, np, at);
+        for (int ch = 0; ch < l->c; ch++) {
+            const float *src = in + (size_t)ch * l->h * l->w;
+            float *dst = col + ((size_t)ch * cnt + t) * nb * np;
+            for (int b = 0; b < nb; b++)
+                for (int j = 0; j < np; j++) dst[(size_t)b * np + j] = src[b * in_size + at[j]];
+        }
+    }
+}
+
+/* The adjoint of class_im2col: din pixels += col. */
+static void class_col2im(const conv_layer *l, const tapset *ts, int k, const float *col, int nb,
+                         float *din) {
+    const int cnt = ts->count[k], np = ts->npos[k];
+    const int *tap = ts->tap + ts->off[k], *pos = ts->pos + ts->poff[k];
+    const size_t in_size = (size_t)l->c * l->h * l->w;
+    int at[64];
+    for (int t = 0; t < cnt; t++) {
+        class_offsets(l, tap[t], pos, np, at);
+        for (int ch = 0; ch < l->c; ch++) {
+            float *dst = din + (size_t)ch * l->h * l->w;
+            const float *src = col + ((size_t)ch * cnt + t) * nb * np;
+            for (int b = 0; b < nb; b++)
+                for (int j = 0; j < np; j++) dst[b * in_size + at[j]] += src[(size_t)b * np + j];
+        }
+    }
+}
+
+int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
+              int batch_normalize, activation act, int batch, int grads, rng_state *rng,
+              lir_error *err) {
+    memset(l, 0, sizeof(*l));
+    if (c < 1 || h < 1 || w < 1 || n < 1 || size < 1 || stride < 1 || pad < 0 || batch < 1)
+        return lir_fail(err,
+                        "convolution: invalid shape (c=%d h=%d w=%d filters=%d size=%d stride=%d "
+                        "pad=%d batch=%d)",
+                        c, h, w, n, size, stride, pad, batch);
+    if (h + 2 * pad < size || w + 2 * pad < size)
+        return lir_fail(err, "convolution: kernel %d larger than padded input %dx%d (pad %d)",
+                        size, h, w, pad);
+    l->c = c, l->h = h, l->w = w, l->n = n;
+    l->size = size, l->stride = stride, l->pad = pad;
+    l->oh = (h + 2 * pad - size) / stride + 1;
+    l->ow = (w + 2 * pad - size) / stride + 1;
+    l->batch_normalize = batch_normalize;
+    l->act = act;
+    l->bn_momentum = 0.1f;
+    l->bn_eps = 1e-5f;
+    l->batch = batch;
+
+    size_t nw = (size_t)n * c * size * size;
+    size_t nout = (size_t)batch * n * l->oh * l->ow;
+    /* He (Kaiming) uniform for ReLU: U(-b, b), b = sqrt(6 / fan_in). */
+    float bound = sqrtf(6.0f / (float)(c * size * size));
+    l->weights = xmalloc(nw * sizeof(float));
+    for (size_t i = 0; i < nw; i++) l->weights[i] = (2.0f * rng_uniform(rng) - 1.0f) * bound;
+    l->biases = xcalloc(n, sizeof(float));
+    l->conv_out = xcalloc(nout, sizeof(float));
+    if (batch_normalize) {
+        l->scales = xmalloc(n * sizeof(float));
+        l->rolling_mean = xcalloc(n, sizeof(float));
+        l->rolling_var = xmalloc(n * sizeof(float));
+        l->mean = xcalloc(n, sizeof(float));
+        l->var = xmalloc(n * sizeof(float));
+        for (int i = 0; i < n; i++) l->scales[i] = l->rolling_var[i] = l->var[i] = 1.0f;
+        l->bn_out = xcalloc(nout, sizeof(float));
+    } else {
+        l->bn_out = l->conv_out;
+    }
+    if (grads) {
+        l->dweights = xcalloc(nw, sizeof(float));
+        l->dbiases = xcalloc(n, sizeof(float));
+        l->dconv_out = xcalloc(nout, sizeof(float));
+        if (batch_normalize) {
+            l->dscales = xcalloc(n, sizeof(float));
+            l->dbn_out = xcalloc(nout, sizeof(float));
+        } else {
+            l->dbn_out = l->dconv_out;
+        }
+    }
+    return 0;
+}
+
+void conv_free(conv_layer *l) {
+    if (l->bn_out != l->conv_out) free(l->bn_out);
+    if (l->dbn_out != l->dconv_out) free(l->dbn_out);
+    free(l->weights), free(l->dweights), free(l->biases), free(l->dbiases);
+    free(l->scales), free(l->dscales), free(l->rolling_mean), free(l->rolling_var);
+    free(l->conv_out), free(l->dconv_out), free(l->mean), free(l->var);
+    memset(l, 0, sizeof(*l));
+}
+
+/* g [n][nb*S] = convolution of images in[0..nb) (g column b*S + s). */
+static void conv_chunk_forward(const conv_layer *l, const tapset *ts, const float *W,
+                               const float *in, int nb, float *slice, float *g) {
+    const int n = l->n, S = l->oh * l->ow;
+    if (ts->global) {
+        /* col [K][M], g [n][M] = W [n][K] * col */
+        const int K = l->c * ts->count[0], M = nb * S;
+        const conv_src src = {in,     l->c,   l->h,    l->w,         l->size, l->stride,
+                              l->pad, l->oh,  l->ow,   ts->tap,      ts->count[0]};
+        if (conv_pack_ok(&src) && gemm_packed(n, M, K, W, K, conv_pack_b, &src, g, M)) return;
+        im2col_batch(in, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
+                     ts->tap, ts->count[0], slice);
+        gemm(0, 0, n, M, K, 1.0f, W, K, slice, M, 0.0f, g, M);
+        return;
+    }
+    float *gs = g + (size_t)n * nb * S;
+    for (int k = 0; k < ts->sets; k++) {
+        /* col [K][M], gs [n][M] = W_k [n][K] * col, M = nb * positions of class k */
+        const int K = l->c * ts->count[k], np = ts->npos[k], M = nb * np;
+        const int *pos = ts->pos + ts->poff[k];
+        float *col = gs + (size_t)n * M;
+        class_im2col(l, ts, k, in, nb, col);
+        gemm(0, 0, n, M, K, 1.0f, W + (size_t)n * l->c * ts->off[k], K, col, M, 0.0f, gs, M);
+        for (int f = 0; f < n; f++)
+            for (int b = 0; b < nb; b++)
+                for (int j = 0; j < np; j++)
+                    g[((size_t)f * nb + b) * S + pos[j]] = gs[(size_t)f * M + b * np + j];
+    }
+}
+
+void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws) {
+    const int n = l->n;
+    const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
+    const int batch_stats = train && l->batch_normalize;
+    tapset ts;
+    tapset_make(l, &ts);
+    const conv_plan p = conv_plan_now(l, &ts);
+    const float *W = conv_gemm_weights(l, &p, &ts, ws + conv_slices(&p) * p.per_thread);
+    double *sums = batch_stats ? xcalloc(2 * (size_t)n * p.threads, sizeof(double)) : NULL;
+#pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
+    for (int ci = 0; ci < p.chunks; ci++) {
+        const int tid = p.outer ? omp_get_thread_num() : 0;
+        const int b0 = ci * p.chunk;
+        const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
+        float *slice = ws + tid * p.per_thread;
+        /* the global path keeps col first, g after it; by classes g comes first */
+        float *g = ts.global ? slice + (size_t)p.kmax * nb * S : slice;
+        conv_chunk_forward(l, &ts, W, in + b0 * in_size, nb, slice, g);
+        forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL);
+    }
+    if (batch_stats) {
+        for (int t = 1; t < p.threads; t++)
+            for (int i = 0; i < 2 * n; i++) sums[i] += sums[2 * (size_t)n * t + i];
+        bn_train_finish(l, sums, out);
+    }
+    l->bn_batch_stats = batch_stats;
+    free(sums);
+    tapset_free(&ts);
+}
+
+/* Given g [n][nb*S] of images in[0..nb): dw [n][K] (per set) = beta*dw + g * col^T,
+ * din (if any) += col2im(W^T * g). */
+static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const float *W,
+                                const float *in, int nb, float *slice, float *g, float beta,
+                                float *dw, float *din) {
+    const int n = l->n, S = l->oh * l->ow;
+    if (ts->global) {
+        const int K = l->c * ts->count[0], M = nb * S;
+        float *col = slice;
+        im2col_batch(in, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
+                     ts->tap, ts->count[0], col);
+        gemm(0, 1, n, K, M, 1.0f, g, M, col, M, beta, dw, K);
+        if (!din) return;
+        /* dcol [K][M] = W^T * g, reusing col */
+        gemm(1, 0, K, M, n, 1.0f, W, K, g, M, 0.0f, col, M);
+        col2im_batch_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
+                         ts->tap, ts->count[0], din);
+        return;
+    }
+    float *gs = g + (size_t)n * nb * S;
+    for (int k = 0; k < ts->sets; k++) {
+        const int K = l->c * ts->count[k], np = ts->npos[k], M = nb * np;
+        const int *pos = ts->pos + ts->poff[k];
+        const size_t at = (size_t)n * l->c * ts->off[k];
+        float *col = gs + (size_t)n * M;
+        for (int f = 0; f < n; f++)
+            for (int b = 0; b < nb; b++)
+                for (int j = 0; j < np; j++)
+                    gs[(size_t)f * M + b * np + j] = g[((size_t)f * nb + b) * S + pos[j]];
+        class_im2col(l, ts, k, in, nb, col);
+        gemm(0, 1, n, K, M, 1.0f, gs, M, col, M, beta, dw + at, K);
+        if (!din) continue;
+        gemm(1, 0, K, M, n, 1.0f, W + at, K, gs, M, 0.0f, col, M);
+        class_col2im(l, ts, k, col, nb, din);
+    }
+}
+
+void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
+                   float *din, float *ws) {
+    const int n = l->n;
+    const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
+    tapset ts;
+    tapset_make(l, &ts);
+    const conv_plan p = conv_plan_now(l, &ts);
+    float *extra = ws + conv_slices(&p) * p.per_thread;
+    const float *W = conv_gemm_weights(l, &p, &ts, extra);
+    /* private dW buffers, each started (beta 0) by its thread's first chunk;
+     * without compaction thread 0 adds straight into dweights */
+    float *dw_priv = p.compact ? extra + p.nk : extra - p.nk;
+    float *coef = xmalloc(4 * (size_t)n * sizeof(float));
+    int *started = xcalloc(p.threads, sizeof(int));
+    backward_prologue(l, out, dout, coef);
+#pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
+    for (int ci = 0; ci < p.chunks; ci++) {
+        const int tid = p.outer ? omp_get_thread_num() : 0;
+        const int b0 = ci * p.chunk;
+        const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
+        float *slice = ws + tid * p.per_thread;
+        float *g = ts.global ? slice + (size_t)p.kmax * nb * S : slice;
+        const int direct = !p.compact && tid == 0;
+        float *dw = direct ? l->dweights : dw_priv + tid * p.nk;
+        const float beta = direct || started[tid] ? 1.0f : 0.0f;
+        started[tid] = 1;
+        backward_gather(l, coef, b0, nb, g);
+        conv_chunk_backward(l, &ts, W, in + b0 * in_size, nb, slice, g, beta, dw,
+                            din ? din + b0 * in_size : NULL);
+    }
+    for (int t = p.compact ? 0 : 1; t < p.threads; t++)
+        if (started[t]) conv_add_dw(l, &p, &ts, dw_priv + t * p.nk);
+    free(started);
+    free(coef);
+    tapset_free(&ts);
+}
+
+int conv_params(conv_layer *l, param_tensor *p) {
+    int k = 0;
+    p[k++] = (param_tensor){l->weights, l->dweights, (size_t)l->n * l->c * l->size * l->size, 1};
+    p[k++] = (param_tensor){l->biases, l->dbiases, (size_t)l->n, 0};
+    if (l->batch_normalize) p[k++] = (param_tensor){l->scales, l->dscales, (size_t)l->n, 0};
+    return k;
+}

@@ -1,0 +1,28 @@
+/* layer_conv_bn.h: the per-channel passes of the convolution layer around its
+ * GEMMs (layer_conv_bn.c): bias / batch norm / activation after the forward GEMM,
+ * and their backward before the backward GEMMs. Internal to layer_conv*.c. */
+#ifndef LIR_LAYER_CONV_BN_H
+#define LIR_LAYER_CONV_BN_H
+
+#include "nn.h"
+
+/* Epilogue of one chunk: g [n][nb*S] -> conv_out of images b0..b0+nb (NCHW).
+ * sums != NULL (BN training): also sums[ch] += sum x, sums[n+ch] += sum x^2, the
+ * rest waits for the batch statistics. Otherwise the chunk is finished here:
+ * bn_out = a*x + c, out = act(bn_out). */
+void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out, double *sums);
+
+/* BN training: batch statistics from the sums (biased variance to normalise,
+ * unbiased for the running variance), then bn_out and out over the batch. */
+void bn_train_finish(conv_layer *l, const double *sums, float *out);
+
+/* Backward through activation and BN, per channel over the whole batch:
+ * dbn_out += act'(out) * dout, parameter gradients, and coef[ch*4 ..] for
+ * backward_gather. */
+void backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef);
+
+/* For images b0..b0+nb: with BN, dconv_out += its part from dbn_out; then
+ * g [n][nb*S] = dconv_out in the GEMM layout. */
+void backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g);
+
+#endif

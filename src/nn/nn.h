@@ -1,0 +1,371 @@
+/* nn.h: the network: Darknet cfg grammar, one struct per layer type, the network built
+ * from a cfg with its named points and hooks, forward / backward, .weights I/O.
+ * Includes kernels and base. */
+#ifndef LIR_NN_H
+#define LIR_NN_H
+
+#include <stddef.h>
+
+#include "kernels/kernels.h"
+#include "base/base.h"
+
+/* cfg.h: Darknet's cfg grammar: "[section]" headers, "key=value" lines, comments
+ * starting with '#' or ';', blank lines. The parser keeps line numbers so that
+ * every later error can name file and line. Which keys a section may have is
+ * checked by the network builder (net.c), not here. */
+
+
+typedef struct {
+    char *key, *value;
+    int line;
+    int used; /* set by the cfg_get_* calls; unused keys are reported as errors */
+} cfg_option;
+
+typedef struct {
+    char *type; /* "net", "convolutional", ... (without brackets) */
+    int line;
+    int n_options;
+    cfg_option *options;
+} cfg_section;
+
+typedef struct {
+    char *path;
+    int n_sections;
+    cfg_section *sections;
+} cfg_file;
+
+cfg_file *cfg_parse_file(const char *path, lir_error *err);
+cfg_file *cfg_parse_string(const char *text, const char *name, lir_error *err);
+void cfg_free(cfg_file *c);
+
+/* Typed getters: return 0 and set *out (to def when the key is absent), or -1 with
+ * "<file>:<line>: <key>: expected ..." when the value does not parse. */
+int cfg_get_int(const cfg_file *c, cfg_section *s, const char *key, int def, int *out,
+                lir_error *err);
+int cfg_get_float(const cfg_file *c, cfg_section *s, const char *key, float def, float *out,
+                  lir_error *err);
+/* Returns the value or def; never fails. */
+const char *cfg_get_str(cfg_section *s, const char *key, const char *def);
+/* Line of the key's option, or of the section header when the key is absent. */
+int cfg_line_of(const cfg_section *s, const char *key);
+/* -1 with "<file>:<line>: unknown key '<k>' in [<type>]" for the first unused key. */
+int cfg_check_unused(const cfg_file *c, const cfg_section *s, lir_error *err);
+
+/* layers.h: the layer types of the engine, one struct per type, each with
+ * init / forward / backward / free. Update is done by the optimiser over the
+ * parameter list each layer exposes (layer_params).
+ *
+ * Conventions (all layers):
+ * - Tensors are float32, NCHW, batch-major: sample b of a [C][H][W] tensor starts
+ *   at b*C*H*W.
+ * - Gradients are TRUE gradients dL/dx (Darknet stores the negated gradient
+ *   "delta"; we do not). An SGD step is w -= lr * dw.
+ * - Backward ACCUMULATES (+=) into every gradient it writes: parameter gradients
+ *   and the input gradient `din`. The caller zeroes them once per step. `din` may
+ *   be NULL when the input needs no gradient (the network input).
+ * - The caller owns input/output buffers. A layer owns its parameters, their
+ *   gradients, and the buffers it needs between forward and backward (for a
+ *   convolution: its pre-BN and post-BN activations, which are hook points).
+ * - `train` selects batch statistics (1) or running statistics (0) in batch norm.
+ *   A layer initialised with `grads = 0` allocates no gradient buffers and must
+ *   only be run with train = 0.
+ */
+
+
+
+typedef enum { ACT_LINEAR, ACT_RELU, ACT_LEAKY } activation;
+
+/* Parses "linear", "relu", "leaky"; -1 if unknown. */
+int activation_parse(const char *s);
+const char *activation_name(activation a);
+
+/* One trainable tensor as the optimiser sees it. */
+typedef struct {
+    float *w, *dw;
+    size_t n;
+    int decay; /* 1: weight decay applies (conv/fc weights); 0: biases, BN gamma/beta */
+} param_tensor;
+
+/* ---- convolution with optional fused batch norm and activation ----------------
+ * in [B][c][h][w] -> conv_out [B][n][oh][ow] -> (BN) bn_out -> act -> out.
+ * oh = (h + 2*pad - size)/stride + 1.
+ * Batch norm (PyTorch semantics, eps 1e-5): training normalises with the biased
+ * batch variance and updates running stats with momentum (running = (1-m)*running
+ * + m*batch, unbiased variance); inference uses running stats.
+ * Without BN, `biases` is the convolution bias and bn_out aliases conv_out. */
+typedef struct {
+    int c, h, w;           /* input shape */
+    int n, oh, ow;         /* filters, output spatial size */
+    int size, stride, pad; /* kernel, stride, zero padding in pixels on each side */
+    int batch_normalize;
+    activation act;
+    float bn_momentum, bn_eps;
+    int batch;             /* batch size the buffers below hold */
+    float *weights, *dweights;         /* [n][c][size][size] */
+    float *biases, *dbiases;           /* [n]: conv bias, or BN beta */
+    float *scales, *dscales;           /* [n]: BN gamma (NULL without BN) */
+    float *rolling_mean, *rolling_var; /* [n] (NULL without BN) */
+    float *conv_out, *dconv_out;       /* [B][n][oh][ow] hook point "conv" */
+    float *bn_out, *dbn_out;           /* [B][n][oh][ow] hook point "bn" */
+    float *mean, *var;                 /* [n] batch statistics of the last training forward */
+    int bn_batch_stats;                /* last forward normalised with batch (1) or running
+                                          (0) statistics; backward differentiates that one */
+    float *energy_conv, *energy_bn;    /* [B] or NULL: an inference forward also writes each
+                                          sample's energy of conv_out / bn_out here (hooks,
+                                          computed while the sample is in cache) */
+} conv_layer;
+
+/* E = -logsumexp of one sample's `size` activations (hook.c). */
+double energy_sample(const float *a, int size);
+
+/* Allocates parameters (weights He-uniform from rng, gamma 1, beta 0, running
+ * mean 0 / var 1) and batch buffers; grads = 0 for inference only. */
+int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
+              int batch_normalize, activation act, int batch, int grads, rng_state *rng,
+              lir_error *err);
+void conv_free(conv_layer *l);
+/* Floats of scratch space forward/backward need for `batch` (im2col buffers). */
+size_t conv_workspace_size(const conv_layer *l);
+void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws);
+/* Also accumulates into the hook-point gradients: dbn_out += act'(out) * dout, then
+ * dconv_out += BN backward of dbn_out; anything a hook added there beforehand is
+ * part of the gradient. The caller zeroes dbn_out / dconv_out with the others. */
+void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
+                   float *din, float *ws);
+int conv_params(conv_layer *l, param_tensor *p); /* fills up to 3 entries, returns count */
+
+/* ---- max pool (Darknet semantics) ----------------------------------------------
+ * padding = total padding (Darknet default size-1), offset -padding/2;
+ * oh = (h + padding - size)/stride + 1. Out-of-image cells count as -inf. */
+typedef struct {
+    int c, h, w, oh, ow, size, stride, padding, batch;
+    int *argmax; /* [B][c][oh][ow] index into the input sample, -1 if none */
+} maxpool_layer;
+int maxpool_init(maxpool_layer *l, int c, int h, int w, int size, int stride, int padding,
+                 int batch, lir_error *err);
+void maxpool_free(maxpool_layer *l);
+void maxpool_forward(maxpool_layer *l, const float *in, float *out, int train);
+void maxpool_backward(maxpool_layer *l, const float *dout, float *din);
+
+/* ---- global average pool: [B][c][h][w] -> [B][c][1][1] ----------------------- */
+typedef struct {
+    int c, h, w, batch;
+} avgpool_layer;
+void avgpool_forward(const avgpool_layer *l, const float *in, float *out);
+void avgpool_backward(const avgpool_layer *l, const float *dout, float *din);
+
+/* ---- residual shortcut: out = act(a + b), a the previous layer, b `from` ----------
+ * Both inputs must have the same shape (lir refuses Darknet's resampling variant). */
+typedef struct {
+    int c, h, w, batch;
+    activation act;
+} shortcut_layer;
+void shortcut_forward(const shortcut_layer *l, const float *a, const float *b, float *out);
+void shortcut_backward(const shortcut_layer *l, const float *out, const float *dout,
+                       float *da, float *db);
+
+/* ---- route: concatenation along channels of up to 8 inputs of equal h, w ------ */
+typedef struct {
+    int n;           /* number of inputs */
+    int c[8];        /* channels of each input */
+    int h, w, batch; /* shared spatial size */
+} route_layer;
+void route_forward(const route_layer *l, const float *const *in, float *out);
+void route_backward(const route_layer *l, const float *dout, float *const *din);
+
+/* ---- fully connected: out[B][outputs] = in[B][inputs] * W^T + b --------------- */
+typedef struct {
+    int inputs, outputs, batch;
+    activation act;
+    float *weights, *dweights; /* [outputs][inputs] (Darknet layout) */
+    float *biases, *dbiases;   /* [outputs] */
+} connected_layer;
+int connected_init(connected_layer *l, int inputs, int outputs, activation act, int batch,
+                   int grads, rng_state *rng, lir_error *err);
+void connected_free(connected_layer *l);
+void connected_forward(connected_layer *l, const float *in, float *out);
+void connected_backward(connected_layer *l, const float *in, const float *out,
+                        const float *dout, float *din);
+int connected_params(connected_layer *l, param_tensor *p);
+
+/* ---- softmax (+ cross-entropy) -------------------------------------------------
+ * forward: out = softmax(in) per sample. The loss is cross-entropy averaged over
+ * the samples whose label is >= 0 (label -1 marks an outlier that has no class:
+ * it contributes no CE term). softmax_ce_backward accumulates dCE/dlogits into din. */
+typedef struct {
+    int inputs, batch;
+} softmax_layer;
+void softmax_forward(const softmax_layer *l, const float *in, float *out);
+/* Returns mean CE over labelled samples (0 if none); *n_labelled gets their count. */
+double softmax_ce_loss(const softmax_layer *l, const float *prob, const int *labels,
+                       int *n_labelled);
+void softmax_ce_backward(const softmax_layer *l, const float *prob, const int *labels,
+                         float *din);
+
+/* net.h: a network built from a Darknet cfg: its layers in order, its named hook
+ * points, the hooks attached to them, forward/backward over the whole batch, and
+ * Darknet .weights I/O.
+ *
+ * Data flow of one training step (see net.c):
+ *   net_forward(net, x, train=1)      every layer in order; hooks compute each
+ *                                     sample's energy at their point
+ *   net_zero_grads(net)
+ *   net_loss_backward(net, labels, is_outlier)
+ *                                     softmax-CE gradient at the logits, then each
+ *                                     hook adds lambda * dR/dE * (-softmax(a)) at its
+ *                                     point, then every layer backward in reverse
+ *   optimiser step over net_params()
+ * Gradient accumulation over several micro-batches is just several forward /
+ * backward calls between one zero and one step.
+ */
+
+
+typedef enum {
+    LAYER_CONV,
+    LAYER_MAXPOOL,
+    LAYER_AVGPOOL,
+    LAYER_SHORTCUT,
+    LAYER_ROUTE,
+    LAYER_CONNECTED,
+    LAYER_SOFTMAX
+} layer_type;
+
+typedef struct {
+    layer_type type;
+    int cfg_line;      /* line of its [section] in the cfg, for messages */
+    int n_in;          /* number of producer layers */
+    int in[8];         /* producer layer indices; -1 is the network input */
+    int c, h, w;       /* input shape (first input) */
+    int oc, oh, ow;    /* output shape */
+    int out_point;     /* index of the point that holds this layer's output */
+    double flops;      /* FLOPs of one sample's forward through this layer */
+    float *out, *dout; /* [batch][oc*oh*ow], owned by the net; dout NULL in inference */
+    union {
+        conv_layer conv;
+        maxpool_layer maxpool;
+        avgpool_layer avgpool;
+        shortcut_layer shortcut;
+        route_layer route;
+        connected_layer fc;
+        softmax_layer softmax;
+    } u;
+} layer;
+
+/* A named activation that hooks can observe. */
+typedef struct {
+    char name[64];
+    int layer;       /* owning layer */
+    int c, h, w;     /* per-sample shape */
+    float *value;    /* [batch][c*h*w] */
+    float *grad;     /* [batch][c*h*w], NULL in inference */
+    int is_default;  /* member of the automatic set: conv, bn and connected outputs */
+} point;
+
+/* R-EBO regulariser settings of one hook (METHOD.md section 2):
+ *   R = mean_in max(0, E - m_in)^2 + mean_out max(0, m_out - E)^2, scaled by lambda. */
+typedef struct {
+    float lambda;
+    float m_in, m_out;
+    int calibrate; /* 1: margins to be set from the ID energy distribution at start */
+} hook_reg;
+
+typedef struct {
+    int point;       /* index into net->points */
+    hook_reg reg;    /* lambda 0: observe only */
+    float *energy;   /* [batch] E = -logsumexp(a) of each sample, after each forward */
+    double last_reg; /* R of the last net_loss_backward (without lambda), for logs */
+    int fused;       /* 1: on a conv or bn point; an inference forward's conv layer
+                        writes the energies (conv_layer.energy_conv / energy_bn) */
+} hook;
+
+typedef struct {
+    int batch;            /* samples per forward */
+    int c, h, w;          /* input shape */
+    int classes;          /* outputs of the last connected layer */
+    int train;            /* built with gradient buffers */
+    /* [net] section training settings (Darknet keys); a JSON run config may override */
+    float learning_rate, momentum, decay;
+    int max_batches, subdivisions;
+    char policy[16];      /* "constant", "steps", "poly", "cos" */
+    int n_steps;          /* policy=steps: lr *= scales[k] once step count reaches steps[k] */
+    int steps[16];
+    float scales[16];
+    int burn_in;          /* warm-up batches: lr * (batch/burn_in)^power */
+    float power;
+    uint64_t seen;        /* images seen, stored in .weights */
+    int n_layers;
+    layer *layers;
+    int n_points;
+    point *points;        /* in network order */
+    int n_hooks;
+    hook *hooks;
+    float *workspace;     /* shared scratch for convolutions */
+    size_t workspace_size;
+    float *input;         /* [batch][c*h*w] copy of the last input (for backward) */
+} net;
+
+/* Builds the network of a parsed cfg. batch overrides [net] batch when > 0;
+ * classes > 0 overrides the last [connected] layer's outputs (10 / 100 classes
+ * without editing the file). train = 0 allocates no gradient buffers.
+ * Weights are initialised from `seed`. [hook] sections become hooks. */
+typedef struct {
+    int batch;
+    int classes;
+    int train;
+    uint64_t seed;
+} net_options;
+
+net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err);
+net *net_load_cfg(const char *path, const net_options *opt, lir_error *err);
+void net_free(net *n);
+
+/* x: [batch][c*h*w]. Returns the output of the last layer ([batch][classes] probabilities
+ * when the cfg ends in [softmax]). */
+const float *net_forward(net *n, const float *x, int train);
+/* Zeroes the parameter gradients (once per optimiser step). */
+void net_zero_grads(net *n);
+/* Softmax-CE on labels (label -1 or is_outlier = no CE term), plus each hook's
+ * regulariser with samples split by is_outlier (NULL: all in-distribution).
+ * Clears the activation gradients first, then ACCUMULATES into the parameter
+ * gradients. Returns the mean CE; hook terms are in hooks[i].last_reg. Without a
+ * final [softmax] (or with labels NULL) there is no CE term, only the hooks'. */
+double net_loss_backward(net *n, const int *labels, const unsigned char *is_outlier);
+
+/* Logits of the last forward: the output of the last [connected] layer. */
+const float *net_logits(const net *n);
+
+/* Parameter tensors of all layers, in layer order; returns count (<= cap). */
+int net_params(net *n, param_tensor *p, int cap);
+
+/* Points and hooks. */
+int net_find_point(const net *n, const char *name); /* -1 if none */
+/* Attaches an observe-only hook to every default point that has none yet. */
+void net_hook_all(net *n);
+/* Attaches a hook with settings to the named point; -1 with message if unknown. */
+int net_add_hook(net *n, const char *point_name, const hook_reg *reg, lir_error *err);
+
+/* Energies and regulariser, also used directly by tests. a: [batch][size]. */
+void energy_forward(const float *a, int batch, int size, float *energy);
+/* Adds lambda * dR/dE_b * (-softmax(a_b)) to grad and returns R (without lambda). */
+double energy_reg_backward(const float *a, const float *energy, int batch, int size,
+                           const unsigned char *is_outlier, const hook_reg *reg,
+                           float *grad);
+
+/* Darknet .weights: header (int32 major, minor, revision; uint64 seen when
+ * major*10+minor >= 2, else uint32), then per conv layer: biases, [scales, mean,
+ * var], weights; per connected layer: biases, weights. Load checks the exact size. */
+int net_load_weights(net *n, const char *path, lir_error *err);
+int net_save_weights(const net *n, const char *path, lir_error *err);
+
+/* FLOPs of one sample's forward pass up to and including layer i: multiply-adds * 2
+ * for conv / connected, plus one per element operation (BN, pooling, addition). */
+double net_layer_flops(const net *n, int i);
+/* Trainable scalars of one layer (conv weights + bias or BN gamma/beta; fc W + b). */
+size_t net_layer_params(const layer *l);
+/* "convolutional", "maxpool", ... (Darknet's section names). */
+const char *layer_type_name(layer_type t);
+
+/* Prints the layer table (shapes, parameters, FLOPs) and the points. */
+void net_print_info(const net *n, FILE *f);
+
+#endif

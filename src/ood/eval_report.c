@@ -1,0 +1,350 @@
+/* eval_report.c: what `lir eval` writes: the console table (the paper's lines first),
+ * the JSON with every metric and its provenance, the CSV, per-sample energies and the
+ * plots (per-OOD-set bar plot of METHOD.md, heat map across OOD sets). Files are
+ * written atomically (tmp + rename). */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ood.h"
+#include "report/report.h"
+
+static const char *base_names[EVAL_N_BASE] = {"msp", "maxlogit", "energy"};
+static const char *base_titles[EVAL_N_BASE] = {"baseline MSP", "baseline max-logit",
+                                               "baseline energy (logits)"};
+
+/* ---- console ---- */
+
+/* The value of the paper lines and bar plots. */
+static double shown(const eval_result *r, const metrics_summary *m) {
+    return r->seed_values ? m->auroc_seed : m->auroc;
+}
+
+static void console_row(FILE *f, const char *label, double flop, const metrics_summary *m,
+                        const metrics_summary *dirfree) {
+    char fl[16] = "";
+    if (flop >= 0) snprintf(fl, sizeof fl, "%6.2f", 100 * flop);
+    fprintf(f, "  %-34s %7s %7.4f %7.4f %8.4f %8.4f %8.4f %8.4f", label, fl, m->auroc,
+            m->auroc_seed, m->fpr95_ood, m->fpr95_id, m->aupr_in, m->aupr_out);
+    if (dirfree) fprintf(f, " %8.4f", dirfree->auroc);
+    fprintf(f, "\n");
+}
+
+void eval_report_console(FILE *f, const eval_result *r, const eval_info *info) {
+    fprintf(f, "ID %s test accuracy %.2f%% (%d images); fits on %d held-out ID images (%s)\n",
+            info->id_name, 100 * r->id_accuracy, info->n_id, r->n_fit, info->holdout);
+    if (info->id_provenance && *info->id_provenance)
+        fprintf(f, "ID data: %s\n", info->id_provenance);
+    for (int o = 0; o < r->n_ood; o++) {
+        const eval_ood *d = &r->ood[o];
+        fprintf(f, "\n%s (ID) vs. %s (OOD): AUROC per point, %s (OOD positive, energy as score)\n",
+                info->id_name, d->name,
+                r->seed_values ? "seed-compatible max(AUROC, 1 - AUROC) as the paper's script"
+                               : "raw");
+        for (int k = 0; k < r->L; k++)
+            fprintf(f, "  %-40s: AUROC = %.4f\n", r->names[k], shown(r, &d->point[k]));
+        fprintf(f, "\n  %-34s %7s %7s %7s %8s %8s %8s %8s %8s\n", "point / score", "FLOPs%",
+                "AUROC", "seedAUC", "FPR95o", "FPR95i", "AUPR-in", "AUPR-out", "dirfree");
+        for (int k = 0; k < r->L; k++)
+            console_row(f, r->names[k], r->flop_frac[k], &d->point[k], &d->dirfree[k]);
+        fprintf(f, "  -- final layer and baselines (logits)\n");
+        double ff = r->flop_frac[r->final_point];
+        for (int b = 0; b < EVAL_N_BASE; b++) console_row(f, base_titles[b], ff, &d->base[b], NULL);
+        fprintf(f, "  -- Ag-EBO over all %d points, fitted on held-out ID data only\n", r->L);
+        for (int a = 0; a < EVAL_N_AGEBO; a++) {
+            char label[64];
+            snprintf(label, sizeof label, "Ag-EBO %s", agebo_kind_name((agebo_kind)a));
+            console_row(f, label, ff, &d->agebo[a], NULL);
+        }
+        char label[128];
+        if (d->best >= 0) {
+            snprintf(label, sizeof label, "best point %s", r->names[d->best]);
+            console_row(f, label, r->flop_frac[d->best], &d->point[d->best], &d->dirfree[d->best]);
+        }
+        snprintf(label, sizeof label, "final layer %s", r->names[r->final_point]);
+        console_row(f, label, r->flop_frac[r->final_point], &d->point[r->final_point],
+                    &d->dirfree[r->final_point]);
+        if (d->early >= 0)
+            fprintf(f,
+                    "  early exit: %s reaches AUROC %.4f at %.2f%% of the FLOPs (best %.4f, "
+                    "margin %.3f)\n",
+                    r->names[d->early], d->point[d->early].auroc, 100 * r->flop_frac[d->early],
+                    d->best >= 0 ? d->point[d->best].auroc : NAN, r->margin);
+    }
+    fprintf(f,
+            "\nAUROC: OOD positive, ties 1/2; seedAUC = max(AUROC, 1 - AUROC), seed-compatible "
+            "(picks the direction with test labels). FPR95o: FPR at 95%% TPR with OOD positive "
+            "(share of ID flagged); FPR95i: ID positive (share of OOD accepted). dirfree: AUROC of "
+            "|E - median| / (1.4826 MAD) fitted on held-out ID data. \"best point\" is chosen with "
+            "the test labels (oracle).\n");
+    if (info->images_total > 0 && info->seconds_forward > 0 && info->cpu_forward > 0)
+        fprintf(f,
+                "forward+energies: %ld images in %.2f s = %.1f images/s (%d points, batch %d, "
+                "%d parallel network%s); CPU %.2f s = %.1f images per CPU second\n",
+                info->images_total, info->seconds_forward,
+                info->images_total / info->seconds_forward, r->L, info->batch, info->networks,
+                info->networks == 1 ? "" : "s", info->cpu_forward,
+                info->images_total / info->cpu_forward);
+}
+
+/* ---- JSON ---- */
+
+static cJSON *summary_json(const metrics_summary *m) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "auroc", m->auroc);
+    cJSON_AddNumberToObject(o, "auroc_seed", m->auroc_seed);
+    cJSON_AddNumberToObject(o, "fpr95_ood", m->fpr95_ood);
+    cJSON_AddNumberToObject(o, "fpr95_id", m->fpr95_id);
+    cJSON_AddNumberToObject(o, "aupr_in", m->aupr_in);
+    cJSON_AddNumberToObject(o, "aupr_out", m->aupr_out);
+    cJSON_AddNumberToObject(o, "threshold95", m->threshold95);
+    return o;
+}
+
+static cJSON *pick_json(const eval_result *r, int k, const metrics_summary *m) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "point", k >= 0 ? r->names[k] : "");
+    cJSON_AddNumberToObject(o, "index", k);
+    cJSON_AddNumberToObject(o, "flop_frac", k >= 0 ? r->flop_frac[k] : NAN);
+    cJSON_AddNumberToObject(o, "auroc", k >= 0 ? m[k].auroc : NAN);
+    return o;
+}
+
+static cJSON *ood_json(const eval_result *r, const eval_ood *d) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", d->name);
+    cJSON_AddNumberToObject(o, "n", d->n);
+    cJSON *pts = cJSON_AddArrayToObject(o, "points");
+    for (int k = 0; k < r->L; k++) {
+        cJSON *p = summary_json(&d->point[k]);
+        cJSON_AddItemToObject(p, "dirfree", summary_json(&d->dirfree[k]));
+        cJSON_InsertItemInArray(pts, k, p);
+        cJSON_AddStringToObject(p, "name", r->names[k]);
+    }
+    cJSON *base = cJSON_AddObjectToObject(o, "baselines");
+    for (int b = 0; b < EVAL_N_BASE; b++)
+        cJSON_AddItemToObject(base, base_names[b], summary_json(&d->base[b]));
+    cJSON *ag = cJSON_AddObjectToObject(o, "agebo");
+    for (int a = 0; a < EVAL_N_AGEBO; a++)
+        cJSON_AddItemToObject(ag, agebo_kind_name((agebo_kind)a), summary_json(&d->agebo[a]));
+    cJSON_AddItemToObject(o, "final_layer", pick_json(r, r->final_point, d->point));
+    cJSON *best = pick_json(r, d->best, d->point);
+    cJSON_AddStringToObject(best, "note", "highest raw AUROC, chosen with the test OOD labels");
+    cJSON_AddItemToObject(o, "best_point", best);
+    cJSON_AddItemToObject(o, "best_point_dirfree", pick_json(r, d->best_dirfree, d->dirfree));
+    cJSON *ee = pick_json(r, d->early, d->point);
+    cJSON_AddNumberToObject(ee, "margin", r->margin);
+    cJSON_AddItemToObject(o, "early_exit", ee);
+    cJSON *eed = pick_json(r, d->early_dirfree, d->dirfree);
+    cJSON_AddNumberToObject(eed, "margin", r->margin);
+    cJSON_AddItemToObject(o, "early_exit_dirfree", eed);
+    return o;
+}
+
+static void utc_now(char *buf, size_t n) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static cJSON *provenance_json(const eval_info *info) {
+    cJSON *o = cJSON_CreateObject();
+    char now[32];
+    utc_now(now, sizeof now);
+    cJSON_AddStringToObject(o, "lir_version", LIR_VERSION);
+    cJSON_AddStringToObject(o, "created_utc", now);
+    cJSON_AddStringToObject(o, "command", info->command);
+    cJSON_AddNumberToObject(o, "seed", (double)info->seed);
+    cJSON *c = cJSON_AddObjectToObject(o, "cfg");
+    cJSON_AddStringToObject(c, "path", info->cfg);
+    cJSON_AddStringToObject(c, "sha256", info->cfg_sha256);
+    cJSON *w = cJSON_AddObjectToObject(o, "weights");
+    cJSON_AddStringToObject(w, "path", info->weights);
+    cJSON_AddStringToObject(w, "sha256", info->weights_sha256);
+    cJSON *d = cJSON_AddObjectToObject(o, "data");
+    cJSON_AddStringToObject(d, "dir", info->data_dir);
+    cJSON_AddStringToObject(d, "id", info->id_name);
+    cJSON_AddStringToObject(d, "id_provenance", info->id_provenance);
+    cJSON_AddStringToObject(d, "id_source", info->id_source);
+    cJSON_AddNumberToObject(d, "jpeg_all", info->jpeg_all);
+    cJSON_AddStringToObject(d, "holdout", info->holdout);
+    cJSON *norm = cJSON_AddObjectToObject(d, "normalisation");
+    cJSON_AddItemToObject(norm, "mean", cJSON_CreateFloatArray(info->norm.mean, 3));
+    cJSON_AddItemToObject(norm, "std", cJSON_CreateFloatArray(info->norm.std, 3));
+    cJSON *files = cJSON_AddArrayToObject(d, "files");
+    for (int i = 0; i < info->n_files; i++) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "dataset", info->files[i].dataset);
+        cJSON_AddStringToObject(f, "path", info->files[i].path);
+        cJSON_AddStringToObject(f, "sha256", info->files[i].sha256);
+        cJSON_AddItemToArray(files, f);
+    }
+    return o;
+}
+
+static cJSON *conventions_json(void) {
+    static const char *fields[] = {"auroc",    "auroc_seed", "fpr95_ood",  "fpr95_id",
+                                   "aupr_out", "aupr_in",    "threshold95"};
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        cJSON_AddStringToObject(o, fields[i], metrics_field_description(fields[i]));
+    cJSON_AddStringToObject(o, "energy",
+                            "E = -log sum_i exp(a_i) over the whole flattened "
+                            "activation of a point, temperature 1; higher = more OOD");
+    cJSON_AddStringToObject(o, "dirfree",
+                            "the same metrics for |E - centre| / scale at each "
+                            "point, fitted on held-out ID training images only");
+    cJSON_AddStringToObject(o, "baselines",
+                            "final layer scores from the logits: msp = -max "
+                            "softmax, maxlogit = -max logit, energy = -logsumexp(logits)");
+    cJSON_AddStringToObject(o, "flop_frac",
+                            "share of the network's forward FLOPs needed to "
+                            "reach the point (net_layer_flops)");
+    return o;
+}
+
+int eval_report_json(const char *path, const eval_result *r, const eval_info *info,
+                     lir_error *err) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "provenance", provenance_json(info));
+    cJSON_AddItemToObject(root, "conventions", conventions_json());
+    cJSON *id = cJSON_AddObjectToObject(root, "id");
+    cJSON_AddStringToObject(id, "name", info->id_name);
+    cJSON_AddNumberToObject(id, "n", info->n_id);
+    cJSON_AddNumberToObject(id, "accuracy", r->id_accuracy);
+    cJSON_AddNumberToObject(id, "n_fit", r->n_fit);
+    cJSON *pts = cJSON_AddArrayToObject(root, "points");
+    char desc[512];
+    for (int k = 0; k < r->L; k++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "name", r->names[k]);
+        cJSON_AddItemToObject(p, "shape", cJSON_CreateIntArray(r->shape + 3 * k, 3));
+        cJSON_AddNumberToObject(p, "flop_frac", r->flop_frac[k]);
+        cJSON_AddNumberToObject(p, "dirfree_center", r->dirfree[k].center);
+        cJSON_AddNumberToObject(p, "dirfree_scale", r->dirfree[k].scale);
+        cJSON_AddItemToArray(pts, p);
+    }
+    cJSON_AddStringToObject(root, "final_point", r->names[r->final_point]);
+    cJSON_AddStringToObject(root, "paper_lines_and_bar_plots",
+                            r->seed_values ? "auroc_seed" : "auroc");
+    cJSON *ag = cJSON_AddObjectToObject(root, "agebo_models");
+    for (int a = 0; a < EVAL_N_AGEBO; a++) {
+        agebo_describe(&r->agebo[a], desc, sizeof desc);
+        cJSON_AddStringToObject(ag, agebo_kind_name((agebo_kind)a), desc);
+    }
+    cJSON *oods = cJSON_AddArrayToObject(root, "ood");
+    for (int o = 0; o < r->n_ood; o++) cJSON_AddItemToArray(oods, ood_json(r, &r->ood[o]));
+    cJSON *t = cJSON_AddObjectToObject(root, "timing");
+    cJSON_AddNumberToObject(t, "images", (double)info->images_total);
+    cJSON_AddNumberToObject(t, "batch", info->batch);
+    cJSON_AddNumberToObject(t, "forward_energy_seconds", info->seconds_forward);
+    cJSON_AddNumberToObject(t, "forward_energy_cpu_seconds", info->cpu_forward);
+    cJSON_AddNumberToObject(t, "networks", info->networks);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    atomic_file a;
+    int rc = atomic_open(&a, path, err);
+    if (rc == 0) {
+        fputs(text, a.f);
+        fputc('\n', a.f);
+        rc = atomic_close(&a, err);
+    }
+    free(text);
+    return rc;
+}
+
+/* ---- CSV ---- */
+
+static void csv_row(FILE *f, const char *ood, const char *kind, const char *name, double flop,
+                    const metrics_summary *m) {
+    fprintf(f, "%s,%s,%s,%.6f,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", ood, kind, name, flop,
+            m->auroc, m->auroc_seed, m->fpr95_ood, m->fpr95_id, m->aupr_in, m->aupr_out);
+}
+
+int eval_report_csv(const char *path, const eval_result *r, lir_error *err) {
+    atomic_file a;
+    if (atomic_open(&a, path, err) < 0) return -1;
+    FILE *f = a.f;
+    fprintf(f, "ood,kind,name,flop_frac,auroc,auroc_seed,fpr95_ood,fpr95_id,aupr_in,aupr_out\n");
+    for (int o = 0; o < r->n_ood; o++) {
+        const eval_ood *d = &r->ood[o];
+        for (int k = 0; k < r->L; k++)
+            csv_row(f, d->name, "point", r->names[k], r->flop_frac[k], &d->point[k]);
+        for (int k = 0; k < r->L; k++)
+            csv_row(f, d->name, "dirfree", r->names[k], r->flop_frac[k], &d->dirfree[k]);
+        double ff = r->flop_frac[r->final_point];
+        for (int b = 0; b < EVAL_N_BASE; b++)
+            csv_row(f, d->name, "baseline", base_names[b], ff, &d->base[b]);
+        for (int g = 0; g < EVAL_N_AGEBO; g++)
+            csv_row(f, d->name, "agebo", agebo_kind_name((agebo_kind)g), ff, &d->agebo[g]);
+    }
+    return atomic_close(&a, err);
+}
+
+int eval_report_energies(const char *path, const eval_result *r, const eval_pass *p,
+                         lir_error *err) {
+    atomic_file a;
+    if (atomic_open(&a, path, err) < 0) return -1;
+    FILE *f = a.f;
+    fprintf(f, "index,label");
+    for (int k = 0; k < r->L; k++) fprintf(f, ",%s", r->names[k]);
+    fprintf(f, ",msp,maxlogit\n");
+    float *msp = xmalloc((size_t)p->n * sizeof(float)), *ml = xmalloc((size_t)p->n * sizeof(float));
+    metrics_score_msp(p->logits, (size_t)p->n, p->classes, msp);
+    metrics_score_maxlogit(p->logits, (size_t)p->n, p->classes, ml);
+    for (int i = 0; i < p->n; i++) {
+        fprintf(f, "%d,%d", i, p->labels[i]);
+        const float *e = p->energy + (size_t)i * p->L;
+        for (int k = 0; k < p->L; k++) fprintf(f, ",%.9g", e[k]);
+        fprintf(f, ",%.9g,%.9g\n", msp[i], ml[i]);
+    }
+    free(msp);
+    free(ml);
+    return atomic_close(&a, err);
+}
+
+/* ---- plots ---- */
+
+int eval_report_plots(const char *dir, const eval_result *r, const char *id_name, lir_error *err) {
+    int L = r->L, rows = L + EVAL_N_AGEBO + 1;
+    const char **names = xmalloc((size_t)rows * sizeof(char *));
+    char agname[EVAL_N_AGEBO][48];
+    for (int k = 0; k < L; k++) names[k] = r->names[k];
+    for (int a = 0; a < EVAL_N_AGEBO; a++) {
+        snprintf(agname[a], sizeof agname[a], "Ag-EBO %s", agebo_kind_name((agebo_kind)a));
+        names[L + a] = agname[a];
+    }
+    names[L + EVAL_N_AGEBO] = "MSP (logits)";
+    double *v = xmalloc((size_t)L * sizeof(double));
+    int cols = r->n_ood > 0 ? r->n_ood : 1;
+    double *heat = xmalloc((size_t)rows * cols * sizeof(double));
+    const char **cn = xmalloc((size_t)cols * sizeof(char *));
+    char path[4400];
+    int rc = 0;
+    for (int o = 0; o < r->n_ood && rc == 0; o++) {
+        const eval_ood *d = &r->ood[o];
+        cn[o] = d->name;
+        for (int k = 0; k < L; k++) {
+            heat[(size_t)k * cols + o] = d->point[k].auroc;
+            v[k] = shown(r, &d->point[k]);
+        }
+        for (int a = 0; a < EVAL_N_AGEBO; a++) heat[(size_t)(L + a) * cols + o] = d->agebo[a].auroc;
+        heat[(size_t)(L + EVAL_N_AGEBO) * cols + o] = d->base[EVAL_BASE_MSP].auroc;
+        snprintf(path, sizeof path, "%s/auroc_scores_%s_%s.png", dir, id_name, d->name);
+        rc = plot_auroc_bars(names, v, L, r->final_point, id_name, d->name, path, NULL, err);
+    }
+    if (rc == 0 && r->n_ood > 0) {
+        char title[256];
+        snprintf(title, sizeof title, "Raw AUROC per point and OOD set, ID %s", id_name);
+        snprintf(path, sizeof path, "%s/auroc_heatmap_%s.png", dir, id_name);
+        rc = plot_heatmap(title, names, rows, cn, cols, heat, 0.0, 1.0, path, NULL, err);
+    }
+    free(names);
+    free(v);
+    free(heat);
+    free(cn);
+    return rc;
+}

@@ -1,0 +1,465 @@
+/* config.c: the table of `lir train` settings, the strict parsers that fill a
+ * train_config from text (flags), JSON (cJSON) and a cfg's [net] section. The table is the
+ * single source of defaults, ranges, documentation and the effective-config dump. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/nn.h"
+#include "train.h"
+
+typedef enum { K_INT, K_I64, K_FLOAT, K_BOOL, K_STR } key_type;
+
+typedef struct {
+    const char *key;
+    key_type type;
+    size_t off, size; /* size: capacity of a string field */
+    double min, max;
+    const char *def;
+    int hashed;        /* changes the training result */
+    const char *choices; /* K_STR: "a|b|c" or NULL */
+    const char *doc;
+} key_spec;
+
+#define F(field) offsetof(train_config, field), sizeof(((train_config *)0)->field)
+
+static const key_spec KEYS[] = {
+    {"dataset", K_STR, F(dataset), 0, 0, "cifar10", 1, NULL,
+     "in-distribution set (cifar10, cifar100, ... as `lir data` names them), train split"},
+    {"data_dir", K_STR, F(data_dir), 0, 0, "", 0, NULL,
+     "data directory; empty: $LIR_DATA, else ./data"},
+    {"val_size", K_INT, F(val_size), 0, 1e6, "5000", 1, NULL,
+     "last N images of the train split held out for validation (0: none)"},
+    {"augment", K_BOOL, F(augment), 0, 1, "true", 1, NULL,
+     "random 32x32 crop of the 4-pixel zero-padded image + horizontal flip"},
+    {"cutout", K_INT, F(cutout), 0, 32, "0", 1, NULL,
+     "with augment: side of a square set to the mean colour (0 after normalisation) at a "
+     "random centre of each ID training image, clipped at the border (Cutout, DeVries & "
+     "Taylor 2017); 0: off"},
+    {"classes", K_INT, F(classes), 0, 100000, "0", 1, NULL,
+     "outputs of the last layer; 0: the dataset's class count"},
+    {"epochs", K_INT, F(epochs), 1, 100000, "100", 1, NULL,
+     "epochs; default from [net] max_batches (batches of the full train split)"},
+    {"batch", K_INT, F(batch), 1, 65536, "128", 1, NULL,
+     "in-distribution images per step; default [net] batch"},
+    {"lr", K_FLOAT, F(lr), 0, 100, "0.1", 1, NULL, "base learning rate; default [net] learning_rate"},
+    {"momentum", K_FLOAT, F(momentum), 0, 0.9999, "0.9", 1, NULL, "SGD momentum; default [net] momentum"},
+    {"weight_decay", K_FLOAT, F(weight_decay), 0, 1, "0.0005", 1, NULL,
+     "L2 weight decay on conv/fc weights (not biases, BN); default [net] decay"},
+    {"nesterov", K_BOOL, F(nesterov), 0, 1, "false", 1, NULL, "Nesterov momentum"},
+    {"policy", K_STR, F(policy), 0, 0, "cosine", 1, "constant|steps|cosine|onecycle|poly",
+     "learning-rate schedule over all steps; default [net] policy"},
+    {"min_lr", K_FLOAT, F(min_lr), 0, 100, "0", 1, NULL, "cosine: final learning rate"},
+    {"warmup_epochs", K_INT, F(warmup_epochs), 0, 100000, "0", 1, NULL,
+     "linear warm-up (not onecycle); default [net] burn_in in batches, rounded to epochs"},
+    {"lr_steps", K_STR, F(lr_steps), 0, 0, "", 1, NULL,
+     "policy steps: epochs where the rate is multiplied, \"50,75\"; default [net] steps "
+     "as fractions of max_batches"},
+    {"lr_scales", K_STR, F(lr_scales), 0, 0, "", 1, NULL,
+     "policy steps: the factors, \"0.1,0.1\"; default [net] scales"},
+    {"seed", K_I64, F(seed), 0, 9007199254740991.0, "1", 1, NULL,
+     "seed of weights init, data order, augmentation and outliers"},
+    {"init_weights", K_STR, F(init_weights), 0, 0, "", 1, NULL,
+     "Darknet .weights to start from (fine-tuning); empty: from scratch"},
+    {"outliers", K_STR, F(outliers), 0, 0, "none", 1, NULL,
+     "R-EBO outlier source: none, synthetic, or a dataset name (never an eval_ood set)"},
+    {"outlier_split", K_STR, F(outlier_split), 0, 0, "train", 1, NULL,
+     "split of a dataset outlier source"},
+    {"outlier_batch", K_INT, F(outlier_batch), 1, 65536, "256", 1, NULL,
+     "outlier images per step (Liu et al.: 128 ID + 256 outliers)"},
+    {"synthetic", K_STR, F(synthetic), 0, 0, "patch_shuffle,mix,noise", 1, NULL,
+     "synthetic outlier transforms, each outlier uses one chosen at random"},
+    {"eval_ood", K_STR, F(eval_ood), 0, 0, "svhn,mnist,fashionmnist,cifar100", 1, NULL,
+     "OOD sets of the planned evaluation: refused as outlier source"},
+    {"calib_batches", K_INT, F(calib_batches), 1, 10000, "4", 1, NULL,
+     "batches used to calibrate margins at the start of a run"},
+    {"calib_quantile", K_FLOAT, F(calib_quantile), 0, 1, "0.5", 1, NULL,
+     "calibrated m_in = this quantile of ID energies"},
+    {"calib_spread", K_FLOAT, F(calib_spread), 0, 1000, "1", 1, NULL,
+     "calibrated m_out = m_in + this times (q90 - q10) of ID energies"},
+    {"out_dir", K_STR, F(out_dir), 0, 0, "runs/train", 0, NULL,
+     "results: config.json, log.csv, curves_*.png, checkpoint.bin, final.weights(.json)"},
+    {"checkpoint_steps", K_INT, F(checkpoint_steps), 0, 1e9, "0", 0, NULL,
+     "extra checkpoint every N steps inside an epoch (0: at epoch ends only)"},
+    {"progress_seconds", K_FLOAT, F(progress_seconds), 0, 86400, "10", 0, NULL,
+     "seconds between progress lines when stderr is not a terminal"},
+    {"stop_after_steps", K_INT, F(stop_after_steps), 0, 2e9, "0", 0, NULL,
+     "stop (with a checkpoint) after this many steps in total; 0: run to the end"},
+};
+#define N_KEYS ((int)(sizeof KEYS / sizeof KEYS[0]))
+
+static const key_spec *key_find(const char *key) {
+    for (int i = 0; i < N_KEYS; i++)
+        if (!strcmp(KEYS[i].key, key)) return &KEYS[i];
+    return NULL;
+}
+
+static int choice_ok(const char *choices, const char *v) {
+    size_t n = strlen(v);
+    for (const char *p = choices; *p;) {
+        const char *e = strchr(p, '|');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, v, n)) return 1;
+        if (!e) break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+static const char *type_name(const key_spec *k) {
+    switch (k->type) {
+    case K_INT:
+    case K_I64: return "an integer";
+    case K_FLOAT: return "a number";
+    case K_BOOL: return "true or false";
+    case K_STR: return "a string";
+    }
+    return "?";
+}
+
+static int range_fail(const key_spec *k, const char *v, lir_error *err) {
+    return lir_fail(err, "config key '%s': expected %s in %g..%g, got '%s'", k->key, type_name(k),
+                    k->min, k->max, v);
+}
+
+/* Stores a number (already parsed) into an int/float/bool field after range checks. */
+static int set_number(train_config *c, const key_spec *k, double v, const char *text,
+                      lir_error *err) {
+    char *dst = (char *)c + k->off;
+    if (!isfinite(v) || v < k->min || v > k->max) return range_fail(k, text, err);
+    if ((k->type == K_INT || k->type == K_I64 || k->type == K_BOOL) && v != floor(v))
+        return range_fail(k, text, err);
+    switch (k->type) {
+    case K_INT: *(int *)dst = (int)v; break;
+    case K_BOOL: *(int *)dst = v != 0; break;
+    case K_I64: *(int64_t *)dst = (int64_t)v; break;
+    case K_FLOAT: *(float *)dst = (float)v; break;
+    case K_STR: break;
+    }
+    return 0;
+}
+
+static int set_string(train_config *c, const key_spec *k, const char *v, lir_error *err) {
+    if (k->choices && !choice_ok(k->choices, v))
+        return lir_fail(err, "config key '%s': expected one of %s, got '%s'", k->key, k->choices,
+                        v);
+    if (strlen(v) >= k->size)
+        return lir_fail(err, "config key '%s': value longer than %zu characters", k->key,
+                        k->size - 1);
+    memcpy((char *)c + k->off, v, strlen(v) + 1);
+    return 0;
+}
+
+static int unknown_key(const char *key, const char *what, lir_error *err) {
+    char known[2048] = "";
+    for (int i = 0; i < N_KEYS; i++) {
+        strncat(known, KEYS[i].key, sizeof known - strlen(known) - 3);
+        if (i + 1 < N_KEYS) strncat(known, ", ", sizeof known - strlen(known) - 1);
+    }
+    return lir_fail(err, "%s: unknown config key '%s' (known: %s, hooks)", what, key, known);
+}
+
+int config_set(train_config *c, const char *key, const char *value, lir_error *err) {
+    const key_spec *k = key_find(key);
+    if (!k) return unknown_key(key, "setting", err);
+    if (k->type == K_STR) return set_string(c, k, value, err);
+    double v;
+    if (k->type == K_BOOL && (!strcmp(value, "true") || !strcmp(value, "false"))) {
+        v = value[0] == 't';
+    } else {
+        char *end;
+        errno = 0;
+        v = strtod(value, &end);
+        if (end == value || *end || errno) return range_fail(k, value, err);
+    }
+    return set_number(c, k, v, value, err);
+}
+
+void config_defaults(train_config *c) {
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < N_KEYS; i++) config_set(c, KEYS[i].key, KEYS[i].def, NULL);
+}
+
+int config_add_hook(train_config *c, const config_hook *h, lir_error *err) {
+    for (int i = 0; i < c->n_hooks; i++)
+        if (!strcmp(c->hooks[i].point, h->point)) {
+            c->hooks[i] = *h;
+            return 0;
+        }
+    if (c->n_hooks == CONFIG_MAX_HOOKS)
+        return lir_fail(err, "config key 'hooks': more than %d hooks", CONFIG_MAX_HOOKS);
+    c->hooks[c->n_hooks++] = *h;
+    return 0;
+}
+
+/* One element of "hooks": {"point": name, "lambda": x, "m_in": x, "m_out": x,
+ * "calibrate": bool}; point and lambda required, margins unless calibrate. */
+static int parse_hook(train_config *c, const cJSON *o, int i, const char *what, lir_error *err) {
+    if (!cJSON_IsObject(o))
+        return lir_fail(err, "%s: config key 'hooks[%d]': expected an object", what, i);
+    config_hook h = {"", 0, 0, 0, 0};
+    int have_point = 0, have_lambda = 0, have_in = 0, have_out = 0;
+    for (const cJSON *m = o->child; m; m = m->next) {
+        const char *k = m->string;
+        if (!strcmp(k, "point")) {
+            if (!cJSON_IsString(m) || strlen(m->valuestring) >= sizeof h.point || !m->valuestring[0])
+                return lir_fail(err, "%s: config key 'hooks[%d].point': expected a point name", what, i);
+            strcpy(h.point, m->valuestring);
+            have_point = 1;
+        } else if (!strcmp(k, "calibrate")) {
+            if (!cJSON_IsBool(m))
+                return lir_fail(err, "%s: config key 'hooks[%d].calibrate': expected true or false",
+                                what, i);
+            h.calibrate = cJSON_IsTrue(m);
+        } else if (!strcmp(k, "lambda") || !strcmp(k, "m_in") || !strcmp(k, "m_out")) {
+            double lim = !strcmp(k, "lambda") ? 1e6 : 1e9, lo = !strcmp(k, "lambda") ? 0 : -1e9;
+            if (!cJSON_IsNumber(m) || !isfinite(m->valuedouble) || m->valuedouble < lo ||
+                m->valuedouble > lim)
+                return lir_fail(err, "%s: config key 'hooks[%d].%s': expected a number in %g..%g",
+                                what, i, k, lo, lim);
+            float v = (float)m->valuedouble;
+            if (k[0] == 'l') h.lambda = v, have_lambda = 1;
+            else if (!strcmp(k, "m_in")) h.m_in = v, have_in = 1;
+            else h.m_out = v, have_out = 1;
+        } else {
+            return lir_fail(err,
+                            "%s: unknown config key 'hooks[%d].%s' (known: point, lambda, m_in, "
+                            "m_out, calibrate)",
+                            what, i, k);
+        }
+    }
+    if (!have_point || !have_lambda)
+        return lir_fail(err, "%s: config key 'hooks[%d]': needs \"point\" and \"lambda\"", what, i);
+    if (!h.calibrate && (!have_in || !have_out))
+        return lir_fail(err,
+                        "%s: config key 'hooks[%d]': needs \"m_in\" and \"m_out\" or "
+                        "\"calibrate\": true",
+                        what, i);
+    return config_add_hook(c, &h, err);
+}
+
+int config_apply_json(train_config *c, const char *text, const char *what, lir_error *err) {
+    cJSON *root = cJSON_Parse(text);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        long off = at && at >= text ? (long)(at - text) : -1;
+        return lir_fail(err, "%s: not valid JSON (near byte %ld)", what, off);
+    }
+    int rc = 0;
+    if (!cJSON_IsObject(root)) {
+        rc = lir_fail(err, "%s: expected a JSON object at the top level", what);
+        goto done;
+    }
+    for (const cJSON *m = root->child; m && !rc; m = m->next) {
+        if (!strcmp(m->string, "hooks")) {
+            if (!cJSON_IsArray(m)) {
+                rc = lir_fail(err, "%s: config key 'hooks': expected an array", what);
+                break;
+            }
+            c->n_hooks = 0;
+            int i = 0;
+            for (const cJSON *h = m->child; h && !rc; h = h->next, i++)
+                rc = parse_hook(c, h, i, what, err);
+            continue;
+        }
+        const key_spec *k = key_find(m->string);
+        if (!k) {
+            rc = unknown_key(m->string, what, err);
+        } else if (k->type == K_STR) {
+            rc = cJSON_IsString(m) ? set_string(c, k, m->valuestring, err)
+                                   : lir_fail(err, "%s: config key '%s': expected a string", what,
+                                              k->key);
+        } else if (k->type == K_BOOL) {
+            rc = cJSON_IsBool(m) ? set_number(c, k, cJSON_IsTrue(m), "", err)
+                                 : lir_fail(err, "%s: config key '%s': expected true or false",
+                                            what, k->key);
+        } else if (!cJSON_IsNumber(m)) {
+            rc = lir_fail(err, "%s: config key '%s': expected %s in %g..%g", what, k->key,
+                          type_name(k), k->min, k->max);
+        } else {
+            char txt[64];
+            snprintf(txt, sizeof txt, "%.17g", m->valuedouble);
+            rc = set_number(c, k, m->valuedouble, txt, err);
+            if (rc) {
+                char msg[1024];
+                snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+                rc = lir_fail(err, "%s: %s", what, msg);
+            }
+        }
+    }
+done:
+    cJSON_Delete(root);
+    return rc;
+}
+
+int config_load_file(train_config *c, const char *path, lir_error *err) {
+    size_t len;
+    char *text = file_read_all(path, &len, err);
+    if (!text) return -1;
+    int rc = config_apply_json(c, text, path, err);
+    free(text);
+    return rc;
+}
+
+int config_check(const train_config *c, lir_error *err) {
+    for (int i = 0; i < c->n_hooks; i++) {
+        const config_hook *h = &c->hooks[i];
+        if (!h->calibrate && !(h->m_out > h->m_in))
+            return lir_fail(err, "config key 'hooks[%d]' (%s): m_out (%g) must be greater than m_in (%g)",
+                            i, h->point, h->m_out, h->m_in);
+    }
+    if (c->n_hooks && !strcmp(c->outliers, "none")) {
+        for (int i = 0; i < c->n_hooks; i++)
+            if (c->hooks[i].lambda > 0)
+                return lir_fail(err,
+                                "config key 'outliers': hook '%s' has lambda > 0 but outliers is "
+                                "\"none\" (use \"synthetic\" or a dataset)",
+                                c->hooks[i].point);
+    }
+    return 0;
+}
+
+/* The shortest decimal that reads back as the same float (0.9f prints as 0.9). */
+double config_float(float v) {
+    char buf[32];
+    for (int prec = 6; prec <= 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtof(buf, NULL) == v) break;
+    }
+    return strtod(buf, NULL);
+}
+
+static cJSON *to_json(const train_config *c, int hashed_only) {
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; i < N_KEYS; i++) {
+        const key_spec *k = &KEYS[i];
+        if (hashed_only && !k->hashed) continue;
+        const char *p = (const char *)c + k->off;
+        switch (k->type) {
+        case K_INT: cJSON_AddNumberToObject(o, k->key, *(const int *)p); break;
+        case K_I64: cJSON_AddNumberToObject(o, k->key, (double)*(const int64_t *)p); break;
+        case K_FLOAT: cJSON_AddNumberToObject(o, k->key, config_float(*(const float *)p)); break;
+        case K_BOOL: cJSON_AddBoolToObject(o, k->key, *(const int *)p); break;
+        case K_STR: cJSON_AddStringToObject(o, k->key, p); break;
+        }
+    }
+    cJSON *hooks = cJSON_AddArrayToObject(o, "hooks");
+    for (int i = 0; i < c->n_hooks; i++) {
+        const config_hook *h = &c->hooks[i];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "point", h->point);
+        cJSON_AddNumberToObject(j, "lambda", config_float(h->lambda));
+        cJSON_AddNumberToObject(j, "m_in", config_float(h->m_in));
+        cJSON_AddNumberToObject(j, "m_out", config_float(h->m_out));
+        cJSON_AddBoolToObject(j, "calibrate", h->calibrate);
+        cJSON_AddItemToArray(hooks, j);
+    }
+    return o;
+}
+
+char *config_to_json(const train_config *c) {
+    cJSON *o = to_json(c, 0);
+    char *s = cJSON_Print(o);
+    cJSON_Delete(o);
+    char *r = xstrdup(s);
+    cJSON_free(s);
+    return r;
+}
+
+uint64_t config_hash(const train_config *c) {
+    cJSON *o = to_json(c, 1);
+    char *s = cJSON_PrintUnformatted(o);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *p = s; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    cJSON_free(s);
+    cJSON_Delete(o);
+    return h;
+}
+
+void config_print_doc(FILE *f) {
+    fprintf(f, "| key | type | default | range | meaning |\n|---|---|---|---|---|\n");
+    for (int i = 0; i < N_KEYS; i++) {
+        const key_spec *k = &KEYS[i];
+        char range[64] = "";
+        if (k->choices) {
+            snprintf(range, sizeof range, "%s", k->choices);
+            for (char *q = range; *q; q++)
+                if (*q == '|') *q = '/'; /* '|' would split the Markdown cell */
+        }
+        else if (k->type == K_INT || k->type == K_I64 || k->type == K_FLOAT)
+            snprintf(range, sizeof range, "%.16g..%.16g", k->min, k->max);
+        const char *t = k->type == K_STR ? "string" : k->type == K_BOOL ? "bool"
+                        : k->type == K_FLOAT ? "number" : "integer";
+        fprintf(f, "| `%s` | %s | %s%s%s | %s | %s |\n", k->key, t, k->def[0] ? "`" : "", k->def[0] ? k->def : "(empty)", k->def[0] ? "`" : "", range, k->doc);
+    }
+}
+
+/* ---- the cfg's [net] section ----------------------------------------------------- */
+
+static int set_num(train_config *c, const char *key, double v, lir_error *err) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.9g", v);
+    return config_set(c, key, buf, err);
+}
+
+int config_from_cfg(train_config *c, const char *cfg_path, lir_error *err) {
+    cfg_file *f = cfg_parse_file(cfg_path, err);
+    if (!f) return -1;
+    int rc = -1;
+    cfg_section *s = &f->sections[0];
+    if (f->n_sections == 0 || strcmp(s->type, "net")) {
+        lir_fail(err, "%s: the first section must be [net]", cfg_path);
+        goto done;
+    }
+    int batch, max_batches, burn_in;
+    float lr, mom, decay;
+    if (cfg_get_int(f, s, "batch", c->batch, &batch, err) ||
+        cfg_get_int(f, s, "max_batches", 0, &max_batches, err) ||
+        cfg_get_int(f, s, "burn_in", 0, &burn_in, err) ||
+        cfg_get_float(f, s, "learning_rate", c->lr, &lr, err) ||
+        cfg_get_float(f, s, "momentum", c->momentum, &mom, err) ||
+        cfg_get_float(f, s, "decay", c->weight_decay, &decay, err))
+        goto done;
+    lir_error e2;
+    if (set_num(c, "batch", batch, &e2) || set_num(c, "lr", lr, &e2) ||
+        set_num(c, "momentum", mom, &e2) || set_num(c, "weight_decay", decay, &e2)) {
+        lir_fail(err, "%s:%d: [net]: %s", cfg_path, s->line, e2.msg);
+        goto done;
+    }
+    double per_epoch = 50000.0 / batch; /* batches of the full CIFAR train split */
+    if (max_batches > 0) c->epochs = (int)fmax(1, lround(max_batches / per_epoch));
+    if (burn_in > 0) c->warmup_epochs = (int)lround(burn_in / per_epoch);
+    const char *pol = cfg_get_str(s, "policy", NULL);
+    if (pol) {
+        int p = lr_policy_parse(pol);
+        if (p < 0) {
+            lir_fail(err, "%s:%d: policy=%s: lir trains with constant, steps, cos, poly", cfg_path,
+                     cfg_line_of(s, "policy"), pol);
+            goto done;
+        }
+        snprintf(c->policy, sizeof c->policy, "%s", lr_policy_name((lr_policy)p));
+    }
+    const char *steps = cfg_get_str(s, "steps", NULL), *scales = cfg_get_str(s, "scales", NULL);
+    if (steps && scales && max_batches > 0) {
+        lr_schedule tmp;
+        if (lr_schedule_set_steps(&tmp, steps, scales, &e2)) {
+            lir_fail(err, "%s:%d: %s", cfg_path, cfg_line_of(s, "steps"), e2.msg);
+            goto done;
+        }
+        char buf[256] = "";
+        for (int i = 0; i < tmp.n_steps; i++) {
+            size_t l = strlen(buf);
+            snprintf(buf + l, sizeof buf - l, "%s%ld", i ? "," : "",
+                     lround((double)tmp.steps[i] / max_batches * c->epochs));
+        }
+        snprintf(c->lr_steps, sizeof c->lr_steps, "%s", buf);
+        snprintf(c->lr_scales, sizeof c->lr_scales, "%s", scales);
+    }
+    rc = 0;
+done:
+    cfg_free(f);
+    return rc;
+}

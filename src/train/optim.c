@@ -1,0 +1,235 @@
+/* optim.c: SGD with momentum / Nesterov / weight decay, learning-rate schedules,
+ * and the optimiser state's checkpoint format (optim.h). */
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const policy_names[] = {"constant", "steps", "cosine", "onecycle", "poly"};
+enum { N_POLICIES = sizeof policy_names / sizeof policy_names[0] };
+
+void lr_schedule_init(lr_schedule *s, lr_policy policy, float base_lr) {
+    memset(s, 0, sizeof *s);
+    s->policy = policy;
+    s->base_lr = base_lr;
+    s->div_factor = 25.0f;
+    s->final_div = 1e4f;
+    s->pct_start = 0.3f;
+    s->power = 4.0f;
+}
+
+int lr_policy_parse(const char *name) {
+    for (int i = 0; i < N_POLICIES; i++)
+        if (!strcmp(name, policy_names[i])) return i;
+    return strcmp(name, "cos") ? -1 : LR_COSINE;
+}
+
+const char *lr_policy_name(lr_policy p) {
+    return (unsigned)p < N_POLICIES ? policy_names[p] : "?";
+}
+
+/* Parses a comma-separated list of up to LR_MAX_STEPS numbers into out (as double). */
+static int parse_list(const char *text, const char *what, double *out, lir_error *err) {
+    int n = 0;
+    const char *p = text;
+    while (*p) {
+        if (n == LR_MAX_STEPS)
+            return lir_fail(err, "%s: more than %d values in '%s'", what, LR_MAX_STEPS, text);
+        char *end;
+        out[n] = strtod(p, &end);
+        while (*end == ' ' || *end == '\t') end++;
+        if (end == p || (*end && *end != ',') || !isfinite(out[n]))
+            return lir_fail(err, "%s: expected comma-separated numbers, got '%s'", what, text);
+        n++;
+        p = *end ? end + 1 : end;
+    }
+    return n;
+}
+
+int lr_schedule_set_steps(lr_schedule *s, const char *steps, const char *scales,
+                          lir_error *err) {
+    double st[LR_MAX_STEPS], sc[LR_MAX_STEPS];
+    int ns = parse_list(steps, "steps", st, err);
+    if (ns < 0) return -1;
+    int nc = parse_list(scales, "scales", sc, err);
+    if (nc < 0) return -1;
+    if (ns != nc)
+        return lir_fail(err, "steps has %d values but scales has %d ('%s' vs '%s')", ns, nc,
+                        steps, scales);
+    for (int i = 0; i < ns; i++) {
+        if (st[i] != floor(st[i]) || st[i] < 0 || st[i] > 2e9)
+            return lir_fail(err, "steps: value %d (%g) is not a step number", i + 1, st[i]);
+        if (i > 0 && st[i] <= st[i - 1])
+            return lir_fail(err, "steps: values must increase ('%s')", steps);
+        s->steps[i] = (int)st[i];
+        s->scales[i] = (float)sc[i];
+    }
+    s->n_steps = ns;
+    return 0;
+}
+
+/* torch's _annealing_cos: from start (pct 0) to end (pct 1). */
+static double anneal_cos(double start, double end, double pct) {
+    return end + (start - end) / 2.0 * (cos(M_PI * pct) + 1.0);
+}
+
+static double onecycle_at(const lr_schedule *s, long step, long total) {
+    double max_lr = s->base_lr;
+    double initial = max_lr / s->div_factor;
+    double min_lr = initial / s->final_div;
+    double end1 = (double)s->pct_start * (double)total - 1.0;
+    double end2 = (double)total - 1.0;
+    if (step <= end1) return anneal_cos(initial, max_lr, end1 > 0 ? step / end1 : 1.0);
+    double pct = end2 > end1 ? (step - end1) / (end2 - end1) : 1.0;
+    return anneal_cos(max_lr, min_lr, pct > 1.0 ? 1.0 : pct);
+}
+
+float lr_at(const lr_schedule *s, long step, long total) {
+    double lr = s->base_lr;
+    switch (s->policy) {
+    case LR_CONSTANT:
+        break;
+    case LR_STEPS:
+        for (int i = 0; i < s->n_steps && s->steps[i] <= step; i++) lr *= s->scales[i];
+        break;
+    case LR_COSINE: {
+        long span = total - s->warmup;
+        double t = span > 0 ? (double)(step - s->warmup) / (double)span : 1.0;
+        if (t < 0) t = 0;
+        if (t > 1) t = 1;
+        lr = s->min_lr + (s->base_lr - s->min_lr) * 0.5 * (1.0 + cos(M_PI * t));
+        break;
+    }
+    case LR_ONECYCLE:
+        return (float)onecycle_at(s, step, total);
+    case LR_POLY: {
+        double t = total > 0 ? (double)step / (double)total : 1.0;
+        lr = s->base_lr * pow(t < 1 ? 1 - t : 0, s->power);
+        break;
+    }
+    }
+    if (step < s->warmup) lr *= (double)(step + 1) / (double)s->warmup;
+    return (float)lr;
+}
+
+sgd *sgd_create(const param_tensor *p, int n, const sgd_config *cfg) {
+    sgd *o = xcalloc(1, sizeof *o);
+    o->cfg = *cfg;
+    if (o->cfg.accumulate < 1) o->cfg.accumulate = 1;
+    o->n = n;
+    o->sizes = xcalloc((size_t)n, sizeof *o->sizes);
+    o->vel = xcalloc((size_t)n, sizeof *o->vel);
+    for (int i = 0; i < n; i++) {
+        o->sizes[i] = p[i].n;
+        o->vel[i] = xcalloc(p[i].n, sizeof(float));
+    }
+    return o;
+}
+
+void sgd_free(sgd *o) {
+    if (!o) return;
+    for (int i = 0; i < o->n; i++) free(o->vel[i]);
+    free(o->vel);
+    free(o->sizes);
+    free(o);
+}
+
+/* One tensor: w, dw, v of n elements; wd already zero for tensors without decay. */
+static void sgd_update(float *restrict w, const float *restrict dw, float *restrict v, size_t n,
+                       float lr, float mu, float wd, float scale, int nesterov) {
+    long len = (long)n;
+    if (nesterov) {
+#pragma omp parallel for schedule(static) if (len > 65536)
+        for (long i = 0; i < len; i++) {
+            float g = scale * dw[i] + wd * w[i];
+            float vi = mu * v[i] + g;
+            v[i] = vi;
+            w[i] -= lr * (g + mu * vi);
+        }
+    } else {
+#pragma omp parallel for schedule(static) if (len > 65536)
+        for (long i = 0; i < len; i++) {
+            float g = scale * dw[i] + wd * w[i];
+            float vi = mu * v[i] + g;
+            v[i] = vi;
+            w[i] -= lr * vi;
+        }
+    }
+}
+
+int sgd_step(sgd *o, param_tensor *p, int n, float lr, lir_error *err) {
+    if (n != o->n)
+        return lir_fail(err, "sgd_step: %d parameter tensors, optimiser was made for %d", n,
+                        o->n);
+    for (int i = 0; i < n; i++)
+        if (p[i].n != o->sizes[i])
+            return lir_fail(err, "sgd_step: tensor %d has %zu elements, optimiser expects %zu",
+                            i, p[i].n, o->sizes[i]);
+    float scale = 1.0f / (float)o->cfg.accumulate;
+    for (int i = 0; i < n; i++)
+        sgd_update(p[i].w, p[i].dw, o->vel[i], p[i].n, lr, o->cfg.momentum,
+                   p[i].decay ? o->cfg.weight_decay : 0.0f, scale, o->cfg.nesterov);
+    o->step++;
+    return 0;
+}
+
+static const char sgd_magic[8] = {'L', 'I', 'R', 'S', 'G', 'D', '0', '1'};
+
+int sgd_save(const sgd *o, FILE *f, const char *path, lir_error *err) {
+    uint32_t n = (uint32_t)o->n;
+    int64_t step = o->step;
+    int ok = fwrite(sgd_magic, 1, 8, f) == 8 && fwrite(&n, sizeof n, 1, f) == 1 &&
+             fwrite(&step, sizeof step, 1, f) == 1;
+    for (int i = 0; ok && i < o->n; i++) {
+        uint64_t sz = o->sizes[i];
+        ok = fwrite(&sz, sizeof sz, 1, f) == 1;
+    }
+    for (int i = 0; ok && i < o->n; i++)
+        ok = fwrite(o->vel[i], sizeof(float), o->sizes[i], f) == o->sizes[i];
+    if (!ok) return lir_fail(err, "%s: write error in optimiser state", path);
+    return 0;
+}
+
+int sgd_load(sgd *o, FILE *f, const char *path, lir_error *err) {
+    char magic[8];
+    uint32_t n;
+    int64_t step;
+    long start = ftell(f);
+    if (read_exact(f, magic, 8, path, "optimiser state magic", err)) return -1;
+    if (memcmp(magic, sgd_magic, 8))
+        return lir_fail(err, "%s: offset %ld: not an SGD optimiser state (bad magic)", path,
+                        start);
+    if (read_exact(f, &n, sizeof n, path, "optimiser tensor count", err) ||
+        read_exact(f, &step, sizeof step, path, "optimiser step", err))
+        return -1;
+    if ((int64_t)n != o->n)
+        return lir_fail(err, "%s: optimiser state has %u tensors, the network has %d", path, n,
+                        o->n);
+    if (step < 0)
+        return lir_fail(err, "%s: optimiser state has negative step %lld", path,
+                        (long long)step);
+    for (int i = 0; i < o->n; i++) {
+        uint64_t sz;
+        if (read_exact(f, &sz, sizeof sz, path, "optimiser tensor size", err)) return -1;
+        if (sz != o->sizes[i])
+            return lir_fail(err,
+                            "%s: optimiser tensor %d has %llu elements, the network's has %zu",
+                            path, i, (unsigned long long)sz, o->sizes[i]);
+    }
+    /* Read into fresh buffers so a failed load leaves o unchanged. */
+    float **vel = xcalloc((size_t)o->n, sizeof *vel);
+    for (int i = 0; i < o->n; i++) {
+        vel[i] = xmalloc(o->sizes[i] * sizeof(float));
+        if (read_exact(f, vel[i], o->sizes[i] * sizeof(float), path, "momentum buffer", err)) {
+            for (int j = 0; j <= i; j++) free(vel[j]);
+            free(vel);
+            return -1;
+        }
+    }
+    for (int i = 0; i < o->n; i++) free(o->vel[i]);
+    free(o->vel);
+    o->vel = vel;
+    o->step = (long)step;
+    return 0;
+}

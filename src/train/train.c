@@ -1,0 +1,581 @@
+/* train.c: the `lir train` loop. One step: ID batch (augmenting loader) and, for
+ * R-EBO, outlier batch (outlier.c) in one forward in train mode; CE on the ID part
+ * plus lambda_l * R_l at every regularised hook, all through net_loss_backward; a
+ * finite-loss check; one SGD step at the schedule's rate. Each epoch: validation on
+ * the held-out part, log + plots (train_report.c), atomic checkpoint. At the end:
+ * test accuracy, final .weights and its JSON sidecar. */
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "data/data.h"
+#include "nn/nn.h"
+#include "train.h"
+#include "report/report.h"
+#include "train_report.h"
+
+enum { IMG = 3 * 32 * 32, MAX_PARAMS = 1024 };
+
+typedef struct {
+    train_config *c;
+    const train_options *opt;
+    net *n;
+    dataset *train;
+    data_norm norm;
+    int *tr_idx, *val_idx;
+    int n_tr, n_val;
+    int idb, ob;     /* ID and outlier images per step */
+    long spe, total; /* steps per epoch, in the run */
+    lr_schedule sched;
+    sgd *o;
+    param_tensor params[MAX_PARAMS];
+    int np;
+    int hook_of[CONFIG_MAX_HOOKS]; /* config hook -> net hook */
+    train_state s;
+    uint64_t hash;
+    float *x;
+    int *labels;
+    unsigned char *is_out;
+    outlier_source *out;
+    char ckpt[1100];
+} trainer;
+
+/* ---- setup ----------------------------------------------------------------------- */
+
+static int schedule_build(trainer *t, lir_error *err) {
+    const train_config *c = t->c;
+    int p = lr_policy_parse(c->policy);
+    lr_schedule_init(&t->sched, (lr_policy)p, c->lr);
+    t->sched.warmup = (int)((long)c->warmup_epochs * t->spe);
+    t->sched.min_lr = c->min_lr;
+    if (p == LR_STEPS) {
+        if (!c->lr_steps[0])
+            return lir_fail(err, "config key 'lr_steps': policy steps needs lr_steps and lr_scales");
+        lir_error e2;
+        if (lr_schedule_set_steps(&t->sched, c->lr_steps, c->lr_scales, &e2))
+            return lir_fail(err, "config keys 'lr_steps'/'lr_scales': %s", e2.msg);
+        for (int i = 0; i < t->sched.n_steps; i++) t->sched.steps[i] *= (int)t->spe;
+    }
+    return 0;
+}
+
+/* Config hooks onto the net; [hook] sections of the cfg that regularise join the
+ * config (a JSON hook on the same point wins). */
+static int hooks_attach(trainer *t, lir_error *err) {
+    net *n = t->n;
+    for (int k = 0; k < n->n_hooks; k++) {
+        const hook *h = &n->hooks[k];
+        if (h->reg.lambda == 0 && !h->reg.calibrate) continue;
+        int have = 0;
+        for (int i = 0; i < t->c->n_hooks; i++)
+            if (!strcmp(t->c->hooks[i].point, n->points[h->point].name)) have = 1;
+        if (have) continue;
+        config_hook ch = {"", h->reg.lambda, h->reg.m_in, h->reg.m_out, h->reg.calibrate};
+        snprintf(ch.point, sizeof ch.point, "%s", n->points[h->point].name);
+        if (config_add_hook(t->c, &ch, err)) return -1;
+    }
+    for (int i = 0; i < t->c->n_hooks; i++) {
+        const config_hook *ch = &t->c->hooks[i];
+        hook_reg r = {ch->lambda, ch->m_in, ch->m_out, ch->calibrate};
+        if (net_add_hook(n, ch->point, &r, err))
+            return lir_fail(err, "config hook %d: no point named '%s' (see `lir info`)", i,
+                            ch->point);
+    }
+    for (int i = 0; i < t->c->n_hooks; i++) {
+        int p = net_find_point(n, t->c->hooks[i].point);
+        for (int k = 0; k < n->n_hooks; k++)
+            if (n->hooks[k].point == p) t->hook_of[i] = k;
+    }
+    return 0;
+}
+
+static void set_margins(trainer *t) {
+    for (int i = 0; i < t->c->n_hooks; i++) {
+        hook_reg *r = &t->n->hooks[t->hook_of[i]].reg;
+        r->m_in = t->s.m_in[i];
+        r->m_out = t->s.m_out[i];
+        r->calibrate = 0;
+    }
+}
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static float quantile(const float *sorted, int n, double q) {
+    double pos = q * (n - 1);
+    int i = (int)floor(pos);
+    if (i >= n - 1) return sorted[n - 1];
+    return (float)(sorted[i] + (pos - i) * (sorted[i + 1] - sorted[i]));
+}
+
+/* Margins of hooks with calibrate: calib_batches training-mode forwards of ID (and
+ * outlier) batches, exactly as training batches look; m_in = calib_quantile of the ID
+ * energies, m_out = m_in + calib_spread * (q90 - q10). BN running statistics are
+ * restored afterwards so calibration leaves the network unchanged. */
+static int calibrate(trainer *t, lir_error *err) {
+    const train_config *c = t->c;
+    int any = 0;
+    for (int i = 0; i < c->n_hooks; i++) {
+        t->s.m_in[i] = c->hooks[i].m_in;
+        t->s.m_out[i] = c->hooks[i].m_out;
+        any |= c->hooks[i].calibrate;
+    }
+    t->s.n_hooks = c->n_hooks;
+    if (!any) return 0;
+    net *n = t->n;
+    size_t nstat = 0;
+    for (int i = 0; i < n->n_layers; i++)
+        if (n->layers[i].type == LAYER_CONV && n->layers[i].u.conv.batch_normalize)
+            nstat += 2 * (size_t)n->layers[i].u.conv.n;
+    float *saved = xmalloc((nstat + 1) * sizeof(float)), *p = saved;
+    for (int i = 0; i < n->n_layers; i++) {
+        conv_layer *l = &n->layers[i].u.conv;
+        if (n->layers[i].type != LAYER_CONV || !l->batch_normalize) continue;
+        memcpy(p, l->rolling_mean, l->n * sizeof(float));
+        memcpy(p + l->n, l->rolling_var, l->n * sizeof(float));
+        p += 2 * l->n;
+    }
+    loader_opts lo = {c->augment, 1, 0}; /* margins from ID images without Cutout */
+    uint64_t seed = (uint64_t)c->seed ^ 0x5ca1ab1eULL;
+    loader *ld = loader_start(t->train, t->tr_idx, t->n_tr, t->idb, &t->norm, lo, seed, 0, 0, err);
+    outlier_source *os = NULL;
+    if (ld && t->ob)
+        os = outlier_open(c, t->train, t->tr_idx, t->n_tr, &t->norm, t->ob, seed, NULL, err);
+    if (!ld || (t->ob && !os)) {
+        if (ld) loader_stop(ld);
+        free(saved);
+        return -1;
+    }
+    int cnt = c->calib_batches * t->idb;
+    float *e = xmalloc((size_t)c->n_hooks * cnt * sizeof(float));
+    for (int b = 0; b < c->calib_batches; b++) {
+        while (loader_next(ld, t->x, t->labels) < t->idb) {
+        }
+        if (os) outlier_next(os, t->x + (size_t)t->idb * IMG);
+        net_forward(n, t->x, 1);
+        for (int i = 0; i < c->n_hooks; i++)
+            memcpy(e + (size_t)i * cnt + (size_t)b * t->idb, n->hooks[t->hook_of[i]].energy,
+                   (size_t)t->idb * sizeof(float));
+    }
+    loader_stop(ld);
+    outlier_close(os);
+    p = saved;
+    for (int i = 0; i < n->n_layers; i++) {
+        conv_layer *l = &n->layers[i].u.conv;
+        if (n->layers[i].type != LAYER_CONV || !l->batch_normalize) continue;
+        memcpy(l->rolling_mean, p, l->n * sizeof(float));
+        memcpy(l->rolling_var, p + l->n, l->n * sizeof(float));
+        p += 2 * l->n;
+    }
+    free(saved);
+    for (int i = 0; i < c->n_hooks; i++) {
+        if (!c->hooks[i].calibrate) continue;
+        float *ei = e + (size_t)i * cnt;
+        for (int k = 0; k < cnt; k++)
+            if (!isfinite(ei[k])) {
+                free(e);
+                return lir_fail(err, "calibration: non-finite ID energy at point %s",
+                                c->hooks[i].point);
+            }
+        qsort(ei, (size_t)cnt, sizeof(float), cmp_float);
+        float q = quantile(ei, cnt, c->calib_quantile);
+        float spread = quantile(ei, cnt, 0.9) - quantile(ei, cnt, 0.1);
+        float floor_s = 1e-3f * (fabsf(q) + 1.0f); /* keeps m_out > m_in on a flat layer */
+        t->s.m_in[i] = q;
+        t->s.m_out[i] = q + c->calib_spread * fmaxf(spread, floor_s);
+        printf("calibrated %-28s ID energy median %.4g, q10..q90 %.4g..%.4g: m_in %.5g m_out %.5g\n",
+               c->hooks[i].point, quantile(ei, cnt, 0.5), quantile(ei, cnt, 0.1),
+               quantile(ei, cnt, 0.9), t->s.m_in[i], t->s.m_out[i]);
+    }
+    free(e);
+    return 0;
+}
+
+/* ---- evaluation ------------------------------------------------------------------ */
+
+/* Mean CE and accuracy (%) of images idx[0..n) of d (idx NULL: 0..n-1) in inference mode. */
+static void evaluate(trainer *t, const dataset *d, const int *idx, int n, double *loss,
+                     double *acc) {
+    net *nt = t->n;
+    int B = nt->batch, classes = nt->classes;
+    double ce = 0;
+    long correct = 0;
+    int *lab = xmalloc((size_t)B * sizeof *lab), *ids = xmalloc((size_t)B * sizeof *ids);
+    for (int i = 0; i < n; i += B) {
+        int m = n - i < B ? n - i : B;
+        for (int j = 0; j < m; j++) ids[j] = idx ? idx[i + j] : i + j;
+        dataset_batch(d, ids, m, &t->norm, t->x);
+        for (int j = 0; j < m; j++) lab[j] = d->labels[ids[j]];
+        memset(t->x + (size_t)m * IMG, 0, (size_t)(B - m) * IMG * sizeof(float));
+        const float *prob = net_forward(nt, t->x, 0);
+        for (int j = 0; j < m; j++) {
+            const float *pj = prob + (size_t)j * classes;
+            int best = 0;
+            for (int k = 1; k < classes; k++)
+                if (pj[k] > pj[best]) best = k;
+            correct += best == lab[j];
+            ce -= log(fmax(pj[lab[j]], 1e-30));
+        }
+    }
+    free(lab);
+    free(ids);
+    *loss = n ? ce / n : NAN;
+    *acc = n ? 100.0 * correct / n : NAN;
+}
+
+/* ---- the loop -------------------------------------------------------------------- */
+
+/* See train.h. */
+double train_forward_backward(net *n, const float *x, const int *labels,
+                              const unsigned char *is_outlier, double *ce_out) {
+    const float *prob = net_forward(n, x, 1);
+    net_zero_grads(n);
+    double ce = net_loss_backward(n, labels, is_outlier);
+    double total = ce;
+    for (int k = 0; k < n->n_hooks; k++)
+        if (n->hooks[k].reg.lambda != 0) total += n->hooks[k].reg.lambda * n->hooks[k].last_reg;
+    /* the CE clamps log(p) away from -inf, so a NaN network shows in its output */
+    int bad_out = 0;
+    for (size_t i = 0; i < (size_t)n->batch * n->classes; i++) bad_out |= !isfinite(prob[i]);
+    *ce_out = ce;
+    return bad_out ? NAN : total;
+}
+
+/* One optimiser step on the batch in t->x / t->labels; fills the running sums. */
+static int train_step(trainer *t, float lr, lir_error *err) {
+    net *n = t->n;
+    double ce;
+    double total = train_forward_backward(n, t->x, t->labels, t->ob ? t->is_out : NULL, &ce);
+    const float *prob = n->layers[n->n_layers - 1].out;
+    if (!isfinite(total)) {
+        char msg[512] = "";
+        for (int i = 0; i < t->c->n_hooks && strlen(msg) < 400; i++)
+            snprintf(msg + strlen(msg), sizeof msg - strlen(msg), ", R[%s] %g", t->c->hooks[i].point,
+                     n->hooks[t->hook_of[i]].last_reg);
+        return lir_fail(err,
+                        "non-finite loss at epoch %d, step %ld (CE %g%s); stopped, the last good "
+                        "checkpoint %s is kept (try a lower lr)",
+                        t->s.epoch + 1, t->s.step + 1, ce, msg, t->ckpt);
+    }
+    for (int i = 0; i < t->c->n_hooks; i++) t->s.sum_reg[i] += n->hooks[t->hook_of[i]].last_reg;
+    for (int j = 0; j < t->idb; j++) {
+        const float *pj = prob + (size_t)j * n->classes;
+        int best = 0;
+        for (int k = 1; k < n->classes; k++)
+            if (pj[k] > pj[best]) best = k;
+        t->s.correct += best == t->labels[j];
+    }
+    t->s.seen += t->idb;
+    t->s.sum_loss += total;
+    t->s.sum_ce += ce;
+    t->s.epoch_steps++;
+    if (sgd_step(t->o, t->params, t->np, lr, err)) return -1;
+    n->seen += (uint64_t)(t->idb + t->ob);
+    t->s.step++;
+    return 0;
+}
+
+static int save_checkpoint(trainer *t, lir_error *err) {
+    return checkpoint_save(t->ckpt, t->hash, t->n, t->o, &t->s, err);
+}
+
+/* Closes the epoch: validation, record, log, plots, checkpoint. */
+static int end_epoch(trainer *t, float lr, lir_error *err) {
+    train_state *s = &t->s;
+    epoch_record r;
+    memset(&r, 0, sizeof r);
+    r.epoch = s->epoch + 1;
+    r.step = s->step;
+    r.lr = lr;
+    r.train_loss = s->sum_loss / s->epoch_steps;
+    r.train_ce = s->sum_ce / s->epoch_steps;
+    r.train_acc = 100.0 * s->correct / s->seen;
+    for (int i = 0; i < t->c->n_hooks; i++) r.reg[i] = s->sum_reg[i] / s->epoch_steps;
+    r.seconds = s->epoch_seconds;
+    r.images_per_s = (double)s->epoch_steps * (t->idb + t->ob) / fmax(s->epoch_seconds, 1e-9);
+    r.val_loss = r.val_acc = NAN;
+    if (t->n_val) evaluate(t, t->train, t->val_idx, t->n_val, &r.val_loss, &r.val_acc);
+    if (t->n_val && !isfinite(r.val_loss))
+        return lir_fail(err,
+                        "non-finite validation loss after epoch %d; stopped, the last good "
+                        "checkpoint %s is kept",
+                        r.epoch, t->ckpt);
+    s->records = xrealloc(s->records, (size_t)(s->n_records + 1) * sizeof *s->records);
+    s->records[s->n_records++] = r;
+    s->epoch++;
+    s->position = 0;
+    s->sum_loss = s->sum_ce = 0;
+    memset(s->sum_reg, 0, sizeof s->sum_reg);
+    s->epoch_steps = s->correct = s->seen = 0;
+    s->epoch_seconds = 0;
+    printf("epoch %d/%d: loss %.4f (ce %.4f) train acc %.2f%%  val loss %.4f acc %.2f%%  "
+           "lr %.3g  %.0f img/s  %.0fs\n",
+           r.epoch, t->c->epochs, r.train_loss, r.train_ce, r.train_acc, r.val_loss, r.val_acc,
+           r.lr, r.images_per_s, r.seconds);
+    fflush(stdout);
+    if (report_log(t->c, s, err) || report_plots(t->c, s, err)) return -1;
+    return save_checkpoint(t, err);
+}
+
+/* Wall time of every step of this session, for the throughput summary. */
+typedef struct {
+    double *t;
+    long n, cap;
+} step_times;
+
+static void step_times_add(step_times *st, double dt) {
+    if (st->n == st->cap) {
+        st->cap = st->cap ? 2 * st->cap : 1024;
+        st->t = xrealloc(st->t, (size_t)st->cap * sizeof *st->t);
+    }
+    st->t[st->n++] = dt;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Prints images/s over all steps and at the median step (the figure to compare with
+ * `lir bench`, which reports medians), and frees the times. */
+static void step_times_report(step_times *st, int per_step) {
+    if (st->n) {
+        double sum = 0;
+        for (long i = 0; i < st->n; i++) sum += st->t[i];
+        qsort(st->t, (size_t)st->n, sizeof *st->t, cmp_double);
+        double med = st->t[st->n / 2];
+        printf("throughput: %ld steps of %d images, %.1f images/s overall, median step %.1f ms "
+               "= %.1f images/s\n",
+               st->n, per_step, st->n * per_step / sum, 1e3 * med, per_step / med);
+    }
+    free(st->t);
+    st->t = NULL;
+    st->n = st->cap = 0;
+}
+
+/* SIGINT / SIGTERM ask the loop to stop after the current step with a checkpoint. */
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int sig) { stop_signal = sig; }
+
+/* Runs epochs until the end or stop_after_steps; *stopped = 1 when stopped early. */
+static int train_loop(trainer *t, int *stopped, lir_error *err) {
+    train_config *c = t->c;
+    train_state *s = &t->s;
+    progress pr;
+    progress_init(&pr, stderr, c->progress_seconds);
+    double t0 = now_seconds();
+    long step0 = s->step;
+    step_times st = {0};
+    loader_opts lo = {c->augment, 1, c->augment ? c->cutout : 0};
+    *stopped = 0;
+    while (s->epoch < c->epochs) {
+        loader *ld = loader_start(t->train, t->tr_idx, t->n_tr, t->idb, &t->norm, lo,
+                                  (uint64_t)c->seed, s->epoch, s->position, err);
+        if (!ld) {
+            free(st.t);
+            return -1;
+        }
+        float lr = 0;
+        while (s->epoch_steps < t->spe) {
+            double ts = now_seconds();
+            loader_next(ld, t->x, t->labels);
+            if (t->out) outlier_next(t->out, t->x + (size_t)t->idb * IMG);
+            lr = lr_at(&t->sched, s->step, t->total);
+            if (train_step(t, lr, err)) {
+                loader_stop(ld);
+                progress_break(&pr);
+                free(st.t);
+                return -1;
+            }
+            int le, lp;
+            loader_position(ld, &le, &lp);
+            if (le == s->epoch) s->position = lp; /* else the epoch is complete */
+            if (t->out) outlier_position(t->out, &s->opos);
+            double dt = now_seconds() - ts;
+            step_times_add(&st, dt);
+            s->epoch_seconds += dt;
+            s->train_seconds += dt;
+            double el = now_seconds() - t0;
+            double ips = (double)(s->step - step0) * (t->idb + t->ob) / fmax(el, 1e-9);
+            char eta[32];
+            progress_duration(el / (double)(s->step - step0) * (double)(t->total - s->step), eta,
+                              sizeof eta);
+            /* loss, its CE part and acc: means over this epoch's steps so far */
+            progress_update(&pr, 0,
+                            "epoch %d/%d step %ld/%ld epoch-mean loss %.4f (ce %.4f) acc %.1f%% "
+                            "%.0f img/s lr %.3g ETA %s",
+                            s->epoch + 1, c->epochs, s->epoch_steps, t->spe,
+                            s->sum_loss / s->epoch_steps, s->sum_ce / s->epoch_steps,
+                            100.0 * s->correct / s->seen, ips, lr, eta);
+            int last = s->epoch_steps == t->spe;
+            int stop = (stop_signal || (c->stop_after_steps && s->step >= c->stop_after_steps)) &&
+                       !last;
+            if (!last && (stop || (c->checkpoint_steps && s->step % c->checkpoint_steps == 0))) {
+                if (save_checkpoint(t, err)) {
+                    loader_stop(ld);
+                    free(st.t);
+                    return -1;
+                }
+            }
+            if (stop) {
+                loader_stop(ld);
+                progress_break(&pr);
+                step_times_report(&st, t->idb + t->ob);
+                *stopped = 1;
+                return 0;
+            }
+        }
+        loader_stop(ld);
+        progress_break(&pr);
+        if (end_epoch(t, lr, err)) {
+            free(st.t);
+            return -1;
+        }
+        if ((stop_signal || (c->stop_after_steps && s->step >= c->stop_after_steps)) &&
+            s->epoch < c->epochs) {
+            step_times_report(&st, t->idb + t->ob);
+            *stopped = 1;
+            return 0;
+        }
+    }
+    step_times_report(&st, t->idb + t->ob);
+    return 0;
+}
+
+/* Test accuracy, final .weights and its sidecar. */
+static int finish(trainer *t, lir_error *err) {
+    const train_config *c = t->c;
+    dataset *test = dataset_load(c->dataset, "test", c->data_dir[0] ? c->data_dir : NULL, err);
+    if (!test) return -1;
+    report_final r;
+    memset(&r, 0, sizeof r);
+    evaluate(t, test, NULL, test->n, &r.test_loss, &r.test_acc);
+    r.n_test = test->n;
+    r.threads = omp_get_max_threads();
+    report_data_sha256(t->train, r.train_sha256);
+    report_data_sha256(test, r.test_sha256);
+    dataset_free(test);
+    r.cfg_path = t->opt->cfg_path;
+    r.command = t->opt->command;
+    snprintf(r.weights, sizeof r.weights, "%s/final.weights", c->out_dir);
+    printf("test: loss %.4f accuracy %.2f%% (%d images)\n", r.test_loss, r.test_acc, r.n_test);
+    if (net_save_weights(t->n, r.weights, err)) return -1;
+    if (report_sidecar(c, &t->s, &r, err)) return -1;
+    printf("wrote %s and %s.json\n", r.weights, r.weights);
+    return 0;
+}
+
+static int trainer_setup(trainer *t, lir_error *err) {
+    train_config *c = t->c;
+    const char *dir = c->data_dir[0] ? c->data_dir : NULL;
+    if (strcmp(c->outliers, "none") && strcmp(c->outliers, "synthetic") &&
+        outlier_check_name(c->outliers, c->dataset, c->eval_ood, err))
+        return -1;
+    t->train = dataset_load(c->dataset, "train", dir, err);
+    if (!t->train) return -1;
+    if (data_norm_for(c->dataset, &t->norm, err)) return -1;
+    if (data_holdout(t->train->n, c->val_size, &t->tr_idx, &t->val_idx, err)) return -1;
+    t->n_tr = t->train->n - c->val_size;
+    t->n_val = c->val_size;
+    t->idb = c->batch;
+    t->ob = strcmp(c->outliers, "none") ? c->outlier_batch : 0;
+    if (t->n_tr < t->idb)
+        return lir_fail(err, "config key 'batch': %d is more than the %d training images", t->idb,
+                        t->n_tr);
+    t->spe = t->n_tr / t->idb; /* a short last batch is dropped */
+    t->total = t->spe * c->epochs;
+    net_options no = {t->idb + t->ob, c->classes ? c->classes : t->train->classes, 1,
+                      (uint64_t)c->seed};
+    t->n = net_load_cfg(t->opt->cfg_path, &no, err);
+    if (!t->n) return -1;
+    if (t->n->layers[t->n->n_layers - 1].type != LAYER_SOFTMAX)
+        return lir_fail(err, "%s: training needs a network that ends in [softmax]",
+                        t->opt->cfg_path);
+    if (c->init_weights[0] && net_load_weights(t->n, c->init_weights, err)) return -1;
+    if (hooks_attach(t, err) || config_check(c, err) || schedule_build(t, err)) return -1;
+    t->np = net_params(t->n, t->params, MAX_PARAMS);
+    if (t->np == MAX_PARAMS)
+        return lir_fail(err, "%s: more than %d parameter tensors", t->opt->cfg_path, MAX_PARAMS - 1);
+    sgd_config sc = {c->momentum, c->weight_decay, c->nesterov, 1};
+    t->o = sgd_create(t->params, t->np, &sc);
+    size_t B = (size_t)t->n->batch;
+    t->x = xcalloc(B * IMG, sizeof(float));
+    t->labels = xcalloc(B, sizeof(int));
+    t->is_out = xcalloc(B, 1);
+    for (size_t b = (size_t)t->idb; b < B; b++) t->labels[b] = -1, t->is_out[b] = 1;
+    t->hash = config_hash(c);
+    snprintf(t->ckpt, sizeof t->ckpt, "%s/checkpoint.bin", c->out_dir);
+    return report_make_dir(c->out_dir, err);
+}
+
+static void trainer_free(trainer *t) {
+    outlier_close(t->out);
+    free(t->x);
+    free(t->labels);
+    free(t->is_out);
+    sgd_free(t->o);
+    net_free(t->n);
+    dataset_free(t->train);
+    free(t->tr_idx);
+    free(t->val_idx);
+    free(t->s.records);
+}
+
+int train_run(const train_options *opt, train_config *c, lir_error *err) {
+    trainer t;
+    memset(&t, 0, sizeof t);
+    t.c = c;
+    t.opt = opt;
+    int rc = -1;
+    if (trainer_setup(&t, err)) goto done;
+    char *js = config_to_json(c);
+    printf("effective config (%s/config.json):\n%s\n", c->out_dir, js);
+    free(js);
+    printf("%s: %d train / %d validation images, %ld steps of %d ID + %d outlier images per "
+           "epoch, %ld steps\n",
+           c->dataset, t.n_tr, t.n_val, t.spe, t.idb, t.ob, t.total);
+    if (opt->resume) {
+        if (checkpoint_load(t.ckpt, t.hash, t.n, t.o, &t.s, err)) goto done;
+        printf("resumed from %s at epoch %d, step %ld\n", t.ckpt, t.s.epoch + 1, t.s.step);
+    } else {
+        memset(&t.s, 0, sizeof t.s);
+        if (report_config(c, err) || calibrate(&t, err)) goto done;
+    }
+    set_margins(&t);
+    if (t.ob) {
+        t.out = outlier_open(c, t.train, t.tr_idx, t.n_tr, &t.norm, t.ob,
+                             (uint64_t)c->seed ^ 0x0a71e5ULL, opt->resume ? &t.s.opos : NULL, err);
+        if (!t.out) goto done;
+    }
+    int stopped;
+    stop_signal = 0;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    int lrc = train_loop(&t, &stopped, err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (lrc) goto done;
+    if (stopped && stop_signal) {
+        lir_fail(err, "interrupted by signal %d after step %ld; checkpoint written, continue with "
+                 "--resume %s", (int)stop_signal, t.s.step, c->out_dir);
+        goto done;
+    }
+    if (stopped) {
+        printf("stopped after %ld steps as asked, with a checkpoint; continue with --resume %s\n",
+               t.s.step, c->out_dir);
+        rc = 0;
+        goto done;
+    }
+    rc = finish(&t, err);
+done:
+    trainer_free(&t);
+    return rc;
+}

@@ -1,0 +1,267 @@
+/* train.h: `lir train`: the run configuration, SGD and schedules, outlier sources and
+ * the training loop. Includes nn, data, report, base. */
+#ifndef LIR_TRAIN_H
+#define LIR_TRAIN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "data/data.h"
+#include "nn/nn.h"
+#include "report/report.h"
+#include "base/base.h"
+
+/* config.h: the run configuration of `lir train`: every setting with its type, range,
+ * default and one line of documentation in one table (config.c), filled in this order:
+ *   built-in defaults < the cfg's [net] section < a JSON run config < command-line flags.
+ * Parsing is strict: unknown keys, wrong types and out-of-range values are refused
+ * with a message naming the key. The effective config is written back as JSON. */
+
+
+
+#define CONFIG_MAX_HOOKS 64
+
+/* One regularised hook point (R-EBO, METHOD.md section 2). */
+typedef struct {
+    char point[64];
+    float lambda;
+    float m_in, m_out; /* ignored (set at start) when calibrate = 1 */
+    int calibrate;
+} config_hook;
+
+typedef struct {
+    /* data */
+    char dataset[96];
+    char data_dir[1024];
+    int val_size;
+    int augment;
+    int cutout; /* side of the Cutout square, 0: off (with augment only) */
+    int classes;
+    /* optimisation */
+    int epochs;
+    int batch;
+    float lr, momentum, weight_decay, min_lr;
+    int nesterov;
+    char policy[16];
+    int warmup_epochs;
+    char lr_steps[256];  /* epochs, "50,75" */
+    char lr_scales[256]; /* "0.1,0.1" */
+    int64_t seed;
+    char init_weights[1024];
+    /* R-EBO */
+    char outliers[96]; /* "none", "synthetic" or a dataset name */
+    char outlier_split[16];
+    int outlier_batch;
+    char synthetic[128]; /* comma list of patch_shuffle, mix, noise */
+    char eval_ood[512];  /* comma list of the planned evaluation's OOD sets */
+    int calib_batches;
+    float calib_quantile, calib_spread;
+    int n_hooks;
+    config_hook hooks[CONFIG_MAX_HOOKS];
+    /* run control (not part of the config hash) */
+    char out_dir[1024];
+    int checkpoint_steps;
+    float progress_seconds;
+    int stop_after_steps;
+} train_config;
+
+/* Fills the settings a cfg's [net] section gives (batch, learning_rate, momentum,
+ * decay, policy, steps/scales, burn_in, max_batches) into c. max_batches and burn_in
+ * count batches of the full CIFAR train split (50,000 images); steps are taken as
+ * fractions of max_batches, so the schedule keeps its shape when epochs change. */
+int config_from_cfg(train_config *c, const char *cfg_path, lir_error *err);
+
+/* Built-in defaults (see docs/train-config.md). */
+void config_defaults(train_config *c);
+
+/* Sets one top-level key from text (a flag value or cfg value); -1 naming the key
+ * and the accepted range. "hooks" cannot be set this way. */
+int config_set(train_config *c, const char *key, const char *value, lir_error *err);
+
+/* Applies a JSON document (an object) over c; what names it in messages. */
+int config_apply_json(train_config *c, const char *text, const char *what, lir_error *err);
+int config_load_file(train_config *c, const char *path, lir_error *err);
+
+/* Checks the cross-key rules (e.g. m_out > m_in for hooks with fixed margins). */
+int config_check(const train_config *c, lir_error *err);
+
+/* Adds (or replaces, by point name) a hook; -1 when the table is full. */
+int config_add_hook(train_config *c, const config_hook *h, lir_error *err);
+
+/* The effective config as a JSON text (malloc'd). */
+char *config_to_json(const train_config *c);
+
+/* FNV-1a hash of every setting that changes the training result (run-control keys
+ * out_dir, checkpoint_steps, progress_seconds, stop_after_steps and data_dir excluded). */
+uint64_t config_hash(const train_config *c);
+
+/* The shortest decimal that reads back as the same float, as a double (for JSON:
+ * 0.01f prints as 0.01, not 0.0099999998). */
+double config_float(float v);
+
+/* Markdown table of every key (type, default, range, meaning), for the docs. */
+void config_print_doc(FILE *f);
+
+/* optim.h: SGD with momentum (PyTorch's torch.optim.SGD update, dampening 0) and
+ * learning-rate schedules written as pure functions of (step, total steps), so a
+ * resumed run only needs its step counter plus the momentum buffers (sgd_save /
+ * sgd_load).
+ *
+ * Update of every element, g = grad_scale * dw (+ wd * w on tensors with decay=1):
+ *     v = mu * v + g
+ *     plain:     w -= lr * v
+ *     Nesterov:  w -= lr * (g + mu * v)
+ * which is torch.optim.SGD(momentum=mu, dampening=0, weight_decay=wd, nesterov=..)
+ * (its first step sets v = g, the same as v starting at 0). With mu = 0 it is
+ * w -= lr * g. grad_scale is 1/k when k micro-batches were accumulated into dw.
+ */
+
+
+
+/* ---- learning-rate schedules ---------------------------------------------------- */
+typedef enum {
+    LR_CONSTANT, /* base_lr */
+    LR_STEPS,    /* Darknet "steps": base_lr times every scales[i] with steps[i] <= step */
+    LR_COSINE,   /* min_lr + (base_lr - min_lr) * (1 + cos(pi * t)) / 2,
+                    t = (step - warmup) / (total - warmup) (torch CosineAnnealingLR,
+                    T_max = total - warmup, eta_min = min_lr) */
+    LR_ONECYCLE, /* torch OneCycleLR (anneal cos, two phases, no momentum cycling):
+                    base_lr/div_factor -> base_lr over pct_start*total - 1 steps, then
+                    cos down to base_lr/(div_factor*final_div) at step total - 1 */
+    LR_POLY      /* Darknet "poly" / torch PolynomialLR: base_lr * (1 - step/total)^power */
+} lr_policy;
+
+#define LR_MAX_STEPS 16
+
+typedef struct {
+    lr_policy policy;
+    float base_lr;
+    /* Linear warm-up (all policies but one-cycle): for step < warmup the rate is
+     * the policy's rate times (step + 1) / warmup. */
+    int warmup;
+    int n_steps;                 /* LR_STEPS */
+    int steps[LR_MAX_STEPS];     /* increasing step numbers */
+    float scales[LR_MAX_STEPS];
+    float min_lr;                /* LR_COSINE */
+    float div_factor, final_div; /* LR_ONECYCLE (torch defaults 25, 1e4) */
+    float pct_start;             /* LR_ONECYCLE (torch default 0.3) */
+    float power;                 /* LR_POLY (Darknet default 4) */
+} lr_schedule;
+
+/* Fills the schedule with a policy and defaults: no warm-up, min_lr 0, one-cycle
+ * torch defaults, poly power 4. */
+void lr_schedule_init(lr_schedule *s, lr_policy policy, float base_lr);
+/* Parses "constant", "steps", "cosine" (or Darknet-style "cos"), "onecycle", "poly";
+ * -1 if unknown. */
+int lr_policy_parse(const char *name);
+const char *lr_policy_name(lr_policy p);
+/* Parses Darknet's "steps=a,b,c" / "scales=x,y,z" lists into s; -1 with a message. */
+int lr_schedule_set_steps(lr_schedule *s, const char *steps, const char *scales,
+                          lir_error *err);
+/* Rate for step (0-based) of a run of total steps. */
+float lr_at(const lr_schedule *s, long step, long total);
+
+/* ---- SGD ------------------------------------------------------------------------- */
+typedef struct {
+    float momentum;     /* mu */
+    float weight_decay; /* wd, applied to tensors with decay = 1 only */
+    int nesterov;
+    int accumulate;     /* k >= 1 micro-batches summed into dw per step: g scaled by 1/k */
+} sgd_config;
+
+typedef struct {
+    sgd_config cfg;
+    int n;          /* number of tensors */
+    size_t *sizes;  /* [n] elements per tensor (checked on every step and load) */
+    float **vel;    /* [n] momentum buffers, zero at start */
+    long step;      /* steps taken so far */
+} sgd;
+
+/* Momentum buffers shaped like the n tensors of p. */
+sgd *sgd_create(const param_tensor *p, int n, const sgd_config *cfg);
+void sgd_free(sgd *o);
+/* One update of all tensors with rate lr; increments o->step. The tensors must be the
+ * ones given to sgd_create (same count and sizes, checked: -1 with a message). */
+int sgd_step(sgd *o, param_tensor *p, int n, float lr, lir_error *err);
+
+/* Optimiser state for checkpoints: magic "LIRSGD01", uint32 tensor count, int64 step,
+ * uint64 size of each tensor, then each momentum buffer as float32 (host order).
+ * Load checks the magic, count and every size against o, naming file and offset. */
+int sgd_save(const sgd *o, FILE *f, const char *path, lir_error *err);
+int sgd_load(sgd *o, FILE *f, const char *path, lir_error *err);
+
+/* outlier.h: outlier batches for R-EBO training (label -1, is_outlier = 1).
+ * Two kinds of source:
+ *   dataset   any set lir can load (config "outliers": name, "outlier_split"),
+ *             shuffled and augmented like the ID data by its own seeded loader;
+ *             refused when it is the ID set or one of the planned eval OOD sets.
+ *   synthetic made on the fly from the ID training images, so R-EBO needs no extra
+ *             data. Each outlier uses one transform chosen at random from the
+ *             config's list:
+ *               patch_shuffle  the 4x4 grid of 8x8 patches of one image permuted:
+ *                              colours, textures and edges stay ID-like, the object's
+ *                              layout is destroyed (a semantic outlier whose low-level
+ *                              statistics match ID, the case deep layers must catch)
+ *               mix            pixel blend (weight 0.35..0.65) of two images of
+ *                              different classes: ID-like content, no single class
+ *               noise          one image plus Gaussian noise, sigma 0.1..0.3 in [0,1]
+ *                              units: a covariate-shift outlier, the kind the paper says
+ *                              intermediate layers catch
+ *             All randomness comes from one rng_state that checkpoints save. */
+
+
+
+typedef struct outlier_source outlier_source;
+
+/* Position of a source for checkpoints: the synthetic generator's state or the
+ * dataset loader's (epoch, position). */
+typedef struct {
+    rng_state rng;
+    int epoch, position;
+} outlier_pos;
+
+/* id/train_idx/n_train: the ID training images synthetic outliers are made from;
+ * norm: the ID normaliser (applied to outliers too); batch: outliers per call;
+ * seed: stream seed; pos: where to start (NULL: the beginning). */
+outlier_source *outlier_open(const train_config *c, const dataset *id, const int *train_idx,
+                             int n_train, const data_norm *norm, int batch, uint64_t seed,
+                             const outlier_pos *pos, lir_error *err);
+/* Fills out [batch][3][32][32] with the next outliers. */
+void outlier_next(outlier_source *o, float *out);
+void outlier_position(const outlier_source *o, outlier_pos *pos);
+void outlier_close(outlier_source *o);
+
+/* Checks that name may serve as outlier source for ID set id_name given the
+ * planned eval OOD list (comma separated): the base names (before '@') must differ. */
+int outlier_check_name(const char *name, const char *id_name, const char *eval_ood,
+                       lir_error *err);
+
+/* The synthetic transforms on uint8 images [3][32][32]. */
+void outlier_patch_shuffle(const uint8_t *src, uint8_t *dst, rng_state *r);
+void outlier_mix(const uint8_t *a, const uint8_t *b, uint8_t *dst, float t);
+
+/* train.h: `lir train`: the training loop (train.c) on a Darknet cfg with a
+ * train_config (config.h): ID batches from the augmenting loader plus, for R-EBO,
+ * outlier batches (outlier.h) in the same forward; CE + sum_l lambda_l R_l through
+ * net_loss_backward; SGD with a schedule; per-epoch validation, CSV log, curve plots,
+ * atomic checkpoints (checkpoint.h) and exact resume; final test accuracy, Darknet
+ * .weights and a JSON sidecar. */
+
+
+typedef struct {
+    const char *cfg_path;
+    const char *command; /* the command line, for the sidecar */
+    int resume;          /* continue from <out_dir>/checkpoint.bin */
+} train_options;
+
+/* One training step's forward and backward on x ([net->batch][c*h*w]; outliers have
+ * label -1 and is_outlier 1; is_outlier NULL: all ID): zeroes, then accumulates every
+ * gradient. Returns the loss the gradients belong to, CE + sum over hooks of
+ * lambda * R (NaN when the network's output is not finite); *ce gets the CE alone. */
+double train_forward_backward(net *n, const float *x, const int *labels,
+                              const unsigned char *is_outlier, double *ce);
+
+/* Runs (or resumes) a training run with config c; results in c->out_dir. */
+int train_run(const train_options *opt, train_config *c, lir_error *err);
+
+#endif

@@ -1,0 +1,178 @@
+/* train_report.c: config.json, log.csv, training-curve plots and the weights sidecar
+ * of a training run (see train_report.h). */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "data/data.h"
+#include "report/report.h"
+#include "train_report.h"
+
+static int write_text(const char *path, const char *text, lir_error *err) {
+    atomic_file a;
+    if (atomic_open(&a, path, err)) return -1;
+    if (fputs(text, a.f) < 0) {
+        atomic_abort(&a);
+        return lir_fail(err, "%s: write failed", path);
+    }
+    return atomic_close(&a, err);
+}
+
+int report_config(const train_config *c, lir_error *err) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/config.json", c->out_dir);
+    char *js = config_to_json(c);
+    size_t n = strlen(js);
+    js = xrealloc(js, n + 2);
+    strcpy(js + n, "\n");
+    int rc = write_text(path, js, err);
+    free(js);
+    return rc;
+}
+
+int report_log(const train_config *c, const train_state *s, lir_error *err) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/log.csv", c->out_dir);
+    atomic_file a;
+    if (atomic_open(&a, path, err)) return -1;
+    FILE *f = a.f;
+    fprintf(f, "epoch,step,lr,train_loss,train_ce,train_acc,val_loss,val_acc,images_per_s,seconds");
+    for (int i = 0; i < c->n_hooks; i++) fprintf(f, ",reg_%s", c->hooks[i].point);
+    fputc('\n', f);
+    for (int e = 0; e < s->n_records; e++) {
+        const epoch_record *r = &s->records[e];
+        fprintf(f, "%d,%ld,%.6g,%.6f,%.6f,%.4f,%.6f,%.4f,%.1f,%.2f", r->epoch, r->step, r->lr,
+                r->train_loss, r->train_ce, r->train_acc, r->val_loss, r->val_acc, r->images_per_s,
+                r->seconds);
+        for (int i = 0; i < c->n_hooks; i++) fprintf(f, ",%.6g", r->reg[i]);
+        fputc('\n', f);
+    }
+    if (ferror(f)) {
+        atomic_abort(&a);
+        return lir_fail(err, "%s: write failed", path);
+    }
+    return atomic_close(&a, err);
+}
+
+int report_plots(const train_config *c, const train_state *s, lir_error *err) {
+    int n = s->n_records;
+    double *x = xmalloc((size_t)(n + 1) * 6 * sizeof(double));
+    double *tl = x + n, *vl = tl + n, *ce = vl + n, *ta = ce + n, *va = ta + n;
+    for (int e = 0; e < n; e++) {
+        const epoch_record *r = &s->records[e];
+        x[e] = r->epoch;
+        tl[e] = r->train_loss;
+        ce[e] = r->train_ce;
+        vl[e] = r->val_loss;
+        ta[e] = r->train_acc;
+        va[e] = r->val_acc;
+    }
+    plot_series loss[3] = {{"train loss", tl}, {"train CE", ce}, {"val CE", vl}};
+    plot_series acc[2] = {{"train", ta}, {"validation", va}};
+    char p1[1100], p2[1100];
+    snprintf(p1, sizeof p1, "%s/curves_loss.png", c->out_dir);
+    snprintf(p2, sizeof p2, "%s/curves_acc.png", c->out_dir);
+    int rc = plot_lines("Training loss", "epoch", "loss", x, n, loss, 3, p1, NULL, err);
+    if (!rc) rc = plot_lines("Accuracy", "epoch", "accuracy (%)", x, n, acc, 2, p2, NULL, err);
+    if (!rc && c->n_hooks) {
+        /* R of each hook (without lambda), one series per point */
+        double *reg = xmalloc((size_t)(n + 1) * c->n_hooks * sizeof(double));
+        plot_series *rs = xmalloc((size_t)c->n_hooks * sizeof *rs);
+        for (int i = 0; i < c->n_hooks; i++) {
+            for (int e = 0; e < n; e++) reg[(size_t)i * n + e] = s->records[e].reg[i];
+            rs[i].name = c->hooks[i].point;
+            rs[i].y = reg + (size_t)i * n;
+        }
+        char p3[1100];
+        snprintf(p3, sizeof p3, "%s/curves_reg.png", c->out_dir);
+        rc = plot_lines("R-EBO terms (without lambda)", "epoch", "R", x, n, rs, c->n_hooks, p3,
+                        NULL, err);
+        free(rs);
+        free(reg);
+    }
+    free(x);
+    return rc;
+}
+
+static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+
+int report_sidecar(const train_config *c, const train_state *s, const report_final *r,
+                   lir_error *err) {
+    cJSON *o = cJSON_CreateObject();
+    const char *base = strrchr(r->weights, '/');
+    cJSON_AddStringToObject(o, "weights", base ? base + 1 : r->weights);
+    cJSON_AddStringToObject(o, "cfg", r->cfg_path);
+    cJSON_AddStringToObject(o, "dataset", c->dataset);
+    cJSON_AddItemToObject(o, "test_accuracy", num_or_null(r->test_acc));
+    cJSON_AddItemToObject(o, "test_loss", num_or_null(r->test_loss));
+    cJSON_AddNumberToObject(o, "test_images", r->n_test);
+    const epoch_record *last = s->n_records ? &s->records[s->n_records - 1] : NULL;
+    cJSON_AddItemToObject(o, "val_accuracy", num_or_null(last ? last->val_acc : NAN));
+    cJSON_AddNumberToObject(o, "epochs", s->n_records);
+    cJSON_AddNumberToObject(o, "steps", (double)s->step);
+    cJSON_AddNumberToObject(o, "seed", (double)c->seed);
+    cJSON_AddNumberToObject(o, "training_seconds", s->train_seconds);
+    cJSON_AddNumberToObject(o, "threads", r->threads);
+    cJSON *sums = cJSON_AddObjectToObject(o, "data_sha256");
+    cJSON_AddStringToObject(sums, "what", "SHA-256 of the loaded split: uint8 images then int32 labels");
+    cJSON_AddStringToObject(sums, "train", r->train_sha256);
+    cJSON_AddStringToObject(sums, "test", r->test_sha256);
+    cJSON_AddStringToObject(o, "command", r->command ? r->command : "");
+    cJSON *hooks = cJSON_AddArrayToObject(o, "hooks");
+    for (int i = 0; i < c->n_hooks; i++) {
+        cJSON *h = cJSON_CreateObject();
+        cJSON_AddStringToObject(h, "point", c->hooks[i].point);
+        cJSON_AddNumberToObject(h, "lambda", config_float(c->hooks[i].lambda));
+        cJSON_AddNumberToObject(h, "m_in", config_float(s->m_in[i]));
+        cJSON_AddNumberToObject(h, "m_out", config_float(s->m_out[i]));
+        cJSON_AddBoolToObject(h, "calibrated", c->hooks[i].calibrate);
+        cJSON_AddItemToArray(hooks, h);
+    }
+    char *cj = config_to_json(c);
+    cJSON_AddItemToObject(o, "config", cJSON_Parse(cj));
+    free(cj);
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    size_t n = strlen(text);
+    char *withnl = xmalloc(n + 2);
+    memcpy(withnl, text, n);
+    strcpy(withnl + n, "\n");
+    cJSON_free(text);
+    char path[1200];
+    snprintf(path, sizeof path, "%s.json", r->weights);
+    int rc = write_text(path, withnl, err);
+    free(withnl);
+    return rc;
+}
+
+int report_make_dir(const char *path, lir_error *err) {
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        mkdir(buf, 0777);
+        *p = '/';
+    }
+    mkdir(buf, 0777);
+    struct stat st;
+    if (stat(buf, &st) || !S_ISDIR(st.st_mode))
+        return lir_fail(err, "%s: cannot create the output directory", path);
+    return 0;
+}
+
+/* SHA-256 of a loaded dataset's content (images, then labels as int32). */
+void report_data_sha256(const dataset *d, char hex[65]) {
+    sha256_ctx h;
+    uint8_t out[32];
+    sha256_init(&h);
+    sha256_update(&h, d->images, (size_t)d->n * d->c * d->h * d->w);
+    for (int i = 0; i < d->n; i++) {
+        int32_t l = d->labels[i];
+        sha256_update(&h, &l, sizeof l);
+    }
+    sha256_final(&h, out);
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", out[i]);
+}

@@ -1,0 +1,34 @@
+/* train_report.h: the files a training run writes beside its checkpoint:
+ * config.json (effective config), log.csv (one row per epoch, rewritten atomically
+ * from the checkpointed history, so it always matches the checkpoint),
+ * curves_loss.png / curves_acc.png / curves_reg.png (with hooks), and the final weights'
+ * JSON sidecar. */
+#ifndef LIR_TRAIN_REPORT_H
+#define LIR_TRAIN_REPORT_H
+
+#include "checkpoint.h"
+#include "train.h"
+#include "data/data.h"
+
+typedef struct {
+    const char *cfg_path, *command;
+    char weights[1100];
+    double test_loss, test_acc;
+    int n_test;
+    int threads; /* OpenMP threads of the run (results depend on it in the last bits) */
+    char train_sha256[65], test_sha256[65];
+} report_final;
+
+/* mkdir -p; -1 when path is not a directory afterwards. */
+int report_make_dir(const char *path, lir_error *err);
+/* SHA-256 (hex) of a loaded dataset's content: uint8 images, then labels as int32. */
+void report_data_sha256(const dataset *d, char hex[65]);
+
+int report_config(const train_config *c, lir_error *err);
+int report_log(const train_config *c, const train_state *s, lir_error *err);
+int report_plots(const train_config *c, const train_state *s, lir_error *err);
+/* Writes <r->weights>.json. */
+int report_sidecar(const train_config *c, const train_state *s, const report_final *r,
+                   lir_error *err);
+
+#endif
