@@ -5,17 +5,21 @@
 #                                           fail unless it exits with <code>
 #   refuse <what> <text> <command...>       expect 1 and <text> on stderr
 #   has <out|err> <text> <what>             fail unless the last output holds <text>
-#   finish <name>                           print the summary; exit 1 on any failure
+#   finish <name>                           print the summary; exit 1 on any failure or
+#                                           when no check ran (a test that checked nothing)
 set -u
 LIR=${LIR:-./lir}
 PY=/usr/bin/python3
 fails=0
+checks=0
 tmp=$(mktemp -d /tmp/lir_test_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+check() { checks=$((checks + 1)); }
 expect() {
     local want=$1 what=$2; shift 2
+    check
     "$@" >"$tmp/out" 2>"$tmp/err"
     local rc=$?
     if [ $rc -ne "$want" ]; then
@@ -23,13 +27,14 @@ expect() {
         sed 's/^/    /' "$tmp/err" | head -5
     fi
 }
-has() { grep -qF -- "$2" "$tmp/$1" || fail "$3: '$2' not in $1: $(head -c 300 "$tmp/$1")"; }
+has() { check; grep -qF -- "$2" "$tmp/$1" || fail "$3: '$2' not in $1: $(head -c 300 "$tmp/$1")"; }
 refuse() {
     local what=$1 want=$2; shift 2
     expect 1 "$what" "$@"
     has err "$want" "$what"
 }
 finish() {
+    [ $checks -gt 0 ] || { echo "$1: no check ran"; exit 1; }
     [ $fails -eq 0 ] || { echo "$1: $fails failure(s)"; exit 1; }
     echo "$1: all checks passed"
 }

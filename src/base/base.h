@@ -1,4 +1,4 @@
-/* base.h: the pieces every subsystem shares (errors, checked allocation, RNG, atomic
+/* base: the pieces every subsystem shares (errors, checked allocation, RNG, atomic
  * file writes, file reading, clock, SHA-256). Includes nothing of lir. */
 #ifndef LIR_BASE_H
 #define LIR_BASE_H
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* util.h: the small pieces every module shares: error reporting, allocation,
+/* util: the small pieces every module shares: error reporting, allocation,
  * a seeded random generator, atomic file writes and a wall clock. */
 
 
@@ -60,5 +60,18 @@ char *file_read_all(const char *path, size_t *len, lir_error *err);
 int read_exact(FILE *f, void *buf, size_t n, const char *path, const char *what, lir_error *err);
 
 double now_seconds(void); /* monotonic wall clock */
+
+/* ---- checksums (sha256.c) ---- */
+typedef struct {
+    uint32_t h[8];
+    uint64_t len;
+    uint8_t buf[64];
+    size_t fill;
+} sha256_ctx;
+void sha256_init(sha256_ctx *c);
+void sha256_update(sha256_ctx *c, const void *data, size_t n);
+void sha256_final(sha256_ctx *c, uint8_t out[32]);
+/* Lowercase hex digest of a file into hex[65]. */
+int sha256_file(const char *path, char hex[65], lir_error *err);
 
 #endif

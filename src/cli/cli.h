@@ -1,4 +1,4 @@
-/* cli.h: the command-line layer: the shared flag parser and one entry point per
+/* cli: the command-line layer: the shared flag parser and one entry point per
  * command. Includes everything below it. */
 #ifndef LIR_CLI_H
 #define LIR_CLI_H
@@ -7,7 +7,7 @@
 
 #include "base/base.h"
 
-/* args.h: the flag parser every command shares. A command describes its flags in
+/* args: the flag parser every command shares. A command describes its flags in
  * one table (name, type, destination, default, help); the same table fills the
  * defaults, parses the command line and prints the usage text, so the usage can
  * never disagree with what is parsed.
@@ -58,7 +58,7 @@ int args_parse(const arg_cmd *cmd, int argc, char **argv, char **pos, int *npos)
  * flag with its type and default. */
 void args_usage(const arg_cmd *cmd, FILE *f);
 
-/* cli.h: lir's commands. Each takes the arguments after "lir" (argv[0] is the
+/* cli: lir's commands. Each takes the arguments after "lir" (argv[0] is the
  * command name), parses its flags with args.h and returns the process exit status:
  * 0 success, 1 error (message on stderr with a "lir: " prefix), 2 usage error. */
 

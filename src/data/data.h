@@ -1,4 +1,4 @@
-/* data.h: datasets: file-format parsers, loading by name, preprocessing, augmentation,
+/* data: datasets: file-format parsers, loading by name, preprocessing, augmentation,
  * derived (corrupted) sets, PNG input. Includes base only. */
 #ifndef LIR_DATA_H
 #define LIR_DATA_H
@@ -8,7 +8,7 @@
 
 #include "base/base.h"
 
-/* data.h: datasets for lir. Parsers for the official files (CIFAR-10/100 binary,
+/* data: datasets for lir. Parsers for the official files (CIFAR-10/100 binary,
  * SVHN MATLAB v5, MNIST/FashionMNIST IDX), loading by name, preprocessing to the
  * network's float input, the seeded augmenting batch loader, derived OOD sets and
  * SHA-256 checksums.
@@ -151,20 +151,7 @@ void augment_crop_flip(const float *src, float *dst, int dy, int dx, int flip, c
  * img [3][32][32]. Exposed for tests. */
 void augment_cutout(float *img, int cy, int cx, int size);
 
-/* ---- checksums (sha256.c) ---- */
-typedef struct {
-    uint32_t h[8];
-    uint64_t len;
-    uint8_t buf[64];
-    size_t fill;
-} sha256_ctx;
-void sha256_init(sha256_ctx *c);
-void sha256_update(sha256_ctx *c, const void *data, size_t n);
-void sha256_final(sha256_ctx *c, uint8_t out[32]);
-/* Lowercase hex digest of a file into hex[65]. */
-int sha256_file(const char *path, char hex[65], lir_error *err);
-
-/* image.h: PNG input for `lir predict`. Any PNG colour type and bit depth becomes
+/* image: PNG input for `lir predict`. Any PNG colour type and bit depth becomes
  * 8-bit RGB: palette expanded, gray copied to R, G and B, 16-bit reduced to 8 bits
  * (scaled, v*255/65535 rounded), alpha dropped (not composited). Sample values are
  * taken as stored: gAMA / iCCP chunks are ignored, as PIL and torchvision do. */

@@ -1,4 +1,4 @@
-/* kernels.h: the numeric kernels under the network: lir's own SGEMM micro-kernels, the
+/* kernels: the numeric kernels under the network: lir's own SGEMM micro-kernels, the
  * one GEMM interface (own kernel or OpenBLAS, the only BLAS caller), and convolution
  * lowering (tap plans, im2col / col2im, implicit-GEMM packing). Includes base only. */
 #ifndef LIR_KERNELS_H
@@ -8,7 +8,7 @@
 
 #include "base/base.h"
 
-/* sgemm.h: lir's own single-threaded SGEMM (packed panels, register-blocked
+/* sgemm: lir's own single-threaded SGEMM (packed panels, register-blocked
  * AVX-512 or AVX2+FMA micro-kernels, chosen at run time). gemm() in gemm.c uses
  * it where it measured faster than OpenBLAS; tests and bench call it directly. */
 
@@ -36,7 +36,7 @@ void sgemm_own_packed(int isa, int trans_a, int m, int n, int k, float alpha, co
                       int lda, sgemm_pack_fn pack, const void *ctx, float beta, float *c,
                       int ldc);
 
-/* gemm.h: the one GEMM interface (row-major sgemm on lir's own kernel or OpenBLAS) and the batched
+/* gemm: the one GEMM interface (row-major sgemm on lir's own kernel or OpenBLAS) and the batched
  * im2col / col2im that turn a convolution over a chunk of images into one GEMM. */
 
 
@@ -82,7 +82,7 @@ void col2im_batch_add(float *col, int nb, int c, int h, int w, int size, int str
  * layers. Tests lower it to exercise chunking. */
 extern size_t gemm_workspace_limit;
 
-/* conv_pack.h: the im2col matrix of a convolution packed straight from the images
+/* conv_pack: the im2col matrix of a convolution packed straight from the images
  * into sgemm's B panels (implicit GEMM), so the forward GEMM needs no col buffer. */
 
 /* nb images [nb][c][h][w] seen as im2col_batch's col [c*ntaps][nb*oh*ow]. */

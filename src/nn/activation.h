@@ -1,4 +1,4 @@
-/* activation.h: element-wise activations shared by conv, shortcut and connected
+/* activation: element-wise activations shared by conv, shortcut and connected
  * layers (the activation enum itself is in layers.h). */
 #ifndef LIR_ACTIVATION_H
 #define LIR_ACTIVATION_H

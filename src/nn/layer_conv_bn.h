@@ -1,4 +1,4 @@
-/* layer_conv_bn.h: the per-channel passes of the convolution layer around its
+/* layer_conv_bn: the per-channel passes of the convolution layer around its
  * GEMMs (layer_conv_bn.c): bias / batch norm / activation after the forward GEMM,
  * and their backward before the backward GEMMs. Internal to layer_conv*.c. */
 #ifndef LIR_LAYER_CONV_BN_H

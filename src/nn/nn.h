@@ -1,4 +1,4 @@
-/* nn.h: the network: Darknet cfg grammar, one struct per layer type, the network built
+/* nn: the network: Darknet cfg grammar, one struct per layer type, the network built
  * from a cfg with its named points and hooks, forward / backward, .weights I/O.
  * Includes kernels and base. */
 #ifndef LIR_NN_H
@@ -9,7 +9,7 @@
 #include "kernels/kernels.h"
 #include "base/base.h"
 
-/* cfg.h: Darknet's cfg grammar: "[section]" headers, "key=value" lines, comments
+/* cfg: Darknet's cfg grammar: "[section]" headers, "key=value" lines, comments
  * starting with '#' or ';', blank lines. The parser keeps line numbers so that
  * every later error can name file and line. Which keys a section may have is
  * checked by the network builder (net.c), not here. */
@@ -51,7 +51,7 @@ int cfg_line_of(const cfg_section *s, const char *key);
 /* -1 with "<file>:<line>: unknown key '<k>' in [<type>]" for the first unused key. */
 int cfg_check_unused(const cfg_file *c, const cfg_section *s, lir_error *err);
 
-/* layers.h: the layer types of the engine, one struct per type, each with
+/* layers: the layer types of the engine, one struct per type, each with
  * init / forward / backward / free. Update is done by the optimiser over the
  * parameter list each layer exposes (layer_params).
  *
@@ -202,7 +202,7 @@ double softmax_ce_loss(const softmax_layer *l, const float *prob, const int *lab
 void softmax_ce_backward(const softmax_layer *l, const float *prob, const int *labels,
                          float *din);
 
-/* net.h: a network built from a Darknet cfg: its layers in order, its named hook
+/* net: a network built from a Darknet cfg: its layers in order, its named hook
  * points, the hooks attached to them, forward/backward over the whole batch, and
  * Darknet .weights I/O.
  *

@@ -1,4 +1,4 @@
-/* ood.h: OOD scoring: metrics on one score, baselines, direction-free and Ag-EBO
+/* ood: OOD scoring: metrics on one score, baselines, direction-free and Ag-EBO
  * aggregates, and `lir eval`'s passes and reports. Includes nn, data, report, base. */
 #ifndef LIR_OOD_H
 #define LIR_OOD_H
@@ -10,7 +10,7 @@
 #include "report/report.h"
 #include "base/base.h"
 
-/* metrics.h: OOD detection metrics on one score per sample (AUROC, FPR at a TPR,
+/* metrics: OOD detection metrics on one score per sample (AUROC, FPR at a TPR,
  * AUPR), final-layer baseline scores from logits, the direction-free per-point
  * score, Ag-EBO aggregations over many hook points, and the early-exit helper.
  *
@@ -157,7 +157,7 @@ int metrics_cholesky(const double *a, int n, double *l, lir_error *err);
  * Returns the index, or -1 if every AUROC is NaN or L <= 0. */
 int metrics_early_exit(const double *auroc, const double *flop_frac, int L, double margin);
 
-/* eval.h: `lir eval`'s scoring passes and metric tables (METHOD.md sections 1-2).
+/* eval: `lir eval`'s scoring passes and metric tables (METHOD.md sections 1-2).
  *
  *   eval_pass_run   one forward pass over a dataset with a hook on every point:
  *                   each sample's energy at each point, its logits and label

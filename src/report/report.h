@@ -1,4 +1,4 @@
-/* report.h: what lir shows: the progress line and the raster figures (canvas, charts,
+/* report: what lir shows: the progress line and the raster figures (canvas, charts,
  * PNG output). Includes base only. */
 #ifndef LIR_REPORT_H
 #define LIR_REPORT_H
@@ -8,7 +8,7 @@
 
 #include "base/base.h"
 
-/* progress.h: one progress line for long commands (train, eval). On a terminal the
+/* progress: one progress line for long commands (train, eval). On a terminal the
  * line is rewritten in place with '\r' (at most every 0.2 s); in a log file (not a
  * TTY) a full line is printed every `interval` seconds, so logs stay readable. */
 
@@ -32,7 +32,7 @@ void progress_break(progress *p);
 /* "1h02m" / "4m05s" / "12s" into buf. */
 void progress_duration(double seconds, char *buf, size_t n);
 
-/* plot.h: a small RGB raster canvas (rectangles, anti-aliased lines, dotted lines,
+/* plot: a small RGB raster canvas (rectangles, anti-aliased lines, dotted lines,
  * scaled / rotated anti-aliased text in our own bitmap font), PNG output through
  * libpng written atomically, and the charts lir draws: the per-layer AUROC bar plot
  * (METHOD.md section 1), a heat map and a line plot for training curves.

@@ -1,4 +1,4 @@
-/* checkpoint.h: everything a training run needs to continue exactly, in one file
+/* checkpoint: everything a training run needs to continue exactly, in one file
  * written atomically (tmp + rename), so a run killed at any moment keeps its last
  * complete checkpoint:
  *   magic "LIRCKPT1", uint64 config hash, the train_state (step, loader position,

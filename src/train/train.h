@@ -1,4 +1,4 @@
-/* train.h: `lir train`: the run configuration, SGD and schedules, outlier sources and
+/* train: `lir train`: the run configuration, SGD and schedules, outlier sources and
  * the training loop. Includes nn, data, report, base. */
 #ifndef LIR_TRAIN_H
 #define LIR_TRAIN_H
@@ -11,7 +11,7 @@
 #include "report/report.h"
 #include "base/base.h"
 
-/* config.h: the run configuration of `lir train`: every setting with its type, range,
+/* config: the run configuration of `lir train`: every setting with its type, range,
  * default and one line of documentation in one table (config.c), filled in this order:
  *   built-in defaults < the cfg's [net] section < a JSON run config < command-line flags.
  * Parsing is strict: unknown keys, wrong types and out-of-range values are refused
@@ -102,7 +102,7 @@ double config_float(float v);
 /* Markdown table of every key (type, default, range, meaning), for the docs. */
 void config_print_doc(FILE *f);
 
-/* optim.h: SGD with momentum (PyTorch's torch.optim.SGD update, dampening 0) and
+/* optim: SGD with momentum (PyTorch's torch.optim.SGD update, dampening 0) and
  * learning-rate schedules written as pure functions of (step, total steps), so a
  * resumed run only needs its step counter plus the momentum buffers (sgd_save /
  * sgd_load).
@@ -190,7 +190,7 @@ int sgd_step(sgd *o, param_tensor *p, int n, float lr, lir_error *err);
 int sgd_save(const sgd *o, FILE *f, const char *path, lir_error *err);
 int sgd_load(sgd *o, FILE *f, const char *path, lir_error *err);
 
-/* outlier.h: outlier batches for R-EBO training (label -1, is_outlier = 1).
+/* outlier: outlier batches for R-EBO training (label -1, is_outlier = 1).
  * Two kinds of source:
  *   dataset   any set lir can load (config "outliers": name, "outlier_split"),
  *             shuffled and augmented like the ID data by its own seeded loader;
@@ -240,7 +240,7 @@ int outlier_check_name(const char *name, const char *id_name, const char *eval_o
 void outlier_patch_shuffle(const uint8_t *src, uint8_t *dst, rng_state *r);
 void outlier_mix(const uint8_t *a, const uint8_t *b, uint8_t *dst, float t);
 
-/* train.h: `lir train`: the training loop (train.c) on a Darknet cfg with a
+/* train: `lir train`: the training loop (train.c) on a Darknet cfg with a
  * train_config (config.h): ID batches from the augmenting loader plus, for R-EBO,
  * outlier batches (outlier.h) in the same forward; CE + sum_l lambda_l R_l through
  * net_loss_backward; SGD with a schedule; per-epoch validation, CSV log, curve plots,

@@ -1,4 +1,4 @@
-/* train_report.h: the files a training run writes beside its checkpoint:
+/* train_report: the files a training run writes beside its checkpoint:
  * config.json (effective config), log.csv (one row per epoch, rewritten atomically
  * from the checkpointed history, so it always matches the checkpoint),
  * curves_loss.png / curves_acc.png / curves_reg.png (with hooks), and the final weights'
