@@ -107,12 +107,12 @@ static int set_value(const arg_spec *s, const char *v, char *why, size_t why_n) 
 static int usage_error(const arg_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static int usage_error(const arg_cmd *cmd, const char *fmt, ...) {
+    char raw[1024], esc[1024];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "lir %s: ", cmd->name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(raw, sizeof raw, fmt, ap); /* holds the user's words: printed escaped */
     va_end(ap);
+    fprintf(stderr, "lir %s: %s\n", cmd->name, lir_escape(raw, esc, sizeof esc));
     args_usage(cmd, stderr);
     return 2;
 }

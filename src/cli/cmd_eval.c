@@ -103,6 +103,11 @@ static dataset *load(const eval_args *a, const char *name, const char *split, li
     snprintf(tail, sizeof tail, "@jpeg%d", a->jpeg_all);
     size_t n = strlen(name), t = strlen(tail);
     int has = n >= t && !strcmp(name + n - t, tail); /* already ends in that round trip */
+    if (n + (a->jpeg_all && !has ? t : 0) >= sizeof full) {
+        lir_fail(err, "dataset name too long (at most %zu characters%s): %s", sizeof full - 1,
+                 a->jpeg_all && !has ? " with --jpeg-all's suffix" : "", name);
+        return NULL;
+    }
     if (a->jpeg_all && !has)
         snprintf(full, sizeof full, "%s%s", name, tail);
     else
@@ -339,7 +344,14 @@ int cmd_eval(int argc, char **argv) {
     int npos, st = args_parse(&cmd, argc, argv, pos, &npos);
     free(pos);
     if (st != ARGS_RUN) return st;
-    if (!a.out || !*a.out) {
+    if (a.out && (!*a.out || a.out[0] == ',' || a.out[strlen(a.out) - 1] == ',' ||
+                  strstr(a.out, ",,"))) {
+        char esc[300];
+        fprintf(stderr, "lir: eval: --out '%s': empty dataset name in the list\n",
+                lir_escape(a.out, esc, sizeof esc));
+        return 2;
+    }
+    if (!a.out) {
         fprintf(stderr,
                 "lir: eval: --out is required (OOD sets, e.g. --out svhn,mnist; known: %s)\n",
                 dataset_known_names());

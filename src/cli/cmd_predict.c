@@ -68,36 +68,57 @@ static float *read_raw(const char *path, int *count, const net *n, lir_error *er
     float *x = xmalloc(len);
     memcpy(x, bytes, len);
     free(bytes);
+    for (size_t i = 0; i < len / sizeof(float); i++)
+        if (!isfinite(x[i])) {
+            lir_fail(err, "%s: offset %zu (sample %zu): value %g is not finite", path,
+                     i * sizeof(float), i * sizeof(float) / sample, x[i]);
+            free(x);
+            return NULL;
+        }
     return x;
 }
 
-/* Runs count samples of x through n in batches and prints one line per sample. */
-static void classify(net *n, const float *x, int count, char **names, const char *raw) {
+/* Runs count samples of x through n in batches and prints one line per sample;
+ * refuses (before printing that sample) an output that is not finite. */
+static int classify(net *n, const float *x, int count, char **names, const char *raw,
+                    lir_error *err) {
+    int rc = 0;
     size_t in = (size_t)n->c * n->h * n->w;
     float *batch = xcalloc((size_t)n->batch * in, sizeof *batch);
     float *energy = xmalloc((size_t)n->batch * sizeof *energy);
     printf("input\tclass\tprob\tenergy\n");
-    for (int start = 0; start < count; start += n->batch) {
+    for (int start = 0; start < count && !rc; start += n->batch) {
         int m = count - start < n->batch ? count - start : n->batch;
         memcpy(batch, x + (size_t)start * in, (size_t)m * in * sizeof *batch);
         memset(batch + (size_t)m * in, 0, (size_t)(n->batch - m) * in * sizeof *batch);
         net_forward(n, batch, 0);
         const float *logits = net_logits(n);
         energy_forward(logits, n->batch, n->classes, energy);
-        for (int b = 0; b < m; b++) {
+        for (int b = 0; b < m && !rc; b++) {
             const float *l = logits + (size_t)b * n->classes;
+            char esc[512];
+            if (!isfinite(energy[b])) {
+                char what[64] = "";
+                if (raw) snprintf(what, sizeof what, " (sample %d)", start + b);
+                rc = lir_fail(err, "%s%s: the network's output is not finite (do the weights "
+                              "hold NaN or inf values?)", raw ? raw : names[start + b], what);
+                break;
+            }
             int top = 0;
             for (int k = 1; k < n->classes; k++)
                 if (l[k] > l[top]) top = k;
             double prob = exp((double)l[top] + energy[b]); /* softmax: e^(l - logsumexp) */
             if (raw)
-                printf("%s:%d\t%d\t%.6f\t%.6f\n", raw, start + b, top, prob, energy[b]);
+                printf("%s:%d\t%d\t%.6f\t%.6f\n", lir_escape(raw, esc, sizeof esc), start + b,
+                       top, prob, energy[b]);
             else
-                printf("%s\t%d\t%.6f\t%.6f\n", names[start + b], top, prob, energy[b]);
+                printf("%s\t%d\t%.6f\t%.6f\n", lir_escape(names[start + b], esc, sizeof esc),
+                       top, prob, energy[b]);
         }
     }
     free(batch);
     free(energy);
+    return rc;
 }
 
 int cmd_predict(int argc, char **argv) {
@@ -150,10 +171,10 @@ int cmd_predict(int argc, char **argv) {
             free(x);
             return cli_error(&err);
         }
-        classify(n, x, count, NULL, raw);
+        rc = classify(n, x, count, NULL, raw, &err);
         net_free(n);
         free(x);
-        return 0;
+        return rc ? cli_error(&err) : 0;
     }
     opt.batch = nfiles < batch ? nfiles : batch;
     net *n = net_load_cfg(pos[0], &opt, &err);
@@ -169,8 +190,8 @@ int cmd_predict(int argc, char **argv) {
         free(x);
         return cli_error(&err);
     }
-    classify(n, x, nfiles, pos + 2, NULL);
+    rc = classify(n, x, nfiles, pos + 2, NULL, &err);
     net_free(n);
     free(x);
-    return 0;
+    return rc ? cli_error(&err) : 0;
 }

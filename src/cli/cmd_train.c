@@ -121,7 +121,11 @@ int cmd_train(int argc, char **argv) {
         }
         free(s);
     }
-    if (resume && strlen(resume) < sizeof c->out_dir) strcpy(c->out_dir, resume);
+    if (resume && strlen(resume) >= sizeof c->out_dir) {
+        lir_fail(&err, "--resume: directory name longer than %zu characters", sizeof c->out_dir - 1);
+        goto fail;
+    }
+    if (resume) strcpy(c->out_dir, resume);
     if (config_check(c, &err)) goto fail;
     if (print_config) {
         char *js = config_to_json(c);

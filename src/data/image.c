@@ -77,10 +77,16 @@ static int decode(FILE *f, const char *path, uint8_t **pix, int *w, int *h, lir_
 }
 
 int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return lir_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = file_open_read(path, NULL, err);
+    if (!f) return -1;
     uint8_t sig[8];
-    if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8)) {
+    size_t got = fread(sig, 1, 8, f);
+    if (got != 8 && ferror(f)) {
+        int e = errno;
+        fclose(f);
+        return lir_fail(err, "%s: read error: %s", path, strerror(e));
+    }
+    if (got != 8 || png_sig_cmp(sig, 0, 8)) {
         fclose(f);
         return lir_fail(err, "%s: not a PNG file (bad signature in the first 8 bytes)", path);
     }

@@ -4,8 +4,8 @@
  * then weights[n*c*size*size]; [connected] biases[out], weights[out*in]. Loading
  * checks the exact byte size against the cfg before reading anything. */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "nn.h"
 
@@ -41,14 +41,10 @@ static size_t weights_layer_bytes(layer *l) {
 }
 
 int net_load_weights(net *n, const char *path, lir_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return lir_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        fclose(f);
-        return lir_fail(err, "%s: cannot stat: %s", path, strerror(errno));
-    }
-    size_t actual = (size_t)st.st_size;
+    uint64_t size;
+    FILE *f = file_open_read(path, &size, err);
+    if (!f) return -1;
+    size_t actual = (size_t)size;
     int32_t hdr[3];
     if (read_exact(f, hdr, sizeof hdr, path, "the header (major, minor, revision)", err)) {
         fclose(f);
@@ -106,7 +102,16 @@ int net_load_weights(net *n, const char *path, lir_error *err) {
             char what[96];
             snprintf(what, sizeof what, "layer %d (%s) array %d", i,
                      layer_type_name(n->layers[i].type), j);
+            long off = ftell(f);
             if (read_exact(f, arr[j], len[j] * sizeof(float), path, what, err)) goto fail;
+            for (size_t e = 0; e < len[j]; e++)
+                if (!isfinite(arr[j][e])) {
+                    lir_fail(err, "%s: offset %ld: %s (cfg line %d), value %zu is %g; a network "
+                             "with non-finite weights is refused",
+                             path, off + (long)(e * sizeof(float)), what,
+                             n->layers[i].cfg_line, e, arr[j][e]);
+                    goto fail;
+                }
         }
     }
     fclose(f);

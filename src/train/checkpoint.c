@@ -1,4 +1,5 @@
 /* checkpoint.c: atomic training checkpoints (format in checkpoint.h). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,7 +54,7 @@ int checkpoint_save(const char *path, uint64_t hash, const net *n, const sgd *o,
     free(len);
     if (bad) {
         atomic_abort(&a);
-        return lir_fail(err, "%s: write failed (disk full?)", path);
+        return lir_fail(err, "%s: write failed: %s", path, strerror(errno ? errno : EIO));
     }
     if (sgd_save(o, f, path, err)) {
         atomic_abort(&a);
@@ -64,8 +65,8 @@ int checkpoint_save(const char *path, uint64_t hash, const net *n, const sgd *o,
 
 int checkpoint_load(const char *path, uint64_t hash, net *n, sgd *o, train_state *s,
                     lir_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return lir_fail(err, "%s: cannot open checkpoint", path);
+    FILE *f = file_open_read(path, NULL, err);
+    if (!f) return -1;
     char magic[8];
     uint64_t h;
     int rc = -1;

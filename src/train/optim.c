@@ -2,6 +2,7 @@
  * and the optimiser state's checkpoint format (optim.h). */
 #include "train.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,7 +188,9 @@ int sgd_save(const sgd *o, FILE *f, const char *path, lir_error *err) {
     }
     for (int i = 0; ok && i < o->n; i++)
         ok = fwrite(o->vel[i], sizeof(float), o->sizes[i], f) == o->sizes[i];
-    if (!ok) return lir_fail(err, "%s: write error in optimiser state", path);
+    if (!ok)
+        return lir_fail(err, "%s: write error in optimiser state: %s", path,
+                        strerror(errno ? errno : EIO));
     return 0;
 }
 

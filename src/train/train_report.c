@@ -1,6 +1,7 @@
 /* train_report.c: config.json, log.csv, training-curve plots and the weights sidecar
  * of a training run (see train_report.h). */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,17 +150,24 @@ int report_sidecar(const train_config *c, const train_state *s, const report_fin
 
 int report_make_dir(const char *path, lir_error *err) {
     char buf[1024];
+    if (!*path) return lir_fail(err, "empty output directory path");
+    if (strlen(path) >= sizeof buf)
+        return lir_fail(err, "%.200s...: output directory path too long (max %zu bytes)", path,
+                        sizeof buf - 1);
     snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
+    int e = 0; /* the first reason a component could not be made */
+    for (char *p = buf + 1;; p++) {
+        if (*p && *p != '/') continue;
+        char keep = *p;
         *p = 0;
-        mkdir(buf, 0777);
-        *p = '/';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST && !e) e = errno;
+        *p = keep;
+        if (!keep) break;
     }
-    mkdir(buf, 0777);
     struct stat st;
     if (stat(buf, &st) || !S_ISDIR(st.st_mode))
-        return lir_fail(err, "%s: cannot create the output directory", path);
+        return lir_fail(err, "%s: cannot create the output directory: %s", path,
+                        e ? strerror(e) : "a file of that name is in the way");
     return 0;
 }
 

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# test_robust.sh: the reproductions of issue 10 ("nothing silently lost or
+# poisoned") each end in a clear error and a non-zero exit, under ./lir and (make
+# DEBUG=1 test) ./lir-debug: directories and unreadable paths named as such,
+# control characters escaped, long names refused rather than cut, bad lists and
+# non-finite inputs refused.
+. "$(dirname "$0")/lib.sh"
+cd "$tmp" || exit 1
+case $LIR in /*) ;; *) LIR=$OLDPWD/$LIR ;; esac
+src=$OLDPWD
+
+printf '[net]\nbatch=2\nwidth=8\nheight=8\nchannels=3\n[convolutional]\nfilters=2\nsize=3\npad=1\nactivation=relu\n[avgpool]\n[connected]\noutput=3\nactivation=linear\n[softmax]\n' >small.cfg
+/usr/bin/python3 - <<'PY' || fail "writing the fixtures"
+import struct
+floats = (2 + 2 * 3 * 9) + (3 + 3 * 2)
+open("w.weights", "wb").write(struct.pack("<iiiQ", 0, 2, 0, 0) + struct.pack(f"<{floats}f", *([0.25] * floats)))
+open("x.raw", "wb").write(struct.pack("<192f", *([0.1] * 192)))
+open("nan.raw", "wb").write(struct.pack("<192f", *([float("nan")] * 192)))
+bad = [0.25] * floats
+bad[5] = float("nan")
+open("nanw.weights", "wb").write(struct.pack("<iiiQ", 0, 2, 0, 0) + struct.pack(f"<{floats}f", *bad))
+# a tiny CIFAR-10: 5 x 40 training and 40 test records
+import os, random
+random.seed(3)
+d = "data/cifar10/cifar-10-batches-bin"
+os.makedirs(d)
+for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+    with open(f"{d}/{name}", "wb") as f:
+        for r in range(40):
+            f.write(bytes([r % 10]) + bytes(random.randrange(256) for _ in range(3072)))
+PY
+export LIR_DATA=$tmp/data
+printf '[net]\nbatch=10\nwidth=32\nheight=32\nchannels=3\n[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=relu\n[avgpool]\n[connected]\noutput=10\nactivation=linear\n[softmax]\n' >train.cfg
+tr() { "$LIR" train train.cfg --epochs 1 --batch 10 --val-size 20 --progress-seconds 1000 "$@"; }
+mkdir adir
+expect 0 "good fixture" "$LIR" predict small.cfg w.weights --raw x.raw
+
+# issue item 8: a directory where a file is expected is named as such
+refuse "cfg is a directory" "adir: is a directory" "$LIR" info adir
+refuse "weights is a directory" "adir: is a directory" "$LIR" predict small.cfg adir --raw x.raw
+refuse "raw input is a directory" "adir: is a directory" "$LIR" predict small.cfg w.weights --raw adir
+refuse "PNG is a directory" "adir: is a directory" "$LIR" predict small.cfg w.weights adir
+refuse "JSON config is a directory" "adir: is a directory" "$LIR" train small.cfg --config adir
+refuse "sha256 of a directory" "adir: is a directory" "$LIR" data sha256 adir
+
+touch afile
+refuse "output dir under a file" "afile/run: cannot create the output directory: Not a directory" \
+    tr --out afile/run
+expect 0 "tiny training runs" tr --out run0
+[ -f run0/final.weights ] || fail "tiny training wrote no final.weights"
+
+# issue item 5: control characters from a cfg, flags or paths are escaped
+printf '[net]\nwidth=8\nheight=8\nchannels=3\n[\033[2J\033]0;pwned\007]\n' >esc.cfg
+refuse "escape in cfg" 'esc.cfg:5: control character 0x1b in' "$LIR" info esc.cfg
+has err '\x1b[2J\x1b]0;pwned\x07' "cfg line shown escaped"
+grep -q $'\033' err && fail "raw ESC reached stderr"
+expect 2 "escape in a flag" "$LIR" info small.cfg $'--\033[31m'
+has err "'--\\x1b[31m'" "flag shown escaped"
+grep -q $'\033' err && fail "raw ESC reached stderr (flag)"
+refuse "escape in a path" '\x1b]0;t\x07.cfg: cannot open' "$LIR" info $'\033]0;t\007.cfg'
+
+# issue item 7: an empty --out list and a non-finite raw input are refused
+expect 2 "eval --out ," "$LIR" eval --out ,
+has err "empty dataset name" "eval --out ,"
+expect 2 "eval --out a,,b" "$LIR" eval --out svhn,,mnist
+refuse "all-NaN raw input" "nan.raw: offset 0 (sample 0): value nan is not finite" \
+    "$LIR" predict small.cfg w.weights --raw nan.raw
+refuse "NaN weights refused at load" "nanw.weights: offset 40: layer 0 (convolutional) array 1" \
+    "$LIR" predict small.cfg nanw.weights --raw x.raw
+
+# issue item 8: names longer than the buffers are refused as too long, not cut
+long=cifar10$(printf '@blur1.0%.0s' $(seq 12))
+refuse "long --out name" "dataset name too long" "$LIR" eval --out "$long" --limit 1
+refuse "long --in name" "dataset name too long" "$LIR" data info "$long"
+
+finish test_robust
