@@ -49,6 +49,21 @@ refuse "output dir under a file" "afile/run: cannot create the output directory:
 expect 0 "tiny training runs" tr --out run0
 [ -f run0/final.weights ] || fail "tiny training wrote no final.weights"
 
+# issue item 2: a gzipped IDX file inflating past its header is refused at once
+/usr/bin/python3 - <<'PY' || fail "writing the IDX bomb"
+import gzip, os, struct
+os.makedirs("data/mnist")
+with gzip.open("data/mnist/t10k-images-idx3-ubyte.gz", "wb", 9) as f:
+    f.write(struct.pack(">iiii", 0x803, 10000, 28, 28))
+    z = bytes(1 << 20)
+    for _ in range(32):
+        f.write(z)
+with gzip.open("data/mnist/t10k-labels-idx1-ubyte.gz", "wb") as f:
+    f.write(struct.pack(">ii", 0x801, 10000) + bytes(10000))
+PY
+refuse "IDX decompression bomb" "goes on past the 7840016 bytes its header promises" \
+    "$LIR" data info mnist
+
 # issue item 5: control characters from a cfg, flags or paths are escaped
 printf '[net]\nwidth=8\nheight=8\nchannels=3\n[\033[2J\033]0;pwned\007]\n' >esc.cfg
 refuse "escape in cfg" 'esc.cfg:5: control character 0x1b in' "$LIR" info esc.cfg

@@ -299,6 +299,16 @@ done:
     return rc;
 }
 
+/* An --out list with an empty name (",", "a,,b", "a,") would evaluate less than
+ * asked: says so and returns 1. */
+static int out_list_bad(const char *out) {
+    if (*out && out[0] != ',' && out[strlen(out) - 1] != ',' && !strstr(out, ",,")) return 0;
+    char esc[300];
+    fprintf(stderr, "lir: eval: --out '%s': empty dataset name in the list\n",
+            lir_escape(out, esc, sizeof esc));
+    return 1;
+}
+
 int cmd_eval(int argc, char **argv) {
     eval_args a;
     const arg_spec specs[] = {
@@ -344,13 +354,7 @@ int cmd_eval(int argc, char **argv) {
     int npos, st = args_parse(&cmd, argc, argv, pos, &npos);
     free(pos);
     if (st != ARGS_RUN) return st;
-    if (a.out && (!*a.out || a.out[0] == ',' || a.out[strlen(a.out) - 1] == ',' ||
-                  strstr(a.out, ",,"))) {
-        char esc[300];
-        fprintf(stderr, "lir: eval: --out '%s': empty dataset name in the list\n",
-                lir_escape(a.out, esc, sizeof esc));
-        return 2;
-    }
+    if (a.out && out_list_bad(a.out)) return 2;
     if (!a.out) {
         fprintf(stderr,
                 "lir: eval: --out is required (OOD sets, e.g. --out svhn,mnist; known: %s)\n",

@@ -36,6 +36,14 @@ static char *command_line(int argc, char **argv) {
     return s;
 }
 
+/* Copies s into dst (size n) or fails naming the flag when it does not fit. */
+static int set_string_checked(char *dst, size_t n, const char *s, const char *flag,
+                              lir_error *err) {
+    if (strlen(s) >= n) return lir_fail(err, "%s: longer than %zu characters", flag, n - 1);
+    memcpy(dst, s, strlen(s) + 1);
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
     const char *config_path, *resume, *set;
     int print_config, doc;
@@ -121,11 +129,8 @@ int cmd_train(int argc, char **argv) {
         }
         free(s);
     }
-    if (resume && strlen(resume) >= sizeof c->out_dir) {
-        lir_fail(&err, "--resume: directory name longer than %zu characters", sizeof c->out_dir - 1);
+    if (resume && set_string_checked(c->out_dir, sizeof c->out_dir, resume, "--resume", &err))
         goto fail;
-    }
-    if (resume) strcpy(c->out_dir, resume);
     if (config_check(c, &err)) goto fail;
     if (print_config) {
         char *js = config_to_json(c);

@@ -46,7 +46,11 @@ static int missing(const char *base, const char *split, const char *dir, const c
 enum { K_CIFAR10, K_CIFAR100, K_SVHN, K_IDX_IMAGES };
 static int parse_file(const char *path, int kind, dataset *d, lir_error *err) {
     size_t len;
-    uint8_t *buf = data_read_file(path, &len, err);
+    uint8_t *buf = kind == K_IDX_IMAGES
+                       ? data_read_file_limited(path, IDX_HEAD_IMAGES, idx_images_size,
+                                                DATA_MAX_BYTES, &len, err)
+                       : data_read_file_limited(path, 0, NULL, kind == K_SVHN ? DATA_MAX_BYTES
+                                                : (uint64_t)CIFAR_MAX_RECORDS * 3074, &len, err);
     if (!buf) return -1;
     int rc;
     switch (kind) {
@@ -132,7 +136,8 @@ static int load_idx(const char *dir, const char *base, const char *split, datase
     }
     if (parse_file(ipath, K_IDX_IMAGES, d, err) < 0) return -1;
     size_t len;
-    uint8_t *buf = data_read_file(lpath, &len, err);
+    uint8_t *buf = data_read_file_limited(lpath, IDX_HEAD_LABELS, idx_labels_size,
+                                          DATA_MAX_BYTES, &len, err);
     if (!buf) return -1;
     int rc = idx_parse_labels(buf, len, lpath, d->n, 10, &d->labels, err);
     free(buf);
