@@ -83,6 +83,46 @@ refuse "all-NaN raw input" "nan.raw: offset 0 (sample 0): value nan is not finit
 refuse "NaN weights refused at load" "nanw.weights: offset 40: layer 0 (convolutional) array 1" \
     "$LIR" predict small.cfg nanw.weights --raw x.raw
 
+# issue items 3 and 4: memory bombs and overflowing shapes in a cfg are refused
+# with file and line before anything is allocated (UBSan checks the arithmetic
+# under make DEBUG=1 test)
+net32='[net]\nbatch=1\nwidth=32\nheight=32\nchannels=3\n'
+bomb() { # name, body, expected message part
+    printf "$net32$2" >"$1.cfg"
+    refuse "cfg $1" "$1.cfg:$4: $3" "$LIR" info "$1.cfg"
+}
+bomb filters '[convolutional]\nfilters=268435456\nsize=1\nactivation=relu\n' \
+    "[convolutional] output (268435456 x 32 x 32 values) needs 1.0 TiB" 6
+bomb output '[connected]\noutput=1000000000\nactivation=linear\n' \
+    "[connected] weights (1000000000 x 3072 values) needs 11.2 TiB" 6
+bomb intmax '[convolutional]\nfilters=2147483647\nsize=1\nactivation=relu\n' \
+    "[convolutional] weights (2147483647 x 3 values) needs 24.0 GiB" 6
+bomb size '[convolutional]\nfilters=4\nsize=65536\npad=1\nactivation=relu\n' \
+    "[convolutional] weights (4 x 3 x 65536 x 65536 values)" 6
+bomb padding '[convolutional]\nfilters=4\nsize=3\npadding=1073741823\nactivation=relu\n' \
+    "[convolutional]: output size 2147483676 out of range" 6
+bomb poolpad '[maxpool]\nsize=2\nstride=2\npadding=2147483647\n' \
+    "[maxpool] argmax (3 x 1073741839 x 1073741839 values) needs 12.0 EiB" 6
+printf '[net]\nbatch=1\nwidth=65536\nheight=65536\nchannels=3\n[convolutional]\nfilters=4\nsize=3\nactivation=relu\n' >wide.cfg
+refuse "65536x65536 input" "wide.cfg:1: the network input (3 x 65536 x 65536 values) needs 48.0 GiB" \
+    "$LIR" info wide.cfg
+printf '[net]\nbatch=1\nwidth=46341\nheight=46341\nchannels=1\n[connected]\noutput=10\nactivation=linear\n' >fc.cfg
+refuse "46341^2 into [connected]" "fc.cfg:1: the network input (46341 x 46341) would hold 2147488281 values" \
+    "$LIR" info fc.cfg --max-memory 64G
+{ printf "$net32"'[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=relu\n'
+  for i in $(seq 10000); do printf '[route]\nlayers=-1,-1\n'; done; } >route.cfg
+refuse "10,000 doubling routes" "route.cfg:46: [route] output (1048576 x 32 x 32 values) needs 4.0 GiB" \
+    "$LIR" info route.cfg
+refuse "info --batch 2147483647" "resnet18.cfg:5: the network input (2147483647 x 3 x 32 x 32 values)" \
+    "$LIR" info "$src/cfg/resnet18.cfg" --batch 2147483647
+refuse "small --max-memory" "over its memory budget of 10.0 MiB" \
+    "$LIR" info "$src/cfg/resnet18.cfg" --max-memory 10M
+expect 0 "resnet18 within the default budget" "$LIR" info "$src/cfg/resnet18.cfg"
+has out "memory: 51.4 MiB of buffers for batch 1" "info prints the memory"
+expect 2 "bad --max-memory" "$LIR" info "$src/cfg/resnet18.cfg" --max-memory 8X
+refuse "train checks the budget" "train.cfg:1: the network input (10 x 3 x 32 x 32 values) needs 120.0 KiB" \
+    tr --max-memory 40K --out runm
+
 # issue item 8: names longer than the buffers are refused as too long, not cut
 long=cifar10$(printf '@blur1.0%.0s' $(seq 12))
 refuse "long --out name" "dataset name too long" "$LIR" eval --out "$long" --limit 1

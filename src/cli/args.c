@@ -15,6 +15,7 @@ static const char *type_name(const arg_spec *s) {
     case ARG_STR: return "<str>";
     case ARG_BOOL: return "";
     case ARG_CHOICE: return s->choices;
+    case ARG_BYTES: return "<size>";
     }
     return "";
 }
@@ -98,6 +99,16 @@ static int set_value(const arg_spec *s, const char *v, char *why, size_t why_n) 
         return 0;
     case ARG_STR:
         *(const char **)s->dst = v;
+        return 0;
+    case ARG_BYTES:
+        if (!strcmp(v, "auto")) {
+            *(uint64_t *)s->dst = 0;
+            return 0;
+        }
+        if (lir_parse_bytes(v, (uint64_t *)s->dst)) {
+            snprintf(why, why_n, "expected a size like 8G, 512M or auto, got '%s'", v);
+            return -1;
+        }
         return 0;
     }
     return -1;

@@ -178,6 +178,7 @@ static void print_row(const char *mode, int batch, const timing *t) {
 int cmd_bench(int argc, char **argv) {
     int batch, infer_batch, iters, warmup, threads, classes, seed;
     const char *mode, *hooks;
+    uint64_t max_mem;
     const arg_spec specs[] = {
         {"batch", ARG_INT, &batch, "128", "training batch size", NULL},
         {"infer-batch", ARG_INT, &infer_batch, "256", "inference batch size", NULL},
@@ -191,6 +192,7 @@ int cmd_bench(int argc, char **argv) {
         {"classes", ARG_INT, &classes, "0", "outputs of the last [connected] layer (0: the cfg's)",
          NULL},
         {"seed", ARG_INT, &seed, "1", "seed of weights and synthetic data", NULL},
+        CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"bench", "<cfg>",
                          "time training steps and inference on synthetic data (images/s)", 1,
@@ -206,6 +208,7 @@ int cmd_bench(int argc, char **argv) {
         return cli_error(&err);
     }
     if (threads > 0) omp_set_num_threads(threads); /* the kernels' one thread pool */
+    net_set_max_memory(max_mem);
     int do_train = strcmp(mode, "infer") != 0, do_infer = strcmp(mode, "train") != 0;
     int hook_set[2], n_set = 0;
     if (strcmp(hooks, "all")) hook_set[n_set++] = 0;

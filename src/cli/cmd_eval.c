@@ -311,6 +311,7 @@ static int out_list_bad(const char *out) {
 
 int cmd_eval(int argc, char **argv) {
     eval_args a;
+    uint64_t max_mem;
     const arg_spec specs[] = {
         {"in", ARG_STR, &a.in, "cifar10", "in-distribution dataset (its test split is scored)", 0},
         {"out", ARG_STR, &a.out, NULL,
@@ -342,6 +343,7 @@ int cmd_eval(int argc, char **argv) {
         {"plots", ARG_BOOL, &a.plots, "1", "write the PNG plots", 0},
         {"seed", ARG_INT, &a.seed, "1", "seed of the network builder (weights are loaded over it)",
          0},
+        CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"eval",
                          "",
@@ -355,6 +357,7 @@ int cmd_eval(int argc, char **argv) {
     free(pos);
     if (st != ARGS_RUN) return st;
     if (a.out && out_list_bad(a.out)) return 2;
+    net_set_max_memory(max_mem);
     if (!a.out) {
         fprintf(stderr,
                 "lir: eval: --out is required (OOD sets, e.g. --out svhn,mnist; known: %s)\n",

@@ -5,11 +5,13 @@
 
 int cmd_info(int argc, char **argv) {
     int classes, batch, seed;
+    uint64_t max_mem;
     const arg_spec specs[] = {
         {"classes", ARG_INT, &classes, "0", "outputs of the last [connected] layer (0: the cfg's)",
          NULL},
         {"batch", ARG_INT, &batch, "1", "batch size the buffers are built for", NULL},
         {"seed", ARG_INT, &seed, "1", "weight initialisation seed", NULL},
+        CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"info", "<cfg>",
                          "build a network (inference) and print its layers and hook points", 1,
@@ -23,10 +25,13 @@ int cmd_info(int argc, char **argv) {
         lir_fail(&err, "info: --classes must be >= 0 and --batch >= 1");
         return cli_error(&err);
     }
+    net_set_max_memory(max_mem);
     net_options opt = {.batch = batch, .classes = classes, .train = 0, .seed = (uint64_t)seed};
     net *n = net_load_cfg(pos[0], &opt, &err);
     if (!n) return cli_error(&err);
     net_print_info(n, stdout);
+    printf("memory: %.1f MiB of buffers for batch %d (inference; budget %.0f MiB)\n",
+           (double)n->memory / (1 << 20), n->batch, (double)net_max_memory() / (1 << 20));
     net_free(n);
     return 0;
 }

@@ -124,6 +124,7 @@ static int classify(net *n, const float *x, int count, char **names, const char 
 int cmd_predict(int argc, char **argv) {
     const char *norm_name, *raw;
     int classes, count, batch;
+    uint64_t max_mem;
     const arg_spec specs[] = {
         {"norm", ARG_CHOICE, &norm_name, "cifar10",
          "in-distribution set whose mean/std normalise the PNG pixels", "cifar10|cifar100"},
@@ -133,6 +134,7 @@ int cmd_predict(int argc, char **argv) {
          "read already-normalised float32 NCHW samples from this file instead of PNGs", NULL},
         {"n", ARG_INT, &count, "0", "samples in the --raw file (0: all it holds)", NULL},
         {"batch", ARG_INT, &batch, "64", "largest batch per forward pass", NULL},
+        CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"predict", "<cfg> <weights> <files.png...>",
                          "classify images: top class, its probability, logit energy", 2, -1,
@@ -154,6 +156,7 @@ int cmd_predict(int argc, char **argv) {
     }
     data_norm norm;
     if (data_norm_for(norm_name, &norm, &err)) return cli_error(&err);
+    net_set_max_memory(max_mem);
 
     /* The input count decides the batch; the raw count needs the cfg's input shape,
      * so build once with batch 1 only to learn it when needed. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "nn/nn.h"
 #include "train/train.h"
 
 typedef struct {
@@ -47,6 +48,7 @@ static int set_string_checked(char *dst, size_t n, const char *s, const char *fl
 int cmd_train(int argc, char **argv) {
     const char *config_path, *resume, *set;
     int print_config, doc;
+    uint64_t max_mem;
     override ov[] = {
         {"epochs", "epochs", NULL},         {"batch", "batch", NULL},
         {"lr", "lr", NULL},                 {"seed", "seed", NULL},
@@ -58,7 +60,7 @@ int cmd_train(int argc, char **argv) {
         {"progress-seconds", "progress_seconds", NULL},
     };
     enum { NOV = sizeof ov / sizeof ov[0] };
-    arg_spec specs[NOV + 5] = {
+    arg_spec specs[NOV + 6] = {
         {"config", ARG_STR, &config_path, NULL, "JSON run config (docs/train-config.md)", NULL},
         {"resume", ARG_STR, &resume, NULL,
          "continue the run in this directory from its checkpoint.bin (uses its config.json)", NULL},
@@ -66,15 +68,16 @@ int cmd_train(int argc, char **argv) {
         {"print-config", ARG_BOOL, &print_config, "0", "print the effective config and exit", NULL},
         {"config-doc", ARG_BOOL, &doc, "0", "print the config keys as a Markdown table and exit",
          NULL},
+        CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     char help[NOV][64];
     for (int i = 0; i < NOV; i++) {
         snprintf(help[i], sizeof help[i], "sets config key %s", ov[i].key);
-        specs[5 + i] = (arg_spec){ov[i].flag, ARG_STR, &ov[i].value, NULL, help[i], NULL};
+        specs[6 + i] = (arg_spec){ov[i].flag, ARG_STR, &ov[i].value, NULL, help[i], NULL};
     }
     arg_cmd cmd = {"train", "<cfg>",
                    "train or fine-tune a network, optionally with the R-EBO regulariser", 0, 1,
-                   specs, NOV + 5};
+                   specs, NOV + 6};
     char **pos = xmalloc((size_t)argc * sizeof *pos);
     int npos, rc = args_parse(&cmd, argc, argv, pos, &npos);
     if (rc != ARGS_RUN) {
@@ -93,6 +96,7 @@ int cmd_train(int argc, char **argv) {
         return 2;
     }
     lir_error err;
+    net_set_max_memory(max_mem);
     train_config *c = xmalloc(sizeof *c);
     config_defaults(c);
     train_options opt = {pos[0], NULL, resume != NULL};

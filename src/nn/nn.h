@@ -302,6 +302,7 @@ typedef struct {
     float *workspace;     /* shared scratch for convolutions */
     size_t workspace_size;
     float *input;         /* [batch][c*h*w] copy of the last input (for backward) */
+    uint64_t memory;      /* bytes of the buffers above, as charged to the budget */
 } net;
 
 /* Builds the network of a parsed cfg. batch overrides [net] batch when > 0;
@@ -314,6 +315,14 @@ typedef struct {
     int train;
     uint64_t seed;
 } net_options;
+
+/* Every size a cfg implies is checked in 64 bits before anything is allocated, and
+ * the network's buffers (parameters, gradients, activations, workspace) are charged
+ * against a memory budget: a cfg that would exceed it fails with its file and line.
+ * The budget is process-wide: net_set_max_memory (0: the default, 8 GiB or 3/4 of
+ * the physical memory when that is less). */
+void net_set_max_memory(uint64_t bytes);
+uint64_t net_max_memory(void);
 
 net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err);
 net *net_load_cfg(const char *path, const net_options *opt, lir_error *err);
