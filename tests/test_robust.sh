@@ -123,6 +123,20 @@ expect 2 "bad --max-memory" "$LIR" info "$src/cfg/resnet18.cfg" --max-memory 8X
 refuse "train checks the budget" "train.cfg:1: the network input (10 x 3 x 32 x 32 values) needs 120.0 KiB" \
     tr --max-memory 40K --out runm
 
+# issue item 7: the JSON config is strict; classes too few for the labels refused
+printf '{"epochs": 2} garbage' >trail.json
+refuse "JSON trailing data" "trail.json: byte 14: trailing data after the JSON value" tr --config trail.json
+printf '{"epochs": 2, "epochs": 3}' >dup.json
+refuse "JSON duplicate key" "dup.json: config key 'epochs' given twice" tr --config dup.json
+printf '{"out_dir": "a\\u0000b"}' >nul.json
+refuse "JSON \\u0000" "nul.json: byte 14: \\u0000 in a string" tr --config nul.json
+printf '{"epochs": 2}\0{}' >nulbyte.json
+refuse "JSON NUL byte" "nulbyte.json: byte 13: a NUL byte" tr --config nulbyte.json
+printf '{"classes": 3}' >c3.json
+refuse "classes 3 on CIFAR-10" "config key 'classes': 3, but the cifar10 train split has labels up to 9" \
+    tr --config c3.json --out runc3
+[ -e runc3/final.weights ] && fail "classes 3: final.weights written"
+
 # issue item 8: names longer than the buffers are refused as too long, not cut
 long=cifar10$(printf '@blur1.0%.0s' $(seq 12))
 refuse "long --out name" "dataset name too long" "$LIR" eval --out "$long" --limit 1

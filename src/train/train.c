@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "guard.h"
 #include "data/data.h"
 #include "nn/nn.h"
 #include "train.h"
@@ -452,6 +453,10 @@ static int finish(trainer *t, lir_error *err) {
     const train_config *c = t->c;
     dataset *test = dataset_load(c->dataset, "test", c->data_dir[0] ? c->data_dir : NULL, err);
     if (!test) return -1;
+    if (guard_labels_fit(test, t->n->classes, err)) {
+        dataset_free(test);
+        return -1;
+    }
     report_final r;
     memset(&r, 0, sizeof r);
     evaluate(t, test, NULL, test->n, &r.test_loss, &r.test_acc);
@@ -496,6 +501,7 @@ static int trainer_setup(trainer *t, lir_error *err) {
     if (t->n->layers[t->n->n_layers - 1].type != LAYER_SOFTMAX)
         return lir_fail(err, "%s: training needs a network that ends in [softmax]",
                         t->opt->cfg_path);
+    if (guard_labels_fit(t->train, t->n->classes, err)) return -1;
     if (c->init_weights[0] && net_load_weights(t->n, c->init_weights, err)) return -1;
     if (hooks_attach(t, err) || config_check(c, err) || schedule_build(t, err)) return -1;
     t->np = net_params(t->n, t->params, MAX_PARAMS);
