@@ -64,6 +64,18 @@ PY
 refuse "IDX decompression bomb" "goes on past the 7840016 bytes its header promises" \
     "$LIR" data info mnist
 
+# a PNG header claiming 16384 x 16384 pixels is refused before the pixels are allocated
+/usr/bin/python3 - <<'PY' || fail "writing the PNG"
+import struct, zlib
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16384, 16384, 8, 2, 0, 0, 0))
+png += chunk(b"IDAT", zlib.compress(bytes(16))) + chunk(b"IEND", b"")
+open("huge.png", "wb").write(png)
+PY
+refuse "PNG pixel bomb" "huge.png: bad PNG: image larger than 67108864 pixels" \
+    "$LIR" predict small.cfg w.weights huge.png
+
 # issue item 5: control characters from a cfg, flags or paths are escaped
 printf '[net]\nwidth=8\nheight=8\nchannels=3\n[\033[2J\033]0;pwned\007]\n' >esc.cfg
 refuse "escape in cfg" 'esc.cfg:5: control character 0x1b in' "$LIR" info esc.cfg

@@ -184,10 +184,15 @@ void augment_cutout(float *img, int cy, int cx, int size);
 
 
 #define IMAGE_MAX_SIDE 16384
+/* At most 2^26 pixels (64 Mi: 192 MiB as RGB), checked from the header before the
+ * pixel buffer is allocated, so a small file cannot claim 16384 x 16384. */
+#define IMAGE_MAX_PIXELS ((uint64_t)1 << 26)
+#define IMAGE_MAX_PIXELS_TEXT "67108864"
 
 /* Reads path into a new buffer *pix of uint8 [3][h][w] (planar, like the network
  * input); *w, *h get the size. -1 with a message naming the file on any error
- * (missing file, not a PNG, corrupt data, larger than IMAGE_MAX_SIDE). */
+ * (missing file, not a PNG, corrupt data, larger than IMAGE_MAX_SIDE or
+ * IMAGE_MAX_PIXELS). */
 int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *err);
 
 #endif

@@ -1,0 +1,25 @@
+/* fuzz_checkpoint.c: libFuzzer target for the training checkpoint reader: the
+ * input is the file, restored into the tiny network of fuzz_common.h with its SGD
+ * state (every field validated; a failed load must leave nothing allocated). */
+#include "fuzz_common.h"
+#include "train/checkpoint.h"
+
+enum { FUZZ_HASH = 0x1234 };
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    static net *n;
+    static sgd *o;
+    static param_tensor p[64];
+    static int np;
+    if (!n) {
+        n = fuzz_tiny_net(1);
+        np = net_params(n, p, 64);
+        sgd_config sc = {0.9f, 5e-4f, 0, 1};
+        o = sgd_create(p, np, &sc);
+    }
+    train_state s;
+    lir_error err;
+    if (checkpoint_load(fuzz_file(data, size), FUZZ_HASH, n, o, &s, &err) == 0)
+        free(s.records);
+    return 0;
+}
