@@ -36,6 +36,7 @@ int main(int argc, char **argv) {
     memset(&s, 0, sizeof s);
     epoch_record r = {1, 3, 0.1, 1.5, 1.4, 40, {0}, 1.2, 50, 100, 2};
     s.step = 3, s.epoch = 1, s.n_records = 1, s.records = &r;
+    o->step = 3; /* the run of fuzz_checkpoint.c: 4 epochs of 3 steps of 2 images */
     snprintf(path, sizeof path, "%s/checkpoint/tiny.ckpt", argv[1]);
     if (checkpoint_save(path, 0x1234, n, o, &s, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
     sgd_free(o);

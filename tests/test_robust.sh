@@ -149,6 +149,44 @@ refuse "classes 3 on CIFAR-10" "config key 'classes': 3, but the cifar10 train s
     tr --config c3.json --out runc3
 [ -e runc3/final.weights ] && fail "classes 3: final.weights written"
 
+# issue item 1: parameters, gradients, optimiser state or batch-norm statistics that
+# turn non-finite stop the run (the loss stays finite here: ReLU maps NaN to 0; the
+# old loop wrote final.weights with inf running variances and exited 0)
+printf '[net]\nbatch=10\nwidth=32\nheight=32\nchannels=3\n[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=2\npad=1\nactivation=relu\n[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=2\npad=1\nactivation=relu\n[avgpool]\n[connected]\noutput=10\nactivation=linear\n[softmax]\n' >blowup.cfg
+blow() { "$LIR" train blowup.cfg --epochs 8 --batch 10 --val-size 20 --progress-seconds 1000 --lr 100 "$@"; }
+refuse "lr 100 blows up" "non-finite values at epoch 1, step" blow --out nan0
+has err "no checkpoint was written, so there is nothing to resume" "no checkpoint named when none exists"
+[ -e nan0/final.weights ] || [ -e nan0/checkpoint.bin ] && fail "NaN run left weights or a checkpoint"
+refuse "lr 100 with checkpoints" "the last good checkpoint nan1/checkpoint.bin is kept" \
+    blow --out nan1 --checkpoint-steps 4
+cp nan1/checkpoint.bin good.ckpt
+refuse "its checkpoint resumes (and blows up again)" "the last good checkpoint nan1/checkpoint.bin" \
+    "$LIR" train blowup.cfg --resume nan1
+
+# issue item 6: checkpoints carry a version and a CRC-32 and are validated field by
+# field (the tampered fields below get a correct checksum, so the field checks speak)
+ck() { # name, python edit of bytearray b (payload from offset 24), expected message
+    /usr/bin/python3 - "$1" "$2" <<'PY' || fail "writing checkpoint $1"
+import shutil, struct, sys, zlib
+name, edit = sys.argv[1], sys.argv[2]
+b = bytearray(open("good.ckpt", "rb").read())
+exec(edit)
+if "nocrc" not in edit:
+    b[12:16] = struct.pack("<I", zlib.crc32(bytes(b[24:])))
+shutil.copytree("nan1", f"ck_{name}", dirs_exist_ok=True)
+open(f"ck_{name}/checkpoint.bin", "wb").write(b)
+PY
+    refuse "checkpoint $1" "$3" "$LIR" train blowup.cfg --resume "ck_$1"
+}
+ck trailing 'b += b"junk"' "the header says"
+ck trailing2 'b += b"junk"; b[16:24] = struct.pack("<Q", len(b) - 24)' "payload bytes do not fit this network"
+ck flip 'b[-100] ^= 1  # nocrc' "checksum mismatch"
+ck epoch 'b[40:44] = struct.pack("<i", 1000000)' "epoch 1000000 outside this run's 0..8"
+ck step 'b[32:40] = struct.pack("<q", -7)' "step -7 (optimiser: "
+ck nan 'b[-4:] = struct.pack("<f", float("nan"))' "is not finite"
+ck version 'b[8:12] = struct.pack("<I", 3)' "format version 3, this lir reads 2"
+ck v1 'b[0:8] = b"LIRCKPT1"' "checkpoint format 1 (no checksum"
+
 # issue item 8: names longer than the buffers are refused as too long, not cut
 long=cifar10$(printf '@blur1.0%.0s' $(seq 12))
 refuse "long --out name" "dataset name too long" "$LIR" eval --out "$long" --limit 1

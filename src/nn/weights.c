@@ -2,7 +2,8 @@
  * images seen (uint64 when major*10+minor >= 2, else uint32). Body, per layer in
  * order: [convolutional] biases[n], if BN scales[n] rolling_mean[n] rolling_var[n],
  * then weights[n*c*size*size]; [connected] biases[out], weights[out*in]. Loading
- * checks the exact byte size against the cfg before reading anything. */
+ * checks the exact byte size against the cfg before reading anything, and refuses
+ * non-finite values; saving refuses them too (nothing is written). */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -122,6 +123,17 @@ fail:
 }
 
 int net_save_weights(const net *n, const char *path, lir_error *err) {
+    for (int i = 0; i < n->n_layers; i++) {
+        float *arr[5];
+        size_t len[5];
+        int k = weights_arrays(&n->layers[i], arr, len);
+        for (int j = 0; j < k; j++)
+            for (size_t e = 0; e < len[j]; e++)
+                if (!isfinite(arr[j][e]))
+                    return lir_fail(err, "%s: not written: layer %d (%s, cfg line %d) array %d "
+                                    "value %zu is %g", path, i, layer_type_name(n->layers[i].type),
+                                    n->layers[i].cfg_line, j, e, arr[j][e]);
+    }
     atomic_file af;
     if (atomic_open(&af, path, err)) return -1;
     int32_t hdr[3] = {0, 2, 0};

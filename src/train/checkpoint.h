@@ -1,11 +1,17 @@
 /* checkpoint: everything a training run needs to continue exactly, in one file
  * written atomically (tmp + rename), so a run killed at any moment keeps its last
- * complete checkpoint:
- *   magic "LIRCKPT1", uint64 config hash, the train_state (step, loader position,
- *   outlier generator/loader position, the current epoch's running sums, the hooks'
- *   margins, the epoch history), the network's tensors (per conv: biases, [scales,
- *   rolling mean, rolling var], weights; per connected: biases, weights; each as
- *   uint64 count + float32 data) and the SGD state (sgd_save).
+ * complete checkpoint. Layout (format version 2):
+ *   header: magic "LIRCKPT2", uint32 format version, uint32 CRC-32 (zlib) of the
+ *   payload, uint64 payload bytes;
+ *   payload: uint64 config hash, the train_state (step, loader position, outlier
+ *   generator/loader position, the current epoch's running sums, the hooks' margins,
+ *   the epoch history), the network's tensors (per conv: biases, [scales, rolling
+ *   mean, rolling var], weights; per connected: biases, weights; each as uint64
+ *   count + float32 data) and the SGD state (sgd_save).
+ * A checkpoint is only written when every value in it is finite, and on resume it is
+ * validated field by field: the size from the network and the history length, the
+ * checksum, the hash, the step, epoch and positions against the run's schedule,
+ * finite sums, margins and tensors, nothing after the end.
  * All integers and floats in host byte order (a checkpoint is not an exchange format;
  * final weights are written as Darknet .weights). */
 #ifndef LIR_CHECKPOINT_H
@@ -41,11 +47,21 @@ typedef struct {
     epoch_record *records; /* [n_records], malloc'd */
 } train_state;
 
+/* The run a checkpoint must belong to: its schedule and batch shape. */
+typedef struct {
+    int epochs;
+    long steps_per_epoch;
+    int id_batch, n_hooks;
+    int validation; /* 1: records hold finite validation results, 0: NaN */
+} ckpt_run;
+
+/* Refuses (writing nothing) when a tensor or momentum buffer holds a non-finite value. */
 int checkpoint_save(const char *path, uint64_t config_hash, const net *n, const sgd *o,
                     const train_state *s, lir_error *err);
-/* Restores into an already built net and optimiser of the same shapes; refuses a
- * checkpoint whose config hash differs from config_hash. s->records is allocated. */
-int checkpoint_load(const char *path, uint64_t config_hash, net *n, sgd *o, train_state *s,
-                    lir_error *err);
+/* Restores into an already built net and optimiser of the same shapes, after the
+ * checks listed above; refuses a checkpoint whose config hash differs from
+ * config_hash or that does not fit run. s->records is allocated. */
+int checkpoint_load(const char *path, uint64_t config_hash, const ckpt_run *run, net *n, sgd *o,
+                    train_state *s, lir_error *err);
 
 #endif

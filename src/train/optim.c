@@ -117,6 +117,7 @@ float lr_at(const lr_schedule *s, long step, long total) {
 sgd *sgd_create(const param_tensor *p, int n, const sgd_config *cfg) {
     sgd *o = xcalloc(1, sizeof *o);
     o->cfg = *cfg;
+    o->nonfinite = -1;
     if (o->cfg.accumulate < 1) o->cfg.accumulate = 1;
     o->n = n;
     o->sizes = xcalloc((size_t)n, sizeof *o->sizes);
@@ -136,27 +137,36 @@ void sgd_free(sgd *o) {
     free(o);
 }
 
-/* One tensor: w, dw, v of n elements; wd already zero for tensors without decay. */
-static void sgd_update(float *restrict w, const float *restrict dw, float *restrict v, size_t n,
-                       float lr, float mu, float wd, float scale, int nesterov) {
+/* One tensor: w, dw, v of n elements; wd already zero for tensors without decay.
+ * Returns 1 when a new weight or velocity is not finite (x - x is 0 for finite x and
+ * NaN otherwise; a non-finite gradient makes its velocity non-finite), checked
+ * while the values are in registers with an integer OR that vectorises. */
+static int sgd_update(float *restrict w, const float *restrict dw, float *restrict v, size_t n,
+                        float lr, float mu, float wd, float scale, int nesterov) {
     long len = (long)n;
+    int bad = 0;
     if (nesterov) {
-#pragma omp parallel for schedule(static) if (len > 65536)
+#pragma omp parallel for schedule(static) reduction(| : bad) if (len > 65536)
         for (long i = 0; i < len; i++) {
             float g = scale * dw[i] + wd * w[i];
             float vi = mu * v[i] + g;
+            float wi = w[i] - lr * (g + mu * vi);
             v[i] = vi;
-            w[i] -= lr * (g + mu * vi);
+            w[i] = wi;
+            bad |= (wi - wi != 0.0f) | (vi - vi != 0.0f);
         }
     } else {
-#pragma omp parallel for schedule(static) if (len > 65536)
+#pragma omp parallel for schedule(static) reduction(| : bad) if (len > 65536)
         for (long i = 0; i < len; i++) {
             float g = scale * dw[i] + wd * w[i];
             float vi = mu * v[i] + g;
+            float wi = w[i] - lr * vi;
             v[i] = vi;
-            w[i] -= lr * vi;
+            w[i] = wi;
+            bad |= (wi - wi != 0.0f) | (vi - vi != 0.0f);
         }
     }
+    return bad;
 }
 
 int sgd_step(sgd *o, param_tensor *p, int n, float lr, lir_error *err) {
@@ -168,9 +178,12 @@ int sgd_step(sgd *o, param_tensor *p, int n, float lr, lir_error *err) {
             return lir_fail(err, "sgd_step: tensor %d has %zu elements, optimiser expects %zu",
                             i, p[i].n, o->sizes[i]);
     float scale = 1.0f / (float)o->cfg.accumulate;
-    for (int i = 0; i < n; i++)
-        sgd_update(p[i].w, p[i].dw, o->vel[i], p[i].n, lr, o->cfg.momentum,
-                   p[i].decay ? o->cfg.weight_decay : 0.0f, scale, o->cfg.nesterov);
+    o->nonfinite = -1;
+    for (int i = 0; i < n; i++) {
+        int bad = sgd_update(p[i].w, p[i].dw, o->vel[i], p[i].n, lr, o->cfg.momentum,
+                               p[i].decay ? o->cfg.weight_decay : 0.0f, scale, o->cfg.nesterov);
+        if (bad != 0 && o->nonfinite < 0) o->nonfinite = i;
+    }
     o->step++;
     return 0;
 }

@@ -42,6 +42,7 @@ typedef struct {
     unsigned char *is_out;
     outlier_source *out;
     char ckpt[1100];
+    int have_ckpt; /* ckpt holds a checkpoint of this run (written or resumed from) */
 } trainer;
 
 /* ---- setup ----------------------------------------------------------------------- */
@@ -253,15 +254,15 @@ static int train_step(trainer *t, float lr, lir_error *err) {
     double ce;
     double total = train_forward_backward(n, t->x, t->labels, t->ob ? t->is_out : NULL, &ce);
     const float *prob = n->layers[n->n_layers - 1].out;
+    char note[1200];
     if (!isfinite(total)) {
         char msg[512] = "";
         for (int i = 0; i < t->c->n_hooks && strlen(msg) < 400; i++)
             snprintf(msg + strlen(msg), sizeof msg - strlen(msg), ", R[%s] %g", t->c->hooks[i].point,
                      n->hooks[t->hook_of[i]].last_reg);
-        return lir_fail(err,
-                        "non-finite loss at epoch %d, step %ld (CE %g%s); stopped, the last good "
-                        "checkpoint %s is kept (try a lower lr)",
-                        t->s.epoch + 1, t->s.step + 1, ce, msg, t->ckpt);
+        return lir_fail(err, "non-finite loss at epoch %d, step %ld (CE %g%s); stopped (try a "
+                        "lower lr)%s", t->s.epoch + 1, t->s.step + 1, ce, msg,
+                        guard_ckpt_note(t->have_ckpt ? t->ckpt : NULL, note, sizeof note));
     }
     for (int i = 0; i < t->c->n_hooks; i++) t->s.sum_reg[i] += n->hooks[t->hook_of[i]].last_reg;
     for (int j = 0; j < t->idb; j++) {
@@ -275,14 +276,19 @@ static int train_step(trainer *t, float lr, lir_error *err) {
     t->s.sum_loss += total;
     t->s.sum_ce += ce;
     t->s.epoch_steps++;
-    if (sgd_step(t->o, t->params, t->np, lr, err)) return -1;
+    if (sgd_step(t->o, t->params, t->np, lr, err) ||
+        guard_finite(n, t->o, t->params, t->np, t->s.epoch + 1, t->s.step + 1,
+                     t->have_ckpt ? t->ckpt : NULL, err))
+        return -1;
     n->seen += (uint64_t)(t->idb + t->ob);
     t->s.step++;
     return 0;
 }
 
 static int save_checkpoint(trainer *t, lir_error *err) {
-    return checkpoint_save(t->ckpt, t->hash, t->n, t->o, &t->s, err);
+    if (checkpoint_save(t->ckpt, t->hash, t->n, t->o, &t->s, err)) return -1;
+    t->have_ckpt = 1;
+    return 0;
 }
 
 /* Closes the epoch: validation, record, log, plots, checkpoint. */
@@ -301,11 +307,10 @@ static int end_epoch(trainer *t, float lr, lir_error *err) {
     r.images_per_s = (double)s->epoch_steps * (t->idb + t->ob) / fmax(s->epoch_seconds, 1e-9);
     r.val_loss = r.val_acc = NAN;
     if (t->n_val) evaluate(t, t->train, t->val_idx, t->n_val, &r.val_loss, &r.val_acc);
+    char note[1200];
     if (t->n_val && !isfinite(r.val_loss))
-        return lir_fail(err,
-                        "non-finite validation loss after epoch %d; stopped, the last good "
-                        "checkpoint %s is kept",
-                        r.epoch, t->ckpt);
+        return lir_fail(err, "non-finite validation loss after epoch %d; stopped%s", r.epoch,
+                        guard_ckpt_note(t->have_ckpt ? t->ckpt : NULL, note, sizeof note));
     s->records = xrealloc(s->records, (size_t)(s->n_records + 1) * sizeof *s->records);
     s->records[s->n_records++] = r;
     s->epoch++;
@@ -546,7 +551,9 @@ int train_run(const train_options *opt, train_config *c, lir_error *err) {
            "epoch, %ld steps\n",
            c->dataset, t.n_tr, t.n_val, t.spe, t.idb, t.ob, t.total);
     if (opt->resume) {
-        if (checkpoint_load(t.ckpt, t.hash, t.n, t.o, &t.s, err)) goto done;
+        ckpt_run run = {c->epochs, t.spe, t.idb, c->n_hooks, t.n_val > 0};
+        if (checkpoint_load(t.ckpt, t.hash, &run, t.n, t.o, &t.s, err)) goto done;
+        t.have_ckpt = 1;
         printf("resumed from %s at epoch %d, step %ld\n", t.ckpt, t.s.epoch + 1, t.s.step);
     } else {
         memset(&t.s, 0, sizeof t.s);

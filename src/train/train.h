@@ -175,6 +175,8 @@ typedef struct {
     size_t *sizes;  /* [n] elements per tensor (checked on every step and load) */
     float **vel;    /* [n] momentum buffers, zero at start */
     long step;      /* steps taken so far */
+    int nonfinite;  /* first tensor whose new weights or velocity are not all finite after
+                       the last step (a non-finite gradient shows there too), -1 if none */
 } sgd;
 
 /* Momentum buffers shaped like the n tensors of p. */
