@@ -9,6 +9,14 @@
 #include "checkpoint.h"
 #include "guard.h"
 
+/* Fuzzing builds pass a wrong checksum so that the field checks behind it are reached
+ * (a fuzzer cannot forge a CRC-32; libpng's checksums are ignored there too). */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+enum { IGNORE_CRC = 1 };
+#else
+enum { IGNORE_CRC = 0 };
+#endif
+
 static const char MAGIC[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '2'};
 static const char MAGIC_V1[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '1'};
 enum { CKPT_VERSION = 2, CKPT_HEADER = 24, CAP = 4096 };
@@ -160,7 +168,7 @@ static int read_checked(const char *path, const size_t *len, int nt, const sgd *
         *plen = size;
         if (read_exact(f, *payload, size, path, "the payload", err) == 0) {
             uint32_t crc = crc_of(*payload, size);
-            if (crc == head[1]) rc = 0;
+            if (crc == head[1] || IGNORE_CRC) rc = 0;
             else lir_fail(err, "%s: checksum mismatch (CRC-32 %08x, the header says %08x): the "
                           "checkpoint is damaged", path, crc, head[1]);
         }
