@@ -63,24 +63,25 @@ static int idx_header(const uint8_t *buf, size_t len, const char *what, int want
     return hdr;
 }
 
-int idx_images_size(const uint8_t *head, size_t n, const char *what, uint64_t *size,
-                    lir_error *err) {
+/* The exact file size a header promises (header + data). */
+static int idx_file_size(const uint8_t *head, size_t n, const char *what, int want_dims,
+                         uint64_t *size, lir_error *err) {
     uint32_t dims[3];
     uint64_t total = 0;
-    int hdr = idx_dims(head, n, what, 3, dims, &total, err);
+    int hdr = idx_dims(head, n, what, want_dims, dims, &total, err);
     if (hdr < 0) return -1;
     *size = (uint64_t)hdr + total;
     return 0;
 }
 
+int idx_images_size(const uint8_t *head, size_t n, const char *what, uint64_t *size,
+                    lir_error *err) {
+    return idx_file_size(head, n, what, 3, size, err);
+}
+
 int idx_labels_size(const uint8_t *head, size_t n, const char *what, uint64_t *size,
                     lir_error *err) {
-    uint32_t dims[1];
-    uint64_t total = 0;
-    int hdr = idx_dims(head, n, what, 1, dims, &total, err);
-    if (hdr < 0) return -1;
-    *size = (uint64_t)hdr + total;
-    return 0;
+    return idx_file_size(head, n, what, 1, size, err);
 }
 
 int idx_parse_images(const uint8_t *buf, size_t len, const char *what, dataset *d, lir_error *err) {
