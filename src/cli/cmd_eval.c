@@ -3,11 +3,9 @@
  * hash from the weights' sidecar, the scoring passes, the fits on held-out ID training
  * images and the reports (ood.h). */
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -30,20 +28,6 @@ static int eval_networks(const eval_args *a) {
     int t = a->threads ? a->threads : omp_get_max_threads();
     if (!a->threads && t > 8) t = 8;
     return t < 1 ? 1 : t > EVAL_MAX_NETS ? EVAL_MAX_NETS : t;
-}
-
-static int mkdir_p(const char *path, lir_error *err) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        char c = *p;
-        if (c != '/' && c != 0) continue;
-        *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return lir_fail(err, "cannot create directory %s: %s", buf, strerror(errno));
-        *p = c;
-        if (!c) return 0;
-    }
 }
 
 /* The base name of a dataset name ("cifar10@jpeg75" -> "cifar10"). */
@@ -348,7 +332,7 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
     int rc = -1;
     if (inputs_load(a, &in, err) < 0 ||
         score_id(a, &in, &pid, &pfit, &r, holdout, sizeof holdout, err) < 0 ||
-        mkdir_p(a->outdir, err) < 0 || save_energies(a, &r, &pid, "test", err) < 0 ||
+        make_dirs(a->outdir, err) < 0 || save_energies(a, &r, &pid, "test", err) < 0 ||
         save_energies(a, &r, &pfit, "holdout", err) < 0)
         goto done;
     eval_info info = {.command = command,

@@ -367,4 +367,61 @@ int eval_report_energies(const char *path, const eval_result *r, const eval_pass
  * lines) and auroc_heatmap_<id>.png (raw AUROC) into dir. */
 int eval_report_plots(const char *dir, const eval_result *r, const char *id_name, lir_error *err);
 
+/* ---- compare.c: `lir compare`, one table across the results.json of several runs ----
+ * One row per run, one column per OOD set and per group mean, each cell the chosen main
+ * score's metric; runs that differ only in seed (same ID set, --jpeg-all and training
+ * config hash, or the same weights when the hash is unknown) are averaged. */
+typedef struct {
+    char path[4200];      /* the results.json read */
+    char weights[1024];   /* provenance.weights.path */
+    char id[96];          /* id.name */
+    char config_hash[32]; /* provenance.weights.train_config_hash, "" unknown */
+    long long seed;       /* provenance.weights.train_seed, -1 unknown */
+    char key[1200];       /* runs with the same key differ at most in seed */
+    double *v;            /* [n_cols], NaN: the run has no such set (or it was skipped) */
+} compare_run;
+
+typedef struct {
+    char name[96];
+    int group;     /* a group mean column: OOD_GROUP_*; -1: a set */
+    int set_group; /* a set: the group it was evaluated in, -1 none */
+    int shown;     /* in the console table and the plot: group means, and the sets of
+                      groups with at most COMPARE_SHOWN_SETS sets */
+} compare_col;
+
+#define COMPARE_SHOWN_SETS 12
+
+typedef struct {
+    int first;      /* its first run (labels) */
+    int n_runs;
+    char seeds[256]; /* the runs' seeds, space-separated ("?" unknown) */
+    double *mean, *std; /* [n_cols]: over the runs with a finite value; std: sample (n - 1),
+                           NaN under two values */
+    int *count;     /* [n_cols] */
+} compare_agg;
+
+typedef struct {
+    int score;          /* EVAL_MAIN_* */
+    const char *metric; /* "auroc", "fpr95_ood" or "fpr95_id" */
+    int n_runs, n_cols, n_aggs;
+    compare_run *runs;
+    compare_col *cols;
+    compare_agg *aggs;
+} compare_table;
+
+/* --score names: eval_main_scores[].brief. */
+int compare_score_parse(const char *brief, int *score, lir_error *err);
+/* Reads every path (a results.json, a run folder holding one, or holding eval/results.json),
+ * fills the table and the seed averages. Errors name the file and the missing field. */
+int compare_load(compare_table *t, char *const *paths, int n, int score, const char *metric,
+                 lir_error *err);
+void compare_free(compare_table *t);
+
+/* compare_report.c: the tables as Markdown (all columns, or only the shown ones) and
+ * into outdir: compare.md, compare.csv (one row per run), compare_mean.csv (mean and
+ * std per column over seeds) and, with plot, compare.png (grouped bars of the means with
+ * std whiskers over the shown columns). */
+void compare_markdown(FILE *f, const compare_table *t, int shown_only);
+int compare_write(const compare_table *t, const char *outdir, int plot, lir_error *err);
+
 #endif
