@@ -40,46 +40,7 @@ for ds, lo, hi in [("mnist", 0, 255), ("fashionmnist", 60, 200)]:
     with open(os.path.join(d, "t10k-labels-idx1-ubyte"), "wb") as f:
         f.write(struct.pack(">II", 0x801, n) + bytes(i % 10 for i in range(n)))
 PYEOF
-cat > "$tmp/tiny.cfg" <<'CFG'
-[net]
-batch=16
-width=32
-height=32
-channels=3
-learning_rate=0.02
-momentum=0.9
-decay=0.0005
-policy=cos
-
-[convolutional]
-name=conv1
-bn_name=bn1
-batch_normalize=1
-filters=8
-size=3
-stride=2
-pad=1
-activation=relu
-
-[convolutional]
-name=conv2
-bn_name=bn2
-batch_normalize=1
-filters=16
-size=3
-stride=2
-pad=1
-activation=relu
-
-[avgpool]
-
-[connected]
-name=fc
-output=10
-activation=linear
-
-[softmax]
-CFG
+cp "$root/tests/fixtures/tiny-train.cfg" "$tmp/tiny.cfg"
 echo '{"epochs": 1, "val_size": 20, "seed": @VALUE@}' > "$tmp/seed.template"
 sed 's/@VALUE@/1/' "$tmp/seed.template" > "$tmp/run1.json"
 expect 0 "train the tiny network" "$LIR" train "$tmp/tiny.cfg" --config "$tmp/run1.json" \

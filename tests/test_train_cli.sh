@@ -28,46 +28,7 @@ for name, n in [("data_batch_%d.bin" % i, 160) for i in range(1, 6)] + [("test_b
     with open(os.path.join(p, name), "wb") as f:
         f.write(b"".join(rec() for _ in range(n)))
 PYEOF
-cat > "$tmp/tiny.cfg" <<'CFG'
-[net]
-batch=32
-width=32
-height=32
-channels=3
-learning_rate=0.02
-momentum=0.9
-decay=0.0005
-policy=cos
-
-[convolutional]
-name=conv1
-bn_name=bn1
-batch_normalize=1
-filters=16
-size=3
-stride=1
-pad=1
-activation=relu
-
-[convolutional]
-name=conv2
-bn_name=bn2
-batch_normalize=1
-filters=32
-size=3
-stride=2
-pad=1
-activation=relu
-
-[avgpool]
-
-[connected]
-name=fc
-output=4
-activation=linear
-
-[softmax]
-CFG
+cp tests/fixtures/tiny-train.cfg "$tmp/tiny.cfg"
 cat > "$tmp/run.json" <<'JSON'
 {
   "epochs": 4, "val_size": 200, "classes": 4, "checkpoint_steps": 5,
