@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates eval/: `lir eval` of every shipped weights file weights/resnet18-<id>[-<tag>].weights
-# (cfg/resnet18.cfg) against every OOD set whose data is present, once as is and once
-# with every image through a JPEG quality-75 round trip (--jpeg-all 75, the mirror
-# caveat), then writes eval/summary.md from the JSON files.
+# (cfg/resnet18.cfg) against the OOD groups near, far and covariate (lir eval skips, with
+# the reason, the sets whose data is absent) and <id>@jpeg75, once as is and once with
+# every image through a JPEG quality-75 round trip (--jpeg-all 75, the mirror caveat),
+# then writes eval/summary.md from the JSON files.
 # usage: scripts/eval_all.sh [--dry-run]
 #   LIR_DATA   data directory (default ./data); fetch with scripts/get_data.sh
-#   OOD        comma list to use instead of all available (default: svhn, cifar100 or
-#              cifar10 (whichever is not the ID set), mnist, fashionmnist, <id>@jpeg75)
+#   OOD        comma list of groups and sets to use instead (default:
+#              near,far,covariate,<id>@jpeg75)
 # Output per weights file W (stem S): eval/S/ and eval/S-jpeg75/, each with results.json,
 # results.csv, console.txt and the PNG plots.
 set -euo pipefail
@@ -36,17 +37,7 @@ for w in "${weights[@]}"; do
         echo "eval_all.sh: skipping $w: ID set $id not in $data (scripts/get_data.sh $id)" >&2
         continue
     fi
-    if [ -n "${OOD:-}" ]; then
-        ood=$OOD
-    else
-        other=cifar100
-        [ "$id" = cifar100 ] && other=cifar10
-        ood=""
-        for s in svhn $other mnist fashionmnist; do
-            if available "$s"; then ood="$ood,$s"; else echo "  ($s not in $data: left out)" >&2; fi
-        done
-        ood="${ood#,},$id@jpeg75"
-    fi
+    ood=${OOD:-near,far,covariate,$id@jpeg75}
     for variant in plain jpeg75; do
         out=eval/$stem
         extra=()
@@ -98,6 +89,21 @@ for d in sys.argv[1:]:
               f"{a['mahalanobis']['auroc']:.4f} | {ee['point']} {ee['auroc']:.4f} "
               f"({100 * ee['flop_frac']:.1f}%) | {b['energy']['fpr95_ood']:.4f} |")
     print()
+    if r.get("groups"):
+        keys = ["fc_energy", "fc_dirfree", "agebo_zsum", "agebo_zabs", "agebo_mahalanobis",
+                "best_point", "best_point_dirfree"]
+        print("Mean per group (AUROC / FPR95 OOD+; best points: oracle):\n")
+        print("| group | sets | " + " | ".join(r["main_scores"][k]["title"] for k in keys) + " |")
+        print("|---|---|" + "---|" * len(keys))
+        for g in r["groups"]:
+            cells = " | ".join(f"{g['mean'][k]['auroc']:.4f} / {g['mean'][k]['fpr95_ood']:.4f}"
+                               if g["n"] else "-" for k in keys)
+            print(f"| {g['name']} | {g['n']} ({len(g['skipped'])} skipped) | {cells} |")
+        print()
+    for s in r.get("skipped", []):
+        print(f"- skipped {s['name']} ({s['group'] or 'named alone'}): {s['reason']}")
+    if r.get("skipped"):
+        print()
 PY
 mv eval/summary.md.tmp eval/summary.md
 echo "wrote eval/summary.md"
