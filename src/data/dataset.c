@@ -160,9 +160,16 @@ dataset *dataset_load(const char *name, const char *split, const char *dir, lir_
         for (int i = 0; i < N_KNOWN; i++)
             if (!strcmp(base, known[i].name)) k = i;
     }
+    if (k < 0 && corrupt_c_expand(name, 0, NULL, 0) > 1) {
+        lir_fail(err, "\"%s\" stands for %d sets, %.*s@c-<corruption>-<severity 1..5>: load "
+                 "them one at a time (e.g. %.*s@c-fog-3)", name, corrupt_c_expand(name, 0, NULL, 0),
+                 (int)(blen - 2), name, (int)(blen - 2), name);
+        return NULL;
+    }
     if (k < 0) {
         lir_fail(err, "unknown dataset \"%.*s\" (known: %s; derived sets add @jpeg<q>, "
-                 "@noise<sigma>[s<seed>] or @blur<sigma>, e.g. cifar10@jpeg75)",
+                 "@noise<sigma>[s<seed>], @blur<sigma> or @c-<corruption>-<severity>, e.g. "
+                 "cifar10@jpeg75; <name>-c stands for all CIFAR-10-C sets)",
                  (int)(blen < 64 ? blen : 64), name, dataset_known_names());
         return NULL;
     }
