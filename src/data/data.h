@@ -60,9 +60,8 @@ typedef struct {
 dataset *dataset_load(const char *name, const char *split, const char *dir, lir_error *err);
 void dataset_free(dataset *d);
 /* Names that stand for several sets: *names gets the set names `name` stands for (n of
- * them; the caller frees each and the array). STUB until the CIFAR-10-C work lands: every
- * name stands for itself; that work makes "cifar10-c" yield every
- * "cifar10@c-<corruption>-<severity>". */
+ * them; the caller frees each and the array): "<base>-c" gives every benchmark
+ * "<base>@c-<corruption>-<severity>" (corrupt_c_expand), any other name itself. */
 int dataset_expand(const char *name, char ***names, int *n, lir_error *err);
 /* The known names as "cifar10, cifar100, ..." (static string). */
 const char *dataset_known_names(void);

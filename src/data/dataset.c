@@ -20,12 +20,16 @@ enum { N_KNOWN = sizeof known / sizeof known[0] };
 
 const char *dataset_known_names(void) { return "cifar10, cifar100, svhn, mnist, fashionmnist"; }
 
-/* STUB (replaced by the CIFAR-10-C work): every name stands for itself. */
 int dataset_expand(const char *name, char ***names, int *n, lir_error *err) {
-    (void)err;
-    *names = xmalloc(sizeof **names);
-    (*names)[0] = xstrdup(name);
-    *n = 1;
+    int count = corrupt_c_expand(name, 0, NULL, 0);
+    if (count < 1) return lir_fail(err, "'%s': names no set", name);
+    *names = xmalloc((size_t)count * sizeof **names);
+    for (int k = 0; k < count; k++) {
+        char buf[160];
+        corrupt_c_expand(name, k, buf, sizeof buf);
+        (*names)[k] = xstrdup(buf);
+    }
+    *n = count;
     return 0;
 }
 
