@@ -13,8 +13,10 @@
  * network's float input, the seeded augmenting batch loader, derived OOD sets and
  * SHA-256 checksums.
  *
- * Names: cifar10, cifar100, svhn, mnist, fashionmnist, optionally followed by one or
- * more derived transforms "@<transform><param>" applied in order to the loaded split:
+ * Names: cifar10, cifar100, svhn, mnist, fashionmnist, tinyimages300k (npy.c), photos,
+ * photos-test, textures, dtd (imageset.c), gaussian, uniform, blobs (synth.c), optionally
+ * followed by one or more derived transforms "@<transform><param>" applied in order to
+ * the loaded split:
  *   @jpeg<q>          JPEG round trip through libjpeg at quality q (1..100)
  *   @noise<sigma>     add Gaussian noise, sigma in [0,1] pixel units (seed 1)
  *   @noise<sigma>s<k> the same with seed k
@@ -34,7 +36,10 @@
  *   DIR/cifar100/cifar-100-binary/{train,test}.bin
  *   DIR/svhn/{train,test,extra}_32x32.mat
  *   DIR/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]   (same for fashionmnist)
- * Splits: "train", "test" ("extra" for svhn). */
+ *   DIR/tinyimages300k/300K_random_images.npy
+ *   DIR/{photos,photos-test,textures}/MANIFEST + images/..., DIR/dtd/dtd/images/<class>/
+ * Splits: "train", "test" ("extra" for svhn); tinyimages300k and photos have only
+ * "train", the other new sets only "test". */
 
 
 
@@ -261,6 +266,9 @@ void photo_crop(const image_pack *p, rng_state *r, uint8_t *dst);
 int imageset_load(const char *base, const char *split, const char *dir, dataset *d,
                   lir_error *err);
 int synth_load(const char *base, const char *split, dataset *d, lir_error *err);
+/* Image n (0 <= n < SYNTH_SET_SIZE) of gaussian, uniform or blobs into dst [3][32][32]
+ * (a function of the set and n only); -1 for other names or n. */
+int synth_image(const char *base, int n, uint8_t *dst);
 /* One blobs image from a Bernoulli(0.7) field mask [3][32][32] of 0/1 (see synth.c). */
 void synth_blobs_from_mask(const uint8_t *mask, uint8_t *dst);
 

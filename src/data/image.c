@@ -85,19 +85,6 @@ static int decode(FILE *f, const char *path, uint8_t **pix, int *w, int *h, lir_
     return 0;
 }
 
-int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return lir_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    uint8_t sig[8];
-    if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8)) {
-        fclose(f);
-        return lir_fail(err, "%s: not a PNG file (bad signature in the first 8 bytes)", path);
-    }
-    int rc = decode(f, path, pix, w, h, err);
-    fclose(f);
-    return rc;
-}
-
 typedef struct {
     struct jpeg_error_mgr pub;
     jmp_buf jmp;
@@ -154,7 +141,9 @@ static int jpeg_decode_file(FILE *f, const char *path, uint8_t **pix, int *w, in
     return 0;
 }
 
-int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
+/* PNG, or with jpeg also JPEG, told apart by the signature. */
+static int read_image(const char *path, int jpeg, uint8_t **pix, int *w, int *h,
+                      lir_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return lir_fail(err, "%s: cannot open: %s", path, strerror(errno));
     uint8_t sig[8];
@@ -162,13 +151,23 @@ int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) 
     int rc;
     if (got == 8 && !png_sig_cmp(sig, 0, 8)) {
         rc = decode(f, path, pix, w, h, err);
-    } else if (got >= 3 && sig[0] == 0xff && sig[1] == 0xd8 && sig[2] == 0xff) {
+    } else if (jpeg && got >= 3 && sig[0] == 0xff && sig[1] == 0xd8 && sig[2] == 0xff) {
         rewind(f);
         rc = jpeg_decode_file(f, path, pix, w, h, err);
     } else {
-        rc = lir_fail(err, "%s: neither a PNG nor a JPEG file (unknown signature in the first "
-                      "bytes)", path);
+        rc = lir_fail(err, jpeg ? "%s: neither a PNG nor a JPEG file (unknown signature in the "
+                                  "first bytes)"
+                                : "%s: not a PNG file (bad signature in the first 8 bytes)",
+                      path);
     }
     fclose(f);
     return rc;
+}
+
+int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
+    return read_image(path, 0, pix, w, h, err);
+}
+
+int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
+    return read_image(path, 1, pix, w, h, err);
 }

@@ -54,9 +54,32 @@ void synth_blobs_from_mask(const uint8_t *mask, uint8_t *dst) {
 
 static uint8_t unit_to_u8(double v) { return (uint8_t)lrint(255 * (v < 0 ? 0 : v > 1 ? 1 : v)); }
 
+static int synth_kind(const char *base) {
+    return !strcmp(base, "gaussian") ? 1 : !strcmp(base, "uniform") ? 2 : !strcmp(base, "blobs") ? 3 : 0;
+}
+
+/* Image n of set kind from its own generator, seeded with (kind, n). */
+static void synth_one(int kind, int n, uint8_t *img) {
+    uint8_t mask[IMG];
+    rng_state r;
+    rng_seed(&r, ((uint64_t)kind << 32) + (uint64_t)n);
+    for (int i = 0; i < IMG; i++) {
+        if (kind == 1) img[i] = unit_to_u8(0.5 + 0.25 * rng_normal(&r));
+        else if (kind == 2) img[i] = unit_to_u8(rng_uniform(&r));
+        else mask[i] = rng_uniform(&r) < 0.7f;
+    }
+    if (kind == 3) synth_blobs_from_mask(mask, img);
+}
+
+int synth_image(const char *base, int n, uint8_t *dst) {
+    int kind = synth_kind(base);
+    if (!kind || n < 0 || n >= SYNTH_SET_SIZE) return -1;
+    synth_one(kind, n, dst);
+    return 0;
+}
+
 int synth_load(const char *base, const char *split, dataset *d, lir_error *err) {
-    int kind = !strcmp(base, "gaussian") ? 1 : !strcmp(base, "uniform") ? 2
-             : !strcmp(base, "blobs")    ? 3 : 0;
+    int kind = synth_kind(base);
     if (!kind) return 1;
     if (strcmp(split, "test"))
         return lir_fail(err, "dataset %s has only the split test, not \"%s\"", base, split);
@@ -68,16 +91,6 @@ int synth_load(const char *base, const char *split, dataset *d, lir_error *err) 
     d->labels = xcalloc((size_t)d->n, sizeof(int));
     /* image n from its own generator, so the set does not depend on the thread count */
 #pragma omp parallel for schedule(static)
-    for (int n = 0; n < d->n; n++) {
-        uint8_t *img = d->images + (size_t)n * IMG, mask[IMG];
-        rng_state r;
-        rng_seed(&r, ((uint64_t)kind << 32) + (uint64_t)n);
-        for (int i = 0; i < IMG; i++) {
-            if (kind == 1) img[i] = unit_to_u8(0.5 + 0.25 * rng_normal(&r));
-            else if (kind == 2) img[i] = unit_to_u8(rng_uniform(&r));
-            else mask[i] = rng_uniform(&r) < 0.7f;
-        }
-        if (kind == 3) synth_blobs_from_mask(mask, img);
-    }
+    for (int n = 0; n < d->n; n++) synth_one(kind, n, d->images + (size_t)n * IMG);
     return 0;
 }
