@@ -54,6 +54,11 @@ static void test_textures_dtd(void) {
     free(pix);
     CHECK(d && !memcmp(d->images, ref, 3072), "textures: centre crop, area-resized to 32x32");
     dataset_free(d);
+    char prov[512];
+    data_source src = dataset_provenance("textures@jpeg75", root, prov, sizeof prov);
+    CHECK(src == DATA_SOURCE_DEBIAN && !strcmp(data_source_name(src), "debian") &&
+              strstr(prov, "source=debian (packages tex-pkg version=1 deb_sha256=x)"),
+          "provenance of a Debian set: %s", prov);
     CHECK(!dataset_load("textures", "train", root, &err) && strstr(err.msg, "only the split test"),
           "textures split train refused");
     CHECK(!dataset_load("photos", "train", root, &err) && strstr(err.msg, "photos/MANIFEST") &&

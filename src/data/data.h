@@ -81,11 +81,17 @@ const char *dataset_dir(const char *dir);
 /* Where a dataset's files came from, as scripts/get_data.sh records it in
  * <dir>/<base>/PROVENANCE (base: the name before any '@'; format in get_data.sh's
  * header). buf gets a one-line summary: "source=mirror (fetched from M): NOTE",
- * "source=official (published md5, fetched from M)", or "source=unknown (...)" when
+ * "source=official (published md5, fetched from M)", "source=debian (packages P V,
+ * ...): NOTE" for the sets made from Debian packages, or "source=unknown (...)" when
  * the file is missing or has no valid source= line. */
-typedef enum { DATA_SOURCE_UNKNOWN, DATA_SOURCE_OFFICIAL, DATA_SOURCE_MIRROR } data_source;
+typedef enum {
+    DATA_SOURCE_UNKNOWN,
+    DATA_SOURCE_OFFICIAL,
+    DATA_SOURCE_MIRROR,
+    DATA_SOURCE_DEBIAN
+} data_source;
 data_source dataset_provenance(const char *name, const char *dir, char *buf, size_t size);
-/* "unknown", "official" or "mirror". */
+/* "unknown", "official", "mirror" or "debian". */
 const char *data_source_name(data_source s);
 
 /* Normaliser of an in-distribution set (its base name before any '@'): the

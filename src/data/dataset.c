@@ -292,6 +292,15 @@ data_source dataset_provenance(const char *name, const char *dir, char *buf, siz
     provenance_value(text, "source=", source, sizeof source);
     provenance_value(text, "fetched_from=", from, sizeof from);
     provenance_value(text, "note=", note, sizeof note);
+    if (!strcmp(source, "debian")) {
+        int n = snprintf(buf, size, "source=debian (packages");
+        for (const char *l = strstr(text, "\npackage="); l && n >= 0 && (size_t)n < size;
+             l = strstr(l + 1, "\npackage="))
+            n += snprintf(buf + n, size - (size_t)n, " %.*s", (int)strcspn(l + 9, "\n"), l + 9);
+        if (n >= 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, "): %s", note);
+        free(text);
+        return DATA_SOURCE_DEBIAN;
+    }
     free(text);
     if (!strcmp(source, "mirror")) {
         snprintf(buf, size, "source=mirror (fetched from %s): %s", from,
@@ -307,7 +316,8 @@ data_source dataset_provenance(const char *name, const char *dir, char *buf, siz
 }
 
 const char *data_source_name(data_source s) {
-    return s == DATA_SOURCE_MIRROR ? "mirror" : s == DATA_SOURCE_OFFICIAL ? "official" : "unknown";
+    return s == DATA_SOURCE_MIRROR ? "mirror" : s == DATA_SOURCE_OFFICIAL ? "official"
+           : s == DATA_SOURCE_DEBIAN ? "debian" : "unknown";
 }
 
 int data_norm_for(const char *id_name, data_norm *out, lir_error *err) {
