@@ -4,7 +4,7 @@
 
 #include "checkpoint.h"
 
-static const char MAGIC[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '1'};
+static const char MAGIC[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '2'};
 
 /* The tensors a checkpoint holds, in order; returns count (<= cap). */
 static int net_tensors(const net *n, float **t, size_t *len, int cap) {
@@ -73,8 +73,13 @@ int checkpoint_load(const char *path, uint64_t hash, net *n, sgd *o, train_state
     size_t *len = NULL;
     memset(s, 0, sizeof *s);
     if (read_exact(f, magic, 8, path, "magic", err)) goto done;
+    if (!memcmp(magic, "LIRCKPT1", 8)) {
+        lir_fail(err, "%s: a checkpoint of an older lir (format LIRCKPT1, before outlier "
+                 "mixtures); it cannot be resumed: start the run again", path);
+        goto done;
+    }
     if (memcmp(magic, MAGIC, 8)) {
-        lir_fail(err, "%s: offset 0: not a lir checkpoint (magic is not LIRCKPT1)", path);
+        lir_fail(err, "%s: offset 0: not a lir checkpoint (magic is not LIRCKPT2)", path);
         goto done;
     }
     if (read_exact(f, &h, sizeof h, path, "config hash", err)) goto done;
