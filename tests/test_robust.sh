@@ -184,12 +184,13 @@ ck flip 'b[-100] ^= 1  # nocrc' "checksum mismatch"
 ck epoch 'b[40:44] = struct.pack("<i", 1000000)' "epoch 1000000 outside this run's 0..8"
 ck step 'b[32:40] = struct.pack("<q", -7)' "step -7 (optimiser: "
 ck nan 'b[-4:] = struct.pack("<f", float("nan"))' "is not finite"
-ck version 'b[8:12] = struct.pack("<I", 3)' "format version 3, this lir reads 2"
-ck v1 'b[0:8] = b"LIRCKPT1"' "checkpoint format 1 (no checksum"
+ck version 'b[8:12] = struct.pack("<I", 4)' "format version 4, this lir reads 3"
+ck v1 'b[0:8] = b"LIRCKPT1"' "checkpoint format 1 of an older lir (no checksum"
+ck v2 'b[0:8] = b"LIRCKPT2"' "checkpoint format 2 of an older lir (no checksum"
 
 # issue item 8: names longer than the buffers are refused as too long, not cut
 long=cifar10$(printf '@blur1.0%.0s' $(seq 12))
-refuse "long --out name" "dataset name too long" "$LIR" eval --out "$long" --limit 1
+refuse "long --out name" "name too long" "$LIR" eval --out "$long" --limit 1
 refuse "long --in name" "dataset name too long" "$LIR" data info "$long"
 
 finish test_robust

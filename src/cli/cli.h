@@ -71,6 +71,7 @@ int cmd_bench(int argc, char **argv);   /* cli_bench.c */
 int cmd_train(int argc, char **argv);   /* cli_train.c (registered when it lands) */
 int cmd_eval(int argc, char **argv);    /* cli_eval.c (registered when it lands) */
 int cmd_data(int argc, char **argv);    /* cli_data.c (registered when it lands) */
+int cmd_compare(int argc, char **argv); /* cmd_compare.c */
 
 /* The --max-memory flag of every command that builds a network (dst: a uint64_t,
  * handed to net_set_max_memory after parsing). */

@@ -17,9 +17,8 @@ enum { IGNORE_CRC = 1 };
 enum { IGNORE_CRC = 0 };
 #endif
 
-static const char MAGIC[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '2'};
-static const char MAGIC_V1[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '1'};
-enum { CKPT_VERSION = 2, CKPT_HEADER = 24, CAP = 4096 };
+static const char MAGIC[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '3'};
+enum { CKPT_VERSION = 3, CKPT_HEADER = 24, CAP = 4096 };
 
 /* The tensors a checkpoint holds, in order; returns count (<= cap). */
 static int net_tensors(const net *n, float **t, size_t *len, int cap) {
@@ -139,13 +138,14 @@ static int read_checked(const char *path, const size_t *len, int nt, const sgd *
     if (!f) return -1;
     int rc = -1;
     if (read_exact(f, magic, 8, path, "the magic", err)) goto done;
-    if (!memcmp(magic, MAGIC_V1, 8)) {
-        lir_fail(err, "%s: checkpoint format 1 (no checksum, written by an older lir) cannot be "
-                 "verified; start the run again", path);
+    if (!memcmp(magic, "LIRCKPT1", 8) || !memcmp(magic, "LIRCKPT2", 8)) {
+        lir_fail(err, "%s: checkpoint format %c of an older lir (no checksum; format 1 also "
+                 "before outlier mixtures) cannot be verified; start the run again", path,
+                 magic[7]);
         goto done;
     }
     if (memcmp(magic, MAGIC, 8)) {
-        lir_fail(err, "%s: offset 0: not a lir checkpoint (magic is not LIRCKPT2)", path);
+        lir_fail(err, "%s: offset 0: not a lir checkpoint (magic is not LIRCKPT3)", path);
         goto done;
     }
     if (read_exact(f, head, sizeof head, path, "the header", err) ||
@@ -214,8 +214,11 @@ static int check_state(const train_state *s, const sgd *o, const ckpt_run *r, co
         return lir_fail(err, "%s: step %ld (optimiser: %ld) is not epoch %d's step %ld at %ld "
                         "steps per epoch", path, s->step, o->step, s->epoch + 1, s->epoch_steps,
                         spe);
+    int bad_part = 0;
+    for (int i = 0; i < OUTLIER_MAX_PARTS; i++)
+        bad_part |= s->opos.part[i].epoch < 0 || s->opos.part[i].position < 0;
     if (s->position != s->epoch_steps * r->id_batch || s->seen != s->epoch_steps * r->id_batch ||
-        s->correct < 0 || s->correct > s->seen || s->opos.epoch < 0 || s->opos.position < 0)
+        s->correct < 0 || s->correct > s->seen || bad_part)
         return lir_fail(err, "%s: loader positions or counts do not match %ld steps of %d images",
                         path, s->epoch_steps, r->id_batch);
     if (s->n_records != s->epoch || s->n_hooks != r->n_hooks)

@@ -1,10 +1,11 @@
 /* checkpoint: everything a training run needs to continue exactly, in one file
  * written atomically (tmp + rename), so a run killed at any moment keeps its last
- * complete checkpoint. Layout (format version 2):
- *   header: magic "LIRCKPT2", uint32 format version, uint32 CRC-32 (zlib) of the
+ * complete checkpoint. Layout (format version 3; LIRCKPT1 and LIRCKPT2 were older
+ * formats without header or checksum, refused):
+ *   header: magic "LIRCKPT3", uint32 format version, uint32 CRC-32 (zlib) of the
  *   payload, uint64 payload bytes;
- *   payload: uint64 config hash, the train_state (step, loader position, outlier
- *   generator/loader position, the current epoch's running sums, the hooks' margins,
+ *   payload: uint64 config hash, the train_state (step, loader position, each outlier
+ *   part's generator/loader position, the current epoch's running sums, the hooks' margins,
  *   the epoch history), the network's tensors (per conv: biases, [scales, rolling
  *   mean, rolling var], weights; per connected: biases, weights; each as uint64
  *   count + float32 data) and the SGD state (sgd_save).
