@@ -44,7 +44,7 @@ static void tapset_make(const conv_layer *l, tapset *ts) {
     const int kk = l->size * l->size, S = l->oh * l->ow;
     memset(ts, 0, sizeof(*ts));
     int *global = xmalloc(kk * sizeof(int));
-    const int ng = conv_active_taps(l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow, global);
+    const int ng = im2col_active_taps(l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow, global);
     if (S > 1 && S <= 64 && kk <= 64) {
         /* tap mask of each position; classes in order of first appearance */
         uint64_t *mask = xcalloc(S, sizeof(uint64_t)), *cls = xmalloc(S * sizeof(uint64_t));
@@ -411,7 +411,7 @@ static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const flo
         if (!din) return;
         /* dcol [K][M] = W^T * g, reusing col */
         gemm(1, 0, K, M, n, 1.0f, W, K, g, M, 0.0f, col, M);
-        col2im_batch_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
+        im2col_adjoint_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
                          ts->tap, ts->count[0], din);
         return;
     }
