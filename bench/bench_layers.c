@@ -80,11 +80,11 @@ int main(int argc, char **argv) {
         double tf = 1e9, tb = 1e9, ti = 1e9;
         for (int r = 0; r < reps; r++) {
             double t0 = clock_now();
-            conv_forward(&tr, x, out, 1, ws);
+            conv_forward(&tr, x, out, 1, ws, NULL, NULL);
             double t1 = clock_now();
             conv_backward(&tr, x, out, dout, s->first ? NULL : din, ws);
             double t2 = clock_now();
-            conv_forward(&inf, x, out, 0, ws);
+            conv_forward(&inf, x, out, 0, ws, NULL, NULL);
             double t3 = clock_now();
             tf = t1 - t0 < tf ? t1 - t0 : tf;
             tb = t2 - t1 < tb ? t2 - t1 : tb;

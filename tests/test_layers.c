@@ -30,7 +30,7 @@ static double conv_loss(void *p, uint64_t *sig) {
     conv_ctx *c = p;
     conv_layer *l = c->l;
     const size_t n = (size_t)l->batch * l->n * l->oh * l->ow;
-    conv_forward(l, c->x, c->out, c->train, c->ws);
+    conv_forward(l, c->x, c->out, c->train, c->ws, NULL, NULL);
     *sig = l->act == ACT_LINEAR ? 0 : sign_hash(l->bn_out, n, 14695981039346656037ull);
     return dot(c->out, c->r, n);
 }
@@ -154,7 +154,7 @@ static void test_conv_config(const conv_cfg *k, int idx) {
             }
         ctx.train = mode;
         conv_zero_grads(&l, din, nin);
-        conv_forward(&l, x, out, mode, ws);
+        conv_forward(&l, x, out, mode, ws, NULL, NULL);
         check_forward(t2, &l, x, out, mode);
         conv_backward(&l, x, out, r, din, ws);
         float *gw = xmalloc(nw * sizeof(float)), *gb = xmalloc(k->n * sizeof(float));
@@ -208,7 +208,7 @@ static void test_running_stats(void) {
     const size_t nin = 3 * 3 * 6 * 6, nout = (size_t)3 * 4 * 36;
     float *x = rand_buf(nin, 2.0f), *out = xmalloc(nout * sizeof(float));
     float *ws = xmalloc(conv_workspace_size(&l) * sizeof(float));
-    conv_forward(&l, x, out, 1, ws);
+    conv_forward(&l, x, out, 1, ws, NULL, NULL);
     double *conv = xmalloc(nout * sizeof(double)), *bn = xmalloc(nout * sizeof(double)),
            *ref = xmalloc(nout * sizeof(double));
     conv_naive(&l, x, 1, conv, bn, ref);
@@ -239,7 +239,7 @@ static void test_conv_chunking(void) {
     float *oa = xmalloc(nout * 4), *ob = xmalloc(nout * 4);
     float *da = xcalloc(nin, 4), *db = xcalloc(nin, 4);
     float *wa = xmalloc(conv_workspace_size(&a) * 4);
-    conv_forward(&a, x, oa, 1, wa);
+    conv_forward(&a, x, oa, 1, wa, NULL, NULL);
     conv_backward(&a, x, oa, r, da, wa);
     const size_t saved = gemm_workspace_limit;
     gemm_workspace_limit = 1;
@@ -247,7 +247,7 @@ static void test_conv_chunking(void) {
     CHECK(conv_workspace_size(&b) >= one, "workspace of a one-image chunk: %zu",
           conv_workspace_size(&b));
     float *wb = xmalloc(conv_workspace_size(&b) * 4);
-    conv_forward(&b, x, ob, 1, wb);
+    conv_forward(&b, x, ob, 1, wb, NULL, NULL);
     conv_backward(&b, x, ob, r, db, wb);
     gemm_workspace_limit = saved;
     double e = 0;
@@ -277,7 +277,7 @@ static void test_conv_threads(int B, int C, int H, int N) {
         gemm_workspace_limit = v == 2 ? (size_t)(C * 9 + N) * H * H : saved; /* 1 image */
         out[v] = xmalloc(nout * 4), din[v] = xcalloc(nin, 4);
         ws[v] = xmalloc(conv_workspace_size(&l[v]) * 4);
-        conv_forward(&l[v], x, out[v], 1, ws[v]);
+        conv_forward(&l[v], x, out[v], 1, ws[v], NULL, NULL);
         conv_backward(&l[v], x, out[v], r, din[v], ws[v]);
     }
     omp_set_num_threads(threads);

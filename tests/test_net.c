@@ -86,6 +86,20 @@ static void test_resnet18(void) {
     for (int h = 0; h < n->n_hooks; h++)
         for (int b = 0; b < 2; b++) finite &= isfinite(n->hooks[h].energy[b]);
     CHECK(finite, "energies finite");
+    /* the conv layers compute the energies of their conv / bn points in the inference
+     * epilogue: the same values as energy_forward over the point afterwards */
+    int fused = 0, same = 1;
+    for (int h = 0; h < n->n_hooks; h++) {
+        const point *p = &n->points[n->hooks[h].point];
+        float e[2];
+        energy_forward(p->value, 2, p->c * p->h * p->w, e);
+        fused += n->hooks[h].fused;
+        same &= !memcmp(e, n->hooks[h].energy, sizeof e);
+    }
+    /* fused: the 20 conv points and the bn points of the 9 convolutions with ReLU (a
+     * linear convolution's bn point is its output buffer) */
+    CHECK(fused == 29 && same, "energies of the %d fused hooks equal energy_forward (same %d)",
+          fused, same);
     int fc = net_find_point(n, "fc");
     const float *lg = net_logits(n);
     CHECK(lg == n->points[fc].value, "fc point holds the logits");

@@ -1,5 +1,5 @@
 /* activation: element-wise activations shared by conv, shortcut and connected
- * layers (the activation enum itself is in layers.h). */
+ * layers (the activation enum itself is in nn.h). */
 #ifndef LIR_ACTIVATION_H
 #define LIR_ACTIVATION_H
 

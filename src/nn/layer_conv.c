@@ -366,7 +366,8 @@ static void conv_chunk_forward(const conv_layer *l, const tapset *ts, const floa
     }
 }
 
-void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws) {
+void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws,
+                  float *e_conv, float *e_bn) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
     const int batch_stats = train && l->batch_normalize;
@@ -384,7 +385,8 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
         /* the global path keeps col first, g after it; by classes g comes first */
         float *g = ts.global ? slice + (size_t)p.kmax * nb * S : slice;
         conv_chunk_forward(l, &ts, W, in + b0 * in_size, nb, slice, g);
-        forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL);
+        forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL,
+                         train ? NULL : e_conv, train ? NULL : e_bn);
     }
     if (batch_stats) {
         for (int t = 1; t < p.threads; t++)

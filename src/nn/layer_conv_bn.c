@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "activation.h"
+#include "energy.h"
 #include "layer_conv_bn.h"
 
 /* out[s] = act(y[s]) with y = a*x + c; y is stored when ys != NULL. */
@@ -53,9 +54,10 @@ static void conv_affine(const conv_layer *l, int ch, float mean, float var, floa
  * (running statistics, or no BN) the chunk is finished in one pass, image by
  * image so that each image's tensors are written front to back: conv_out = x
  * (BN) or x + bias, bn_out = a*x + c, out = act(bn_out), and the image's
- * energies for hooks (energy_conv / energy_bn) while it is in cache. */
-void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
-                             double *sums) {
+ * energies of conv_out / bn_out into e_conv / e_bn (when not NULL) while it is
+ * in cache. */
+void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out, double *sums,
+                      float *e_conv, float *e_bn) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     if (sums) {
@@ -94,8 +96,8 @@ void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
                 z[ch * S + s] = act_apply(l->act, v);
             }
         }
-        if (l->energy_conv) l->energy_conv[b0 + b] = (float)energy_sample(x, (int)(n * S));
-        if (l->energy_bn) l->energy_bn[b0 + b] = (float)energy_sample(y, (int)(n * S));
+        if (e_conv) e_conv[b0 + b] = (float)energy_sample(x, (int)(n * S));
+        if (e_bn) e_bn[b0 + b] = (float)energy_sample(y, (int)(n * S));
     }
     free(ac);
 }

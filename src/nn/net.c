@@ -1,7 +1,7 @@
 /* net.c: builds a network from a parsed Darknet cfg: [net] settings, layers with
  * shapes by Darknet's rules, their output buffers, the named points and the [hook]
- * sections. Running it is in net_run.c, weights I/O in weights.c, energies and
- * hook attachment in hook.c. */
+ * sections. Running it is in net_run.c, weights I/O in weights.c, hook attachment
+ * in hooks.c, energies in energy.c. */
 #include "nn.h"
 
 #include <stdlib.h>

@@ -10,6 +10,19 @@ static const float *net_layer_input(const net *n, int k) {
     return k < 0 ? n->input : n->layers[k].out;
 }
 
+/* Energy buffers of the hooks on conv layer li's own conv_out / bn_out, which its
+ * inference epilogue fills (NULL: no such hook). */
+static void net_conv_energies(const net *n, int li, float **e_conv, float **e_bn) {
+    const conv_layer *c = &n->layers[li].u.conv;
+    *e_conv = *e_bn = NULL;
+    for (int k = 0; k < n->n_hooks; k++) {
+        const point *p = &n->points[n->hooks[k].point];
+        if (!n->hooks[k].fused || p->layer != li) continue;
+        if (p->value == c->conv_out) *e_conv = n->hooks[k].energy;
+        else *e_bn = n->hooks[k].energy;
+    }
+}
+
 const float *net_forward(net *n, const float *x, int train) {
     if (!n->train) train = 0;
     memcpy(n->input, x, (size_t)n->batch * n->c * n->h * n->w * sizeof(float));
@@ -17,7 +30,12 @@ const float *net_forward(net *n, const float *x, int train) {
         layer *l = &n->layers[i];
         const float *in = net_layer_input(n, l->in[0]);
         switch (l->type) {
-        case LAYER_CONV: conv_forward(&l->u.conv, in, l->out, train, n->workspace); break;
+        case LAYER_CONV: {
+            float *e_conv = NULL, *e_bn = NULL;
+            if (!train) net_conv_energies(n, i, &e_conv, &e_bn);
+            conv_forward(&l->u.conv, in, l->out, train, n->workspace, e_conv, e_bn);
+            break;
+        }
         case LAYER_MAXPOOL: maxpool_forward(&l->u.maxpool, in, l->out, train); break;
         case LAYER_AVGPOOL: avgpool_forward(&l->u.avgpool, in, l->out); break;
         case LAYER_SHORTCUT:

@@ -8,6 +8,7 @@
 
 #include "kernels/kernels.h"
 #include "base/base.h"
+#include "energy.h"
 
 /* cfg: Darknet's cfg grammar: "[section]" headers, "key=value" lines, comments
  * starting with '#' or ';', blank lines. The parser keeps line numbers so that
@@ -110,13 +111,7 @@ typedef struct {
     float *mean, *var;                 /* [n] batch statistics of the last training forward */
     int bn_batch_stats;                /* last forward normalised with batch (1) or running
                                           (0) statistics; backward differentiates that one */
-    float *energy_conv, *energy_bn;    /* [B] or NULL: an inference forward also writes each
-                                          sample's energy of conv_out / bn_out here (hooks,
-                                          computed while the sample is in cache) */
 } conv_layer;
-
-/* E = -logsumexp of one sample's `size` activations (hook.c). */
-double energy_sample(const float *a, int size);
 
 /* Allocates parameters (weights He-uniform from rng, gamma 1, beta 0, running
  * mean 0 / var 1) and batch buffers; grads = 0 for inference only. */
@@ -126,7 +121,11 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
 void conv_free(conv_layer *l);
 /* Floats of scratch space forward/backward need for `batch` (im2col buffers). */
 size_t conv_workspace_size(const conv_layer *l);
-void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws);
+/* An inference forward (train = 0) also writes each sample's energy of conv_out /
+ * bn_out into e_conv / e_bn ([B], or NULL: none), computed while the sample's
+ * tensors are in cache (hooks on the layer's points). */
+void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws,
+                  float *e_conv, float *e_bn);
 /* Also accumulates into the hook-point gradients: dbn_out += act'(out) * dout, then
  * dconv_out += BN backward of dbn_out; anything a hook added there beforehand is
  * part of the gradient. The caller zeroes dbn_out / dconv_out with the others. */
@@ -261,21 +260,14 @@ typedef struct {
     int is_default;  /* member of the automatic set: conv, bn and connected outputs */
 } point;
 
-/* R-EBO regulariser settings of one hook (METHOD.md section 2):
- *   R = mean_in max(0, E - m_in)^2 + mean_out max(0, m_out - E)^2, scaled by lambda. */
-typedef struct {
-    float lambda;
-    float m_in, m_out;
-    int calibrate; /* 1: margins to be set from the ID energy distribution at start */
-} hook_reg;
-
 typedef struct {
     int point;       /* index into net->points */
     hook_reg reg;    /* lambda 0: observe only */
     float *energy;   /* [batch] E = -logsumexp(a) of each sample, after each forward */
     double last_reg; /* R of the last net_loss_backward (without lambda), for logs */
-    int fused;       /* 1: on a conv or bn point; an inference forward's conv layer
-                        writes the energies (conv_layer.energy_conv / energy_bn) */
+    int fused;       /* 1: on a convolution's conv or bn buffer; in an inference forward
+                        the conv layer computes the energies (net_forward hands it
+                        `energy`) */
 } hook;
 
 typedef struct {
@@ -343,13 +335,6 @@ int net_find_point(const net *n, const char *name); /* -1 if none */
 void net_hook_all(net *n);
 /* Attaches a hook with settings to the named point; -1 with message if unknown. */
 int net_add_hook(net *n, const char *point_name, const hook_reg *reg, lir_error *err);
-
-/* Energies and regulariser, also used directly by tests. a: [batch][size]. */
-void energy_forward(const float *a, int batch, int size, float *energy);
-/* Adds lambda * dR/dE_b * (-softmax(a_b)) to grad and returns R (without lambda). */
-double energy_reg_backward(const float *a, const float *energy, int batch, int size,
-                           const unsigned char *is_outlier, const hook_reg *reg,
-                           float *grad);
 
 /* Darknet .weights: header (int32 major, minor, revision; uint64 seen when
  * major*10+minor >= 2, else uint32), then per conv layer: biases, [scales, mean,
