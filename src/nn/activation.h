@@ -10,7 +10,7 @@
 #define LEAKY_SLOPE 0.1f /* Darknet's leaky ReLU slope */
 
 /* act(x) of one value. */
-static inline float act_apply(activation a, float x) {
+static inline float activation_apply(activation a, float x) {
     if (a == ACT_RELU) return x > 0 ? x : 0.0f;
     if (a == ACT_LEAKY) return x > 0 ? x : LEAKY_SLOPE * x;
     return x;

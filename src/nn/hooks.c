@@ -23,7 +23,8 @@ static int hook_of_point(const net *n, int p) {
 static int point_is_conv_buffer(const net *n, int p) {
     const point *pt = &n->points[p];
     const layer *l = &n->layers[pt->layer];
-    return l->type == LAYER_CONV && (pt->value == l->u.conv.conv_out || pt->value == l->u.conv.bn_out);
+    return l->type == LAYER_CONV &&
+           (pt->value == l->u.conv.conv_out || pt->value == l->u.conv.bn_out);
 }
 
 /* Appends a hook (or replaces the settings of the one already on the point). */

@@ -385,13 +385,13 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
         /* the global path keeps col first, g after it; by classes g comes first */
         float *g = ts.global ? slice + (size_t)p.kmax * nb * S : slice;
         conv_chunk_forward(l, &ts, W, in + b0 * in_size, nb, slice, g);
-        forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL,
+        conv_forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL,
                          train ? NULL : e_conv, train ? NULL : e_bn);
     }
     if (batch_stats) {
         for (int t = 1; t < p.threads; t++)
             for (int i = 0; i < 2 * n; i++) sums[i] += sums[2 * (size_t)n * t + i];
-        bn_train_finish(l, sums, out);
+        conv_bn_train_finish(l, sums, out);
     }
     l->bn_batch_stats = batch_stats;
     free(sums);
@@ -449,7 +449,7 @@ void conv_backward(conv_layer *l, const float *in, const float *out, const float
     float *dw_priv = p.compact ? extra + p.nk : extra - p.nk;
     float *coef = xmalloc(4 * (size_t)n * sizeof(float));
     int *started = xcalloc(p.threads, sizeof(int));
-    backward_prologue(l, out, dout, coef);
+    conv_backward_prologue(l, out, dout, coef);
 #pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
     for (int ci = 0; ci < p.chunks; ci++) {
         const int tid = p.outer ? omp_get_thread_num() : 0;
@@ -461,7 +461,7 @@ void conv_backward(conv_layer *l, const float *in, const float *out, const float
         float *dw = direct ? l->dweights : dw_priv + tid * p.nk;
         const float beta = direct || started[tid] ? 1.0f : 0.0f;
         started[tid] = 1;
-        backward_gather(l, coef, b0, nb, g);
+        conv_backward_gather(l, coef, b0, nb, g);
         conv_chunk_backward(l, &ts, W, in + b0 * in_size, nb, slice, g, beta, dw,
                             din ? din + b0 * in_size : NULL);
     }

@@ -56,7 +56,7 @@ static void conv_affine(const conv_layer *l, int ch, float mean, float var, floa
  * (BN) or x + bias, bn_out = a*x + c, out = act(bn_out), and the image's
  * energies of conv_out / bn_out into e_conv / e_bn (when not NULL) while it is
  * in cache. */
-void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out, double *sums,
+void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out, double *sums,
                       float *e_conv, float *e_bn) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
@@ -93,7 +93,7 @@ void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
                 const float v = a * src[s] + c;
                 x[ch * S + s] = bn ? src[s] : v;
                 y[ch * S + s] = v;
-                z[ch * S + s] = act_apply(l->act, v);
+                z[ch * S + s] = activation_apply(l->act, v);
             }
         }
         if (e_conv) e_conv[b0 + b] = (float)energy_sample(x, (int)(n * S));
@@ -104,7 +104,7 @@ void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
 
 /* BN training: batch statistics from the sums (biased variance to normalise,
  * unbiased for the running variance), then bn_out and out over the batch. */
-void bn_train_finish(conv_layer *l, const double *sums, float *out) {
+void conv_bn_train_finish(conv_layer *l, const double *sums, float *out) {
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     const double count = (double)B * S;
@@ -131,7 +131,7 @@ void bn_train_finish(conv_layer *l, const double *sums, float *out) {
 /* Backward through activation and BN, per channel over the whole batch:
  * dbn_out += act'(out) * dout, parameter gradients, and the coefficients of
  * dconv = k * (dy - mdy - xhat * mdyx) in coef[ch*4 ..] = {k, mdy, mdyx, istd}. */
-void backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef) {
+void conv_backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef) {
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     const double count = (double)B * S;
@@ -178,7 +178,7 @@ void backward_prologue(conv_layer *l, const float *out, const float *dout, float
 
 /* For images b0..b0+nb: with BN, dconv_out += k*(dy - mdy - xhat*mdyx); then
  * g [n][nb*S] = dconv_out in the GEMM layout. */
-void backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g) {
+void conv_backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
 #pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *layer_type_names[] = {"convolutional", "maxpool", "avgpool", "shortcut",
+static const char *net_layer_type_names[] = {"convolutional", "maxpool", "avgpool", "shortcut",
                                          "route", "connected", "softmax"};
 
-const char *layer_type_name(layer_type t) { return layer_type_names[t]; }
+const char *net_layer_type_name(layer_type t) { return net_layer_type_names[t]; }
 
 /* ---- [net] ------------------------------------------------------------------- */
 
@@ -364,7 +364,7 @@ static int build_layer(build_ctx *b, cfg_section *s, int si, int li, lir_error *
     /* the layer output is its own point unless it equals the bn/conv point (linear conv) */
     if (l->type != LAYER_CONV || l->u.conv.act != ACT_LINEAR) {
         char def[64];
-        snprintf(def, sizeof def, "%s%d", layer_type_name(l->type), li);
+        snprintf(def, sizeof def, "%s%d", net_layer_type_name(l->type), li);
         const char *nm = l->type == LAYER_CONV ? def : cfg_get_str(s, "name", def);
         int p = net_add_point(n, c, s->line, nm, li, l->oc, l->oh, l->ow, l->out, l->dout,
                               l->type == LAYER_CONNECTED, err);

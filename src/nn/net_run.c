@@ -195,7 +195,7 @@ void net_print_info(const net *n, FILE *f) {
             }
         size_t np = net_layer_params(l);
         total_p += np;
-        fprintf(f, "%4d  %-14s %-24s %14s -> %-14s %10zu %10.3f\n", i, layer_type_name(l->type),
+        fprintf(f, "%4d  %-14s %-24s %14s -> %-14s %10zu %10.3f\n", i, net_layer_type_name(l->type),
                 name, in, out, np, l->flops / 1e6);
     }
     double total_f = net_layer_flops(n, n->n_layers - 1);

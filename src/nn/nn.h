@@ -348,7 +348,7 @@ double net_layer_flops(const net *n, int i);
 /* Trainable scalars of one layer (conv weights + bias or BN gamma/beta; fc W + b). */
 size_t net_layer_params(const layer *l);
 /* "convolutional", "maxpool", ... (Darknet's section names). */
-const char *layer_type_name(layer_type t);
+const char *net_layer_type_name(layer_type t);
 
 /* Prints the layer table (shapes, parameters, FLOPs) and the points. */
 void net_print_info(const net *n, FILE *f);
