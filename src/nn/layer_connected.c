@@ -23,12 +23,13 @@ int connected_init(connected_layer *l, int inputs, int outputs, activation act, 
     if (grads) {
         l->dweights = xcalloc(nw, sizeof(float));
         l->dbiases = xcalloc(outputs, sizeof(float));
+        if (act != ACT_LINEAR) l->g = xmalloc((size_t)batch * outputs * sizeof(float));
     }
     return 0;
 }
 
 void connected_free(connected_layer *l) {
-    free(l->weights), free(l->dweights), free(l->biases), free(l->dbiases);
+    free(l->weights), free(l->dweights), free(l->biases), free(l->dbiases), free(l->g);
     memset(l, 0, sizeof(*l));
 }
 
@@ -45,19 +46,17 @@ void connected_backward(connected_layer *l, const float *in, const float *out,
     const int B = l->batch, no = l->outputs, ni = l->inputs;
     const size_t n = (size_t)B * no;
     /* g = dout * act'(out); linear needs no copy. */
-    float *tmp = NULL;
     const float *g = dout;
     if (l->act != ACT_LINEAR) {
-        tmp = xcalloc(n, sizeof(float));
-        activation_backward(l->act, out, dout, tmp, n);
-        g = tmp;
+        memset(l->g, 0, n * sizeof(float));
+        activation_backward(l->act, out, dout, l->g, n);
+        g = l->g;
     }
     for (int b = 0; b < B; b++)
         for (int o = 0; o < no; o++) l->dbiases[o] += g[(size_t)b * no + o];
     /* dW [no][ni] += g^T [no][B] * in [B][ni]; din [B][ni] += g [B][no] * W [no][ni] */
     gemm(1, 0, no, ni, B, 1.0f, g, no, in, ni, 1.0f, l->dweights, ni);
     if (din) gemm(0, 0, B, ni, no, 1.0f, g, no, l->weights, ni, 1.0f, din, ni);
-    free(tmp);
 }
 
 int connected_params(connected_layer *l, param_tensor *p) {

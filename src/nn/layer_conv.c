@@ -24,7 +24,7 @@
  * map). On small maps, where borders are a large share, the output positions
  * are grouped instead into classes that see the same taps (corners, edges,
  * interior): each class runs its own GEMM over exactly its taps. */
-typedef struct {
+typedef struct conv_taps {
     int global, sets;
     int *count;  /* [sets] taps of each set */
     int *off;    /* [sets + 1] prefix sums of count */
@@ -33,6 +33,10 @@ typedef struct {
     int *poff;   /* [sets + 1] prefix sums of npos */
     int *pos;    /* [poff[sets]] positions oy*ow + ox (global: NULL) */
 } tapset;
+
+/* Most threads a convolution call uses: its scratch (conv_layer.sums) and the
+ * workspace are sized for min(cores, this). */
+enum { CONV_MAX_THREADS = 8 };
 
 /* Classes pay only when they save enough padding work for their smaller GEMMs:
  * the share of the global set's work that may remain. Measured (one core): 2x2
@@ -102,7 +106,9 @@ static void tapset_make(const conv_layer *l, tapset *ts) {
 }
 
 static void tapset_free(tapset *ts) {
+    if (!ts) return;
     free(ts->count), free(ts->off), free(ts->tap), free(ts->npos), free(ts->poff), free(ts->pos);
+    free(ts);
 }
 
 /* How one call splits the batch: `chunks` chunks of at most `chunk` images, each
@@ -119,10 +125,11 @@ typedef struct {
     size_t per_thread;
 } conv_plan;
 
-/* Upper bound on the threads a plan uses; the workspace is sized for it. */
+/* Upper bound on the threads a plan uses (conv_layer.max_threads): the scratch and
+ * the workspace are sized for it. */
 static int conv_thread_cap(void) {
     const int p = omp_get_num_procs();
-    return p < 8 ? p : 8;
+    return p < CONV_MAX_THREADS ? p : CONV_MAX_THREADS;
 }
 
 static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int threads) {
@@ -160,10 +167,10 @@ static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int thread
     return p;
 }
 
-static conv_plan conv_plan_now(const conv_layer *l, const tapset *ts) {
+static conv_plan conv_plan_now(const conv_layer *l) {
     int t = omp_get_max_threads();
-    if (t > conv_thread_cap()) t = conv_thread_cap();
-    return conv_plan_for(l, ts, t);
+    if (t > l->max_threads) t = l->max_threads;
+    return conv_plan_for(l, l->taps, t);
 }
 
 /* Workspace layout of a plan: a slice per working thread, then (compact) the
@@ -180,15 +187,12 @@ static size_t conv_plan_floats(const conv_plan *p) {
 }
 
 size_t conv_workspace_size(const conv_layer *l) {
-    tapset ts;
-    tapset_make(l, &ts);
     size_t most = 0;
-    for (int t = 1; t <= conv_thread_cap(); t++) {
-        conv_plan p = conv_plan_for(l, &ts, t);
+    for (int t = 1; t <= l->max_threads; t++) {
+        conv_plan p = conv_plan_for(l, l->taps, t);
         size_t need = conv_plan_floats(&p);
         most = need > most ? need : most;
     }
-    tapset_free(&ts);
     return most;
 }
 
@@ -313,6 +317,12 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
     } else {
         l->bn_out = l->conv_out;
     }
+    l->max_threads = conv_thread_cap();
+    l->taps = xmalloc(sizeof *l->taps);
+    tapset_make(l, l->taps);
+    l->chan = xmalloc(4 * (size_t)n * sizeof(float));
+    if (grads && batch_normalize)
+        l->sums = xmalloc(2 * (size_t)n * l->max_threads * sizeof(double));
     if (grads) {
         l->dweights = xcalloc(nw, sizeof(float));
         l->dbiases = xcalloc(n, sizeof(float));
@@ -333,6 +343,8 @@ void conv_free(conv_layer *l) {
     free(l->weights), free(l->dweights), free(l->biases), free(l->dbiases);
     free(l->scales), free(l->dscales), free(l->rolling_mean), free(l->rolling_var);
     free(l->conv_out), free(l->dconv_out), free(l->mean), free(l->var);
+    tapset_free(l->taps);
+    free(l->sums), free(l->chan);
     memset(l, 0, sizeof(*l));
 }
 
@@ -371,11 +383,14 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
     const int batch_stats = train && l->batch_normalize;
-    tapset ts;
-    tapset_make(l, &ts);
-    const conv_plan p = conv_plan_now(l, &ts);
-    const float *W = conv_gemm_weights(l, &p, &ts, ws + conv_slices(&p) * p.per_thread);
-    double *sums = batch_stats ? xcalloc(2 * (size_t)n * p.threads, sizeof(double)) : NULL;
+    const tapset *ts = l->taps;
+    const conv_plan p = conv_plan_now(l);
+    const float *W = conv_gemm_weights(l, &p, ts, ws + conv_slices(&p) * p.per_thread);
+    double *sums = batch_stats ? l->sums : NULL;
+    const float *ac = batch_stats ? NULL : l->chan;
+    if (batch_stats) memset(sums, 0, 2 * (size_t)n * p.threads * sizeof(double));
+    else conv_epilogue_affine(l, l->chan);
+    if (train) e_conv = e_bn = NULL;
 #pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
     for (int ci = 0; ci < p.chunks; ci++) {
         const int tid = p.outer ? omp_get_thread_num() : 0;
@@ -383,10 +398,10 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
         const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
         float *slice = ws + tid * p.per_thread;
         /* the global path keeps col first, g after it; by classes g comes first */
-        float *g = ts.global ? slice + (size_t)p.kmax * nb * S : slice;
-        conv_chunk_forward(l, &ts, W, in + b0 * in_size, nb, slice, g);
-        conv_forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL,
-                         train ? NULL : e_conv, train ? NULL : e_bn);
+        float *g = ts->global ? slice + (size_t)p.kmax * nb * S : slice;
+        conv_chunk_forward(l, ts, W, in + b0 * in_size, nb, slice, g);
+        conv_forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL, ac,
+                              e_conv, e_bn);
     }
     if (batch_stats) {
         for (int t = 1; t < p.threads; t++)
@@ -394,8 +409,6 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
         conv_bn_train_finish(l, sums, out);
     }
     l->bn_batch_stats = batch_stats;
-    free(sums);
-    tapset_free(&ts);
 }
 
 /* Given g [n][nb*S] of images in[0..nb): dw [n][K] (per set) = beta*dw + g * col^T,
@@ -414,7 +427,7 @@ static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const flo
         /* dcol [K][M] = W^T * g, reusing col */
         gemm(1, 0, K, M, n, 1.0f, W, K, g, M, 0.0f, col, M);
         im2col_adjoint_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
-                         ts->tap, ts->count[0], din);
+                           ts->tap, ts->count[0], din);
         return;
     }
     float *gs = g + (size_t)n * nb * S;
@@ -437,18 +450,16 @@ static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const flo
 
 void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
                    float *din, float *ws) {
-    const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
-    tapset ts;
-    tapset_make(l, &ts);
-    const conv_plan p = conv_plan_now(l, &ts);
+    const tapset *ts = l->taps;
+    const conv_plan p = conv_plan_now(l);
     float *extra = ws + conv_slices(&p) * p.per_thread;
-    const float *W = conv_gemm_weights(l, &p, &ts, extra);
+    const float *W = conv_gemm_weights(l, &p, ts, extra);
     /* private dW buffers, each started (beta 0) by its thread's first chunk;
      * without compaction thread 0 adds straight into dweights */
     float *dw_priv = p.compact ? extra + p.nk : extra - p.nk;
-    float *coef = xmalloc(4 * (size_t)n * sizeof(float));
-    int *started = xcalloc(p.threads, sizeof(int));
+    float *coef = l->chan;
+    int started[CONV_MAX_THREADS] = {0};
     conv_backward_prologue(l, out, dout, coef);
 #pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
     for (int ci = 0; ci < p.chunks; ci++) {
@@ -456,20 +467,17 @@ void conv_backward(conv_layer *l, const float *in, const float *out, const float
         const int b0 = ci * p.chunk;
         const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
         float *slice = ws + tid * p.per_thread;
-        float *g = ts.global ? slice + (size_t)p.kmax * nb * S : slice;
+        float *g = ts->global ? slice + (size_t)p.kmax * nb * S : slice;
         const int direct = !p.compact && tid == 0;
         float *dw = direct ? l->dweights : dw_priv + tid * p.nk;
         const float beta = direct || started[tid] ? 1.0f : 0.0f;
         started[tid] = 1;
         conv_backward_gather(l, coef, b0, nb, g);
-        conv_chunk_backward(l, &ts, W, in + b0 * in_size, nb, slice, g, beta, dw,
+        conv_chunk_backward(l, ts, W, in + b0 * in_size, nb, slice, g, beta, dw,
                             din ? din + b0 * in_size : NULL);
     }
     for (int t = p.compact ? 0 : 1; t < p.threads; t++)
-        if (started[t]) conv_add_dw(l, &p, &ts, dw_priv + t * p.nk);
-    free(started);
-    free(coef);
-    tapset_free(&ts);
+        if (started[t]) conv_add_dw(l, &p, ts, dw_priv + t * p.nk);
 }
 
 int conv_params(conv_layer *l, param_tensor *p) {

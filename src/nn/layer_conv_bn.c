@@ -3,7 +3,6 @@
  * the scatter of the GEMM result to NCHW (forward) and the gather of the
  * gradient into the GEMM layout (backward). Parallel over channels. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "activation.h"
@@ -48,16 +47,25 @@ static void conv_affine(const conv_layer *l, int ch, float mean, float var, floa
     }
 }
 
+/* Scale and shift of a forward that does not normalise with batch statistics
+ * (running statistics, or no BN): ac[ch] = a, ac[n + ch] = c. */
+void conv_epilogue_affine(const conv_layer *l, float *ac) {
+    const int n = l->n;
+    for (int ch = 0; ch < n; ch++)
+        conv_affine(l, ch, l->rolling_mean ? l->rolling_mean[ch] : 0,
+                    l->rolling_var ? l->rolling_var[ch] : 1, ac + ch, ac + n + ch);
+}
+
 /* Epilogue of one chunk: g [n][nb*S] -> conv_out of images b0..b0+nb (NCHW).
  * sums != NULL (BN training): conv_out only, and sums[ch] += sum x,
  * sums[n+ch] += sum x^2; the rest waits for the batch statistics. Otherwise
- * (running statistics, or no BN) the chunk is finished in one pass, image by
- * image so that each image's tensors are written front to back: conv_out = x
- * (BN) or x + bias, bn_out = a*x + c, out = act(bn_out), and the image's
- * energies of conv_out / bn_out into e_conv / e_bn (when not NULL) while it is
- * in cache. */
-void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out, double *sums,
-                      float *e_conv, float *e_bn) {
+ * (running statistics, or no BN) the chunk is finished in one pass with the
+ * affine ac (conv_epilogue_affine), image by image so that each image's tensors
+ * are written front to back: conv_out = x (BN) or x + bias, bn_out = a*x + c,
+ * out = act(bn_out), and the image's energies of conv_out / bn_out into e_conv /
+ * e_bn (when not NULL) while it is in cache. */
+void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
+                           double *sums, const float *ac, float *e_conv, float *e_bn) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     if (sums) {
@@ -77,10 +85,6 @@ void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float 
         }
         return;
     }
-    float *ac = xmalloc(2 * (size_t)n * sizeof(float));
-    for (int ch = 0; ch < n; ch++)
-        conv_affine(l, ch, l->rolling_mean ? l->rolling_mean[ch] : 0,
-                    l->rolling_var ? l->rolling_var[ch] : 1, ac + ch, ac + n + ch);
     const int bn = l->batch_normalize;
 #pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
     for (int b = 0; b < nb; b++) {
@@ -99,7 +103,6 @@ void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float 
         if (e_conv) e_conv[b0 + b] = (float)energy_sample(x, (int)(n * S));
         if (e_bn) e_bn[b0 + b] = (float)energy_sample(y, (int)(n * S));
     }
-    free(ac);
 }
 
 /* BN training: batch statistics from the sums (biased variance to normalise,

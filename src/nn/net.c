@@ -466,6 +466,7 @@ net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err) {
     }
     n->workspace = xcalloc(n->workspace_size ? n->workspace_size : 1, sizeof(float));
     n->input = xcalloc((size_t)n->batch * n->c * n->h * n->w, sizeof(float));
+    n->labels = xcalloc((size_t)n->batch, sizeof *n->labels);
     return n;
 fail:
     net_free(n);
@@ -496,5 +497,6 @@ void net_free(net *n) {
     free(n->layers);
     free(n->workspace);
     free(n->input);
+    free(n->labels);
     free(n);
 }

@@ -102,12 +102,11 @@ double net_loss_backward(net *n, const int *labels, const unsigned char *is_outl
     layer *last = &n->layers[n->n_layers - 1];
     double ce = 0;
     if (last->type == LAYER_SOFTMAX && labels) {
-        int *lab = xmalloc((size_t)n->batch * sizeof *lab);
+        int *lab = n->labels;
         for (int b = 0; b < n->batch; b++) lab[b] = is_outlier && is_outlier[b] ? -1 : labels[b];
         int n_lab;
         ce = softmax_ce_loss(&last->u.softmax, last->out, lab, &n_lab);
         softmax_ce_backward(&last->u.softmax, last->out, lab, net_layer_dinput(n, last->in[0]));
-        free(lab);
     }
     for (int k = 0; k < n->n_hooks; k++) {
         hook *h = &n->hooks[k];

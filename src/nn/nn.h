@@ -65,8 +65,10 @@ int cfg_check_unused(const cfg_file *c, const cfg_section *s, lir_error *err);
  *   and the input gradient `din`. The caller zeroes them once per step. `din` may
  *   be NULL when the input needs no gradient (the network input).
  * - The caller owns input/output buffers. A layer owns its parameters, their
- *   gradients, and the buffers it needs between forward and backward (for a
- *   convolution: its pre-BN and post-BN activations, which are hook points).
+ *   gradients, the buffers it needs between forward and backward (for a
+ *   convolution: its pre-BN and post-BN activations, which are hook points) and
+ *   its scratch: init plans and allocates everything, forward and backward
+ *   allocate nothing.
  * - `train` selects batch statistics (1) or running statistics (0) in batch norm.
  *   A layer initialised with `grads = 0` allocates no gradient buffers and must
  *   only be run with train = 0.
@@ -111,6 +113,14 @@ typedef struct {
     float *mean, *var;                 /* [n] batch statistics of the last training forward */
     int bn_batch_stats;                /* last forward normalised with batch (1) or running
                                           (0) statistics; backward differentiates that one */
+    struct conv_taps *taps;            /* kernel taps each output position reads, and how
+                                          the GEMMs group them (layer_conv.c); planned once
+                                          at init */
+    int max_threads;                   /* most threads one call uses (scratch sized for it) */
+    double *sums;                      /* [max_threads][2n] scratch of a BN training forward:
+                                          each thread's channel sums and sums of squares */
+    float *chan;                       /* [4n] scratch: per-channel coefficients of the
+                                          forward epilogue and of backward */
 } conv_layer;
 
 /* Allocates parameters (weights He-uniform from rng, gamma 1, beta 0, running
@@ -138,7 +148,10 @@ int conv_params(conv_layer *l, param_tensor *p); /* fills up to 3 entries, retur
  * oh = (h + padding - size)/stride + 1. Out-of-image cells count as -inf. */
 typedef struct {
     int c, h, w, oh, ow, size, stride, padding, batch;
-    int *argmax; /* [B][c][oh][ow] index into the input sample, -1 if none */
+    int *argmax;         /* [B][c][oh][ow] index into the input sample, -1 if none */
+    int max_threads;     /* most threads an inference forward uses */
+    float *rows;         /* [max_threads][h][ow] scratch of the inference forward */
+    unsigned char *any;  /* [max_threads][ow] scratch of the inference forward */
 } maxpool_layer;
 int maxpool_init(maxpool_layer *l, int c, int h, int w, int size, int stride, int padding,
                  int batch, lir_error *err);
@@ -178,6 +191,8 @@ typedef struct {
     activation act;
     float *weights, *dweights; /* [outputs][inputs] (Darknet layout) */
     float *biases, *dbiases;   /* [outputs] */
+    float *g;                  /* [B][outputs] scratch of backward: dout * act'(out)
+                                  (NULL for a linear activation or without grads) */
 } connected_layer;
 int connected_init(connected_layer *l, int inputs, int outputs, activation act, int batch,
                    int grads, rng_state *rng, lir_error *err);
@@ -294,6 +309,7 @@ typedef struct {
     float *workspace;     /* shared scratch for convolutions */
     size_t workspace_size;
     float *input;         /* [batch][c*h*w] copy of the last input (for backward) */
+    int *labels;          /* [batch] scratch of net_loss_backward: the CE labels */
 } net;
 
 /* Builds the network of a parsed cfg. batch overrides [net] batch when > 0;
