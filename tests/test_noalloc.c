@@ -55,12 +55,12 @@ static const char *CFG =
     "[connected]\nname=fc\noutput=5\nactivation=linear\n\n[softmax]\n";
 
 /* One training step and one inference forward. */
-static int step(net *n, sgd *o, param_tensor *p, int np, const float *x, const int *labels,
+static int step(net *n, sgd *o, const float *x, const int *labels,
                 const unsigned char *outlier, lir_error *err) {
     net_forward(n, x, 1);
     net_zero_grads(n);
     net_loss_backward(n, labels, outlier);
-    if (sgd_step(o, p, np, 0.01f, err)) return -1;
+    if (sgd_step(o, n->params, n->grads, n->n_params, 0.01f, err)) return -1;
     net_forward(n, x, 0);
     return 0;
 }
@@ -84,10 +84,8 @@ int main(void) {
     for (size_t i = 0; i < sizeof x / sizeof *x; i++) x[i] = rng_normal(&r);
     int labels[4] = {0, 3, 1, -1};
     unsigned char outlier[4] = {0, 0, 0, 1};
-    param_tensor p[64];
-    int np = net_params(n, p, 64);
     sgd_config sc = {0.9f, 5e-4f, 0, 1};
-    sgd *o = sgd_create(p, np, &sc);
+    sgd *o = sgd_create(n->tensors, n->n_tensors, &sc);
 
     /* the counter counts: building a network allocates */
     counting = 1;
@@ -97,11 +95,11 @@ int main(void) {
 
     for (int threads = 1; threads <= 2; threads++) {
         omp_set_num_threads(threads);
-        CHECK(step(n, o, p, np, x, labels, outlier, &err) == 0, "warm-up step (%s)", err.msg);
+        CHECK(step(n, o, x, labels, outlier, &err) == 0, "warm-up step (%s)", err.msg);
         calls = 0;
         counting = 1;
-        int rc = step(n, o, p, np, x, labels, outlier, &err);
-        rc |= step(n, o, p, np, x, labels, outlier, &err);
+        int rc = step(n, o, x, labels, outlier, &err);
+        rc |= step(n, o, x, labels, outlier, &err);
         counting = 0;
         CHECK(rc == 0 && calls == 0,
               "%d thread(s): two training steps and inference forwards after the first "

@@ -277,8 +277,7 @@ static void class_col2im(const conv_layer *l, const tapset *ts, int k, const flo
 }
 
 int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
-              int batch_normalize, activation act, int batch, int grads, rng_state *rng,
-              lir_error *err) {
+              int batch_normalize, activation act, int batch, int grads, lir_error *err) {
     memset(l, 0, sizeof(*l));
     if (c < 1 || h < 1 || w < 1 || n < 1 || size < 1 || stride < 1 || pad < 0 || batch < 1)
         return lir_fail(err,
@@ -298,21 +297,14 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
     l->bn_eps = 1e-5f;
     l->batch = batch;
 
-    size_t nw = (size_t)n * c * size * size;
     size_t nout = (size_t)batch * n * l->oh * l->ow;
-    /* He (Kaiming) uniform for ReLU: U(-b, b), b = sqrt(6 / fan_in). */
-    float bound = sqrtf(6.0f / (float)(c * size * size));
-    l->weights = xmalloc(nw * sizeof(float));
-    for (size_t i = 0; i < nw; i++) l->weights[i] = (2.0f * rng_uniform(rng) - 1.0f) * bound;
-    l->biases = xcalloc(n, sizeof(float));
     l->conv_out = xcalloc(nout, sizeof(float));
     if (batch_normalize) {
-        l->scales = xmalloc(n * sizeof(float));
         l->rolling_mean = xcalloc(n, sizeof(float));
         l->rolling_var = xmalloc(n * sizeof(float));
         l->mean = xcalloc(n, sizeof(float));
         l->var = xmalloc(n * sizeof(float));
-        for (int i = 0; i < n; i++) l->scales[i] = l->rolling_var[i] = l->var[i] = 1.0f;
+        for (int i = 0; i < n; i++) l->rolling_var[i] = l->var[i] = 1.0f;
         l->bn_out = xcalloc(nout, sizeof(float));
     } else {
         l->bn_out = l->conv_out;
@@ -324,11 +316,8 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
     if (grads && batch_normalize)
         l->sums = xmalloc(2 * (size_t)n * l->max_threads * sizeof(double));
     if (grads) {
-        l->dweights = xcalloc(nw, sizeof(float));
-        l->dbiases = xcalloc(n, sizeof(float));
         l->dconv_out = xcalloc(nout, sizeof(float));
         if (batch_normalize) {
-            l->dscales = xcalloc(n, sizeof(float));
             l->dbn_out = xcalloc(nout, sizeof(float));
         } else {
             l->dbn_out = l->dconv_out;
@@ -337,11 +326,33 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
     return 0;
 }
 
+int conv_params(const conv_layer *l, param_tensor *p) {
+    int k = 0;
+    p[k++] = (param_tensor){(size_t)l->n * l->c * l->size * l->size, 1};
+    p[k++] = (param_tensor){(size_t)l->n, 0};
+    if (l->batch_normalize) p[k++] = (param_tensor){(size_t)l->n, 0};
+    return k;
+}
+
+void conv_bind_params(conv_layer *l, float *params, float *grads, rng_state *rng) {
+    const size_t nw = (size_t)l->n * l->c * l->size * l->size, n = (size_t)l->n;
+    l->weights = params;
+    l->biases = params + nw;
+    l->scales = l->batch_normalize ? params + nw + n : NULL;
+    l->dweights = grads;
+    l->dbiases = grads ? grads + nw : NULL;
+    l->dscales = grads && l->batch_normalize ? grads + nw + n : NULL;
+    /* He (Kaiming) uniform for ReLU: U(-b, b), b = sqrt(6 / fan_in). */
+    const float bound = sqrtf(6.0f / (float)(l->c * l->size * l->size));
+    for (size_t i = 0; i < nw; i++) l->weights[i] = (2.0f * rng_uniform(rng) - 1.0f) * bound;
+    for (size_t i = 0; i < n; i++) l->biases[i] = 0.0f;
+    for (size_t i = 0; l->scales && i < n; i++) l->scales[i] = 1.0f;
+}
+
 void conv_free(conv_layer *l) {
     if (l->bn_out != l->conv_out) free(l->bn_out);
     if (l->dbn_out != l->dconv_out) free(l->dbn_out);
-    free(l->weights), free(l->dweights), free(l->biases), free(l->dbiases);
-    free(l->scales), free(l->dscales), free(l->rolling_mean), free(l->rolling_var);
+    free(l->rolling_mean), free(l->rolling_var);
     free(l->conv_out), free(l->dconv_out), free(l->mean), free(l->var);
     tapset_free(l->taps);
     free(l->sums), free(l->chan);
@@ -478,12 +489,4 @@ void conv_backward(conv_layer *l, const float *in, const float *out, const float
     }
     for (int t = p.compact ? 0 : 1; t < p.threads; t++)
         if (started[t]) conv_add_dw(l, &p, ts, dw_priv + t * p.nk);
-}
-
-int conv_params(conv_layer *l, param_tensor *p) {
-    int k = 0;
-    p[k++] = (param_tensor){l->weights, l->dweights, (size_t)l->n * l->c * l->size * l->size, 1};
-    p[k++] = (param_tensor){l->biases, l->dbiases, (size_t)l->n, 0};
-    if (l->batch_normalize) p[k++] = (param_tensor){l->scales, l->dscales, (size_t)l->n, 0};
-    return k;
 }

@@ -167,7 +167,7 @@ static int build_conv(build_ctx *b, cfg_section *s, int li, layer *l, lir_error 
         return lir_fail(err, "%s:%d: kernel %d larger than the padded input %dx%d", c->path,
                         s->line, size, l->h + 2 * padding, l->w + 2 * padding);
     if (conv_init(&l->u.conv, l->c, l->h, l->w, filters, size, stride, padding, bn, act,
-                  b->n->batch, b->grads, &b->rng, err))
+                  b->n->batch, b->grads, err))
         return -1;
     l->oc = filters;
     l->oh = oh;
@@ -203,7 +203,7 @@ static int build_connected(build_ctx *b, cfg_section *s, int si, int li, layer *
         return lir_fail(err, "%s:%d: output: expected > 0, got %d", c->path,
                         cfg_line_of(s, "output"), outputs);
     int inputs = l->c * l->h * l->w;
-    if (connected_init(&l->u.fc, inputs, outputs, act, b->n->batch, b->grads, &b->rng, err))
+    if (connected_init(&l->u.fc, inputs, outputs, act, b->n->batch, b->grads, err))
         return -1;
     l->oc = outputs;
     l->oh = l->ow = 1;
@@ -381,6 +381,44 @@ static int build_layer(build_ctx *b, cfg_section *s, int si, int li, lir_error *
     return cfg_check_unused(c, s, err);
 }
 
+/* ---- the parameter arena ------------------------------------------------------------ */
+
+/* The trainable tensors of layer l in arena order; returns their count (<= 3). */
+static int layer_tensors(const layer *l, param_tensor *t) {
+    if (l->type == LAYER_CONV) return conv_params(&l->u.conv, t);
+    if (l->type == LAYER_CONNECTED) return connected_params(&l->u.fc, t);
+    return 0;
+}
+
+size_t net_layer_params(const layer *l) {
+    param_tensor t[3];
+    size_t count = 0;
+    for (int k = layer_tensors(l, t) - 1; k >= 0; k--) count += t[k].n;
+    return count;
+}
+
+/* One block for all parameters and one for their gradients; each layer's tensors
+ * are pointed into them and initialised from rng, in layer order. */
+static void net_make_params(net *n, rng_state *rng) {
+    param_tensor t[3];
+    for (int i = 0; i < n->n_layers; i++) {
+        n->n_tensors += layer_tensors(&n->layers[i], t);
+        n->n_params += net_layer_params(&n->layers[i]);
+    }
+    n->tensors = xcalloc(n->n_tensors ? (size_t)n->n_tensors : 1, sizeof *n->tensors);
+    n->params = xcalloc(n->n_params ? n->n_params : 1, sizeof(float));
+    n->grads = n->train ? xcalloc(n->n_params ? n->n_params : 1, sizeof(float)) : NULL;
+    size_t off = 0;
+    for (int i = 0, k = 0; i < n->n_layers; i++) {
+        layer *l = &n->layers[i];
+        float *p = n->params + off, *g = n->grads ? n->grads + off : NULL;
+        k += layer_tensors(l, n->tensors + k);
+        if (l->type == LAYER_CONV) conv_bind_params(&l->u.conv, p, g, rng);
+        else if (l->type == LAYER_CONNECTED) connected_bind_params(&l->u.fc, p, g, rng);
+        off += net_layer_params(l);
+    }
+}
+
 /* ---- building ---------------------------------------------------------------------- */
 
 static int is_layer_section(const cfg_section *s) { return strcmp(s->type, "hook") != 0; }
@@ -451,6 +489,7 @@ net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err) {
         if (build_layer(&b, s, i, li, err)) goto fail;
         li++;
     }
+    net_make_params(n, &b.rng);
     li = 0;
     for (int i = 1; i < cfg->n_sections; i++) {
         cfg_section *s = &cfg->sections[i];
@@ -498,5 +537,8 @@ void net_free(net *n) {
     free(n->workspace);
     free(n->input);
     free(n->labels);
+    free(n->params);
+    free(n->grads);
+    free(n->tensors);
     free(n);
 }

@@ -1,6 +1,7 @@
 /* net_run.c: running a built network: forward over the layers (then each hook's
  * energies), the loss backward (softmax-CE, hook regularisers, layers in reverse),
- * parameter lists, FLOP counts and the `lir info` table. Building is in net.c. */
+ * FLOP counts and the `lir info` table. Building (and the parameter arena) is in
+ * net.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,17 +83,7 @@ static void net_zero_activation_grads(net *n) {
     }
 }
 
-void net_zero_grads(net *n) {
-    if (!n->train) return;
-    param_tensor p[4];
-    for (int i = 0; i < n->n_layers; i++) {
-        layer *l = &n->layers[i];
-        int k = l->type == LAYER_CONV        ? conv_params(&l->u.conv, p)
-                : l->type == LAYER_CONNECTED ? connected_params(&l->u.fc, p)
-                                             : 0;
-        for (int j = 0; j < k; j++) zero_floats(p[j].dw, p[j].n);
-    }
-}
+void net_zero_grads(net *n) { zero_floats(n->grads, n->n_params); }
 
 static float *net_layer_dinput(net *n, int k) { return k < 0 ? NULL : n->layers[k].dout; }
 
@@ -145,29 +136,7 @@ double net_loss_backward(net *n, const int *labels, const unsigned char *is_outl
     return ce;
 }
 
-int net_params(net *n, param_tensor *p, int cap) {
-    int count = 0;
-    param_tensor tmp[4];
-    for (int i = 0; i < n->n_layers; i++) {
-        layer *l = &n->layers[i];
-        int k = l->type == LAYER_CONV        ? conv_params(&l->u.conv, tmp)
-                : l->type == LAYER_CONNECTED ? connected_params(&l->u.fc, tmp)
-                                             : 0;
-        for (int j = 0; j < k && count < cap; j++) p[count++] = tmp[j];
-    }
-    return count;
-}
-
-/* ---- size and cost ------------------------------------------------------------- */
-
-size_t net_layer_params(const layer *l) {
-    if (l->type == LAYER_CONV) {
-        const conv_layer *c = &l->u.conv;
-        return (size_t)c->n * c->c * c->size * c->size + (size_t)c->n * (c->batch_normalize ? 2 : 1);
-    }
-    if (l->type == LAYER_CONNECTED) return (size_t)l->u.fc.outputs * (l->u.fc.inputs + 1);
-    return 0;
-}
+/* ---- cost ------------------------------------------------------------------------ */
 
 double net_layer_flops(const net *n, int i) {
     double f = 0;

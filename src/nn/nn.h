@@ -53,8 +53,9 @@ int cfg_line_of(const cfg_section *s, const char *key);
 int cfg_check_unused(const cfg_file *c, const cfg_section *s, lir_error *err);
 
 /* layers: the layer types of the engine, one struct per type, each with
- * init / forward / backward / free. Update is done by the optimiser over the
- * parameter list each layer exposes (layer_params).
+ * init / forward / backward / free. A layer with trainable tensors lists them
+ * (x_params) and is given their memory by its owner (x_bind_params): the net keeps
+ * all of them in one arena, which the optimiser updates in one loop.
  *
  * Conventions (all layers):
  * - Tensors are float32, NCHW, batch-major: sample b of a [C][H][W] tensor starts
@@ -64,8 +65,8 @@ int cfg_check_unused(const cfg_file *c, const cfg_section *s, lir_error *err);
  * - Backward ACCUMULATES (+=) into every gradient it writes: parameter gradients
  *   and the input gradient `din`. The caller zeroes them once per step. `din` may
  *   be NULL when the input needs no gradient (the network input).
- * - The caller owns input/output buffers. A layer owns its parameters, their
- *   gradients, the buffers it needs between forward and backward (for a
+ * - The caller owns input/output buffers and the parameter memory. A layer owns
+ *   the buffers it needs between forward and backward (for a
  *   convolution: its pre-BN and post-BN activations, which are hook points) and
  *   its scratch: init plans and allocates everything, forward and backward
  *   allocate nothing.
@@ -82,9 +83,10 @@ typedef enum { ACT_LINEAR, ACT_RELU, ACT_LEAKY } activation;
 int activation_parse(const char *s);
 const char *activation_name(activation a);
 
-/* One trainable tensor as the optimiser sees it. */
+/* One trainable tensor of a layer: its size and whether weight decay applies. A
+ * layer's tensors lie back to back in the memory given to x_bind_params, in the
+ * order x_params lists them. */
 typedef struct {
-    float *w, *dw;
     size_t n;
     int decay; /* 1: weight decay applies (conv/fc weights); 0: biases, BN gamma/beta */
 } param_tensor;
@@ -104,9 +106,9 @@ typedef struct {
     activation act;
     float bn_momentum, bn_eps;
     int batch;             /* batch size the buffers below hold */
-    float *weights, *dweights;         /* [n][c][size][size] */
-    float *biases, *dbiases;           /* [n]: conv bias, or BN beta */
-    float *scales, *dscales;           /* [n]: BN gamma (NULL without BN) */
+    float *weights, *dweights;         /* [n][c][size][size] \ in the caller's parameter */
+    float *biases, *dbiases;           /* [n]: conv bias, or BN beta  > memory */
+    float *scales, *dscales;           /* [n]: BN gamma (NULL without BN) / (bind_params) */
     float *rolling_mean, *rolling_var; /* [n] (NULL without BN) */
     float *conv_out, *dconv_out;       /* [B][n][oh][ow] hook point "conv" */
     float *bn_out, *dbn_out;           /* [B][n][oh][ow] hook point "bn" */
@@ -123,11 +125,18 @@ typedef struct {
                                           forward epilogue and of backward */
 } conv_layer;
 
-/* Allocates parameters (weights He-uniform from rng, gamma 1, beta 0, running
- * mean 0 / var 1) and batch buffers; grads = 0 for inference only. */
+/* Shapes, the tap plan, BN running statistics (mean 0, var 1), batch buffers and
+ * scratch; grads = 0 for inference only. The trainable tensors come with
+ * conv_bind_params before the first forward. */
 int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
-              int batch_normalize, activation act, int batch, int grads, rng_state *rng,
-              lir_error *err);
+              int batch_normalize, activation act, int batch, int grads, lir_error *err);
+/* The trainable tensors in parameter-memory order: weights (decay), biases (conv
+ * bias or BN beta), with BN scales (gamma). Fills up to 3 entries, returns count. */
+int conv_params(const conv_layer *l, param_tensor *p);
+/* Points weights, biases, [scales] at consecutive slices of params (conv_params
+ * order, caller-owned) and their gradients at the same slices of grads (NULL:
+ * inference), and initialises them: weights He-uniform from rng, biases 0, gamma 1. */
+void conv_bind_params(conv_layer *l, float *params, float *grads, rng_state *rng);
 void conv_free(conv_layer *l);
 /* Floats of scratch space forward/backward need for `batch` (im2col buffers). */
 size_t conv_workspace_size(const conv_layer *l);
@@ -141,7 +150,6 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
  * part of the gradient. The caller zeroes dbn_out / dconv_out with the others. */
 void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
                    float *din, float *ws);
-int conv_params(conv_layer *l, param_tensor *p); /* fills up to 3 entries, returns count */
 
 /* ---- max pool (Darknet semantics) ----------------------------------------------
  * padding = total padding (Darknet default size-1), offset -padding/2;
@@ -189,18 +197,25 @@ void route_backward(const route_layer *l, const float *dout, float *const *din);
 typedef struct {
     int inputs, outputs, batch;
     activation act;
-    float *weights, *dweights; /* [outputs][inputs] (Darknet layout) */
-    float *biases, *dbiases;   /* [outputs] */
+    float *weights, *dweights; /* [outputs][inputs] (Darknet layout) \ in the caller's */
+    float *biases, *dbiases;   /* [outputs]                          / parameter memory */
     float *g;                  /* [B][outputs] scratch of backward: dout * act'(out)
                                   (NULL for a linear activation or without grads) */
 } connected_layer;
+/* Shapes and scratch; grads = 0 for inference only. The trainable tensors come with
+ * connected_bind_params before the first forward. */
 int connected_init(connected_layer *l, int inputs, int outputs, activation act, int batch,
-                   int grads, rng_state *rng, lir_error *err);
+                   int grads, lir_error *err);
+/* The trainable tensors in parameter-memory order: weights (decay), biases. */
+int connected_params(const connected_layer *l, param_tensor *p);
+/* Points weights, biases at consecutive slices of params (caller-owned), their
+ * gradients at the same slices of grads (NULL: inference), and initialises them:
+ * weights He-uniform from rng, biases 0. */
+void connected_bind_params(connected_layer *l, float *params, float *grads, rng_state *rng);
 void connected_free(connected_layer *l);
 void connected_forward(connected_layer *l, const float *in, float *out);
 void connected_backward(connected_layer *l, const float *in, const float *out,
                         const float *dout, float *din);
-int connected_params(connected_layer *l, param_tensor *p);
 
 /* ---- softmax (+ cross-entropy) -------------------------------------------------
  * forward: out = softmax(in) per sample. The loss is cross-entropy averaged over
@@ -228,7 +243,7 @@ void softmax_ce_backward(const softmax_layer *l, const float *prob, const int *l
  *                                     softmax-CE gradient at the logits, then each
  *                                     hook adds lambda * dR/dE * (-softmax(a)) at its
  *                                     point, then every layer backward in reverse
- *   optimiser step over net_params()
+ *   optimiser step over the parameter arena (net.params, net.grads)
  * Gradient accumulation over several micro-batches is just several forward /
  * backward calls between one zero and one step.
  */
@@ -310,6 +325,15 @@ typedef struct {
     size_t workspace_size;
     float *input;         /* [batch][c*h*w] copy of the last input (for backward) */
     int *labels;          /* [batch] scratch of net_loss_backward: the CE labels */
+    /* The parameter arena (as llm.c keeps its parameters): every layer's trainable
+     * tensors back to back in layer order (per conv layer weights, biases, [scales];
+     * per connected layer weights, biases), their gradients likewise, so zeroing the
+     * gradients and an optimiser step are single loops. Layers point into it. */
+    size_t n_params;      /* trainable scalars */
+    float *params;        /* [n_params] */
+    float *grads;         /* [n_params], NULL in inference */
+    int n_tensors;
+    param_tensor *tensors; /* [n_tensors] the arena's tensors in order */
 } net;
 
 /* Builds the network of a parsed cfg. batch overrides [net] batch when > 0;
@@ -330,7 +354,7 @@ void net_free(net *n);
 /* x: [batch][c*h*w]. Returns the output of the last layer ([batch][classes] probabilities
  * when the cfg ends in [softmax]). */
 const float *net_forward(net *n, const float *x, int train);
-/* Zeroes the parameter gradients (once per optimiser step). */
+/* Zeroes the parameter gradients (once per optimiser step): one memset of net.grads. */
 void net_zero_grads(net *n);
 /* Softmax-CE on labels (label -1 or is_outlier = no CE term), plus each hook's
  * regulariser with samples split by is_outlier (NULL: all in-distribution).
@@ -341,9 +365,6 @@ double net_loss_backward(net *n, const int *labels, const unsigned char *is_outl
 
 /* Logits of the last forward: the output of the last [connected] layer. */
 const float *net_logits(const net *n);
-
-/* Parameter tensors of all layers, in layer order; returns count (<= cap). */
-int net_params(net *n, param_tensor *p, int cap);
 
 /* Points and hooks. */
 int net_find_point(const net *n, const char *name); /* -1 if none */
