@@ -313,8 +313,7 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
     l->taps = xmalloc(sizeof *l->taps);
     tapset_make(l, l->taps);
     l->chan = xmalloc(4 * (size_t)n * sizeof(float));
-    if (grads && batch_normalize)
-        l->sums = xmalloc(2 * (size_t)n * l->max_threads * sizeof(double));
+    if (batch_normalize) l->sums = xmalloc(2 * (size_t)n * l->max_threads * sizeof(double));
     if (grads) {
         l->dconv_out = xcalloc(nout, sizeof(float));
         if (batch_normalize) {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *net_layer_type_names[] = {"convolutional", "maxpool", "avgpool", "shortcut",
-                                         "route", "connected", "softmax"};
+static const char *net_layer_type_names[] = {"convolutional", "maxpool",   "avgpool", "shortcut",
+                                             "route",         "connected", "softmax"};
 
 const char *net_layer_type_name(layer_type t) { return net_layer_type_names[t]; }
 
