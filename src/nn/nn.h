@@ -66,10 +66,9 @@ int cfg_check_unused(const cfg_file *c, const cfg_section *s, lir_error *err);
  *   and the input gradient `din`. The caller zeroes them once per step. `din` may
  *   be NULL when the input needs no gradient (the network input).
  * - The caller owns input/output buffers and the parameter memory. A layer owns
- *   the buffers it needs between forward and backward (for a
- *   convolution: its pre-BN and post-BN activations, which are hook points) and
- *   its scratch: init plans and allocates everything, forward and backward
- *   allocate nothing.
+ *   the buffers it needs between forward and backward (for a convolution: its
+ *   pre-BN and post-BN activations, which are hook points) and its scratch: init
+ *   plans and allocates everything, forward and backward allocate nothing.
  * - `train` selects batch statistics (1) or running statistics (0) in batch norm.
  *   A layer initialised with `grads = 0` allocates no gradient buffers and must
  *   only be run with train = 0.

@@ -1,5 +1,5 @@
 /* optim.c: SGD with momentum / Nesterov / weight decay, learning-rate schedules,
- * and the optimiser state's checkpoint format (optim.h). */
+ * and the optimiser state's checkpoint format (train.h). */
 #include "train.h"
 
 #include <math.h>
