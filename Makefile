@@ -47,6 +47,9 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/liblir.a | $(BUILD)/tests
 $(BUILD)/tests:
 	mkdir -p $@
 
+# test_noalloc counts the allocator calls of a training and an inference step.
+$(BUILD)/tests/test_noalloc: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+
 test: $(BIN) $(TEST_BIN)
 	LIR=./$(BIN) ASAN_OPTIONS=detect_leaks=1 tests/run.sh $(BUILD)
 

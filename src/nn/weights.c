@@ -71,7 +71,7 @@ int net_load_weights(net *n, const char *path, lir_error *err) {
                     snprintf(where, sizeof where,
                              "; it ends inside layer %d (%s, cfg line %d), which needs bytes "
                              "%zu..%zu",
-                             i, layer_type_name(n->layers[i].type), n->layers[i].cfg_line, off,
+                             i, net_layer_type_name(n->layers[i].type), n->layers[i].cfg_line, off,
                              off + b);
                     break;
                 }
@@ -102,7 +102,7 @@ int net_load_weights(net *n, const char *path, lir_error *err) {
         for (int j = 0; j < k; j++) {
             char what[96];
             snprintf(what, sizeof what, "layer %d (%s) array %d", i,
-                     layer_type_name(n->layers[i].type), j);
+                     net_layer_type_name(n->layers[i].type), j);
             long off = ftell(f);
             if (read_exact(f, arr[j], len[j] * sizeof(float), path, what, err)) goto fail;
             for (size_t e = 0; e < len[j]; e++)
@@ -131,7 +131,7 @@ int net_save_weights(const net *n, const char *path, lir_error *err) {
             for (size_t e = 0; e < len[j]; e++)
                 if (!isfinite(arr[j][e]))
                     return lir_fail(err, "%s: not written: layer %d (%s, cfg line %d) array %d "
-                                    "value %zu is %g", path, i, layer_type_name(n->layers[i].type),
+                                    "value %zu is %g", path, i, net_layer_type_name(n->layers[i].type),
                                     n->layers[i].cfg_line, j, e, arr[j][e]);
     }
     atomic_file af;

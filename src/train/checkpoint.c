@@ -18,28 +18,44 @@ enum { IGNORE_CRC = 0 };
 #endif
 
 static const char MAGIC[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '3'};
-enum { CKPT_VERSION = 3, CKPT_HEADER = 24, CAP = 4096 };
+enum { CKPT_VERSION = 3, CKPT_HEADER = 24 };
 
-/* The tensors a checkpoint holds, in order; returns count (<= cap). */
-static int net_tensors(const net *n, float **t, size_t *len, int cap) {
+/* The tensors a checkpoint holds, in order: per conv layer biases, [scales, rolling
+ * mean, rolling var], weights; per connected layer biases, weights. Fills t and len
+ * unless NULL (count only); returns the count. */
+static int net_tensors(const net *n, float **t, size_t *len) {
     int k = 0;
     for (int i = 0; i < n->n_layers; i++) {
         const layer *l = &n->layers[i];
+        float *p[5] = {NULL};
+        size_t s[5] = {0};
         if (l->type == LAYER_CONV) {
             const conv_layer *c = &l->u.conv;
-            size_t nw = (size_t)c->n * c->c * c->size * c->size;
-            float *p[5] = {c->biases, c->scales, c->rolling_mean, c->rolling_var, c->weights};
-            size_t s[5] = {(size_t)c->n, (size_t)c->n, (size_t)c->n, (size_t)c->n, nw};
-            for (int j = 0; j < 5; j++)
-                if (p[j] && k < cap) t[k] = p[j], len[k++] = s[j];
+            p[0] = c->biases, p[1] = c->scales, p[2] = c->rolling_mean;
+            p[3] = c->rolling_var, p[4] = c->weights;
+            s[0] = s[1] = s[2] = s[3] = (size_t)c->n;
+            s[4] = (size_t)c->n * c->c * c->size * c->size;
         } else if (l->type == LAYER_CONNECTED) {
             const connected_layer *f = &l->u.fc;
-            if (k + 2 > cap) break;
-            t[k] = f->biases, len[k++] = (size_t)f->outputs;
-            t[k] = f->weights, len[k++] = (size_t)f->outputs * f->inputs;
+            p[0] = f->biases, s[0] = (size_t)f->outputs;
+            p[1] = f->weights, s[1] = (size_t)f->outputs * f->inputs;
+        }
+        for (int j = 0; j < 5; j++) {
+            if (!p[j]) continue;
+            if (t) t[k] = p[j], len[k] = s[j];
+            k++;
         }
     }
     return k;
+}
+
+/* The network's tensors into fresh arrays (caller frees both); returns the count. */
+static int net_tensors_alloc(const net *n, float ***t, size_t **len) {
+    int nt = net_tensors(n, NULL, NULL);
+    *t = xcalloc((size_t)nt + 1, sizeof **t);
+    *len = xcalloc((size_t)nt + 1, sizeof **len);
+    net_tensors(n, *t, *len);
+    return nt;
 }
 
 static uint32_t crc_of(const uint8_t *p, size_t n) {
@@ -57,9 +73,7 @@ static uint32_t crc_of(const uint8_t *p, size_t n) {
 static uint64_t payload_bytes(const size_t *len, int nt, const sgd *o, int n_records) {
     uint64_t b = 8 + sizeof(train_state) + 8 + (uint64_t)n_records * sizeof(epoch_record) + 4;
     for (int i = 0; i < nt; i++) b += 8 + 4 * (uint64_t)len[i];
-    b += 8 + 4 + 8;
-    for (int i = 0; i < o->n; i++) b += 8 + 4 * (uint64_t)o->sizes[i];
-    return b;
+    return b + 8 + 4 + 8 + 8 * (uint64_t)o->n_tensors + 4 * (uint64_t)o->n;
 }
 
 /* Names the first tensor or momentum buffer holding a non-finite value; 0 if none. */
@@ -69,10 +83,8 @@ static int find_nonfinite(float *const *t, const size_t *len, int nt, const sgd 
         long k = guard_first_nonfinite(t[i], len[i]);
         if (k >= 0) return snprintf(what, n, "tensor %d value %ld", i, k), 1;
     }
-    for (int i = 0; i < o->n; i++) {
-        long k = guard_first_nonfinite(o->vel[i], o->sizes[i]);
-        if (k >= 0) return snprintf(what, n, "momentum buffer %d value %ld", i, k), 1;
-    }
+    long k = guard_first_nonfinite(o->vel, o->n);
+    if (k >= 0) return snprintf(what, n, "momentum value %ld", k), 1;
     return 0;
 }
 
@@ -101,9 +113,9 @@ static int payload_write(uint64_t hash, const net *n, const sgd *o, const train_
 
 int checkpoint_save(const char *path, uint64_t hash, const net *n, const sgd *o,
                     const train_state *s, lir_error *err) {
-    float **t = xmalloc(CAP * sizeof *t);
-    size_t *len = xmalloc(CAP * sizeof *len), blen = 0;
-    int nt = net_tensors(n, t, len, CAP), rc = -1;
+    float **t;
+    size_t *len, blen = 0;
+    int nt = net_tensors_alloc(n, &t, &len), rc = -1;
     char what[96], *buf = NULL;
     if (find_nonfinite(t, len, nt, o, what, sizeof what)) {
         lir_fail(err, "%s: not written: %s is not finite", path, what);
@@ -285,9 +297,9 @@ static int parse_checked(uint8_t *payload, size_t plen, const char *path, uint64
 
 int checkpoint_load(const char *path, uint64_t hash, const ckpt_run *run, net *n, sgd *o,
                     train_state *s, lir_error *err) {
-    float **t = xmalloc(CAP * sizeof *t);
-    size_t *len = xmalloc(CAP * sizeof *len), plen = 0;
-    int nt = net_tensors(n, t, len, CAP), rc = -1;
+    float **t;
+    size_t *len, plen = 0;
+    int nt = net_tensors_alloc(n, &t, &len), rc = -1;
     uint8_t *payload = NULL;
     memset(s, 0, sizeof *s);
     if (read_checked(path, len, nt, o, run, &payload, &plen, err) == 0)

@@ -47,25 +47,42 @@ static void name_array(const net *n, const float *w, char *buf, size_t size) {
             what = w == l->u.fc.weights ? "weights" : w == l->u.fc.biases ? "biases" : NULL;
         }
         if (what) {
-            snprintf(buf, size, "layer %d (%s, cfg line %d) %s", i, layer_type_name(l->type),
+            snprintf(buf, size, "layer %d (%s, cfg line %d) %s", i, net_layer_type_name(l->type),
                      l->cfg_line, what);
             return;
         }
     }
 }
 
-int guard_finite(const net *n, const sgd *o, const param_tensor *p, int np, int epoch, long step,
-                 const char *ckpt, lir_error *err) {
+/* The arena tensor holding element i (tensors lie back to back): its start, its size. */
+static size_t tensor_at(const net *n, size_t i, size_t *len) {
+    size_t off = 0;
+    *len = 0;
+    for (int k = 0; k < n->n_tensors; k++) {
+        *len = n->tensors[k].n;
+        if (i - off < *len) break;
+        off += *len;
+    }
+    return off;
+}
+
+int guard_finite(const net *n, const sgd *o, int epoch, long step, const char *ckpt,
+                 lir_error *err) {
     const float *bad = NULL;
-    char what[160], note[1200], detail[128] = "";
-    if (o->nonfinite >= 0 && o->nonfinite < np) {
-        const param_tensor *t = &p[o->nonfinite];
-        bad = t->w;
-        long g = guard_first_nonfinite(t->dw, t->n);
-        long w = guard_first_nonfinite(t->w, t->n);
-        long v = guard_first_nonfinite(o->vel[o->nonfinite], t->n);
-        snprintf(detail, sizeof detail, " (first non-finite: weight %ld, velocity %ld, gradient "
-                 "%ld; -1: none)", w, v, g);
+    char what[160], note[1200], detail[160] = "";
+    if (o->nonfinite) {
+        long w = guard_first_nonfinite(n->params, n->n_params);
+        long v = guard_first_nonfinite(o->vel, o->n);
+        long first = w >= 0 && (v < 0 || w <= v) ? w : v;
+        if (first >= 0) {
+            size_t len, off = tensor_at(n, (size_t)first, &len);
+            bad = n->params + off;
+            snprintf(detail, sizeof detail, " (first non-finite in this tensor: weight %ld, "
+                     "velocity %ld, gradient %ld; -1: none)",
+                     guard_first_nonfinite(n->params + off, len),
+                     guard_first_nonfinite(o->vel + off, len),
+                     n->grads ? guard_first_nonfinite(n->grads + off, len) : -1);
+        }
     }
     for (int i = 0; !bad && i < n->n_layers; i++) {
         const conv_layer *c = &n->layers[i].u.conv;
@@ -73,8 +90,9 @@ int guard_finite(const net *n, const sgd *o, const param_tensor *p, int np, int 
         if (guard_first_nonfinite(c->rolling_mean, (size_t)c->n) >= 0) bad = c->rolling_mean;
         else if (guard_first_nonfinite(c->rolling_var, (size_t)c->n) >= 0) bad = c->rolling_var;
     }
-    if (!bad) return 0;
-    name_array(n, bad, what, sizeof what);
+    if (!bad && !o->nonfinite) return 0;
+    if (bad) name_array(n, bad, what, sizeof what);
+    else snprintf(what, sizeof what, "the parameters");
     return lir_fail(err,
                     "non-finite values at epoch %d, step %ld: %s%s; stopped before writing "
                     "them anywhere (try a lower lr)%s",

@@ -12,13 +12,14 @@
  * silently drop out of the loss and be read past the outputs in evaluation). */
 int guard_labels_fit(const dataset *d, int classes, lir_error *err);
 
-/* After an optimiser step (o->nonfinite says whether one of the np tensors p went
- * non-finite): 0 when the weights, their velocities and every batch-norm running
- * statistic are finite; else -1 with a message naming the tensor (layer, cfg line,
- * which array, and whether its gradient was already non-finite), the step, and the
- * last good checkpoint (ckpt; NULL when none was written). */
-int guard_finite(const net *n, const sgd *o, const param_tensor *p, int np, int epoch, long step,
-                 const char *ckpt, lir_error *err);
+/* After an optimiser step over n's parameter arena (o->nonfinite says whether it
+ * left anything non-finite): 0 when the weights, their velocities and every
+ * batch-norm running statistic are finite; else -1 with a message naming the tensor
+ * (layer, cfg line, which array, and where weight, velocity and gradient first went
+ * non-finite), the step, and the last good checkpoint (ckpt; NULL when none was
+ * written). */
+int guard_finite(const net *n, const sgd *o, int epoch, long step, const char *ckpt,
+                 lir_error *err);
 
 /* "; the last good checkpoint <ckpt> is kept" or, with ckpt NULL, "; no checkpoint
  * was written, so there is nothing to resume" into buf. */

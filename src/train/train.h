@@ -169,25 +169,30 @@ typedef struct {
     int accumulate;     /* k >= 1 micro-batches summed into dw per step: g scaled by 1/k */
 } sgd_config;
 
+/* The parameters it updates are one block of tensors back to back (a net's
+ * parameter arena: net.params, net.grads, net.tensors). */
 typedef struct {
     sgd_config cfg;
-    int n;          /* number of tensors */
-    size_t *sizes;  /* [n] elements per tensor (checked on every step and load) */
-    float **vel;    /* [n] momentum buffers, zero at start */
-    long step;      /* steps taken so far */
-    int nonfinite;  /* first tensor whose new weights or velocity are not all finite after
-                       the last step (a non-finite gradient shows there too), -1 if none */
+    int n_tensors;
+    size_t *sizes;        /* [n_tensors] elements per tensor (checked on load) */
+    size_t n;             /* elements of all tensors */
+    float *vel;           /* [n] momentum, tensors back to back, zero at start */
+    unsigned char *decay; /* [n] 1 where weight decay applies (the tensor's flag) */
+    long step;            /* steps taken so far */
+    int nonfinite;        /* 1 when the last step left a weight or velocity that is not
+                             finite (a non-finite gradient shows there too), else 0 */
 } sgd;
 
-/* Momentum buffers shaped like the n tensors of p. */
-sgd *sgd_create(const param_tensor *p, int n, const sgd_config *cfg);
+/* Momentum for the n_tensors tensors t, back to back. */
+sgd *sgd_create(const param_tensor *t, int n_tensors, const sgd_config *cfg);
 void sgd_free(sgd *o);
-/* One update of all tensors with rate lr; increments o->step. The tensors must be the
- * ones given to sgd_create (same count and sizes, checked: -1 with a message). */
-int sgd_step(sgd *o, param_tensor *p, int n, float lr, lir_error *err);
+/* One update of all n parameters w with gradients dw at rate lr, one loop over the
+ * block; increments o->step. n must be the optimiser's (checked: -1 with a message). */
+int sgd_step(sgd *o, float *w, const float *dw, size_t n, float lr, lir_error *err);
 
 /* Optimiser state for checkpoints: magic "LIRSGD01", uint32 tensor count, int64 step,
- * uint64 size of each tensor, then each momentum buffer as float32 (host order).
+ * uint64 size of each tensor, then the momentum of each tensor in order as float32
+ * (host order).
  * Load checks the magic, count and every size against o, naming file and offset. */
 int sgd_save(const sgd *o, FILE *f, const char *path, lir_error *err);
 int sgd_load(sgd *o, FILE *f, const char *path, lir_error *err);
