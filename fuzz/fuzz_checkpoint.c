@@ -9,13 +9,10 @@ enum { FUZZ_HASH = 0x1234 };
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static net *n;
     static sgd *o;
-    static param_tensor p[64];
-    static int np;
     if (!n) {
         n = fuzz_tiny_net(1);
-        np = net_params(n, p, 64);
         sgd_config sc = {0.9f, 5e-4f, 0, 1};
-        o = sgd_create(p, np, &sc);
+        o = sgd_create(n->tensors, n->n_tensors, &sc);
     }
     train_state s;
     lir_error err;

@@ -28,10 +28,8 @@ int main(int argc, char **argv) {
         return 1;
     fclose(f);
     free(w);
-    param_tensor p[64];
-    int np = net_params(n, p, 64);
     sgd_config sc = {0.9f, 5e-4f, 0, 1};
-    sgd *o = sgd_create(p, np, &sc);
+    sgd *o = sgd_create(n->tensors, n->n_tensors, &sc);
     train_state s;
     memset(&s, 0, sizeof s);
     epoch_record r = {1, 3, 0.1, 1.5, 1.4, 40, {0}, 1.2, 50, 100, 2};

@@ -24,22 +24,22 @@ int main(void) {
     net *n = c ? net_build(c, &no, &err) : NULL;
     CHECK(n != NULL, "tiny net: %s", err.msg);
     if (!n) return check_done("test_guard");
-    param_tensor p[16];
-    int np = net_params(n, p, 16);
     sgd_config sc = {0.9f, 5e-4f, 0, 1};
-    sgd *o = sgd_create(p, np, &sc);
-    for (int i = 0; i < np; i++) memset(p[i].dw, 0, p[i].n * sizeof(float));
-    CHECK(sgd_step(o, p, np, 0.1f, &err) == 0 && o->nonfinite == -1, "finite step");
-    CHECK(guard_finite(n, o, p, np, 1, 1, NULL, &err) == 0, "all finite: %s", err.msg);
+    sgd *o = sgd_create(n->tensors, n->n_tensors, &sc);
+    size_t np = n->n_params, last = np - n->tensors[n->n_tensors - 1].n;
+    memset(n->grads, 0, np * sizeof(float));
+    CHECK(sgd_step(o, n->params, n->grads, np, 0.1f, &err) == 0 && o->nonfinite == 0,
+          "finite step");
+    CHECK(guard_finite(n, o, 1, 1, NULL, &err) == 0, "all finite: %s", err.msg);
 
-    p[np - 1].dw[0] = NAN; /* the connected layer's biases' gradient */
-    CHECK(sgd_step(o, p, np, 0.1f, &err) == 0 && o->nonfinite == np - 1, "NaN gradient seen (%d)",
-          o->nonfinite);
-    CHECK(guard_finite(n, o, p, np, 1, 2, NULL, &err) < 0 &&
+    n->grads[last] = NAN; /* the arena's last tensor: the connected layer's biases */
+    CHECK(sgd_step(o, n->params, n->grads, np, 0.1f, &err) == 0 && o->nonfinite == 1,
+          "NaN gradient seen");
+    CHECK(guard_finite(n, o, 1, 2, NULL, &err) < 0 &&
               strstr(err.msg, "layer 2 (connected, cfg line 13) biases") &&
               strstr(err.msg, "gradient 0") && strstr(err.msg, "nothing to resume"),
           "names the tensor, its gradient, no checkpoint: %s", err.msg);
-    CHECK(guard_finite(n, o, p, np, 1, 2, "run/checkpoint.bin", &err) < 0 &&
+    CHECK(guard_finite(n, o, 1, 2, "run/checkpoint.bin", &err) < 0 &&
               strstr(err.msg, "the last good checkpoint run/checkpoint.bin is kept"),
           "names the checkpoint when there is one: %s", err.msg);
 
@@ -57,19 +57,19 @@ int main(void) {
           "no checkpoint with NaN: %s", err.msg);
 
     /* a finite but huge step overflows to inf */
-    for (int i = 0; i < np; i++) {
-        for (size_t k = 0; k < p[i].n; k++) p[i].w[k] = 1, p[i].dw[k] = 0;
-        memset(o->vel[i], 0, p[i].n * sizeof(float));
-    }
-    p[0].dw[0] = FLT_MAX;
-    CHECK(sgd_step(o, p, np, 100.0f, &err) == 0 && o->nonfinite == 0, "overflow seen (%d)",
-          o->nonfinite);
-    p[0].w[0] = 1, o->vel[0][0] = 0;
+    for (size_t k = 0; k < np; k++) n->params[k] = 1, n->grads[k] = 0, o->vel[k] = 0;
+    n->grads[0] = FLT_MAX;
+    CHECK(sgd_step(o, n->params, n->grads, np, 100.0f, &err) == 0 && o->nonfinite == 1,
+          "overflow seen");
+    CHECK(guard_finite(n, o, 2, 4, NULL, &err) < 0 &&
+              strstr(err.msg, "layer 0 (convolutional, cfg line 6) weights"),
+          "the overflowing tensor named: %s", err.msg);
+    n->params[0] = 1, o->vel[0] = 0, n->grads[0] = 0;
     /* batch-norm running statistics are checked too */
-    p[0].dw[0] = 0;
-    CHECK(sgd_step(o, p, np, 0.1f, &err) == 0 && o->nonfinite == -1, "finite again");
+    CHECK(sgd_step(o, n->params, n->grads, np, 0.1f, &err) == 0 && o->nonfinite == 0,
+          "finite again");
     n->layers[0].u.conv.rolling_var[1] = INFINITY;
-    CHECK(guard_finite(n, o, p, np, 2, 5, NULL, &err) < 0 &&
+    CHECK(guard_finite(n, o, 2, 5, NULL, &err) < 0 &&
               strstr(err.msg, "batch-norm running variance"),
           "running variance: %s", err.msg);
     snprintf(path, sizeof path, "%s/w2.weights", dir);
