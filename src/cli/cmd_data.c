@@ -94,7 +94,7 @@ static int data_bench(const data_args *a) {
         dataset_free(d);
         return 1;
     }
-    float *out = xmalloc((size_t)a->batch * 3 * 1024 * sizeof(float));
+    float *out = xmalloc((size_t)a->batch * DATA_IMG * sizeof(float));
     int *labels = xmalloc((size_t)a->batch * sizeof(int));
     int *idx = xmalloc((size_t)a->batch * sizeof(int));
     /* Plain conversion (evaluation path), OpenMP over images. */

@@ -1,10 +1,8 @@
 /* cli_eval.c: `lir eval`: flags, loading the network and the datasets, the scoring
  * passes, the fits on held-out ID training images and the reports (eval.h). */
-#include <errno.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -28,55 +26,18 @@ static int eval_networks(const eval_args *a) {
     return t < 1 ? 1 : t > EVAL_MAX_NETS ? EVAL_MAX_NETS : t;
 }
 
-static int mkdir_p(const char *path, lir_error *err) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        char c = *p;
-        if (c != '/' && c != 0) continue;
-        *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return lir_fail(err, "cannot create directory %s: %s", buf, strerror(errno));
-        *p = c;
-        if (!c) return 0;
-    }
-}
-
-/* The base name of a dataset name ("cifar10@jpeg75" -> "cifar10"). */
-static void base_name(const char *name, char *out, size_t n) {
-    snprintf(out, n, "%.*s", (int)strcspn(name, "@"), name);
-}
-
-/* Appends the files of (base, split) under dir with their SHA-256 to files. */
+/* Appends the files of (name, split) under dir with their SHA-256 to files. */
 static int add_files(const char *dir, const char *name, const char *split, eval_file **files,
                      int *n, lir_error *err) {
-    char base[32], stems[6][64];
-    base_name(name, base, sizeof base);
-    int k = 0;
-    const char *sub = base;
-    if (!strcmp(base, "cifar10")) {
-        sub = "cifar10/cifar-10-batches-bin";
-        if (!strcmp(split, "test"))
-            snprintf(stems[k++], 64, "test_batch.bin");
-        else
-            for (int i = 1; i <= 5; i++) snprintf(stems[k++], 64, "data_batch_%d.bin", i);
-    } else if (!strcmp(base, "cifar100")) {
-        sub = "cifar100/cifar-100-binary";
-        snprintf(stems[k++], 64, "%s.bin", split);
-    } else if (!strcmp(base, "svhn")) {
-        snprintf(stems[k++], 64, "%s_32x32.mat", split);
-    } else {
-        const char *pre = !strcmp(split, "test") ? "t10k" : "train";
-        snprintf(stems[k++], 64, "%s-images-idx3-ubyte", pre);
-        snprintf(stems[k++], 64, "%s-labels-idx1-ubyte", pre);
-    }
+    char paths[DATA_MAX_FILES][DATA_PATH_MAX], base[32];
+    int k = dataset_files(name, split, dir, paths, err);
+    if (k < 0) return -1;
+    dataset_base_name(name, base, sizeof base);
     for (int i = 0; i < k; i++) {
         *files = xrealloc(*files, (size_t)(*n + 1) * sizeof **files);
         eval_file *f = &(*files)[*n];
         snprintf(f->dataset, sizeof f->dataset, "%s %s", base, split);
-        snprintf(f->path, sizeof f->path, "%s/%s/%s", dir, sub, stems[i]);
-        if (access(f->path, R_OK) != 0) /* IDX files may be gzipped */
-            snprintf(f->path, sizeof f->path, "%s/%s/%s.gz", dir, sub, stems[i]);
+        memcpy(f->path, paths[i], sizeof f->path);
         if (sha256_file(f->path, f->sha256, err) < 0) return -1;
         (*n)++;
     }
@@ -86,9 +47,10 @@ static int add_files(const char *dir, const char *name, const char *split, eval_
 /* Says where the ID pixels come from (the PROVENANCE file scripts/get_data.sh writes),
  * plus the --jpeg-all round trip. */
 static data_source id_provenance(const eval_args *a, char *out, size_t size) {
-    char prov[2048];
+    char prov[2048], base[32];
     data_source src = dataset_provenance(a->in, a->data, prov, sizeof prov);
-    size_t len = (size_t)snprintf(out, size, "%.*s: %s", (int)strcspn(a->in, "@"), a->in, prov);
+    dataset_base_name(a->in, base, sizeof base);
+    size_t len = (size_t)snprintf(out, size, "%s: %s", base, prov);
     if (a->jpeg_all && len < size)
         snprintf(out + len, size - len,
                  "; --jpeg-all %d: every evaluated image (ID, held-out ID "
@@ -113,7 +75,7 @@ static dataset *load(const eval_args *a, const char *name, const char *split, li
 static net *load_net(const eval_args *a, int classes, lir_error *err) {
     if (access(a->weights, R_OK) != 0) {
         char base[32];
-        base_name(a->in, base, sizeof base);
+        dataset_base_name(a->in, base, sizeof base);
         lir_fail(err,
                  "weights file %s not found: lir's shipped weights for %s are "
                  "weights/resnet18-%s.weights (with cfg/resnet18.cfg); train them with "
@@ -250,7 +212,7 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
     int rc = -1;
     if (inputs_load(a, &in, err) < 0 ||
         score_id(a, &in, &pid, &pfit, &r, holdout, sizeof holdout, err) < 0 ||
-        mkdir_p(a->outdir, err) < 0 || save_energies(a, &r, &pid, "test", err) < 0 ||
+        dir_create(a->outdir, err) < 0 || save_energies(a, &r, &pid, "test", err) < 0 ||
         save_energies(a, &r, &pfit, "holdout", err) < 0)
         goto done;
     eval_info info = {.command = command,
@@ -354,7 +316,7 @@ int cmd_eval(int argc, char **argv) {
         return 2;
     }
     char wdef[256], odef[256], base[32];
-    base_name(a.in, base, sizeof base);
+    dataset_base_name(a.in, base, sizeof base);
     if (!a.weights) {
         snprintf(wdef, sizeof wdef, "weights/resnet18-%s.weights", base);
         a.weights = wdef;
@@ -363,14 +325,7 @@ int cmd_eval(int argc, char **argv) {
         snprintf(odef, sizeof odef, "runs/eval-%s", a.in);
         a.outdir = odef;
     }
-    size_t len = 4;
-    for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
-    char *command = xmalloc(len + 8);
-    strcpy(command, "lir");
-    for (int i = 0; i < argc; i++) {
-        strcat(command, " ");
-        strcat(command, argv[i]);
-    }
+    char *command = command_line(argc, argv);
     lir_error err;
     int rc = eval_run(&a, command, &err);
     free(command);

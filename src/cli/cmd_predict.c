@@ -86,9 +86,7 @@ static void classify(net *n, const float *x, int count, char **names, const char
         energy_forward(logits, n->batch, n->classes, energy);
         for (int b = 0; b < m; b++) {
             const float *l = logits + (size_t)b * n->classes;
-            int top = 0;
-            for (int k = 1; k < n->classes; k++)
-                if (l[k] > l[top]) top = k;
+            int top = vec_argmax(l, n->classes);
             double prob = exp((double)l[top] + energy[b]); /* softmax: e^(l - logsumexp) */
             if (raw)
                 printf("%s:%d\t%d\t%.6f\t%.6f\n", raw, start + b, top, prob, energy[b]);

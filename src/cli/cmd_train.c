@@ -11,31 +11,6 @@ typedef struct {
     const char *value;
 } override;
 
-/* "lir train ..." with arguments quoted for a POSIX shell where needed. */
-static char *command_line(int argc, char **argv) {
-    size_t len = 8;
-    for (int i = 0; i < argc; i++) len += 4 * strlen(argv[i]) + 3;
-    char *s = xcalloc(len, 1), *o = s + sprintf(s, "lir");
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        int plain = a[0] != 0;
-        for (const char *q = a; *q; q++)
-            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,@+-", *q))
-                plain = 0;
-        *o++ = ' ';
-        if (plain) {
-            o += sprintf(o, "%s", a);
-            continue;
-        }
-        *o++ = '\'';
-        for (const char *q = a; *q; q++)
-            o += *q == '\'' ? sprintf(o, "'\\''") : sprintf(o, "%c", *q);
-        *o++ = '\'';
-    }
-    *o = 0;
-    return s;
-}
-
 int cmd_train(int argc, char **argv) {
     const char *config_path, *resume, *set;
     int print_config, doc;

@@ -38,6 +38,11 @@
 
 
 
+/* The network input every dataset is converted to (dataset_batch, the loader): 3
+ * channels of DATA_SIDE x DATA_SIDE pixels, DATA_IMG values per image. A CIFAR record's
+ * image has exactly this shape; other sizes are resized, gray copied to 3 channels. */
+enum { DATA_SIDE = 32, DATA_PLANE = DATA_SIDE * DATA_SIDE, DATA_IMG = 3 * DATA_PLANE };
+
 typedef struct {
     char name[96];   /* name it was loaded under, e.g. "cifar10@jpeg75" */
     char split[16];
@@ -60,6 +65,20 @@ void dataset_free(dataset *d);
 const char *dataset_known_names(void);
 /* The directory actually used for dir (NULL -> $LIR_DATA -> "data"). */
 const char *dataset_dir(const char *dir);
+/* The base name of a dataset name, before any '@' ("cifar10@jpeg75" -> "cifar10"). */
+void dataset_base_name(const char *name, char *out, size_t size);
+/* Images in the official train split of a known set (its base name), 0 if unknown. */
+int dataset_train_size(const char *name);
+
+/* The files a split is read from, in reading order, as paths under dataset_dir(dir)
+ * (the layout above; an IDX file's ".gz" form when the plain one is not readable).
+ * Returns their count (<= DATA_MAX_FILES), or -1 for an unknown set or split. */
+enum { DATA_MAX_FILES = 5, DATA_PATH_MAX = 4200 };
+int dataset_files(const char *name, const char *split, const char *dir,
+                  char paths[][DATA_PATH_MAX], lir_error *err);
+/* SHA-256 (hex) of a loaded dataset's content: uint8 images, then labels as int32, so
+ * it identifies the pixels used rather than the files. */
+void dataset_sha256(const dataset *d, char hex[65]);
 
 /* Where a dataset's files came from, as scripts/get_data.sh records it in
  * <dir>/<base>/PROVENANCE (base: the name before any '@'; format in get_data.sh's
@@ -78,9 +97,9 @@ int data_norm_for(const char *id_name, data_norm *out, lir_error *err);
 void data_norm_compute(const dataset *d, data_norm *out);
 
 /* Network input for images idx[0..n) (idx NULL: images 0..n-1):
- * out [n][3][32][32] = (pixel/255 - mean[c]) / std[c]; gray copied to 3 channels;
- * sizes other than 32x32 resized bilinearly with half-pixel centres
- * (src = (dst + 0.5) * in/32 - 0.5, clamped at 0, upper neighbour clamped). */
+ * out [n][DATA_IMG] = (pixel/255 - mean[c]) / std[c]; gray copied to 3 channels;
+ * sizes other than DATA_SIDE x DATA_SIDE resized bilinearly with half-pixel centres
+ * (src = (dst + 0.5) * in/DATA_SIDE - 0.5, clamped at 0, upper neighbour clamped). */
 void dataset_batch(const dataset *d, const int *idx, int n, const data_norm *norm, float *out);
 /* The same; parallel 0 keeps it on the calling thread (the loader's thread);
  * otherwise OpenMP splits the images when there are 4096 or more. */
@@ -137,7 +156,7 @@ typedef struct loader loader;
 loader *loader_start(const dataset *d, const int *subset, int n_subset, int batch,
                      const data_norm *norm, loader_opts opts, uint64_t seed, int epoch,
                      int position, lir_error *err);
-/* Copies the next batch (out [batch][3][32][32], labels [batch]); returns its size. */
+/* Copies the next batch (out [batch][DATA_IMG], labels [batch]); returns its size. */
 int loader_next(loader *l, float *out, int *labels);
 /* Epoch and position of the next batch loader_next will return. */
 void loader_position(const loader *l, int *epoch, int *position);

@@ -240,7 +240,7 @@ float *eval_column(const eval_pass *p, int k);
 /* A data file that went into the results, with its checksum. */
 typedef struct {
     char dataset[96]; /* base name and split, e.g. "cifar10 test" */
-    char path[4200];
+    char path[DATA_PATH_MAX];
     char sha256[65];
 } eval_file;
 

@@ -5,7 +5,7 @@
 
 #include "train.h"
 
-enum { IMG = 3 * 32 * 32, T_SHUFFLE = 1, T_MIX = 2, T_NOISE = 4 };
+enum { T_SHUFFLE = 1, T_MIX = 2, T_NOISE = 4 };
 
 struct outlier_source {
     int batch;
@@ -23,19 +23,11 @@ struct outlier_source {
     dataset scratch; /* [batch] uint8 outliers before normalisation */
 };
 
-static void base_name(const char *name, char *out, size_t n) {
-    snprintf(out, n, "%s", name);
-    char *at = strchr(out, '@');
-    if (at) *at = 0;
-    char *colon = strchr(out, ':');
-    if (colon) *colon = 0;
-}
-
 int outlier_check_name(const char *name, const char *id_name, const char *eval_ood,
                        lir_error *err) {
     char b[96], idb[96];
-    base_name(name, b, sizeof b);
-    base_name(id_name, idb, sizeof idb);
+    dataset_base_name(name, b, sizeof b);
+    dataset_base_name(id_name, idb, sizeof idb);
     if (!strcmp(b, idb))
         return lir_fail(err,
                         "config key 'outliers': '%s' is the in-distribution set %s; use "
@@ -46,7 +38,7 @@ int outlier_check_name(const char *name, const char *id_name, const char *eval_o
     for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
         char eb[96];
         while (*tok == ' ') tok++;
-        base_name(tok, eb, sizeof eb);
+        dataset_base_name(tok, eb, sizeof eb);
         if (!strcmp(b, eb))
             return lir_fail(err,
                             "config key 'outliers': '%s' is a test OOD set of the planned "
@@ -93,9 +85,9 @@ outlier_source *outlier_open(const train_config *c, const dataset *id, const int
         else rng_seed(&o->rng, seed);
         o->scratch.n = batch;
         o->scratch.c = 3;
-        o->scratch.h = o->scratch.w = 32;
-        o->scratch.images = xmalloc((size_t)batch * IMG);
-        if (id->c != 3 || id->h != 32 || id->w != 32) {
+        o->scratch.h = o->scratch.w = DATA_SIDE;
+        o->scratch.images = xmalloc((size_t)batch * DATA_IMG);
+        if (id->c != 3 || id->h != DATA_SIDE || id->w != DATA_SIDE) {
             lir_fail(err, "synthetic outliers need 3x32x32 ID images (%s is %dx%dx%d)", id->name,
                      id->c, id->h, id->w);
             goto fail;
@@ -133,19 +125,20 @@ void outlier_patch_shuffle(const uint8_t *src, uint8_t *dst, rng_state *r) {
         int sy = perm[p] / 4 * 8, sx = perm[p] % 4 * 8, dy = p / 4 * 8, dx = p % 4 * 8;
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < 8; y++)
-                memcpy(dst + c * 1024 + (dy + y) * 32 + dx, src + c * 1024 + (sy + y) * 32 + sx, 8);
+                memcpy(dst + c * DATA_PLANE + (dy + y) * DATA_SIDE + dx,
+                       src + c * DATA_PLANE + (sy + y) * DATA_SIDE + sx, 8);
     }
 }
 
 void outlier_mix(const uint8_t *a, const uint8_t *b, uint8_t *dst, float t) {
-    for (int i = 0; i < IMG; i++) dst[i] = (uint8_t)lrintf(t * a[i] + (1 - t) * b[i]);
+    for (int i = 0; i < DATA_IMG; i++) dst[i] = (uint8_t)lrintf(t * a[i] + (1 - t) * b[i]);
 }
 
 /* One synthetic outlier into dst. */
 static void synth_one(outlier_source *o, uint8_t *dst) {
     const dataset *d = o->id;
     int a = o->train_idx[rng_below(&o->rng, (uint32_t)o->n_train)];
-    const uint8_t *ia = d->images + (size_t)a * IMG;
+    const uint8_t *ia = d->images + (size_t)a * DATA_IMG;
     int kind = o->kinds[rng_below(&o->rng, (uint32_t)o->n_kinds)];
     if (kind == T_SHUFFLE) {
         outlier_patch_shuffle(ia, dst, &o->rng);
@@ -155,10 +148,10 @@ static void synth_one(outlier_source *o, uint8_t *dst) {
         for (int t = 0; t < 64 && d->labels[b] == d->labels[a]; t++)
             b = o->train_idx[rng_below(&o->rng, (uint32_t)o->n_train)];
         float w = 0.35f + 0.3f * rng_uniform(&o->rng);
-        outlier_mix(ia, d->images + (size_t)b * IMG, dst, w);
+        outlier_mix(ia, d->images + (size_t)b * DATA_IMG, dst, w);
     } else {
-        memcpy(dst, ia, IMG);
-        corrupt_noise(dst, 3, 32, 32, 0.1f + 0.2f * rng_uniform(&o->rng), &o->rng);
+        memcpy(dst, ia, DATA_IMG);
+        corrupt_noise(dst, 3, DATA_SIDE, DATA_SIDE, 0.1f + 0.2f * rng_uniform(&o->rng), &o->rng);
     }
 }
 
@@ -169,7 +162,7 @@ void outlier_next(outlier_source *o, float *out) {
         }
         return;
     }
-    for (int i = 0; i < o->batch; i++) synth_one(o, o->scratch.images + (size_t)i * IMG);
+    for (int i = 0; i < o->batch; i++) synth_one(o, o->scratch.images + (size_t)i * DATA_IMG);
     dataset_batch(&o->scratch, NULL, o->batch, &o->norm, out);
 }
 

@@ -17,7 +17,7 @@
 #include "report/report.h"
 #include "train_report.h"
 
-enum { IMG = 3 * 32 * 32, MAX_PARAMS = 1024 };
+enum { MAX_PARAMS = 1024 };
 
 typedef struct {
     train_config *c;
@@ -156,7 +156,7 @@ static int calibrate(trainer *t, lir_error *err) {
     for (int b = 0; b < c->calib_batches; b++) {
         while (loader_next(ld, t->x, t->labels) < t->idb) {
         }
-        if (os) outlier_next(os, t->x + (size_t)t->idb * IMG);
+        if (os) outlier_next(os, t->x + (size_t)t->idb * DATA_IMG);
         net_forward(n, t->x, 1);
         for (int i = 0; i < c->n_hooks; i++)
             memcpy(e + (size_t)i * cnt + (size_t)b * t->idb, n->hooks[t->hook_of[i]].energy,
@@ -211,14 +211,11 @@ static void evaluate(trainer *t, const dataset *d, const int *idx, int n, double
         for (int j = 0; j < m; j++) ids[j] = idx ? idx[i + j] : i + j;
         dataset_batch(d, ids, m, &t->norm, t->x);
         for (int j = 0; j < m; j++) lab[j] = d->labels[ids[j]];
-        memset(t->x + (size_t)m * IMG, 0, (size_t)(B - m) * IMG * sizeof(float));
+        memset(t->x + (size_t)m * DATA_IMG, 0, (size_t)(B - m) * DATA_IMG * sizeof(float));
         const float *prob = net_forward(nt, t->x, 0);
         for (int j = 0; j < m; j++) {
             const float *pj = prob + (size_t)j * classes;
-            int best = 0;
-            for (int k = 1; k < classes; k++)
-                if (pj[k] > pj[best]) best = k;
-            correct += best == lab[j];
+            correct += vec_argmax(pj, classes) == lab[j];
             ce -= log(fmax(pj[lab[j]], 1e-30));
         }
     }
@@ -263,13 +260,8 @@ static int train_step(trainer *t, float lr, lir_error *err) {
                         t->s.epoch + 1, t->s.step + 1, ce, msg, t->ckpt);
     }
     for (int i = 0; i < t->c->n_hooks; i++) t->s.sum_reg[i] += n->hooks[t->hook_of[i]].last_reg;
-    for (int j = 0; j < t->idb; j++) {
-        const float *pj = prob + (size_t)j * n->classes;
-        int best = 0;
-        for (int k = 1; k < n->classes; k++)
-            if (pj[k] > pj[best]) best = k;
-        t->s.correct += best == t->labels[j];
-    }
+    for (int j = 0; j < t->idb; j++)
+        t->s.correct += vec_argmax(prob + (size_t)j * n->classes, n->classes) == t->labels[j];
     t->s.seen += t->idb;
     t->s.sum_loss += total;
     t->s.sum_ce += ce;
@@ -384,7 +376,7 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
         while (s->epoch_steps < t->spe) {
             double ts = now_seconds();
             loader_next(ld, t->x, t->labels);
-            if (t->out) outlier_next(t->out, t->x + (size_t)t->idb * IMG);
+            if (t->out) outlier_next(t->out, t->x + (size_t)t->idb * DATA_IMG);
             lr = lr_at(&t->sched, s->step, t->total);
             if (train_step(t, lr, err)) {
                 loader_stop(ld);
@@ -457,8 +449,8 @@ static int finish(trainer *t, lir_error *err) {
     evaluate(t, test, NULL, test->n, &r.test_loss, &r.test_acc);
     r.n_test = test->n;
     r.threads = omp_get_max_threads();
-    report_data_sha256(t->train, r.train_sha256);
-    report_data_sha256(test, r.test_sha256);
+    dataset_sha256(t->train, r.train_sha256);
+    dataset_sha256(test, r.test_sha256);
     dataset_free(test);
     r.cfg_path = t->opt->cfg_path;
     r.command = t->opt->command;
@@ -504,13 +496,13 @@ static int trainer_setup(trainer *t, lir_error *err) {
     sgd_config sc = {c->momentum, c->weight_decay, c->nesterov, 1};
     t->o = sgd_create(t->params, t->np, &sc);
     size_t B = (size_t)t->n->batch;
-    t->x = xcalloc(B * IMG, sizeof(float));
+    t->x = xcalloc(B * DATA_IMG, sizeof(float));
     t->labels = xcalloc(B, sizeof(int));
     t->is_out = xcalloc(B, 1);
     for (size_t b = (size_t)t->idb; b < B; b++) t->labels[b] = -1, t->is_out[b] = 1;
     t->hash = config_hash(c);
     snprintf(t->ckpt, sizeof t->ckpt, "%s/checkpoint.bin", c->out_dir);
-    return report_make_dir(c->out_dir, err);
+    return dir_create(c->out_dir, err);
 }
 
 static void trainer_free(trainer *t) {

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "data/data.h"
 #include "report/report.h"
@@ -145,34 +144,4 @@ int report_sidecar(const train_config *c, const train_state *s, const report_fin
     int rc = write_text(path, withnl, err);
     free(withnl);
     return rc;
-}
-
-int report_make_dir(const char *path, lir_error *err) {
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        mkdir(buf, 0777);
-        *p = '/';
-    }
-    mkdir(buf, 0777);
-    struct stat st;
-    if (stat(buf, &st) || !S_ISDIR(st.st_mode))
-        return lir_fail(err, "%s: cannot create the output directory", path);
-    return 0;
-}
-
-/* SHA-256 of a loaded dataset's content (images, then labels as int32). */
-void report_data_sha256(const dataset *d, char hex[65]) {
-    sha256_ctx h;
-    uint8_t out[32];
-    sha256_init(&h);
-    sha256_update(&h, d->images, (size_t)d->n * d->c * d->h * d->w);
-    for (int i = 0; i < d->n; i++) {
-        int32_t l = d->labels[i];
-        sha256_update(&h, &l, sizeof l);
-    }
-    sha256_final(&h, out);
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", out[i]);
 }

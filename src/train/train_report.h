@@ -19,11 +19,6 @@ typedef struct {
     char train_sha256[65], test_sha256[65];
 } report_final;
 
-/* mkdir -p; -1 when path is not a directory afterwards. */
-int report_make_dir(const char *path, lir_error *err);
-/* SHA-256 (hex) of a loaded dataset's content: uint8 images, then labels as int32. */
-void report_data_sha256(const dataset *d, char hex[65]);
-
 int report_config(const train_config *c, lir_error *err);
 int report_log(const train_config *c, const train_state *s, lir_error *err);
 int report_plots(const train_config *c, const train_state *s, lir_error *err);
