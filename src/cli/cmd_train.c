@@ -62,15 +62,17 @@ int cmd_train(int argc, char **argv) {
     lir_error err;
     train_config *c = xmalloc(sizeof *c);
     config_defaults(c);
-    train_options opt = {pos[0], NULL, resume != NULL};
+    cfg_file *cfg = cfg_parse_file(pos[0], &err);
+    train_options opt = {pos[0], cfg, NULL, resume != NULL};
     char *command = NULL;
     rc = 1;
+    if (!cfg) goto fail;
     if (resume) {
         char p[1100];
         snprintf(p, sizeof p, "%s/config.json", resume);
         if (config_load_file(c, p, &err)) goto fail;
         c->stop_after_steps = 0; /* a stop is for one invocation; a flag may set a new one */
-    } else if (config_from_cfg(c, pos[0], &err)) {
+    } else if (config_from_cfg(c, cfg, &err)) {
         goto fail;
     }
     if (config_path && config_load_file(c, config_path, &err)) goto fail;
@@ -113,6 +115,7 @@ int cmd_train(int argc, char **argv) {
 fail:
     fprintf(stderr, "lir train: %s\n", err.msg);
 out:
+    cfg_free(cfg);
     free(command);
     free(c);
     free(pos);

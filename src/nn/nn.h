@@ -283,15 +283,6 @@ typedef struct {
     int c, h, w;          /* input shape */
     int classes;          /* outputs of the last connected layer */
     int train;            /* built with gradient buffers */
-    /* [net] section training settings (Darknet keys); a JSON run config may override */
-    float learning_rate, momentum, decay;
-    int max_batches, subdivisions;
-    char policy[16];      /* "constant", "steps", "poly", "cos" */
-    int n_steps;          /* policy=steps: lr *= scales[k] once step count reaches steps[k] */
-    int steps[16];
-    float scales[16];
-    int burn_in;          /* warm-up batches: lr * (batch/burn_in)^power */
-    float power;
     uint64_t seen;        /* images seen, stored in .weights */
     int n_layers;
     layer *layers;
@@ -304,7 +295,10 @@ typedef struct {
     float *input;         /* [batch][c*h*w] copy of the last input (for backward) */
 } net;
 
-/* Builds the network of a parsed cfg. batch overrides [net] batch when > 0;
+/* Builds the network of a parsed cfg. [net] gives the input shape and the batch
+ * (batch / subdivisions); its training keys (learning_rate, momentum, decay, policy,
+ * steps, scales, burn_in, power, max_batches) are accepted and left to `lir train`
+ * (config_from_cfg). batch overrides [net] batch when > 0;
  * classes > 0 overrides the last [connected] layer's outputs (10 / 100 classes
  * without editing the file). train = 0 allocates no gradient buffers.
  * Weights are initialised from `seed`. [hook] sections become hooks. */

@@ -483,7 +483,7 @@ static int trainer_setup(trainer *t, lir_error *err) {
     t->total = t->spe * c->epochs;
     net_options no = {t->idb + t->ob, c->classes ? c->classes : t->train->classes, 1,
                       (uint64_t)c->seed};
-    t->n = net_load_cfg(t->opt->cfg_path, &no, err);
+    t->n = net_build(t->opt->cfg, &no, err);
     if (!t->n) return -1;
     if (t->n->layers[t->n->n_layers - 1].type != LAYER_SOFTMAX)
         return lir_fail(err, "%s: training needs a network that ends in [softmax]",

@@ -65,11 +65,14 @@ typedef struct {
     int stop_after_steps;
 } train_config;
 
-/* Fills the settings a cfg's [net] section gives (batch, learning_rate, momentum,
- * decay, policy, steps/scales, burn_in, max_batches) into c. max_batches and burn_in
- * count batches of the full CIFAR train split (50,000 images); steps are taken as
- * fractions of max_batches, so the schedule keeps its shape when epochs change. */
-int config_from_cfg(train_config *c, const char *cfg_path, lir_error *err);
+/* Fills the settings a parsed cfg's [net] section gives (batch, learning_rate, momentum,
+ * decay, policy, steps/scales, burn_in, max_batches) into c, the only reader of these
+ * keys (the network builder accepts them unread; Darknet's power= is accepted and not
+ * used). max_batches and burn_in count batches of the full train split of c->dataset
+ * (the built-in cifar10: 50,000 images; a dataset set later does not rescale them);
+ * steps are taken as fractions of max_batches, so the schedule keeps its shape when
+ * epochs change. */
+int config_from_cfg(train_config *c, const cfg_file *cfg, lir_error *err);
 
 /* Built-in defaults (see docs/train-config.md). */
 void config_defaults(train_config *c);
@@ -250,6 +253,7 @@ void outlier_mix(const uint8_t *a, const uint8_t *b, uint8_t *dst, float t);
 
 typedef struct {
     const char *cfg_path;
+    const cfg_file *cfg; /* cfg_path parsed (once, by the caller) */
     const char *command; /* the command line, for the sidecar */
     int resume;          /* continue from <out_dir>/checkpoint.bin */
 } train_options;
