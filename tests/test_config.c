@@ -113,6 +113,26 @@ int main(void) {
         cfg_free(f);
     }
 
+    /* the cfg's [hook] sections join the config's hooks once, in network order, after the
+     * config's own; a config hook on the same point wins; observe-only ones stay out */
+    f = cfg_parse_string("[net]\nbatch=2\nwidth=8\nheight=8\nchannels=3\n"
+                         "[convolutional]\nname=c0\nbn_name=b0\nbatch_normalize=1\nfilters=4\n"
+                         "size=3\npad=1\nactivation=linear\n"
+                         "[hook]\nlambda=0.5\nm_in=-3\nm_out=-1\n" /* default point: b0 */
+                         "[hook]\npoint=fc\nlambda=0.2\ncalibrate=1\n"
+                         "[hook]\npoint=c0\nlambda=0\n"
+                         "[avgpool]\n[connected]\nname=fc\noutput=2\nactivation=linear\n",
+                         "h.cfg", &err);
+    CHECK(apply("{\"outliers\": \"synthetic\", \"hooks\": [{\"point\": \"fc\", \"lambda\": 0.1, "
+                "\"m_in\": -6, \"m_out\": -2}]}", &c, &err) == 0, "hooks json (%s)", err.msg);
+    CHECK(f && config_add_cfg_hooks(&c, f, &err) == 0, "cfg hooks read (%s)", err.msg);
+    CHECK(c.n_hooks == 2 && !strcmp(c.hooks[0].point, "fc") && c.hooks[0].lambda == 0.1f &&
+              !c.hooks[0].calibrate && !strcmp(c.hooks[1].point, "b0") &&
+              c.hooks[1].lambda == 0.5f && c.hooks[1].m_in == -3 && c.hooks[1].m_out == -1,
+          "config hooks: %d, %s, %s", c.n_hooks, c.hooks[0].point, c.hooks[1].point);
+    CHECK(config_add_cfg_hooks(&c, f, &err) == 0 && c.n_hooks == 2, "reading them again adds none");
+    cfg_free(f);
+
     /* outlier sources */
     const char *ood = "svhn,mnist,fashionmnist";
     CHECK(outlier_check_name("svhn", "cifar10", ood, &err) != 0 && strstr(err.msg, "test OOD"),

@@ -95,6 +95,7 @@ static int run_cfg(const char *cfgname, const char *json, const char *out, int r
     }
     int rc = config_from_cfg(c, f, err);
     if (!rc) rc = config_apply_json(c, json, "test json", err);
+    if (!rc) rc = config_add_cfg_hooks(c, f, err);
     snprintf(c->data_dir, sizeof c->data_dir, "%s", dir);
     snprintf(c->out_dir, sizeof c->out_dir, "%s/%s", dir, out);
     c->stop_after_steps = stop;

@@ -98,6 +98,7 @@ int cmd_train(int argc, char **argv) {
         }
         free(s);
     }
+    if (config_add_cfg_hooks(c, cfg, &err)) goto fail;
     if (resume && strlen(resume) < sizeof c->out_dir) strcpy(c->out_dir, resume);
     if (config_check(c, &err)) goto fail;
     if (print_config) {

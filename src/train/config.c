@@ -470,3 +470,26 @@ int config_from_cfg(train_config *c, const cfg_file *f, lir_error *err) {
     cfg_steps(c, s, max_batches);
     return 0;
 }
+
+/* ---- the cfg's [hook] sections ------------------------------------------------------ */
+
+int config_add_cfg_hooks(train_config *c, const cfg_file *cfg, lir_error *err) {
+    /* a [hook] without point= observes the previous layer's output, which only the built
+     * network names: build it once, batch 1, inference, and read its hooks */
+    net_options probe = {1, 0, 0, 1};
+    net *n = net_build(cfg, &probe, err);
+    if (!n) return -1;
+    int rc = 0;
+    for (int k = 0; k < n->n_hooks && !rc; k++) {
+        const hook_reg *r = &n->hooks[k].reg;
+        const char *name = n->points[n->hooks[k].point].name;
+        int have = 0;
+        for (int i = 0; i < c->n_hooks; i++) have |= !strcmp(c->hooks[i].point, name);
+        if (have || (r->lambda == 0 && !r->calibrate)) continue;
+        config_hook h = {"", r->lambda, r->m_in, r->m_out, r->calibrate};
+        snprintf(h.point, sizeof h.point, "%s", name);
+        rc = config_add_hook(c, &h, err);
+    }
+    net_free(n);
+    return rc;
+}

@@ -33,9 +33,9 @@ typedef struct {
     sgd *o;
     param_tensor params[MAX_PARAMS];
     int np;
-    int hook_of[CONFIG_MAX_HOOKS]; /* config hook -> net hook */
+    int hook[CONFIG_MAX_HOOKS]; /* index in n->hooks of config hook i */
     train_state s;
-    uint64_t hash;
+    checkpoint_parts ck; /* what checkpoints hold: the state, the net with its margins */
     float *x;
     int *labels;
     unsigned char *is_out;
@@ -62,44 +62,24 @@ static int schedule_build(trainer *t, lir_error *err) {
     return 0;
 }
 
-/* Config hooks onto the net; [hook] sections of the cfg that regularise join the
- * config (a JSON hook on the same point wins). */
+/* The config's hooks (the cfg's [hook] sections among them, config_add_cfg_hooks) onto
+ * the net, once; their settings, margins included, live in the net's hook_reg from here
+ * on, where the loss reads them, calibration sets them and checkpoints keep them. */
 static int hooks_attach(trainer *t, lir_error *err) {
-    net *n = t->n;
-    for (int k = 0; k < n->n_hooks; k++) {
-        const hook *h = &n->hooks[k];
-        if (h->reg.lambda == 0 && !h->reg.calibrate) continue;
-        int have = 0;
-        for (int i = 0; i < t->c->n_hooks; i++)
-            if (!strcmp(t->c->hooks[i].point, n->points[h->point].name)) have = 1;
-        if (have) continue;
-        config_hook ch = {"", h->reg.lambda, h->reg.m_in, h->reg.m_out, h->reg.calibrate};
-        snprintf(ch.point, sizeof ch.point, "%s", n->points[h->point].name);
-        if (config_add_hook(t->c, &ch, err)) return -1;
-    }
-    for (int i = 0; i < t->c->n_hooks; i++) {
-        const config_hook *ch = &t->c->hooks[i];
+    const train_config *c = t->c;
+    for (int i = 0; i < c->n_hooks; i++) {
+        const config_hook *ch = &c->hooks[i];
         hook_reg r = {ch->lambda, ch->m_in, ch->m_out, ch->calibrate};
-        if (net_add_hook(n, ch->point, &r, err))
+        if (net_add_hook(t->n, ch->point, &r, err))
             return lir_fail(err, "config hook %d: no point named '%s' (see `lir info`)", i,
                             ch->point);
     }
-    for (int i = 0; i < t->c->n_hooks; i++) {
-        int p = net_find_point(n, t->c->hooks[i].point);
-        for (int k = 0; k < n->n_hooks; k++)
-            if (n->hooks[k].point == p) t->hook_of[i] = k;
-    }
+    for (int i = 0; i < c->n_hooks; i++) t->hook[i] = net_find_hook(t->n, c->hooks[i].point);
     return 0;
 }
 
-static void set_margins(trainer *t) {
-    for (int i = 0; i < t->c->n_hooks; i++) {
-        hook_reg *r = &t->n->hooks[t->hook_of[i]].reg;
-        r->m_in = t->s.m_in[i];
-        r->m_out = t->s.m_out[i];
-        r->calibrate = 0;
-    }
-}
+/* The net hook of config hook i. */
+static hook *hook_at(trainer *t, int i) { return &t->n->hooks[t->hook[i]]; }
 
 static int cmp_float(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
@@ -120,12 +100,7 @@ static float quantile(const float *sorted, int n, double q) {
 static int calibrate(trainer *t, lir_error *err) {
     const train_config *c = t->c;
     int any = 0;
-    for (int i = 0; i < c->n_hooks; i++) {
-        t->s.m_in[i] = c->hooks[i].m_in;
-        t->s.m_out[i] = c->hooks[i].m_out;
-        any |= c->hooks[i].calibrate;
-    }
-    t->s.n_hooks = c->n_hooks;
+    for (int i = 0; i < c->n_hooks; i++) any |= c->hooks[i].calibrate;
     if (!any) return 0;
     net *n = t->n;
     size_t nstat = 0;
@@ -159,7 +134,7 @@ static int calibrate(trainer *t, lir_error *err) {
         if (os) outlier_next(os, t->x + (size_t)t->idb * DATA_IMG);
         net_forward(n, t->x, 1);
         for (int i = 0; i < c->n_hooks; i++)
-            memcpy(e + (size_t)i * cnt + (size_t)b * t->idb, n->hooks[t->hook_of[i]].energy,
+            memcpy(e + (size_t)i * cnt + (size_t)b * t->idb, hook_at(t, i)->energy,
                    (size_t)t->idb * sizeof(float));
     }
     loader_stop(ld);
@@ -186,11 +161,12 @@ static int calibrate(trainer *t, lir_error *err) {
         float q = quantile(ei, cnt, c->calib_quantile);
         float spread = quantile(ei, cnt, 0.9) - quantile(ei, cnt, 0.1);
         float floor_s = 1e-3f * (fabsf(q) + 1.0f); /* keeps m_out > m_in on a flat layer */
-        t->s.m_in[i] = q;
-        t->s.m_out[i] = q + c->calib_spread * fmaxf(spread, floor_s);
+        hook_reg *r = &hook_at(t, i)->reg;
+        r->m_in = q;
+        r->m_out = q + c->calib_spread * fmaxf(spread, floor_s);
         printf("calibrated %-28s ID energy median %.4g, q10..q90 %.4g..%.4g: m_in %.5g m_out %.5g\n",
                c->hooks[i].point, quantile(ei, cnt, 0.5), quantile(ei, cnt, 0.1),
-               quantile(ei, cnt, 0.9), t->s.m_in[i], t->s.m_out[i]);
+               quantile(ei, cnt, 0.9), r->m_in, r->m_out);
     }
     free(e);
     return 0;
@@ -253,13 +229,13 @@ static int train_step(trainer *t, float lr, lir_error *err) {
         char msg[512] = "";
         for (int i = 0; i < t->c->n_hooks && strlen(msg) < 400; i++)
             snprintf(msg + strlen(msg), sizeof msg - strlen(msg), ", R[%s] %g", t->c->hooks[i].point,
-                     n->hooks[t->hook_of[i]].last_reg);
+                     hook_at(t, i)->last_reg);
         return lir_fail(err,
                         "non-finite loss at epoch %d, step %ld (CE %g%s); stopped, the last good "
                         "checkpoint %s is kept (try a lower lr)",
                         t->s.epoch + 1, t->s.step + 1, ce, msg, t->ckpt);
     }
-    for (int i = 0; i < t->c->n_hooks; i++) t->s.sum_reg[i] += n->hooks[t->hook_of[i]].last_reg;
+    for (int i = 0; i < t->c->n_hooks; i++) t->s.sum_reg[i] += hook_at(t, i)->last_reg;
     for (int j = 0; j < t->idb; j++)
         t->s.correct += vec_argmax(prob + (size_t)j * n->classes, n->classes) == t->labels[j];
     t->s.seen += t->idb;
@@ -273,7 +249,7 @@ static int train_step(trainer *t, float lr, lir_error *err) {
 }
 
 static int save_checkpoint(trainer *t, lir_error *err) {
-    return checkpoint_save(t->ckpt, t->hash, t->n, t->o, &t->s, err);
+    return checkpoint_save(t->ckpt, &t->ck, err);
 }
 
 /* Closes the epoch: validation, record, log, plots, checkpoint. */
@@ -456,6 +432,8 @@ static int finish(trainer *t, lir_error *err) {
     r.command = t->opt->command;
     snprintf(r.weights, sizeof r.weights, "%s/final.weights", c->out_dir);
     printf("test: loss %.4f accuracy %.2f%% (%d images)\n", r.test_loss, r.test_acc, r.n_test);
+    r.n = t->n;
+    r.hooks = t->hook;
     if (net_save_weights(t->n, r.weights, err)) return -1;
     if (report_sidecar(c, &t->s, &r, err)) return -1;
     printf("wrote %s and %s.json\n", r.weights, r.weights);
@@ -500,7 +478,7 @@ static int trainer_setup(trainer *t, lir_error *err) {
     t->labels = xcalloc(B, sizeof(int));
     t->is_out = xcalloc(B, 1);
     for (size_t b = (size_t)t->idb; b < B; b++) t->labels[b] = -1, t->is_out[b] = 1;
-    t->hash = config_hash(c);
+    t->ck = (checkpoint_parts){config_hash(c), t->n, t->hook, c->n_hooks, t->o, &t->s};
     snprintf(t->ckpt, sizeof t->ckpt, "%s/checkpoint.bin", c->out_dir);
     return dir_create(c->out_dir, err);
 }
@@ -532,13 +510,12 @@ int train_run(const train_options *opt, train_config *c, lir_error *err) {
            "epoch, %ld steps\n",
            c->dataset, t.n_tr, t.n_val, t.spe, t.idb, t.ob, t.total);
     if (opt->resume) {
-        if (checkpoint_load(t.ckpt, t.hash, t.n, t.o, &t.s, err)) goto done;
+        if (checkpoint_load(t.ckpt, &t.ck, err)) goto done;
         printf("resumed from %s at epoch %d, step %ld\n", t.ckpt, t.s.epoch + 1, t.s.step);
     } else {
         memset(&t.s, 0, sizeof t.s);
         if (report_config(c, err) || calibrate(&t, err)) goto done;
     }
-    set_margins(&t);
     if (t.ob) {
         t.out = outlier_open(c, t.train, t.tr_idx, t.n_tr, &t.norm, t.ob,
                              (uint64_t)c->seed ^ 0x0a71e5ULL, opt->resume ? &t.s.opos : NULL, err);

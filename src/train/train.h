@@ -91,6 +91,11 @@ int config_check(const train_config *c, lir_error *err);
 /* Adds (or replaces, by point name) a hook; -1 when the table is full. */
 int config_add_hook(train_config *c, const config_hook *h, lir_error *err);
 
+/* The cfg's [hook] sections that regularise (lambda > 0 or calibrate=1) join c's hooks,
+ * in network order, after the ones c has; a hook c already has on the same point wins.
+ * This is how cfg hooks reach a run: the trainer attaches c's hooks, and only those. */
+int config_add_cfg_hooks(train_config *c, const cfg_file *cfg, lir_error *err);
+
 /* The effective config as a JSON text (malloc'd). */
 char *config_to_json(const train_config *c);
 

@@ -124,8 +124,9 @@ int report_sidecar(const train_config *c, const train_state *s, const report_fin
         cJSON *h = cJSON_CreateObject();
         cJSON_AddStringToObject(h, "point", c->hooks[i].point);
         cJSON_AddNumberToObject(h, "lambda", config_float(c->hooks[i].lambda));
-        cJSON_AddNumberToObject(h, "m_in", config_float(s->m_in[i]));
-        cJSON_AddNumberToObject(h, "m_out", config_float(s->m_out[i]));
+        const hook_reg *reg = &r->n->hooks[r->hooks[i]].reg;
+        cJSON_AddNumberToObject(h, "m_in", config_float(reg->m_in));
+        cJSON_AddNumberToObject(h, "m_out", config_float(reg->m_out));
         cJSON_AddBoolToObject(h, "calibrated", c->hooks[i].calibrate);
         cJSON_AddItemToArray(hooks, h);
     }

@@ -17,6 +17,8 @@ typedef struct {
     int n_test;
     int threads; /* OpenMP threads of the run (results depend on it in the last bits) */
     char train_sha256[65], test_sha256[65];
+    const net *n;     /* the trained network: its hooks hold the margins used */
+    const int *hooks; /* [c->n_hooks] index in n->hooks of each config hook */
 } report_final;
 
 int report_config(const train_config *c, lir_error *err);
