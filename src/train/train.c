@@ -290,18 +290,22 @@ static int end_epoch(trainer *t, float lr, lir_error *err) {
     return save_checkpoint(t, err);
 }
 
-/* Wall time of every step of this session, for the throughput summary. */
+/* What the loop keeps across steps: the progress line and the wall time of every step
+ * of this session, for the throughput summary. */
 typedef struct {
-    double *t;
+    progress pr;
+    double t0;  /* session start */
+    long step0; /* steps done before it */
+    double *times;
     long n, cap;
-} step_times;
+} loop_state;
 
-static void step_times_add(step_times *st, double dt) {
-    if (st->n == st->cap) {
-        st->cap = st->cap ? 2 * st->cap : 1024;
-        st->t = xrealloc(st->t, (size_t)st->cap * sizeof *st->t);
+static void loop_time(loop_state *L, double dt) {
+    if (L->n == L->cap) {
+        L->cap = L->cap ? 2 * L->cap : 1024;
+        L->times = xrealloc(L->times, (size_t)L->cap * sizeof *L->times);
     }
-    st->t[st->n++] = dt;
+    L->times[L->n++] = dt;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -310,109 +314,100 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 /* Prints images/s over all steps and at the median step (the figure to compare with
- * `lir bench`, which reports medians), and frees the times. */
-static void step_times_report(step_times *st, int per_step) {
-    if (st->n) {
-        double sum = 0;
-        for (long i = 0; i < st->n; i++) sum += st->t[i];
-        qsort(st->t, (size_t)st->n, sizeof *st->t, cmp_double);
-        double med = st->t[st->n / 2];
-        printf("throughput: %ld steps of %d images, %.1f images/s overall, median step %.1f ms "
-               "= %.1f images/s\n",
-               st->n, per_step, st->n * per_step / sum, 1e3 * med, per_step / med);
-    }
-    free(st->t);
-    st->t = NULL;
-    st->n = st->cap = 0;
+ * `lir bench`, which reports medians). */
+static void loop_throughput(loop_state *L, int per_step) {
+    if (!L->n) return;
+    double sum = 0;
+    for (long i = 0; i < L->n; i++) sum += L->times[i];
+    qsort(L->times, (size_t)L->n, sizeof *L->times, cmp_double);
+    double med = L->times[L->n / 2];
+    printf("throughput: %ld steps of %d images, %.1f images/s overall, median step %.1f ms "
+           "= %.1f images/s\n",
+           L->n, per_step, L->n * per_step / sum, 1e3 * med, per_step / med);
+}
+
+/* The progress line after a step: loss, its CE part and acc are means over this
+ * epoch's steps so far. */
+static void loop_progress(trainer *t, loop_state *L, float lr) {
+    const train_state *s = &t->s;
+    double el = now_seconds() - L->t0;
+    double ips = (double)(s->step - L->step0) * (t->idb + t->ob) / fmax(el, 1e-9);
+    char eta[32];
+    progress_duration(el / (double)(s->step - L->step0) * (double)(t->total - s->step), eta,
+                      sizeof eta);
+    progress_update(&L->pr, 0,
+                    "epoch %d/%d step %ld/%ld epoch-mean loss %.4f (ce %.4f) acc %.1f%% "
+                    "%.0f img/s lr %.3g ETA %s",
+                    s->epoch + 1, t->c->epochs, s->epoch_steps, t->spe,
+                    s->sum_loss / s->epoch_steps, s->sum_ce / s->epoch_steps,
+                    100.0 * s->correct / s->seen, ips, lr, eta);
+}
+
+/* One step on the next ID (and outlier) batch, then the loader positions to
+ * checkpoint, the step's time and the progress line; *lr gets the step's rate. */
+static int loop_step(trainer *t, loader *ld, loop_state *L, float *lr, lir_error *err) {
+    train_state *s = &t->s;
+    double ts = now_seconds();
+    loader_next(ld, t->x, t->labels);
+    if (t->out) outlier_next(t->out, t->x + (size_t)t->idb * DATA_IMG);
+    *lr = lr_at(&t->sched, s->step, t->total);
+    if (train_step(t, *lr, err)) return -1;
+    int le, lp;
+    loader_position(ld, &le, &lp);
+    if (le == s->epoch) s->position = lp; /* else the epoch is complete */
+    if (t->out) outlier_position(t->out, &s->opos);
+    double dt = now_seconds() - ts;
+    loop_time(L, dt);
+    s->epoch_seconds += dt;
+    s->train_seconds += dt;
+    loop_progress(t, L, *lr);
+    return 0;
 }
 
 /* SIGINT / SIGTERM ask the loop to stop after the current step with a checkpoint. */
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
-/* Runs epochs until the end or stop_after_steps; *stopped = 1 when stopped early. */
+/* Runs steps until the last epoch ends or a stop is asked (a signal, stop_after_steps);
+ * *stopped = 1 when stopped early. Each step is followed by exactly one of: the epoch's
+ * end (validation, log, checkpoint), a checkpoint (every checkpoint_steps, or before a
+ * stop), nothing. One stop test, one way out. */
 static int train_loop(trainer *t, int *stopped, lir_error *err) {
     train_config *c = t->c;
     train_state *s = &t->s;
-    progress pr;
-    progress_init(&pr, stderr, c->progress_seconds);
-    double t0 = now_seconds();
-    long step0 = s->step;
-    step_times st = {0};
+    loop_state L = {.t0 = now_seconds(), .step0 = s->step};
+    progress_init(&L.pr, stderr, c->progress_seconds);
     loader_opts lo = {c->augment, 1, c->augment ? c->cutout : 0};
-    *stopped = 0;
-    while (s->epoch < c->epochs) {
-        loader *ld = loader_start(t->train, t->tr_idx, t->n_tr, t->idb, &t->norm, lo,
-                                  (uint64_t)c->seed, s->epoch, s->position, err);
-        if (!ld) {
-            free(st.t);
-            return -1;
+    loader *ld = NULL;
+    float lr = 0;
+    int rc = 0; /* 1: stopped early, -1: error */
+    while (rc == 0 && s->epoch < c->epochs) {
+        if (!ld && !(ld = loader_start(t->train, t->tr_idx, t->n_tr, t->idb, &t->norm, lo,
+                                       (uint64_t)c->seed, s->epoch, s->position, err))) {
+            rc = -1;
+            break;
         }
-        float lr = 0;
-        while (s->epoch_steps < t->spe) {
-            double ts = now_seconds();
-            loader_next(ld, t->x, t->labels);
-            if (t->out) outlier_next(t->out, t->x + (size_t)t->idb * DATA_IMG);
-            lr = lr_at(&t->sched, s->step, t->total);
-            if (train_step(t, lr, err)) {
-                loader_stop(ld);
-                progress_break(&pr);
-                free(st.t);
-                return -1;
-            }
-            int le, lp;
-            loader_position(ld, &le, &lp);
-            if (le == s->epoch) s->position = lp; /* else the epoch is complete */
-            if (t->out) outlier_position(t->out, &s->opos);
-            double dt = now_seconds() - ts;
-            step_times_add(&st, dt);
-            s->epoch_seconds += dt;
-            s->train_seconds += dt;
-            double el = now_seconds() - t0;
-            double ips = (double)(s->step - step0) * (t->idb + t->ob) / fmax(el, 1e-9);
-            char eta[32];
-            progress_duration(el / (double)(s->step - step0) * (double)(t->total - s->step), eta,
-                              sizeof eta);
-            /* loss, its CE part and acc: means over this epoch's steps so far */
-            progress_update(&pr, 0,
-                            "epoch %d/%d step %ld/%ld epoch-mean loss %.4f (ce %.4f) acc %.1f%% "
-                            "%.0f img/s lr %.3g ETA %s",
-                            s->epoch + 1, c->epochs, s->epoch_steps, t->spe,
-                            s->sum_loss / s->epoch_steps, s->sum_ce / s->epoch_steps,
-                            100.0 * s->correct / s->seen, ips, lr, eta);
-            int last = s->epoch_steps == t->spe;
-            int stop = (stop_signal || (c->stop_after_steps && s->step >= c->stop_after_steps)) &&
-                       !last;
-            if (!last && (stop || (c->checkpoint_steps && s->step % c->checkpoint_steps == 0))) {
-                if (save_checkpoint(t, err)) {
-                    loader_stop(ld);
-                    free(st.t);
-                    return -1;
-                }
-            }
-            if (stop) {
-                loader_stop(ld);
-                progress_break(&pr);
-                step_times_report(&st, t->idb + t->ob);
-                *stopped = 1;
-                return 0;
-            }
+        if (loop_step(t, ld, &L, &lr, err)) {
+            rc = -1;
+            break;
         }
-        loader_stop(ld);
-        progress_break(&pr);
-        if (end_epoch(t, lr, err)) {
-            free(st.t);
-            return -1;
+        int stop = stop_signal || (c->stop_after_steps && s->step >= c->stop_after_steps);
+        if (s->epoch_steps == t->spe) {
+            loader_stop(ld);
+            ld = NULL;
+            progress_break(&L.pr);
+            rc = end_epoch(t, lr, err);
+        } else if (stop || (c->checkpoint_steps && s->step % c->checkpoint_steps == 0)) {
+            rc = save_checkpoint(t, err);
         }
-        if ((stop_signal || (c->stop_after_steps && s->step >= c->stop_after_steps)) &&
-            s->epoch < c->epochs) {
-            step_times_report(&st, t->idb + t->ob);
-            *stopped = 1;
-            return 0;
-        }
+        if (rc == 0 && stop && s->epoch < c->epochs) rc = 1;
     }
-    step_times_report(&st, t->idb + t->ob);
-    return 0;
+    loader_stop(ld);
+    progress_break(&L.pr);
+    if (rc >= 0) loop_throughput(&L, t->idb + t->ob);
+    free(L.times);
+    *stopped = rc == 1;
+    return rc < 0 ? -1 : 0;
 }
 
 /* Test accuracy, final .weights and its sidecar. */
