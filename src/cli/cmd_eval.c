@@ -1,5 +1,5 @@
-/* cli_eval.c: `lir eval`: flags, loading the network and the datasets, the scoring
- * passes, the fits on held-out ID training images and the reports (eval.h). */
+/* cmd_eval.c: `lir eval`: flags, loading the network and the datasets, the scoring
+ * passes, the fits on held-out ID training images and the reports (ood/eval.c, eval_report.c). */
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,78 +256,88 @@ done:
     return rc;
 }
 
-int cmd_eval(int argc, char **argv) {
-    eval_args a;
+/* Parses the flags into a; returns ARGS_RUN, or the exit status after --help or a
+ * usage error. */
+static int eval_parse(int argc, char **argv, eval_args *a) {
     const arg_spec specs[] = {
-        {"in", ARG_STR, &a.in, "cifar10", "in-distribution dataset (its test split is scored)", 0},
-        {"out", ARG_STR, &a.out, NULL,
+        {"in", ARG_STR, &a->in, "cifar10", "in-distribution dataset (its test split is scored)", 0},
+        {"out", ARG_STR, &a->out, NULL,
          "OOD sets, comma-separated, e.g. svhn,mnist,cifar10@jpeg75 (required)", 0},
-        {"cfg", ARG_STR, &a.cfg, "cfg/resnet18.cfg", "network cfg", 0},
-        {"weights", ARG_STR, &a.weights, NULL, "weights file; unset: weights/resnet18-<in>.weights",
-         0},
-        {"data", ARG_STR, &a.data, NULL, "data directory; unset: $LIR_DATA, else ./data", 0},
-        {"outdir", ARG_STR, &a.outdir, NULL, "output directory; unset: runs/eval-<in>", 0},
-        {"batch", ARG_INT, &a.batch, "100", "images per forward pass", 0},
-        {"threads", ARG_INT, &a.threads, "0",
+        {"cfg", ARG_STR, &a->cfg, "cfg/resnet18.cfg", "network cfg", 0},
+        {"weights", ARG_STR, &a->weights, NULL,
+         "weights file; unset: weights/resnet18-<in>.weights", 0},
+        {"data", ARG_STR, &a->data, NULL, "data directory; unset: $LIR_DATA, else ./data", 0},
+        {"outdir", ARG_STR, &a->outdir, NULL, "output directory; unset: runs/eval-<in>", 0},
+        {"batch", ARG_INT, &a->batch, "100", "images per forward pass", 0},
+        {"threads", ARG_INT, &a->threads, "0",
          "threads, each running its own copy of the network on every n-th batch (0: "
          "OMP_NUM_THREADS or all cores, at most 8; 1: one copy whose layers use all threads)",
          0},
-        {"holdout", ARG_INT, &a.holdout, "5000", "held-out ID train images for the ID-only fits",
+        {"holdout", ARG_INT, &a->holdout, "5000", "held-out ID train images for the ID-only fits",
          0},
-        {"values", ARG_CHOICE, &a.values, "raw",
+        {"values", ARG_CHOICE, &a->values, "raw",
          "paper lines and bar plots: raw AUROC, or seed = max(AUROC, 1 - AUROC) as the paper's "
          "script",
          "raw|seed"},
-        {"margin", ARG_FLOAT, &a.margin, "0.01", "early exit: AUROC margin below the best point",
+        {"margin", ARG_FLOAT, &a->margin, "0.01", "early exit: AUROC margin below the best point",
          0},
-        {"jpeg-all", ARG_INT, &a.jpeg_all, "0",
+        {"jpeg-all", ARG_INT, &a->jpeg_all, "0",
          "JPEG round trip at this quality for every image (0 = off)", 0},
-        {"limit", ARG_INT, &a.limit, "0",
+        {"limit", ARG_INT, &a->limit, "0",
          "score only the first N test images of each set (0 = all)", 0},
-        {"save-energies", ARG_BOOL, &a.save_energies, "0",
+        {"save-energies", ARG_BOOL, &a->save_energies, "0",
          "write energies_<set>_{test,holdout}.csv: index,label,E per point,msp,maxlogit", 0},
-        {"plots", ARG_BOOL, &a.plots, "1", "write the PNG plots", 0},
-        {"seed", ARG_INT, &a.seed, "1", "seed of the network builder (weights are loaded over it)",
+        {"plots", ARG_BOOL, &a->plots, "1", "write the PNG plots", 0},
+        {"seed", ARG_INT, &a->seed, "1", "seed of the network builder (weights are loaded over it)",
          0},
     };
-    const arg_cmd cmd = {"eval",
-                         "",
-                         "per-point energy OOD analysis of a network (METHOD.md)",
-                         0,
-                         0,
-                         specs,
-                         (int)(sizeof specs / sizeof specs[0])};
+    const arg_cmd cmd = {"eval", "", "per-point energy OOD analysis of a network (METHOD.md)",
+                         0, 0, specs, (int)(sizeof specs / sizeof specs[0])};
     char **pos = xmalloc((size_t)argc * sizeof(char *));
     int npos, st = args_parse(&cmd, argc, argv, pos, &npos);
     free(pos);
-    if (st != ARGS_RUN) return st;
-    if (!a.out || !*a.out) {
+    return st;
+}
+
+/* Checks the values and fills the defaults that depend on --in (into wdef, odef);
+ * returns ARGS_RUN or the usage error's exit status. */
+static int eval_defaults(eval_args *a, char wdef[256], char odef[256]) {
+    if (!a->out || !*a->out) {
         fprintf(stderr,
-                "lir: eval: --out is required (OOD sets, e.g. --out svhn,mnist; known: %s)\n",
+                "lir eval: --out is required (OOD sets, e.g. --out svhn,mnist; known: %s)\n",
                 dataset_known_names());
         return 2;
     }
-    if (a.batch < 1 || a.threads < 0 || a.threads > EVAL_MAX_NETS || a.holdout < 2 || a.limit < 0 || a.jpeg_all < 0 || a.jpeg_all > 100 ||
-        !(a.margin >= 0)) {
+    if (a->batch < 1 || a->threads < 0 || a->threads > EVAL_MAX_NETS || a->holdout < 2 ||
+        a->limit < 0 || a->jpeg_all < 0 || a->jpeg_all > 100 || !(a->margin >= 0)) {
         fprintf(stderr,
-                "lir: eval: need --batch >= 1, --threads 0..%d, --holdout >= 2, --limit >= 0, "
+                "lir eval: need --batch >= 1, --threads 0..%d, --holdout >= 2, --limit >= 0, "
                 "--jpeg-all 0..100, --margin >= 0\n",
                 EVAL_MAX_NETS);
         return 2;
     }
-    char wdef[256], odef[256], base[32];
-    dataset_base_name(a.in, base, sizeof base);
-    if (!a.weights) {
-        snprintf(wdef, sizeof wdef, "weights/resnet18-%s.weights", base);
-        a.weights = wdef;
+    char base[32];
+    dataset_base_name(a->in, base, sizeof base);
+    if (!a->weights) {
+        snprintf(wdef, 256, "weights/resnet18-%s.weights", base);
+        a->weights = wdef;
     }
-    if (!a.outdir) {
-        snprintf(odef, sizeof odef, "runs/eval-%s", a.in);
-        a.outdir = odef;
+    if (!a->outdir) {
+        snprintf(odef, 256, "runs/eval-%s", a->in);
+        a->outdir = odef;
     }
+    return ARGS_RUN;
+}
+
+int cmd_eval(int argc, char **argv) {
+    eval_args a;
+    char wdef[256], odef[256];
+    int st = eval_parse(argc, argv, &a);
+    if (st == ARGS_RUN) st = eval_defaults(&a, wdef, odef);
+    if (st != ARGS_RUN) return st;
     char *command = command_line(argc, argv);
     lir_error err;
     int rc = eval_run(&a, command, &err);
     free(command);
-    return rc < 0 ? cli_error(&err) : 0;
+    return rc < 0 ? cli_error("eval", &err) : 0;
 }
