@@ -1,4 +1,4 @@
-/* data_cifar.c: parser for the CIFAR-10 and CIFAR-100 "binary version" files.
+/* cifar.c: parser for the CIFAR-10 and CIFAR-100 "binary version" files.
  * CIFAR-10 record: 1 label byte + 3072 pixel bytes (1024 R, 1024 G, 1024 B, each
  * 32x32 row-major); CIFAR-100 record: coarse label + fine label + 3072 bytes. */
 #include <stdlib.h>

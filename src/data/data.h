@@ -111,7 +111,7 @@ void dataset_batch_ex(const dataset *d, const int *idx, int n, const data_norm *
  * allocated index arrays (caller frees): train = 0..n-k-1, val = n-k..n-1. */
 int data_holdout(int n, int k, int **train_idx, int **val_idx, lir_error *err);
 
-/* ---- parsers from memory (data_cifar.c, data_idx.c, data_svhn.c) ----
+/* ---- parsers from memory (cifar.c, idx.c, svhn.c) ----
  * what names the source in messages (a file path). They fill d's image/label
  * fields (d must be zeroed; on failure nothing is left allocated). */
 /* CIFAR-10 (fine_only: record = label + 3072) or CIFAR-100 (record = coarse + fine +

@@ -1,5 +1,5 @@
 /* image.c: PNG reading through libpng's low-level read API, with the
- * transforms that turn every colour type into 8-bit RGB (image.h). libpng reports
+ * transforms that turn every colour type into 8-bit RGB (data.h). libpng reports
  * errors by longjmp; the handlers below copy its message into our lir_error. */
 #include "data.h"
 

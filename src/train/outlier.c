@@ -1,4 +1,4 @@
-/* outlier.c: outlier sources for R-EBO (see outlier.h for the choice of transforms). */
+/* outlier.c: outlier sources for R-EBO (see train.h for the choice of transforms). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

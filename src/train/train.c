@@ -286,7 +286,7 @@ static int end_epoch(trainer *t, float lr, lir_error *err) {
            r.epoch, t->c->epochs, r.train_loss, r.train_ce, r.train_acc, r.val_loss, r.val_acc,
            r.lr, r.images_per_s, r.seconds);
     fflush(stdout);
-    if (report_log(t->c, s, err) || report_plots(t->c, s, err)) return -1;
+    if (train_report_log(t->c, s, err) || train_report_plots(t->c, s, err)) return -1;
     return save_checkpoint(t, err);
 }
 
@@ -430,7 +430,7 @@ static int finish(trainer *t, lir_error *err) {
     r.n = t->n;
     r.hooks = t->hook;
     if (net_save_weights(t->n, r.weights, err)) return -1;
-    if (report_sidecar(c, &t->s, &r, err)) return -1;
+    if (train_report_sidecar(c, &t->s, &r, err)) return -1;
     printf("wrote %s and %s.json\n", r.weights, r.weights);
     return 0;
 }
@@ -509,7 +509,7 @@ int train_run(const train_options *opt, train_config *c, lir_error *err) {
         printf("resumed from %s at epoch %d, step %ld\n", t.ckpt, t.s.epoch + 1, t.s.step);
     } else {
         memset(&t.s, 0, sizeof t.s);
-        if (report_config(c, err) || calibrate(&t, err)) goto done;
+        if (train_report_config(c, err) || calibrate(&t, err)) goto done;
     }
     if (t.ob) {
         t.out = outlier_open(c, t.train, t.tr_idx, t.n_tr, &t.norm, t.ob,

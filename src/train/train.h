@@ -249,8 +249,8 @@ void outlier_patch_shuffle(const uint8_t *src, uint8_t *dst, rng_state *r);
 void outlier_mix(const uint8_t *a, const uint8_t *b, uint8_t *dst, float t);
 
 /* train: `lir train`: the training loop (train.c) on a Darknet cfg with a
- * train_config (config.h): ID batches from the augmenting loader plus, for R-EBO,
- * outlier batches (outlier.h) in the same forward; CE + sum_l lambda_l R_l through
+ * train_config (config.c): ID batches from the augmenting loader plus, for R-EBO,
+ * outlier batches (outlier.c) in the same forward; CE + sum_l lambda_l R_l through
  * net_loss_backward; SGD with a schedule; per-epoch validation, CSV log, curve plots,
  * atomic checkpoints (checkpoint.h) and exact resume; final test accuracy, Darknet
  * .weights and a JSON sidecar. */

@@ -19,7 +19,7 @@ static int write_text(const char *path, const char *text, lir_error *err) {
     return atomic_close(&a, err);
 }
 
-int report_config(const train_config *c, lir_error *err) {
+int train_report_config(const train_config *c, lir_error *err) {
     char path[1100];
     snprintf(path, sizeof path, "%s/config.json", c->out_dir);
     char *js = config_to_json(c);
@@ -31,7 +31,7 @@ int report_config(const train_config *c, lir_error *err) {
     return rc;
 }
 
-int report_log(const train_config *c, const train_state *s, lir_error *err) {
+int train_report_log(const train_config *c, const train_state *s, lir_error *err) {
     char path[1100];
     snprintf(path, sizeof path, "%s/log.csv", c->out_dir);
     atomic_file a;
@@ -55,7 +55,7 @@ int report_log(const train_config *c, const train_state *s, lir_error *err) {
     return atomic_close(&a, err);
 }
 
-int report_plots(const train_config *c, const train_state *s, lir_error *err) {
+int train_report_plots(const train_config *c, const train_state *s, lir_error *err) {
     int n = s->n_records;
     double *x = xmalloc((size_t)(n + 1) * 6 * sizeof(double));
     double *tl = x + n, *vl = tl + n, *ce = vl + n, *ta = ce + n, *va = ta + n;
@@ -97,7 +97,7 @@ int report_plots(const train_config *c, const train_state *s, lir_error *err) {
 
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
-int report_sidecar(const train_config *c, const train_state *s, const report_final *r,
+int train_report_sidecar(const train_config *c, const train_state *s, const report_final *r,
                    lir_error *err) {
     cJSON *o = cJSON_CreateObject();
     const char *base = strrchr(r->weights, '/');

@@ -21,11 +21,11 @@ typedef struct {
     const int *hooks; /* [c->n_hooks] index in n->hooks of each config hook */
 } report_final;
 
-int report_config(const train_config *c, lir_error *err);
-int report_log(const train_config *c, const train_state *s, lir_error *err);
-int report_plots(const train_config *c, const train_state *s, lir_error *err);
+int train_report_config(const train_config *c, lir_error *err);
+int train_report_log(const train_config *c, const train_state *s, lir_error *err);
+int train_report_plots(const train_config *c, const train_state *s, lir_error *err);
 /* Writes <r->weights>.json. */
-int report_sidecar(const train_config *c, const train_state *s, const report_final *r,
+int train_report_sidecar(const train_config *c, const train_state *s, const report_final *r,
                    lir_error *err);
 
 #endif
