@@ -57,20 +57,20 @@ int main(void) {
     CHECK(file_read_all("/nonexistent/x", &len, &err) == NULL && strstr(err.msg, "/nonexistent/x"),
           "missing file names the path");
 
-    /* dir_create: mkdir -p, fine when it exists, refused over a file */
+    /* make_dirs: mkdir -p, fine when it exists, refused over a file */
     char dir[] = "/tmp/lir_test_dir_XXXXXX", deep[200], cmd[300];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     snprintf(deep, sizeof deep, "%s/a/b/c", dir);
     struct stat st;
-    CHECK(dir_create(deep, &err) == 0 && stat(deep, &st) == 0 && S_ISDIR(st.st_mode),
-          "dir_create makes the parents (%s)", err.msg);
-    CHECK(dir_create(deep, &err) == 0, "dir_create on an existing directory");
+    CHECK(make_dirs(deep, &err) == 0 && stat(deep, &st) == 0 && S_ISDIR(st.st_mode),
+          "make_dirs makes the parents (%s)", err.msg);
+    CHECK(make_dirs(deep, &err) == 0, "make_dirs on an existing directory");
     snprintf(deep, sizeof deep, "%s/a/file", dir);
     FILE *f = fopen(deep, "w");
     if (f) fclose(f);
-    CHECK(dir_create(deep, &err) < 0 && strstr(err.msg, deep), "a file in the way: %s", err.msg);
+    CHECK(make_dirs(deep, &err) < 0 && strstr(err.msg, deep), "a file in the way: %s", err.msg);
     snprintf(deep, sizeof deep, "%s/a/file/sub", dir);
-    CHECK(dir_create(deep, &err) < 0 && strstr(err.msg, "cannot create directory"),
+    CHECK(make_dirs(deep, &err) < 0 && strstr(err.msg, "cannot create directory"),
           "a file as a parent: %s", err.msg);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0, "cleanup");

@@ -63,7 +63,7 @@ double now_seconds(void); /* monotonic wall clock */
 
 /* mkdir -p: creates path and every missing parent; -1 naming the directory that could
  * not be made, or path when it exists but is not a directory. */
-int dir_create(const char *path, lir_error *err);
+int make_dirs(const char *path, lir_error *err);
 
 /* Index of the first largest of v[0..n) (0 when n < 1): the top class of a logit or
  * probability row. */

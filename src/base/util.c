@@ -177,7 +177,7 @@ double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int dir_create(const char *path, lir_error *err) {
+int make_dirs(const char *path, lir_error *err) {
     char buf[4096];
     if (!*path || strlen(path) >= sizeof buf) return lir_fail(err, "'%s': bad directory name", path);
     snprintf(buf, sizeof buf, "%s", path);

@@ -70,6 +70,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* Prints "lir <command>: <message>" to stderr and returns exit status 1. */
 static inline int cli_error(const char *command, const lir_error *err) {

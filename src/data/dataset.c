@@ -25,6 +25,19 @@ enum { N_KNOWN = sizeof known / sizeof known[0] };
 
 const char *dataset_known_names(void) { return "cifar10, cifar100, svhn, mnist, fashionmnist"; }
 
+int dataset_expand(const char *name, char ***names, int *n, lir_error *err) {
+    int count = corrupt_c_expand(name, 0, NULL, 0);
+    if (count < 1) return lir_fail(err, "'%s': names no set", name);
+    *names = xmalloc((size_t)count * sizeof **names);
+    for (int k = 0; k < count; k++) {
+        char buf[160];
+        corrupt_c_expand(name, k, buf, sizeof buf);
+        (*names)[k] = xstrdup(buf);
+    }
+    *n = count;
+    return 0;
+}
+
 const char *dataset_dir(const char *dir) {
     if (dir && *dir) return dir;
     const char *env = getenv("LIR_DATA");
@@ -185,9 +198,16 @@ dataset *dataset_load(const char *name, const char *split, const char *dir, lir_
     const char *at = strchr(name, '@');
     size_t blen = at ? (size_t)(at - name) : strlen(name);
     int k = blen < 32 ? known_index(name) : -1;
+    if (k < 0 && corrupt_c_expand(name, 0, NULL, 0) > 1) {
+        lir_fail(err, "\"%s\" stands for %d sets, %.*s@c-<corruption>-<severity 1..5>: load "
+                 "them one at a time (e.g. %.*s@c-fog-3)", name, corrupt_c_expand(name, 0, NULL, 0),
+                 (int)(blen - 2), name, (int)(blen - 2), name);
+        return NULL;
+    }
     if (k < 0) {
         lir_fail(err, "unknown dataset \"%.*s\" (known: %s; derived sets add @jpeg<q>, "
-                 "@noise<sigma>[s<seed>] or @blur<sigma>, e.g. cifar10@jpeg75)",
+                 "@noise<sigma>[s<seed>], @blur<sigma> or @c-<corruption>-<severity>, e.g. "
+                 "cifar10@jpeg75; <name>-c stands for all CIFAR-10-C sets)",
                  (int)(blen < 64 ? blen : 64), name, dataset_known_names());
         return NULL;
     }

@@ -475,7 +475,7 @@ static int trainer_setup(trainer *t, lir_error *err) {
     for (size_t b = (size_t)t->idb; b < B; b++) t->labels[b] = -1, t->is_out[b] = 1;
     t->ck = (checkpoint_parts){config_hash(c), t->n, t->hook, c->n_hooks, t->o, &t->s};
     snprintf(t->ckpt, sizeof t->ckpt, "%s/checkpoint.bin", c->out_dir);
-    return dir_create(c->out_dir, err);
+    return make_dirs(c->out_dir, err);
 }
 
 static void trainer_free(trainer *t) {
