@@ -35,9 +35,9 @@ static int eval_networks(const eval_args *a) {
  * read from files of its own layout list no files here. */
 static int add_files(const char *dir, const char *name, const char *split, eval_file **files,
                      int *n, lir_error *err) {
-    char paths[DATA_MAX_FILES][DATA_PATH_MAX], base[32];
-    int k = dataset_files(name, split, dir, paths, NULL);
+    char base[32], paths[8][DATASET_PATH];
     dataset_base_name(name, base, sizeof base);
+    int k = dataset_files(name, split, dir, paths, 8);
     for (int i = 0; i < k; i++) {
         int seen = 0;
         for (int j = 0; j < *n; j++) seen |= !strcmp((*files)[j].path, paths[i]);
@@ -168,7 +168,8 @@ static void read_sidecar(const char *weights, eval_inputs *in) {
  * checksums and the ID provenance. */
 static int inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
     const char *dir = dataset_dir(a->data);
-    if (data_norm_for(a->in, &in->norm, err) < 0) return -1;
+    if (data_norm_for(a->in, &in->norm, err) < 0 || outlier_check_eval(a->weights, a->out, err) < 0)
+        return -1;
     if (!(in->id = load(a, a->in, "test", err)) || !(in->train = load(a, a->in, "train", err)))
         return -1;
     if (ood_plan_make(&in->plan, a->out, a->in, err) < 0) return -1;

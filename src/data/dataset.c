@@ -11,19 +11,33 @@
 typedef struct {
     const char *name;
     int classes;
-    int train; /* images in the official train split */
+    int train; /* images in the train split, 0: none */
 } known_set;
 
 static const known_set known[] = {
-    {"cifar10", 10, 50000},
-    {"cifar100", 100, 50000},
-    {"svhn", 10, 73257},
-    {"mnist", 10, 60000},
-    {"fashionmnist", 10, 60000},
+    {"cifar10", 10, 50000},  {"cifar100", 100, 50000},
+    {"svhn", 10, 73257},     {"mnist", 10, 60000},
+    {"fashionmnist", 10, 60000}, {"tinyimages300k", 1, 300000},
+    {"photos", 1, PHOTOS_SET_SIZE}, {"photos-test", 1, 0},
+    {"textures", 1, 0},      {"dtd", 47, 0},
+    {"gaussian", 1, 0},      {"uniform", 1, 0},
+    {"blobs", 1, 0},
 };
 enum { N_KNOWN = sizeof known / sizeof known[0] };
 
-const char *dataset_known_names(void) { return "cifar10, cifar100, svhn, mnist, fashionmnist"; }
+static const char NPY_FILE[] = "tinyimages300k/300K_random_images.npy"; /* OpenOOD's layout */
+
+const char *dataset_known_names(void) {
+    return "cifar10, cifar100, svhn, mnist, fashionmnist, tinyimages300k, photos, photos-test, "
+           "textures, dtd, gaussian, uniform, blobs";
+}
+
+const char *dataset_default_split(const char *name) {
+    size_t n = strcspn(name, "@");
+    return (n == 6 && !strncmp(name, "photos", 6)) || (n == 14 && !strncmp(name, "tinyimages300k", 14))
+               ? "train"
+               : "test";
+}
 
 int dataset_expand(const char *name, char ***names, int *n, lir_error *err) {
     int count = corrupt_c_expand(name, 0, NULL, 0);
@@ -69,27 +83,31 @@ void dataset_free(dataset *d) {
     free(d);
 }
 
-/* Where a split lives: DIR/<sub>/<files>, read by the parser `kind`; `want` is how the
- * "not found" message names the files. */
-enum { K_CIFAR10, K_CIFAR100, K_SVHN, K_IDX };
+/* Where a split of a file-format set lives: DIR/<sub>/<files>, read by the parser
+ * `kind`; `want` is how the "not found" message names the files. */
+enum { K_CIFAR10, K_CIFAR100, K_SVHN, K_IDX, MAX_FILES = 5 };
 typedef struct {
     int kind;
     char sub[40];
     int n;
-    char files[DATA_MAX_FILES][40];
+    char files[MAX_FILES][40];
     char want[160];
 } split_layout;
 
+/* 1 when base is not a file-format set (its layout is not in this table). */
 static int layout_of(const char *base, const char *split, split_layout *L, lir_error *err) {
     int train = !strcmp(split, "train"), test = !strcmp(split, "test");
+    int idx = !strcmp(base, "mnist") || !strcmp(base, "fashionmnist");
     memset(L, 0, sizeof *L);
+    if (strcmp(base, "cifar10") && strcmp(base, "cifar100") && strcmp(base, "svhn") && !idx)
+        return 1;
     if (!strcmp(base, "svhn")) {
         if (!train && !test && strcmp(split, "extra"))
             return lir_fail(err, "dataset svhn has splits train, test and extra, not \"%s\"",
                             split);
         L->kind = K_SVHN;
         snprintf(L->sub, sizeof L->sub, "svhn");
-        snprintf(L->files[L->n++], sizeof L->files[0], "%s_32x32.mat", split);
+        snprintf(L->files[L->n++], sizeof L->files[0], "%.16s_32x32.mat", split);
         snprintf(L->want, sizeof L->want, "%s", L->files[0]);
         return 0;
     }
@@ -118,26 +136,36 @@ static int layout_of(const char *base, const char *split, split_layout *L, lir_e
     return 0;
 }
 
-/* The layout of (name, split) and its files' paths under dir (already resolved). */
-static int split_files(const char *name, const char *split, const char *dir, split_layout *L,
-                       char paths[][DATA_PATH_MAX], lir_error *err) {
-    int k = known_index(name);
-    if (k < 0)
-        return lir_fail(err, "unknown dataset \"%.*s\" (known: %s)", (int)strcspn(name, "@"),
-                        name, dataset_known_names());
-    if (layout_of(known[k].name, split, L, err) < 0) return -1;
+/* The paths of a layout's files under dir (already resolved), into paths[0..L->n). */
+static void layout_paths(const split_layout *L, const char *dir, char (*paths)[DATASET_PATH]) {
     for (int i = 0; i < L->n; i++) {
-        snprintf(paths[i], DATA_PATH_MAX, "%s/%s/%s", dir, L->sub, L->files[i]);
+        snprintf(paths[i], DATASET_PATH, "%s/%s/%s", dir, L->sub, L->files[i]);
         if (L->kind == K_IDX && access(paths[i], R_OK) != 0) /* IDX files may be gzipped */
-            snprintf(paths[i], DATA_PATH_MAX, "%s/%s/%s.gz", dir, L->sub, L->files[i]);
+            snprintf(paths[i], DATASET_PATH, "%s/%s/%s.gz", dir, L->sub, L->files[i]);
     }
-    return L->n;
 }
 
 int dataset_files(const char *name, const char *split, const char *dir,
-                  char paths[][DATA_PATH_MAX], lir_error *err) {
+                  char (*paths)[DATASET_PATH], int cap) {
+    char base[32], all[MAX_FILES][DATASET_PATH];
+    dataset_base_name(name, base, sizeof base);
+    dir = dataset_dir(dir);
     split_layout L;
-    return split_files(name, split, dataset_dir(dir), &L, paths, err);
+    int rc = layout_of(base, split, &L, NULL);
+    if (rc < 0) return 0;
+    if (rc == 0) {
+        layout_paths(&L, dir, all);
+    } else {
+        L.n = 1;
+        if (!strcmp(base, "tinyimages300k")) snprintf(all[0], DATASET_PATH, "%s/%s", dir, NPY_FILE);
+        else if (!strcmp(base, "dtd")) snprintf(all[0], DATASET_PATH, "%s/dtd/dtd32.pack", dir);
+        else if (!strncmp(base, "photos", 6) || !strcmp(base, "textures"))
+            snprintf(all[0], DATASET_PATH, "%s/%s/MANIFEST", dir, base);
+        else L.n = 0;
+    }
+    int k = L.n < cap ? L.n : cap;
+    for (int i = 0; i < k; i++) memcpy(paths[i], all[i], DATASET_PATH);
+    return k;
 }
 
 /* Reads one file and hands it to the parser picked by kind. */
@@ -156,12 +184,13 @@ static int parse_file(const char *path, int kind, dataset *d, lir_error *err) {
     return rc;
 }
 
-/* Reads the files of a split (all checked to exist first) into d. */
-static int load_split(const char *base, const char *split, const char *dir, dataset *d,
+/* Reads the files of a file-format set's split (all checked to exist first) into d. */
+static int load_files(const char *base, const char *split, const char *dir, dataset *d,
                       lir_error *err) {
     split_layout L;
-    char paths[DATA_MAX_FILES][DATA_PATH_MAX];
-    if (split_files(base, split, dir, &L, paths, err) < 0) return -1;
+    char paths[MAX_FILES][DATASET_PATH];
+    if (layout_of(base, split, &L, err) < 0) return -1;
+    layout_paths(&L, dir, paths);
     for (int i = 0; i < L.n; i++)
         if (access(paths[i], R_OK) != 0)
             return lir_fail(err,
@@ -182,6 +211,30 @@ static int load_split(const char *base, const char *split, const char *dir, data
     free(buf);
     d->classes = 10;
     return rc;
+}
+
+/* tinyimages300k: DIR/tinyimages300k/300K_random_images.npy (as OpenOOD lays it out). */
+static int load_npy(const char *dir, const char *split, dataset *d, lir_error *err) {
+    if (strcmp(split, "train"))
+        return lir_fail(err, "dataset tinyimages300k has only the split train (an outlier set "
+                        "for training), not \"%s\"", split);
+    char path[DATASET_PATH];
+    snprintf(path, sizeof path, "%s/%s", dir, NPY_FILE);
+    if (access(path, R_OK) != 0)
+        return lir_fail(err, "dataset tinyimages300k not found: expected %s; it cannot be "
+                        "downloaded here: `scripts/get_data.sh tinyimages300k` says where to get "
+                        "it", path);
+    return npy_load_images(path, d, err);
+}
+
+/* A split of a known set, by the loader of its kind, into d. */
+static int load_split(const char *base, const char *split, const char *dir, dataset *d,
+                      lir_error *err) {
+    int rc;
+    if (!strcmp(base, "tinyimages300k")) return load_npy(dir, split, d, err);
+    if ((rc = imageset_load(base, split, dir, d, err)) != 1) return rc;
+    if ((rc = synth_load(base, split, d, err)) != 1) return rc;
+    return load_files(base, split, dir, d, err);
 }
 
 /* Copies the i-th "@" transform spec of name (after its '@') into spec. */
@@ -276,6 +329,15 @@ data_source dataset_provenance(const char *name, const char *dir, char *buf, siz
     provenance_value(text, "source=", source, sizeof source);
     provenance_value(text, "fetched_from=", from, sizeof from);
     provenance_value(text, "note=", note, sizeof note);
+    if (!strcmp(source, "debian")) {
+        int n = snprintf(buf, size, "source=debian (packages");
+        for (const char *l = strstr(text, "\npackage="); l && n >= 0 && (size_t)n < size;
+             l = strstr(l + 1, "\npackage="))
+            n += snprintf(buf + n, size - (size_t)n, " %.*s", (int)strcspn(l + 9, "\n"), l + 9);
+        if (n >= 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, "): %s", note);
+        free(text);
+        return DATA_SOURCE_DEBIAN;
+    }
     free(text);
     if (!strcmp(source, "mirror")) {
         snprintf(buf, size, "source=mirror (fetched from %s): %s", from,
@@ -291,7 +353,8 @@ data_source dataset_provenance(const char *name, const char *dir, char *buf, siz
 }
 
 const char *data_source_name(data_source s) {
-    return s == DATA_SOURCE_MIRROR ? "mirror" : s == DATA_SOURCE_OFFICIAL ? "official" : "unknown";
+    return s == DATA_SOURCE_MIRROR ? "mirror" : s == DATA_SOURCE_OFFICIAL ? "official"
+           : s == DATA_SOURCE_DEBIAN ? "debian" : "unknown";
 }
 
 int data_norm_for(const char *id_name, data_norm *out, lir_error *err) {

@@ -315,7 +315,7 @@ float *eval_column(const eval_pass *p, int k);
 /* A data file that went into the results, with its checksum. */
 typedef struct {
     char dataset[96]; /* base name and split, e.g. "cifar10 test" */
-    char path[DATA_PATH_MAX];
+    char path[DATASET_PATH];
     char sha256[65];
 } eval_file;
 

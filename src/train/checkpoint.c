@@ -5,12 +5,12 @@
 
 #include "checkpoint.h"
 
-static const char MAGIC[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '1'};
+static const char MAGIC[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '2'};
 
 /* The training state as the file holds it: train_state's fields up to train_seconds,
  * then the margins in use of each regularised hook (config order), then the record
  * count and 8 bytes that are always 0 on writing (once a pointer; ignored on
- * reading). Host order and alignment, as it has been since LIRCKPT1. */
+ * reading). Host order and alignment, as LIRCKPT2 has it. */
 typedef struct {
     long step;
     int epoch, position;
@@ -50,23 +50,30 @@ static void disk_to_state(const disk_state *d, const checkpoint_parts *p) {
     p->s->n_records = d->n_records;
 }
 
-/* The tensors a checkpoint holds, in order; returns count (<= cap). */
-static int net_tensors(const net *n, float **t, size_t *len, int cap) {
+/* The tensors a checkpoint holds, in order: per conv layer biases, [scales, rolling
+ * mean, rolling var], weights; per connected layer biases, weights. Fills t and len
+ * unless NULL (count only); returns the count. */
+static int net_tensors(const net *n, float **t, size_t *len) {
     int k = 0;
     for (int i = 0; i < n->n_layers; i++) {
         const layer *l = &n->layers[i];
+        float *p[5] = {NULL};
+        size_t s[5] = {0};
         if (l->type == LAYER_CONV) {
             const conv_layer *c = &l->u.conv;
-            size_t nw = (size_t)c->n * c->c * c->size * c->size;
-            float *p[5] = {c->biases, c->scales, c->rolling_mean, c->rolling_var, c->weights};
-            size_t s[5] = {(size_t)c->n, (size_t)c->n, (size_t)c->n, (size_t)c->n, nw};
-            for (int j = 0; j < 5; j++)
-                if (p[j] && k < cap) t[k] = p[j], len[k++] = s[j];
+            p[0] = c->biases, p[1] = c->scales, p[2] = c->rolling_mean;
+            p[3] = c->rolling_var, p[4] = c->weights;
+            s[0] = s[1] = s[2] = s[3] = (size_t)c->n;
+            s[4] = (size_t)c->n * c->c * c->size * c->size;
         } else if (l->type == LAYER_CONNECTED) {
             const connected_layer *f = &l->u.fc;
-            if (k + 2 > cap) break;
-            t[k] = f->biases, len[k++] = (size_t)f->outputs;
-            t[k] = f->weights, len[k++] = (size_t)f->outputs * f->inputs;
+            p[0] = f->biases, s[0] = (size_t)f->outputs;
+            p[1] = f->weights, s[1] = (size_t)f->outputs * f->inputs;
+        }
+        for (int j = 0; j < 5; j++) {
+            if (!p[j]) continue;
+            if (t) t[k] = p[j], len[k] = s[j];
+            k++;
         }
     }
     return k;
@@ -86,10 +93,10 @@ int checkpoint_save(const char *path, const checkpoint_parts *p, lir_error *err)
               put(f, &d, sizeof d) | put(f, &n->seen, sizeof n->seen);
     for (int i = 0; i < s->n_records && !bad; i++)
         bad |= put(f, &s->records[i], sizeof s->records[i]);
-    enum { CAP = 4096 };
-    float **t = xmalloc(CAP * sizeof *t);
-    size_t *len = xmalloc(CAP * sizeof *len);
-    int nt = net_tensors(n, t, len, CAP);
+    int nt = net_tensors(n, NULL, NULL);
+    float **t = xcalloc((size_t)nt + 1, sizeof *t);
+    size_t *len = xcalloc((size_t)nt + 1, sizeof *len);
+    net_tensors(n, t, len);
     uint32_t cnt = (uint32_t)nt;
     bad |= put(f, &cnt, sizeof cnt);
     for (int i = 0; i < nt && !bad; i++) {
@@ -115,8 +122,11 @@ static int load_state(FILE *f, const char *path, const checkpoint_parts *p, lir_
     uint64_t h;
     disk_state d;
     if (read_exact(f, magic, 8, path, "magic", err)) return -1;
+    if (!memcmp(magic, "LIRCKPT1", 8))
+        return lir_fail(err, "%s: a checkpoint of an older lir (format LIRCKPT1, before outlier "
+                        "mixtures); it cannot be resumed: start the run again", path);
     if (memcmp(magic, MAGIC, 8))
-        return lir_fail(err, "%s: offset 0: not a lir checkpoint (magic is not LIRCKPT1)", path);
+        return lir_fail(err, "%s: offset 0: not a lir checkpoint (magic is not LIRCKPT2)", path);
     if (read_exact(f, &h, sizeof h, path, "config hash", err)) return -1;
     if (h != p->config_hash)
         return lir_fail(err,
@@ -135,10 +145,10 @@ static int load_state(FILE *f, const char *path, const checkpoint_parts *p, lir_
 
 /* The network's tensors, each checked against its size in the network. */
 static int load_tensors(FILE *f, const char *path, net *n, lir_error *err) {
-    enum { CAP = 4096 };
-    float **t = xmalloc(CAP * sizeof *t);
-    size_t *len = xmalloc(CAP * sizeof *len);
-    int nt = net_tensors(n, t, len, CAP), rc = -1;
+    int nt = net_tensors(n, NULL, NULL), rc = -1;
+    float **t = xcalloc((size_t)nt + 1, sizeof *t);
+    size_t *len = xcalloc((size_t)nt + 1, sizeof *len);
+    net_tensors(n, t, len);
     uint32_t cnt;
     if (read_exact(f, &cnt, sizeof cnt, path, "tensor count", err)) goto done;
     if ((int)cnt != nt) {

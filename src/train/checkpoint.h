@@ -1,12 +1,12 @@
 /* checkpoint: everything a training run needs to continue exactly, in one file
  * written atomically (tmp + rename), so a run killed at any moment keeps its last
  * complete checkpoint:
- *   magic "LIRCKPT1", uint64 config hash, the training state (step, loader position,
- *   outlier generator/loader position, the current epoch's running sums, the margins in
- *   use of the regularised hooks, the epoch history; layout in checkpoint.c), the
- *   network's tensors (per conv: biases, [scales,
- *   rolling mean, rolling var], weights; per connected: biases, weights; each as
- *   uint64 count + float32 data) and the SGD state (sgd_save).
+ *   magic "LIRCKPT2" (LIRCKPT1: before outlier mixtures), uint64 config hash, the
+ *   training state (step, loader position, outlier generator/loader positions, the
+ *   current epoch's running sums, the margins in use of the regularised hooks, the
+ *   epoch history; layout in checkpoint.c), the network's tensors (per conv: biases,
+ *   [scales, rolling mean, rolling var], weights; per connected: biases, weights; each
+ *   as uint64 count + float32 data) and the SGD state (sgd_save).
  * All integers and floats in host byte order (a checkpoint is not an exchange format;
  * final weights are written as Darknet .weights). */
 #ifndef LIR_CHECKPOINT_H
