@@ -16,8 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     train_state s;
     lir_error err;
-    ckpt_run run = {4, 3, 2, 0, 1}; /* 4 epochs of 3 steps of 2 images, validation */
-    if (checkpoint_load(fuzz_file(data, size), FUZZ_HASH, &run, n, o, &s, &err) == 0)
+    ckpt_run run = {4, 3, 2, 1}; /* 4 epochs of 3 steps of 2 images, validation */
+    checkpoint_parts parts = {FUZZ_HASH, n, NULL, 0, o, &s};
+    if (checkpoint_load(fuzz_file(data, size), &parts, &run, &err) == 0)
         free(s.records);
     return 0;
 }

@@ -36,7 +36,8 @@ int main(int argc, char **argv) {
     s.step = 3, s.epoch = 1, s.n_records = 1, s.records = &r;
     o->step = 3; /* the run of fuzz_checkpoint.c: 4 epochs of 3 steps of 2 images */
     snprintf(path, sizeof path, "%s/checkpoint/tiny.ckpt", argv[1]);
-    if (checkpoint_save(path, 0x1234, n, o, &s, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
+    checkpoint_parts parts = {0x1234, n, NULL, 0, o, &s};
+    if (checkpoint_save(path, &parts, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
     sgd_free(o);
     net_free(n);
     return 0;

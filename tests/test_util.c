@@ -1,7 +1,10 @@
 /* test_util.c: the RNG is deterministic and in range; atomic writes replace the
- * file only on success; messages escape control characters; byte counts parse;
- * 64-bit products report overflow; a directory is refused as a file. */
+ * file only on success; mkdir -p, argmax and the shell-quoted command line; messages
+ * escape control characters; byte counts parse; 64-bit products report overflow; a
+ * directory is refused as a file. */
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -68,14 +71,42 @@ int main(void) {
     lir_fail(&err, "%s: bad", "x\x1b]0;title\x07");
     CHECK(!strcmp(err.msg, "x\\x1b]0;title\\x07: bad"), "lir_fail escapes: %s", err.msg);
 
-    uint64_t v = 0;
-    CHECK(lir_parse_bytes("8G", &v) == 0 && v == 8ull << 30, "8G");
-    CHECK(lir_parse_bytes("512MiB", &v) == 0 && v == 512ull << 20, "512MiB");
-    CHECK(lir_parse_bytes("1000", &v) == 0 && v == 1000, "1000");
-    CHECK(lir_parse_bytes("0", &v) < 0 && lir_parse_bytes("-1G", &v) < 0 &&
-              lir_parse_bytes("8X", &v) < 0 && lir_parse_bytes("99999999999T", &v) < 0,
+    uint64_t bytes = 0;
+    CHECK(lir_parse_bytes("8G", &bytes) == 0 && bytes == 8ull << 30, "8G");
+    CHECK(lir_parse_bytes("512MiB", &bytes) == 0 && bytes == 512ull << 20, "512MiB");
+    CHECK(lir_parse_bytes("1000", &bytes) == 0 && bytes == 1000, "1000");
+    CHECK(lir_parse_bytes("0", &bytes) < 0 && lir_parse_bytes("-1G", &bytes) < 0 &&
+              lir_parse_bytes("8X", &bytes) < 0 && lir_parse_bytes("99999999999T", &bytes) < 0,
           "bad byte counts refused");
-    CHECK(lir_mul_u64(1ull << 32, 1ull << 31, &v) == 0 && v == 1ull << 63, "product");
-    CHECK(lir_mul_u64(1ull << 32, 1ull << 32, &v) < 0, "overflow reported");
+    CHECK(lir_mul_u64(1ull << 32, 1ull << 31, &bytes) == 0 && bytes == 1ull << 63, "product");
+    CHECK(lir_mul_u64(1ull << 32, 1ull << 32, &bytes) < 0, "overflow reported");
+
+    /* make_dirs: mkdir -p, fine when it exists, refused over a file */
+    char dir[] = "/tmp/lir_test_dir_XXXXXX", deep[200], cmd[300];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(deep, sizeof deep, "%s/a/b/c", dir);
+    struct stat st;
+    CHECK(make_dirs(deep, &err) == 0 && stat(deep, &st) == 0 && S_ISDIR(st.st_mode),
+          "make_dirs makes the parents (%s)", err.msg);
+    CHECK(make_dirs(deep, &err) == 0, "make_dirs on an existing directory");
+    snprintf(deep, sizeof deep, "%s/a/file", dir);
+    FILE *f = fopen(deep, "w");
+    if (f) fclose(f);
+    CHECK(make_dirs(deep, &err) < 0 && strstr(err.msg, deep), "a file in the way: %s", err.msg);
+    snprintf(deep, sizeof deep, "%s/a/file/sub", dir);
+    CHECK(make_dirs(deep, &err) < 0 && strstr(err.msg, "cannot create directory"),
+          "a file as a parent: %s", err.msg);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+
+    const float v[5] = {0.1f, 0.7f, -2.0f, 0.7f, 0.2f};
+    CHECK(vec_argmax(v, 5) == 1 && vec_argmax(v, 1) == 0 && vec_argmax(v + 2, 3) == 1,
+          "argmax: the first largest");
+
+    char a0[] = "train", a1[] = "--set", a2[] = "lr=0.1;seed=2", a3[] = "it's", a4[] = "";
+    char *argv[] = {a0, a1, a2, a3, a4};
+    char *line = command_line(5, argv);
+    CHECK(!strcmp(line, "lir train --set 'lr=0.1;seed=2' 'it'\\''s' ''"), "command line: %s", line);
+    free(line);
     return check_done("test_util");
 }

@@ -1,5 +1,5 @@
-/* data_idx.c: parser for the IDX files of MNIST and Fashion-MNIST, and their size
- * rule (the exact file size a header promises, for the limited reader in stream.c).
+/* idx.c: parser for the IDX files of MNIST and Fashion-MNIST, and their size rule
+ * (the exact file size a header promises, for the limited reader in stream.c).
  * IDX: 2 zero bytes, type byte (0x08 = uint8), number of dimensions, then each
  * dimension as a big-endian uint32, then the data. */
 #include <stdlib.h>

@@ -2,6 +2,7 @@
  * value is finite and validated field by field on resume (format in checkpoint.h). */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -19,6 +20,49 @@ enum { IGNORE_CRC = 0 };
 
 static const char MAGIC[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '3'};
 enum { CKPT_VERSION = 3, CKPT_HEADER = 24 };
+
+/* The training state as the file holds it: train_state's fields up to train_seconds,
+ * then the margins in use of each regularised hook (config order), then the record
+ * count and 8 bytes that are always 0 on writing (once a pointer; ignored on
+ * reading). Host order and alignment, as LIRCKPT2 had it. */
+typedef struct {
+    long step;
+    int epoch, position;
+    outlier_pos opos;
+    double sum_loss, sum_ce, sum_reg[CONFIG_MAX_HOOKS];
+    long epoch_steps, correct, seen;
+    double epoch_seconds, train_seconds;
+    int n_hooks;
+    float m_in[CONFIG_MAX_HOOKS], m_out[CONFIG_MAX_HOOKS];
+    int n_records;
+    uint64_t unused;
+} disk_state;
+
+/* train_state and disk_state share their first PREFIX bytes field by field. */
+#define PREFIX offsetof(disk_state, n_hooks)
+_Static_assert(offsetof(train_state, n_records) == PREFIX &&
+                   offsetof(train_state, train_seconds) == offsetof(disk_state, train_seconds),
+               "train_state must start like disk_state");
+
+static void state_to_disk(const checkpoint_parts *p, disk_state *d) {
+    memset(d, 0, sizeof *d);
+    memcpy(d, p->s, PREFIX);
+    d->n_hooks = p->n_hooks;
+    for (int i = 0; i < p->n_hooks; i++) {
+        d->m_in[i] = p->n->hooks[p->hooks[i]].reg.m_in;
+        d->m_out[i] = p->n->hooks[p->hooks[i]].reg.m_out;
+    }
+    d->n_records = p->s->n_records;
+}
+
+static void disk_to_state(const disk_state *d, const checkpoint_parts *p) {
+    memcpy(p->s, d, PREFIX);
+    for (int i = 0; i < p->n_hooks; i++) {
+        p->n->hooks[p->hooks[i]].reg.m_in = d->m_in[i];
+        p->n->hooks[p->hooks[i]].reg.m_out = d->m_out[i];
+    }
+    p->s->n_records = d->n_records;
+}
 
 /* The tensors a checkpoint holds, in order: per conv layer biases, [scales, rolling
  * mean, rolling var], weights; per connected layer biases, weights. Fills t and len
@@ -71,7 +115,7 @@ static uint32_t crc_of(const uint8_t *p, size_t n) {
 /* Payload bytes of a checkpoint with n_records epochs of history (sgd_save's layout:
  * magic, count, step, sizes, buffers). */
 static uint64_t payload_bytes(const size_t *len, int nt, const sgd *o, int n_records) {
-    uint64_t b = 8 + sizeof(train_state) + 8 + (uint64_t)n_records * sizeof(epoch_record) + 4;
+    uint64_t b = 8 + sizeof(disk_state) + 8 + (uint64_t)n_records * sizeof(epoch_record) + 4;
     for (int i = 0; i < nt; i++) b += 8 + 4 * (uint64_t)len[i];
     return b + 8 + 4 + 8 + 8 * (uint64_t)o->n_tensors + 4 * (uint64_t)o->n;
 }
@@ -91,12 +135,15 @@ static int find_nonfinite(float *const *t, const size_t *len, int nt, const sgd 
 static int put(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == n ? 0 : -1; }
 
 /* The payload into memory (*buf, *len; caller frees). */
-static int payload_write(uint64_t hash, const net *n, const sgd *o, const train_state *s,
-                         float *const *t, const size_t *len, int nt, const char *path,
-                         char **buf, size_t *blen, lir_error *err) {
+static int payload_write(const checkpoint_parts *p, float *const *t, const size_t *len, int nt,
+                         const char *path, char **buf, size_t *blen, lir_error *err) {
+    const train_state *s = p->s;
+    disk_state d;
+    state_to_disk(p, &d);
     FILE *m = open_memstream(buf, blen);
     if (!m) return lir_fail(err, "%s: cannot make the checkpoint: %s", path, strerror(errno));
-    int bad = put(m, &hash, sizeof hash) | put(m, s, sizeof *s) | put(m, &n->seen, sizeof n->seen);
+    int bad = put(m, &p->config_hash, sizeof p->config_hash) | put(m, &d, sizeof d) |
+              put(m, &p->n->seen, sizeof p->n->seen);
     for (int i = 0; i < s->n_records && !bad; i++)
         bad |= put(m, &s->records[i], sizeof s->records[i]);
     uint32_t cnt = (uint32_t)nt;
@@ -105,21 +152,20 @@ static int payload_write(uint64_t hash, const net *n, const sgd *o, const train_
         uint64_t l64 = len[i];
         bad |= put(m, &l64, sizeof l64) | put(m, t[i], len[i] * sizeof(float));
     }
-    if (!bad && sgd_save(o, m, path, err)) bad = 2;
+    if (!bad && sgd_save(p->o, m, path, err)) bad = 2;
     if (fclose(m) != 0 && !bad) bad = 1;
     if (bad == 1) lir_fail(err, "%s: cannot make the checkpoint: %s", path, strerror(errno));
     return bad ? -1 : 0;
 }
 
-int checkpoint_save(const char *path, uint64_t hash, const net *n, const sgd *o,
-                    const train_state *s, lir_error *err) {
+int checkpoint_save(const char *path, const checkpoint_parts *p, lir_error *err) {
     float **t;
     size_t *len, blen = 0;
-    int nt = net_tensors_alloc(n, &t, &len), rc = -1;
+    int nt = net_tensors_alloc(p->n, &t, &len), rc = -1;
     char what[96], *buf = NULL;
-    if (find_nonfinite(t, len, nt, o, what, sizeof what)) {
+    if (find_nonfinite(t, len, nt, p->o, what, sizeof what)) {
         lir_fail(err, "%s: not written: %s is not finite", path, what);
-    } else if (payload_write(hash, n, o, s, t, len, nt, path, &buf, &blen, err) == 0) {
+    } else if (payload_write(p, t, len, nt, path, &buf, &blen, err) == 0) {
         uint32_t head[2] = {CKPT_VERSION, crc_of((const uint8_t *)buf, blen)};
         uint64_t size = blen;
         atomic_file a;
@@ -191,12 +237,12 @@ done:
 }
 
 /* Sums, margins and the epoch history: finite where they must be. */
-static int check_values(const train_state *s, const ckpt_run *r, const char *path,
-                        lir_error *err) {
+static int check_values(const train_state *s, const disk_state *d, const ckpt_run *r,
+                        const char *path, lir_error *err) {
     int bad = !isfinite(s->sum_loss) || !isfinite(s->sum_ce) || !(s->epoch_seconds >= 0) ||
               !(s->train_seconds >= 0) || !isfinite(s->epoch_seconds + s->train_seconds);
-    for (int i = 0; i < s->n_hooks; i++)
-        bad |= !isfinite(s->sum_reg[i]) || !isfinite(s->m_in[i]) || !isfinite(s->m_out[i]);
+    for (int i = 0; i < d->n_hooks; i++)
+        bad |= !isfinite(s->sum_reg[i]) || !isfinite(d->m_in[i]) || !isfinite(d->m_out[i]);
     if (bad) return lir_fail(err, "%s: non-finite running sums or margins", path);
     for (int i = 0; i < s->n_records; i++) {
         const epoch_record *e = &s->records[i];
@@ -205,7 +251,7 @@ static int check_values(const train_state *s, const ckpt_run *r, const char *pat
                         e->images_per_s) ||
               (r->validation ? !isfinite(e->val_loss + e->val_acc)
                              : !isnan(e->val_loss) || !isnan(e->val_acc));
-        for (int k = 0; k < s->n_hooks; k++) bad |= !isfinite(e->reg[k]);
+        for (int k = 0; k < d->n_hooks; k++) bad |= !isfinite(e->reg[k]);
         if (bad)
             return lir_fail(err, "%s: epoch record %d is not that of epoch %d at step %ld with "
                             "finite values", path, i, i + 1, (long)(i + 1) * r->steps_per_epoch);
@@ -214,8 +260,8 @@ static int check_values(const train_state *s, const ckpt_run *r, const char *pat
 }
 
 /* The training state against the run's schedule. */
-static int check_state(const train_state *s, const sgd *o, const ckpt_run *r, const char *path,
-                       lir_error *err) {
+static int check_state(const train_state *s, const disk_state *d, const sgd *o,
+                       const ckpt_run *r, const char *path, lir_error *err) {
     long spe = r->steps_per_epoch;
     if (s->epoch < 0 || s->epoch > r->epochs)
         return lir_fail(err, "%s: epoch %d outside this run's 0..%d", path, s->epoch, r->epochs);
@@ -233,32 +279,32 @@ static int check_state(const train_state *s, const sgd *o, const ckpt_run *r, co
         s->correct < 0 || s->correct > s->seen || bad_part)
         return lir_fail(err, "%s: loader positions or counts do not match %ld steps of %d images",
                         path, s->epoch_steps, r->id_batch);
-    if (s->n_records != s->epoch || s->n_hooks != r->n_hooks)
-        return lir_fail(err, "%s: %d epoch records and %d hooks, this run needs %d and %d", path,
-                        s->n_records, s->n_hooks, s->epoch, r->n_hooks);
-    return check_values(s, r, path, err);
+    if (s->n_records != s->epoch)
+        return lir_fail(err, "%s: %d epoch records, this run needs %d", path, s->n_records,
+                        s->epoch);
+    return check_values(s, d, r, path, err);
 }
 
-/* Reads the payload (checksum already verified) into s, n and o. */
-static int read_payload(FILE *m, const char *path, uint64_t hash, float **t, const size_t *len,
-                        int nt, net *n, sgd *o, train_state *s, lir_error *err) {
+/* Reads the payload (checksum already verified) into p (margins into the net's
+ * hooks) and d (the state as stored). */
+static int read_payload(FILE *m, const char *path, const checkpoint_parts *p, float **t,
+                        const size_t *len, int nt, disk_state *d, lir_error *err) {
     uint64_t h;
     uint32_t cnt;
+    train_state *s = p->s;
     if (read_exact(m, &h, sizeof h, path, "config hash", err)) return -1;
-    if (h != hash)
+    if (h != p->config_hash)
         return lir_fail(err,
                         "%s: the checkpoint was made with a different config (hash %016llx, now "
                         "%016llx); resume with the run's own config.json",
-                        path, (unsigned long long)h, (unsigned long long)hash);
-    train_state st;
-    if (read_exact(m, &st, sizeof st, path, "training state", err) ||
-        read_exact(m, &n->seen, sizeof n->seen, path, "images seen", err))
+                        path, (unsigned long long)h, (unsigned long long)p->config_hash);
+    if (read_exact(m, d, sizeof *d, path, "training state", err) ||
+        read_exact(m, &p->n->seen, sizeof p->n->seen, path, "images seen", err))
         return -1;
-    *s = st;
-    s->records = NULL;
-    if (s->n_records < 0 || s->n_records > 100000 || s->n_hooks < 0 ||
-        s->n_hooks > CONFIG_MAX_HOOKS)
-        return lir_fail(err, "%s: corrupt training state", path);
+    if (d->n_records < 0 || d->n_records > 100000 || d->n_hooks != p->n_hooks)
+        return lir_fail(err, "%s: corrupt training state (%d records, margins of %d hooks for "
+                        "%d)", path, d->n_records, d->n_hooks, p->n_hooks);
+    disk_to_state(d, p);
     s->records = xcalloc((size_t)s->n_records + 1, sizeof *s->records);
     if (read_exact(m, s->records, (size_t)s->n_records * sizeof *s->records, path,
                    "epoch history", err) ||
@@ -273,16 +319,17 @@ static int read_payload(FILE *m, const char *path, uint64_t hash, float **t, con
                             i, (unsigned long long)l64, len[i]);
         if (read_exact(m, t[i], len[i] * sizeof(float), path, "tensor data", err)) return -1;
     }
-    return sgd_load(o, m, path, err);
+    return sgd_load(p->o, m, path, err);
 }
 
 /* Parses the verified payload and checks what it holds. */
-static int parse_checked(uint8_t *payload, size_t plen, const char *path, uint64_t hash,
-                         const ckpt_run *run, float **t, const size_t *len, int nt, net *n,
-                         sgd *o, train_state *s, lir_error *err) {
+static int parse_checked(uint8_t *payload, size_t plen, const char *path,
+                         const checkpoint_parts *p, const ckpt_run *run, float **t,
+                         const size_t *len, int nt, lir_error *err) {
     FILE *m = fmemopen(payload, plen, "rb");
     if (!m) return lir_fail(err, "%s: cannot read the payload: %s", path, strerror(errno));
-    int rc = read_payload(m, path, hash, t, len, nt, n, o, s, err);
+    disk_state d;
+    int rc = read_payload(m, path, p, t, len, nt, &d, err);
     long at = ftell(m);
     fclose(m);
     char what[96];
@@ -290,20 +337,21 @@ static int parse_checked(uint8_t *payload, size_t plen, const char *path, uint64
     if (at != (long)plen)
         return lir_fail(err, "%s: %ld bytes after the end of the checkpoint", path,
                         (long)plen - at);
-    if (find_nonfinite(t, len, nt, o, what, sizeof what))
+    if (find_nonfinite(t, len, nt, p->o, what, sizeof what))
         return lir_fail(err, "%s: %s is not finite", path, what);
-    return check_state(s, o, run, path, err);
+    return check_state(p->s, &d, p->o, run, path, err);
 }
 
-int checkpoint_load(const char *path, uint64_t hash, const ckpt_run *run, net *n, sgd *o,
-                    train_state *s, lir_error *err) {
+int checkpoint_load(const char *path, const checkpoint_parts *p, const ckpt_run *run,
+                    lir_error *err) {
     float **t;
     size_t *len, plen = 0;
-    int nt = net_tensors_alloc(n, &t, &len), rc = -1;
+    int nt = net_tensors_alloc(p->n, &t, &len), rc = -1;
     uint8_t *payload = NULL;
+    train_state *s = p->s;
     memset(s, 0, sizeof *s);
-    if (read_checked(path, len, nt, o, run, &payload, &plen, err) == 0)
-        rc = parse_checked(payload, plen, path, hash, run, t, len, nt, n, o, s, err);
+    if (read_checked(path, len, nt, p->o, run, &payload, &plen, err) == 0)
+        rc = parse_checked(payload, plen, path, p, run, t, len, nt, err);
     free(payload);
     free(t);
     free(len);

@@ -4,11 +4,12 @@
  * formats without header or checksum, refused):
  *   header: magic "LIRCKPT3", uint32 format version, uint32 CRC-32 (zlib) of the
  *   payload, uint64 payload bytes;
- *   payload: uint64 config hash, the train_state (step, loader position, each outlier
- *   part's generator/loader position, the current epoch's running sums, the hooks' margins,
- *   the epoch history), the network's tensors (per conv: biases, [scales, rolling
- *   mean, rolling var], weights; per connected: biases, weights; each as uint64
- *   count + float32 data) and the SGD state (sgd_save).
+ *   payload: uint64 config hash, the training state (step, loader position, outlier
+ *   generator/loader positions, the current epoch's running sums, the margins in use
+ *   of the regularised hooks, the epoch history; layout in checkpoint.c), the network's
+ *   tensors (per conv: biases, [scales, rolling mean, rolling var], weights; per
+ *   connected: biases, weights; each as uint64 count + float32 data) and the SGD state
+ *   (sgd_save).
  * A checkpoint is only written when every value in it is finite, and on resume it is
  * validated field by field: the size from the network and the history length, the
  * checksum, the hash, the step, epoch and positions against the run's schedule,
@@ -33,6 +34,8 @@ typedef struct {
     double images_per_s, seconds;
 } epoch_record;
 
+/* Where a run stands. The margins in use are not here: they live in the network's
+ * hooks (hook_reg, where the loss reads them), and checkpoints take them from there. */
 typedef struct {
     long step;           /* optimiser steps done */
     int epoch, position; /* ID loader position of the next batch */
@@ -41,28 +44,34 @@ typedef struct {
     double sum_loss, sum_ce, sum_reg[CONFIG_MAX_HOOKS];
     long epoch_steps, correct, seen;
     double epoch_seconds, train_seconds;
-    /* margins in use (after calibration) */
-    int n_hooks;
-    float m_in[CONFIG_MAX_HOOKS], m_out[CONFIG_MAX_HOOKS];
     int n_records;
     epoch_record *records; /* [n_records], malloc'd */
 } train_state;
+
+/* Everything a checkpoint holds, where it lives in memory. */
+typedef struct {
+    uint64_t config_hash;
+    net *n;
+    const int *hooks; /* [n_hooks] index in n->hooks of each regularised hook, config order */
+    int n_hooks;
+    sgd *o;
+    train_state *s;
+} checkpoint_parts;
 
 /* The run a checkpoint must belong to: its schedule and batch shape. */
 typedef struct {
     int epochs;
     long steps_per_epoch;
-    int id_batch, n_hooks;
+    int id_batch;
     int validation; /* 1: records hold finite validation results, 0: NaN */
 } ckpt_run;
 
-/* Refuses (writing nothing) when a tensor or momentum buffer holds a non-finite value. */
-int checkpoint_save(const char *path, uint64_t config_hash, const net *n, const sgd *o,
-                    const train_state *s, lir_error *err);
-/* Restores into an already built net and optimiser of the same shapes, after the
- * checks listed above; refuses a checkpoint whose config hash differs from
- * config_hash or that does not fit run. s->records is allocated. */
-int checkpoint_load(const char *path, uint64_t config_hash, const ckpt_run *run, net *n, sgd *o,
-                    train_state *s, lir_error *err);
+/* Refuses (writing nothing) when a tensor or momentum value is not finite. */
+int checkpoint_save(const char *path, const checkpoint_parts *p, lir_error *err);
+/* Restores into an already built net (hooks attached) and optimiser of the same shapes,
+ * after the checks listed above; refuses a checkpoint whose config hash differs from
+ * p->config_hash or that does not fit run. p->s->records is allocated. */
+int checkpoint_load(const char *path, const checkpoint_parts *p, const ckpt_run *run,
+                    lir_error *err);
 
 #endif
