@@ -412,7 +412,7 @@ static int build_hook(net *n, const cfg_file *c, cfg_section *s, int li, lir_err
 }
 
 net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err) {
-    net_options def = {0, 0, 0, 0};
+    net_options def = {0, 0, 0, 0, PREC_FP32};
     if (!opt) opt = &def;
     net *n = xcalloc(1, sizeof *n);
     n->batch = opt->batch;
@@ -466,10 +466,19 @@ net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err) {
     }
     n->workspace = xcalloc(n->workspace_size ? n->workspace_size : 1, sizeof(float));
     n->input = xcalloc((size_t)n->batch * n->c * n->h * n->w, sizeof(float));
+    net_set_precision(n, opt->precision);
     return n;
 fail:
     net_free(n);
     return NULL;
+}
+
+void net_set_precision(net *n, int prec) {
+    n->precision = prec;
+    for (int i = 0; i < n->n_layers; i++) {
+        if (n->layers[i].type == LAYER_CONV) n->layers[i].u.conv.precision = prec;
+        if (n->layers[i].type == LAYER_CONNECTED) n->layers[i].u.fc.precision = prec;
+    }
 }
 
 net *net_load_cfg(const char *path, const net_options *opt, lir_error *err) {

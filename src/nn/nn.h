@@ -113,6 +113,8 @@ typedef struct {
     float *energy_conv, *energy_bn;    /* [B] or NULL: an inference forward also writes each
                                           sample's energy of conv_out / bn_out here (hooks,
                                           computed while the sample is in cache) */
+    int precision;                     /* PREC_FP32 or PREC_BF16: inputs of its GEMMs
+                                          (forward, backward-data, backward-weights) */
 } conv_layer;
 
 /* E = -logsumexp of one sample's `size` activations (hook.c). */
@@ -179,6 +181,7 @@ typedef struct {
     activation act;
     float *weights, *dweights; /* [outputs][inputs] (Darknet layout) */
     float *biases, *dbiases;   /* [outputs] */
+    int precision;             /* PREC_FP32 or PREC_BF16: inputs of its GEMMs */
 } connected_layer;
 int connected_init(connected_layer *l, int inputs, int outputs, activation act, int batch,
                    int grads, rng_state *rng, lir_error *err);
@@ -302,6 +305,7 @@ typedef struct {
     float *workspace;     /* shared scratch for convolutions */
     size_t workspace_size;
     float *input;         /* [batch][c*h*w] copy of the last input (for backward) */
+    int precision;        /* PREC_FP32 or PREC_BF16: of every conv and connected GEMM */
 } net;
 
 /* Builds the network of a parsed cfg. batch overrides [net] batch when > 0;
@@ -313,9 +317,15 @@ typedef struct {
     int classes;
     int train;
     uint64_t seed;
+    int precision; /* PREC_FP32 (0, the default) or PREC_BF16 (net_set_precision) */
 } net_options;
 
 net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err);
+/* The precision of the inputs of every convolution and connected-layer GEMM
+ * (forward, backward-data, backward-weights): PREC_FP32, or PREC_BF16 (mixed
+ * precision: both GEMM operands rounded to bf16, products summed in fp32; weights,
+ * activations, gradients, BN statistics, losses and energies stay fp32). */
+void net_set_precision(net *n, int prec);
 net *net_load_cfg(const char *path, const net_options *opt, lir_error *err);
 void net_free(net *n);
 

@@ -490,7 +490,7 @@ static int trainer_setup(trainer *t, lir_error *err) {
     t->spe = t->n_tr / t->idb; /* a short last batch is dropped */
     t->total = t->spe * c->epochs;
     net_options no = {t->idb + t->ob, c->classes ? c->classes : t->train->classes, 1,
-                      (uint64_t)c->seed};
+                      (uint64_t)c->seed, precision_parse(c->precision)};
     t->n = net_load_cfg(t->opt->cfg_path, &no, err);
     if (!t->n) return -1;
     if (t->n->layers[t->n->n_layers - 1].type != LAYER_SOFTMAX)
