@@ -40,21 +40,24 @@ typedef struct {
 static void run_step(int prec, const float *x, const int *labels, step_result *r) {
     lir_error err;
     cfg_file *c = cfg_parse_string(NET, "bf16net.cfg", &err);
-    net_options opt = {0, 0, 1, 3, prec};
+    net_options opt = {0, 0, 1, 3};
     net *n = c ? net_build(c, &opt, &err) : NULL;
     cfg_free(c);
     CHECK(n != NULL, "bf16 test net: %s", err.msg);
     if (!n) return;
+    net_set_precision(n, prec);
     net_forward(n, x, 1);
     memcpy(r->logits, net_logits(n), sizeof r->logits);
     net_zero_grads(n);
     r->loss = net_loss_backward(n, labels, NULL);
-    param_tensor p[MAXP];
-    r->n = net_params(n, p, MAXP);
+    /* the gradient arena holds the tensors back to back, in n->tensors' order */
+    r->n = n->n_tensors < MAXP ? n->n_tensors : MAXP;
+    const float *gr = n->grads;
     for (int t = 0; t < r->n; t++) {
-        r->sizes[t] = p[t].n;
-        r->grads[t] = xmalloc(p[t].n * sizeof(float));
-        memcpy(r->grads[t], p[t].dw, p[t].n * sizeof(float));
+        r->sizes[t] = n->tensors[t].n;
+        r->grads[t] = xmalloc(r->sizes[t] * sizeof(float));
+        memcpy(r->grads[t], gr, r->sizes[t] * sizeof(float));
+        gr += r->sizes[t];
     }
     net_free(n);
 }

@@ -61,6 +61,9 @@ int read_exact(FILE *f, void *buf, size_t n, const char *path, const char *what,
 
 double now_seconds(void); /* monotonic wall clock */
 
+/* mkdir -p: creates path and its missing parents (an existing folder is fine). */
+int make_dirs(const char *path, lir_error *err);
+
 /* ---- checksums (sha256.c) ---- */
 typedef struct {
     uint32_t h[8];

@@ -26,8 +26,6 @@
 #include "nn/nn.h"
 #include "train/train.h"
 
-enum { MAX_PARAMS = 4096 };
-
 typedef struct {
     double median_s, min_s; /* wall clock per iteration */
     double cpu_s;           /* median CPU time (all threads, user + system) per iteration */
@@ -104,9 +102,16 @@ static void arm_hooks(net *n, const float *x) {
     }
 }
 
-static int time_train(const char *cfg, const net_options *opt, int hooks, int iters,
-                      int warmup, timing *out, lir_error *err) {
+/* The network of cfg with its GEMMs in precision prec. */
+static net *load_net(const char *cfg, const net_options *opt, int prec, lir_error *err) {
     net *n = net_load_cfg(cfg, opt, err);
+    if (n) net_set_precision(n, prec);
+    return n;
+}
+
+static int time_train(const char *cfg, const net_options *opt, int prec, int hooks, int iters,
+                      int warmup, timing *out, lir_error *err) {
+    net *n = load_net(cfg, opt, prec, err);
     if (!n) return -1;
     rng_state r;
     rng_seed(&r, opt->seed + 1);
@@ -121,10 +126,8 @@ static int time_train(const char *cfg, const net_options *opt, int hooks, int it
         net_hook_all(n);
         arm_hooks(n, x);
     }
-    param_tensor *p = xmalloc(MAX_PARAMS * sizeof *p);
-    int np = net_params(n, p, MAX_PARAMS);
     sgd_config sc = {.momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = 0, .accumulate = 1};
-    sgd *o = sgd_create(p, np, &sc);
+    sgd *o = sgd_create(n->tensors, n->n_tensors, &sc);
     samples s;
     samples_init(&s, iters + warmup);
     int rc = 0;
@@ -133,14 +136,13 @@ static int time_train(const char *cfg, const net_options *opt, int hooks, int it
         net_forward(n, x, 1);
         net_zero_grads(n);
         net_loss_backward(n, labels, hooks ? outlier : NULL);
-        rc = sgd_step(o, p, np, 1e-3f, err);
+        rc = sgd_step(o, n->params, n->grads, n->n_params, 1e-3f, err);
         samples_stop(&s, i);
     }
     if (rc == 0) summarise(&s, warmup, iters, out);
     out->hooked = n->n_hooks;
     samples_free(&s);
     sgd_free(o);
-    free(p);
     free(outlier);
     free(labels);
     free(x);
@@ -148,9 +150,9 @@ static int time_train(const char *cfg, const net_options *opt, int hooks, int it
     return rc;
 }
 
-static int time_infer(const char *cfg, const net_options *opt, int hooks, int iters,
+static int time_infer(const char *cfg, const net_options *opt, int prec, int hooks, int iters,
                       int warmup, timing *out, lir_error *err) {
-    net *n = net_load_cfg(cfg, opt, err);
+    net *n = load_net(cfg, opt, prec, err);
     if (!n) return -1;
     rng_state r;
     rng_seed(&r, opt->seed + 2);
@@ -188,9 +190,9 @@ static int bench_rows(const char *cfg, const net_options *base, int batch, int i
             net_options o = *base;
             o.batch = m ? infer_batch : batch;
             o.train = !m;
-            o.precision = precs[p];
             timing t;
-            if ((m ? time_infer : time_train)(cfg, &o, hooks, iters, warmup, &t, err)) return -1;
+            if ((m ? time_infer : time_train)(cfg, &o, precs[p], hooks, iters, warmup, &t, err))
+                return -1;
             print_row(m ? "infer" : "train", o.batch, &t, precs[p]);
         }
     }

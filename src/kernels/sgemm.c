@@ -7,6 +7,7 @@
  * kernel of sbgemm.c. */
 #include <immintrin.h>
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -252,17 +253,43 @@ static int depth_pad(const sgemm_params *kp, int d) {
     return (d + kp->kstep - 1) / kp->kstep * kp->kstep;
 }
 
-/* One allocation for the packed blocks of B and A and an fp32 panel of scratch,
- * each 64-byte aligned in it. */
-static void *alloc_panels(size_t b_bytes, size_t a_bytes, size_t s_bytes, void **bp, void **ap,
-                          float **scratch) {
+/* The packed blocks (B, A and an fp32 block of scratch) live in one buffer per
+ * thread, grown to the largest request and kept while the thread lives (freed by
+ * a key destructor when it exits), so a GEMM allocates nothing once its thread has
+ * run one as large: a training or inference step allocates nothing after the
+ * first. */
+static _Thread_local struct {
+    char *raw;
+    size_t bytes;
+} panels;
+static pthread_key_t panels_key;
+static pthread_once_t panels_once = PTHREAD_ONCE_INIT;
+
+static void panels_release(void *p) {
+    (void)p;
+    free(panels.raw);
+    panels.raw = NULL;
+    panels.bytes = 0;
+}
+
+static void panels_key_make(void) { pthread_key_create(&panels_key, panels_release); }
+
+/* This thread's buffer cut into *bp, *ap and *scratch, each 64-byte aligned. */
+static void panels_get(size_t b_bytes, size_t a_bytes, size_t s_bytes, void **bp, void **ap,
+                       float **scratch) {
     const size_t b = (b_bytes + 63) / 64 * 64, a = (a_bytes + 63) / 64 * 64;
-    char *raw = xmalloc(b + a + s_bytes + 64);
-    char *base = raw + (64 - (uintptr_t)raw % 64) % 64;
+    const size_t need = b + a + s_bytes + 64;
+    if (need > panels.bytes) {
+        pthread_once(&panels_once, panels_key_make);
+        free(panels.raw);
+        panels.raw = xmalloc(need);
+        panels.bytes = need;
+        pthread_setspecific(panels_key, &panels);
+    }
+    char *base = panels.raw + (64 - (uintptr_t)panels.raw % 64) % 64;
     *bp = base;
     *ap = base + b;
     *scratch = (float *)(base + b + a);
-    return raw;
 }
 
 /* Block [pc, pc + kc) x [jc, jc + nc) of op(B) -> the kernel's panels at bp. A
@@ -331,9 +358,8 @@ void sgemm_drive(const sgemm_params *kp, int trans_a, int m, int n, int k, float
     const size_t row_bytes = (size_t)bl.kc_step * kp->esize;
     void *bp, *ap;
     float *scratch;
-    void *raw = alloc_panels(row_bytes * bl.nc_max, row_bytes * bl.mc_max,
-                             kp->convert_b ? (size_t)bl.kc_step * NR * sizeof(float) : 0, &bp,
-                             &ap, &scratch);
+    panels_get(row_bytes * bl.nc_max, row_bytes * bl.mc_max,
+               kp->convert_b ? (size_t)bl.kc_step * NR * sizeof(float) : 0, &bp, &ap, &scratch);
     for (int pc = 0; pc < k; pc += bl.kc_step) {
         const int kc = min_int(bl.kc_step, k - pc);
         const size_t kb = (size_t)depth_pad(kp, kc) * kp->esize; /* bytes per panel row */
@@ -357,7 +383,6 @@ void sgemm_drive(const sgemm_params *kp, int trans_a, int m, int n, int k, float
             }
         }
     }
-    free(raw);
 }
 
 /* op(B) of a plain matrix as an sgemm_pack_fn. */

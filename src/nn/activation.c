@@ -36,32 +36,16 @@ void activation_forward(activation a, const float *x, float *y, size_t n) {
     }
 }
 
-/* dx[i] += act'(y[i]) * dy[i] over one block, compiled for the build's baseline and
+/* activation_backward_body over one block, compiled for the build's baseline and
  * for AVX-512 (picked by the kernels level; the same operations, the same bits). */
-__attribute__((always_inline)) static inline void backward_body(activation a, const float *y,
-                                                                const float *dy, float *dx,
-                                                                ptrdiff_t n) {
-    switch (a) {
-    case ACT_LINEAR:
-        for (ptrdiff_t i = 0; i < n; i++) dx[i] += dy[i];
-        break;
-    case ACT_RELU:
-        for (ptrdiff_t i = 0; i < n; i++) dx[i] += y[i] > 0 ? dy[i] : 0;
-        break;
-    case ACT_LEAKY:
-        for (ptrdiff_t i = 0; i < n; i++) dx[i] += y[i] > 0 ? dy[i] : LEAKY_SLOPE * dy[i];
-        break;
-    }
-}
-
 __attribute__((target("avx512f"))) static void backward_avx512(activation a, const float *y,
                                                                const float *dy, float *dx,
                                                                ptrdiff_t n) {
-    backward_body(a, y, dy, dx, n);
+    activation_backward_body(a, y, dy, dx, n);
 }
 
 static void backward_base(activation a, const float *y, const float *dy, float *dx, ptrdiff_t n) {
-    backward_body(a, y, dy, dx, n);
+    activation_backward_body(a, y, dy, dx, n);
 }
 
 void activation_backward(activation a, const float *y, const float *dy, float *dx, size_t n) {
