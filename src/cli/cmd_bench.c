@@ -1,4 +1,4 @@
-/* cli_bench.c: `lir bench <cfg>`: times training steps and inference on synthetic
+/* cmd_bench.c: `lir bench <cfg>`: times training steps and inference on synthetic
  * data (normal inputs, uniform labels) and prints images/s from the median
  * iteration time.
  *
@@ -229,9 +229,9 @@ int cmd_bench(int argc, char **argv) {
     if (rc != ARGS_RUN) return rc;
     lir_error err;
     if (batch < 1 || infer_batch < 1 || iters < 1 || warmup < 0 || threads < 0 || classes < 0) {
-        lir_fail(&err, "bench: batch sizes and --iters must be >= 1; --warmup, --threads, "
+        lir_fail(&err, "batch sizes and --iters must be >= 1; --warmup, --threads, "
                        "--classes >= 0");
-        return cli_error(&err);
+        return cli_error("bench", &err);
     }
     if (threads > 0) omp_set_num_threads(threads); /* the kernels' one thread pool */
     int do_train = strcmp(mode, "infer") != 0, do_infer = strcmp(mode, "train") != 0;
@@ -241,7 +241,7 @@ int cmd_bench(int argc, char **argv) {
 
     net_options probe_opt = {.batch = 1, .classes = classes, .train = 0, .seed = (uint64_t)seed};
     net *probe = net_load_cfg(pos[0], &probe_opt, &err);
-    if (!probe) return cli_error(&err);
+    if (!probe) return cli_error("bench", &err);
     double mflop = net_layer_flops(probe, probe->n_layers - 1) / 1e6;
     net_free(probe);
     int precs[2], n_prec = 0;
@@ -259,6 +259,6 @@ int cmd_bench(int argc, char **argv) {
     for (int h = 0; h < n_set; h++)
         if (bench_rows(pos[0], &base, batch, infer_batch, hook_set[h], do_train, do_infer, precs,
                        n_prec, iters, warmup, &err))
-            return cli_error(&err);
+            return cli_error("bench", &err);
     return 0;
 }
