@@ -39,7 +39,16 @@ for c in $cmds; do
     has err "usage: lir $c" "$c unknown flag"
 done
 expect 2 "info without cfg" "$LIR" info
-has err "expected 1 argument" "info without cfg"
+has err "expected a cfg, or --cpu" "info without cfg"
+# --- kernels: lir info --cpu, LIR_KERNELS -----------------------------------------
+expect 0 "info --cpu" "$LIR" info --cpu
+has out "cpu level:" "info --cpu"
+has out "bf16 GEMM:" "info --cpu"
+expect 0 "info --cpu, generic" env LIR_KERNELS=generic "$LIR" info --cpu
+has out "kernels level:  generic" "info --cpu, generic"
+has out "conv forward:   im2col + GEMM" "info --cpu, generic"
+expect 2 "bad LIR_KERNELS" env LIR_KERNELS=avx9000 "$LIR" info --cpu
+has err "LIR_KERNELS=avx9000: expected generic, avx2, avx512 or avx512bf16" "bad LIR_KERNELS"
 expect 2 "bad int" "$LIR" bench cfg/resnet18.cfg --iters abc
 has err "--iters: expected an integer, got 'abc'" "bad int"
 expect 2 "bad choice" "$LIR" bench cfg/resnet18.cfg --mode fast
@@ -218,6 +227,11 @@ has out "OMP_WAIT_POLICY active" "bench: a policy the user chose is kept"
 expect 0 "bench train only" "$LIR" bench "$tmp/tiny.cfg" --iters 1 --warmup 0 --batch 2 \
     --mode train --hooks none
 [ "$(awk '$1 == "train" || $1 == "infer"' "$tmp/out" | wc -l)" -eq 1 ] || fail "bench --mode train --hooks none"
+expect 0 "bench both precisions" "$LIR" bench "$tmp/tiny.cfg" --iters 1 --warmup 0 --batch 2 \
+    --mode train --hooks none --precision both
+[ "$(awk '$1 == "train" { print $8 }' "$tmp/out" | tr '\n' ' ')" = "fp32 bf16 " ] ||
+    fail "bench --precision both: want a fp32 and a bf16 row: $(cat "$tmp/out")"
+has out "# kernels level" "bench names the kernels"
 fi
 
 finish test_cli

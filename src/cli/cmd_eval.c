@@ -13,7 +13,7 @@
 #include "train/train.h"
 
 typedef struct {
-    const char *in, *out, *cfg, *weights, *data, *outdir, *values;
+    const char *in, *out, *cfg, *weights, *data, *outdir, *values, *precision;
     int batch, threads, holdout, jpeg_all, limit, save_energies, plots;
     float margin;
     int seed;
@@ -99,6 +99,7 @@ static net *load_net(const eval_args *a, int classes, lir_error *err) {
     net_options opt = {a->batch, classes, 0, (uint64_t)a->seed};
     net *n = net_load_cfg(a->cfg, &opt, err);
     if (!n) return NULL;
+    net_set_precision(n, precision_parse(a->precision));
     if (net_load_weights(n, a->weights, err) < 0) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
@@ -433,6 +434,9 @@ static int eval_parse(int argc, char **argv, eval_args *a) {
         {"plots", ARG_BOOL, &a->plots, "1", "write the PNG plots", 0},
         {"seed", ARG_INT, &a->seed, "1", "seed of the network builder (weights are loaded over it)",
          0},
+        {"precision", ARG_CHOICE, &a->precision, "fp32",
+         "inputs of the conv and fc GEMMs: fp32, or bf16 (rounded operands, fp32 sums)",
+         "fp32|bf16"},
         CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"eval",

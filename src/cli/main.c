@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "base/base.h"
+#include "kernels/kernels.h"
 
 typedef struct {
     const char *name;
@@ -64,6 +65,11 @@ int main(int argc, char **argv) {
     prefer_passive_wait(argv);
     if (argc < 2) {
         usage(stderr);
+        return 2;
+    }
+    lir_error err;
+    if (kernels_check_env(&err)) { /* a misspelt LIR_KERNELS must not pass unnoticed */
+        fprintf(stderr, "lir: %s\n", err.msg);
         return 2;
     }
     const char *name = argv[1];

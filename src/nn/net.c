@@ -519,6 +519,14 @@ fail:
     return NULL;
 }
 
+void net_set_precision(net *n, int prec) {
+    n->precision = prec;
+    for (int i = 0; i < n->n_layers; i++) {
+        if (n->layers[i].type == LAYER_CONV) n->layers[i].u.conv.precision = prec;
+        if (n->layers[i].type == LAYER_CONNECTED) n->layers[i].u.fc.precision = prec;
+    }
+}
+
 net *net_load_cfg(const char *path, const net_options *opt, lir_error *err) {
     cfg_file *c = cfg_parse_file(path, err);
     if (!c) return NULL;

@@ -50,6 +50,10 @@ static const key_spec KEYS[] = {
     {"weight_decay", K_FLOAT, F(weight_decay), 0, 1, "0.0005", 1, NULL,
      "L2 weight decay on conv/fc weights (not biases, BN); default [net] decay"},
     {"nesterov", K_BOOL, F(nesterov), 0, 1, "false", 1, NULL, "Nesterov momentum"},
+    {"precision", K_STR, F(precision), 0, 0, "fp32", 1, "fp32|bf16",
+     "inputs of the conv and fc GEMMs (forward, backward-data, backward-weights): fp32, or "
+     "bf16 (mixed precision: operands rounded to bf16, fp32 sums, weights and optimiser "
+     "state fp32; `lir info --cpu` says whether the CPU runs it natively)"},
     {"policy", K_STR, F(policy), 0, 0, "cosine", 1, "constant|steps|cosine|onecycle|poly",
      "learning-rate schedule over all steps; default [net] policy"},
     {"min_lr", K_FLOAT, F(min_lr), 0, 100, "0", 1, NULL, "cosine: final learning rate"},

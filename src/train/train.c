@@ -463,6 +463,7 @@ static int trainer_setup(trainer *t, lir_error *err) {
                       (uint64_t)c->seed};
     t->n = net_build(t->opt->cfg, &no, err);
     if (!t->n) return -1;
+    net_set_precision(t->n, precision_parse(c->precision));
     if (t->n->layers[t->n->n_layers - 1].type != LAYER_SOFTMAX)
         return lir_fail(err, "%s: training needs a network that ends in [softmax]",
                         t->opt->cfg_path);

@@ -42,6 +42,7 @@ typedef struct {
     int batch;
     float lr, momentum, weight_decay, min_lr;
     int nesterov;
+    char precision[8]; /* "fp32" or "bf16": of the conv and fc GEMMs */
     char policy[16];
     int warmup_epochs;
     char lr_steps[256];  /* epochs, "50,75" */
