@@ -89,23 +89,42 @@ test-levels: $(BIN) $(TEST_BIN)
 	    LIR=./$(BIN) LIR_KERNELS=$$l ASAN_OPTIONS=detect_leaks=1 tests/run.sh $(BUILD) || exit 1; \
 	done
 
-# Fuzzing the file parsers (libFuzzer, clang): `make fuzz` runs each target for
-# FUZZ_SECONDS; `make fuzz-<cifar|idx|mat|npy>` runs one. Corpora live in build/fuzz/.
+# Fuzzing every parser (libFuzzer, clang, ASan + UBSan): `make fuzz` runs each
+# target for FUZZ_SECONDS; `make fuzz-<name>` runs one. The library is rebuilt with
+# clang into build/fuzz/; corpora grow in build/fuzz/corpus-<name>/, seeds are in
+# fuzz/seeds/<name>/ (`make fuzz-seeds` rewrites the .weights and checkpoint ones).
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
-FUZZ_SRC     := src/data/cifar.c src/data/idx.c src/data/svhn.c src/data/npy.c src/base/util.c
-FUZZ_NAMES   := cifar idx mat npy
+FUZZ_NAMES   := cfg weights checkpoint json png idx mat cifar npy
+FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -g -O1 \
+                -fopenmp -fsanitize=address,undefined -fno-sanitize-recover=undefined $(BLAS_CFLAGS)
+FUZZ_OBJ     := $(LIB_SRC:src/%.c=build/fuzz/obj/%.o)
+.PHONY: fuzz-seeds
 fuzz: $(FUZZ_NAMES:%=fuzz-%)
 
-build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRC) src/data/data.h
-	mkdir -p build/fuzz
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o $@ $< $(FUZZ_SRC) -lz -lm
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -Isrc -MMD -MP -c -o $@ $<
+
+build/fuzz/liblir.a: $(FUZZ_OBJ)
+	ar rcs $@ $^
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h build/fuzz/liblir.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -Isrc -o $@ $< build/fuzz/liblir.a $(LIBS)
+
+build/fuzz/make_seeds: fuzz/make_seeds.c fuzz/fuzz_common.h build/fuzz/liblir.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -Isrc -o $@ $< build/fuzz/liblir.a $(LIBS)
+
+fuzz-seeds: build/fuzz/make_seeds
+	mkdir -p fuzz/seeds/weights fuzz/seeds/checkpoint
+	$< fuzz/seeds
 
 fuzz-%: build/fuzz/fuzz_%
 	mkdir -p build/fuzz/corpus-$*
-	$< -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 build/fuzz/corpus-$* fuzz/seeds/$*
+	OMP_NUM_THREADS=1 $< -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/$*- build/fuzz/corpus-$* fuzz/seeds/$*
 
 clean:
 	rm -rf build build-debug lir lir-debug
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d $(TEST_BIN:=.d) $(BENCH_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d $(TEST_BIN:=.d) $(BENCH_BIN:=.d) $(wildcard build/fuzz/obj/*/*.d)

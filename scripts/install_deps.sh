@@ -7,7 +7,7 @@
 set -euo pipefail
 build=(build-essential pkg-config libopenblas-dev libcjson-dev libpng-dev zlib1g-dev libjpeg-dev)
 oracles=(darknet python3-numpy python3-torch python3-torchvision python3-scipy python3-sklearn
-         clang libclang-rt-14-dev unzip)
+         clang libclang-rt-14-dev libomp-dev unzip)
 pkgs=("${build[@]}")
 [ "${1:-}" = "--build-only" ] || pkgs+=("${oracles[@]}")
 sudo=""

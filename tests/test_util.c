@@ -1,5 +1,7 @@
 /* test_util.c: the RNG is deterministic and in range; atomic writes replace the
- * file only on success; mkdir -p, argmax and the shell-quoted command line. */
+ * file only on success; mkdir -p, argmax and the shell-quoted command line; messages
+ * escape control characters; byte counts parse; 64-bit products report overflow; a
+ * directory is refused as a file. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,6 +58,28 @@ int main(void) {
     unlink(path);
     CHECK(file_read_all("/nonexistent/x", &len, &err) == NULL && strstr(err.msg, "/nonexistent/x"),
           "missing file names the path");
+    CHECK(file_read_all("/tmp", &len, &err) == NULL && strstr(err.msg, "is a directory"),
+          "a directory is refused as such: %s", err.msg);
+
+    char esc[32];
+    CHECK(!strcmp(lir_escape("a\x1b[2J\a\n\x7f", esc, sizeof esc), "a\\x1b[2J\\x07\\x0a\\x7f"),
+          "C0 controls and DEL escaped: %s", esc);
+    CHECK(!strcmp(lir_escape("caf\xc3\xa9 \xc2\x9b \xff", esc, sizeof esc),
+                  "caf\xc3\xa9 \\xc2\\x9b \\xff"),
+          "UTF-8 kept, C1 and invalid bytes escaped: %s", esc);
+    CHECK(!strcmp(lir_escape("0123456789abcdef", esc, 10), "012345..."), "truncation: %s", esc);
+    lir_fail(&err, "%s: bad", "x\x1b]0;title\x07");
+    CHECK(!strcmp(err.msg, "x\\x1b]0;title\\x07: bad"), "lir_fail escapes: %s", err.msg);
+
+    uint64_t bytes = 0;
+    CHECK(lir_parse_bytes("8G", &bytes) == 0 && bytes == 8ull << 30, "8G");
+    CHECK(lir_parse_bytes("512MiB", &bytes) == 0 && bytes == 512ull << 20, "512MiB");
+    CHECK(lir_parse_bytes("1000", &bytes) == 0 && bytes == 1000, "1000");
+    CHECK(lir_parse_bytes("0", &bytes) < 0 && lir_parse_bytes("-1G", &bytes) < 0 &&
+              lir_parse_bytes("8X", &bytes) < 0 && lir_parse_bytes("99999999999T", &bytes) < 0,
+          "bad byte counts refused");
+    CHECK(lir_mul_u64(1ull << 32, 1ull << 31, &bytes) == 0 && bytes == 1ull << 63, "product");
+    CHECK(lir_mul_u64(1ull << 32, 1ull << 32, &bytes) < 0, "overflow reported");
 
     /* make_dirs: mkdir -p, fine when it exists, refused over a file */
     char dir[] = "/tmp/lir_test_dir_XXXXXX", deep[200], cmd[300];

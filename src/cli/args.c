@@ -15,6 +15,7 @@ static const char *type_name(const arg_spec *s) {
     case ARG_STR: return "<str>";
     case ARG_BOOL: return "";
     case ARG_CHOICE: return s->choices;
+    case ARG_BYTES: return "<size>";
     }
     return "";
 }
@@ -99,6 +100,16 @@ static int set_value(const arg_spec *s, const char *v, char *why, size_t why_n) 
     case ARG_STR:
         *(const char **)s->dst = v;
         return 0;
+    case ARG_BYTES:
+        if (!strcmp(v, "auto")) {
+            *(uint64_t *)s->dst = 0;
+            return 0;
+        }
+        if (lir_parse_bytes(v, (uint64_t *)s->dst)) {
+            snprintf(why, why_n, "expected a size like 8G, 512M or auto, got '%s'", v);
+            return -1;
+        }
+        return 0;
     }
     return -1;
 }
@@ -107,12 +118,12 @@ static int set_value(const arg_spec *s, const char *v, char *why, size_t why_n) 
 static int usage_error(const arg_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static int usage_error(const arg_cmd *cmd, const char *fmt, ...) {
+    char raw[1024], esc[1024];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "lir %s: ", cmd->name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(raw, sizeof raw, fmt, ap); /* holds the user's words: printed escaped */
     va_end(ap);
+    fprintf(stderr, "lir %s: %s\n", cmd->name, lir_escape(raw, esc, sizeof esc));
     args_usage(cmd, stderr);
     return 2;
 }

@@ -23,7 +23,8 @@ typedef enum {
     ARG_FLOAT,  /* dst: float*, finite */
     ARG_STR,    /* dst: const char** (points into argv or at the default) */
     ARG_BOOL,   /* dst: int*, 0 or 1 */
-    ARG_CHOICE  /* dst: const char**, one of `choices` ("a|b|c") */
+    ARG_CHOICE, /* dst: const char**, one of `choices` ("a|b|c") */
+    ARG_BYTES   /* dst: uint64_t*, a byte count with K/M/G/T suffix, or "auto" (0) */
 } arg_type;
 
 typedef struct {
@@ -71,6 +72,13 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+
+/* The --max-memory flag of every command that builds a network (dst: a uint64_t,
+ * handed to net_set_max_memory after parsing). */
+#define CLI_MAX_MEMORY_SPEC(dst)                                                        \
+    {"max-memory", ARG_BYTES, (dst), "auto",                                            \
+     "memory budget of one network built from the cfg (K/M/G/T suffixes; auto: 8G, or " \
+     "3/4 of the RAM when that is less); a cfg needing more is refused", NULL}
 
 /* Prints "lir <command>: <message>" to stderr and returns exit status 1. */
 static inline int cli_error(const char *command, const lir_error *err) {

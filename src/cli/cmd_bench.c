@@ -202,6 +202,7 @@ static int bench_rows(const char *cfg, const net_options *base, int batch, int i
 int cmd_bench(int argc, char **argv) {
     int batch, infer_batch, iters, warmup, threads, classes, seed;
     const char *mode, *hooks, *precision;
+    uint64_t max_mem;
     const arg_spec specs[] = {
         {"batch", ARG_INT, &batch, "128", "training batch size", NULL},
         {"infer-batch", ARG_INT, &infer_batch, "256", "inference batch size", NULL},
@@ -219,6 +220,7 @@ int cmd_bench(int argc, char **argv) {
          "inputs of the conv and fc GEMMs: fp32, bf16 (rounded operands, fp32 sums), or "
          "both (each row in fp32, then in bf16)",
          "fp32|bf16|both"},
+        CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"bench", "<cfg>",
                          "time training steps and inference on synthetic data (images/s)", 1,
@@ -234,6 +236,7 @@ int cmd_bench(int argc, char **argv) {
         return cli_error("bench", &err);
     }
     if (threads > 0) omp_set_num_threads(threads); /* the kernels' one thread pool */
+    net_set_max_memory(max_mem);
     int do_train = strcmp(mode, "infer") != 0, do_infer = strcmp(mode, "train") != 0;
     int hook_set[2], n_set = 0;
     if (strcmp(hooks, "all")) hook_set[n_set++] = 0;

@@ -188,18 +188,20 @@ int cmd_data(int argc, char **argv) {
         }
         int rc = 0;
         for (int i = 2; i < argc; i++) {
-            char hex[65];
+            char hex[65], esc[1024];
             lir_error err;
             if (sha256_file(argv[i], hex, &err) < 0) {
                 rc = cli_error("data", &err);
                 continue;
             }
-            printf("%s  %s\n", hex, argv[i]);
+            printf("%s  %s\n", hex, lir_escape(argv[i], esc, sizeof esc));
         }
         return rc;
     }
     if (strcmp(sub, "info") && strcmp(sub, "bench")) {
-        fprintf(stderr, "lir data: unknown %s '%s'\n", sub[0] == '-' ? "option" : "subcommand", sub);
+        char esc[256];
+        fprintf(stderr, "lir data: unknown %s '%s'\n", sub[0] == '-' ? "option" : "subcommand",
+                lir_escape(sub, esc, sizeof esc));
         data_usage(stderr);
         return 2;
     }

@@ -73,6 +73,11 @@ static dataset *load(const eval_args *a, const char *name, const char *split, li
     snprintf(tail, sizeof tail, "@jpeg%d", a->jpeg_all);
     size_t n = strlen(name), t = strlen(tail);
     int has = n >= t && !strcmp(name + n - t, tail); /* already ends in that round trip */
+    if (n + (a->jpeg_all && !has ? t : 0) >= sizeof full) {
+        lir_fail(err, "dataset name too long (at most %zu characters%s): %s", sizeof full - 1,
+                 a->jpeg_all && !has ? " with --jpeg-all's suffix" : "", name);
+        return NULL;
+    }
     if (a->jpeg_all && !has)
         snprintf(full, sizeof full, "%s%s", name, tail);
     else
@@ -349,6 +354,16 @@ done:
     return rc;
 }
 
+/* An --out list with an empty name (",", "a,,b", "a,") would evaluate less than
+ * asked: says so and returns 1. */
+static int out_list_bad(const char *out) {
+    if (*out && out[0] != ',' && out[strlen(out) - 1] != ',' && !strstr(out, ",,")) return 0;
+    char esc[300];
+    fprintf(stderr, "lir: eval: --out '%s': empty dataset name in the list\n",
+            lir_escape(out, esc, sizeof esc));
+    return 1;
+}
+
 /* Checks the flags (usage error: returns 2) and fills the defaults that depend on
  * --in into wdef / odef; ARGS_RUN when the command can run. */
 static int eval_args_check(eval_args *a, char *wdef, size_t wn, char *odef, size_t on) {
@@ -359,6 +374,7 @@ static int eval_args_check(eval_args *a, char *wdef, size_t wn, char *odef, size
                 dataset_known_names());
         return 2;
     }
+    if (out_list_bad(a->out)) return 2;
     if (a->batch < 1 || a->threads < 0 || a->threads > EVAL_MAX_NETS || a->holdout < 2 ||
         a->limit < 0 || a->jpeg_all < 0 || a->jpeg_all > 100 || !(a->margin >= 0)) {
         fprintf(stderr,
@@ -383,6 +399,7 @@ static int eval_args_check(eval_args *a, char *wdef, size_t wn, char *odef, size
 /* Parses the flags into a; returns ARGS_RUN, or the exit status after --help or a
  * usage error. */
 static int eval_parse(int argc, char **argv, eval_args *a) {
+    uint64_t max_mem;
     const arg_spec specs[] = {
         {"in", ARG_STR, &a->in, "cifar10", "in-distribution dataset (its test split is scored)", 0},
         {"out", ARG_STR, &a->out, NULL,
@@ -420,6 +437,7 @@ static int eval_parse(int argc, char **argv, eval_args *a) {
         {"precision", ARG_CHOICE, &a->precision, "fp32",
          "inputs of the conv and fc GEMMs: fp32, or bf16 (rounded operands, fp32 sums)",
          "fp32|bf16"},
+        CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"eval",
                          "",
@@ -431,6 +449,7 @@ static int eval_parse(int argc, char **argv, eval_args *a) {
     char **pos = xmalloc((size_t)argc * sizeof(char *));
     int npos, st = args_parse(&cmd, argc, argv, pos, &npos);
     free(pos);
+    if (st == ARGS_RUN) net_set_max_memory(max_mem);
     return st;
 }
 

@@ -6,6 +6,7 @@
 
 int cmd_info(int argc, char **argv) {
     int classes, batch, seed, cpu;
+    uint64_t max_mem;
     const arg_spec specs[] = {
         {"cpu", ARG_BOOL, &cpu, "0",
          "print the CPU's kernel level, LIR_KERNELS and the kernel of each operation", NULL},
@@ -13,6 +14,7 @@ int cmd_info(int argc, char **argv) {
          NULL},
         {"batch", ARG_INT, &batch, "1", "batch size the buffers are built for", NULL},
         {"seed", ARG_INT, &seed, "1", "weight initialisation seed", NULL},
+        CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"info", "[<cfg>]",
                          "build a network (inference) and print its layers and hook points", 0,
@@ -33,10 +35,13 @@ int cmd_info(int argc, char **argv) {
         lir_fail(&err, "--classes must be >= 0 and --batch >= 1");
         return cli_error("info", &err);
     }
+    net_set_max_memory(max_mem);
     net_options opt = {.batch = batch, .classes = classes, .train = 0, .seed = (uint64_t)seed};
     net *n = net_load_cfg(pos[0], &opt, &err);
     if (!n) return cli_error("info", &err);
     net_print_info(n, stdout);
+    printf("memory: %.1f MiB of buffers for batch %d (inference; budget %.0f MiB)\n",
+           (double)n->memory / (1 << 20), n->batch, (double)net_max_memory() / (1 << 20));
     net_free(n);
     return 0;
 }

@@ -68,39 +68,61 @@ static float *read_raw(const char *path, int *count, const net *n, lir_error *er
     float *x = xmalloc(len);
     memcpy(x, bytes, len);
     free(bytes);
+    for (size_t i = 0; i < len / sizeof(float); i++)
+        if (!isfinite(x[i])) {
+            lir_fail(err, "%s: offset %zu (sample %zu): value %g is not finite", path,
+                     i * sizeof(float), i * sizeof(float) / sample, x[i]);
+            free(x);
+            return NULL;
+        }
     return x;
 }
 
-/* Runs count samples of x through n in batches and prints one line per sample. */
-static void classify(net *n, const float *x, int count, char **names, const char *raw) {
+/* Runs count samples of x through n in batches and prints one line per sample;
+ * refuses (before printing that sample) an output that is not finite. */
+static int classify(net *n, const float *x, int count, char **names, const char *raw,
+                    lir_error *err) {
+    int rc = 0;
     size_t in = (size_t)n->c * n->h * n->w;
     float *batch = xcalloc((size_t)n->batch * in, sizeof *batch);
     float *energy = xmalloc((size_t)n->batch * sizeof *energy);
     printf("input\tclass\tprob\tenergy\n");
-    for (int start = 0; start < count; start += n->batch) {
+    for (int start = 0; start < count && !rc; start += n->batch) {
         int m = count - start < n->batch ? count - start : n->batch;
         memcpy(batch, x + (size_t)start * in, (size_t)m * in * sizeof *batch);
         memset(batch + (size_t)m * in, 0, (size_t)(n->batch - m) * in * sizeof *batch);
         net_forward(n, batch, 0);
         const float *logits = net_logits(n);
         energy_forward(logits, n->batch, n->classes, energy);
-        for (int b = 0; b < m; b++) {
+        for (int b = 0; b < m && !rc; b++) {
             const float *l = logits + (size_t)b * n->classes;
+            char esc[512];
+            if (!isfinite(energy[b])) {
+                char what[64] = "";
+                if (raw) snprintf(what, sizeof what, " (sample %d)", start + b);
+                rc = lir_fail(err, "%s%s: the network's output is not finite (do the weights "
+                              "hold NaN or inf values?)", raw ? raw : names[start + b], what);
+                break;
+            }
             int top = vec_argmax(l, n->classes);
             double prob = exp((double)l[top] + energy[b]); /* softmax: e^(l - logsumexp) */
             if (raw)
-                printf("%s:%d\t%d\t%.6f\t%.6f\n", raw, start + b, top, prob, energy[b]);
+                printf("%s:%d\t%d\t%.6f\t%.6f\n", lir_escape(raw, esc, sizeof esc), start + b,
+                       top, prob, energy[b]);
             else
-                printf("%s\t%d\t%.6f\t%.6f\n", names[start + b], top, prob, energy[b]);
+                printf("%s\t%d\t%.6f\t%.6f\n", lir_escape(names[start + b], esc, sizeof esc),
+                       top, prob, energy[b]);
         }
     }
     free(batch);
     free(energy);
+    return rc;
 }
 
 int cmd_predict(int argc, char **argv) {
     const char *norm_name, *raw;
     int classes, count, batch;
+    uint64_t max_mem;
     const arg_spec specs[] = {
         {"norm", ARG_CHOICE, &norm_name, "cifar10",
          "in-distribution set whose mean/std normalise the PNG pixels", "cifar10|cifar100"},
@@ -110,6 +132,7 @@ int cmd_predict(int argc, char **argv) {
          "read already-normalised float32 NCHW samples from this file instead of PNGs", NULL},
         {"n", ARG_INT, &count, "0", "samples in the --raw file (0: all it holds)", NULL},
         {"batch", ARG_INT, &batch, "64", "largest batch per forward pass", NULL},
+        CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"predict", "<cfg> <weights> <files.png...>",
                          "classify images: top class, its probability, logit energy", 2, -1,
@@ -131,6 +154,7 @@ int cmd_predict(int argc, char **argv) {
     }
     data_norm norm;
     if (data_norm_for(norm_name, &norm, &err)) return cli_error("predict", &err);
+    net_set_max_memory(max_mem);
 
     /* The input count decides the batch; the raw count needs the cfg's input shape,
      * so build once with batch 1 only to learn it when needed. */
@@ -148,10 +172,10 @@ int cmd_predict(int argc, char **argv) {
             free(x);
             return cli_error("predict", &err);
         }
-        classify(n, x, count, NULL, raw);
+        rc = classify(n, x, count, NULL, raw, &err);
         net_free(n);
         free(x);
-        return 0;
+        return rc ? cli_error("predict", &err) : 0;
     }
     opt.batch = nfiles < batch ? nfiles : batch;
     net *n = net_load_cfg(pos[0], &opt, &err);
@@ -167,8 +191,8 @@ int cmd_predict(int argc, char **argv) {
         free(x);
         return cli_error("predict", &err);
     }
-    classify(n, x, nfiles, pos + 2, NULL);
+    rc = classify(n, x, nfiles, pos + 2, NULL, &err);
     net_free(n);
     free(x);
-    return 0;
+    return rc ? cli_error("predict", &err) : 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "nn/nn.h"
 #include "train/train.h"
 
 /* A flag that sets one config key. */
@@ -23,20 +24,21 @@ static const override OVERRIDES[] = {
     {"checkpoint-steps", "checkpoint_steps", NULL},
     {"progress-seconds", "progress_seconds", NULL},
 };
-enum { NOV = sizeof OVERRIDES / sizeof OVERRIDES[0], NSPECS = NOV + 5 };
+enum { NOWN = 6, NOV = sizeof OVERRIDES / sizeof OVERRIDES[0], NSPECS = NOV + NOWN };
 
 typedef struct {
     const char *config_path, *resume, *set;
     int print_config, doc;
+    uint64_t max_mem;
     override ov[NOV];
     char help[NOV][64];
     arg_spec specs[NSPECS];
     arg_cmd cmd;
 } train_args;
 
-/* The flag table: five of its own, then one per config key a flag sets. */
+/* The flag table: six of its own, then one per config key a flag sets. */
 static void train_flags(train_args *a) {
-    const arg_spec own[5] = {
+    const arg_spec own[NOWN] = {
         {"config", ARG_STR, &a->config_path, NULL, "JSON run config (docs/train-config.md)", NULL},
         {"resume", ARG_STR, &a->resume, NULL,
          "continue the run in this directory from its checkpoint.bin (uses its config.json)", NULL},
@@ -45,12 +47,13 @@ static void train_flags(train_args *a) {
          NULL},
         {"config-doc", ARG_BOOL, &a->doc, "0", "print the config keys as a Markdown table and exit",
          NULL},
+        CLI_MAX_MEMORY_SPEC(&a->max_mem),
     };
     memcpy(a->specs, own, sizeof own);
     memcpy(a->ov, OVERRIDES, sizeof OVERRIDES);
     for (int i = 0; i < NOV; i++) {
         snprintf(a->help[i], sizeof a->help[i], "sets config key %s", a->ov[i].key);
-        a->specs[5 + i] = (arg_spec){a->ov[i].flag, ARG_STR, &a->ov[i].value, NULL, a->help[i], NULL};
+        a->specs[NOWN + i] = (arg_spec){a->ov[i].flag, ARG_STR, &a->ov[i].value, NULL, a->help[i], NULL};
     }
     a->cmd = (arg_cmd){"train", "<cfg>",
                        "train or fine-tune a network, optionally with the R-EBO regulariser", 0, 1,
@@ -93,7 +96,9 @@ static int config_build(const train_args *a, const cfg_file *cfg, train_config *
             return lir_fail(err, "--%s: %s", a->ov[i].flag, e2.msg);
     }
     if ((a->set && apply_set(c, a->set, err)) || config_add_cfg_hooks(c, cfg, err)) return -1;
-    if (a->resume && strlen(a->resume) < sizeof c->out_dir) strcpy(c->out_dir, a->resume);
+    if (a->resume && strlen(a->resume) >= sizeof c->out_dir)
+        return lir_fail(err, "--resume: longer than %zu characters", sizeof c->out_dir - 1);
+    if (a->resume) strcpy(c->out_dir, a->resume);
     return config_check(c, err);
 }
 
@@ -133,6 +138,7 @@ int cmd_train(int argc, char **argv) {
         rc = 2;
     } else if (rc == ARGS_RUN) {
         lir_error err;
+        net_set_max_memory(a->max_mem);
         rc = train_main(a, pos[0], argc, argv, &err) ? cli_error("train", &err) : 0;
     }
     free(pos);

@@ -73,6 +73,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *name = argv[1];
+    char esc[256];
     if (!strcmp(name, "--version") || !strcmp(name, "version")) {
         printf("lir %s\n", LIR_VERSION);
         return 0;
@@ -84,7 +85,7 @@ int main(int argc, char **argv) {
         }
         const command *c = find(argv[2]);
         if (!c) {
-            fprintf(stderr, "lir: unknown command '%s'\n", argv[2]);
+            fprintf(stderr, "lir: unknown command '%s'\n", lir_escape(argv[2], esc, sizeof esc));
             usage(stderr);
             return 2;
         }
@@ -94,7 +95,7 @@ int main(int argc, char **argv) {
     }
     const command *c = find(name);
     if (!c) {
-        fprintf(stderr, "lir: unknown command '%s'\n", name);
+        fprintf(stderr, "lir: unknown command '%s'\n", lir_escape(name, esc, sizeof esc));
         usage(stderr);
         return 2;
     }

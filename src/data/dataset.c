@@ -171,7 +171,11 @@ int dataset_files(const char *name, const char *split, const char *dir,
 /* Reads one file and hands it to the parser picked by kind. */
 static int parse_file(const char *path, int kind, dataset *d, lir_error *err) {
     size_t len;
-    uint8_t *buf = data_read_file(path, &len, err);
+    uint8_t *buf = kind == K_IDX
+                       ? data_read_file_limited(path, IDX_HEAD_IMAGES, idx_images_size,
+                                                DATA_MAX_BYTES, &len, err)
+                       : data_read_file_limited(path, 0, NULL, kind == K_SVHN ? DATA_MAX_BYTES
+                                                : (uint64_t)CIFAR_MAX_RECORDS * 3074, &len, err);
     if (!buf) return -1;
     int rc;
     switch (kind) {
@@ -205,7 +209,8 @@ static int load_files(const char *base, const char *split, const char *dir, data
     }
     if (parse_file(paths[0], L.kind, d, err) < 0) return -1;
     size_t len;
-    uint8_t *buf = data_read_file(paths[1], &len, err);
+    uint8_t *buf = data_read_file_limited(paths[1], IDX_HEAD_LABELS, idx_labels_size,
+                                          DATA_MAX_BYTES, &len, err);
     if (!buf) return -1;
     int rc = idx_parse_labels(buf, len, paths[1], d->n, 10, &d->labels, err);
     free(buf);

@@ -8,6 +8,7 @@
  * (layer_conv_bn.c), so each activation tensor is walked as few times as possible.
  * Kernel taps that only read zero padding (most of a 3x3 kernel on a 1x1 or 2x2
  * map) are left out of im2col and the GEMMs. */
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -284,13 +285,21 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
                         "convolution: invalid shape (c=%d h=%d w=%d filters=%d size=%d stride=%d "
                         "pad=%d batch=%d)",
                         c, h, w, n, size, stride, pad, batch);
-    if (h + 2 * pad < size || w + 2 * pad < size)
+    const int64_t ph = (int64_t)h + 2 * (int64_t)pad, pw = (int64_t)w + 2 * (int64_t)pad;
+    if (ph < size || pw < size)
         return lir_fail(err, "convolution: kernel %d larger than padded input %dx%d (pad %d)",
                         size, h, w, pad);
+    const uint64_t oh = (uint64_t)(ph - size) / stride + 1, ow = (uint64_t)(pw - size) / stride + 1;
+    uint64_t outs, wts;
+    if (lir_mul_u64(oh, ow, &outs) || lir_mul_u64(outs, (uint64_t)n, &outs) || outs > INT_MAX ||
+        lir_mul_u64((uint64_t)n * c, (uint64_t)size * size, &wts) || wts > INT_MAX)
+        return lir_fail(err, "convolution: %d filters of %dx%dx%d over a %llux%llu output hold "
+                        "more values than an int counts", n, c, size, size,
+                        (unsigned long long)oh, (unsigned long long)ow);
     l->c = c, l->h = h, l->w = w, l->n = n;
     l->size = size, l->stride = stride, l->pad = pad;
-    l->oh = (h + 2 * pad - size) / stride + 1;
-    l->ow = (w + 2 * pad - size) / stride + 1;
+    l->oh = (int)oh;
+    l->ow = (int)ow;
     l->batch_normalize = batch_normalize;
     l->act = act;
     l->bn_momentum = 0.1f;

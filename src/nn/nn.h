@@ -328,6 +328,7 @@ typedef struct {
     int n_tensors;
     param_tensor *tensors; /* [n_tensors] the arena's tensors in order */
     int precision;        /* PREC_FP32 or PREC_BF16: of every conv and connected GEMM */
+    uint64_t memory;      /* bytes of the buffers above, as charged to the budget */
 } net;
 
 /* Builds the network of a parsed cfg. [net] gives the input shape and the batch
@@ -343,6 +344,14 @@ typedef struct {
     int train;
     uint64_t seed;
 } net_options;
+
+/* Every size a cfg implies is checked in 64 bits before anything is allocated, and
+ * the network's buffers (parameters, gradients, activations, workspace) are charged
+ * against a memory budget: a cfg that would exceed it fails with its file and line.
+ * The budget is process-wide: net_set_max_memory (0: the default, 8 GiB or 3/4 of
+ * the physical memory when that is less). */
+void net_set_max_memory(uint64_t bytes);
+uint64_t net_max_memory(void);
 
 net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err);
 /* The precision of the inputs of every convolution and connected-layer GEMM

@@ -188,6 +188,8 @@ typedef struct {
     float *vel;           /* [n] momentum, tensors back to back, zero at start */
     unsigned char *decay; /* [n] 1 where weight decay applies (the tensor's flag) */
     long step;            /* steps taken so far */
+    int nonfinite;        /* 1 when the last step left a weight or velocity that is not
+                             finite (a non-finite gradient shows there too), else 0 */
 } sgd;
 
 /* Momentum for the n_tensors tensors t, back to back. */

@@ -1,6 +1,7 @@
 /* train_report.c: config.json, log.csv, training-curve plots and the weights sidecar
  * of a training run (see train_report.h). */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
