@@ -4,7 +4,8 @@ CC      ?= cc
 DEBUG   ?= 0
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -D_GNU_SOURCE
-LIBS    := -lopenblas -lcjson -lpng -ljpeg -lz -lm -lpthread
+CAIRO   := $(shell pkg-config --cflags cairo)
+LIBS    := -lopenblas -lcjson -lpng -ljpeg -lz -lm -lpthread $(shell pkg-config --libs cairo)
 
 ifeq ($(DEBUG),1)
 BUILD   := build-debug
@@ -18,7 +19,7 @@ OPT     := -O3 -march=native -g
 LDOPT   :=
 endif
 
-CFLAGS  += $(WARN) $(OPT) -fopenmp $(BLAS_CFLAGS) -MMD -MP
+CFLAGS  += $(WARN) $(OPT) -fopenmp $(BLAS_CFLAGS) $(CAIRO) -MMD -MP
 LDFLAGS += $(LDOPT) -fopenmp
 
 SUBSYS    := base kernels data nn report ood train cli
@@ -48,7 +49,7 @@ $(BUILD)/tests:
 	mkdir -p $@
 
 test: $(BIN) $(TEST_BIN)
-	LIR=./$(BIN) ASAN_OPTIONS=detect_leaks=1 tests/run.sh $(BUILD)
+	LIR=./$(BIN) ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp tests/run.sh $(BUILD)
 
 # Fuzzing the file parsers (libFuzzer, clang): `make fuzz` runs each target for
 # FUZZ_SECONDS; `make fuzz-<cifar|idx|mat>` runs one. Corpora live in build/fuzz/.

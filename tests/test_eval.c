@@ -389,8 +389,12 @@ int main(void) {
     CHECK(image_read_png(path, &pix, &w, &h, &err) == 0 && w == 1200 && h == 600,
           "bar plot 1200x600");
     if (w == 1200) free(pix);
-    snprintf(path, sizeof path, "%s/out/auroc_heatmap_cifar10.png", tmp);
-    CHECK(access(path, R_OK) == 0, "heat map written");
+    const char *figs[2] = {"auroc_scores_cifar10_mnist", "auroc_heatmap_cifar10"};
+    const char *ext[3] = {"png", "svg", "pdf"};
+    for (int k = 0; k < 6; k++) {
+        snprintf(path, sizeof path, "%s/out/%s.%s", tmp, figs[k / 3], ext[k % 3]);
+        CHECK(access(path, R_OK) == 0, "figure %s.%s written", figs[k / 3], ext[k % 3]);
+    }
     snprintf(path, sizeof path, "%s/out/results.csv", tmp);
     CHECK(access(path, R_OK) == 0, "CSV written");
 

@@ -234,9 +234,9 @@ static int write_reports(const eval_args *a, const eval_result *r, const eval_in
     if (eval_report_json(path, r, info, err) < 0) return -1;
     snprintf(path, sizeof path, "%s/results.csv", a->outdir);
     if (eval_report_csv(path, r, err) < 0) return -1;
-    if (a->plots && eval_report_plots(a->outdir, r, info->id_name, err) < 0) return -1;
+    if (a->plots && eval_report_plots(a->outdir, r, info, err) < 0) return -1;
     printf("wrote %s/results.json, results.csv%s%s\n", a->outdir,
-           a->plots ? ", auroc_scores_*.png, auroc_heatmap_*.png" : "",
+           a->plots ? ", auroc_scores_*.{png,svg,pdf}, auroc_heatmap_*.{png,svg,pdf}" : "",
            a->save_energies ? ", energies_*.csv" : "");
     return 0;
 }

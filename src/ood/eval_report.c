@@ -308,9 +308,41 @@ int eval_report_energies(const char *path, const eval_result *r, const eval_pass
 
 /* ---- plots ---- */
 
-int eval_report_plots(const char *dir, const eval_result *r, const char *id_name, lir_error *err) {
-    int L = r->L, rows = L + EVAL_N_AGEBO + 1;
+static const char *file_basename(const char *path) {
+    const char *b = path ? strrchr(path, '/') : NULL;
+    return b ? b + 1 : path;
+}
+
+/* The bar plot of OOD set o: shown values, and which were flipped in seed mode. */
+static int plot_bars_of(const char *dir, const eval_result *r, const eval_info *info, int o,
+                        lir_error *err) {
+    const eval_ood *d = &r->ood[o];
+    const char **names = xmalloc((size_t)r->L * sizeof(char *));
+    double *v = xmalloc((size_t)r->L * sizeof(double));
+    unsigned char *flipped = xmalloc((size_t)r->L);
+    for (int k = 0; k < r->L; k++) {
+        names[k] = r->names[k];
+        v[k] = shown(r, &d->point[k]);
+        flipped[k] = r->seed_values && d->point[k].auroc < 0.5;
+    }
+    plot_bars b = {names, v, flipped, r->L, r->final_point, r->seed_values,
+                   info->id_name, d->name, file_basename(info->weights)};
+    char stem[4400];
+    snprintf(stem, sizeof stem, "%s/auroc_scores_%s_%s", dir, info->id_name, d->name);
+    int rc = plot_auroc_bars(&b, stem, NULL, err);
+    free(names);
+    free(v);
+    free(flipped);
+    return rc;
+}
+
+/* Raw AUROC of every point, Ag-EBO and MSP (rows) against every OOD set (columns). */
+static int plot_heat_of(const char *dir, const eval_result *r, const eval_info *info,
+                        lir_error *err) {
+    int L = r->L, rows = L + EVAL_N_AGEBO + 1, cols = r->n_ood;
     const char **names = xmalloc((size_t)rows * sizeof(char *));
+    const char **cn = xmalloc((size_t)cols * sizeof(char *));
+    double *heat = xmalloc((size_t)rows * cols * sizeof(double));
     char agname[EVAL_N_AGEBO][48];
     for (int k = 0; k < L; k++) names[k] = r->names[k];
     for (int a = 0; a < EVAL_N_AGEBO; a++) {
@@ -318,33 +350,30 @@ int eval_report_plots(const char *dir, const eval_result *r, const char *id_name
         names[L + a] = agname[a];
     }
     names[L + EVAL_N_AGEBO] = "MSP (logits)";
-    double *v = xmalloc((size_t)L * sizeof(double));
-    int cols = r->n_ood > 0 ? r->n_ood : 1;
-    double *heat = xmalloc((size_t)rows * cols * sizeof(double));
-    const char **cn = xmalloc((size_t)cols * sizeof(char *));
-    char path[4400];
-    int rc = 0;
-    for (int o = 0; o < r->n_ood && rc == 0; o++) {
+    for (int o = 0; o < cols; o++) {
         const eval_ood *d = &r->ood[o];
         cn[o] = d->name;
-        for (int k = 0; k < L; k++) {
-            heat[(size_t)k * cols + o] = d->point[k].auroc;
-            v[k] = shown(r, &d->point[k]);
-        }
+        for (int k = 0; k < L; k++) heat[(size_t)k * cols + o] = d->point[k].auroc;
         for (int a = 0; a < EVAL_N_AGEBO; a++) heat[(size_t)(L + a) * cols + o] = d->agebo[a].auroc;
         heat[(size_t)(L + EVAL_N_AGEBO) * cols + o] = d->base[EVAL_BASE_MSP].auroc;
-        snprintf(path, sizeof path, "%s/auroc_scores_%s_%s.png", dir, id_name, d->name);
-        rc = plot_auroc_bars(names, v, L, r->final_point, id_name, d->name, path, NULL, err);
     }
-    if (rc == 0 && r->n_ood > 0) {
-        char title[256];
-        snprintf(title, sizeof title, "Raw AUROC per point and OOD set, ID %s", id_name);
-        snprintf(path, sizeof path, "%s/auroc_heatmap_%s.png", dir, id_name);
-        rc = plot_heatmap(title, names, rows, cn, cols, heat, 0.0, 1.0, path, NULL, err);
-    }
+    char title[256], sub[512], stem[4400];
+    snprintf(title, sizeof title, "Raw AUROC per point and OOD set, ID %s", info->id_name);
+    snprintf(sub, sizeof sub, "energy score at each point, OOD = positive class; weights %s",
+             file_basename(info->weights));
+    plot_heat h = {title, sub, names, rows, cn, cols, heat, 0.0, 1.0,
+                   "AUROC (0.5 = chance; below: OOD has the lower energy)"};
+    snprintf(stem, sizeof stem, "%s/auroc_heatmap_%s", dir, info->id_name);
+    int rc = plot_heatmap(&h, stem, NULL, err);
     free(names);
-    free(v);
-    free(heat);
     free(cn);
+    free(heat);
     return rc;
+}
+
+int eval_report_plots(const char *dir, const eval_result *r, const eval_info *info,
+                      lir_error *err) {
+    for (int o = 0; o < r->n_ood; o++)
+        if (plot_bars_of(dir, r, info, o, err)) return -1;
+    return r->n_ood > 0 ? plot_heat_of(dir, r, info, err) : 0;
 }

@@ -277,8 +277,10 @@ int eval_report_csv(const char *path, const eval_result *r, lir_error *err);
 /* CSV: index,label,<one column per point>,msp,maxlogit; one row per sample. */
 int eval_report_energies(const char *path, const eval_result *r, const eval_pass *p,
                          lir_error *err);
-/* auroc_scores_<id>_<ood>.png per OOD set (raw or seed-compatible values, as the paper
- * lines) and auroc_heatmap_<id>.png (raw AUROC) into dir. */
-int eval_report_plots(const char *dir, const eval_result *r, const char *id_name, lir_error *err);
+/* auroc_scores_<id>_<ood>.{png,svg,pdf} per OOD set (raw or seed-compatible values, as
+ * the paper lines; the title names the weights) and auroc_heatmap_<id>.{png,svg,pdf}
+ * (raw AUROC) into dir. */
+int eval_report_plots(const char *dir, const eval_result *r, const eval_info *info,
+                      lir_error *err);
 
 #endif

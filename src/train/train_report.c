@@ -71,13 +71,16 @@ int report_plots(const train_config *c, const train_state *s, lir_error *err) {
     }
     plot_series loss[3] = {{"train loss", tl}, {"train CE", ce}, {"val CE", vl}};
     plot_series acc[2] = {{"train", ta}, {"validation", va}};
-    char p1[1100], p2[1100];
-    snprintf(p1, sizeof p1, "%s/curves_loss.png", c->out_dir);
-    snprintf(p2, sizeof p2, "%s/curves_acc.png", c->out_dir);
-    int rc = plot_lines("Training loss", "epoch", "loss", x, n, loss, 3, p1, NULL, err);
-    if (!rc) rc = plot_lines("Accuracy", "epoch", "accuracy (%)", x, n, acc, 2, p2, NULL, err);
+    plot_chart lc = {"Training loss", "epoch", "loss", x, n, loss, 3, 0};
+    plot_chart ac = {"Accuracy", "epoch", "accuracy (%)", x, n, acc, 2, 0};
+    char stem[1100];
+    snprintf(stem, sizeof stem, "%s/curves_loss", c->out_dir);
+    int rc = plot_lines(&lc, stem, NULL, NULL, err);
+    snprintf(stem, sizeof stem, "%s/curves_acc", c->out_dir);
+    if (!rc) rc = plot_lines(&ac, stem, NULL, NULL, err);
     if (!rc && c->n_hooks) {
-        /* R of each hook (without lambda), one series per point */
+        /* R of each hook (without lambda), one series per point, on a log axis: the
+         * terms span decades and reach 0 once a point separates */
         double *reg = xmalloc((size_t)(n + 1) * c->n_hooks * sizeof(double));
         plot_series *rs = xmalloc((size_t)c->n_hooks * sizeof *rs);
         for (int i = 0; i < c->n_hooks; i++) {
@@ -85,10 +88,10 @@ int report_plots(const train_config *c, const train_state *s, lir_error *err) {
             rs[i].name = c->hooks[i].point;
             rs[i].y = reg + (size_t)i * n;
         }
-        char p3[1100];
-        snprintf(p3, sizeof p3, "%s/curves_reg.png", c->out_dir);
-        rc = plot_lines("R-EBO terms (without lambda)", "epoch", "R", x, n, rs, c->n_hooks, p3,
-                        NULL, err);
+        plot_chart rc_chart = {"R-EBO terms (without lambda)", "epoch", "R", x, n, rs,
+                               c->n_hooks, 1};
+        snprintf(stem, sizeof stem, "%s/curves_reg", c->out_dir);
+        rc = plot_lines(&rc_chart, stem, NULL, NULL, err);
         free(rs);
         free(reg);
     }
