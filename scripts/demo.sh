@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # lir demo: installs the build dependencies, builds lir, fetches the data and runs the
-# per-layer OOD analysis of the shipped weights (METHOD.md section 1), printing the
+# per-layer OOD analysis of the shipped weights (docs/method.md), printing the
 # table and writing the bar plot(s) into runs/demo/.
 # usage: scripts/demo.sh [--no-install] [OOD sets]     (default: fashionmnist,mnist)
 #   --no-install  skip scripts/install_deps.sh --build-only (packages already there)

@@ -330,7 +330,7 @@ int cmd_eval(int argc, char **argv) {
     };
     const arg_cmd cmd = {"eval",
                          "",
-                         "per-point energy OOD analysis of a network (METHOD.md)",
+                         "per-point energy OOD analysis of a network (docs/method.md)",
                          0,
                          0,
                          specs,

@@ -6,7 +6,7 @@
  * PNGs must already have the network's input size (32x32 for the shipped cfgs):
  * predict does not resize, so what is classified is exactly the file's pixels.
  * Pixels are scaled to [0,1] and normalised with the chosen in-distribution set's
- * mean/std, as in training and evaluation (METHOD.md). */
+ * mean/std, as in training and evaluation (docs/method.md section 3). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -72,7 +72,8 @@ data_source dataset_provenance(const char *name, const char *dir, char *buf, siz
 const char *data_source_name(data_source s);
 
 /* Normaliser of an in-distribution set (its base name before any '@'): the
- * METHOD.md numbers for cifar10/cifar100, published values for the others. */
+ * paper's numbers for cifar10/cifar100 (docs/method.md section 3), published values
+ * for the others. */
 int data_norm_for(const char *id_name, data_norm *out, lir_error *err);
 /* Mean/std of d's own pixels (gray copied to three channels). */
 void data_norm_compute(const dataset *d, data_norm *out);

@@ -241,7 +241,7 @@ const char *data_source_name(data_source s) {
 }
 
 int data_norm_for(const char *id_name, data_norm *out, lir_error *err) {
-    /* cifar10/cifar100: METHOD.md; svhn, mnist, fashionmnist: the commonly published
+    /* cifar10/cifar100: the paper's values (docs/method.md section 3); svhn, mnist, fashionmnist: the commonly published
      * training-set statistics. */
     static const struct {
         const char *name;

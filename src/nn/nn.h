@@ -261,7 +261,7 @@ typedef struct {
     int is_default;  /* member of the automatic set: conv, bn and connected outputs */
 } point;
 
-/* R-EBO regulariser settings of one hook (METHOD.md section 2):
+/* R-EBO regulariser settings of one hook (docs/method.md section 7):
  *   R = mean_in max(0, E - m_in)^2 + mean_out max(0, m_out - E)^2, scaled by lambda. */
 typedef struct {
     float lambda;

@@ -1,7 +1,7 @@
 /* eval_report.c: what `lir eval` writes: the console table (the paper's lines first),
  * the JSON with every metric and its provenance, the CSV, per-sample energies and the
- * plots (per-OOD-set bar plot of METHOD.md, heat map across OOD sets). Files are
- * written atomically (tmp + rename). */
+ * plots (per-OOD-set bar plot of docs/method.md section 6, heat map across OOD sets).
+ * Files are written atomically (tmp + rename). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>

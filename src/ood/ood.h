@@ -134,7 +134,7 @@ typedef struct {
 
 /* Sets kind and the defaults (robust = 0, shrink, ridge); no allocation. Change the
  * fields before agebo_fit to deviate from the defaults. Ag-EBO standardises with
- * mean/std by default (unlike dirfree_model): it is the rule METHOD.md names, and the
+ * mean/std by default (unlike dirfree_model): it is the rule docs/method.md section 4 gives, and the
  * Mahalanobis variant is a second-moment method around the mean anyway. */
 void agebo_init(agebo_model *m, agebo_kind kind);
 /* id_energies[n][L] (row-major), ID data only. Needs n >= 2. */
@@ -157,7 +157,7 @@ int metrics_cholesky(const double *a, int n, double *l, lir_error *err);
  * Returns the index, or -1 if every AUROC is NaN or L <= 0. */
 int metrics_early_exit(const double *auroc, const double *flop_frac, int L, double margin);
 
-/* eval: `lir eval`'s scoring passes and metric tables (METHOD.md sections 1-2).
+/* eval: `lir eval`'s scoring passes and metric tables (docs/method.md sections 2-5).
  *
  *   eval_pass_run   one forward pass over a dataset with a hook on every point:
  *                   each sample's energy at each point, its logits and label

@@ -21,7 +21,7 @@
 
 #define CONFIG_MAX_HOOKS 64
 
-/* One regularised hook point (R-EBO, METHOD.md section 2). */
+/* One regularised hook point (R-EBO, docs/method.md section 7). */
 typedef struct {
     char point[64];
     float lambda;
