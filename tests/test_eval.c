@@ -386,7 +386,7 @@ int main(void) {
     int w, h;
     uint8_t *pix;
     snprintf(path, sizeof path, "%s/out/auroc_scores_cifar10_mnist.png", tmp);
-    CHECK(image_read_png(path, &pix, &w, &h, &err) == 0 && w == 1200 && h == 600,
+    CHECK(image_read(path, &pix, &w, &h, &err) == 0 && w == 1200 && h == 600,
           "bar plot 1200x600");
     if (w == 1200) free(pix);
     const char *figs[2] = {"auroc_scores_cifar10_mnist", "auroc_heatmap_cifar10"};

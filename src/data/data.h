@@ -58,6 +58,9 @@ dataset *dataset_load(const char *name, const char *split, const char *dir, lir_
 void dataset_free(dataset *d);
 /* The known names as "cifar10, cifar100, ..." (static string). */
 const char *dataset_known_names(void);
+/* Name of class k of a dataset (its base name before any '@'; CIFAR-100: the fine
+ * labels, in label order), or NULL for an unknown set or k out of range. */
+const char *dataset_class_name(const char *name, int k);
 /* The directory actually used for dir (NULL -> $LIR_DATA -> "data"). */
 const char *dataset_dir(const char *dir);
 
@@ -152,18 +155,22 @@ void augment_crop_flip(const float *src, float *dst, int dy, int dx, int flip, c
  * img [3][32][32]. Exposed for tests. */
 void augment_cutout(float *img, int cy, int cx, int size);
 
-/* image: PNG input for `lir predict`. Any PNG colour type and bit depth becomes
- * 8-bit RGB: palette expanded, gray copied to R, G and B, 16-bit reduced to 8 bits
- * (scaled, v*255/65535 rounded), alpha dropped (not composited). Sample values are
- * taken as stored: gAMA / iCCP chunks are ignored, as PIL and torchvision do. */
-
-
+/* image: PNG and JPEG input for `lir predict`. Any PNG colour type and bit depth
+ * becomes 8-bit RGB: palette expanded, gray copied to R, G and B, 16-bit reduced to 8
+ * bits (scaled, v*255/65535 rounded), alpha dropped (not composited). Sample values are
+ * taken as stored: gAMA / iCCP chunks are ignored, as PIL and torchvision do. A JPEG is
+ * decoded by libjpeg to RGB (gray and YCbCr converted; CMYK refused). The format is
+ * told by the file's first bytes, not its name. */
 
 #define IMAGE_MAX_SIDE 16384
 
+typedef enum { IMAGE_UNKNOWN, IMAGE_PNG, IMAGE_JPEG } image_format;
+
 /* Reads path into a new buffer *pix of uint8 [3][h][w] (planar, like the network
  * input); *w, *h get the size. -1 with a message naming the file on any error
- * (missing file, not a PNG, corrupt data, larger than IMAGE_MAX_SIDE). */
-int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *err);
+ * (missing file, neither PNG nor JPEG, corrupt data, larger than IMAGE_MAX_SIDE). */
+int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err);
+/* The format path's first bytes announce (IMAGE_UNKNOWN also when it cannot be read). */
+image_format image_sniff(const char *path);
 
 #endif

@@ -20,6 +20,41 @@ enum { N_KNOWN = sizeof known / sizeof known[0] };
 
 const char *dataset_known_names(void) { return "cifar10, cifar100, svhn, mnist, fashionmnist"; }
 
+static const char *const cifar10_classes[10] = {"airplane", "automobile", "bird", "cat", "deer",
+                                                "dog", "frog", "horse", "ship", "truck"};
+static const char *const cifar100_classes[100] = {
+    "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle",
+    "bottle", "bowl", "boy", "bridge", "bus", "butterfly", "camel", "can", "castle",
+    "caterpillar", "cattle", "chair", "chimpanzee", "clock", "cloud", "cockroach", "couch",
+    "crab", "crocodile", "cup", "dinosaur", "dolphin", "elephant", "flatfish", "forest", "fox",
+    "girl", "hamster", "house", "kangaroo", "keyboard", "lamp", "lawn_mower", "leopard", "lion",
+    "lizard", "lobster", "man", "maple_tree", "motorcycle", "mountain", "mouse", "mushroom",
+    "oak_tree", "orange", "orchid", "otter", "palm_tree", "pear", "pickup_truck", "pine_tree",
+    "plain", "plate", "poppy", "porcupine", "possum", "rabbit", "raccoon", "ray", "road",
+    "rocket", "rose", "sea", "seal", "shark", "shrew", "skunk", "skyscraper", "snail", "snake",
+    "spider", "squirrel", "streetcar", "sunflower", "sweet_pepper", "table", "tank",
+    "telephone", "television", "tiger", "tractor", "train", "trout", "tulip", "turtle",
+    "wardrobe", "whale", "willow_tree", "wolf", "woman", "worm"};
+static const char *const fashion_classes[10] = {"T-shirt/top", "trouser", "pullover", "dress",
+                                                "coat", "sandal", "shirt", "sneaker", "bag",
+                                                "ankle boot"};
+static const char *const digit_classes[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+
+const char *dataset_class_name(const char *name, int k) {
+    static const struct {
+        const char *name;
+        const char *const *classes;
+        int n;
+    } tab[] = {{"cifar10", cifar10_classes, 10},      {"cifar100", cifar100_classes, 100},
+               {"fashionmnist", fashion_classes, 10}, {"mnist", digit_classes, 10},
+               {"svhn", digit_classes, 10}};
+    size_t blen = strcspn(name, "@");
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (strlen(tab[i].name) == blen && !strncmp(tab[i].name, name, blen))
+            return k >= 0 && k < tab[i].n ? tab[i].classes[k] : NULL;
+    return NULL;
+}
+
 const char *dataset_dir(const char *dir) {
     if (dir && *dir) return dir;
     const char *env = getenv("LIR_DATA");

@@ -1,7 +1,9 @@
-/* image.c: PNG reading through libpng's low-level read API, with the
- * transforms that turn every colour type into 8-bit RGB (image.h). libpng reports
- * errors by longjmp; the handlers below copy its message into our lir_error. */
+/* image.c: image files for `lir predict`: PNG through libpng's low-level read API, with
+ * the transforms that turn every colour type into 8-bit RGB, and JPEG through libjpeg
+ * (jpeg_mem.c). libpng reports errors by longjmp; the handlers below copy its message
+ * into our lir_error. */
 #include "data.h"
+#include "jpeg_mem.h"
 
 #include <errno.h>
 #include <png.h>
@@ -76,15 +78,49 @@ static int decode(FILE *f, const char *path, uint8_t **pix, int *w, int *h, lir_
     return 0;
 }
 
-int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
+/* The first bytes of an open file: 8, or fewer for a short file. */
+static size_t head_bytes(FILE *f, uint8_t sig[8]) { return fread(sig, 1, 8, f); }
+
+static image_format format_of(const uint8_t *sig, size_t n) {
+    if (n == 8 && !png_sig_cmp(sig, 0, 8)) return IMAGE_PNG;
+    if (n >= 3 && sig[0] == 0xFF && sig[1] == 0xD8 && sig[2] == 0xFF) return IMAGE_JPEG;
+    return IMAGE_UNKNOWN;
+}
+
+image_format image_sniff(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return IMAGE_UNKNOWN;
+    uint8_t sig[8];
+    size_t n = head_bytes(f, sig);
+    fclose(f);
+    return format_of(sig, n);
+}
+
+static int read_jpeg(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
+    size_t len;
+    char *bytes = file_read_all(path, &len, err);
+    if (!bytes) return -1;
+    char msg[JPEG_MSG_MAX];
+    int rc = jpeg_decode((const unsigned char *)bytes, (unsigned long)len, 3, IMAGE_MAX_SIDE, pix,
+                         h, w, msg);
+    free(bytes);
+    return rc < 0 ? lir_fail(err, "%s: bad JPEG: %s", path, msg) : 0;
+}
+
+int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return lir_fail(err, "%s: cannot open: %s", path, strerror(errno));
     uint8_t sig[8];
-    if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8)) {
-        fclose(f);
-        return lir_fail(err, "%s: not a PNG file (bad signature in the first 8 bytes)", path);
+    image_format fmt = format_of(sig, head_bytes(f, sig));
+    int rc;
+    if (fmt == IMAGE_PNG) {
+        rc = decode(f, path, pix, w, h, err);
+    } else if (fmt == IMAGE_JPEG) {
+        rc = read_jpeg(path, pix, w, h, err);
+    } else {
+        rc = lir_fail(err, "%s: not a PNG or JPEG file (no PNG or JPEG signature in the first "
+                      "bytes)", path);
     }
-    int rc = decode(f, path, pix, w, h, err);
     fclose(f);
     return rc;
 }
