@@ -246,28 +246,33 @@ static void provenance_value(const char *text, const char *key, char *out, size_
 }
 
 data_source dataset_provenance(const char *name, const char *dir, char *buf, size_t size) {
-    char path[4200], source[16], from[1024], note[1024];
+    char path[4200], shown[4300], source[16], from[1024], note[1024];
     snprintf(path, sizeof path, "%s/%.*s/PROVENANCE", dataset_dir(dir), (int)strcspn(name, "@"),
              name);
+    path_alias data;
+    path_alias_of(&data, dataset_dir(dir), "<data dir>");
+    path_record(path, &data, 1, shown, sizeof shown);
     char *text = file_read_all(path, NULL, NULL);
     if (!text) {
-        snprintf(buf, size, "source=unknown (no %s: not fetched by scripts/get_data.sh)", path);
+        snprintf(buf, size, "source=unknown (no %s: not fetched by scripts/get_data.sh)", shown);
         return DATA_SOURCE_UNKNOWN;
     }
     provenance_value(text, "source=", source, sizeof source);
     provenance_value(text, "fetched_from=", from, sizeof from);
     provenance_value(text, "note=", note, sizeof note);
     free(text);
+    char from_shown[1100]; /* the mirror, without this machine's layout */
+    path_record(from, NULL, 0, from_shown, sizeof from_shown);
     if (!strcmp(source, "mirror")) {
-        snprintf(buf, size, "source=mirror (fetched from %s): %s", from,
+        snprintf(buf, size, "source=mirror (fetched from %s): %s", from_shown,
                  *note ? note : "not the official files");
         return DATA_SOURCE_MIRROR;
     }
     if (!strcmp(source, "official")) {
-        snprintf(buf, size, "source=official (published md5, fetched from %s)", from);
+        snprintf(buf, size, "source=official (published md5, fetched from %s)", from_shown);
         return DATA_SOURCE_OFFICIAL;
     }
-    snprintf(buf, size, "source=unknown (%s has no source=official|mirror line)", path);
+    snprintf(buf, size, "source=unknown (%s has no source=official|mirror line)", shown);
     return DATA_SOURCE_UNKNOWN;
 }
 

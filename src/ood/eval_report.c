@@ -150,22 +150,34 @@ static void utc_now(char *buf, size_t n) {
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* path as results record it (base/record.c): the data directory as "<data dir>" when
+ * outside the working directory, no absolute path of this machine. */
+static void add_path(cJSON *o, const char *key, const char *path, const path_alias *data) {
+    char buf[4400];
+    path_record(path ? path : "", data, 1, buf, sizeof buf);
+    cJSON_AddStringToObject(o, key, buf);
+}
+
 static cJSON *provenance_json(const eval_info *info) {
     cJSON *o = cJSON_CreateObject();
     char now[32];
     utc_now(now, sizeof now);
+    path_alias data;
+    path_alias_of(&data, info->data_dir, "<data dir>");
     cJSON_AddStringToObject(o, "lir_version", LIR_VERSION);
     cJSON_AddStringToObject(o, "created_utc", now);
-    cJSON_AddStringToObject(o, "command", info->command);
+    char *command = command_record(info->command, &data, 1);
+    cJSON_AddStringToObject(o, "command", command);
+    free(command);
     cJSON_AddNumberToObject(o, "seed", (double)info->seed);
     cJSON *c = cJSON_AddObjectToObject(o, "cfg");
-    cJSON_AddStringToObject(c, "path", info->cfg);
+    add_path(c, "path", info->cfg, &data);
     cJSON_AddStringToObject(c, "sha256", info->cfg_sha256);
     cJSON *w = cJSON_AddObjectToObject(o, "weights");
-    cJSON_AddStringToObject(w, "path", info->weights);
+    add_path(w, "path", info->weights, &data);
     cJSON_AddStringToObject(w, "sha256", info->weights_sha256);
     cJSON *d = cJSON_AddObjectToObject(o, "data");
-    cJSON_AddStringToObject(d, "dir", info->data_dir);
+    add_path(d, "dir", info->data_dir, &data);
     cJSON_AddStringToObject(d, "id", info->id_name);
     cJSON_AddStringToObject(d, "id_provenance", info->id_provenance);
     cJSON_AddStringToObject(d, "id_source", info->id_source);
@@ -178,7 +190,7 @@ static cJSON *provenance_json(const eval_info *info) {
     for (int i = 0; i < info->n_files; i++) {
         cJSON *f = cJSON_CreateObject();
         cJSON_AddStringToObject(f, "dataset", info->files[i].dataset);
-        cJSON_AddStringToObject(f, "path", info->files[i].path);
+        add_path(f, "path", info->files[i].path, &data);
         cJSON_AddStringToObject(f, "sha256", info->files[i].sha256);
         cJSON_AddItemToArray(files, f);
     }

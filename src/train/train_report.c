@@ -99,14 +99,27 @@ int report_plots(const train_config *c, const train_state *s, lir_error *err) {
     return rc;
 }
 
+/* key: the file's SHA-256, or null when it cannot be read. */
+static void add_sha256(cJSON *o, const char *key, const char *path) {
+    char hex[65];
+    if (sha256_file(path, hex, NULL) == 0) cJSON_AddStringToObject(o, key, hex);
+    else cJSON_AddNullToObject(o, key);
+}
+
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
 int report_sidecar(const train_config *c, const train_state *s, const report_final *r,
                    lir_error *err) {
     cJSON *o = cJSON_CreateObject();
     const char *base = strrchr(r->weights, '/');
+    path_alias dirs[2];
+    path_alias_of(&dirs[0], dataset_dir(c->data_dir[0] ? c->data_dir : NULL), "<data dir>");
+    path_alias_of(&dirs[1], c->out_dir, "<run dir>");
+    char buf[4400];
     cJSON_AddStringToObject(o, "weights", base ? base + 1 : r->weights);
-    cJSON_AddStringToObject(o, "cfg", r->cfg_path);
+    path_record(r->cfg_path, dirs, 2, buf, sizeof buf);
+    cJSON_AddStringToObject(o, "cfg", buf);
+    add_sha256(o, "cfg_sha256", r->cfg_path);
     cJSON_AddStringToObject(o, "dataset", c->dataset);
     cJSON_AddItemToObject(o, "test_accuracy", num_or_null(r->test_acc));
     cJSON_AddItemToObject(o, "test_loss", num_or_null(r->test_loss));
@@ -122,7 +135,9 @@ int report_sidecar(const train_config *c, const train_state *s, const report_fin
     cJSON_AddStringToObject(sums, "what", "SHA-256 of the loaded split: uint8 images then int32 labels");
     cJSON_AddStringToObject(sums, "train", r->train_sha256);
     cJSON_AddStringToObject(sums, "test", r->test_sha256);
-    cJSON_AddStringToObject(o, "command", r->command ? r->command : "");
+    char *command = command_record(r->command ? r->command : "", dirs, 2);
+    cJSON_AddStringToObject(o, "command", command);
+    free(command);
     cJSON *hooks = cJSON_AddArrayToObject(o, "hooks");
     for (int i = 0; i < c->n_hooks; i++) {
         cJSON *h = cJSON_CreateObject();
@@ -134,8 +149,17 @@ int report_sidecar(const train_config *c, const train_state *s, const report_fin
         cJSON_AddItemToArray(hooks, h);
     }
     char *cj = config_to_json(c);
-    cJSON_AddItemToObject(o, "config", cJSON_Parse(cj));
+    cJSON *conf = cJSON_Parse(cj);
     free(cj);
+    static const char *const path_keys[3] = {"data_dir", "out_dir", "init_weights"};
+    for (int k = 0; k < 3; k++) { /* the copy in the sidecar holds no absolute path */
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(conf, path_keys[k]);
+        if (!cJSON_IsString(v) || !v->valuestring[0]) continue;
+        path_record(v->valuestring, dirs, 2, buf, sizeof buf);
+        cJSON_SetValuestring(v, buf);
+    }
+    if (c->init_weights[0]) add_sha256(o, "init_weights_sha256", c->init_weights);
+    cJSON_AddItemToObject(o, "config", conf);
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
     size_t n = strlen(text);
