@@ -1,9 +1,10 @@
 /* test_plot.c: draws the AUROC bar plot (raw and seed-compatible, on a fixture with
- * values below 0.5), a heat map, line plots (linear and log) and text into /tmp,
- * decodes the PNGs with libpng and checks axis ranges, bar colours and heights, the
- * fc and chance lines, hatching of flipped bars, heat-map colours, line positions,
- * that SVG and PDF come with them (text in a real font) and that files are replaced
- * atomically. LIR_PLOT_KEEP=dir keeps the figures there. */
+ * values below 0.5), a heat map, line plots (linear and log), a grouped bar chart and
+ * text into /tmp, decodes the PNGs with libpng and checks axis ranges, bar colours and
+ * heights, the fc and chance lines, hatching of flipped bars, heat-map colours, line
+ * positions, grouped bar positions, error bars and legend, that SVG and PDF come with
+ * them (text in a real font) and that files are replaced atomically.
+ * LIR_PLOT_KEEP=dir keeps the figures there. */
 #include <math.h>
 #include <png.h>
 #include <stdlib.h>
@@ -264,6 +265,60 @@ static void test_lines(const char *dir) {
     free(im.rgb);
 }
 
+/* Grouped bars: colour, position and height of every bar, no bar for NaN, the error
+ * bar's whisker above a bar, the legend swatches. */
+static void test_grouped(const char *dir) {
+    enum { C = 3, S = 2 };
+    const char *cats[C] = {"svhn", "mnist", "mean far"}, *series[S] = {"lambda 0", "lambda 0.1"};
+    double v[S * C] = {0.9, 0.25, 0.6, 0.5, NAN, 1.2}, e[S * C] = {0.05, 0, NAN, 0.1, 0, 0};
+    char path[512];
+    snprintf(path, sizeof path, "%s/grouped", dir);
+    plot_rect a;
+    lir_error err;
+    CHECK(plot_grouped_bars("AUROC", "AUROC", cats, C, series, S, v, e, 0, 1, path, &a, &err) ==
+              0,
+          "%s", err.msg);
+    image im = decode(path);
+    CHECK(im.w >= 900 && im.h == 600, "grouped bar chart size %dx%d", im.w, im.h);
+    if (!im.rgb) return;
+    double slot = (a.x1 - a.x0) / C, bw = 0.8 * slot / S;
+    for (int s = 0; s < S; s++)
+        for (int c = 0; c < C; c++) {
+            double x0 = a.x0 + c * slot + 0.1 * slot + s * bw, val = v[s * C + c];
+            int cx = (int)(x0 + 0.1 * bw), row = (int)a.y1 - 3; /* off the error bar */
+            plot_rgb want = plot_series_colour(s);
+            if (isnan(val)) {
+                CHECK(!same(px(&im, cx, row), want), "NaN bar %d,%d drawn", s, c);
+                continue;
+            }
+            CHECK(same(px(&im, cx, row), want), "bar %d,%d colour", s, c);
+            int top = row;
+            while (top > 0 && same(px(&im, cx, top - 1), want)) top--;
+            double expect = a.y1 - fmin(1, val) * (a.y1 - a.y0);
+            CHECK(fabs(top - expect) <= 1.5, "bar %d,%d top %d, expected %.1f", s, c, top, expect);
+            int left = cx, right = cx;
+            while (same(px(&im, left - 1, row), want)) left--;
+            while (same(px(&im, right + 1, row), want)) right++;
+            CHECK(fabs(left - x0) <= 1.0 && fabs(right + 1 - (x0 + bw)) <= 1.0,
+                  "bar %d,%d spans %d..%d, expected %.1f..%.1f", s, c, left, right, x0, x0 + bw);
+        }
+    /* bar (0, 0) = 0.9 +- 0.05: dark whisker pixels at its centre up to 0.95 */
+    int cx = (int)floor(a.x0 + 0.1 * slot + 0.5 * bw), ink = 0;
+    double y95 = a.y1 - 0.95 * (a.y1 - a.y0), y90 = a.y1 - 0.9 * (a.y1 - a.y0);
+    for (int y = (int)y95 + 1; y < (int)y90 - 1; y++) ink += dark(px(&im, cx, y));
+    CHECK(ink >= (int)(y90 - y95) - 3, "error bar above bar 0,0 (%d dark pixels)", ink);
+    int sw0 = 0, sw1 = 0; /* legend swatches right of the plot */
+    for (int y = (int)a.y0; y < (int)a.y0 + 60; y++)
+        for (int x = (int)a.x1 + 2; x < im.w; x++) {
+            sw0 += same(px(&im, x, y), plot_series_colour(0));
+            sw1 += same(px(&im, x, y), plot_series_colour(1));
+        }
+    CHECK(sw0 > 100 && sw1 > 100, "legend swatches (%d, %d pixels)", sw0, sw1);
+    free(im.rgb);
+    CHECK(plot_grouped_bars("t", "y", cats, C, series, S, v, NULL, 1, 1, path, NULL, &err) == -1,
+          "ymin >= ymax rejected");
+}
+
 static void test_text(const char *dir) {
     double w = plot_text_width("MMMM", 14);
     CHECK(w > plot_text_width("iiii", 14) && fabs(plot_text_width("MMMM", 28) - 2 * w) < 1e-6,
@@ -321,10 +376,12 @@ int main(void) {
     test_bars_seed(dir);
     test_heatmap(dir);
     test_lines(dir);
+    test_grouped(dir);
     test_text(dir);
     test_atomic(dir);
     const char *keep = getenv("LIR_PLOT_KEEP");
-    const char *stems[7] = {"bars", "bars_seed", "heat", "lines", "lines_log", "text", NULL};
+    const char *stems[8] = {"bars", "bars_seed", "heat",   "lines",
+                            "lines_log", "text", "grouped", NULL};
     const char *ext[3] = {"png", "svg", "pdf"};
     for (int i = 0; stems[i]; i++)
         for (int k = 0; k < 3; k++) {

@@ -80,6 +80,9 @@ void path_alias_of(path_alias *a, const char *dir, const char *as);
  * "--flag=", recorded by path_record. Caller frees. */
 char *command_record(const char *command, const path_alias *aliases, int n_alias);
 
+/* mkdir -p: creates path and its missing parents (an existing folder is fine). */
+int make_dirs(const char *path, lir_error *err);
+
 /* ---- checksums (sha256.c) ---- */
 typedef struct {
     uint32_t h[8];

@@ -70,6 +70,7 @@ int cmd_bench(int argc, char **argv);   /* cli_bench.c */
 int cmd_train(int argc, char **argv);   /* cli_train.c (registered when it lands) */
 int cmd_eval(int argc, char **argv);    /* cli_eval.c (registered when it lands) */
 int cmd_data(int argc, char **argv);    /* cli_data.c (registered when it lands) */
+int cmd_compare(int argc, char **argv); /* cmd_compare.c */
 
 /* Prints "lir: <message>" to stderr and returns exit status 1. */
 static inline int cli_error(const lir_error *err) {

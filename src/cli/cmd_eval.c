@@ -1,14 +1,16 @@
-/* cli_eval.c: `lir eval`: flags, loading the network and the datasets, the scoring
- * passes, the fits on held-out ID training images and the reports (eval.h). */
-#include <errno.h>
+/* cli_eval.c: `lir eval`: flags, loading the network and the datasets (OOD groups
+ * expanded, unloadable group sets skipped with the reason), the training seed and config
+ * hash from the weights' sidecar, the scoring passes, the fits on held-out ID training
+ * images and the reports (ood.h). */
+#include <cjson/cJSON.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "ood/ood.h"
+#include "train/train.h"
 
 typedef struct {
     const char *in, *out, *cfg, *weights, *data, *outdir, *values;
@@ -28,26 +30,13 @@ static int eval_networks(const eval_args *a) {
     return t < 1 ? 1 : t > EVAL_MAX_NETS ? EVAL_MAX_NETS : t;
 }
 
-static int mkdir_p(const char *path, lir_error *err) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        char c = *p;
-        if (c != '/' && c != 0) continue;
-        *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return lir_fail(err, "cannot create directory %s: %s", buf, strerror(errno));
-        *p = c;
-        if (!c) return 0;
-    }
-}
-
 /* The base name of a dataset name ("cifar10@jpeg75" -> "cifar10"). */
 static void base_name(const char *name, char *out, size_t n) {
     snprintf(out, n, "%.*s", (int)strcspn(name, "@"), name);
 }
 
-/* Appends the files of (base, split) under dir with their SHA-256 to files. */
+/* Appends the files of (base, split) under dir with their SHA-256 to files, each file
+ * once; sets of other layouts (synthetic or image-folder sets) list no files here. */
 static int add_files(const char *dir, const char *name, const char *split, eval_file **files,
                      int *n, lir_error *err) {
     char base[32], stems[6][64];
@@ -65,7 +54,7 @@ static int add_files(const char *dir, const char *name, const char *split, eval_
         snprintf(stems[k++], 64, "%s.bin", split);
     } else if (!strcmp(base, "svhn")) {
         snprintf(stems[k++], 64, "%s_32x32.mat", split);
-    } else {
+    } else if (!strcmp(base, "mnist") || !strcmp(base, "fashionmnist")) {
         const char *pre = !strcmp(split, "test") ? "t10k" : "train";
         snprintf(stems[k++], 64, "%s-images-idx3-ubyte", pre);
         snprintf(stems[k++], 64, "%s-labels-idx1-ubyte", pre);
@@ -77,6 +66,9 @@ static int add_files(const char *dir, const char *name, const char *split, eval_
         snprintf(f->path, sizeof f->path, "%s/%s/%s", dir, sub, stems[i]);
         if (access(f->path, R_OK) != 0) /* IDX files may be gzipped */
             snprintf(f->path, sizeof f->path, "%s/%s/%s.gz", dir, sub, stems[i]);
+        int seen = 0; /* derived sets (cifar10@...) reuse their base's files: list once */
+        for (int j = 0; j < *n; j++) seen |= !strcmp((*files)[j].path, f->path);
+        if (seen) continue;
         if (sha256_file(f->path, f->sha256, err) < 0) return -1;
         (*n)++;
     }
@@ -137,15 +129,62 @@ static net *load_net(const eval_args *a, int classes, lir_error *err) {
 
 /* What one run holds between loading and reporting. */
 typedef struct {
-    dataset *id, *train, *ood[32];
-    int n_ood, n_files;
+    dataset *id, *train;
+    ood_plan plan;  /* the OOD sets --out stands for */
+    dataset **ood;  /* [plan.n] loaded, not yet scored; NULL: lazy, skipped or done */
+    char **why;     /* [plan.n] the reason a set is skipped, NULL: not skipped */
+    int n_files;
     data_source source;
     eval_file *files;
     net *n, *nets[EVAL_MAX_NETS]; /* n = nets[0]; copies for side-by-side passes */
     int n_nets;
     data_norm norm;
     char cfg_sha[65], w_sha[65], prov[2400];
+    char sidecar[4200], train_hash[17], train_note[5400];
+    long long train_seed;
 } eval_inputs;
+
+/* Loads OOD set i of the plan into in->ood[i]; a set that may be skipped gets its reason
+ * in in->why[i] instead (0 either way); -1 on any other failure. */
+static int load_ood(const eval_args *a, eval_inputs *in, int i, lir_error *err) {
+    if ((in->ood[i] = load(a, in->plan.sets[i].name, "test", err))) return 0;
+    if (!ood_plan_may_skip(&in->plan, i, a->data)) return -1;
+    in->why[i] = xstrdup(err->msg);
+    return 0;
+}
+
+/* Seed and training config hash from the weights' sidecar (<weights>.json, written by
+ * `lir train`): the hash is config_hash of its settings with the seed set to 0, so runs
+ * that differ only in seed share it. Missing or unreadable: unknown, with a note. */
+static void read_sidecar(const char *weights, eval_inputs *in) {
+    snprintf(in->sidecar, sizeof in->sidecar, "%s.json", weights);
+    in->train_seed = -1;
+    char *text = file_read_all(in->sidecar, NULL, NULL);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!j) {
+        snprintf(in->train_note, sizeof in->train_note, "no readable sidecar %s", in->sidecar);
+        in->sidecar[0] = 0;
+        return;
+    }
+    const cJSON *seed = cJSON_GetObjectItem(j, "seed"), *cfg = cJSON_GetObjectItem(j, "config");
+    if (cJSON_IsNumber(seed)) in->train_seed = (long long)seed->valuedouble;
+    char *ct = cJSON_IsObject(cfg) ? cJSON_PrintUnformatted(cfg) : NULL;
+    train_config c;
+    config_defaults(&c);
+    lir_error e = {"its sidecar has no \"config\" object"};
+    if (ct && config_apply_json(&c, ct, in->sidecar, &e) == 0) {
+        c.seed = 0;
+        snprintf(in->train_hash, sizeof in->train_hash, "%016llx",
+                 (unsigned long long)config_hash(&c));
+    } else {
+        snprintf(in->train_note, sizeof in->train_note, "training config unknown: %s", e.msg);
+    }
+    if (in->train_seed < 0 && !in->train_note[0])
+        snprintf(in->train_note, sizeof in->train_note, "no seed in %s", in->sidecar);
+    cJSON_free(ct);
+    cJSON_Delete(j);
+}
 
 /* Loads every dataset first (so a bad name fails before any pass), then the network,
  * checksums and the ID provenance. */
@@ -154,18 +193,11 @@ static int inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
     if (data_norm_for(a->in, &in->norm, err) < 0) return -1;
     if (!(in->id = load(a, a->in, "test", err)) || !(in->train = load(a, a->in, "train", err)))
         return -1;
-    char *outs = xstrdup(a->out), *save = NULL;
-    int rc = 0;
-    for (char *t = strtok_r(outs, ",", &save); t && rc == 0; t = strtok_r(NULL, ",", &save)) {
-        if (in->n_ood == 32)
-            rc = lir_fail(err, "--out: at most 32 OOD sets");
-        else if (!(in->ood[in->n_ood] = load(a, t, "test", err)))
-            rc = -1;
-        else
-            in->n_ood++;
-    }
-    free(outs);
-    if (rc < 0) return -1;
+    if (ood_plan_make(&in->plan, a->out, a->in, err) < 0) return -1;
+    in->ood = xcalloc((size_t)in->plan.n + 1, sizeof *in->ood);
+    in->why = xcalloc((size_t)in->plan.n + 1, sizeof *in->why);
+    for (int i = 0; i < in->plan.n; i++) /* the sets one name stands for: one at a time, later */
+        if (!in->plan.sets[i].lazy && load_ood(a, in, i, err) < 0) return -1;
     for (int k = 0; k < eval_networks(a); k++) {
         if (!(in->nets[k] = load_net(a, in->id->classes, err))) return -1;
         in->n_nets = k + 1;
@@ -175,9 +207,11 @@ static int inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
         add_files(dir, a->in, "test", &in->files, &in->n_files, err) < 0 ||
         add_files(dir, a->in, "train", &in->files, &in->n_files, err) < 0)
         return -1;
-    for (int o = 0; o < in->n_ood; o++)
-        if (add_files(dir, in->ood[o]->name, "test", &in->files, &in->n_files, err) < 0) return -1;
+    for (int i = 0; i < in->plan.n; i++)
+        if (in->ood[i] && add_files(dir, in->ood[i]->name, "test", &in->files, &in->n_files, err) < 0)
+            return -1;
     in->source = id_provenance(a, in->prov, sizeof in->prov);
+    read_sidecar(a->weights, in);
     return 0;
 }
 
@@ -185,7 +219,13 @@ static void inputs_free(eval_inputs *in) {
     free(in->files);
     dataset_free(in->id);
     dataset_free(in->train);
-    for (int o = 0; o < in->n_ood; o++) dataset_free(in->ood[o]);
+    for (int i = 0; i < in->plan.n; i++) {
+        dataset_free(in->ood[i]);
+        free(in->why[i]);
+    }
+    free(in->ood);
+    free(in->why);
+    ood_plan_free(&in->plan);
     for (int k = 0; k < in->n_nets; k++) net_free(in->nets[k]);
 }
 
@@ -241,6 +281,48 @@ static int write_reports(const eval_args *a, const eval_result *r, const eval_in
     return 0;
 }
 
+/* One OOD set against the ID pass: its pass, metrics and saved energies. */
+static int score_one(const eval_args *a, eval_inputs *in, const dataset *d, int group,
+                     const eval_pass *pid, eval_result *r, eval_info *info, lir_error *err) {
+    eval_pass p;
+    int m = a->limit && a->limit < d->n ? a->limit : d->n;
+    if (eval_pass_run(in->nets, in->n_nets, d, NULL, m, &in->norm, &p, err) < 0) return -1;
+    add_time(info, &p);
+    int rc = eval_compare(r, pid, &p, err);
+    if (rc == 0) r->ood[r->n_ood - 1].group = group;
+    if (rc == 0) rc = save_energies(a, r, &p, "test", err);
+    eval_pass_free(&p);
+    return rc;
+}
+
+/* Every set of the plan in order: those loaded up front, the lazy ones loaded here one at
+ * a time; a skipped set is listed with its reason. Fails when none could be scored. */
+static int score_oods(const eval_args *a, eval_inputs *in, const eval_pass *pid, eval_result *r,
+                      eval_info *info, lir_error *err) {
+    const char *dir = dataset_dir(a->data);
+    memcpy(r->asked, in->plan.asked, sizeof r->asked);
+    for (int i = 0; i < in->plan.n; i++) {
+        const ood_plan_set *s = &in->plan.sets[i];
+        if (s->lazy && (load_ood(a, in, i, err) < 0 ||
+                        (in->ood[i] && add_files(dir, s->name, "test", &in->files,
+                                                 &in->n_files, err) < 0)))
+            return -1;
+        if (in->why[i]) {
+            eval_skip(r, s->name, s->group, in->why[i]);
+            continue;
+        }
+        int rc = score_one(a, in, in->ood[i], s->group, pid, r, info, err);
+        dataset_free(in->ood[i]);
+        in->ood[i] = NULL;
+        if (rc < 0) return -1;
+    }
+    if (r->n_ood == 0)
+        return lir_fail(err, "--out %s: no OOD set could be evaluated%s%s", a->out,
+                        r->n_skipped ? "; first skipped: " : "",
+                        r->n_skipped ? r->skipped[0].reason : "");
+    return 0;
+}
+
 /* Everything after the flags; returns 0 or -1 with err filled. */
 static int eval_run(const eval_args *a, const char *command, lir_error *err) {
     eval_inputs in = {0};
@@ -250,7 +332,7 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
     int rc = -1;
     if (inputs_load(a, &in, err) < 0 ||
         score_id(a, &in, &pid, &pfit, &r, holdout, sizeof holdout, err) < 0 ||
-        mkdir_p(a->outdir, err) < 0 || save_energies(a, &r, &pid, "test", err) < 0 ||
+        make_dirs(a->outdir, err) < 0 || save_energies(a, &r, &pid, "test", err) < 0 ||
         save_energies(a, &r, &pfit, "holdout", err) < 0)
         goto done;
     eval_info info = {.command = command,
@@ -262,9 +344,11 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
                       .id_name = in.id->name,
                       .id_provenance = in.prov,
                       .id_source = data_source_name(in.source),
-                      .files = in.files,
-                      .n_files = in.n_files,
                       .holdout = holdout,
+                      .sidecar = in.sidecar,
+                      .train_seed = in.train_seed,
+                      .train_config_hash = in.train_hash,
+                      .train_note = in.train_note,
                       .norm = in.norm,
                       .seed = (unsigned long long)a->seed,
                       .jpeg_all = a->jpeg_all,
@@ -273,18 +357,9 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
                       .n_id = pid.n};
     add_time(&info, &pid);
     add_time(&info, &pfit);
-    for (int o = 0; o < in.n_ood; o++) {
-        eval_pass p;
-        const dataset *d = in.ood[o];
-        int m = a->limit && a->limit < d->n ? a->limit : d->n;
-        if (eval_pass_run(in.nets, in.n_nets, d, NULL, m, &in.norm, &p, err) < 0) goto done;
-        add_time(&info, &p);
-        int bad = eval_compare(&r, &pid, &p, err) < 0 || save_energies(a, &r, &p, "test", err) < 0;
-        eval_pass_free(&p);
-        dataset_free(in.ood[o]);
-        in.ood[o] = NULL;
-        if (bad) goto done;
-    }
+    if (score_oods(a, &in, &pid, &r, &info, err) < 0) goto done;
+    info.files = in.files; /* with the files of sets loaded late */
+    info.n_files = in.n_files;
     rc = write_reports(a, &r, &info, err);
 done:
     inputs_free(&in);
@@ -294,12 +369,59 @@ done:
     return rc;
 }
 
+/* Checks the flags (usage error: returns 2) and fills the defaults that depend on
+ * --in into wdef / odef; ARGS_RUN when the command can run. */
+static int eval_args_check(eval_args *a, char *wdef, size_t wn, char *odef, size_t on) {
+    if (!a->out || !*a->out) {
+        fprintf(stderr,
+                "lir: eval: --out is required (OOD groups near, far, covariate and sets, e.g. "
+                "--out far or --out svhn,mnist; known sets: %s)\n",
+                dataset_known_names());
+        return 2;
+    }
+    if (a->batch < 1 || a->threads < 0 || a->threads > EVAL_MAX_NETS || a->holdout < 2 ||
+        a->limit < 0 || a->jpeg_all < 0 || a->jpeg_all > 100 || !(a->margin >= 0)) {
+        fprintf(stderr,
+                "lir: eval: need --batch >= 1, --threads 0..%d, --holdout >= 2, --limit >= 0, "
+                "--jpeg-all 0..100, --margin >= 0\n",
+                EVAL_MAX_NETS);
+        return 2;
+    }
+    char base[32];
+    base_name(a->in, base, sizeof base);
+    if (!a->weights) {
+        snprintf(wdef, wn, "weights/resnet18-%s.weights", base);
+        a->weights = wdef;
+    }
+    if (!a->outdir) {
+        snprintf(odef, on, "runs/eval-%s", a->in);
+        a->outdir = odef;
+    }
+    return ARGS_RUN;
+}
+
+/* "lir <args...>" (malloc'd), for the provenance. */
+static char *command_line(int argc, char **argv) {
+    size_t len = 4;
+    for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
+    char *command = xmalloc(len + 8);
+    strcpy(command, "lir");
+    for (int i = 0; i < argc; i++) {
+        strcat(command, " ");
+        strcat(command, argv[i]);
+    }
+    return command;
+}
+
 int cmd_eval(int argc, char **argv) {
     eval_args a;
     const arg_spec specs[] = {
         {"in", ARG_STR, &a.in, "cifar10", "in-distribution dataset (its test split is scored)", 0},
         {"out", ARG_STR, &a.out, NULL,
-         "OOD sets, comma-separated, e.g. svhn,mnist,cifar10@jpeg75 (required)", 0},
+         "OOD groups and sets, comma-separated (required): near, far, covariate (sets this "
+         "build lacks or whose data is absent are skipped with the reason) and set names, "
+         "e.g. far,cifar10@jpeg75",
+         0},
         {"cfg", ARG_STR, &a.cfg, "cfg/resnet18.cfg", "network cfg", 0},
         {"weights", ARG_STR, &a.weights, NULL, "weights file; unset: weights/resnet18-<in>.weights",
          0},
@@ -339,38 +461,9 @@ int cmd_eval(int argc, char **argv) {
     int npos, st = args_parse(&cmd, argc, argv, pos, &npos);
     free(pos);
     if (st != ARGS_RUN) return st;
-    if (!a.out || !*a.out) {
-        fprintf(stderr,
-                "lir: eval: --out is required (OOD sets, e.g. --out svhn,mnist; known: %s)\n",
-                dataset_known_names());
-        return 2;
-    }
-    if (a.batch < 1 || a.threads < 0 || a.threads > EVAL_MAX_NETS || a.holdout < 2 || a.limit < 0 || a.jpeg_all < 0 || a.jpeg_all > 100 ||
-        !(a.margin >= 0)) {
-        fprintf(stderr,
-                "lir: eval: need --batch >= 1, --threads 0..%d, --holdout >= 2, --limit >= 0, "
-                "--jpeg-all 0..100, --margin >= 0\n",
-                EVAL_MAX_NETS);
-        return 2;
-    }
-    char wdef[256], odef[256], base[32];
-    base_name(a.in, base, sizeof base);
-    if (!a.weights) {
-        snprintf(wdef, sizeof wdef, "weights/resnet18-%s.weights", base);
-        a.weights = wdef;
-    }
-    if (!a.outdir) {
-        snprintf(odef, sizeof odef, "runs/eval-%s", a.in);
-        a.outdir = odef;
-    }
-    size_t len = 4;
-    for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
-    char *command = xmalloc(len + 8);
-    strcpy(command, "lir");
-    for (int i = 0; i < argc; i++) {
-        strcat(command, " ");
-        strcat(command, argv[i]);
-    }
+    char wdef[256], odef[256];
+    if ((st = eval_args_check(&a, wdef, sizeof wdef, odef, sizeof odef)) != ARGS_RUN) return st;
+    char *command = command_line(argc, argv);
     lir_error err;
     int rc = eval_run(&a, command, &err);
     free(command);

@@ -22,6 +22,7 @@ static const command commands[] = {
     {"data", cmd_data, "inspect, checksum and benchmark datasets"},
     {"train", cmd_train, "train or fine-tune a network (optionally with R-EBO) from a cfg"},
     {"eval", cmd_eval, "per-point energy OOD analysis: AUROC per hook point, baselines, Ag-EBO"},
+    {"compare", cmd_compare, "one table of OOD metrics across eval runs (mean +- std over seeds)"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -1,12 +1,14 @@
 /* corrupt.c: derived out-of-distribution sets for covariate shift, made from any
  * loaded split: JPEG round trip (libjpeg, default 4:2:0 settings, quality q),
  * additive Gaussian noise (seeded, [0,1] pixel units) and Gaussian blur. Every
- * transform works on uint8 images in place and rounds back to uint8. */
+ * transform works on uint8 images in place and rounds back to uint8. The CIFAR-10-C
+ * corruptions ("c-...") are in corrupt_c*.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "corrupt_c.h"
 #include "data.h"
 #include "jpeg_mem.h"
 
@@ -139,6 +141,7 @@ int dataset_transform(dataset *d, const char *spec, lir_error *err) {
         for (int i = 0; i < d->n; i++) corrupt_blur(d->images + (size_t)i * isz, d->c, d->h, d->w, sigma);
         return 0;
     }
+    if (!strncmp(spec, "c-", 2)) return corrupt_c_transform(d, spec, err);
     return lir_fail(err, "unknown transform \"%s\" (known: jpeg<q>, noise<sigma>[s<seed>], "
-                    "blur<sigma>)", spec);
+                    "blur<sigma>, c-<corruption>-<severity 1..5>[s<seed>])", spec);
 }

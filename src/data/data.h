@@ -20,8 +20,11 @@
  *   @noise<sigma>s<k> the same with seed k
  *   @blur<sigma>      Gaussian blur, sigma in pixels (kernel radius ceil(3 sigma),
  *                     borders repeat the edge pixel)
- * e.g. "cifar10@jpeg75", "svhn@noise0.1s7", "cifar10@blur1.0@jpeg75". Results are
- * rounded back to uint8. The JPEG round trip matches PIL's (quality q, 4:2:0).
+ *   @c-<corruption>-<severity>[s<seed>]
+ *                     a CIFAR-10-C corruption at severity 1..5 (seed 1 unless given),
+ *                     32x32 RGB sets only; see "CIFAR-10-C" below
+ * e.g. "cifar10@jpeg75", "svhn@noise0.1s7", "cifar10@blur1.0@jpeg75", "cifar10@c-fog-3".
+ * Results are rounded back to uint8 (the c- corruptions truncate, as the original). The JPEG round trip matches PIL's (quality q, 4:2:0).
  * Mirror caveat: the local mirror's CIFAR-10 was rebuilt from JPEG (q75) files
  * (scripts/get_data.sh says so in the set's PROVENANCE file, see dataset_provenance).
  * To push every evaluated image (ID and OOD alike) through the same round trip,
@@ -56,6 +59,11 @@ typedef struct {
 /* ---- loading (dataset.c) ---- */
 dataset *dataset_load(const char *name, const char *split, const char *dir, lir_error *err);
 void dataset_free(dataset *d);
+/* Names that stand for several sets: *names gets the set names `name` stands for (n of
+ * them; the caller frees each and the array). STUB until the CIFAR-10-C work lands: every
+ * name stands for itself; that work makes "cifar10-c" yield every
+ * "cifar10@c-<corruption>-<severity>". */
+int dataset_expand(const char *name, char ***names, int *n, lir_error *err);
 /* The known names as "cifar10, cifar100, ..." (static string). */
 const char *dataset_known_names(void);
 /* Name of class k of a dataset (its base name before any '@'; CIFAR-100: the fine
@@ -120,6 +128,52 @@ int dataset_transform(dataset *d, const char *spec, lir_error *err);
 int corrupt_jpeg(uint8_t *img, int c, int h, int w, int quality, lir_error *err);
 void corrupt_noise(uint8_t *img, int c, int h, int w, float sigma, rng_state *rng);
 void corrupt_blur(uint8_t *img, int c, int h, int w, float sigma);
+
+/* ---- CIFAR-10-C (corrupt_c.c, corrupt_c_pixel.c, corrupt_c_blur.c) ----
+ * The corruptions of Hendrycks & Dietterich (2019), "Benchmarking Neural Network
+ * Robustness to Common Corruptions and Perturbations", generated from any 32x32 RGB
+ * split with the severity constants of their make_cifar_c.py (github.com/hendrycks/
+ * robustness, ImageNet-C/create_c). Names are the original's function names, with
+ * underscores (no other spelling is accepted):
+ *   benchmark: gaussian_noise shot_noise impulse_noise defocus_blur glass_blur
+ *              motion_blur zoom_blur snow fog brightness contrast elastic_transform
+ *              pixelate jpeg_compression
+ *   extra (the paper's validation corruptions): speckle_noise gaussian_blur saturate
+ *   not generated: frost (needs the release's frost photographs), spatter (OpenCV's
+ *              Canny / distance-transform chain).
+ * "<base>-c" (e.g. "cifar10-c") stands for the 14 benchmark corruptions at severities
+ * 1..5 (70 sets); corrupt_c_expand lists them.
+ * Randomness: image i's draws come from lir's generator seeded from (seed, corruption,
+ * severity, i), so any image can be made alone and in parallel; the draws are not
+ * NumPy's (normals: polar method; Poisson: CDF inversion), so images differ from the
+ * published CIFAR-10-C files in their noise, but not in distribution. Results are
+ * truncated to uint8 like the original's np.uint8. Library operations the original
+ * calls are reimplemented (scipy.ndimage gaussian_filter / zoom / map_coordinates,
+ * skimage HSV, Pillow's fixed-point BOX resize, libjpeg as PIL calls it), and its
+ * quirks kept (glass_blur's "swap" on NumPy views copies one way; zoom factors are
+ * np.arange's). Known deviations: motion_blur and snow follow ImageMagick's
+ * MotionBlurImage as documented (a Q16 non-HDRI build assumed); impulse_noise draws a
+ * flip per value (skimage's s&p); elastic_transform's affine warp interpolates at
+ * exact positions (cv2.warpAffine rounds them to 1/32 pixel); defocus_blur sums its
+ * 5x5 kernel directly (cv2.filter2D uses a DFT). tests/test_corrupt_c.py checks each
+ * corruption against a NumPy / SciPy / Pillow reimplementation fed lir's draws. */
+int corrupt_c_count(void);                 /* corruptions implemented (17) */
+const char *corrupt_c_name(int kind);      /* "gaussian_noise", ...; NULL out of range */
+int corrupt_c_find(const char *name);      /* kind of a name, -1 if unknown */
+/* Parses "c-<corruption>-<severity>[s<seed>]"; an unknown name or a severity outside
+ * 1..5 fails with a message naming the token and listing the known corruptions. */
+int corrupt_c_parse(const char *spec, int *kind, int *severity, uint64_t *seed, lir_error *err);
+/* Corrupts one image [3][32][32] in place as image `index` of a set made with seed.
+ * draws: NULL, or room for CORRUPT_C_MAX_DRAWS floats that receive every random
+ * number drawn, in order (tests). Returns the number of draws, -1 on failure. */
+#define CORRUPT_C_MAX_DRAWS 6144
+int corrupt_c_image(uint8_t *img, int kind, int severity, uint64_t seed, int index, float *draws,
+                    lir_error *err);
+/* The set names a dataset name stands for: "<base>-c" (no '@') stands for
+ * "<base>@c-<corruption>-<severity>" for each benchmark corruption (in the order
+ * above) and severity 1..5; any other name for itself. Returns the number of names;
+ * when 0 <= k < that number and buf is not NULL, writes the k-th into buf. */
+int corrupt_c_expand(const char *name, int k, char *buf, size_t size);
 
 /* ---- augmenting batch loader (augment.c) ----
  * Produces batches in a background thread. Epoch e's order is a permutation of

@@ -55,6 +55,15 @@ const char *dataset_class_name(const char *name, int k) {
     return NULL;
 }
 
+/* STUB (replaced by the CIFAR-10-C work): every name stands for itself. */
+int dataset_expand(const char *name, char ***names, int *n, lir_error *err) {
+    (void)err;
+    *names = xmalloc(sizeof **names);
+    (*names)[0] = xstrdup(name);
+    *n = 1;
+    return 0;
+}
+
 const char *dataset_dir(const char *dir) {
     if (dir && *dir) return dir;
     const char *env = getenv("LIR_DATA");
@@ -186,9 +195,16 @@ dataset *dataset_load(const char *name, const char *split, const char *dir, lir_
         for (int i = 0; i < N_KNOWN; i++)
             if (!strcmp(base, known[i].name)) k = i;
     }
+    if (k < 0 && corrupt_c_expand(name, 0, NULL, 0) > 1) {
+        lir_fail(err, "\"%s\" stands for %d sets, %.*s@c-<corruption>-<severity 1..5>: load "
+                 "them one at a time (e.g. %.*s@c-fog-3)", name, corrupt_c_expand(name, 0, NULL, 0),
+                 (int)(blen - 2), name, (int)(blen - 2), name);
+        return NULL;
+    }
     if (k < 0) {
         lir_fail(err, "unknown dataset \"%.*s\" (known: %s; derived sets add @jpeg<q>, "
-                 "@noise<sigma>[s<seed>] or @blur<sigma>, e.g. cifar10@jpeg75)",
+                 "@noise<sigma>[s<seed>], @blur<sigma> or @c-<corruption>-<severity>, e.g. "
+                 "cifar10@jpeg75; <name>-c stands for all CIFAR-10-C sets)",
                  (int)(blen < 64 ? blen : 64), name, dataset_known_names());
         return NULL;
     }

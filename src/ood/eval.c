@@ -219,6 +219,7 @@ int eval_compare(eval_result *r, const eval_pass *id, const eval_pass *ood, lir_
     memset(o, 0, sizeof *o);
     snprintf(o->name, sizeof o->name, "%s", ood->name);
     o->n = ood->n;
+    o->group = -1;
     o->point = xcalloc((size_t)r->L, sizeof(metrics_summary));
     o->dirfree = xcalloc((size_t)r->L, sizeof(metrics_summary));
     int ni = id->n, no = ood->n, rc = 0;
@@ -258,10 +259,19 @@ void eval_result_free(eval_result *r) {
         free(r->ood[i].dirfree);
     }
     free(r->ood);
+    free(r->skipped);
     for (int a = 0; a < EVAL_N_AGEBO; a++) agebo_free(&r->agebo[a]);
     free(r->dirfree);
     free(r->names);
     free(r->shape);
     free(r->flop_frac);
     memset(r, 0, sizeof *r);
+}
+
+void eval_skip(eval_result *r, const char *name, int group, const char *reason) {
+    r->skipped = xrealloc(r->skipped, (size_t)(r->n_skipped + 1) * sizeof *r->skipped);
+    eval_skipped *s = &r->skipped[r->n_skipped++];
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->group = group;
+    snprintf(s->reason, sizeof s->reason, "%s", reason);
 }

@@ -32,6 +32,36 @@ static void console_row(FILE *f, const char *label, double flop, const metrics_s
     fprintf(f, "\n");
 }
 
+/* One early-exit line: the cheapest point within the margin of the best one. */
+static void console_early(FILE *f, const eval_result *r, const char *what, int early, int best,
+                          const metrics_summary *m) {
+    if (early < 0) return;
+    fprintf(f,
+            "  early exit%s (oracle): %s reaches AUROC %.4f at %.2f%% of the FLOPs (best %.4f, "
+            "margin %.3f)\n",
+            what, r->names[early], m[early].auroc, 100 * r->flop_frac[early],
+            best >= 0 ? m[best].auroc : NAN, r->margin);
+}
+
+/* The rows chosen per OOD set: best points (oracle), final layer, early exits (oracle). */
+static void console_picks(FILE *f, const eval_result *r, const eval_ood *d) {
+    char label[128];
+    if (d->best >= 0) {
+        snprintf(label, sizeof label, "best point %s (oracle)", r->names[d->best]);
+        console_row(f, label, r->flop_frac[d->best], &d->point[d->best], &d->dirfree[d->best]);
+    }
+    if (d->best_dirfree >= 0) {
+        int k = d->best_dirfree;
+        snprintf(label, sizeof label, "best dirfree %s (oracle)", r->names[k]);
+        console_row(f, label, r->flop_frac[k], &d->dirfree[k], NULL);
+    }
+    snprintf(label, sizeof label, "final layer %s", r->names[r->final_point]);
+    console_row(f, label, r->flop_frac[r->final_point], &d->point[r->final_point],
+                &d->dirfree[r->final_point]);
+    console_early(f, r, "", d->early, d->best, d->point);
+    console_early(f, r, " dirfree", d->early_dirfree, d->best_dirfree, d->dirfree);
+}
+
 void eval_report_console(FILE *f, const eval_result *r, const eval_info *info) {
     fprintf(f, "ID %s test accuracy %.2f%% (%d images); fits on %d held-out ID images (%s)\n",
             info->id_name, 100 * r->id_accuracy, info->n_id, r->n_fit, info->holdout);
@@ -58,27 +88,16 @@ void eval_report_console(FILE *f, const eval_result *r, const eval_info *info) {
             snprintf(label, sizeof label, "Ag-EBO %s", agebo_kind_name((agebo_kind)a));
             console_row(f, label, ff, &d->agebo[a], NULL);
         }
-        char label[128];
-        if (d->best >= 0) {
-            snprintf(label, sizeof label, "best point %s", r->names[d->best]);
-            console_row(f, label, r->flop_frac[d->best], &d->point[d->best], &d->dirfree[d->best]);
-        }
-        snprintf(label, sizeof label, "final layer %s", r->names[r->final_point]);
-        console_row(f, label, r->flop_frac[r->final_point], &d->point[r->final_point],
-                    &d->dirfree[r->final_point]);
-        if (d->early >= 0)
-            fprintf(f,
-                    "  early exit: %s reaches AUROC %.4f at %.2f%% of the FLOPs (best %.4f, "
-                    "margin %.3f)\n",
-                    r->names[d->early], d->point[d->early].auroc, 100 * r->flop_frac[d->early],
-                    d->best >= 0 ? d->point[d->best].auroc : NAN, r->margin);
+        console_picks(f, r, d);
     }
     fprintf(f,
             "\nAUROC: OOD positive, ties 1/2; seedAUC = max(AUROC, 1 - AUROC), seed-compatible "
-            "(picks the direction with test labels). FPR95o: FPR at 95%% TPR with OOD positive "
-            "(share of ID flagged); FPR95i: ID positive (share of OOD accepted). dirfree: AUROC of "
-            "|E - median| / (1.4826 MAD) fitted on held-out ID data. \"best point\" is chosen with "
-            "the test labels (oracle).\n");
+            "(oracle: picks the direction with the test labels). FPR95o: FPR at 95%% TPR with OOD "
+            "positive (share of ID flagged); FPR95i: ID positive (share of OOD accepted). dirfree: "
+            "AUROC of |E - median| / (1.4826 MAD) fitted on held-out ID data. Oracle (chosen with "
+            "the test labels of the OOD set): best point, best point dirfree, early exit, early "
+            "exit dirfree.\n");
+    eval_report_summary(f, r, info);
     if (info->images_total > 0 && info->seconds_forward > 0 && info->cpu_forward > 0)
         fprintf(f,
                 "forward+energies: %ld images in %.2f s = %.1f images/s (%d points, batch %d, "
@@ -103,18 +122,36 @@ static cJSON *summary_json(const metrics_summary *m) {
     return o;
 }
 
-static cJSON *pick_json(const eval_result *r, int k, const metrics_summary *m) {
+/* A chosen point; note (NULL for none) says how it was chosen when that used the test
+ * labels: such a pick is marked "oracle": true. */
+static cJSON *pick_json(const eval_result *r, int k, const metrics_summary *m, const char *note) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "point", k >= 0 ? r->names[k] : "");
     cJSON_AddNumberToObject(o, "index", k);
     cJSON_AddNumberToObject(o, "flop_frac", k >= 0 ? r->flop_frac[k] : NAN);
     cJSON_AddNumberToObject(o, "auroc", k >= 0 ? m[k].auroc : NAN);
+    cJSON_AddBoolToObject(o, "oracle", note != NULL);
+    if (note) cJSON_AddStringToObject(o, "note", note);
+    return o;
+}
+
+static cJSON *early_json(const eval_result *r, int k, const metrics_summary *m, const char *what) {
+    char note[256];
+    snprintf(note, sizeof note,
+             "oracle: cheapest point whose %s AUROC is within the margin of the best point's, "
+             "both measured with the test OOD labels", what);
+    cJSON *o = pick_json(r, k, m, note);
+    cJSON_AddNumberToObject(o, "margin", r->margin);
     return o;
 }
 
 static cJSON *ood_json(const eval_result *r, const eval_ood *d) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", d->name);
+    if (d->group >= 0)
+        cJSON_AddStringToObject(o, "group", ood_group_name(d->group));
+    else
+        cJSON_AddNullToObject(o, "group");
     cJSON_AddNumberToObject(o, "n", d->n);
     cJSON *pts = cJSON_AddArrayToObject(o, "points");
     for (int k = 0; k < r->L; k++) {
@@ -129,17 +166,17 @@ static cJSON *ood_json(const eval_result *r, const eval_ood *d) {
     cJSON *ag = cJSON_AddObjectToObject(o, "agebo");
     for (int a = 0; a < EVAL_N_AGEBO; a++)
         cJSON_AddItemToObject(ag, agebo_kind_name((agebo_kind)a), summary_json(&d->agebo[a]));
-    cJSON_AddItemToObject(o, "final_layer", pick_json(r, r->final_point, d->point));
-    cJSON *best = pick_json(r, d->best, d->point);
-    cJSON_AddStringToObject(best, "note", "highest raw AUROC, chosen with the test OOD labels");
-    cJSON_AddItemToObject(o, "best_point", best);
-    cJSON_AddItemToObject(o, "best_point_dirfree", pick_json(r, d->best_dirfree, d->dirfree));
-    cJSON *ee = pick_json(r, d->early, d->point);
-    cJSON_AddNumberToObject(ee, "margin", r->margin);
-    cJSON_AddItemToObject(o, "early_exit", ee);
-    cJSON *eed = pick_json(r, d->early_dirfree, d->dirfree);
-    cJSON_AddNumberToObject(eed, "margin", r->margin);
-    cJSON_AddItemToObject(o, "early_exit_dirfree", eed);
+    cJSON_AddItemToObject(o, "final_layer", pick_json(r, r->final_point, d->point, NULL));
+    cJSON_AddItemToObject(o, "best_point",
+                          pick_json(r, d->best, d->point,
+                                    "oracle: highest raw AUROC, chosen with the test OOD labels"));
+    cJSON_AddItemToObject(o, "best_point_dirfree",
+                          pick_json(r, d->best_dirfree, d->dirfree,
+                                    "oracle: highest direction-free AUROC, chosen with the test "
+                                    "OOD labels"));
+    cJSON_AddItemToObject(o, "early_exit", early_json(r, d->early, d->point, "raw"));
+    cJSON_AddItemToObject(o, "early_exit_dirfree",
+                          early_json(r, d->early_dirfree, d->dirfree, "direction-free"));
     return o;
 }
 
@@ -176,6 +213,16 @@ static cJSON *provenance_json(const eval_info *info) {
     cJSON *w = cJSON_AddObjectToObject(o, "weights");
     add_path(w, "path", info->weights, &data);
     cJSON_AddStringToObject(w, "sha256", info->weights_sha256);
+    add_path(w, "sidecar", info->sidecar, &data);
+    if (info->train_seed >= 0)
+        cJSON_AddNumberToObject(w, "train_seed", (double)info->train_seed);
+    else
+        cJSON_AddNullToObject(w, "train_seed");
+    cJSON_AddStringToObject(w, "train_config_hash",
+                            info->train_config_hash ? info->train_config_hash : "");
+    char *note = command_record(info->train_note ? info->train_note : "", &data, 1);
+    cJSON_AddStringToObject(w, "train_note", note); /* names the sidecar: no absolute path */
+    free(note);
     cJSON *d = cJSON_AddObjectToObject(o, "data");
     add_path(d, "dir", info->data_dir, &data);
     cJSON_AddStringToObject(d, "id", info->id_name);
@@ -215,6 +262,16 @@ static cJSON *conventions_json(void) {
     cJSON_AddStringToObject(o, "flop_frac",
                             "share of the network's forward FLOPs needed to "
                             "reach the point (net_layer_flops)");
+    cJSON_AddStringToObject(o, "oracle",
+                            "true for a value chosen with the test OOD labels (best points, "
+                            "early exits, auroc_seed's direction): a reference, not a detector");
+    cJSON_AddStringToObject(o, "groups",
+                            "per group named in --out: the mean of each main score over the "
+                            "group's evaluated sets (OpenOOD's near/far rows); skipped sets are "
+                            "listed with the reason and are in no mean");
+    cJSON_AddStringToObject(o, "train_config_hash",
+                            "config_hash of the training settings in the weights' sidecar "
+                            "with the seed set to 0: runs that share it differ at most in seed");
     return o;
 }
 
@@ -249,6 +306,7 @@ int eval_report_json(const char *path, const eval_result *r, const eval_info *in
     }
     cJSON *oods = cJSON_AddArrayToObject(root, "ood");
     for (int o = 0; o < r->n_ood; o++) cJSON_AddItemToArray(oods, ood_json(r, &r->ood[o]));
+    eval_summary_json(root, r, info->id_name);
     cJSON *t = cJSON_AddObjectToObject(root, "timing");
     cJSON_AddNumberToObject(t, "images", (double)info->images_total);
     cJSON_AddNumberToObject(t, "batch", info->batch);

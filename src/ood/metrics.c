@@ -129,8 +129,8 @@ int metrics_compute(const float *id, size_t n_id, const float *ood, size_t n_ood
 
 static const char *const field_desc[][2] = {
     {"auroc", "AUROC, OOD positive, score higher = more OOD, ties count 1/2 (raw, primary)"},
-    {"auroc_seed", "max(AUROC, 1 - AUROC): seed-compatible only, picks the direction with "
-                   "the test labels"},
+    {"auroc_seed", "max(AUROC, 1 - AUROC): seed-compatible only, oracle: picks the direction "
+                   "with the test labels"},
     {"fpr95_ood", "FPR at 95% TPR, OOD positive: share of ID samples with score >= the "
                   "largest threshold that flags >= 95% of OOD samples (OpenOOD v1.5)"},
     {"fpr95_id", "FPR at 95% TPR, ID positive: share of OOD samples with score <= the "

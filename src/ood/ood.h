@@ -157,6 +157,40 @@ int metrics_cholesky(const double *a, int n, double *l, lir_error *err);
  * Returns the index, or -1 if every AUROC is NaN or L <= 0. */
 int metrics_early_exit(const double *auroc, const double *flop_frac, int L, double margin);
 
+/* ---- groups.c: the OOD groups and the sets an `--out` list stands for ---- */
+enum { OOD_GROUP_NEAR, OOD_GROUP_FAR, OOD_GROUP_COVARIATE, OOD_N_GROUPS };
+const char *ood_group_name(int g);    /* "near", "far", "covariate"; "" for -1 */
+int ood_group_find(const char *name); /* the group of that name, -1: not a group */
+/* The sets of group g for ID set id (its name before any '@' decides) as a comma list
+ * (static; "" when the group has none for that ID set). One table holds them all:
+ *   near       cifar100 (ID cifar10), cifar10 (ID cifar100)
+ *   far        svhn, mnist, fashionmnist, textures, photos-test, gaussian, uniform, blobs
+ *   covariate  cifar10-c (ID cifar10): every corruption at every severity */
+const char *ood_group_sets(int g, const char *id);
+
+typedef struct {
+    char name[96];
+    int group; /* the group that brought it in, -1: named on its own */
+    int lazy;  /* one of several sets one name stands for (cifar10-c): load it just
+                  before its pass and free it after, one at a time */
+} ood_plan_set;
+
+typedef struct {
+    ood_plan_set *sets;
+    int n;
+    int asked[OOD_N_GROUPS]; /* groups named in the list */
+} ood_plan;
+
+/* Expands a comma list of group and set names for ID set id: a group into its sets,
+ * every name through dataset_expand; a set named twice is kept once, with its group. */
+int ood_plan_make(ood_plan *p, const char *list, const char *id, lir_error *err);
+void ood_plan_free(ood_plan *p);
+/* Whether set i, which failed to load, is skipped (listed with the reason) rather than
+ * stopping the run: a group brought it in, and this build does not know its name
+ * (dataset_known_names) or dir has no folder <dir>/<name before '@'>/ (data absent).
+ * A set named on its own, or one whose folder exists (a corrupt file), is an error. */
+int ood_plan_may_skip(const ood_plan *p, int i, const char *dir);
+
 /* eval: `lir eval`'s scoring passes and metric tables (docs/method.md sections 2-5).
  *
  *   eval_pass_run   one forward pass over a dataset with a hook on every point:
@@ -208,7 +242,15 @@ typedef struct {
     int best_dirfree; /* the same for the direction-free score */
     int early;        /* cheapest point whose raw AUROC is within margin of the best */
     int early_dirfree;
+    int group; /* OOD_GROUP_*, -1: named on its own */
 } eval_ood;
+
+/* A set of the plan that could not be loaded, and why. */
+typedef struct {
+    char name[96];
+    int group;
+    char reason[1024];
+} eval_skipped;
 
 typedef struct {
     int L;                  /* hooked points */
@@ -224,6 +266,9 @@ typedef struct {
     agebo_model agebo[EVAL_N_AGEBO];
     int n_ood;
     eval_ood *ood; /* [n_ood] */
+    int asked[OOD_N_GROUPS]; /* groups named in --out: each gets a mean row */
+    int n_skipped;
+    eval_skipped *skipped; /* [n_skipped] */
 } eval_result;
 
 /* Names, shapes and FLOP shares of n's hooked points; margin for early exit. */
@@ -233,6 +278,35 @@ int eval_fit(eval_result *r, const eval_pass *fit, lir_error *err);
 /* Appends the metrics of ood against id (uses the fitted models). */
 int eval_compare(eval_result *r, const eval_pass *id, const eval_pass *ood, lir_error *err);
 void eval_result_free(eval_result *r);
+/* Lists a set that was not evaluated, with the reason. */
+void eval_skip(eval_result *r, const char *name, int group, const char *reason);
+
+/* The main scores of the summary (the group means as OpenOOD reports them, and
+ * `lir compare`): key names them in results.json, brief on `lir compare --score`. */
+enum {
+    EVAL_MAIN_FC,           /* raw energy at the final layer (fc) */
+    EVAL_MAIN_FC_DIRFREE,   /* direction-free score at fc */
+    EVAL_MAIN_ZSUM,         /* Ag-EBO aggregates */
+    EVAL_MAIN_ZABS,
+    EVAL_MAIN_MAHAL,
+    EVAL_MAIN_BEST,         /* point with the highest raw AUROC: oracle */
+    EVAL_MAIN_BEST_DIRFREE, /* the same for the direction-free score: oracle */
+    EVAL_N_MAIN
+};
+typedef struct {
+    const char *key, *brief, *title;
+    int oracle; /* chosen with the test labels */
+} eval_main_score;
+extern const eval_main_score eval_main_scores[EVAL_N_MAIN];
+/* Metrics of main score s on OOD set d; NULL when it has none (no best point). */
+const metrics_summary *eval_main_of(const eval_result *r, const eval_ood *d, int s);
+
+/* Mean of the main scores over the evaluated sets of group g (n of them). */
+typedef struct {
+    int n, n_skipped;
+    double auroc[EVAL_N_MAIN], fpr95_ood[EVAL_N_MAIN], fpr95_id[EVAL_N_MAIN];
+} eval_group_mean;
+void eval_group_means(const eval_result *r, int g, eval_group_mean *m);
 
 /* Column of point k of a pass as a contiguous array (caller frees). */
 float *eval_column(const eval_pass *p, int k);
@@ -265,6 +339,12 @@ typedef struct {
     double cpu_forward;     /* their process CPU time (all threads) */
     int networks;           /* network copies run side by side (one per thread) */
     long images_total;
+    /* what `lir train` recorded in the weights' sidecar (<weights>.json), for `lir compare` */
+    const char *sidecar;           /* its path, "" when there is none */
+    long long train_seed;          /* -1: unknown */
+    const char *train_config_hash; /* 16 hex digits, "" unknown: runs with the same hash
+                                      differ at most in the seed */
+    const char *train_note;        /* why seed or hash are unknown, "" */
 } eval_info;
 
 /* ---- eval_report.c ---- */
@@ -274,6 +354,12 @@ typedef struct {
 void eval_report_console(FILE *f, const eval_result *r, const eval_info *info);
 int eval_report_json(const char *path, const eval_result *r, const eval_info *info, lir_error *err);
 int eval_report_csv(const char *path, const eval_result *r, lir_error *err);
+/* eval_summary.c: the summary after the per-set tables: AUROC and FPR95 of the main
+ * scores per set, the mean of each group named in --out and the skipped sets; and its
+ * part of results.json ("groups", "skipped"), added to root. */
+void eval_report_summary(FILE *f, const eval_result *r, const eval_info *info);
+struct cJSON;
+void eval_summary_json(struct cJSON *root, const eval_result *r, const char *id_name);
 /* CSV: index,label,<one column per point>,msp,maxlogit; one row per sample. */
 int eval_report_energies(const char *path, const eval_result *r, const eval_pass *p,
                          lir_error *err);
@@ -282,5 +368,62 @@ int eval_report_energies(const char *path, const eval_result *r, const eval_pass
  * (raw AUROC) into dir. */
 int eval_report_plots(const char *dir, const eval_result *r, const eval_info *info,
                       lir_error *err);
+
+/* ---- compare.c: `lir compare`, one table across the results.json of several runs ----
+ * One row per run, one column per OOD set and per group mean, each cell the chosen main
+ * score's metric; runs that differ only in seed (same ID set, --jpeg-all and training
+ * config hash, or the same weights when the hash is unknown) are averaged. */
+typedef struct {
+    char path[4200];      /* the results.json read */
+    char weights[1024];   /* provenance.weights.path */
+    char id[96];          /* id.name */
+    char config_hash[32]; /* provenance.weights.train_config_hash, "" unknown */
+    long long seed;       /* provenance.weights.train_seed, -1 unknown */
+    char key[1200];       /* runs with the same key differ at most in seed */
+    double *v;            /* [n_cols], NaN: the run has no such set (or it was skipped) */
+} compare_run;
+
+typedef struct {
+    char name[96];
+    int group;     /* a group mean column: OOD_GROUP_*; -1: a set */
+    int set_group; /* a set: the group it was evaluated in, -1 none */
+    int shown;     /* in the console table and the plot: group means, and the sets of
+                      groups with at most COMPARE_SHOWN_SETS sets */
+} compare_col;
+
+#define COMPARE_SHOWN_SETS 12
+
+typedef struct {
+    int first;      /* its first run (labels) */
+    int n_runs;
+    char seeds[256]; /* the runs' seeds, space-separated ("?" unknown) */
+    double *mean, *std; /* [n_cols]: over the runs with a finite value; std: sample (n - 1),
+                           NaN under two values */
+    int *count;     /* [n_cols] */
+} compare_agg;
+
+typedef struct {
+    int score;          /* EVAL_MAIN_* */
+    const char *metric; /* "auroc", "fpr95_ood" or "fpr95_id" */
+    int n_runs, n_cols, n_aggs;
+    compare_run *runs;
+    compare_col *cols;
+    compare_agg *aggs;
+} compare_table;
+
+/* --score names: eval_main_scores[].brief. */
+int compare_score_parse(const char *brief, int *score, lir_error *err);
+/* Reads every path (a results.json, a run folder holding one, or holding eval/results.json),
+ * fills the table and the seed averages. Errors name the file and the missing field. */
+int compare_load(compare_table *t, char *const *paths, int n, int score, const char *metric,
+                 lir_error *err);
+void compare_free(compare_table *t);
+
+/* compare_report.c: the tables as Markdown (all columns, or only the shown ones) and
+ * into outdir: compare.md, compare.csv (one row per run), compare_mean.csv (mean and
+ * std per column over seeds) and, with plot, compare.png (grouped bars of the means with
+ * std whiskers over the shown columns). */
+void compare_markdown(FILE *f, const compare_table *t, int shown_only);
+int compare_write(const compare_table *t, const char *outdir, int plot, lir_error *err);
 
 #endif

@@ -6,13 +6,12 @@
 
 #include "plot_style.h"
 
-/* Round step for about `target` intervals over [lo, hi]: 1, 2 or 5 times 10^k. */
-static double nice_step(double lo, double hi, int target) {
+double plot_nice_step(double lo, double hi, int target) {
     double raw = (hi - lo) / target, e = pow(10, floor(log10(raw))), f = raw / e;
     return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * e;
 }
 
-static int step_decimals(double step) {
+int plot_step_decimals(double step) {
     int d = (int)-floor(log10(step) + 1e-9);
     return d < 0 ? 0 : d > 6 ? 6 : d;
 }
@@ -25,7 +24,7 @@ static double nice_range(double *lo, double *hi) {
         *hi = *lo + pad;
         *lo -= pad;
     }
-    double step = nice_step(*lo, *hi, 6);
+    double step = plot_nice_step(*lo, *hi, 6);
     *lo = floor(*lo / step + 1e-9) * step;
     *hi = ceil(*hi / step - 1e-9) * step;
     return step;
@@ -76,7 +75,7 @@ static void tick_label(char *buf, size_t n, double v, int log_y, int decimals) {
 static void lines_axes(plot_canvas *c, const plot_chart *ch, plot_rect a, plot_rect r,
                        double xstep, double ystep) {
     char buf[64];
-    int xd = step_decimals(xstep), yd = ch->log_y ? 0 : step_decimals(ystep);
+    int xd = plot_step_decimals(xstep), yd = ch->log_y ? 0 : plot_step_decimals(ystep);
     for (int k = 0; r.x0 + k * xstep <= r.x1 + 1e-9 * xstep; k++) {
         double v = r.x0 + k * xstep, px = a.x0 + (v - r.x0) / (r.x1 - r.x0) * (a.x1 - a.x0);
         plot_line(c, px, a.y0, px, a.y1, 1, PLOT_GRID, 0, 0);

@@ -12,6 +12,11 @@
 
 extern const plot_rgb PLOT_WHITE, PLOT_BLACK, PLOT_GRID, PLOT_GREY, PLOT_DARK;
 
+/* Round step for about `target` intervals over [lo, hi]: 1, 2 or 5 times 10^k
+ * (plot_lines.c), and the decimals its tick labels need. */
+double plot_nice_step(double lo, double hi, int target);
+int plot_step_decimals(double step);
+
 /* One-unit black frame along the inside of a. */
 void plot_frame(plot_canvas *c, plot_rect a);
 

@@ -156,4 +156,21 @@ plot_rgb plot_series_colour(int s); /* colour of series s (cycles through 8) */
 int plot_lines(const plot_chart *ch, const char *stem, plot_rect *area, plot_rect *range,
                lir_error *err);
 
+/* ---- plot_grouped.c ---- */
+
+/* Grouped bar chart (<stem>.{png,svg,pdf}): for each of n_cat categories (e.g. OOD sets) n_series bars side by
+ * side (e.g. runs), bar (s, c) with height values[s * n_cat + c] on a y axis from ymin
+ * to ymax (values outside are clipped; NaN: no bar), in plot_series_colour(s), with an
+ * error bar of +- errs[s * n_cat + c] when errs is not NULL and the entry is finite and
+ * positive. Category labels slanted below the axis, the series legend right of the plot.
+ * The canvas is 600 high and wide enough for the bars (at least 900). Geometry, with
+ * a the plot rectangle (area, may be NULL, receives it), slot = (a.x1 - a.x0) / n_cat and
+ * bw = 0.8 * slot / n_series: bar (s, c) spans x from a.x0 + c * slot + 0.1 * slot +
+ * s * bw to that + bw, and y from a.y1 - (v - ymin) / (ymax - ymin) * (a.y1 - a.y0)
+ * down to a.y1. */
+int plot_grouped_bars(const char *title, const char *ylabel, const char *const *cats, int n_cat,
+                      const char *const *series, int n_series, const double *values,
+                      const double *errs, double ymin, double ymax, const char *stem,
+                      plot_rect *area, lir_error *err);
+
 #endif
