@@ -21,8 +21,8 @@ done
 for c in $cmds; do
     expect 0 "$c --help" "$LIR" "$c" --help
     has out "usage: lir $c" "$c --help"
-    # every flag line documents its default
-    if grep -E '^  --' "$tmp/out" | grep -v -- '--help' | grep -vq '(default'; then
+    # every flag line documents its default (or that it is required)
+    if grep -E '^  --' "$tmp/out" | grep -v -- '--help' | grep -v '(required)$' | grep -vq '(default'; then
         fail "$c --help: a flag without a default: $(grep -E '^  --' "$tmp/out" | grep -v '(default')"
     fi
     expect 0 "help $c" "$LIR" help "$c"
@@ -179,12 +179,12 @@ if [ -f "$tmp/torch.txt" ]; then
 else
     echo "note: torch not importable; predict checked against --raw only"
 fi
-expect 0 "predict --norm cifar100" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" \
-    --norm cifar100 "$tmp/img0.png"
+expect 0 "predict --in cifar100" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" \
+    --in cifar100 "$tmp/img0.png"
 [ "$(sed -n 2p "$tmp/out" | cut -f5)" != "$(sed -n 2p "$tmp/png.txt" | cut -f5)" ] ||
-    fail "--norm cifar100 gives the same energy as cifar10"
+    fail "--in cifar100 gives the same energy as cifar10"
 [ "$(sed -n 2p "$tmp/out" | cut -f2)" = "$(sed -n 2p "$tmp/out" | cut -f3)" ] ||
-    fail "a 10-output network under --norm cifar100 (100 classes) is labelled by index"
+    fail "a 10-output network under --in cifar100 (100 classes) is labelled by index"
 # JPEG input (written by PIL at quality 100): the same class as the PNG
 if "$PY" -c "
 import sys; from PIL import Image

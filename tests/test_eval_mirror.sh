@@ -17,7 +17,7 @@ fi
 tmp=$(mktemp -d /tmp/lir_eval_mirror_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-LIR_MIRROR=$mirror "$root/scripts/get_data.sh" cifar10 --dir "$tmp/data" >/dev/null || {
+LIR_MIRROR=$mirror "$root/scripts/get_data.sh" cifar10 --data "$tmp/data" >/dev/null || {
     echo "FAIL: get_data.sh from the mirror"; exit 1; }
 /usr/bin/python3 "$root/bench/eval_torch_ref.py" write-weights "$tmp/w.weights" || exit 1
 "$lir" eval --cfg "$root/cfg/resnet18.cfg" --weights "$tmp/w.weights" --data "$tmp/data" \

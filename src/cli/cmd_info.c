@@ -7,9 +7,9 @@ int cmd_info(int argc, char **argv) {
     int classes, batch, seed;
     const arg_spec specs[] = {
         {"classes", ARG_INT, &classes, "0", "outputs of the last [connected] layer (0: the cfg's)",
-         NULL},
-        {"batch", ARG_INT, &batch, "1", "batch size the buffers are built for", NULL},
-        {"seed", ARG_INT, &seed, "1", "weight initialisation seed", NULL},
+         NULL, NULL},
+        {"batch", ARG_INT, &batch, "1", "batch size the buffers are built for", NULL, NULL},
+        {"seed", ARG_INT, &seed, "1", "weight initialisation seed", NULL, NULL},
     };
     const arg_cmd cmd = {"info", "<cfg>",
                          "build a network (inference) and print its layers and hook points", 1,

@@ -1,6 +1,6 @@
 /* cmd_predict.c: `lir predict <cfg> <weights> <images...>`: classifies PNG or JPEG
  * images (or, with --raw, already-normalised float32 NCHW tensors) and prints per input
- * the top class by name (the --norm set's class names) and index, its softmax
+ * the top class by name (the --in set's class names) and index, its softmax
  * probability and the logit-level energy E = -logsumexp(logits).
  *
  * Images must already have the network's input size (32x32 for the shipped cfgs):
@@ -153,15 +153,16 @@ int cmd_predict(int argc, char **argv) {
     const char *norm_name, *raw;
     int classes, count, batch;
     const arg_spec specs[] = {
-        {"norm", ARG_CHOICE, &norm_name, "cifar10",
+        {"in", ARG_CHOICE, &norm_name, "cifar10",
          "in-distribution set: its mean/std normalise the pixels, its class names label the "
-         "outputs", "cifar10|cifar100"},
+         "outputs", "cifar10|cifar100|svhn|mnist|fashionmnist", NULL},
         {"classes", ARG_INT, &classes, "0", "outputs of the last [connected] layer (0: the cfg's)",
-         NULL},
+         NULL, NULL},
         {"raw", ARG_STR, &raw, NULL,
-         "read already-normalised float32 NCHW samples from this file instead of images", NULL},
-        {"n", ARG_INT, &count, "0", "samples in the --raw file (0: all it holds)", NULL},
-        {"batch", ARG_INT, &batch, "64", "largest batch per forward pass", NULL},
+         "read already-normalised float32 NCHW samples from this file instead of images",
+         "<file>", "none: image files"},
+        {"n", ARG_INT, &count, "0", "samples in the --raw file (0: all it holds)", NULL, NULL},
+        {"batch", ARG_INT, &batch, "64", "largest batch per forward pass", NULL, NULL},
     };
     const arg_cmd cmd = {"predict", "<cfg> <weights> <images (PNG or JPEG)...>",
                          "classify images: top class, its probability, logit energy", 2, -1,

@@ -82,7 +82,7 @@ static int missing(const char *base, const char *split, const char *dir, const c
                    lir_error *err) {
     return lir_fail(err,
                     "dataset %s (split %s) not found: expected %s in %s/%s/; fetch it with "
-                    "`scripts/get_data.sh %s --dir %s` (or set LIR_MIRROR to a local mirror)",
+                    "`scripts/get_data.sh %s --data %s` (or set LIR_MIRROR to a local mirror)",
                     base, split, files, dir, base, base, dir);
 }
 

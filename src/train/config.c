@@ -120,6 +120,15 @@ static const char *type_name(const key_spec *k) {
     return "?";
 }
 
+int config_key_usage(const char *key, const char **value_name, const char **def) {
+    const key_spec *k = key_find(key);
+    if (!k) return -1;
+    static const char *const names[] = {"<int>", "<int>", "<float>", "true|false", "<str>"};
+    *value_name = k->type == K_STR && k->choices ? k->choices : names[k->type];
+    *def = k->def;
+    return 0;
+}
+
 static int range_fail(const key_spec *k, const char *v, lir_error *err) {
     return lir_fail(err, "config key '%s': expected %s in %g..%g, got '%s'", k->key, type_name(k),
                     k->min, k->max, v);
