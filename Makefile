@@ -48,15 +48,18 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/liblir.a | $(BUILD)/tests
 $(BUILD)/tests:
 	mkdir -p $@
 
+# test_noalloc counts the allocator calls of a training and an inference step.
+$(BUILD)/tests/test_noalloc: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+
 test: $(BIN) $(TEST_BIN)
 	LIR=./$(BIN) ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp tests/run.sh $(BUILD)
 
 # Fuzzing the file parsers (libFuzzer, clang): `make fuzz` runs each target for
-# FUZZ_SECONDS; `make fuzz-<cifar|idx|mat>` runs one. Corpora live in build/fuzz/.
+# FUZZ_SECONDS; `make fuzz-<cifar|idx|mat|npy>` runs one. Corpora live in build/fuzz/.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
-FUZZ_SRC     := src/data/cifar.c src/data/idx.c src/data/svhn.c src/base/util.c
-FUZZ_NAMES   := cifar idx mat
+FUZZ_SRC     := src/data/cifar.c src/data/idx.c src/data/svhn.c src/data/npy.c src/base/util.c
+FUZZ_NAMES   := cifar idx mat npy
 fuzz: $(FUZZ_NAMES:%=fuzz-%)
 
 build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRC) src/data/data.h

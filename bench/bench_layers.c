@@ -67,9 +67,16 @@ int main(int argc, char **argv) {
         if (only && strcmp(only, s->net)) continue;
         conv_layer tr, inf;
         conv_init(&tr, s->c, s->h, s->h, s->n, s->size, s->stride, s->pad, 1, ACT_RELU, 128, 1,
-                  &rng, NULL);
+                  NULL);
         conv_init(&inf, s->c, s->h, s->h, s->n, s->size, s->stride, s->pad, 1, ACT_RELU, 256, 0,
-                  &rng, NULL);
+                  NULL);
+        /* one set of parameters for both (they have the same shape) */
+        param_tensor t[3];
+        size_t np = 0;
+        for (int k = conv_params(&tr, t) - 1; k >= 0; k--) np += t[k].n;
+        float *params = xcalloc(np, sizeof(float)), *grads = xcalloc(np, sizeof(float));
+        conv_bind_params(&tr, params, grads, &rng);
+        conv_bind_params(&inf, params, NULL, &rng);
         size_t wsn = conv_workspace_size(&tr) > conv_workspace_size(&inf) ? conv_workspace_size(&tr)
                                                                          : conv_workspace_size(&inf);
         float *ws = xmalloc(wsn * sizeof(float));
@@ -80,11 +87,11 @@ int main(int argc, char **argv) {
         double tf = 1e9, tb = 1e9, ti = 1e9;
         for (int r = 0; r < reps; r++) {
             double t0 = clock_now();
-            conv_forward(&tr, x, out, 1, ws);
+            conv_forward(&tr, x, out, 1, ws, NULL, NULL);
             double t1 = clock_now();
             conv_backward(&tr, x, out, dout, s->first ? NULL : din, ws);
             double t2 = clock_now();
-            conv_forward(&inf, x, out, 0, ws);
+            conv_forward(&inf, x, out, 0, ws, NULL, NULL);
             double t3 = clock_now();
             tf = t1 - t0 < tf ? t1 - t0 : tf;
             tb = t2 - t1 < tb ? t2 - t1 : tb;
@@ -97,6 +104,7 @@ int main(int argc, char **argv) {
         t_train[net] += s->count * (tf + tb);
         t_inf[net] += s->count * ti;
         conv_free(&tr), conv_free(&inf);
+        free(params), free(grads);
         free(ws), free(x), free(dout), free(out), free(din);
     }
     /* raw sgemm through the wrapper, for the achievable rate */

@@ -9,12 +9,13 @@
 #                 Installed-Size of every package it lists, less those of priority
 #                 required; needs `apt-get update` to have run)
 # Without --build-only, also the test oracles (darknet, PyTorch, torchvision, SciPy,
-# scikit-learn) and clang's sanitizer/fuzzer runtimes.
+# scikit-learn), clang's sanitizer/fuzzer runtimes and unzip (scripts/get_data.sh
+# textures reads a pk3).
 set -euo pipefail
 build=(build-essential pkg-config libopenblas-dev libcjson-dev libpng-dev zlib1g-dev libjpeg-dev
        libcairo2-dev fonts-dejavu-core)
 oracles=(darknet python3-numpy python3-torch python3-torchvision python3-scipy python3-sklearn
-         clang libclang-rt-14-dev)
+         clang libclang-rt-14-dev unzip)
 build_only=0 footprint=0
 for a in "$@"; do
     case $a in

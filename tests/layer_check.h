@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "base/base.h"
+#include "nn/nn.h"
 
 static rng_state rng; /* seeded by each test's main */
 
@@ -56,6 +57,46 @@ static inline float *copy_buf(const float *x, size_t n) {
     float *p = xmalloc(n * sizeof(float));
     memcpy(p, x, n * sizeof(float));
     return p;
+}
+
+/* Trainable scalars of a layer's tensors. */
+static inline size_t tensors_size(const param_tensor *t, int k) {
+    size_t n = 0;
+    for (int i = 0; i < k; i++) n += t[i].n;
+    return n;
+}
+
+/* A convolution whose trainable tensors get a block of their own (in a net they
+ * live in its arena): conv_init, then conv_bind_params over fresh memory. */
+static inline int conv_make(conv_layer *l, int c, int h, int w, int n, int size, int stride,
+                            int pad, int bn, activation act, int batch, int grads, rng_state *r,
+                            lir_error *err) {
+    if (conv_init(l, c, h, w, n, size, stride, pad, bn, act, batch, grads, err)) return -1;
+    param_tensor t[3];
+    const size_t np = tensors_size(t, conv_params(l, t));
+    conv_bind_params(l, xcalloc(np, sizeof(float)), grads ? xcalloc(np, sizeof(float)) : NULL, r);
+    return 0;
+}
+
+static inline void conv_unmake(conv_layer *l) {
+    free(l->weights), free(l->dweights);
+    conv_free(l);
+}
+
+/* The same for a connected layer. */
+static inline int connected_make(connected_layer *l, int inputs, int outputs, activation act,
+                                 int batch, int grads, rng_state *r, lir_error *err) {
+    if (connected_init(l, inputs, outputs, act, batch, grads, err)) return -1;
+    param_tensor t[2];
+    const size_t np = tensors_size(t, connected_params(l, t));
+    connected_bind_params(l, xcalloc(np, sizeof(float)), grads ? xcalloc(np, sizeof(float)) : NULL,
+                          r);
+    return 0;
+}
+
+static inline void connected_unmake(connected_layer *l) {
+    free(l->weights), free(l->dweights);
+    connected_free(l);
 }
 
 /* A loss L(current values) and its kink signature. */

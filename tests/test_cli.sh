@@ -208,7 +208,7 @@ has err "nope.weights" "predict missing weights"
 expect 1 "predict wrong size" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/small.png"
 has err "image is 16x16, the network takes 32x32" "predict wrong size"
 expect 1 "predict not an image" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/tiny.cfg"
-has err "not a PNG or JPEG" "predict not an image"
+has err "neither a PNG nor a JPEG" "predict not an image"
 expect 1 "predict --raw wrong count" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" \
     --raw "$tmp/raw.bin" --n 4
 has err "expected 4 samples" "predict --raw wrong count"

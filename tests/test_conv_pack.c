@@ -49,7 +49,7 @@ static void check_shape(int nb, int c, int h, int w, int size, int stride, int p
     int *taps = xmalloc(sizeof(int) * size * size);
     for (int pass = 0; pass < 2; pass++) {
         int ntaps = size * size;
-        if (pass) ntaps = conv_active_taps(h, w, size, stride, pad, oh, ow, taps);
+        if (pass) ntaps = im2col_active_taps(h, w, size, stride, pad, oh, ow, taps);
         else
             for (int t = 0; t < ntaps; t++) taps[t] = t;
         const int K = c * ntaps, N = nb * oh * ow;

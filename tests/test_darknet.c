@@ -190,7 +190,7 @@ int main(void) {
         const float *y = dn_predict(dn, xin);
         const layer *l = &n->layers[d - 1];
         char what[64];
-        snprintf(what, sizeof what, "depth %d (%s)", d, layer_type_name(l->type));
+        snprintf(what, sizeof what, "depth %d (%s)", d, net_layer_type_name(l->type));
         int bad = compare(y, l->out, l->oc * l->oh * l->ow, what);
         CHECK(bad == 0, "%s: %d values differ from Darknet", what, bad);
         if (d == N_LAYERS) {

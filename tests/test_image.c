@@ -212,7 +212,7 @@ int main(void) {
     fputs("this is not a png at all", f);
     fclose(f);
     CHECK(image_read(path, &pix, &w, &h, &err) == -1, "text file read");
-    CHECK(strstr(err.msg, "not a PNG") != NULL, "message: %s", err.msg);
+    CHECK(strstr(err.msg, "neither a PNG nor a JPEG") != NULL, "message: %s", err.msg);
     /* truncated: the RGB file cut in the middle of its data */
     char src[256];
     snprintf(src, sizeof src, "%s/rgb.png", dir);

@@ -49,20 +49,20 @@ static double dot(const float *a, const float *b, size_t n) {
     return s;
 }
 
-/* With all taps and with the active ones only (conv_active_taps). */
+/* With all taps and with the active ones only (im2col_active_taps). */
 static void check_adjoint(int nb, int c, int h, int w, int size, int stride, int pad) {
     const int oh = (h + 2 * pad - size) / stride + 1, ow = (w + 2 * pad - size) / stride + 1;
     int *taps = xmalloc(sizeof(int) * size * size);
     for (int pass = 0; pass < 2; pass++) {
         int ntaps = size * size;
-        if (pass) ntaps = conv_active_taps(h, w, size, stride, pad, oh, ow, taps);
+        if (pass) ntaps = im2col_active_taps(h, w, size, stride, pad, oh, ow, taps);
         else
             for (int t = 0; t < ntaps; t++) taps[t] = t;
         const size_t nx = (size_t)nb * c * h * w, ncol = (size_t)c * ntaps * nb * oh * ow;
         float *x = rand_buf(nx), *y = rand_buf(ncol), *col = xmalloc(ncol * sizeof(float));
         float *back = xcalloc(nx, sizeof(float));
         im2col_batch(x, nb, c, h, w, size, stride, pad, oh, ow, taps, ntaps, col);
-        col2im_batch_add(y, nb, c, h, w, size, stride, pad, oh, ow, taps, ntaps, back);
+        im2col_adjoint_add(y, nb, c, h, w, size, stride, pad, oh, ow, taps, ntaps, back);
         const double l = dot(col, y, ncol), r = dot(x, back, nx);
         CHECK_CLOSE(l, r, 1e-4, 1e-5, "im2col / col2im adjoint");
         if (!pass) {
@@ -80,7 +80,7 @@ static void check_adjoint(int nb, int c, int h, int w, int size, int stride, int
 static void check_taps(int h, int size, int stride, int pad, int want_n, const int *want) {
     const int oh = (h + 2 * pad - size) / stride + 1;
     int taps[49];
-    const int n = conv_active_taps(h, h, size, stride, pad, oh, oh, taps);
+    const int n = im2col_active_taps(h, h, size, stride, pad, oh, oh, taps);
     int ok = n == want_n;
     for (int i = 0; ok && i < n; i++) ok = taps[i] == want[i];
     CHECK(ok, "active taps of %dx%d/%d pad %d on %dx%d: %d", size, size, stride, pad, h, h, n);

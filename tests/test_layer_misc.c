@@ -196,7 +196,7 @@ static double connected_loss(void *p, uint64_t *sig) {
 static void test_connected(activation act) {
     connected_layer l;
     const int B = 3, ni = 12, no = 5;
-    CHECK(connected_init(&l, ni, no, act, B, 1, &rng, NULL) == 0, "connected init");
+    CHECK(connected_make(&l, ni, no, act, B, 1, &rng, NULL) == 0, "connected init");
     for (int i = 0; i < no; i++) CHECK(l.biases[i] == 0, "connected bias starts at 0");
     for (int i = 0; i < no; i++) l.biases[i] = 0.2f * (2 * rng_uniform(&rng) - 1);
     float *x = rand_buf((size_t)B * ni, 1.0f), *r = rand_buf((size_t)B * no, 1.0f);
@@ -231,16 +231,16 @@ static void test_connected(activation act) {
              1e-3, 100);
     fd_check(nm, l.biases, no, l.dbiases, connected_loss, &ctx, 1e-2f, 1e-3, 1e-3, 100);
     connected_layer li;
-    CHECK(connected_init(&li, ni, no, act, B, 0, &rng, NULL) == 0 && !li.dweights &&
+    CHECK(connected_make(&li, ni, no, act, B, 0, &rng, NULL) == 0 && !li.dweights &&
               !li.dbiases,
           "inference connected layer has no gradients");
     param_tensor p[2];
     CHECK(connected_params(&l, p) == 2 && p[0].n == (size_t)ni * no && p[0].decay &&
               !p[1].decay,
           "connected params");
-    connected_free(&li);
+    connected_unmake(&li);
     free(x), free(r), free(out), free(din);
-    connected_free(&l);
+    connected_unmake(&l);
 }
 
 typedef struct {

@@ -30,7 +30,7 @@ static double conv_loss(void *p, uint64_t *sig) {
     conv_ctx *c = p;
     conv_layer *l = c->l;
     const size_t n = (size_t)l->batch * l->n * l->oh * l->ow;
-    conv_forward(l, c->x, c->out, c->train, c->ws);
+    conv_forward(l, c->x, c->out, c->train, c->ws, NULL, NULL);
     *sig = l->act == ACT_LINEAR ? 0 : sign_hash(l->bn_out, n, 14695981039346656037ull);
     return dot(c->out, c->r, n);
 }
@@ -123,7 +123,7 @@ static void test_conv_config(const conv_cfg *k, int idx) {
              k->stride, k->pad, k->bn, activation_name(k->act));
     conv_layer l;
     lir_error err;
-    CHECK(conv_init(&l, k->c, k->h, k->w, k->n, k->size, k->stride, k->pad, k->bn, k->act,
+    CHECK(conv_make(&l, k->c, k->h, k->w, k->n, k->size, k->stride, k->pad, k->bn, k->act,
                     k->batch, 1, &rng, &err) == 0,
           "%s: init", tag);
     CHECK(l.oh == (k->h + 2 * k->pad - k->size) / k->stride + 1 &&
@@ -154,7 +154,7 @@ static void test_conv_config(const conv_cfg *k, int idx) {
             }
         ctx.train = mode;
         conv_zero_grads(&l, din, nin);
-        conv_forward(&l, x, out, mode, ws);
+        conv_forward(&l, x, out, mode, ws, NULL, NULL);
         check_forward(t2, &l, x, out, mode);
         conv_backward(&l, x, out, r, din, ws);
         float *gw = xmalloc(nw * sizeof(float)), *gb = xmalloc(k->n * sizeof(float));
@@ -197,18 +197,18 @@ static void test_conv_config(const conv_cfg *k, int idx) {
         free(gw), free(gb), free(gs), free(gx);
     }
     free(x), free(r), free(out), free(din), free(ws);
-    conv_free(&l);
+    conv_unmake(&l);
 }
 
 /* Running statistics after one training forward from mean 0 / var 1:
  * running = 0.9 * old + 0.1 * batch, with the unbiased batch variance. */
 static void test_running_stats(void) {
     conv_layer l;
-    CHECK(conv_init(&l, 3, 6, 6, 4, 3, 1, 1, 1, ACT_RELU, 3, 1, &rng, NULL) == 0, "init");
+    CHECK(conv_make(&l, 3, 6, 6, 4, 3, 1, 1, 1, ACT_RELU, 3, 1, &rng, NULL) == 0, "init");
     const size_t nin = 3 * 3 * 6 * 6, nout = (size_t)3 * 4 * 36;
     float *x = rand_buf(nin, 2.0f), *out = xmalloc(nout * sizeof(float));
     float *ws = xmalloc(conv_workspace_size(&l) * sizeof(float));
-    conv_forward(&l, x, out, 1, ws);
+    conv_forward(&l, x, out, 1, ws, NULL, NULL);
     double *conv = xmalloc(nout * sizeof(double)), *bn = xmalloc(nout * sizeof(double)),
            *ref = xmalloc(nout * sizeof(double));
     conv_naive(&l, x, 1, conv, bn, ref);
@@ -225,21 +225,21 @@ static void test_running_stats(void) {
     }
     CHECK(l.bn_momentum == 0.1f && l.bn_eps == 1e-5f, "BN defaults momentum 0.1, eps 1e-5");
     free(x), free(out), free(ws), free(conv), free(bn), free(ref);
-    conv_free(&l);
+    conv_unmake(&l);
 }
 
 /* Chunked (one image per GEMM) and unchunked runs agree. */
 static void test_conv_chunking(void) {
     conv_layer a, b;
     rng_state r1 = rng, r2 = rng;
-    CHECK(conv_init(&a, 5, 9, 9, 6, 3, 2, 1, 1, ACT_LEAKY, 4, 1, &r1, NULL) == 0, "init");
-    CHECK(conv_init(&b, 5, 9, 9, 6, 3, 2, 1, 1, ACT_LEAKY, 4, 1, &r2, NULL) == 0, "init");
+    CHECK(conv_make(&a, 5, 9, 9, 6, 3, 2, 1, 1, ACT_LEAKY, 4, 1, &r1, NULL) == 0, "init");
+    CHECK(conv_make(&b, 5, 9, 9, 6, 3, 2, 1, 1, ACT_LEAKY, 4, 1, &r2, NULL) == 0, "init");
     const size_t nin = (size_t)4 * 5 * 81, nout = (size_t)4 * 6 * a.oh * a.ow;
     float *x = rand_buf(nin, 1.0f), *r = rand_buf(nout, 1.0f);
     float *oa = xmalloc(nout * 4), *ob = xmalloc(nout * 4);
     float *da = xcalloc(nin, 4), *db = xcalloc(nin, 4);
     float *wa = xmalloc(conv_workspace_size(&a) * 4);
-    conv_forward(&a, x, oa, 1, wa);
+    conv_forward(&a, x, oa, 1, wa, NULL, NULL);
     conv_backward(&a, x, oa, r, da, wa);
     const size_t saved = gemm_workspace_limit;
     gemm_workspace_limit = 1;
@@ -247,7 +247,7 @@ static void test_conv_chunking(void) {
     CHECK(conv_workspace_size(&b) >= one, "workspace of a one-image chunk: %zu",
           conv_workspace_size(&b));
     float *wb = xmalloc(conv_workspace_size(&b) * 4);
-    conv_forward(&b, x, ob, 1, wb);
+    conv_forward(&b, x, ob, 1, wb, NULL, NULL);
     conv_backward(&b, x, ob, r, db, wb);
     gemm_workspace_limit = saved;
     double e = 0;
@@ -256,7 +256,7 @@ static void test_conv_chunking(void) {
     for (int i = 0; i < 6 * 45; i++) e = fmax(e, fabs(a.dweights[i] - b.dweights[i]));
     CHECK(e < 1e-4, "chunked and unchunked convolution differ by %g", e);
     free(x), free(r), free(oa), free(ob), free(da), free(db), free(wa), free(wb);
-    conv_free(&a), conv_free(&b);
+    conv_unmake(&a), conv_unmake(&b);
 }
 
 /* A layer big enough to split its batch over threads (each thread its own chunks
@@ -272,12 +272,12 @@ static void test_conv_threads(int B, int C, int H, int N) {
     const size_t saved = gemm_workspace_limit;
     for (int v = 0; v < 3; v++) {
         rng_state rr = rng;
-        CHECK(conv_init(&l[v], C, H, H, N, 3, 1, 1, 1, ACT_RELU, B, 1, &rr, NULL) == 0, "init");
+        CHECK(conv_make(&l[v], C, H, H, N, 3, 1, 1, 1, ACT_RELU, B, 1, &rr, NULL) == 0, "init");
         omp_set_num_threads(v == 0 ? 1 : threads);
         gemm_workspace_limit = v == 2 ? (size_t)(C * 9 + N) * H * H : saved; /* 1 image */
         out[v] = xmalloc(nout * 4), din[v] = xcalloc(nin, 4);
         ws[v] = xmalloc(conv_workspace_size(&l[v]) * 4);
-        conv_forward(&l[v], x, out[v], 1, ws[v]);
+        conv_forward(&l[v], x, out[v], 1, ws[v], NULL, NULL);
         conv_backward(&l[v], x, out[v], r, din[v], ws[v]);
     }
     omp_set_num_threads(threads);
@@ -293,7 +293,7 @@ static void test_conv_threads(int B, int C, int H, int N) {
                             fabs(l[v].dscales[i] - l[0].dscales[i]) / (1 + fabs(l[0].dscales[i])));
         CHECK(e < 1e-4, "variant %d (%d threads) differs from one thread by %g", v, threads, e);
     }
-    for (int v = 0; v < 3; v++) free(out[v]), free(din[v]), free(ws[v]), conv_free(&l[v]);
+    for (int v = 0; v < 3; v++) free(out[v]), free(din[v]), free(ws[v]), conv_unmake(&l[v]);
     free(x), free(r);
 }
 
@@ -304,7 +304,7 @@ static void test_conv_shapes_and_inference(void) {
                             {7, 3, 2, 0, 3},   {1, 3, 1, 1, 1}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         conv_layer l;
-        CHECK(conv_init(&l, 2, cases[i][0], cases[i][0], 3, cases[i][1], cases[i][2],
+        CHECK(conv_make(&l, 2, cases[i][0], cases[i][0], 3, cases[i][1], cases[i][2],
                         cases[i][3], 1, ACT_RELU, 1, 0, &rng, NULL) == 0,
               "init case %zu", i);
         CHECK(l.oh == cases[i][4] && l.ow == cases[i][4], "case %zu: oh %d, want %d", i, l.oh,
@@ -314,21 +314,21 @@ static void test_conv_shapes_and_inference(void) {
         param_tensor p[3];
         CHECK(conv_params(&l, p) == 3 && p[0].decay == 1 && p[1].decay == 0 && p[2].decay == 0,
               "conv params: weights (decay), beta, gamma");
-        conv_free(&l);
+        conv_unmake(&l);
     }
     conv_layer l;
     lir_error err;
-    CHECK(conv_init(&l, 2, 2, 2, 3, 5, 1, 1, 0, ACT_RELU, 1, 0, &rng, &err) == -1 &&
+    CHECK(conv_make(&l, 2, 2, 2, 3, 5, 1, 1, 0, ACT_RELU, 1, 0, &rng, &err) == -1 &&
               strstr(err.msg, "kernel 5"),
           "kernel larger than the padded input is refused");
     /* He uniform: |w| <= sqrt(6 / fan_in) and variance near bound^2 / 3 */
-    CHECK(conv_init(&l, 16, 4, 4, 32, 3, 1, 1, 0, ACT_RELU, 1, 0, &rng, NULL) == 0, "init");
+    CHECK(conv_make(&l, 16, 4, 4, 32, 3, 1, 1, 0, ACT_RELU, 1, 0, &rng, NULL) == 0, "init");
     double bound = sqrt(6.0 / 144), sq = 0;
     const size_t nw = 32 * 144;
     CHECK(max_abs(l.weights, nw) <= bound, "He bound");
     for (size_t i = 0; i < nw; i++) sq += (double)l.weights[i] * l.weights[i];
     CHECK_CLOSE(sq / nw, bound * bound / 3, 0, 0.1, "He uniform variance");
-    conv_free(&l);
+    conv_unmake(&l);
 }
 
 int main(void) {

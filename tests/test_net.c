@@ -20,12 +20,23 @@ static const char *NAMES41[41] = {
     "layer4.0.downsample.1", "layer4.1.conv1", "layer4.1.bn1", "layer4.1.conv2", "layer4.1.bn2",
     "fc"};
 
-static size_t count_params(net *n) {
-    param_tensor p[256];
-    int k = net_params(n, p, 256);
+/* Trainable scalars: the arena's size, checked against its tensors and against the
+ * layers' pointers into it (-1 when they disagree). */
+static long count_params(net *n) {
     size_t total = 0;
-    for (int i = 0; i < k; i++) total += p[i].n;
-    return total;
+    for (int i = 0; i < n->n_tensors; i++) total += n->tensors[i].n;
+    size_t off = 0;
+    int inside = total == n->n_params;
+    for (int i = 0; i < n->n_layers; i++) {
+        const layer *l = &n->layers[i];
+        const float *w = l->type == LAYER_CONV        ? l->u.conv.weights
+                         : l->type == LAYER_CONNECTED ? l->u.fc.weights
+                                                      : NULL;
+        if (!w) continue;
+        inside &= w == n->params + off;
+        off += net_layer_params(l);
+    }
+    return inside && off == total ? (long)total : -1;
 }
 
 static int point_shape(const net *n, const char *name, int c, int h, int w) {
@@ -61,11 +72,11 @@ static void test_resnet18(void) {
     CHECK(point_shape(n, "layer3.1.bn2", 256, 2, 2), "stage 3 2x2");
     CHECK(point_shape(n, "layer4.1.bn2", 512, 1, 1), "stage 4 1x1");
     CHECK(point_shape(n, "fc", 10, 1, 1) && n->classes == 10, "fc 10");
-    size_t np = count_params(n);
-    CHECK(np == 11181642, "parameters %zu, torchvision resnet18(num_classes=10) has 11181642", np);
+    long np = count_params(n);
+    CHECK(np == 11181642, "parameters %ld, torchvision resnet18(num_classes=10) has 11181642", np);
     size_t sum = 0;
     for (int i = 0; i < n->n_layers; i++) sum += net_layer_params(&n->layers[i]);
-    CHECK(sum == np, "net_layer_params sums to the total");
+    CHECK(sum == (size_t)np, "net_layer_params sums to the total");
     double mf = net_layer_flops(n, n->n_layers - 1) / 1e6;
     CHECK(mf > 70 && mf < 80, "about 2 x 37 M multiply-adds per sample (%.1f MFLOPs)", mf);
 
@@ -86,6 +97,20 @@ static void test_resnet18(void) {
     for (int h = 0; h < n->n_hooks; h++)
         for (int b = 0; b < 2; b++) finite &= isfinite(n->hooks[h].energy[b]);
     CHECK(finite, "energies finite");
+    /* the conv layers compute the energies of their conv / bn points in the inference
+     * epilogue: the same values as energy_forward over the point afterwards */
+    int fused = 0, same = 1;
+    for (int h = 0; h < n->n_hooks; h++) {
+        const point *p = &n->points[n->hooks[h].point];
+        float e[2];
+        energy_forward(p->value, 2, p->c * p->h * p->w, e);
+        fused += n->hooks[h].fused;
+        same &= !memcmp(e, n->hooks[h].energy, sizeof e);
+    }
+    /* fused: the 20 conv points and the bn points of the 9 convolutions with ReLU (a
+     * linear convolution's bn point is its output buffer) */
+    CHECK(fused == 29 && same, "energies of the %d fused hooks equal energy_forward (same %d)",
+          fused, same);
     int fc = net_find_point(n, "fc");
     const float *lg = net_logits(n);
     CHECK(lg == n->points[fc].value, "fc point holds the logits");
@@ -190,10 +215,11 @@ static void test_gradients(void) {
     int labels[6] = {0, 2, 1, -1, 1, -1};
     unsigned char out[6] = {0, 0, 0, 1, 0, 1};
     /* non-trivial BN affine parameters and fc weights */
-    param_tensor p[64];
-    int np = net_params(n, p, 64);
-    for (int t = 0; t < np; t++)
-        for (size_t i = 0; i < p[t].n; i++) p[t].w[i] += 0.2f * rng_normal(&rng);
+    for (size_t i = 0; i < n->n_params; i++) n->params[i] += 0.2f * rng_normal(&rng);
+    /* the arena's tensors: first element of each */
+    const int np = n->n_tensors < 64 ? n->n_tensors : 64;
+    size_t at[64], off = 0;
+    for (int t = 0; t < np; t++) at[t] = off, off += n->tensors[t].n;
     /* margins at the medians: each hook has active and inactive samples */
     net_forward(n, x, 1);
     for (int h = 0; h < n->n_hooks; h++) {
@@ -211,26 +237,25 @@ static void test_gradients(void) {
     for (int h = 0; h < n->n_hooks; h++) regs += n->hooks[h].last_reg > 0;
     CHECK(regs == n->n_hooks, "every hook contributes (%d)", regs);
 
-    float *saved[64];
-    for (int t = 0; t < np; t++) {
-        saved[t] = xmalloc(p[t].n * sizeof(float));
-        memcpy(saved[t], p[t].dw, p[t].n * sizeof(float));
-    }
+    float *saved = xmalloc(n->n_params * sizeof(float));
+    memcpy(saved, n->grads, n->n_params * sizeof(float));
     int checked = 0, bad = 0;
     double worst = 0; /* largest error as a fraction of the tolerance */
     const float eps = 3e-3f; /* truncation error ~eps^2 dominates float noise here */
     for (int t = 0; t < np; t++) {
-        int tries = p[t].n < 8 ? (int)p[t].n : 8;
+        const size_t len = n->tensors[t].n;
+        float *w = n->params + at[t];
+        int tries = len < 8 ? (int)len : 8;
         for (int k = 0; k < tries; k++) {
-            size_t i = p[t].n <= 8 ? (size_t)k : rng_below(&rng, (uint32_t)p[t].n);
-            float keep = p[t].w[i];
-            p[t].w[i] = keep + eps;
+            size_t i = len <= 8 ? (size_t)k : rng_below(&rng, (uint32_t)len);
+            float keep = w[i];
+            w[i] = keep + eps;
             double lp = total_loss(n, x, labels, out);
-            p[t].w[i] = keep - eps;
+            w[i] = keep - eps;
             double lm = total_loss(n, x, labels, out);
-            p[t].w[i] = keep;
+            w[i] = keep;
             double fd = (lp - lm) / (2.0 * eps);
-            double g = saved[t][i];
+            double g = saved[at[t] + i];
             checked++;
             double ratio = fabs(g - fd) / (2e-3 + 3e-2 * fabs(fd));
             worst = ratio > worst ? ratio : worst;
@@ -249,15 +274,14 @@ static void test_gradients(void) {
     net_forward(n, x, 1);
     net_loss_backward(n, labels, out);
     int doubled = 1;
-    for (int t = 0; t < np; t++)
-        for (size_t i = 0; i < p[t].n; i++)
-            if (!(fabsf(p[t].dw[i] - 2 * saved[t][i]) <= 1e-5f + 1e-4f * fabsf(saved[t][i]))) {
-                if (doubled) fprintf(stderr, "tensor %d [%zu]: %.8g after two backward calls, "
-                                     "%.8g after one\n", t, i, p[t].dw[i], saved[t][i]);
-                doubled = 0;
-            }
+    for (size_t i = 0; i < n->n_params; i++)
+        if (!(fabsf(n->grads[i] - 2 * saved[i]) <= 1e-5f + 1e-4f * fabsf(saved[i]))) {
+            if (doubled) fprintf(stderr, "parameter %zu: %.8g after two backward calls, "
+                                 "%.8g after one\n", i, n->grads[i], saved[i]);
+            doubled = 0;
+        }
     CHECK(doubled, "gradients accumulate over backward calls");
-    for (int t = 0; t < np; t++) free(saved[t]);
+    free(saved);
     net_free(n);
 }
 

@@ -58,26 +58,24 @@ int main(void) {
     CHECK(reg_sum > 0.01 * ce, "regulariser terms take part (CE %g, sum lambda R %g)", ce, reg_sum);
     CHECK_CLOSE(base, ce + reg_sum, 1e-9, 1e-9, "loss = CE + sum lambda R");
 
-    param_tensor p[32];
-    int np = net_params(n, p, 32);
     /* analytic gradients, copied before the finite differences overwrite them */
-    float *g[32];
-    for (int t = 0; t < np; t++) {
-        g[t] = malloc(p[t].n * sizeof(float));
-        memcpy(g[t], p[t].dw, p[t].n * sizeof(float));
-    }
+    float *g = malloc(n->n_params * sizeof(float));
+    memcpy(g, n->grads, n->n_params * sizeof(float));
     const float h = 2e-3f;
     int checked = 0, bad = 0;
     double worst = 0;
-    for (int t = 0; t < np; t++) {
-        for (size_t i = 0; i < p[t].n; i += 1 + p[t].n / 7) {
-            float w0 = p[t].w[i];
-            p[t].w[i] = w0 + h;
+    size_t at = 0;
+    for (int t = 0; t < n->n_tensors; at += n->tensors[t].n, t++) {
+        const size_t len = n->tensors[t].n;
+        float *w = n->params + at;
+        for (size_t i = 0; i < len; i += 1 + len / 7) {
+            float w0 = w[i];
+            w[i] = w0 + h;
             double lp = train_forward_backward(n, x, labels, out, &ce);
-            p[t].w[i] = w0 - h;
+            w[i] = w0 - h;
             double lm = train_forward_backward(n, x, labels, out, &ce);
-            p[t].w[i] = w0;
-            double fd = (lp - lm) / (2.0 * h), a = g[t][i];
+            w[i] = w0;
+            double fd = (lp - lm) / (2.0 * h), a = g[at + i];
             double tol = 3e-3 + 3e-2 * fabs(fd);
             double e = fabs(a - fd) / tol;
             worst = e > worst ? e : worst;
@@ -92,7 +90,7 @@ int main(void) {
     fprintf(stderr, "%d gradients checked, worst error %.2f of tolerance\n", checked, worst);
     CHECK(checked > 40, "enough gradients checked (%d)", checked);
     CHECK(bad == 0, "full-loss gradients match finite differences (%d mismatches)", bad);
-    for (int t = 0; t < np; t++) free(g[t]);
+    free(g);
     free(x);
     net_free(n);
     cfg_free(cfg);

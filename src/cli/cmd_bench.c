@@ -24,8 +24,6 @@
 #include "nn/nn.h"
 #include "train/train.h"
 
-enum { MAX_PARAMS = 4096 };
-
 typedef struct {
     double median_s, min_s; /* wall clock per iteration */
     double cpu_s;           /* median CPU time (all threads, user + system) per iteration */
@@ -119,10 +117,8 @@ static int time_train(const char *cfg, const net_options *opt, int hooks, int it
         net_hook_all(n);
         arm_hooks(n, x);
     }
-    param_tensor *p = xmalloc(MAX_PARAMS * sizeof *p);
-    int np = net_params(n, p, MAX_PARAMS);
     sgd_config sc = {.momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = 0, .accumulate = 1};
-    sgd *o = sgd_create(p, np, &sc);
+    sgd *o = sgd_create(n->tensors, n->n_tensors, &sc);
     samples s;
     samples_init(&s, iters + warmup);
     int rc = 0;
@@ -131,14 +127,13 @@ static int time_train(const char *cfg, const net_options *opt, int hooks, int it
         net_forward(n, x, 1);
         net_zero_grads(n);
         net_loss_backward(n, labels, hooks ? outlier : NULL);
-        rc = sgd_step(o, p, np, 1e-3f, err);
+        rc = sgd_step(o, n->params, n->grads, n->n_params, 1e-3f, err);
         samples_stop(&s, i);
     }
     if (rc == 0) summarise(&s, warmup, iters, out);
     out->hooked = n->n_hooks;
     samples_free(&s);
     sgd_free(o);
-    free(p);
     free(outlier);
     free(labels);
     free(x);

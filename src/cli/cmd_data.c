@@ -1,5 +1,7 @@
 /* cli_data.c: `lir data`, inspecting datasets and measuring the input pipeline.
- *   lir data info NAME [--split S] [--data D]     counts, shape, class counts, channel means
+ *   lir data info NAME [--split S] [--data D]     counts, shape, class counts, channel means;
+ *                                                  for image-file sets also the files kept,
+ *                                                  their sizes, the pack and sha256s
  *   lir data bench [NAME] [--data D] [--batch B] [--batches K] [--seed S]
  *                                                  load time, batch conversion and augmented
  *                                                  loader throughput in images/s
@@ -17,7 +19,7 @@ typedef struct {
 
 static void data_usage(FILE *f) {
     fprintf(f,
-            "usage: lir data info <name> [--split test] [--data DIR]\n"
+            "usage: lir data info <name> [--split S] [--data DIR]\n"
             "       lir data bench [<name>] [--split train] [--data DIR] [--batch 128]\n"
             "                      [--batches 400] [--seed 1]\n"
             "       lir data sha256 <file>...\n"
@@ -33,8 +35,9 @@ static int data_parse(int argc, char **argv, data_args *a) {
     int info = !strcmp(argv[0], "info");
     a->batch = 128, a->batches = 400, a->seed = 1;
     const arg_spec specs[] = {
-        {"split", ARG_STR, &a->split, info ? "test" : "train",
-         "split: train, test (extra for svhn)", "<split>", NULL},
+        {"split", ARG_STR, &a->split, info ? NULL : "train",
+         "split: train, test (extra for svhn)", "<split>",
+         "train for tinyimages300k and photos, else test"},
         {"data", ARG_STR, &a->dir, NULL, "data directory", "<dir>", "$LIR_DATA, else ./data"},
         {"batch", ARG_INT, &a->batch, "128", "images per batch", NULL, NULL},
         {"batches", ARG_INT, &a->batches, "400", "batches timed", NULL, NULL},
@@ -53,7 +56,42 @@ static int data_parse(int argc, char **argv, data_args *a) {
         return 2;
     }
     a->name = npos ? pos[0] : "cifar10";
+    if (!a->split) a->split = dataset_default_split(a->name);
     return ARGS_RUN;
+}
+
+/* For the sets made of image files: files kept, their sizes, the pack and checksums. */
+static int pack_info(const data_args *a) {
+    char base[32];
+    snprintf(base, sizeof base, "%.*s", (int)strcspn(a->name, "@"), a->name);
+    if (strncmp(base, "photos", 6) && strcmp(base, "textures") && strcmp(base, "dtd")) return 0;
+    lir_error err;
+    image_pack *p = imageset_open(base, a->dir, &err);
+    if (!p) return cli_error(&err);
+    int lo = 0, hi = 0;
+    double px = 0;
+    for (int i = 0; i < p->n; i++) {
+        const pack_image *m = &p->img[i];
+        double ar = (double)m->src_w * m->src_h;
+        px += ar;
+        if (ar < (double)p->img[lo].src_w * p->img[lo].src_h) lo = i;
+        if (ar > (double)p->img[hi].src_w * p->img[hi].src_h) hi = i;
+    }
+    printf("images %d kept, %d skipped (shorter side under %d px); source sizes %dx%d to %dx%d, "
+           "%.1f megapixels in all\n", p->n, p->skipped, p->spec.min_side, p->img[lo].src_w,
+           p->img[lo].src_h, p->img[hi].src_w, p->img[hi].src_h, px / 1e6);
+    char sha[65], files[1][DATASET_PATH];
+    printf("pack %s: %s, %zu pixel bytes", p->path,
+           p->spec.mode == PACK_SHORT ? "shorter side <= 256 px" : "32x32 centre crops",
+           p->pix_bytes);
+    if (p->cached && sha256_file(p->path, sha, NULL) == 0) printf(", sha256 %s", sha);
+    printf("%s\n", p->built ? (p->cached ? " (built now)" : " (built now, could not be saved)")
+                             : "");
+    if (dataset_files(base, dataset_default_split(base), a->dir, files, 1) == 1 &&
+        strstr(files[0], "MANIFEST") && sha256_file(files[0], sha, NULL) == 0)
+        printf("manifest %s: sha256 %s (it lists each image file's sha256)\n", files[0], sha);
+    image_pack_free(p);
+    return 0;
 }
 
 static int data_info(const data_args *a) {
@@ -64,6 +102,7 @@ static int data_info(const data_args *a) {
     }
     printf("dataset %s split %s dir %s: %d images, %dx%dx%d, %d classes\n", d->name, d->split,
            dataset_dir(a->dir), d->n, d->c, d->h, d->w, d->classes);
+    if (d->note[0]) printf("note %s\n", d->note);
     int *cnt = xcalloc((size_t)d->classes, sizeof(int));
     for (int i = 0; i < d->n; i++) cnt[d->labels[i]]++;
     printf("class_counts");
@@ -77,7 +116,7 @@ static int data_info(const data_args *a) {
     printf("\n");
     free(cnt);
     dataset_free(d);
-    return 0;
+    return pack_info(a);
 }
 
 static int data_bench(const data_args *a) {

@@ -39,33 +39,14 @@ static void base_name(const char *name, char *out, size_t n) {
  * once; sets of other layouts (synthetic or image-folder sets) list no files here. */
 static int add_files(const char *dir, const char *name, const char *split, eval_file **files,
                      int *n, lir_error *err) {
-    char base[32], stems[6][64];
+    char base[32], paths[8][DATASET_PATH];
     base_name(name, base, sizeof base);
-    int k = 0;
-    const char *sub = base;
-    if (!strcmp(base, "cifar10")) {
-        sub = "cifar10/cifar-10-batches-bin";
-        if (!strcmp(split, "test"))
-            snprintf(stems[k++], 64, "test_batch.bin");
-        else
-            for (int i = 1; i <= 5; i++) snprintf(stems[k++], 64, "data_batch_%d.bin", i);
-    } else if (!strcmp(base, "cifar100")) {
-        sub = "cifar100/cifar-100-binary";
-        snprintf(stems[k++], 64, "%s.bin", split);
-    } else if (!strcmp(base, "svhn")) {
-        snprintf(stems[k++], 64, "%s_32x32.mat", split);
-    } else if (!strcmp(base, "mnist") || !strcmp(base, "fashionmnist")) {
-        const char *pre = !strcmp(split, "test") ? "t10k" : "train";
-        snprintf(stems[k++], 64, "%s-images-idx3-ubyte", pre);
-        snprintf(stems[k++], 64, "%s-labels-idx1-ubyte", pre);
-    }
+    int k = dataset_files(base, split, dir, paths, 8);
     for (int i = 0; i < k; i++) {
         *files = xrealloc(*files, (size_t)(*n + 1) * sizeof **files);
         eval_file *f = &(*files)[*n];
         snprintf(f->dataset, sizeof f->dataset, "%s %s", base, split);
-        snprintf(f->path, sizeof f->path, "%s/%s/%s", dir, sub, stems[i]);
-        if (access(f->path, R_OK) != 0) /* IDX files may be gzipped */
-            snprintf(f->path, sizeof f->path, "%s/%s/%s.gz", dir, sub, stems[i]);
+        snprintf(f->path, sizeof f->path, "%.*s", (int)sizeof f->path - 1, paths[i]);
         int seen = 0; /* derived sets (cifar10@...) reuse their base's files: list once */
         for (int j = 0; j < *n; j++) seen |= !strcmp((*files)[j].path, f->path);
         if (seen) continue;
@@ -190,7 +171,8 @@ static void read_sidecar(const char *weights, eval_inputs *in) {
  * checksums and the ID provenance. */
 static int inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
     const char *dir = dataset_dir(a->data);
-    if (data_norm_for(a->in, &in->norm, err) < 0) return -1;
+    if (data_norm_for(a->in, &in->norm, err) < 0 || outlier_check_eval(a->weights, a->out, err) < 0)
+        return -1;
     if (!(in->id = load(a, a->in, "test", err)) || !(in->train = load(a, a->in, "train", err)))
         return -1;
     if (ood_plan_make(&in->plan, a->out, a->in, err) < 0) return -1;

@@ -13,8 +13,10 @@
  * network's float input, the seeded augmenting batch loader, derived OOD sets and
  * SHA-256 checksums.
  *
- * Names: cifar10, cifar100, svhn, mnist, fashionmnist, optionally followed by one or
- * more derived transforms "@<transform><param>" applied in order to the loaded split:
+ * Names: cifar10, cifar100, svhn, mnist, fashionmnist, tinyimages300k (npy.c), photos,
+ * photos-test, textures, dtd (imageset.c), gaussian, uniform, blobs (synth.c), optionally
+ * followed by one or more derived transforms "@<transform><param>" applied in order to
+ * the loaded split:
  *   @jpeg<q>          JPEG round trip through libjpeg at quality q (1..100)
  *   @noise<sigma>     add Gaussian noise, sigma in [0,1] pixel units (seed 1)
  *   @noise<sigma>s<k> the same with seed k
@@ -37,7 +39,10 @@
  *   DIR/cifar100/cifar-100-binary/{train,test}.bin
  *   DIR/svhn/{train,test,extra}_32x32.mat
  *   DIR/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]   (same for fashionmnist)
- * Splits: "train", "test" ("extra" for svhn). */
+ *   DIR/tinyimages300k/300K_random_images.npy
+ *   DIR/{photos,photos-test,textures}/MANIFEST + images/..., DIR/dtd/dtd/images/<class>/
+ * Splits: "train", "test" ("extra" for svhn); tinyimages300k and photos have only
+ * "train", the other new sets only "test". */
 
 
 
@@ -49,6 +54,8 @@ typedef struct {
     uint8_t *images; /* [n][c][h][w] */
     int *labels;     /* [n] */
     int *coarse;     /* [n] CIFAR-100 coarse labels, else NULL */
+    char note[512];  /* what a result should say about the set (e.g. photos-test's
+                        disjointness check), else "" */
 } dataset;
 
 /* Per-channel mean/std on the [0,1] scale. */
@@ -60,26 +67,41 @@ typedef struct {
 dataset *dataset_load(const char *name, const char *split, const char *dir, lir_error *err);
 void dataset_free(dataset *d);
 /* Names that stand for several sets: *names gets the set names `name` stands for (n of
- * them; the caller frees each and the array). STUB until the CIFAR-10-C work lands: every
- * name stands for itself; that work makes "cifar10-c" yield every
- * "cifar10@c-<corruption>-<severity>". */
+ * them; the caller frees each and the array): "<base>-c" gives every benchmark
+ * "<base>@c-<corruption>-<severity>" (corrupt_c_expand), any other name itself. */
 int dataset_expand(const char *name, char ***names, int *n, lir_error *err);
 /* The known names as "cifar10, cifar100, ..." (static string). */
 const char *dataset_known_names(void);
 /* Name of class k of a dataset (its base name before any '@'; CIFAR-100: the fine
  * labels, in label order), or NULL for an unknown set or k out of range. */
 const char *dataset_class_name(const char *name, int k);
+/* The split `lir data info` shows when none is given: "train" for the training-only
+ * sets (tinyimages300k, photos), else "test". */
+const char *dataset_default_split(const char *name);
+/* The files a split is read from (for checksums in results), up to cap paths of
+ * DATASET_PATH bytes into paths; returns the count: 0 for generated sets; for
+ * photos, photos-test and textures their MANIFEST (which lists every image's
+ * SHA-256), for dtd its pack. Paths are not checked for existence. */
+#define DATASET_PATH 4400
+int dataset_files(const char *name, const char *split, const char *dir,
+                  char (*paths)[DATASET_PATH], int cap);
 /* The directory actually used for dir (NULL -> $LIR_DATA -> "data"). */
 const char *dataset_dir(const char *dir);
 
 /* Where a dataset's files came from, as scripts/get_data.sh records it in
  * <dir>/<base>/PROVENANCE (base: the name before any '@'; format in get_data.sh's
  * header). buf gets a one-line summary: "source=mirror (fetched from M): NOTE",
- * "source=official (published md5, fetched from M)", or "source=unknown (...)" when
+ * "source=official (published md5, fetched from M)", "source=debian (packages P V,
+ * ...): NOTE" for the sets made from Debian packages, or "source=unknown (...)" when
  * the file is missing or has no valid source= line. */
-typedef enum { DATA_SOURCE_UNKNOWN, DATA_SOURCE_OFFICIAL, DATA_SOURCE_MIRROR } data_source;
+typedef enum {
+    DATA_SOURCE_UNKNOWN,
+    DATA_SOURCE_OFFICIAL,
+    DATA_SOURCE_MIRROR,
+    DATA_SOURCE_DEBIAN
+} data_source;
 data_source dataset_provenance(const char *name, const char *dir, char *buf, size_t size);
-/* "unknown", "official" or "mirror". */
+/* "unknown", "official", "mirror" or "debian". */
 const char *data_source_name(data_source s);
 
 /* Normaliser of an in-distribution set (its base name before any '@'): the
@@ -222,9 +244,120 @@ typedef enum { IMAGE_UNKNOWN, IMAGE_PNG, IMAGE_JPEG } image_format;
 
 /* Reads path into a new buffer *pix of uint8 [3][h][w] (planar, like the network
  * input); *w, *h get the size. -1 with a message naming the file on any error
- * (missing file, neither PNG nor JPEG, corrupt data, larger than IMAGE_MAX_SIDE). */
+ * (missing file, not a PNG, corrupt data, larger than IMAGE_MAX_SIDE). */
+int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *err);
+/* The same for a PNG or a baseline/progressive JPEG (told apart by their signature);
+ * gray JPEGs become RGB, EXIF orientation is ignored (as PIL does without
+ * exif_transpose), a JPEG that ends early is an error. */
 int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err);
 /* The format path's first bytes announce (IMAGE_UNKNOWN also when it cannot be read). */
 image_format image_sniff(const char *path);
+
+/* ---- area resampling (resize.c) ---- */
+/* A source rectangle in pixel units (fractional edges allowed). */
+typedef struct {
+    double x, y, w, h;
+} image_box;
+/* dst [c][oh][ow] = area average of src [c][h][w] over box (resize.c's header says
+ * how); the box should lie inside the image (parts outside are clipped). */
+void image_resize_area(const uint8_t *src, int c, int h, int w, const image_box *box,
+                       uint8_t *dst, int oh, int ow);
+/* The centred square of side min(w, h): resizing it to 32x32 is "resize the shorter
+ * side to 32, then centre-crop 32x32" as OpenOOD prepares DTD, done in one area step. */
+void image_box_center(int w, int h, image_box *box);
+
+/* ---- image sets prepared into packs (imagepack.c) ---- */
+typedef struct {
+    char rel[512];   /* file path relative to the set's folder */
+    char sha256[65]; /* expected SHA-256 in hex; "" = not checked */
+    int label;
+} pack_entry;
+/* PACK_SHORT: area-shrunk so the shorter side is at most size (never enlarged);
+ * PACK_CENTER: the centred square area-resized to size x size. Files whose shorter
+ * side is under min_side are skipped (counted). */
+typedef enum { PACK_SHORT = 1, PACK_CENTER = 2 } pack_mode;
+typedef struct {
+    pack_mode mode;
+    int size, min_side;
+} pack_spec;
+typedef struct {
+    int w, h;         /* stored size */
+    int src_w, src_h; /* size of the file's image */
+    int label, entry; /* entry: index in the list the pack was built from */
+    size_t off;       /* offset of its [3][h][w] pixels in pix */
+} pack_image;
+typedef struct {
+    int n, skipped;
+    pack_spec spec;
+    pack_image *img;
+    uint8_t *pix;
+    size_t pix_bytes;
+    uint8_t key[32];
+    char path[4700]; /* the pack file */
+    int built;       /* built by this open (else read from path) */
+    int cached;      /* path holds this pack (0: it could not be written) */
+} image_pack;
+/* Reads a MANIFEST ("<sha256>  <relative path>" lines, '#' comments) into *e. */
+int manifest_read(const char *path, pack_entry **e, int *n, lir_error *err);
+/* The pack <setdir>/<packname> for entries e (files under setdir) and spec: read when
+ * it was built from the same list and spec, else built (each file's SHA-256 checked,
+ * decoded, resampled; any bad file fails naming it) and written atomically. */
+image_pack *image_pack_open(const char *setdir, const char *packname, const pack_entry *e, int n,
+                            const pack_spec *spec, lir_error *err);
+void image_pack_free(image_pack *p);
+
+/* ---- sets from Debian packages, DTD and synthetic noise (imageset.c, synth.c) ----
+ *   photos        photographs from Debian wallpaper packages (scripts/get_data.sh photos):
+ *                 DIR/photos/MANIFEST + files, packed with shorter side <= 256 px
+ *                 (photos256.pack). As an outlier source (config outliers "photos") it
+ *                 yields endless random crops (photo_crop); loaded as a dataset (split
+ *                 train) it is PHOTOS_SET_SIZE crops from a fixed seed.
+ *   photos-test   the same from packages disjoint from photos' (split test; the
+ *                 disjointness is checked against DIR/photos when present, d->note says).
+ *   textures      JPEG textures of openarena-081-textures, DIR/textures/MANIFEST:
+ *                 centre square area-resized to 32x32 (textures32.pack), split test.
+ *   dtd           the Describable Textures Dataset as its archive unpacks:
+ *                 DIR/dtd/dtd/images/<class>/<name>.jpg (or DIR/dtd/images/...), 47
+ *                 classes in name order, prepared like textures (dtd32.pack).
+ *   gaussian, uniform, blobs   SYNTH_SET_SIZE generated images, split test, no files. */
+#define PHOTOS_SET_SIZE 10000
+#define PHOTOS_CROP_MIN 32 /* smallest crop side in pack pixels */
+#define SYNTH_SET_SIZE 10000
+/* The pack of photos, photos-test, textures or dtd. */
+image_pack *imageset_open(const char *name, const char *dir, lir_error *err);
+/* One random crop of a random image of p: side log-uniform in [PHOTOS_CROP_MIN,
+ * shorter side], position uniform, area-resized to dst [3][32][32], flipped
+ * horizontally with probability 1/2; every draw from r. */
+void photo_crop(const image_pack *p, rng_state *r, uint8_t *dst);
+/* Fills d (zeroed) with set base's split; 1 when base is not one of these sets. */
+int imageset_load(const char *base, const char *split, const char *dir, dataset *d,
+                  lir_error *err);
+int synth_load(const char *base, const char *split, dataset *d, lir_error *err);
+/* Image n (0 <= n < SYNTH_SET_SIZE) of gaussian, uniform or blobs into dst [3][32][32]
+ * (a function of the set and n only); -1 for other names or n. */
+int synth_image(const char *base, int n, uint8_t *dst);
+/* One blobs image from a Bernoulli(0.7) field mask [3][32][32] of 0/1 (see synth.c). */
+void synth_blobs_from_mask(const uint8_t *mask, uint8_t *dst);
+
+/* ---- NumPy .npy (npy.c) ---- */
+#define NPY_MAX_DIMS 8
+#define NPY_MAX_HEADER 65536 /* bytes of header dict accepted (NumPy's own load limit is 10000) */
+typedef struct {
+    int major, minor;
+    size_t data_offset; /* where the array data starts */
+    char descr[16];
+    int fortran_order;
+    int ndim;
+    int64_t shape[NPY_MAX_DIMS];
+} npy_info;
+/* Parses the preamble and header dict at the start of buf (len bytes available). */
+int npy_parse_header(const uint8_t *buf, size_t len, const char *what, npy_info *h,
+                     lir_error *err);
+/* A whole .npy in memory holding uint8 (N, 32, 32, 3) C-order images into d (planar,
+ * one class, labels 0); the data must fill the rest of the buffer exactly. */
+int npy_parse(const uint8_t *buf, size_t len, const char *what, dataset *d, lir_error *err);
+/* The same from a file: the header and the data size are checked against the file's
+ * size before the image buffer is allocated; the data is read in chunks. */
+int npy_load_images(const char *path, dataset *d, lir_error *err);
 
 #endif

@@ -14,11 +14,64 @@ typedef struct {
 } known_set;
 
 static const known_set known[] = {
-    {"cifar10", 10}, {"cifar100", 100}, {"svhn", 10}, {"mnist", 10}, {"fashionmnist", 10},
+    {"cifar10", 10},  {"cifar100", 100},      {"svhn", 10},     {"mnist", 10},
+    {"fashionmnist", 10}, {"tinyimages300k", 1}, {"photos", 1}, {"photos-test", 1},
+    {"textures", 1},  {"dtd", 47},            {"gaussian", 1},  {"uniform", 1},
+    {"blobs", 1},
 };
 enum { N_KNOWN = sizeof known / sizeof known[0] };
 
-const char *dataset_known_names(void) { return "cifar10, cifar100, svhn, mnist, fashionmnist"; }
+const char *dataset_known_names(void) {
+    return "cifar10, cifar100, svhn, mnist, fashionmnist, tinyimages300k, photos, photos-test, "
+           "textures, dtd, gaussian, uniform, blobs";
+}
+
+const char *dataset_default_split(const char *name) {
+    size_t n = strcspn(name, "@");
+    return (n == 6 && !strncmp(name, "photos", 6)) || (n == 14 && !strncmp(name, "tinyimages300k", 14))
+               ? "train"
+               : "test";
+}
+
+static int find_idx(const char *dir, const char *base, const char *stem, char *path, size_t n);
+
+/* Appends DIR/rel to paths when there is room. */
+static void add_path(char (*paths)[DATASET_PATH], int cap, int *k, const char *dir,
+                     const char *rel) {
+    if (*k < cap) snprintf(paths[(*k)++], DATASET_PATH, "%s/%s", dir, rel);
+}
+
+int dataset_files(const char *name, const char *split, const char *dir,
+                  char (*paths)[DATASET_PATH], int cap) {
+    char base[32], rel[160];
+    snprintf(base, sizeof base, "%.*s", (int)strcspn(name, "@"), name);
+    dir = dataset_dir(dir);
+    int k = 0, test = !strcmp(split, "test");
+    if (!strcmp(base, "cifar10")) {
+        for (int i = 1; i <= (test ? 1 : 5); i++) {
+            if (test) snprintf(rel, sizeof rel, "cifar10/cifar-10-batches-bin/test_batch.bin");
+            else snprintf(rel, sizeof rel, "cifar10/cifar-10-batches-bin/data_batch_%d.bin", i);
+            add_path(paths, cap, &k, dir, rel);
+        }
+    } else if (!strcmp(base, "cifar100") || !strcmp(base, "svhn")) {
+        if (base[1] == 'i') snprintf(rel, sizeof rel, "cifar100/cifar-100-binary/%.16s.bin", split);
+        else snprintf(rel, sizeof rel, "svhn/%.16s_32x32.mat", split);
+        add_path(paths, cap, &k, dir, rel);
+    } else if (!strcmp(base, "mnist") || !strcmp(base, "fashionmnist")) {
+        const char *stems[2] = {test ? "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte",
+                                test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte"};
+        for (int i = 0; i < 2 && k < cap; i++) /* the .gz name when the plain file is absent */
+            find_idx(dir, base, stems[i], paths[k++], DATASET_PATH);
+    } else if (!strcmp(base, "tinyimages300k")) {
+        add_path(paths, cap, &k, dir, "tinyimages300k/300K_random_images.npy");
+    } else if (!strcmp(base, "dtd")) {
+        add_path(paths, cap, &k, dir, "dtd/dtd32.pack");
+    } else if (!strncmp(base, "photos", 6) || !strcmp(base, "textures")) {
+        snprintf(rel, sizeof rel, "%s/MANIFEST", base);
+        add_path(paths, cap, &k, dir, rel);
+    }
+    return k;
+}
 
 static const char *const cifar10_classes[10] = {"airplane", "automobile", "bird", "cat", "deer",
                                                 "dog", "frog", "horse", "ship", "truck"};
@@ -55,12 +108,16 @@ const char *dataset_class_name(const char *name, int k) {
     return NULL;
 }
 
-/* STUB (replaced by the CIFAR-10-C work): every name stands for itself. */
 int dataset_expand(const char *name, char ***names, int *n, lir_error *err) {
-    (void)err;
-    *names = xmalloc(sizeof **names);
-    (*names)[0] = xstrdup(name);
-    *n = 1;
+    int count = corrupt_c_expand(name, 0, NULL, 0);
+    if (count < 1) return lir_fail(err, "'%s': names no set", name);
+    *names = xmalloc((size_t)count * sizeof **names);
+    for (int k = 0; k < count; k++) {
+        char buf[160];
+        corrupt_c_expand(name, k, buf, sizeof buf);
+        (*names)[k] = xstrdup(buf);
+    }
+    *n = count;
     return 0;
 }
 
@@ -136,6 +193,20 @@ static int load_cifar(const char *dir, const char *base, const char *split, data
         if (parse_file(path, c100 ? K_CIFAR100 : K_CIFAR10, d, err) < 0) return -1;
     }
     return 0;
+}
+
+/* tinyimages300k: DIR/tinyimages300k/300K_random_images.npy (as OpenOOD lays it out). */
+static int load_npy(const char *dir, const char *split, dataset *d, lir_error *err) {
+    if (strcmp(split, "train"))
+        return lir_fail(err, "dataset tinyimages300k has only the split train (an outlier set "
+                        "for training), not \"%s\"", split);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tinyimages300k/300K_random_images.npy", dir);
+    if (access(path, R_OK) != 0)
+        return lir_fail(err, "dataset tinyimages300k not found: expected %s; it cannot be "
+                        "downloaded here: `scripts/get_data.sh tinyimages300k` says where to get "
+                        "it", path);
+    return npy_load_images(path, d, err);
 }
 
 static int load_svhn(const char *dir, const char *split, dataset *d, lir_error *err) {
@@ -233,7 +304,10 @@ dataset *dataset_load(const char *name, const char *split, const char *dir, lir_
     int rc;
     if (!strncmp(base, "cifar", 5)) rc = load_cifar(dir, base, split, d, err);
     else if (!strcmp(base, "svhn")) rc = load_svhn(dir, split, d, err);
-    else rc = load_idx(dir, base, split, d, err);
+    else if (!strcmp(base, "tinyimages300k")) rc = load_npy(dir, split, d, err);
+    else if ((rc = imageset_load(base, split, dir, d, err)) == 1 &&
+             (rc = synth_load(base, split, d, err)) == 1)
+        rc = load_idx(dir, base, split, d, err);
     d->classes = known[k].classes;
     /* Derived transforms, applied left to right. */
     for (const char *p = at; rc == 0 && p; p = strchr(p + 1, '@')) {
@@ -276,6 +350,15 @@ data_source dataset_provenance(const char *name, const char *dir, char *buf, siz
     provenance_value(text, "source=", source, sizeof source);
     provenance_value(text, "fetched_from=", from, sizeof from);
     provenance_value(text, "note=", note, sizeof note);
+    if (!strcmp(source, "debian")) {
+        int n = snprintf(buf, size, "source=debian (packages");
+        for (const char *l = strstr(text, "\npackage="); l && n >= 0 && (size_t)n < size;
+             l = strstr(l + 1, "\npackage="))
+            n += snprintf(buf + n, size - (size_t)n, " %.*s", (int)strcspn(l + 9, "\n"), l + 9);
+        if (n >= 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, "): %s", note);
+        free(text);
+        return DATA_SOURCE_DEBIAN;
+    }
     free(text);
     char from_shown[1100]; /* the mirror, without this machine's layout */
     path_record(from, NULL, 0, from_shown, sizeof from_shown);
@@ -293,7 +376,8 @@ data_source dataset_provenance(const char *name, const char *dir, char *buf, siz
 }
 
 const char *data_source_name(data_source s) {
-    return s == DATA_SOURCE_MIRROR ? "mirror" : s == DATA_SOURCE_OFFICIAL ? "official" : "unknown";
+    return s == DATA_SOURCE_MIRROR ? "mirror" : s == DATA_SOURCE_OFFICIAL ? "official"
+           : s == DATA_SOURCE_DEBIAN ? "debian" : "unknown";
 }
 
 int data_norm_for(const char *id_name, data_norm *out, lir_error *err) {

@@ -1,15 +1,27 @@
-/* image.c: image files for `lir predict`: PNG through libpng's low-level read API, with
- * the transforms that turn every colour type into 8-bit RGB, and JPEG through libjpeg
- * (jpeg_mem.c). libpng reports errors by longjmp; the handlers below copy its message
- * into our lir_error. */
+/* image.c: PNG reading through libpng's low-level read API, with the
+ * transforms that turn every colour type into 8-bit RGB, and JPEG reading through
+ * libjpeg (data.h). Both libraries report errors by longjmp; the handlers below copy
+ * their message into our lir_error. */
 #include "data.h"
-#include "jpeg_mem.h"
 
 #include <errno.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jpeglib.h>
+
+#include <jerror.h>
+
+/* Interleaved RGB rows -> planar [3][h][w]. */
+static uint8_t *to_planar(const uint8_t *rgb, int w, int h) {
+    size_t plane = (size_t)w * h;
+    uint8_t *out = xmalloc(3 * plane);
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++) out[c * plane + i] = rgb[3 * i + c];
+    return out;
+}
 
 typedef struct {
     jmp_buf jmp;
@@ -66,61 +78,107 @@ static int decode(FILE *f, const char *path, uint8_t **pix, int *w, int *h, lir_
     png_read_end(png, NULL);
     png_destroy_read_struct(&png, &info, NULL);
     free(rows);
-    /* interleaved RGB rows -> planar [3][h][w] */
-    size_t plane = (size_t)ww * hh;
-    uint8_t *out = xmalloc(3 * plane);
-    for (size_t i = 0; i < plane; i++)
-        for (int c = 0; c < 3; c++) out[c * plane + i] = rgb[3 * i + c];
+    *pix = to_planar(rgb, ww, hh);
     free(rgb);
-    *pix = out;
     *w = ww;
     *h = hh;
     return 0;
 }
 
-/* The first bytes of an open file: 8, or fewer for a short file. */
-static size_t head_bytes(FILE *f, uint8_t sig[8]) { return fread(sig, 1, 8, f); }
+typedef struct {
+    struct jpeg_error_mgr pub;
+    jmp_buf jmp;
+    char msg[JMSG_LENGTH_MAX];
+} jpeg_ctx;
 
-static image_format format_of(const uint8_t *sig, size_t n) {
-    if (n == 8 && !png_sig_cmp(sig, 0, 8)) return IMAGE_PNG;
-    if (n >= 3 && sig[0] == 0xFF && sig[1] == 0xD8 && sig[2] == 0xFF) return IMAGE_JPEG;
-    return IMAGE_UNKNOWN;
+static void jpeg_on_error(j_common_ptr ci) {
+    jpeg_ctx *c = (jpeg_ctx *)ci->err;
+    ci->err->format_message(ci, c->msg);
+    longjmp(c->jmp, 1);
+}
+
+/* libjpeg goes on after corrupt-data warnings; a file that ends early would decode
+ * with grey filler, so that one is an error. Other warnings (extraneous bytes) pass. */
+static void jpeg_on_warning(j_common_ptr ci, int level) {
+    if (level < 0 && ci->err->msg_code == JWRN_JPEG_EOF) jpeg_on_error(ci);
+}
+
+static int jpeg_decode_file(FILE *f, const char *path, uint8_t **pix, int *w, int *h,
+                            lir_error *err) {
+    struct jpeg_decompress_struct di;
+    jpeg_ctx ctx;
+    uint8_t *volatile rgb = NULL;
+    di.err = jpeg_std_error(&ctx.pub);
+    ctx.pub.error_exit = jpeg_on_error;
+    ctx.pub.emit_message = jpeg_on_warning;
+    if (setjmp(ctx.jmp)) {
+        jpeg_destroy_decompress(&di);
+        free(rgb);
+        return lir_fail(err, "%s: bad JPEG: %s", path, ctx.msg);
+    }
+    jpeg_create_decompress(&di);
+    jpeg_stdio_src(&di, f);
+    jpeg_read_header(&di, TRUE);
+    int ww = (int)di.image_width, hh = (int)di.image_height;
+    if (ww > IMAGE_MAX_SIDE || hh > IMAGE_MAX_SIDE) {
+        jpeg_destroy_decompress(&di);
+        return lir_fail(err, "%s: JPEG of %dx%d, larger than %d pixels a side", path, ww, hh,
+                        IMAGE_MAX_SIDE);
+    }
+    di.out_color_space = JCS_RGB; /* gray and YCbCr become RGB; CMYK is refused by libjpeg */
+    jpeg_start_decompress(&di);
+    rgb = xmalloc((size_t)ww * hh * 3);
+    while ((int)di.output_scanline < hh) {
+        JSAMPROW row = rgb + (size_t)di.output_scanline * ww * 3;
+        jpeg_read_scanlines(&di, &row, 1);
+    }
+    jpeg_finish_decompress(&di);
+    jpeg_destroy_decompress(&di);
+    *pix = to_planar(rgb, ww, hh);
+    free(rgb);
+    *w = ww;
+    *h = hh;
+    return 0;
+}
+
+/* PNG, or with jpeg also JPEG, told apart by the signature. */
+static int read_image(const char *path, int jpeg, uint8_t **pix, int *w, int *h,
+                      lir_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return lir_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    uint8_t sig[8];
+    size_t got = fread(sig, 1, 8, f);
+    int rc;
+    if (got == 8 && !png_sig_cmp(sig, 0, 8)) {
+        rc = decode(f, path, pix, w, h, err);
+    } else if (jpeg && got >= 3 && sig[0] == 0xff && sig[1] == 0xd8 && sig[2] == 0xff) {
+        rewind(f);
+        rc = jpeg_decode_file(f, path, pix, w, h, err);
+    } else {
+        rc = lir_fail(err, jpeg ? "%s: neither a PNG nor a JPEG file (unknown signature in the "
+                                  "first bytes)"
+                                : "%s: not a PNG file (bad signature in the first 8 bytes)",
+                      path);
+    }
+    fclose(f);
+    return rc;
+}
+
+int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
+    return read_image(path, 0, pix, w, h, err);
+}
+
+int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
+    return read_image(path, 1, pix, w, h, err);
 }
 
 image_format image_sniff(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return IMAGE_UNKNOWN;
     uint8_t sig[8];
-    size_t n = head_bytes(f, sig);
+    size_t got = fread(sig, 1, 8, f);
     fclose(f);
-    return format_of(sig, n);
-}
-
-static int read_jpeg(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
-    size_t len;
-    char *bytes = file_read_all(path, &len, err);
-    if (!bytes) return -1;
-    char msg[JPEG_MSG_MAX];
-    int rc = jpeg_decode((const unsigned char *)bytes, (unsigned long)len, 3, IMAGE_MAX_SIDE, pix,
-                         h, w, msg);
-    free(bytes);
-    return rc < 0 ? lir_fail(err, "%s: bad JPEG: %s", path, msg) : 0;
-}
-
-int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return lir_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    uint8_t sig[8];
-    image_format fmt = format_of(sig, head_bytes(f, sig));
-    int rc;
-    if (fmt == IMAGE_PNG) {
-        rc = decode(f, path, pix, w, h, err);
-    } else if (fmt == IMAGE_JPEG) {
-        rc = read_jpeg(path, pix, w, h, err);
-    } else {
-        rc = lir_fail(err, "%s: not a PNG or JPEG file (no PNG or JPEG signature in the first "
-                      "bytes)", path);
-    }
-    fclose(f);
-    return rc;
+    if (got == 8 && !png_sig_cmp(sig, 0, 8)) return IMAGE_PNG;
+    if (got >= 3 && sig[0] == 0xff && sig[1] == 0xd8 && sig[2] == 0xff) return IMAGE_JPEG;
+    return IMAGE_UNKNOWN;
 }

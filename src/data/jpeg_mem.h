@@ -1,5 +1,6 @@
-/* jpeg_mem.h: JPEG in memory through libjpeg, shared by the JPEG round trip of derived
- * sets (corrupt.c) and JPEG input files (image.c). Images are planar uint8 [c][h][w]. */
+/* jpeg_mem.h: JPEG in memory through libjpeg, for the JPEG round trip of derived sets
+ * (corrupt.c, corrupt_c.c's jpeg corruption goes through it). Images are planar uint8
+ * [c][h][w]. */
 #ifndef LIR_JPEG_MEM_H
 #define LIR_JPEG_MEM_H
 

@@ -36,10 +36,7 @@ void sgemm_own_packed(int isa, int trans_a, int m, int n, int k, float alpha, co
                       int lda, sgemm_pack_fn pack, const void *ctx, float beta, float *c,
                       int ldc);
 
-/* gemm: the one GEMM interface (row-major sgemm on lir's own kernel or OpenBLAS) and the batched
- * im2col / col2im that turn a convolution over a chunk of images into one GEMM. */
-
-
+/* gemm: the one GEMM interface (row-major sgemm on lir's own kernel or OpenBLAS). */
 
 /* C[m][n] = alpha * op(A)[m][k] * op(B)[k][n] + beta * C, row-major;
  * op(X) = X^T when the trans flag is 1. */
@@ -57,11 +54,20 @@ int gemm_packed(int m, int n, int k, const float *a, int lda, sgemm_pack_fn pack
  * kernel runs, else OpenBLAS's kernel set ("Haswell", "Cooperlake", ...). */
 const char *gemm_kernels(void);
 
+/* Most floats of scratch one convolution may use (its chunk of images is sized to
+ * fit, at least one image). Default 2M floats = 8 MiB: the im2col matrix then stays
+ * in the L3 cache, which measured ~10% faster than 64 MiB chunks on the 32x32
+ * layers. Tests lower it to exercise chunking. */
+extern size_t gemm_workspace_limit;
+
+/* im2col: convolution lowering (im2col.c): the taps that reach the image, the batched
+ * im2col of a chunk of images into one GEMM operand, and its adjoint. */
+
 /* Kernel taps t = ky*size + kx that reach the image for at least one output
  * position; the others only ever read zero padding (8 of the 9 taps of a 3x3
  * pad-1 convolution on a 1x1 input), so a convolution may leave them out. Fills
  * taps[] (size*size ints, or NULL to count only) in order; returns their count. */
-int conv_active_taps(int h, int w, int size, int stride, int pad, int oh, int ow, int *taps);
+int im2col_active_taps(int h, int w, int size, int stride, int pad, int oh, int ow, int *taps);
 
 /* in: nb images [nb][c][h][w] -> col [c*ntaps][nb*oh*ow], for the kernel taps
  * taps[0..ntaps) (t = ky*size + kx):
@@ -70,17 +76,11 @@ int conv_active_taps(int h, int w, int size, int stride, int pad, int oh, int ow
 void im2col_batch(const float *in, int nb, int c, int h, int w, int size, int stride, int pad,
                   int oh, int ow, const int *taps, int ntaps, float *col);
 
-/* The adjoint of im2col_batch: din[b][ch][y][x] += every col entry that im2col
+/* The adjoint of im2col_batch (col2im): din[b][ch][y][x] += every col entry that im2col
  * copied from that pixel. col is scratch: entries that im2col would have set to
  * zero (padding) may be zeroed. */
-void col2im_batch_add(float *col, int nb, int c, int h, int w, int size, int stride, int pad,
-                      int oh, int ow, const int *taps, int ntaps, float *din);
-
-/* Most floats of scratch one convolution may use (its chunk of images is sized to
- * fit, at least one image). Default 2M floats = 8 MiB: the im2col matrix then stays
- * in the L3 cache, which measured ~10% faster than 64 MiB chunks on the 32x32
- * layers. Tests lower it to exercise chunking. */
-extern size_t gemm_workspace_limit;
+void im2col_adjoint_add(float *col, int nb, int c, int h, int w, int size, int stride, int pad,
+                        int oh, int ow, const int *taps, int ntaps, float *din);
 
 /* conv_pack: the im2col matrix of a convolution packed straight from the images
  * into sgemm's B panels (implicit GEMM), so the forward GEMM needs no col buffer. */

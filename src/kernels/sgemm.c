@@ -8,6 +8,7 @@
 
 #include <immintrin.h>
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -269,14 +270,40 @@ static int min_int(int x, int y) { return x < y ? x : y; }
 #define A_WHOLE_FLOATS (64 * 1024)
 #define B_BLOCK_FLOATS (64 * 1024)
 
-/* One allocation for both packed blocks; *bp and *ap 64-byte aligned in it. */
-static void *alloc_panels(size_t b_floats, size_t a_floats, float **bp, float **ap) {
+/* The packed blocks live in one buffer per thread, grown to the largest request
+ * and kept while the thread lives (freed by a key destructor when it exits), so a
+ * GEMM allocates nothing once its thread has run one as large: a training or
+ * inference step allocates nothing after the first. */
+static _Thread_local struct {
+    char *raw;
+    size_t bytes;
+} panels;
+static pthread_key_t panels_key;
+static pthread_once_t panels_once = PTHREAD_ONCE_INIT;
+
+static void panels_release(void *p) {
+    (void)p;
+    free(panels.raw);
+    panels.raw = NULL;
+    panels.bytes = 0;
+}
+
+static void panels_key_make(void) { pthread_key_create(&panels_key, panels_release); }
+
+/* Both packed blocks of this thread's buffer; *bp and *ap 64-byte aligned in it. */
+static void panels_get(size_t b_floats, size_t a_floats, float **bp, float **ap) {
     const size_t b_bytes = (b_floats * sizeof(float) + 63) / 64 * 64;
-    char *raw = xmalloc(b_bytes + a_floats * sizeof(float) + 64);
-    char *base = raw + (64 - (uintptr_t)raw % 64) % 64;
+    const size_t need = b_bytes + a_floats * sizeof(float) + 64;
+    if (need > panels.bytes) {
+        pthread_once(&panels_once, panels_key_make);
+        free(panels.raw);
+        panels.raw = xmalloc(need);
+        panels.bytes = need;
+        pthread_setspecific(panels_key, &panels);
+    }
+    char *base = panels.raw + (64 - (uintptr_t)panels.raw % 64) % 64;
     *bp = (float *)base;
     *ap = (float *)(base + b_bytes);
-    return raw;
 }
 
 /* op(B) of a plain matrix, for sgemm_own. */
@@ -328,7 +355,7 @@ void sgemm_own_packed(int isa, int trans_a, int m, int n, int k, float alpha, co
     const int nc_max = min_int(nc_step, (n + NR - 1) / NR * NR);
     const int mc_max = a_whole ? m_pad : min_int(kp->mc, m_pad);
     float *bp, *ap;
-    void *raw = alloc_panels((size_t)kc_step * nc_max, (size_t)kc_step * mc_max, &bp, &ap);
+    panels_get((size_t)kc_step * nc_max, (size_t)kc_step * mc_max, &bp, &ap);
     for (int pc = 0; pc < k; pc += kc_step) {
         const int kc = min_int(kc_step, k - pc);
         if (a_whole) pack_a(isa, trans_a, a, lda, 0, pc, m, kc, MR, ap);
@@ -351,5 +378,4 @@ void sgemm_own_packed(int isa, int trans_a, int m, int n, int k, float alpha, co
             }
         }
     }
-    free(raw);
 }

@@ -1,5 +1,5 @@
 /* activation: element-wise activations shared by conv, shortcut and connected
- * layers (the activation enum itself is in layers.h). */
+ * layers (the activation enum itself is in nn.h). */
 #ifndef LIR_ACTIVATION_H
 #define LIR_ACTIVATION_H
 
@@ -10,7 +10,7 @@
 #define LEAKY_SLOPE 0.1f /* Darknet's leaky ReLU slope */
 
 /* act(x) of one value. */
-static inline float act_apply(activation a, float x) {
+static inline float activation_apply(activation a, float x) {
     if (a == ACT_RELU) return x > 0 ? x : 0.0f;
     if (a == ACT_LEAKY) return x > 0 ? x : LEAKY_SLOPE * x;
     return x;

@@ -1,102 +1,9 @@
-/* hook.c: per-sample energy at a point, E = -log sum_i exp(a_i) over the whole
- * flattened activation, the R-EBO regulariser's gradient with respect to the
- * activation, and attaching hooks to a network's named points. */
-#include <math.h>
+/* hooks.c: attaching hooks to a network's named points (the energy maths they
+ * use is in energy.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "nn.h"
-
-/* exp(x) for x <= 0 in float, written so the loops below vectorise: x = k*ln2 + r,
- * |r| <= ln2/2, e^r by a degree-6 Taylor polynomial (relative error < 2e-7), 2^k
- * through the exponent bits. Below -87 the result is 0 (smaller than FLT_MIN). */
-static inline float exp_nonpos(float x0) {
-    /* NaN-safe clamp: a NaN takes the -87 branch, so the int conversion below stays
-     * defined; the `0 * x0` term at the end hands the NaN on to the sum. */
-    float x = x0 > -87.0f ? x0 : -87.0f;
-    float k = (x * 1.44269504f + 12582912.0f) - 12582912.0f; /* round to nearest */
-    float r = x - k * 0.693145752f - k * 1.42860677e-6f;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
-    union {
-        int32_t i;
-        float f;
-    } two_k = {.i = ((int32_t)k + 127) << 23};
-    return p * two_k.f + 0.0f * x0;
-}
-
-/* -(m + log sum exp(a - m)) of one sample. The sum runs in 16 float lanes over
- * blocks of 1024 values (each lane adds at most 64 terms <= 1) and the block sums
- * are accumulated in double. */
-double energy_sample(const float *a, int size) {
-    float mx[16];
-    for (int j = 0; j < 16; j++) mx[j] = a[0];
-    int i = 0;
-    for (; i + 16 <= size; i += 16)
-        for (int j = 0; j < 16; j++) mx[j] = a[i + j] > mx[j] ? a[i + j] : mx[j];
-    float m = a[0];
-    for (; i < size; i++) m = a[i] > m ? a[i] : m;
-    for (int j = 0; j < 16; j++) m = mx[j] > m ? mx[j] : m;
-    double s = 0;
-    for (i = 0; i < size;) {
-        int end = i + 1024 < size ? i + 1024 : size;
-        float acc[16] = {0};
-        for (; i + 16 <= end; i += 16)
-            for (int j = 0; j < 16; j++) acc[j] += exp_nonpos(a[i + j] - m);
-        for (; i < end; i++) acc[0] += exp_nonpos(a[i] - m);
-        for (int j = 0; j < 16; j++) s += acc[j];
-    }
-    return -((double)m + log(s));
-}
-
-/* a: [batch][size] -> energy: [batch] */
-void energy_forward(const float *a, int batch, int size, float *energy) {
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < batch; b++) energy[b] = (float)energy_sample(a + (size_t)b * size, size);
-}
-
-double energy_reg_backward(const float *a, const float *energy, int batch, int size,
-                           const unsigned char *is_outlier, const hook_reg *reg,
-                           float *grad) {
-    int n_in = 0, n_out = 0;
-    for (int b = 0; b < batch; b++) {
-        if (is_outlier && is_outlier[b]) n_out++;
-        else n_in++;
-    }
-    double r_in = 0, r_out = 0;
-    for (int b = 0; b < batch; b++) {
-        if (is_outlier && is_outlier[b]) {
-            double d = reg->m_out - (double)energy[b];
-            if (d > 0) r_out += d * d;
-        } else {
-            double d = (double)energy[b] - reg->m_in;
-            if (d > 0) r_in += d * d;
-        }
-    }
-    double r = (n_in ? r_in / n_in : 0) + (n_out ? r_out / n_out : 0);
-    if (!grad || reg->lambda == 0) return r;
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < batch; b++) {
-        double dr_de;
-        if (is_outlier && is_outlier[b]) {
-            double d = reg->m_out - (double)energy[b];
-            dr_de = d > 0 ? -2.0 * d / n_out : 0;
-        } else {
-            double d = (double)energy[b] - reg->m_in;
-            dr_de = d > 0 ? 2.0 * d / n_in : 0;
-        }
-        if (dr_de == 0) continue;
-        const float *ab = a + (size_t)b * size;
-        float *gb = grad + (size_t)b * size;
-        /* dE/da = -softmax(a); softmax recomputed in double from a, not from the float E */
-        double e = energy_sample(ab, size);
-        float c = (float)(-reg->lambda * dr_de);
-        float shift = (float)e; /* a_i + E <= 0: softmax_i = exp(a_i + E) */
-        float corr = (float)exp(e - (double)shift);
-#pragma omp simd
-        for (int i = 0; i < size; i++) gb[i] += c * corr * exp_nonpos(ab[i] + shift);
-    }
-    return r;
-}
 
 int net_find_point(const net *n, const char *name) {
     for (int i = 0; i < n->n_points; i++)
@@ -110,22 +17,14 @@ static int hook_of_point(const net *n, int p) {
     return -1;
 }
 
-/* Hooks on a convolution's conv or bn point get their energies from the layer's
- * inference epilogue (conv_layer.energy_conv / energy_bn); net_forward computes
- * the others, and all of them in training. */
-static void hooks_fuse(net *n) {
-    for (int i = 0; i < n->n_layers; i++)
-        if (n->layers[i].type == LAYER_CONV)
-            n->layers[i].u.conv.energy_conv = n->layers[i].u.conv.energy_bn = NULL;
-    for (int k = 0; k < n->n_hooks; k++) {
-        hook *h = &n->hooks[k];
-        const point *p = &n->points[h->point];
-        conv_layer *c = &n->layers[p->layer].u.conv;
-        h->fused = 0;
-        if (n->layers[p->layer].type != LAYER_CONV) continue;
-        if (p->value == c->conv_out) c->energy_conv = h->energy, h->fused = 1;
-        else if (p->value == c->bn_out) c->energy_bn = h->energy, h->fused = 1;
-    }
+/* Whether point p is a convolution's own conv_out or bn_out buffer, whose energies
+ * the layer's inference epilogue can compute (net_forward hands it the hook's
+ * energy buffer). */
+static int point_is_conv_buffer(const net *n, int p) {
+    const point *pt = &n->points[p];
+    const layer *l = &n->layers[pt->layer];
+    return l->type == LAYER_CONV &&
+           (pt->value == l->u.conv.conv_out || pt->value == l->u.conv.bn_out);
 }
 
 /* Appends a hook (or replaces the settings of the one already on the point). */
@@ -143,9 +42,9 @@ static void hook_attach(net *n, int p, const hook_reg *reg) {
         n->hooks[h].point = p;
         n->hooks[h].energy = xcalloc((size_t)n->batch, sizeof(float));
         n->hooks[h].last_reg = 0;
+        n->hooks[h].fused = point_is_conv_buffer(n, p);
     }
     n->hooks[h].reg = *reg;
-    hooks_fuse(n);
 }
 
 void net_hook_all(net *n) {

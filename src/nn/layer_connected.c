@@ -8,27 +8,36 @@
 #include "nn.h"
 
 int connected_init(connected_layer *l, int inputs, int outputs, activation act, int batch,
-                   int grads, rng_state *rng, lir_error *err) {
+                   int grads, lir_error *err) {
     memset(l, 0, sizeof(*l));
     if (inputs < 1 || outputs < 1 || batch < 1)
         return lir_fail(err, "connected: invalid shape (inputs=%d outputs=%d batch=%d)", inputs,
                         outputs, batch);
     l->inputs = inputs, l->outputs = outputs, l->batch = batch, l->act = act;
-    const size_t nw = (size_t)inputs * outputs;
-    /* He (Kaiming) uniform for ReLU: U(-b, b), b = sqrt(6 / fan_in); bias 0. */
-    const float bound = sqrtf(6.0f / (float)inputs);
-    l->weights = xmalloc(nw * sizeof(float));
-    for (size_t i = 0; i < nw; i++) l->weights[i] = (2.0f * rng_uniform(rng) - 1.0f) * bound;
-    l->biases = xcalloc(outputs, sizeof(float));
-    if (grads) {
-        l->dweights = xcalloc(nw, sizeof(float));
-        l->dbiases = xcalloc(outputs, sizeof(float));
-    }
+    if (grads && act != ACT_LINEAR) l->g = xmalloc((size_t)batch * outputs * sizeof(float));
     return 0;
 }
 
+int connected_params(const connected_layer *l, param_tensor *p) {
+    p[0] = (param_tensor){(size_t)l->inputs * l->outputs, 1};
+    p[1] = (param_tensor){(size_t)l->outputs, 0};
+    return 2;
+}
+
+void connected_bind_params(connected_layer *l, float *params, float *grads, rng_state *rng) {
+    const size_t nw = (size_t)l->inputs * l->outputs;
+    l->weights = params;
+    l->biases = params + nw;
+    l->dweights = grads;
+    l->dbiases = grads ? grads + nw : NULL;
+    /* He (Kaiming) uniform for ReLU: U(-b, b), b = sqrt(6 / fan_in); bias 0. */
+    const float bound = sqrtf(6.0f / (float)l->inputs);
+    for (size_t i = 0; i < nw; i++) l->weights[i] = (2.0f * rng_uniform(rng) - 1.0f) * bound;
+    for (int i = 0; i < l->outputs; i++) l->biases[i] = 0.0f;
+}
+
 void connected_free(connected_layer *l) {
-    free(l->weights), free(l->dweights), free(l->biases), free(l->dbiases);
+    free(l->g);
     memset(l, 0, sizeof(*l));
 }
 
@@ -45,23 +54,15 @@ void connected_backward(connected_layer *l, const float *in, const float *out,
     const int B = l->batch, no = l->outputs, ni = l->inputs;
     const size_t n = (size_t)B * no;
     /* g = dout * act'(out); linear needs no copy. */
-    float *tmp = NULL;
     const float *g = dout;
     if (l->act != ACT_LINEAR) {
-        tmp = xcalloc(n, sizeof(float));
-        activation_backward(l->act, out, dout, tmp, n);
-        g = tmp;
+        memset(l->g, 0, n * sizeof(float));
+        activation_backward(l->act, out, dout, l->g, n);
+        g = l->g;
     }
     for (int b = 0; b < B; b++)
         for (int o = 0; o < no; o++) l->dbiases[o] += g[(size_t)b * no + o];
     /* dW [no][ni] += g^T [no][B] * in [B][ni]; din [B][ni] += g [B][no] * W [no][ni] */
     gemm(1, 0, no, ni, B, 1.0f, g, no, in, ni, 1.0f, l->dweights, ni);
     if (din) gemm(0, 0, B, ni, no, 1.0f, g, no, l->weights, ni, 1.0f, din, ni);
-    free(tmp);
-}
-
-int connected_params(connected_layer *l, param_tensor *p) {
-    p[0] = (param_tensor){l->weights, l->dweights, (size_t)l->inputs * l->outputs, 1};
-    p[1] = (param_tensor){l->biases, l->dbiases, (size_t)l->outputs, 0};
-    return 2;
 }

@@ -24,7 +24,7 @@
  * map). On small maps, where borders are a large share, the output positions
  * are grouped instead into classes that see the same taps (corners, edges,
  * interior): each class runs its own GEMM over exactly its taps. */
-typedef struct {
+typedef struct conv_taps {
     int global, sets;
     int *count;  /* [sets] taps of each set */
     int *off;    /* [sets + 1] prefix sums of count */
@@ -33,6 +33,10 @@ typedef struct {
     int *poff;   /* [sets + 1] prefix sums of npos */
     int *pos;    /* [poff[sets]] positions oy*ow + ox (global: NULL) */
 } tapset;
+
+/* Most threads a convolution call uses: its scratch (conv_layer.sums) and the
+ * workspace are sized for min(cores, this). */
+enum { CONV_MAX_THREADS = 8 };
 
 /* Classes pay only when they save enough padding work for their smaller GEMMs:
  * the share of the global set's work that may remain. Measured (one core): 2x2
@@ -44,7 +48,7 @@ static void tapset_make(const conv_layer *l, tapset *ts) {
     const int kk = l->size * l->size, S = l->oh * l->ow;
     memset(ts, 0, sizeof(*ts));
     int *global = xmalloc(kk * sizeof(int));
-    const int ng = conv_active_taps(l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow, global);
+    const int ng = im2col_active_taps(l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow, global);
     if (S > 1 && S <= 64 && kk <= 64) {
         /* tap mask of each position; classes in order of first appearance */
         uint64_t *mask = xcalloc(S, sizeof(uint64_t)), *cls = xmalloc(S * sizeof(uint64_t));
@@ -102,7 +106,9 @@ static void tapset_make(const conv_layer *l, tapset *ts) {
 }
 
 static void tapset_free(tapset *ts) {
+    if (!ts) return;
     free(ts->count), free(ts->off), free(ts->tap), free(ts->npos), free(ts->poff), free(ts->pos);
+    free(ts);
 }
 
 /* How one call splits the batch: `chunks` chunks of at most `chunk` images, each
@@ -119,10 +125,11 @@ typedef struct {
     size_t per_thread;
 } conv_plan;
 
-/* Upper bound on the threads a plan uses; the workspace is sized for it. */
+/* Upper bound on the threads a plan uses (conv_layer.max_threads): the scratch and
+ * the workspace are sized for it. */
 static int conv_thread_cap(void) {
     const int p = omp_get_num_procs();
-    return p < 8 ? p : 8;
+    return p < CONV_MAX_THREADS ? p : CONV_MAX_THREADS;
 }
 
 static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int threads) {
@@ -160,10 +167,10 @@ static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int thread
     return p;
 }
 
-static conv_plan conv_plan_now(const conv_layer *l, const tapset *ts) {
+static conv_plan conv_plan_now(const conv_layer *l) {
     int t = omp_get_max_threads();
-    if (t > conv_thread_cap()) t = conv_thread_cap();
-    return conv_plan_for(l, ts, t);
+    if (t > l->max_threads) t = l->max_threads;
+    return conv_plan_for(l, l->taps, t);
 }
 
 /* Workspace layout of a plan: a slice per working thread, then (compact) the
@@ -180,15 +187,12 @@ static size_t conv_plan_floats(const conv_plan *p) {
 }
 
 size_t conv_workspace_size(const conv_layer *l) {
-    tapset ts;
-    tapset_make(l, &ts);
     size_t most = 0;
-    for (int t = 1; t <= conv_thread_cap(); t++) {
-        conv_plan p = conv_plan_for(l, &ts, t);
+    for (int t = 1; t <= l->max_threads; t++) {
+        conv_plan p = conv_plan_for(l, l->taps, t);
         size_t need = conv_plan_floats(&p);
         most = need > most ? need : most;
     }
-    tapset_free(&ts);
     return most;
 }
 
@@ -273,8 +277,7 @@ static void class_col2im(const conv_layer *l, const tapset *ts, int k, const flo
 }
 
 int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
-              int batch_normalize, activation act, int batch, int grads, rng_state *rng,
-              lir_error *err) {
+              int batch_normalize, activation act, int batch, int grads, lir_error *err) {
     memset(l, 0, sizeof(*l));
     if (c < 1 || h < 1 || w < 1 || n < 1 || size < 1 || stride < 1 || pad < 0 || batch < 1)
         return lir_fail(err,
@@ -294,31 +297,26 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
     l->bn_eps = 1e-5f;
     l->batch = batch;
 
-    size_t nw = (size_t)n * c * size * size;
     size_t nout = (size_t)batch * n * l->oh * l->ow;
-    /* He (Kaiming) uniform for ReLU: U(-b, b), b = sqrt(6 / fan_in). */
-    float bound = sqrtf(6.0f / (float)(c * size * size));
-    l->weights = xmalloc(nw * sizeof(float));
-    for (size_t i = 0; i < nw; i++) l->weights[i] = (2.0f * rng_uniform(rng) - 1.0f) * bound;
-    l->biases = xcalloc(n, sizeof(float));
     l->conv_out = xcalloc(nout, sizeof(float));
     if (batch_normalize) {
-        l->scales = xmalloc(n * sizeof(float));
         l->rolling_mean = xcalloc(n, sizeof(float));
         l->rolling_var = xmalloc(n * sizeof(float));
         l->mean = xcalloc(n, sizeof(float));
         l->var = xmalloc(n * sizeof(float));
-        for (int i = 0; i < n; i++) l->scales[i] = l->rolling_var[i] = l->var[i] = 1.0f;
+        for (int i = 0; i < n; i++) l->rolling_var[i] = l->var[i] = 1.0f;
         l->bn_out = xcalloc(nout, sizeof(float));
     } else {
         l->bn_out = l->conv_out;
     }
+    l->max_threads = conv_thread_cap();
+    l->taps = xmalloc(sizeof *l->taps);
+    tapset_make(l, l->taps);
+    l->chan = xmalloc(4 * (size_t)n * sizeof(float));
+    if (batch_normalize) l->sums = xmalloc(2 * (size_t)n * l->max_threads * sizeof(double));
     if (grads) {
-        l->dweights = xcalloc(nw, sizeof(float));
-        l->dbiases = xcalloc(n, sizeof(float));
         l->dconv_out = xcalloc(nout, sizeof(float));
         if (batch_normalize) {
-            l->dscales = xcalloc(n, sizeof(float));
             l->dbn_out = xcalloc(nout, sizeof(float));
         } else {
             l->dbn_out = l->dconv_out;
@@ -327,12 +325,36 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
     return 0;
 }
 
+int conv_params(const conv_layer *l, param_tensor *p) {
+    int k = 0;
+    p[k++] = (param_tensor){(size_t)l->n * l->c * l->size * l->size, 1};
+    p[k++] = (param_tensor){(size_t)l->n, 0};
+    if (l->batch_normalize) p[k++] = (param_tensor){(size_t)l->n, 0};
+    return k;
+}
+
+void conv_bind_params(conv_layer *l, float *params, float *grads, rng_state *rng) {
+    const size_t nw = (size_t)l->n * l->c * l->size * l->size, n = (size_t)l->n;
+    l->weights = params;
+    l->biases = params + nw;
+    l->scales = l->batch_normalize ? params + nw + n : NULL;
+    l->dweights = grads;
+    l->dbiases = grads ? grads + nw : NULL;
+    l->dscales = grads && l->batch_normalize ? grads + nw + n : NULL;
+    /* He (Kaiming) uniform for ReLU: U(-b, b), b = sqrt(6 / fan_in). */
+    const float bound = sqrtf(6.0f / (float)(l->c * l->size * l->size));
+    for (size_t i = 0; i < nw; i++) l->weights[i] = (2.0f * rng_uniform(rng) - 1.0f) * bound;
+    for (size_t i = 0; i < n; i++) l->biases[i] = 0.0f;
+    for (size_t i = 0; l->scales && i < n; i++) l->scales[i] = 1.0f;
+}
+
 void conv_free(conv_layer *l) {
     if (l->bn_out != l->conv_out) free(l->bn_out);
     if (l->dbn_out != l->dconv_out) free(l->dbn_out);
-    free(l->weights), free(l->dweights), free(l->biases), free(l->dbiases);
-    free(l->scales), free(l->dscales), free(l->rolling_mean), free(l->rolling_var);
+    free(l->rolling_mean), free(l->rolling_var);
     free(l->conv_out), free(l->dconv_out), free(l->mean), free(l->var);
+    tapset_free(l->taps);
+    free(l->sums), free(l->chan);
     memset(l, 0, sizeof(*l));
 }
 
@@ -366,15 +388,19 @@ static void conv_chunk_forward(const conv_layer *l, const tapset *ts, const floa
     }
 }
 
-void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws) {
+void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws,
+                  float *e_conv, float *e_bn) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
     const int batch_stats = train && l->batch_normalize;
-    tapset ts;
-    tapset_make(l, &ts);
-    const conv_plan p = conv_plan_now(l, &ts);
-    const float *W = conv_gemm_weights(l, &p, &ts, ws + conv_slices(&p) * p.per_thread);
-    double *sums = batch_stats ? xcalloc(2 * (size_t)n * p.threads, sizeof(double)) : NULL;
+    const tapset *ts = l->taps;
+    const conv_plan p = conv_plan_now(l);
+    const float *W = conv_gemm_weights(l, &p, ts, ws + conv_slices(&p) * p.per_thread);
+    double *sums = batch_stats ? l->sums : NULL;
+    const float *ac = batch_stats ? NULL : l->chan;
+    if (batch_stats) memset(sums, 0, 2 * (size_t)n * p.threads * sizeof(double));
+    else conv_epilogue_affine(l, l->chan);
+    if (train) e_conv = e_bn = NULL;
 #pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
     for (int ci = 0; ci < p.chunks; ci++) {
         const int tid = p.outer ? omp_get_thread_num() : 0;
@@ -382,18 +408,17 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
         const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
         float *slice = ws + tid * p.per_thread;
         /* the global path keeps col first, g after it; by classes g comes first */
-        float *g = ts.global ? slice + (size_t)p.kmax * nb * S : slice;
-        conv_chunk_forward(l, &ts, W, in + b0 * in_size, nb, slice, g);
-        forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL);
+        float *g = ts->global ? slice + (size_t)p.kmax * nb * S : slice;
+        conv_chunk_forward(l, ts, W, in + b0 * in_size, nb, slice, g);
+        conv_forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL, ac,
+                              e_conv, e_bn);
     }
     if (batch_stats) {
         for (int t = 1; t < p.threads; t++)
             for (int i = 0; i < 2 * n; i++) sums[i] += sums[2 * (size_t)n * t + i];
-        bn_train_finish(l, sums, out);
+        conv_bn_train_finish(l, sums, out);
     }
     l->bn_batch_stats = batch_stats;
-    free(sums);
-    tapset_free(&ts);
 }
 
 /* Given g [n][nb*S] of images in[0..nb): dw [n][K] (per set) = beta*dw + g * col^T,
@@ -411,8 +436,8 @@ static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const flo
         if (!din) return;
         /* dcol [K][M] = W^T * g, reusing col */
         gemm(1, 0, K, M, n, 1.0f, W, K, g, M, 0.0f, col, M);
-        col2im_batch_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
-                         ts->tap, ts->count[0], din);
+        im2col_adjoint_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
+                           ts->tap, ts->count[0], din);
         return;
     }
     float *gs = g + (size_t)n * nb * S;
@@ -435,45 +460,32 @@ static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const flo
 
 void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
                    float *din, float *ws) {
-    const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
-    tapset ts;
-    tapset_make(l, &ts);
-    const conv_plan p = conv_plan_now(l, &ts);
+    const tapset *ts = l->taps;
+    const conv_plan p = conv_plan_now(l);
     float *extra = ws + conv_slices(&p) * p.per_thread;
-    const float *W = conv_gemm_weights(l, &p, &ts, extra);
+    const float *W = conv_gemm_weights(l, &p, ts, extra);
     /* private dW buffers, each started (beta 0) by its thread's first chunk;
      * without compaction thread 0 adds straight into dweights */
     float *dw_priv = p.compact ? extra + p.nk : extra - p.nk;
-    float *coef = xmalloc(4 * (size_t)n * sizeof(float));
-    int *started = xcalloc(p.threads, sizeof(int));
-    backward_prologue(l, out, dout, coef);
+    float *coef = l->chan;
+    int started[CONV_MAX_THREADS] = {0};
+    conv_backward_prologue(l, out, dout, coef);
 #pragma omp parallel for schedule(static) num_threads(p.threads) if (p.outer)
     for (int ci = 0; ci < p.chunks; ci++) {
         const int tid = p.outer ? omp_get_thread_num() : 0;
         const int b0 = ci * p.chunk;
         const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
         float *slice = ws + tid * p.per_thread;
-        float *g = ts.global ? slice + (size_t)p.kmax * nb * S : slice;
+        float *g = ts->global ? slice + (size_t)p.kmax * nb * S : slice;
         const int direct = !p.compact && tid == 0;
         float *dw = direct ? l->dweights : dw_priv + tid * p.nk;
         const float beta = direct || started[tid] ? 1.0f : 0.0f;
         started[tid] = 1;
-        backward_gather(l, coef, b0, nb, g);
-        conv_chunk_backward(l, &ts, W, in + b0 * in_size, nb, slice, g, beta, dw,
+        conv_backward_gather(l, coef, b0, nb, g);
+        conv_chunk_backward(l, ts, W, in + b0 * in_size, nb, slice, g, beta, dw,
                             din ? din + b0 * in_size : NULL);
     }
     for (int t = p.compact ? 0 : 1; t < p.threads; t++)
-        if (started[t]) conv_add_dw(l, &p, &ts, dw_priv + t * p.nk);
-    free(started);
-    free(coef);
-    tapset_free(&ts);
-}
-
-int conv_params(conv_layer *l, param_tensor *p) {
-    int k = 0;
-    p[k++] = (param_tensor){l->weights, l->dweights, (size_t)l->n * l->c * l->size * l->size, 1};
-    p[k++] = (param_tensor){l->biases, l->dbiases, (size_t)l->n, 0};
-    if (l->batch_normalize) p[k++] = (param_tensor){l->scales, l->dscales, (size_t)l->n, 0};
-    return k;
+        if (started[t]) conv_add_dw(l, &p, ts, dw_priv + t * p.nk);
 }

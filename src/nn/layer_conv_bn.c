@@ -3,10 +3,10 @@
  * the scatter of the GEMM result to NCHW (forward) and the gather of the
  * gradient into the GEMM layout (backward). Parallel over channels. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "activation.h"
+#include "energy.h"
 #include "layer_conv_bn.h"
 
 /* out[s] = act(y[s]) with y = a*x + c; y is stored when ys != NULL. */
@@ -47,15 +47,25 @@ static void conv_affine(const conv_layer *l, int ch, float mean, float var, floa
     }
 }
 
+/* Scale and shift of a forward that does not normalise with batch statistics
+ * (running statistics, or no BN): ac[ch] = a, ac[n + ch] = c. */
+void conv_epilogue_affine(const conv_layer *l, float *ac) {
+    const int n = l->n;
+    for (int ch = 0; ch < n; ch++)
+        conv_affine(l, ch, l->rolling_mean ? l->rolling_mean[ch] : 0,
+                    l->rolling_var ? l->rolling_var[ch] : 1, ac + ch, ac + n + ch);
+}
+
 /* Epilogue of one chunk: g [n][nb*S] -> conv_out of images b0..b0+nb (NCHW).
  * sums != NULL (BN training): conv_out only, and sums[ch] += sum x,
  * sums[n+ch] += sum x^2; the rest waits for the batch statistics. Otherwise
- * (running statistics, or no BN) the chunk is finished in one pass, image by
- * image so that each image's tensors are written front to back: conv_out = x
- * (BN) or x + bias, bn_out = a*x + c, out = act(bn_out), and the image's
- * energies for hooks (energy_conv / energy_bn) while it is in cache. */
-void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
-                             double *sums) {
+ * (running statistics, or no BN) the chunk is finished in one pass with the
+ * affine ac (conv_epilogue_affine), image by image so that each image's tensors
+ * are written front to back: conv_out = x (BN) or x + bias, bn_out = a*x + c,
+ * out = act(bn_out), and the image's energies of conv_out / bn_out into e_conv /
+ * e_bn (when not NULL) while it is in cache. */
+void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
+                           double *sums, const float *ac, float *e_conv, float *e_bn) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     if (sums) {
@@ -75,10 +85,6 @@ void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
         }
         return;
     }
-    float *ac = xmalloc(2 * (size_t)n * sizeof(float));
-    for (int ch = 0; ch < n; ch++)
-        conv_affine(l, ch, l->rolling_mean ? l->rolling_mean[ch] : 0,
-                    l->rolling_var ? l->rolling_var[ch] : 1, ac + ch, ac + n + ch);
     const int bn = l->batch_normalize;
 #pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
     for (int b = 0; b < nb; b++) {
@@ -91,18 +97,17 @@ void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
                 const float v = a * src[s] + c;
                 x[ch * S + s] = bn ? src[s] : v;
                 y[ch * S + s] = v;
-                z[ch * S + s] = act_apply(l->act, v);
+                z[ch * S + s] = activation_apply(l->act, v);
             }
         }
-        if (l->energy_conv) l->energy_conv[b0 + b] = (float)energy_sample(x, (int)(n * S));
-        if (l->energy_bn) l->energy_bn[b0 + b] = (float)energy_sample(y, (int)(n * S));
+        if (e_conv) e_conv[b0 + b] = (float)energy_sample(x, (int)(n * S));
+        if (e_bn) e_bn[b0 + b] = (float)energy_sample(y, (int)(n * S));
     }
-    free(ac);
 }
 
 /* BN training: batch statistics from the sums (biased variance to normalise,
  * unbiased for the running variance), then bn_out and out over the batch. */
-void bn_train_finish(conv_layer *l, const double *sums, float *out) {
+void conv_bn_train_finish(conv_layer *l, const double *sums, float *out) {
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     const double count = (double)B * S;
@@ -129,7 +134,7 @@ void bn_train_finish(conv_layer *l, const double *sums, float *out) {
 /* Backward through activation and BN, per channel over the whole batch:
  * dbn_out += act'(out) * dout, parameter gradients, and the coefficients of
  * dconv = k * (dy - mdy - xhat * mdyx) in coef[ch*4 ..] = {k, mdy, mdyx, istd}. */
-void backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef) {
+void conv_backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef) {
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     const double count = (double)B * S;
@@ -176,7 +181,7 @@ void backward_prologue(conv_layer *l, const float *out, const float *dout, float
 
 /* For images b0..b0+nb: with BN, dconv_out += k*(dy - mdy - xhat*mdyx); then
  * g [n][nb*S] = dconv_out in the GEMM layout. */
-void backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g) {
+void conv_backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
 #pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)

@@ -6,23 +6,29 @@
 
 #include "nn.h"
 
+/* Scale and shift of a forward that does not normalise with batch statistics
+ * (running statistics, or the plain bias): ac[ch] = a, ac[n + ch] = c. */
+void conv_epilogue_affine(const conv_layer *l, float *ac);
+
 /* Epilogue of one chunk: g [n][nb*S] -> conv_out of images b0..b0+nb (NCHW).
  * sums != NULL (BN training): also sums[ch] += sum x, sums[n+ch] += sum x^2, the
- * rest waits for the batch statistics. Otherwise the chunk is finished here:
- * bn_out = a*x + c, out = act(bn_out). */
-void forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out, double *sums);
+ * rest waits for the batch statistics. Otherwise the chunk is finished here with
+ * the affine ac: bn_out = a*x + c, out = act(bn_out), and each image's energy of
+ * conv_out / bn_out into e_conv / e_bn [B] where not NULL. */
+void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
+                           double *sums, const float *ac, float *e_conv, float *e_bn);
 
 /* BN training: batch statistics from the sums (biased variance to normalise,
  * unbiased for the running variance), then bn_out and out over the batch. */
-void bn_train_finish(conv_layer *l, const double *sums, float *out);
+void conv_bn_train_finish(conv_layer *l, const double *sums, float *out);
 
 /* Backward through activation and BN, per channel over the whole batch:
  * dbn_out += act'(out) * dout, parameter gradients, and coef[ch*4 ..] for
- * backward_gather. */
-void backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef);
+ * conv_backward_gather. */
+void conv_backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef);
 
 /* For images b0..b0+nb: with BN, dconv_out += its part from dbn_out; then
  * g [n][nb*S] = dconv_out in the GEMM layout. */
-void backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g);
+void conv_backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g);
 
 #endif

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "nn.h"
 
 int maxpool_init(maxpool_layer *l, int c, int h, int w, int size, int stride, int padding,
@@ -21,11 +23,14 @@ int maxpool_init(maxpool_layer *l, int c, int h, int w, int size, int stride, in
     l->oh = (h + padding - size) / stride + 1;
     l->ow = (w + padding - size) / stride + 1;
     l->argmax = xmalloc((size_t)batch * c * l->oh * l->ow * sizeof(int));
+    l->max_threads = omp_get_num_procs();
+    l->rows = xmalloc((size_t)l->max_threads * h * l->ow * sizeof(float));
+    l->any = xmalloc((size_t)l->max_threads * l->ow);
     return 0;
 }
 
 void maxpool_free(maxpool_layer *l) {
-    free(l->argmax);
+    free(l->argmax), free(l->rows), free(l->any);
     memset(l, 0, sizeof(*l));
 }
 
@@ -36,10 +41,12 @@ void maxpool_free(maxpool_layer *l) {
  * not depend on the order it is taken in. */
 static void maxpool_infer(maxpool_layer *l, const float *in, float *out) {
     const int off = -l->padding / 2, planes = l->batch * l->c;
-#pragma omp parallel
+    const int threads = omp_get_max_threads() < l->max_threads ? omp_get_max_threads()
+                                                                 : l->max_threads;
+#pragma omp parallel num_threads(threads)
     {
-        float *rows = xmalloc((size_t)l->h * l->ow * sizeof(float));
-        unsigned char *any = xmalloc((size_t)l->ow);
+        float *rows = l->rows + (size_t)omp_get_thread_num() * l->h * l->ow;
+        unsigned char *any = l->any + (size_t)omp_get_thread_num() * l->ow;
 #pragma omp for schedule(static)
         for (int p = 0; p < planes; p++) {
             const float *src = in + (size_t)p * l->h * l->w;
@@ -65,7 +72,6 @@ static void maxpool_infer(maxpool_layer *l, const float *in, float *out) {
                 }
             }
         }
-        free(rows), free(any);
     }
 }
 

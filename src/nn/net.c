@@ -1,16 +1,16 @@
 /* net.c: builds a network from a parsed Darknet cfg: [net] settings, layers with
  * shapes by Darknet's rules, their output buffers, the named points and the [hook]
- * sections. Running it is in net_run.c, weights I/O in weights.c, energies and
- * hook attachment in hook.c. */
+ * sections. Running it is in net_run.c, weights I/O in weights.c, hook attachment
+ * in hooks.c, energies in energy.c. */
 #include "nn.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char *layer_type_names[] = {"convolutional", "maxpool", "avgpool", "shortcut",
-                                         "route", "connected", "softmax"};
+static const char *net_layer_type_names[] = {"convolutional", "maxpool",   "avgpool", "shortcut",
+                                             "route",         "connected", "softmax"};
 
-const char *layer_type_name(layer_type t) { return layer_type_names[t]; }
+const char *net_layer_type_name(layer_type t) { return net_layer_type_names[t]; }
 
 /* ---- [net] ------------------------------------------------------------------- */
 
@@ -167,7 +167,7 @@ static int build_conv(build_ctx *b, cfg_section *s, int li, layer *l, lir_error 
         return lir_fail(err, "%s:%d: kernel %d larger than the padded input %dx%d", c->path,
                         s->line, size, l->h + 2 * padding, l->w + 2 * padding);
     if (conv_init(&l->u.conv, l->c, l->h, l->w, filters, size, stride, padding, bn, act,
-                  b->n->batch, b->grads, &b->rng, err))
+                  b->n->batch, b->grads, err))
         return -1;
     l->oc = filters;
     l->oh = oh;
@@ -203,7 +203,7 @@ static int build_connected(build_ctx *b, cfg_section *s, int si, int li, layer *
         return lir_fail(err, "%s:%d: output: expected > 0, got %d", c->path,
                         cfg_line_of(s, "output"), outputs);
     int inputs = l->c * l->h * l->w;
-    if (connected_init(&l->u.fc, inputs, outputs, act, b->n->batch, b->grads, &b->rng, err))
+    if (connected_init(&l->u.fc, inputs, outputs, act, b->n->batch, b->grads, err))
         return -1;
     l->oc = outputs;
     l->oh = l->ow = 1;
@@ -364,7 +364,7 @@ static int build_layer(build_ctx *b, cfg_section *s, int si, int li, lir_error *
     /* the layer output is its own point unless it equals the bn/conv point (linear conv) */
     if (l->type != LAYER_CONV || l->u.conv.act != ACT_LINEAR) {
         char def[64];
-        snprintf(def, sizeof def, "%s%d", layer_type_name(l->type), li);
+        snprintf(def, sizeof def, "%s%d", net_layer_type_name(l->type), li);
         const char *nm = l->type == LAYER_CONV ? def : cfg_get_str(s, "name", def);
         int p = net_add_point(n, c, s->line, nm, li, l->oc, l->oh, l->ow, l->out, l->dout,
                               l->type == LAYER_CONNECTED, err);
@@ -379,6 +379,44 @@ static int build_layer(build_ctx *b, cfg_section *s, int si, int li, lir_error *
     if (l->type == LAYER_SOFTMAX && li != n->n_layers - 1)
         return lir_fail(err, "%s:%d: [softmax] must be the last layer", c->path, s->line);
     return cfg_check_unused(c, s, err);
+}
+
+/* ---- the parameter arena ------------------------------------------------------------ */
+
+/* The trainable tensors of layer l in arena order; returns their count (<= 3). */
+static int layer_tensors(const layer *l, param_tensor *t) {
+    if (l->type == LAYER_CONV) return conv_params(&l->u.conv, t);
+    if (l->type == LAYER_CONNECTED) return connected_params(&l->u.fc, t);
+    return 0;
+}
+
+size_t net_layer_params(const layer *l) {
+    param_tensor t[3];
+    size_t count = 0;
+    for (int k = layer_tensors(l, t) - 1; k >= 0; k--) count += t[k].n;
+    return count;
+}
+
+/* One block for all parameters and one for their gradients; each layer's tensors
+ * are pointed into them and initialised from rng, in layer order. */
+static void net_make_params(net *n, rng_state *rng) {
+    param_tensor t[3];
+    for (int i = 0; i < n->n_layers; i++) {
+        n->n_tensors += layer_tensors(&n->layers[i], t);
+        n->n_params += net_layer_params(&n->layers[i]);
+    }
+    n->tensors = xcalloc(n->n_tensors ? (size_t)n->n_tensors : 1, sizeof *n->tensors);
+    n->params = xcalloc(n->n_params ? n->n_params : 1, sizeof(float));
+    n->grads = n->train ? xcalloc(n->n_params ? n->n_params : 1, sizeof(float)) : NULL;
+    size_t off = 0;
+    for (int i = 0, k = 0; i < n->n_layers; i++) {
+        layer *l = &n->layers[i];
+        float *p = n->params + off, *g = n->grads ? n->grads + off : NULL;
+        k += layer_tensors(l, n->tensors + k);
+        if (l->type == LAYER_CONV) conv_bind_params(&l->u.conv, p, g, rng);
+        else if (l->type == LAYER_CONNECTED) connected_bind_params(&l->u.fc, p, g, rng);
+        off += net_layer_params(l);
+    }
 }
 
 /* ---- building ---------------------------------------------------------------------- */
@@ -451,6 +489,7 @@ net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err) {
         if (build_layer(&b, s, i, li, err)) goto fail;
         li++;
     }
+    net_make_params(n, &b.rng);
     li = 0;
     for (int i = 1; i < cfg->n_sections; i++) {
         cfg_section *s = &cfg->sections[i];
@@ -466,6 +505,7 @@ net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err) {
     }
     n->workspace = xcalloc(n->workspace_size ? n->workspace_size : 1, sizeof(float));
     n->input = xcalloc((size_t)n->batch * n->c * n->h * n->w, sizeof(float));
+    n->labels = xcalloc((size_t)n->batch, sizeof *n->labels);
     return n;
 fail:
     net_free(n);
@@ -496,5 +536,9 @@ void net_free(net *n) {
     free(n->layers);
     free(n->workspace);
     free(n->input);
+    free(n->labels);
+    free(n->params);
+    free(n->grads);
+    free(n->tensors);
     free(n);
 }

@@ -1,6 +1,7 @@
 /* net_run.c: running a built network: forward over the layers (then each hook's
  * energies), the loss backward (softmax-CE, hook regularisers, layers in reverse),
- * parameter lists, FLOP counts and the `lir info` table. Building is in net.c. */
+ * FLOP counts and the `lir info` table. Building (and the parameter arena) is in
+ * net.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,19 @@ static const float *net_layer_input(const net *n, int k) {
     return k < 0 ? n->input : n->layers[k].out;
 }
 
+/* Energy buffers of the hooks on conv layer li's own conv_out / bn_out, which its
+ * inference epilogue fills (NULL: no such hook). */
+static void net_conv_energies(const net *n, int li, float **e_conv, float **e_bn) {
+    const conv_layer *c = &n->layers[li].u.conv;
+    *e_conv = *e_bn = NULL;
+    for (int k = 0; k < n->n_hooks; k++) {
+        const point *p = &n->points[n->hooks[k].point];
+        if (!n->hooks[k].fused || p->layer != li) continue;
+        if (p->value == c->conv_out) *e_conv = n->hooks[k].energy;
+        else *e_bn = n->hooks[k].energy;
+    }
+}
+
 const float *net_forward(net *n, const float *x, int train) {
     if (!n->train) train = 0;
     memcpy(n->input, x, (size_t)n->batch * n->c * n->h * n->w * sizeof(float));
@@ -17,7 +31,12 @@ const float *net_forward(net *n, const float *x, int train) {
         layer *l = &n->layers[i];
         const float *in = net_layer_input(n, l->in[0]);
         switch (l->type) {
-        case LAYER_CONV: conv_forward(&l->u.conv, in, l->out, train, n->workspace); break;
+        case LAYER_CONV: {
+            float *e_conv = NULL, *e_bn = NULL;
+            if (!train) net_conv_energies(n, i, &e_conv, &e_bn);
+            conv_forward(&l->u.conv, in, l->out, train, n->workspace, e_conv, e_bn);
+            break;
+        }
         case LAYER_MAXPOOL: maxpool_forward(&l->u.maxpool, in, l->out, train); break;
         case LAYER_AVGPOOL: avgpool_forward(&l->u.avgpool, in, l->out); break;
         case LAYER_SHORTCUT:
@@ -64,17 +83,7 @@ static void net_zero_activation_grads(net *n) {
     }
 }
 
-void net_zero_grads(net *n) {
-    if (!n->train) return;
-    param_tensor p[4];
-    for (int i = 0; i < n->n_layers; i++) {
-        layer *l = &n->layers[i];
-        int k = l->type == LAYER_CONV        ? conv_params(&l->u.conv, p)
-                : l->type == LAYER_CONNECTED ? connected_params(&l->u.fc, p)
-                                             : 0;
-        for (int j = 0; j < k; j++) zero_floats(p[j].dw, p[j].n);
-    }
-}
+void net_zero_grads(net *n) { zero_floats(n->grads, n->n_params); }
 
 static float *net_layer_dinput(net *n, int k) { return k < 0 ? NULL : n->layers[k].dout; }
 
@@ -84,12 +93,11 @@ double net_loss_backward(net *n, const int *labels, const unsigned char *is_outl
     layer *last = &n->layers[n->n_layers - 1];
     double ce = 0;
     if (last->type == LAYER_SOFTMAX && labels) {
-        int *lab = xmalloc((size_t)n->batch * sizeof *lab);
+        int *lab = n->labels;
         for (int b = 0; b < n->batch; b++) lab[b] = is_outlier && is_outlier[b] ? -1 : labels[b];
         int n_lab;
         ce = softmax_ce_loss(&last->u.softmax, last->out, lab, &n_lab);
         softmax_ce_backward(&last->u.softmax, last->out, lab, net_layer_dinput(n, last->in[0]));
-        free(lab);
     }
     for (int k = 0; k < n->n_hooks; k++) {
         hook *h = &n->hooks[k];
@@ -128,29 +136,7 @@ double net_loss_backward(net *n, const int *labels, const unsigned char *is_outl
     return ce;
 }
 
-int net_params(net *n, param_tensor *p, int cap) {
-    int count = 0;
-    param_tensor tmp[4];
-    for (int i = 0; i < n->n_layers; i++) {
-        layer *l = &n->layers[i];
-        int k = l->type == LAYER_CONV        ? conv_params(&l->u.conv, tmp)
-                : l->type == LAYER_CONNECTED ? connected_params(&l->u.fc, tmp)
-                                             : 0;
-        for (int j = 0; j < k && count < cap; j++) p[count++] = tmp[j];
-    }
-    return count;
-}
-
-/* ---- size and cost ------------------------------------------------------------- */
-
-size_t net_layer_params(const layer *l) {
-    if (l->type == LAYER_CONV) {
-        const conv_layer *c = &l->u.conv;
-        return (size_t)c->n * c->c * c->size * c->size + (size_t)c->n * (c->batch_normalize ? 2 : 1);
-    }
-    if (l->type == LAYER_CONNECTED) return (size_t)l->u.fc.outputs * (l->u.fc.inputs + 1);
-    return 0;
-}
+/* ---- cost ------------------------------------------------------------------------ */
 
 double net_layer_flops(const net *n, int i) {
     double f = 0;
@@ -177,7 +163,7 @@ void net_print_info(const net *n, FILE *f) {
             }
         size_t np = net_layer_params(l);
         total_p += np;
-        fprintf(f, "%4d  %-14s %-24s %14s -> %-14s %10zu %10.3f\n", i, layer_type_name(l->type),
+        fprintf(f, "%4d  %-14s %-24s %14s -> %-14s %10zu %10.3f\n", i, net_layer_type_name(l->type),
                 name, in, out, np, l->flops / 1e6);
     }
     double total_f = net_layer_flops(n, n->n_layers - 1);

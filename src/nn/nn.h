@@ -8,6 +8,7 @@
 
 #include "kernels/kernels.h"
 #include "base/base.h"
+#include "energy.h"
 
 /* cfg: Darknet's cfg grammar: "[section]" headers, "key=value" lines, comments
  * starting with '#' or ';', blank lines. The parser keeps line numbers so that
@@ -52,8 +53,9 @@ int cfg_line_of(const cfg_section *s, const char *key);
 int cfg_check_unused(const cfg_file *c, const cfg_section *s, lir_error *err);
 
 /* layers: the layer types of the engine, one struct per type, each with
- * init / forward / backward / free. Update is done by the optimiser over the
- * parameter list each layer exposes (layer_params).
+ * init / forward / backward / free. A layer with trainable tensors lists them
+ * (x_params) and is given their memory by its owner (x_bind_params): the net keeps
+ * all of them in one arena, which the optimiser updates in one loop.
  *
  * Conventions (all layers):
  * - Tensors are float32, NCHW, batch-major: sample b of a [C][H][W] tensor starts
@@ -63,9 +65,10 @@ int cfg_check_unused(const cfg_file *c, const cfg_section *s, lir_error *err);
  * - Backward ACCUMULATES (+=) into every gradient it writes: parameter gradients
  *   and the input gradient `din`. The caller zeroes them once per step. `din` may
  *   be NULL when the input needs no gradient (the network input).
- * - The caller owns input/output buffers. A layer owns its parameters, their
- *   gradients, and the buffers it needs between forward and backward (for a
- *   convolution: its pre-BN and post-BN activations, which are hook points).
+ * - The caller owns input/output buffers and the parameter memory. A layer owns
+ *   the buffers it needs between forward and backward (for a convolution: its
+ *   pre-BN and post-BN activations, which are hook points) and its scratch: init
+ *   plans and allocates everything, forward and backward allocate nothing.
  * - `train` selects batch statistics (1) or running statistics (0) in batch norm.
  *   A layer initialised with `grads = 0` allocates no gradient buffers and must
  *   only be run with train = 0.
@@ -79,9 +82,10 @@ typedef enum { ACT_LINEAR, ACT_RELU, ACT_LEAKY } activation;
 int activation_parse(const char *s);
 const char *activation_name(activation a);
 
-/* One trainable tensor as the optimiser sees it. */
+/* One trainable tensor of a layer: its size and whether weight decay applies. A
+ * layer's tensors lie back to back in the memory given to x_bind_params, in the
+ * order x_params lists them. */
 typedef struct {
-    float *w, *dw;
     size_t n;
     int decay; /* 1: weight decay applies (conv/fc weights); 0: biases, BN gamma/beta */
 } param_tensor;
@@ -101,45 +105,60 @@ typedef struct {
     activation act;
     float bn_momentum, bn_eps;
     int batch;             /* batch size the buffers below hold */
-    float *weights, *dweights;         /* [n][c][size][size] */
-    float *biases, *dbiases;           /* [n]: conv bias, or BN beta */
-    float *scales, *dscales;           /* [n]: BN gamma (NULL without BN) */
+    float *weights, *dweights;         /* [n][c][size][size] \ in the caller's parameter */
+    float *biases, *dbiases;           /* [n]: conv bias, or BN beta  > memory */
+    float *scales, *dscales;           /* [n]: BN gamma (NULL without BN) / (bind_params) */
     float *rolling_mean, *rolling_var; /* [n] (NULL without BN) */
     float *conv_out, *dconv_out;       /* [B][n][oh][ow] hook point "conv" */
     float *bn_out, *dbn_out;           /* [B][n][oh][ow] hook point "bn" */
     float *mean, *var;                 /* [n] batch statistics of the last training forward */
     int bn_batch_stats;                /* last forward normalised with batch (1) or running
                                           (0) statistics; backward differentiates that one */
-    float *energy_conv, *energy_bn;    /* [B] or NULL: an inference forward also writes each
-                                          sample's energy of conv_out / bn_out here (hooks,
-                                          computed while the sample is in cache) */
+    struct conv_taps *taps;            /* kernel taps each output position reads, and how
+                                          the GEMMs group them (layer_conv.c); planned once
+                                          at init */
+    int max_threads;                   /* most threads one call uses (scratch sized for it) */
+    double *sums;                      /* [max_threads][2n] scratch of a BN training forward:
+                                          each thread's channel sums and sums of squares */
+    float *chan;                       /* [4n] scratch: per-channel coefficients of the
+                                          forward epilogue and of backward */
 } conv_layer;
 
-/* E = -logsumexp of one sample's `size` activations (hook.c). */
-double energy_sample(const float *a, int size);
-
-/* Allocates parameters (weights He-uniform from rng, gamma 1, beta 0, running
- * mean 0 / var 1) and batch buffers; grads = 0 for inference only. */
+/* Shapes, the tap plan, BN running statistics (mean 0, var 1), batch buffers and
+ * scratch; grads = 0 for inference only. The trainable tensors come with
+ * conv_bind_params before the first forward. */
 int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
-              int batch_normalize, activation act, int batch, int grads, rng_state *rng,
-              lir_error *err);
+              int batch_normalize, activation act, int batch, int grads, lir_error *err);
+/* The trainable tensors in parameter-memory order: weights (decay), biases (conv
+ * bias or BN beta), with BN scales (gamma). Fills up to 3 entries, returns count. */
+int conv_params(const conv_layer *l, param_tensor *p);
+/* Points weights, biases, [scales] at consecutive slices of params (conv_params
+ * order, caller-owned) and their gradients at the same slices of grads (NULL:
+ * inference), and initialises them: weights He-uniform from rng, biases 0, gamma 1. */
+void conv_bind_params(conv_layer *l, float *params, float *grads, rng_state *rng);
 void conv_free(conv_layer *l);
 /* Floats of scratch space forward/backward need for `batch` (im2col buffers). */
 size_t conv_workspace_size(const conv_layer *l);
-void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws);
+/* An inference forward (train = 0) also writes each sample's energy of conv_out /
+ * bn_out into e_conv / e_bn ([B], or NULL: none), computed while the sample's
+ * tensors are in cache (hooks on the layer's points). */
+void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws,
+                  float *e_conv, float *e_bn);
 /* Also accumulates into the hook-point gradients: dbn_out += act'(out) * dout, then
  * dconv_out += BN backward of dbn_out; anything a hook added there beforehand is
  * part of the gradient. The caller zeroes dbn_out / dconv_out with the others. */
 void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
                    float *din, float *ws);
-int conv_params(conv_layer *l, param_tensor *p); /* fills up to 3 entries, returns count */
 
 /* ---- max pool (Darknet semantics) ----------------------------------------------
  * padding = total padding (Darknet default size-1), offset -padding/2;
  * oh = (h + padding - size)/stride + 1. Out-of-image cells count as -inf. */
 typedef struct {
     int c, h, w, oh, ow, size, stride, padding, batch;
-    int *argmax; /* [B][c][oh][ow] index into the input sample, -1 if none */
+    int *argmax;         /* [B][c][oh][ow] index into the input sample, -1 if none */
+    int max_threads;     /* most threads an inference forward uses */
+    float *rows;         /* [max_threads][h][ow] scratch of the inference forward */
+    unsigned char *any;  /* [max_threads][ow] scratch of the inference forward */
 } maxpool_layer;
 int maxpool_init(maxpool_layer *l, int c, int h, int w, int size, int stride, int padding,
                  int batch, lir_error *err);
@@ -177,16 +196,25 @@ void route_backward(const route_layer *l, const float *dout, float *const *din);
 typedef struct {
     int inputs, outputs, batch;
     activation act;
-    float *weights, *dweights; /* [outputs][inputs] (Darknet layout) */
-    float *biases, *dbiases;   /* [outputs] */
+    float *weights, *dweights; /* [outputs][inputs] (Darknet layout) \ in the caller's */
+    float *biases, *dbiases;   /* [outputs]                          / parameter memory */
+    float *g;                  /* [B][outputs] scratch of backward: dout * act'(out)
+                                  (NULL for a linear activation or without grads) */
 } connected_layer;
+/* Shapes and scratch; grads = 0 for inference only. The trainable tensors come with
+ * connected_bind_params before the first forward. */
 int connected_init(connected_layer *l, int inputs, int outputs, activation act, int batch,
-                   int grads, rng_state *rng, lir_error *err);
+                   int grads, lir_error *err);
+/* The trainable tensors in parameter-memory order: weights (decay), biases. */
+int connected_params(const connected_layer *l, param_tensor *p);
+/* Points weights, biases at consecutive slices of params (caller-owned), their
+ * gradients at the same slices of grads (NULL: inference), and initialises them:
+ * weights He-uniform from rng, biases 0. */
+void connected_bind_params(connected_layer *l, float *params, float *grads, rng_state *rng);
 void connected_free(connected_layer *l);
 void connected_forward(connected_layer *l, const float *in, float *out);
 void connected_backward(connected_layer *l, const float *in, const float *out,
                         const float *dout, float *din);
-int connected_params(connected_layer *l, param_tensor *p);
 
 /* ---- softmax (+ cross-entropy) -------------------------------------------------
  * forward: out = softmax(in) per sample. The loss is cross-entropy averaged over
@@ -214,7 +242,7 @@ void softmax_ce_backward(const softmax_layer *l, const float *prob, const int *l
  *                                     softmax-CE gradient at the logits, then each
  *                                     hook adds lambda * dR/dE * (-softmax(a)) at its
  *                                     point, then every layer backward in reverse
- *   optimiser step over net_params()
+ *   optimiser step over the parameter arena (net.params, net.grads)
  * Gradient accumulation over several micro-batches is just several forward /
  * backward calls between one zero and one step.
  */
@@ -261,21 +289,14 @@ typedef struct {
     int is_default;  /* member of the automatic set: conv, bn and connected outputs */
 } point;
 
-/* R-EBO regulariser settings of one hook (docs/method.md section 7):
- *   R = mean_in max(0, E - m_in)^2 + mean_out max(0, m_out - E)^2, scaled by lambda. */
-typedef struct {
-    float lambda;
-    float m_in, m_out;
-    int calibrate; /* 1: margins to be set from the ID energy distribution at start */
-} hook_reg;
-
 typedef struct {
     int point;       /* index into net->points */
     hook_reg reg;    /* lambda 0: observe only */
     float *energy;   /* [batch] E = -logsumexp(a) of each sample, after each forward */
     double last_reg; /* R of the last net_loss_backward (without lambda), for logs */
-    int fused;       /* 1: on a conv or bn point; an inference forward's conv layer
-                        writes the energies (conv_layer.energy_conv / energy_bn) */
+    int fused;       /* 1: on a convolution's conv or bn buffer; in an inference forward
+                        the conv layer computes the energies (net_forward hands it
+                        `energy`) */
 } hook;
 
 typedef struct {
@@ -302,6 +323,16 @@ typedef struct {
     float *workspace;     /* shared scratch for convolutions */
     size_t workspace_size;
     float *input;         /* [batch][c*h*w] copy of the last input (for backward) */
+    int *labels;          /* [batch] scratch of net_loss_backward: the CE labels */
+    /* The parameter arena (as llm.c keeps its parameters): every layer's trainable
+     * tensors back to back in layer order (per conv layer weights, biases, [scales];
+     * per connected layer weights, biases), their gradients likewise, so zeroing the
+     * gradients and an optimiser step are single loops. Layers point into it. */
+    size_t n_params;      /* trainable scalars */
+    float *params;        /* [n_params] */
+    float *grads;         /* [n_params], NULL in inference */
+    int n_tensors;
+    param_tensor *tensors; /* [n_tensors] the arena's tensors in order */
 } net;
 
 /* Builds the network of a parsed cfg. batch overrides [net] batch when > 0;
@@ -322,7 +353,7 @@ void net_free(net *n);
 /* x: [batch][c*h*w]. Returns the output of the last layer ([batch][classes] probabilities
  * when the cfg ends in [softmax]). */
 const float *net_forward(net *n, const float *x, int train);
-/* Zeroes the parameter gradients (once per optimiser step). */
+/* Zeroes the parameter gradients (once per optimiser step): one memset of net.grads. */
 void net_zero_grads(net *n);
 /* Softmax-CE on labels (label -1 or is_outlier = no CE term), plus each hook's
  * regulariser with samples split by is_outlier (NULL: all in-distribution).
@@ -334,22 +365,12 @@ double net_loss_backward(net *n, const int *labels, const unsigned char *is_outl
 /* Logits of the last forward: the output of the last [connected] layer. */
 const float *net_logits(const net *n);
 
-/* Parameter tensors of all layers, in layer order; returns count (<= cap). */
-int net_params(net *n, param_tensor *p, int cap);
-
 /* Points and hooks. */
 int net_find_point(const net *n, const char *name); /* -1 if none */
 /* Attaches an observe-only hook to every default point that has none yet. */
 void net_hook_all(net *n);
 /* Attaches a hook with settings to the named point; -1 with message if unknown. */
 int net_add_hook(net *n, const char *point_name, const hook_reg *reg, lir_error *err);
-
-/* Energies and regulariser, also used directly by tests. a: [batch][size]. */
-void energy_forward(const float *a, int batch, int size, float *energy);
-/* Adds lambda * dR/dE_b * (-softmax(a_b)) to grad and returns R (without lambda). */
-double energy_reg_backward(const float *a, const float *energy, int batch, int size,
-                           const unsigned char *is_outlier, const hook_reg *reg,
-                           float *grad);
 
 /* Darknet .weights: header (int32 major, minor, revision; uint64 seen when
  * major*10+minor >= 2, else uint32), then per conv layer: biases, [scales, mean,
@@ -363,7 +384,7 @@ double net_layer_flops(const net *n, int i);
 /* Trainable scalars of one layer (conv weights + bias or BN gamma/beta; fc W + b). */
 size_t net_layer_params(const layer *l);
 /* "convolutional", "maxpool", ... (Darknet's section names). */
-const char *layer_type_name(layer_type t);
+const char *net_layer_type_name(layer_type t);
 
 /* Prints the layer table (shapes, parameters, FLOPs) and the points. */
 void net_print_info(const net *n, FILE *f);

@@ -74,7 +74,7 @@ int net_load_weights(net *n, const char *path, lir_error *err) {
                     snprintf(where, sizeof where,
                              "; it ends inside layer %d (%s, cfg line %d), which needs bytes "
                              "%zu..%zu",
-                             i, layer_type_name(n->layers[i].type), n->layers[i].cfg_line, off,
+                             i, net_layer_type_name(n->layers[i].type), n->layers[i].cfg_line, off,
                              off + b);
                     break;
                 }
@@ -105,7 +105,7 @@ int net_load_weights(net *n, const char *path, lir_error *err) {
         for (int j = 0; j < k; j++) {
             char what[96];
             snprintf(what, sizeof what, "layer %d (%s) array %d", i,
-                     layer_type_name(n->layers[i].type), j);
+                     net_layer_type_name(n->layers[i].type), j);
             if (read_exact(f, arr[j], len[j] * sizeof(float), path, what, err)) goto fail;
         }
     }

@@ -4,25 +4,32 @@
 
 #include "checkpoint.h"
 
-static const char MAGIC[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '1'};
+static const char MAGIC[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '2'};
 
-/* The tensors a checkpoint holds, in order; returns count (<= cap). */
-static int net_tensors(const net *n, float **t, size_t *len, int cap) {
+/* The tensors a checkpoint holds, in order: per conv layer biases, [scales, rolling
+ * mean, rolling var], weights; per connected layer biases, weights. Fills t and len
+ * unless NULL (count only); returns the count. */
+static int net_tensors(const net *n, float **t, size_t *len) {
     int k = 0;
     for (int i = 0; i < n->n_layers; i++) {
         const layer *l = &n->layers[i];
+        float *p[5] = {NULL};
+        size_t s[5] = {0};
         if (l->type == LAYER_CONV) {
             const conv_layer *c = &l->u.conv;
-            size_t nw = (size_t)c->n * c->c * c->size * c->size;
-            float *p[5] = {c->biases, c->scales, c->rolling_mean, c->rolling_var, c->weights};
-            size_t s[5] = {(size_t)c->n, (size_t)c->n, (size_t)c->n, (size_t)c->n, nw};
-            for (int j = 0; j < 5; j++)
-                if (p[j] && k < cap) t[k] = p[j], len[k++] = s[j];
+            p[0] = c->biases, p[1] = c->scales, p[2] = c->rolling_mean;
+            p[3] = c->rolling_var, p[4] = c->weights;
+            s[0] = s[1] = s[2] = s[3] = (size_t)c->n;
+            s[4] = (size_t)c->n * c->c * c->size * c->size;
         } else if (l->type == LAYER_CONNECTED) {
             const connected_layer *f = &l->u.fc;
-            if (k + 2 > cap) break;
-            t[k] = f->biases, len[k++] = (size_t)f->outputs;
-            t[k] = f->weights, len[k++] = (size_t)f->outputs * f->inputs;
+            p[0] = f->biases, s[0] = (size_t)f->outputs;
+            p[1] = f->weights, s[1] = (size_t)f->outputs * f->inputs;
+        }
+        for (int j = 0; j < 5; j++) {
+            if (!p[j]) continue;
+            if (t) t[k] = p[j], len[k] = s[j];
+            k++;
         }
     }
     return k;
@@ -39,10 +46,10 @@ int checkpoint_save(const char *path, uint64_t hash, const net *n, const sgd *o,
               put(f, &n->seen, sizeof n->seen);
     for (int i = 0; i < s->n_records && !bad; i++)
         bad |= put(f, &s->records[i], sizeof s->records[i]);
-    enum { CAP = 4096 };
-    float **t = xmalloc(CAP * sizeof *t);
-    size_t *len = xmalloc(CAP * sizeof *len);
-    int nt = net_tensors(n, t, len, CAP);
+    int nt = net_tensors(n, NULL, NULL);
+    float **t = xcalloc((size_t)nt + 1, sizeof *t);
+    size_t *len = xcalloc((size_t)nt + 1, sizeof *len);
+    net_tensors(n, t, len);
     uint32_t cnt = (uint32_t)nt;
     bad |= put(f, &cnt, sizeof cnt);
     for (int i = 0; i < nt && !bad; i++) {
@@ -73,8 +80,13 @@ int checkpoint_load(const char *path, uint64_t hash, net *n, sgd *o, train_state
     size_t *len = NULL;
     memset(s, 0, sizeof *s);
     if (read_exact(f, magic, 8, path, "magic", err)) goto done;
+    if (!memcmp(magic, "LIRCKPT1", 8)) {
+        lir_fail(err, "%s: a checkpoint of an older lir (format LIRCKPT1, before outlier "
+                 "mixtures); it cannot be resumed: start the run again", path);
+        goto done;
+    }
     if (memcmp(magic, MAGIC, 8)) {
-        lir_fail(err, "%s: offset 0: not a lir checkpoint (magic is not LIRCKPT1)", path);
+        lir_fail(err, "%s: offset 0: not a lir checkpoint (magic is not LIRCKPT2)", path);
         goto done;
     }
     if (read_exact(f, &h, sizeof h, path, "config hash", err)) goto done;
@@ -99,10 +111,10 @@ int checkpoint_load(const char *path, uint64_t hash, net *n, sgd *o, train_state
         read_exact(f, s->records, (size_t)s->n_records * sizeof *s->records, path, "epoch history",
                    err))
         goto done;
-    enum { CAP = 4096 };
-    t = xmalloc(CAP * sizeof *t);
-    len = xmalloc(CAP * sizeof *len);
-    int nt = net_tensors(n, t, len, CAP);
+    int nt = net_tensors(n, NULL, NULL);
+    t = xcalloc((size_t)nt + 1, sizeof *t);
+    len = xcalloc((size_t)nt + 1, sizeof *len);
+    net_tensors(n, t, len);
     uint32_t cnt;
     if (read_exact(f, &cnt, sizeof cnt, path, "tensor count", err)) goto done;
     if ((int)cnt != nt) {

@@ -1,7 +1,7 @@
 /* checkpoint: everything a training run needs to continue exactly, in one file
  * written atomically (tmp + rename), so a run killed at any moment keeps its last
  * complete checkpoint:
- *   magic "LIRCKPT1", uint64 config hash, the train_state (step, loader position,
+ *   magic "LIRCKPT2" (LIRCKPT1: before outlier mixtures), uint64 config hash, the train_state (step, loader position,
  *   outlier generator/loader position, the current epoch's running sums, the hooks'
  *   margins, the epoch history), the network's tensors (per conv: biases, [scales,
  *   rolling mean, rolling var], weights; per connected: biases, weights; each as

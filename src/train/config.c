@@ -65,9 +65,10 @@ static const key_spec KEYS[] = {
     {"init_weights", K_STR, F(init_weights), 0, 0, "", 1, NULL,
      "Darknet .weights to start from (fine-tuning); empty: from scratch"},
     {"outliers", K_STR, F(outliers), 0, 0, "none", 1, NULL,
-     "R-EBO outlier source: none, synthetic, or a dataset name (never an eval_ood set)"},
+     "R-EBO outliers: none, synthetic, photos, a dataset name (never an eval_ood set), or a "
+     "mixture such as photos:0.7+synthetic:0.3"},
     {"outlier_split", K_STR, F(outlier_split), 0, 0, "train", 1, NULL,
-     "split of a dataset outlier source"},
+     "split of the dataset outlier sources"},
     {"outlier_batch", K_INT, F(outlier_batch), 1, 65536, "256", 1, NULL,
      "outlier images per step (Liu et al.: 128 ID + 256 outliers)"},
     {"synthetic", K_STR, F(synthetic), 0, 0, "patch_shuffle,mix,noise", 1, NULL,

@@ -1,5 +1,5 @@
 /* optim.c: SGD with momentum / Nesterov / weight decay, learning-rate schedules,
- * and the optimiser state's checkpoint format (optim.h). */
+ * and the optimiser state's checkpoint format (train.h). */
 #include "train.h"
 
 #include <math.h>
@@ -113,36 +113,44 @@ float lr_at(const lr_schedule *s, long step, long total) {
     return (float)lr;
 }
 
-sgd *sgd_create(const param_tensor *p, int n, const sgd_config *cfg) {
+sgd *sgd_create(const param_tensor *t, int n_tensors, const sgd_config *cfg) {
     sgd *o = xcalloc(1, sizeof *o);
     o->cfg = *cfg;
     if (o->cfg.accumulate < 1) o->cfg.accumulate = 1;
-    o->n = n;
-    o->sizes = xcalloc((size_t)n, sizeof *o->sizes);
-    o->vel = xcalloc((size_t)n, sizeof *o->vel);
-    for (int i = 0; i < n; i++) {
-        o->sizes[i] = p[i].n;
-        o->vel[i] = xcalloc(p[i].n, sizeof(float));
-    }
+    o->n_tensors = n_tensors;
+    o->sizes = xcalloc(n_tensors ? (size_t)n_tensors : 1, sizeof *o->sizes);
+    for (int i = 0; i < n_tensors; i++) o->n += o->sizes[i] = t[i].n;
+    o->vel = xcalloc(o->n ? o->n : 1, sizeof(float));
+    o->decay = xmalloc(o->n ? o->n : 1);
+    size_t off = 0;
+    for (int i = 0; i < n_tensors; off += t[i].n, i++)
+        memset(o->decay + off, t[i].decay != 0, t[i].n);
     return o;
 }
 
 void sgd_free(sgd *o) {
     if (!o) return;
-    for (int i = 0; i < o->n; i++) free(o->vel[i]);
     free(o->vel);
+    free(o->decay);
     free(o->sizes);
     free(o);
 }
 
-/* One tensor: w, dw, v of n elements; wd already zero for tensors without decay. */
-static void sgd_update(float *restrict w, const float *restrict dw, float *restrict v, size_t n,
-                       float lr, float mu, float wd, float scale, int nesterov) {
-    long len = (long)n;
-    if (nesterov) {
+int sgd_step(sgd *o, float *restrict w, const float *restrict dw, size_t n, float lr,
+             lir_error *err) {
+    if (n != o->n)
+        return lir_fail(err, "sgd_step: %zu parameters, the optimiser was made for %zu", n, o->n);
+    const float scale = 1.0f / (float)o->cfg.accumulate, mu = o->cfg.momentum;
+    const float wd = o->cfg.weight_decay;
+    const unsigned char *restrict decay = o->decay;
+    float *restrict v = o->vel;
+    const long len = (long)n;
+    /* g = scale * dw + wd * w (wd 0 where no decay), v = mu * v + g, then
+     * w -= lr * v, or with Nesterov w -= lr * (g + mu * v) */
+    if (o->cfg.nesterov) {
 #pragma omp parallel for schedule(static) if (len > 65536)
         for (long i = 0; i < len; i++) {
-            float g = scale * dw[i] + wd * w[i];
+            float g = scale * dw[i] + (decay[i] ? wd : 0.0f) * w[i];
             float vi = mu * v[i] + g;
             v[i] = vi;
             w[i] -= lr * (g + mu * vi);
@@ -150,26 +158,12 @@ static void sgd_update(float *restrict w, const float *restrict dw, float *restr
     } else {
 #pragma omp parallel for schedule(static) if (len > 65536)
         for (long i = 0; i < len; i++) {
-            float g = scale * dw[i] + wd * w[i];
+            float g = scale * dw[i] + (decay[i] ? wd : 0.0f) * w[i];
             float vi = mu * v[i] + g;
             v[i] = vi;
             w[i] -= lr * vi;
         }
     }
-}
-
-int sgd_step(sgd *o, param_tensor *p, int n, float lr, lir_error *err) {
-    if (n != o->n)
-        return lir_fail(err, "sgd_step: %d parameter tensors, optimiser was made for %d", n,
-                        o->n);
-    for (int i = 0; i < n; i++)
-        if (p[i].n != o->sizes[i])
-            return lir_fail(err, "sgd_step: tensor %d has %zu elements, optimiser expects %zu",
-                            i, p[i].n, o->sizes[i]);
-    float scale = 1.0f / (float)o->cfg.accumulate;
-    for (int i = 0; i < n; i++)
-        sgd_update(p[i].w, p[i].dw, o->vel[i], p[i].n, lr, o->cfg.momentum,
-                   p[i].decay ? o->cfg.weight_decay : 0.0f, scale, o->cfg.nesterov);
     o->step++;
     return 0;
 }
@@ -177,16 +171,16 @@ int sgd_step(sgd *o, param_tensor *p, int n, float lr, lir_error *err) {
 static const char sgd_magic[8] = {'L', 'I', 'R', 'S', 'G', 'D', '0', '1'};
 
 int sgd_save(const sgd *o, FILE *f, const char *path, lir_error *err) {
-    uint32_t n = (uint32_t)o->n;
+    uint32_t n = (uint32_t)o->n_tensors;
     int64_t step = o->step;
     int ok = fwrite(sgd_magic, 1, 8, f) == 8 && fwrite(&n, sizeof n, 1, f) == 1 &&
              fwrite(&step, sizeof step, 1, f) == 1;
-    for (int i = 0; ok && i < o->n; i++) {
+    for (int i = 0; ok && i < o->n_tensors; i++) {
         uint64_t sz = o->sizes[i];
         ok = fwrite(&sz, sizeof sz, 1, f) == 1;
     }
-    for (int i = 0; ok && i < o->n; i++)
-        ok = fwrite(o->vel[i], sizeof(float), o->sizes[i], f) == o->sizes[i];
+    /* the tensors' momentum buffers in order: the block */
+    if (ok) ok = fwrite(o->vel, sizeof(float), o->n, f) == o->n;
     if (!ok) return lir_fail(err, "%s: write error in optimiser state", path);
     return 0;
 }
@@ -203,13 +197,13 @@ int sgd_load(sgd *o, FILE *f, const char *path, lir_error *err) {
     if (read_exact(f, &n, sizeof n, path, "optimiser tensor count", err) ||
         read_exact(f, &step, sizeof step, path, "optimiser step", err))
         return -1;
-    if ((int64_t)n != o->n)
+    if ((int64_t)n != o->n_tensors)
         return lir_fail(err, "%s: optimiser state has %u tensors, the network has %d", path, n,
-                        o->n);
+                        o->n_tensors);
     if (step < 0)
         return lir_fail(err, "%s: optimiser state has negative step %lld", path,
                         (long long)step);
-    for (int i = 0; i < o->n; i++) {
+    for (int i = 0; i < o->n_tensors; i++) {
         uint64_t sz;
         if (read_exact(f, &sz, sizeof sz, path, "optimiser tensor size", err)) return -1;
         if (sz != o->sizes[i])
@@ -217,17 +211,12 @@ int sgd_load(sgd *o, FILE *f, const char *path, lir_error *err) {
                             "%s: optimiser tensor %d has %llu elements, the network's has %zu",
                             path, i, (unsigned long long)sz, o->sizes[i]);
     }
-    /* Read into fresh buffers so a failed load leaves o unchanged. */
-    float **vel = xcalloc((size_t)o->n, sizeof *vel);
-    for (int i = 0; i < o->n; i++) {
-        vel[i] = xmalloc(o->sizes[i] * sizeof(float));
-        if (read_exact(f, vel[i], o->sizes[i] * sizeof(float), path, "momentum buffer", err)) {
-            for (int j = 0; j <= i; j++) free(vel[j]);
-            free(vel);
-            return -1;
-        }
+    /* Read into a fresh block so a failed load leaves o unchanged. */
+    float *vel = xmalloc((o->n ? o->n : 1) * sizeof(float));
+    if (read_exact(f, vel, o->n * sizeof(float), path, "momentum buffers", err)) {
+        free(vel);
+        return -1;
     }
-    for (int i = 0; i < o->n; i++) free(o->vel[i]);
     free(o->vel);
     o->vel = vel;
     o->step = (long)step;

@@ -1,4 +1,7 @@
-/* outlier.c: outlier sources for R-EBO (see outlier.h for the choice of transforms). */
+/* outlier.c: outlier sources for R-EBO (train.h says what each kind is): the parse of
+ * the config's outliers spec ("photos:0.7+synthetic:0.3"), each part's generator and
+ * the refusal of sets that the planned evaluation tests on. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,21 +9,29 @@
 #include "train.h"
 
 enum { IMG = 3 * 32 * 32, T_SHUFFLE = 1, T_MIX = 2, T_NOISE = 4 };
+enum { P_SYNTH, P_PHOTOS, P_DATASET };
+
+typedef struct {
+    char name[96];
+    float weight;
+    int kind, count, off; /* outliers per batch, first index in the batch */
+    dataset *d;           /* P_DATASET: the set and its loader */
+    loader *ld;
+    int *labels;          /* [count] the loader's labels (unused: outliers have none) */
+    image_pack *pack;     /* P_PHOTOS */
+    rng_state rng;        /* P_SYNTH and P_PHOTOS */
+} outlier_part;
 
 struct outlier_source {
     int batch;
     data_norm norm;
-    /* dataset source */
-    dataset *d;
-    loader *ld;
-    int *labels; /* [batch] the loader's labels (unused: outliers have none) */
-    /* synthetic source */
-    const dataset *id;
+    const dataset *id; /* P_SYNTH: the ID training images */
     const int *train_idx;
     int n_train;
     int kinds[3], n_kinds;
-    rng_state rng;
-    dataset scratch; /* [batch] uint8 outliers before normalisation */
+    outlier_part part[OUTLIER_MAX_PARTS];
+    int n_parts;
+    dataset scratch; /* [batch] uint8 outliers of the generated parts before normalisation */
 };
 
 static void base_name(const char *name, char *out, size_t n) {
@@ -31,8 +42,43 @@ static void base_name(const char *name, char *out, size_t n) {
     if (colon) *colon = 0;
 }
 
-int outlier_check_name(const char *name, const char *id_name, const char *eval_ood,
-                       lir_error *err) {
+int outlier_parse(const char *spec, outlier_spec *s, lir_error *err) {
+    memset(s, 0, sizeof *s);
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", spec);
+    double sum = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
+        while (*tok == ' ') tok++;
+        if (s->n == OUTLIER_MAX_PARTS)
+            return lir_fail(err, "config key 'outliers': more than %d parts in \"%s\"",
+                            OUTLIER_MAX_PARTS, spec);
+        char *colon = strchr(tok, ':'), *end = NULL;
+        float w = 1;
+        if (colon) {
+            *colon = 0;
+            w = strtof(colon + 1, &end);
+            if (end == colon + 1 || *end || !(w > 0) || !isfinite(w))
+                return lir_fail(err, "config key 'outliers': weight \"%s\" of %s is not a positive "
+                                "number (syntax: name[:weight]+name[:weight], e.g. "
+                                "photos:0.7+synthetic:0.3)", colon + 1, tok);
+        }
+        if (!*tok || strlen(tok) >= sizeof s->name[0] || !strcmp(tok, "none"))
+            return lir_fail(err, "config key 'outliers': bad part \"%s\" in \"%s\"", tok, spec);
+        for (int i = 0; i < s->n; i++)
+            if (!strcmp(s->name[i], tok))
+                return lir_fail(err, "config key 'outliers': %s appears twice in \"%s\"", tok, spec);
+        snprintf(s->name[s->n], sizeof s->name[0], "%s", tok);
+        s->weight[s->n++] = w;
+        sum += w;
+    }
+    if (!s->n) return lir_fail(err, "config key 'outliers': no source in \"%s\"", spec);
+    for (int i = 0; i < s->n; i++) s->weight[i] = (float)(s->weight[i] / sum);
+    return 0;
+}
+
+/* Refuses one source name that is the ID set or a planned eval OOD set. */
+static int check_one(const char *name, const char *id_name, const char *eval_ood,
+                     lir_error *err) {
     char b[96], idb[96];
     base_name(name, b, sizeof b);
     base_name(id_name, idb, sizeof idb);
@@ -43,7 +89,8 @@ int outlier_check_name(const char *name, const char *id_name, const char *eval_o
                         name, id_name);
     char list[512];
     snprintf(list, sizeof list, "%s", eval_ood);
-    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         char eb[96];
         while (*tok == ' ') tok++;
         base_name(tok, eb, sizeof eb);
@@ -56,11 +103,51 @@ int outlier_check_name(const char *name, const char *id_name, const char *eval_o
     return 0;
 }
 
+int outlier_check_name(const char *name, const char *id_name, const char *eval_ood,
+                       lir_error *err) {
+    outlier_spec s;
+    if (outlier_parse(name, &s, err)) return -1;
+    for (int i = 0; i < s.n; i++)
+        if (strcmp(s.name[i], "synthetic") && check_one(s.name[i], id_name, eval_ood, err))
+            return -1;
+    return 0;
+}
+
+int outlier_check_eval(const char *weights, const char *out_list, lir_error *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s.json", weights);
+    char *text = file_read_all(path, NULL, NULL);
+    cJSON *js = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(js, "config");
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(cfg, "outliers");
+    outlier_spec s = {0};
+    int rc = 0;
+    if (cJSON_IsString(o) && strcmp(o->valuestring, "none") && outlier_parse(o->valuestring, &s, NULL) == 0)
+        for (int i = 0; i < s.n && rc == 0; i++) {
+            char b[96], list[1024];
+            base_name(s.name[i], b, sizeof b);
+            snprintf(list, sizeof list, "%s", out_list);
+            for (char *save = NULL, *t = strtok_r(list, ",", &save); t && rc == 0;
+                 t = strtok_r(NULL, ",", &save)) {
+                char tb[96];
+                base_name(t + strspn(t, " "), tb, sizeof tb);
+                if (strcmp(s.name[i], "synthetic") && !strcmp(b, tb))
+                    rc = lir_fail(err, "--out %s: the network was trained with it as outlier "
+                                  "source (%s: config outliers \"%s\"); a set cannot be both "
+                                  "outlier source and test set", t, path, o->valuestring);
+            }
+        }
+    cJSON_Delete(js);
+    return rc;
+}
+
 static int parse_kinds(outlier_source *o, const char *list, lir_error *err) {
     char buf[128];
     snprintf(buf, sizeof buf, "%s", list);
     int seen = 0;
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         while (*tok == ' ') tok++;
         int k = !strcmp(tok, "patch_shuffle") ? T_SHUFFLE
                 : !strcmp(tok, "mix")         ? T_MIX
@@ -78,43 +165,92 @@ static int parse_kinds(outlier_source *o, const char *list, lir_error *err) {
     return 0;
 }
 
+/* Outliers per batch for each part: floor(weight * batch), the rest to the largest
+ * remainders (the first part on ties), so the split is fixed and needs no randomness. */
+static int split_batch(outlier_source *o, lir_error *err) {
+    int given = 0;
+    double rem[OUTLIER_MAX_PARTS];
+    for (int i = 0; i < o->n_parts; i++) {
+        double x = o->part[i].weight * (double)o->batch;
+        o->part[i].count = (int)floor(x);
+        rem[i] = x - o->part[i].count;
+        given += o->part[i].count;
+    }
+    for (; given < o->batch; given++) {
+        int best = 0;
+        for (int i = 1; i < o->n_parts; i++)
+            if (rem[i] > rem[best]) best = i;
+        o->part[best].count++;
+        rem[best] = -1;
+    }
+    for (int i = 0, off = 0; i < o->n_parts; off += o->part[i++].count) {
+        o->part[i].off = off;
+        if (!o->part[i].count)
+            return lir_fail(err, "config key 'outliers': part %s gets no image of an "
+                            "outlier_batch of %d; raise its weight or the batch",
+                            o->part[i].name, o->batch);
+    }
+    return 0;
+}
+
+static int open_synth(outlier_source *o, const train_config *c, lir_error *err) {
+    if (o->n_kinds) return 0; /* one synthetic part at most (names are unique) */
+    if (parse_kinds(o, c->synthetic, err)) return -1;
+    if (o->id->c != 3 || o->id->h != 32 || o->id->w != 32)
+        return lir_fail(err, "synthetic outliers need 3x32x32 ID images (%s is %dx%dx%d)",
+                        o->id->name, o->id->c, o->id->h, o->id->w);
+    return 0;
+}
+
+/* Opens part p (its seed: the source's seed for the first part, as before mixtures). */
+static int open_part(outlier_source *o, outlier_part *p, const train_config *c, uint64_t seed,
+                     const outlier_part_pos *pos, lir_error *err) {
+    const char *dir = c->data_dir[0] ? c->data_dir : NULL;
+    p->kind = !strcmp(p->name, "synthetic") ? P_SYNTH : !strcmp(p->name, "photos") ? P_PHOTOS
+                                                                                    : P_DATASET;
+    if (pos) p->rng = pos->rng;
+    else rng_seed(&p->rng, seed);
+    if (p->kind == P_SYNTH) return open_synth(o, c, err);
+    if (p->kind == P_PHOTOS) return (p->pack = imageset_open("photos", dir, err)) ? 0 : -1;
+    p->d = dataset_load(p->name, c->outlier_split, dir, err);
+    if (!p->d) return -1;
+    if (p->d->n < p->count)
+        return lir_fail(err, "outlier set %s has %d images, fewer than its %d per batch", p->name,
+                        p->d->n, p->count);
+    p->labels = xmalloc((size_t)p->count * sizeof *p->labels);
+    loader_opts lo = {c->augment, 1, 0};
+    p->ld = loader_start(p->d, NULL, p->d->n, p->count, &o->norm, lo, seed,
+                         pos ? pos->epoch : 0, pos ? pos->position : 0, err);
+    return p->ld ? 0 : -1;
+}
+
 outlier_source *outlier_open(const train_config *c, const dataset *id, const int *train_idx,
                              int n_train, const data_norm *norm, int batch, uint64_t seed,
                              const outlier_pos *pos, lir_error *err) {
     outlier_source *o = xcalloc(1, sizeof *o);
     o->batch = batch;
     o->norm = *norm;
-    if (!strcmp(c->outliers, "synthetic")) {
-        if (parse_kinds(o, c->synthetic, err)) goto fail;
-        o->id = id;
-        o->train_idx = train_idx;
-        o->n_train = n_train;
-        if (pos) o->rng = pos->rng;
-        else rng_seed(&o->rng, seed);
-        o->scratch.n = batch;
-        o->scratch.c = 3;
-        o->scratch.h = o->scratch.w = 32;
-        o->scratch.images = xmalloc((size_t)batch * IMG);
-        if (id->c != 3 || id->h != 32 || id->w != 32) {
-            lir_fail(err, "synthetic outliers need 3x32x32 ID images (%s is %dx%dx%d)", id->name,
-                     id->c, id->h, id->w);
-            goto fail;
-        }
-        return o;
-    }
-    if (outlier_check_name(c->outliers, c->dataset, c->eval_ood, err)) goto fail;
-    o->d = dataset_load(c->outliers, c->outlier_split, c->data_dir[0] ? c->data_dir : NULL, err);
-    if (!o->d) goto fail;
-    if (o->d->n < batch) {
-        lir_fail(err, "outlier set %s has %d images, fewer than outlier_batch %d", c->outliers,
-                 o->d->n, batch);
+    o->id = id;
+    o->train_idx = train_idx;
+    o->n_train = n_train;
+    outlier_spec s;
+    if (outlier_parse(c->outliers, &s, err) || outlier_check_name(c->outliers, c->dataset,
+                                                                  c->eval_ood, err))
         goto fail;
+    o->n_parts = s.n;
+    for (int i = 0; i < s.n; i++) {
+        snprintf(o->part[i].name, sizeof o->part[i].name, "%s", s.name[i]);
+        o->part[i].weight = s.weight[i];
     }
-    o->labels = xmalloc((size_t)batch * sizeof *o->labels);
-    loader_opts lo = {c->augment, 1, 0};
-    o->ld = loader_start(o->d, NULL, o->d->n, batch, norm, lo, seed, pos ? pos->epoch : 0,
-                         pos ? pos->position : 0, err);
-    if (!o->ld) goto fail;
+    if (split_batch(o, err)) goto fail;
+    for (int i = 0; i < o->n_parts; i++)
+        if (open_part(o, &o->part[i], c, seed + (uint64_t)i * 0x9e3779b97f4a7c15ULL,
+                      pos ? &pos->part[i] : NULL, err))
+            goto fail;
+    o->scratch.n = batch;
+    o->scratch.c = 3;
+    o->scratch.h = o->scratch.w = 32;
+    o->scratch.images = xmalloc((size_t)batch * IMG);
     return o;
 fail:
     outlier_close(o);
@@ -142,48 +278,65 @@ void outlier_mix(const uint8_t *a, const uint8_t *b, uint8_t *dst, float t) {
 }
 
 /* One synthetic outlier into dst. */
-static void synth_one(outlier_source *o, uint8_t *dst) {
+static void synth_one(outlier_source *o, rng_state *r, uint8_t *dst) {
     const dataset *d = o->id;
-    int a = o->train_idx[rng_below(&o->rng, (uint32_t)o->n_train)];
+    int a = o->train_idx[rng_below(r, (uint32_t)o->n_train)];
     const uint8_t *ia = d->images + (size_t)a * IMG;
-    int kind = o->kinds[rng_below(&o->rng, (uint32_t)o->n_kinds)];
+    int kind = o->kinds[rng_below(r, (uint32_t)o->n_kinds)];
     if (kind == T_SHUFFLE) {
-        outlier_patch_shuffle(ia, dst, &o->rng);
+        outlier_patch_shuffle(ia, dst, r);
     } else if (kind == T_MIX) {
         int b = a;
         /* a partner of another class (bounded tries: a one-class set mixes anyway) */
         for (int t = 0; t < 64 && d->labels[b] == d->labels[a]; t++)
-            b = o->train_idx[rng_below(&o->rng, (uint32_t)o->n_train)];
-        float w = 0.35f + 0.3f * rng_uniform(&o->rng);
+            b = o->train_idx[rng_below(r, (uint32_t)o->n_train)];
+        float w = 0.35f + 0.3f * rng_uniform(r);
         outlier_mix(ia, d->images + (size_t)b * IMG, dst, w);
     } else {
         memcpy(dst, ia, IMG);
-        corrupt_noise(dst, 3, 32, 32, 0.1f + 0.2f * rng_uniform(&o->rng), &o->rng);
+        corrupt_noise(dst, 3, 32, 32, 0.1f + 0.2f * rng_uniform(r), r);
     }
 }
 
 void outlier_next(outlier_source *o, float *out) {
-    if (o->ld) {
-        /* a short batch ends the loader's epoch: take the next full one */
-        while (loader_next(o->ld, out, o->labels) < o->batch) {
+    for (int i = 0; i < o->n_parts; i++) {
+        outlier_part *p = &o->part[i];
+        float *dst = out + (size_t)p->off * IMG;
+        if (p->ld) {
+            /* a short batch ends the loader's epoch: take the next full one */
+            while (loader_next(p->ld, dst, p->labels) < p->count) {
+            }
+            continue;
         }
-        return;
+        uint8_t *raw = o->scratch.images + (size_t)p->off * IMG;
+        for (int k = 0; k < p->count; k++) {
+            if (p->kind == P_SYNTH) synth_one(o, &p->rng, raw + (size_t)k * IMG);
+            else photo_crop(p->pack, &p->rng, raw + (size_t)k * IMG);
+        }
+        dataset scratch = o->scratch;
+        scratch.images = raw;
+        scratch.n = p->count;
+        dataset_batch(&scratch, NULL, p->count, &o->norm, dst);
     }
-    for (int i = 0; i < o->batch; i++) synth_one(o, o->scratch.images + (size_t)i * IMG);
-    dataset_batch(&o->scratch, NULL, o->batch, &o->norm, out);
 }
 
 void outlier_position(const outlier_source *o, outlier_pos *pos) {
     memset(pos, 0, sizeof *pos);
-    pos->rng = o->rng;
-    if (o->ld) loader_position(o->ld, &pos->epoch, &pos->position);
+    for (int i = 0; i < o->n_parts; i++) {
+        pos->part[i].rng = o->part[i].rng;
+        if (o->part[i].ld) loader_position(o->part[i].ld, &pos->part[i].epoch, &pos->part[i].position);
+    }
 }
 
 void outlier_close(outlier_source *o) {
     if (!o) return;
-    if (o->ld) loader_stop(o->ld);
-    dataset_free(o->d);
+    for (int i = 0; i < o->n_parts; i++) {
+        outlier_part *p = &o->part[i];
+        if (p->ld) loader_stop(p->ld);
+        dataset_free(p->d);
+        image_pack_free(p->pack);
+        free(p->labels);
+    }
     free(o->scratch.images);
-    free(o->labels);
     free(o);
 }

@@ -17,7 +17,7 @@
 #include "report/report.h"
 #include "train_report.h"
 
-enum { IMG = 3 * 32 * 32, MAX_PARAMS = 1024 };
+enum { IMG = 3 * 32 * 32 };
 
 typedef struct {
     train_config *c;
@@ -31,8 +31,6 @@ typedef struct {
     long spe, total; /* steps per epoch, in the run */
     lr_schedule sched;
     sgd *o;
-    param_tensor params[MAX_PARAMS];
-    int np;
     int hook_of[CONFIG_MAX_HOOKS]; /* config hook -> net hook */
     train_state s;
     uint64_t hash;
@@ -274,7 +272,7 @@ static int train_step(trainer *t, float lr, lir_error *err) {
     t->s.sum_loss += total;
     t->s.sum_ce += ce;
     t->s.epoch_steps++;
-    if (sgd_step(t->o, t->params, t->np, lr, err)) return -1;
+    if (sgd_step(t->o, n->params, n->grads, n->n_params, lr, err)) return -1;
     n->seen += (uint64_t)(t->idb + t->ob);
     t->s.step++;
     return 0;
@@ -498,11 +496,8 @@ static int trainer_setup(trainer *t, lir_error *err) {
                         t->opt->cfg_path);
     if (c->init_weights[0] && net_load_weights(t->n, c->init_weights, err)) return -1;
     if (hooks_attach(t, err) || config_check(c, err) || schedule_build(t, err)) return -1;
-    t->np = net_params(t->n, t->params, MAX_PARAMS);
-    if (t->np == MAX_PARAMS)
-        return lir_fail(err, "%s: more than %d parameter tensors", t->opt->cfg_path, MAX_PARAMS - 1);
     sgd_config sc = {c->momentum, c->weight_decay, c->nesterov, 1};
-    t->o = sgd_create(t->params, t->np, &sc);
+    t->o = sgd_create(t->n->tensors, t->n->n_tensors, &sc);
     size_t B = (size_t)t->n->batch;
     t->x = xcalloc(B * IMG, sizeof(float));
     t->labels = xcalloc(B, sizeof(int));

@@ -49,7 +49,7 @@ typedef struct {
     int64_t seed;
     char init_weights[1024];
     /* R-EBO */
-    char outliers[96]; /* "none", "synthetic" or a dataset name */
+    char outliers[96]; /* "none", or a source / mixture (see outlier below) */
     char outlier_split[16];
     int outlier_batch;
     char synthetic[128]; /* comma list of patch_shuffle, mix, noise */
@@ -172,32 +172,41 @@ typedef struct {
     int accumulate;     /* k >= 1 micro-batches summed into dw per step: g scaled by 1/k */
 } sgd_config;
 
+/* The parameters it updates are one block of tensors back to back (a net's
+ * parameter arena: net.params, net.grads, net.tensors). */
 typedef struct {
     sgd_config cfg;
-    int n;          /* number of tensors */
-    size_t *sizes;  /* [n] elements per tensor (checked on every step and load) */
-    float **vel;    /* [n] momentum buffers, zero at start */
-    long step;      /* steps taken so far */
+    int n_tensors;
+    size_t *sizes;        /* [n_tensors] elements per tensor (checked on load) */
+    size_t n;             /* elements of all tensors */
+    float *vel;           /* [n] momentum, tensors back to back, zero at start */
+    unsigned char *decay; /* [n] 1 where weight decay applies (the tensor's flag) */
+    long step;            /* steps taken so far */
 } sgd;
 
-/* Momentum buffers shaped like the n tensors of p. */
-sgd *sgd_create(const param_tensor *p, int n, const sgd_config *cfg);
+/* Momentum for the n_tensors tensors t, back to back. */
+sgd *sgd_create(const param_tensor *t, int n_tensors, const sgd_config *cfg);
 void sgd_free(sgd *o);
-/* One update of all tensors with rate lr; increments o->step. The tensors must be the
- * ones given to sgd_create (same count and sizes, checked: -1 with a message). */
-int sgd_step(sgd *o, param_tensor *p, int n, float lr, lir_error *err);
+/* One update of all n parameters w with gradients dw at rate lr, one loop over the
+ * block; increments o->step. n must be the optimiser's (checked: -1 with a message). */
+int sgd_step(sgd *o, float *w, const float *dw, size_t n, float lr, lir_error *err);
 
 /* Optimiser state for checkpoints: magic "LIRSGD01", uint32 tensor count, int64 step,
- * uint64 size of each tensor, then each momentum buffer as float32 (host order).
+ * uint64 size of each tensor, then the momentum of each tensor in order as float32
+ * (host order).
  * Load checks the magic, count and every size against o, naming file and offset. */
 int sgd_save(const sgd *o, FILE *f, const char *path, lir_error *err);
 int sgd_load(sgd *o, FILE *f, const char *path, lir_error *err);
 
 /* outlier: outlier batches for R-EBO training (label -1, is_outlier = 1).
- * Two kinds of source:
- *   dataset   any set lir can load (config "outliers": name, "outlier_split"),
+ * The config key "outliers" names one source or a mixture "a[:w]+b[:w]" (at most
+ * OUTLIER_MAX_PARTS parts, weights > 0, normalised; unweighted parts weigh 1). Each
+ * batch takes a fixed number of outliers from each part: floor(w * batch), the rest
+ * going to the largest remainders, parts in the order given. Kinds of part:
+ *   dataset   any set lir can load (name, config "outlier_split"; e.g. tinyimages300k),
  *             shuffled and augmented like the ID data by its own seeded loader;
- *             refused when it is the ID set or one of the planned eval OOD sets.
+ *   photos    endless random crops of the photos corpus (data.h: photo_crop), from
+ *             the part's own rng_state;
  *   synthetic made on the fly from the ID training images, so R-EBO needs no extra
  *             data. Each outlier uses one transform chosen at random from the
  *             config's list:
@@ -210,17 +219,33 @@ int sgd_load(sgd *o, FILE *f, const char *path, lir_error *err);
  *               noise          one image plus Gaussian noise, sigma 0.1..0.3 in [0,1]
  *                              units: a covariate-shift outlier, the kind the paper says
  *                              intermediate layers catch
- *             All randomness comes from one rng_state that checkpoints save. */
+ * Part i is seeded with seed + i * 0x9e3779b97f4a7c15 (part 0: the seed itself, so a
+ * single source gives the stream it gave before mixtures existed); its generator state
+ * or loader position is saved in checkpoints (outlier_pos). A dataset or photos part is
+ * refused when it is the ID set or one of the planned eval OOD sets. */
 
 
+
+#define OUTLIER_MAX_PARTS 4
 
 typedef struct outlier_source outlier_source;
 
-/* Position of a source for checkpoints: the synthetic generator's state or the
- * dataset loader's (epoch, position). */
+/* The parsed "outliers" spec: part names and normalised weights. */
+typedef struct {
+    int n;
+    char name[OUTLIER_MAX_PARTS][96];
+    float weight[OUTLIER_MAX_PARTS];
+} outlier_spec;
+int outlier_parse(const char *spec, outlier_spec *s, lir_error *err);
+
+/* Position of each part for checkpoints: its generator's state (synthetic, photos) or
+ * its dataset loader's (epoch, position). */
 typedef struct {
     rng_state rng;
     int epoch, position;
+} outlier_part_pos;
+typedef struct {
+    outlier_part_pos part[OUTLIER_MAX_PARTS];
 } outlier_pos;
 
 /* id/train_idx/n_train: the ID training images synthetic outliers are made from;
@@ -234,10 +259,15 @@ void outlier_next(outlier_source *o, float *out);
 void outlier_position(const outlier_source *o, outlier_pos *pos);
 void outlier_close(outlier_source *o);
 
-/* Checks that name may serve as outlier source for ID set id_name given the
- * planned eval OOD list (comma separated): the base names (before '@') must differ. */
-int outlier_check_name(const char *name, const char *id_name, const char *eval_ood,
+/* Checks that spec (one source or a mixture) may serve as outliers for ID set
+ * id_name given the planned eval OOD list (comma separated): each part's base name
+ * (before '@') must differ from both. */
+int outlier_check_name(const char *spec, const char *id_name, const char *eval_ood,
                        lir_error *err);
+/* `lir eval`'s side of the same rule: when <weights>.json (the training sidecar) names
+ * outlier sources, none of them may be among the OOD sets of out_list (comma
+ * separated); a missing or unreadable sidecar passes (nothing is known). */
+int outlier_check_eval(const char *weights, const char *out_list, lir_error *err);
 
 /* The synthetic transforms on uint8 images [3][32][32]. */
 void outlier_patch_shuffle(const uint8_t *src, uint8_t *dst, rng_state *r);

@@ -1,0 +1,113 @@
+/* test_noalloc.c: once a network has run one training step (forward, loss backward
+ * with hooks, optimiser step) and one inference forward, further steps allocate
+ * nothing. Linked with malloc, calloc, realloc and free wrapped (-Wl,--wrap, see the
+ * Makefile), the test counts the calls lir makes during the steps; OpenMP's own
+ * allocations (its thread pool) are in libgomp and not counted. Run with one thread,
+ * then with two. */
+#include <omp.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "nn/nn.h"
+#include "train/train.h"
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+void __real_free(void *p);
+
+static int counting;
+static long calls;
+
+void *__wrap_malloc(size_t size) {
+    calls += counting;
+    return __real_malloc(size);
+}
+void *__wrap_calloc(size_t n, size_t size) {
+    calls += counting;
+    return __real_calloc(n, size);
+}
+void *__wrap_realloc(void *p, size_t size) {
+    calls += counting;
+    return __real_realloc(p, size);
+}
+void __wrap_free(void *p) {
+    calls += counting && p;
+    __real_free(p);
+}
+
+/* Every layer type: BN and plain convolutions on maps where the taps are planned
+ * globally and by position classes (2x2), max pool, shortcut, route, connected with
+ * and without an activation, softmax. */
+static const char *CFG =
+    "[net]\nbatch=4\nwidth=8\nheight=8\nchannels=3\n\n"
+    "[convolutional]\nname=c1\nbn_name=b1\nbatch_normalize=1\nfilters=8\nsize=3\nstride=1\n"
+    "pad=1\nactivation=relu\n\n"
+    "[maxpool]\nsize=2\nstride=2\n\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=linear\n\n"
+    "[shortcut]\nfrom=-2\nactivation=relu\n\n"
+    "[convolutional]\nname=c3\nbatch_normalize=1\nfilters=16\nsize=3\nstride=2\npad=1\n"
+    "activation=relu\n\n"
+    "[route]\nlayers=-1\n\n"
+    "[convolutional]\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
+    "[avgpool]\n\n"
+    "[connected]\noutput=12\nactivation=relu\n\n"
+    "[connected]\nname=fc\noutput=5\nactivation=linear\n\n[softmax]\n";
+
+/* One training step and one inference forward. */
+static int step(net *n, sgd *o, const float *x, const int *labels,
+                const unsigned char *outlier, lir_error *err) {
+    net_forward(n, x, 1);
+    net_zero_grads(n);
+    net_loss_backward(n, labels, outlier);
+    if (sgd_step(o, n->params, n->grads, n->n_params, 0.01f, err)) return -1;
+    net_forward(n, x, 0);
+    return 0;
+}
+
+int main(void) {
+    lir_error err;
+    cfg_file *cfg = cfg_parse_string(CFG, "noalloc.cfg", &err);
+    CHECK(cfg != NULL, "cfg parses (%s)", cfg ? "" : err.msg);
+    if (!cfg) return check_done("test_noalloc");
+    net_options no = {4, 5, 1, 3};
+    net *n = net_build(cfg, &no, &err);
+    CHECK(n != NULL, "net builds (%s)", n ? "" : err.msg);
+    if (!n) return check_done("test_noalloc");
+    net_hook_all(n);
+    hook_reg reg = {0.1f, -3.0f, 3.0f, 0};
+    CHECK(net_add_hook(n, "b1", &reg, &err) == 0 && net_add_hook(n, "c3", &reg, &err) == 0,
+          "regularised hooks attach");
+    float x[4 * 3 * 8 * 8];
+    rng_state r;
+    rng_seed(&r, 5);
+    for (size_t i = 0; i < sizeof x / sizeof *x; i++) x[i] = rng_normal(&r);
+    int labels[4] = {0, 3, 1, -1};
+    unsigned char outlier[4] = {0, 0, 0, 1};
+    sgd_config sc = {0.9f, 5e-4f, 0, 1};
+    sgd *o = sgd_create(n->tensors, n->n_tensors, &sc);
+
+    /* the counter counts: building a network allocates */
+    counting = 1;
+    net_free(net_build(cfg, &no, &err));
+    counting = 0;
+    CHECK(calls > 0, "the wrapped allocator counts (%ld calls to build a network)", calls);
+
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        CHECK(step(n, o, x, labels, outlier, &err) == 0, "warm-up step (%s)", err.msg);
+        calls = 0;
+        counting = 1;
+        int rc = step(n, o, x, labels, outlier, &err);
+        rc |= step(n, o, x, labels, outlier, &err);
+        counting = 0;
+        CHECK(rc == 0 && calls == 0,
+              "%d thread(s): two training steps and inference forwards after the first "
+              "allocate nothing (%ld allocator calls)",
+              threads, calls);
+    }
+    sgd_free(o);
+    net_free(n);
+    cfg_free(cfg);
+    return check_done("test_noalloc");
+}
