@@ -1,7 +1,18 @@
 # lir build. `make` builds ./lir; `make test` builds and runs every test;
 # `make DEBUG=1 test` does the same under AddressSanitizer + UBSan (./lir-debug).
+# The binary is portable: it is compiled for the x86-64-v2 baseline (SSE4.2, any
+# x86-64 CPU since 2009) and its AVX2 / AVX-512 / AVX512-BF16 kernels carry their own
+# target attributes and are chosen at run time (src/kernels/cpu.c; LIR_KERNELS=
+# generic|avx2|avx512|avx512bf16 caps the choice). `make NATIVE=1` compiles everything
+# for the build machine's CPU instead (-march=native: faster elementwise loops, a
+# binary that may not run elsewhere). Changing NATIVE rebuilds (build/cflags).
 CC      ?= cc
 DEBUG   ?= 0
+NATIVE  ?= 0
+ARCH    ?= -march=x86-64-v2 -mtune=generic
+ifeq ($(NATIVE),1)
+ARCH    := -march=native
+endif
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -D_GNU_SOURCE
 CAIRO   := $(shell pkg-config --cflags cairo)
@@ -15,7 +26,7 @@ LDOPT   := -fsanitize=address,undefined
 else
 BUILD   := build
 BIN     := lir
-OPT     := -O3 -march=native -g
+OPT     := -O3 $(ARCH) -g
 LDOPT   :=
 endif
 
@@ -29,7 +40,7 @@ LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/src/%.o)
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test clean fuzz
+.PHONY: all test test-levels clean fuzz bench bench-peak FORCE
 all: $(BIN)
 
 $(BIN): $(BUILD)/src/cli/main.o $(BUILD)/liblir.a
@@ -38,11 +49,16 @@ $(BIN): $(BUILD)/src/cli/main.o $(BUILD)/liblir.a
 $(BUILD)/liblir.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-$(BUILD)/src/%.o: src/%.c
+# The compiler flags of the last build: objects rebuild when they change.
+$(BUILD)/cflags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(CFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS)' >$@
+
+$(BUILD)/src/%.o: src/%.c $(BUILD)/cflags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/liblir.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/%.c $(BUILD)/liblir.a $(BUILD)/cflags | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/liblir.a $(LIBS)
 
 $(BUILD)/tests:
@@ -51,8 +67,28 @@ $(BUILD)/tests:
 # test_noalloc counts the allocator calls of a training and an inference step.
 $(BUILD)/tests/test_noalloc: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 
+# Benchmarks (not tests): `make bench` builds them into $(BUILD)/bench/;
+# `make bench-peak` also runs bench/peak.c (this machine's peak GFLOP/s).
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+bench: $(BENCH_BIN)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/liblir.a $(BUILD)/cflags
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(BUILD)/liblir.a $(LIBS)
+
+bench-peak: $(BUILD)/bench/peak
+	$(BUILD)/bench/peak
+
 test: $(BIN) $(TEST_BIN)
 	LIR=./$(BIN) ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp tests/run.sh $(BUILD)
+
+# The whole suite once per kernels level (LIR_KERNELS), lowest first; levels above
+# the CPU's run as the CPU's.
+test-levels: $(BIN) $(TEST_BIN)
+	for l in generic avx2 avx512 avx512bf16; do echo "== LIR_KERNELS=$$l"; \
+	    LIR=./$(BIN) LIR_KERNELS=$$l ASAN_OPTIONS=detect_leaks=1 tests/run.sh $(BUILD) || exit 1; \
+	done
 
 # Fuzzing the file parsers (libFuzzer, clang): `make fuzz` runs each target for
 # FUZZ_SECONDS; `make fuzz-<cifar|idx|mat|npy>` runs one. Corpora live in build/fuzz/.
@@ -73,4 +109,4 @@ fuzz-%: build/fuzz/fuzz_%
 clean:
 	rm -rf build build-debug lir lir-debug
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d $(TEST_BIN:=.d) $(BENCH_BIN:=.d)

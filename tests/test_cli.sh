@@ -11,6 +11,13 @@ expect 2 "no command" "$LIR"
 has err "usage: lir <command>" "no command"
 expect 2 "unknown command" "$LIR" frobnicate
 has err "lir: unknown command 'frobnicate'" "unknown command"
+# every other message names its command: "lir <command>: "
+expect 2 "eval without --out" "$LIR" eval
+has err "lir eval: --out is required" "eval without --out"
+expect 2 "data unknown subcommand" "$LIR" data frob
+has err "lir data: unknown subcommand 'frob'" "data unknown subcommand"
+expect 1 "bench bad batch" "$LIR" bench cfg/resnet18.cfg --batch 0
+has err "lir bench: batch sizes" "bench bad batch"
 expect 0 "--version" "$LIR" --version
 grep -qE '^lir [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out" || fail "--version output: $(cat "$tmp/out")"
 expect 0 "help" "$LIR" help
@@ -32,7 +39,16 @@ for c in $cmds; do
     has err "usage: lir $c" "$c unknown flag"
 done
 expect 2 "info without cfg" "$LIR" info
-has err "expected 1 argument" "info without cfg"
+has err "expected a cfg, or --cpu" "info without cfg"
+# --- kernels: lir info --cpu, LIR_KERNELS -----------------------------------------
+expect 0 "info --cpu" "$LIR" info --cpu
+has out "cpu level:" "info --cpu"
+has out "bf16 GEMM:" "info --cpu"
+expect 0 "info --cpu, generic" env LIR_KERNELS=generic "$LIR" info --cpu
+has out "kernels level:  generic" "info --cpu, generic"
+has out "conv forward:   im2col + GEMM" "info --cpu, generic"
+expect 2 "bad LIR_KERNELS" env LIR_KERNELS=avx9000 "$LIR" info --cpu
+has err "LIR_KERNELS=avx9000: expected generic, avx2, avx512 or avx512bf16" "bad LIR_KERNELS"
 expect 2 "bad int" "$LIR" bench cfg/resnet18.cfg --iters abc
 has err "--iters: expected an integer, got 'abc'" "bad int"
 expect 2 "bad choice" "$LIR" bench cfg/resnet18.cfg --mode fast
@@ -42,7 +58,7 @@ has err "--classes needs a value" "missing value"
 
 # --- info ----------------------------------------------------------------------
 expect 1 "info missing cfg" "$LIR" info "$tmp/nope.cfg"
-has err "lir: " "info missing cfg"
+has err "lir info: " "info missing cfg"
 has err "nope.cfg" "info missing cfg"
 expect 0 "info resnet18" "$LIR" info cfg/resnet18.cfg
 names="conv1 bn1"
@@ -202,7 +218,7 @@ expect 2 "predict without weights (exit 2)" "$LIR" predict "$tmp/tiny.cfg" "$tmp
 has err "the weights are missing" "predict without weights, two images"
 
 expect 1 "predict missing PNG" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/nope.png"
-has err "lir: $tmp/nope.png: cannot open" "predict missing PNG"
+has err "lir predict: $tmp/nope.png: cannot open" "predict missing PNG"
 expect 1 "predict missing weights" "$LIR" predict "$tmp/tiny.cfg" "$tmp/nope.weights" "$tmp/img0.png"
 has err "nope.weights" "predict missing weights"
 expect 1 "predict wrong size" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/small.png"
@@ -233,6 +249,11 @@ has out "OMP_WAIT_POLICY active" "bench: a policy the user chose is kept"
 expect 0 "bench train only" "$LIR" bench "$tmp/tiny.cfg" --iters 1 --warmup 0 --batch 2 \
     --mode train --hooks none
 [ "$(awk '$1 == "train" || $1 == "infer"' "$tmp/out" | wc -l)" -eq 1 ] || fail "bench --mode train --hooks none"
+expect 0 "bench both precisions" "$LIR" bench "$tmp/tiny.cfg" --iters 1 --warmup 0 --batch 2 \
+    --mode train --hooks none --precision both
+[ "$(awk '$1 == "train" { print $8 }' "$tmp/out" | tr '\n' ' ')" = "fp32 bf16 " ] ||
+    fail "bench --precision both: want a fp32 and a bf16 row: $(cat "$tmp/out")"
+has out "# kernels level" "bench names the kernels"
 fi
 
 finish test_cli

@@ -1,8 +1,12 @@
 /* test_hook.c: per-sample energy (against a direct double computation, and stable
  * for large activations) and the R-EBO gradient against central finite
- * differences of R(a), for in and out samples with margins active and inactive. */
+ * differences of R(a), for in and out samples with margins active and inactive.
+ * Prints a hash of the bits of energies and R-EBO gradients of larger samples:
+ * test_kernel_levels.sh checks that every kernels level gives the same. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "nn/nn.h"
@@ -12,6 +16,27 @@ static double ref_energy(const double *a, int size) {
     long double s = 0;
     for (int i = 0; i < size; i++) s += expl((long double)a[i]);
     return -(double)logl(s);
+}
+
+/* FNV-1a over the bits of energies and gradients of 6 samples of 5,000 values. */
+static void print_energy_bits(void) {
+    enum { B = 6, S = 5000 };
+    rng_state rng;
+    rng_seed(&rng, 9);
+    float *a = xmalloc(B * S * sizeof(float)), *g = xcalloc(B * S, sizeof(float)), e[B];
+    for (int i = 0; i < B * S; i++) a[i] = 3.0f * rng_normal(&rng);
+    energy_forward(a, B, S, e);
+    const unsigned char out[B] = {0, 0, 0, 1, 1, 1};
+    const hook_reg reg = {0.5f, e[0], e[4], 0};
+    energy_reg_backward(a, e, B, S, out, &reg, g);
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < B + B * S; i++) {
+        uint32_t u;
+        memcpy(&u, i < B ? &e[i] : &g[i - B], sizeof u);
+        h = (h ^ u) * 1099511628211ull;
+    }
+    fprintf(stderr, "energy bits %016llx\n", (unsigned long long)h);
+    free(a), free(g);
 }
 
 static double ref_reg(const double *a, int batch, int size, const unsigned char *out,
@@ -132,5 +157,6 @@ int main(void) {
         energy_forward(an, 1, 40, en);
         CHECK(isnan(en[0]), "NaN activation: energy %g, want NaN", en[0]);
     }
+    print_energy_bits();
     return check_done("test_hook");
 }

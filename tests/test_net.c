@@ -139,9 +139,7 @@ static void test_resnet18(void) {
               point_shape(n, "layer4.1.bn2", 512, 4, 4),
           "cifar shapes 32, 16, 8, 4");
     CHECK(count_params(n) == 11181642 - 64 * 3 * (49 - 9), "cifar stem parameters");
-    CHECK(n->batch == 2 && fabsf(n->learning_rate - 0.1f) < 1e-7 &&
-              fabsf(n->momentum - 0.9f) < 1e-7 && fabsf(n->decay - 0.0005f) < 1e-9,
-          "[net] settings");
+    CHECK(n->batch == 2, "batch from the options, [net] training keys accepted");
     net_free(n);
 }
 

@@ -1,4 +1,4 @@
-/* cli_bench.c: `lir bench <cfg>`: times training steps and inference on synthetic
+/* cmd_bench.c: `lir bench <cfg>`: times training steps and inference on synthetic
  * data (normal inputs, uniform labels) and prints images/s from the median
  * iteration time.
  *
@@ -14,7 +14,9 @@
  * Columns: median and fastest wall time per iteration, images/s from the median,
  * and the median CPU time per iteration summed over all threads (user + system):
  * on a machine shared with other jobs, CPU time per image is the steadier measure
- * of work done, wall time the one users feel. */
+ * of work done, wall time the one users feel; last, the GEMM precision (--precision
+ * both times each row in fp32 and then bf16, one after the other). The header says
+ * which kernels ran (gemm_kernels). */
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,9 +102,16 @@ static void arm_hooks(net *n, const float *x) {
     }
 }
 
-static int time_train(const char *cfg, const net_options *opt, int hooks, int iters,
-                      int warmup, timing *out, lir_error *err) {
+/* The network of cfg with its GEMMs in precision prec. */
+static net *load_net(const char *cfg, const net_options *opt, int prec, lir_error *err) {
     net *n = net_load_cfg(cfg, opt, err);
+    if (n) net_set_precision(n, prec);
+    return n;
+}
+
+static int time_train(const char *cfg, const net_options *opt, int prec, int hooks, int iters,
+                      int warmup, timing *out, lir_error *err) {
+    net *n = load_net(cfg, opt, prec, err);
     if (!n) return -1;
     rng_state r;
     rng_seed(&r, opt->seed + 1);
@@ -141,9 +150,9 @@ static int time_train(const char *cfg, const net_options *opt, int hooks, int it
     return rc;
 }
 
-static int time_infer(const char *cfg, const net_options *opt, int hooks, int iters,
+static int time_infer(const char *cfg, const net_options *opt, int prec, int hooks, int iters,
                       int warmup, timing *out, lir_error *err) {
-    net *n = net_load_cfg(cfg, opt, err);
+    net *n = load_net(cfg, opt, prec, err);
     if (!n) return -1;
     rng_state r;
     rng_seed(&r, opt->seed + 2);
@@ -164,15 +173,35 @@ static int time_infer(const char *cfg, const net_options *opt, int hooks, int it
     return 0;
 }
 
-static void print_row(const char *mode, int batch, const timing *t) {
-    printf("%-6s %6d %6d %10.2f %10.2f %10.1f %10.2f\n", mode, t->hooked, batch,
-           1e3 * t->median_s, 1e3 * t->min_s, batch / t->median_s, 1e3 * t->cpu_s);
+static void print_row(const char *mode, int batch, const timing *t, int prec) {
+    printf("%-6s %6d %6d %10.2f %10.2f %10.1f %10.2f %5s\n", mode, t->hooked, batch,
+           1e3 * t->median_s, 1e3 * t->min_s, batch / t->median_s, 1e3 * t->cpu_s,
+           precision_name(prec));
     fflush(stdout);
+}
+
+/* The rows of one hook setting: training and / or inference, in each precision. */
+static int bench_rows(const char *cfg, const net_options *base, int batch, int infer_batch,
+                      int hooks, int do_train, int do_infer, const int *precs, int n_prec,
+                      int iters, int warmup, lir_error *err) {
+    for (int m = 0; m < 2; m++) {
+        if (!(m ? do_infer : do_train)) continue;
+        for (int p = 0; p < n_prec; p++) {
+            net_options o = *base;
+            o.batch = m ? infer_batch : batch;
+            o.train = !m;
+            timing t;
+            if ((m ? time_infer : time_train)(cfg, &o, precs[p], hooks, iters, warmup, &t, err))
+                return -1;
+            print_row(m ? "infer" : "train", o.batch, &t, precs[p]);
+        }
+    }
+    return 0;
 }
 
 int cmd_bench(int argc, char **argv) {
     int batch, infer_batch, iters, warmup, threads, classes, seed;
-    const char *mode, *hooks;
+    const char *mode, *hooks, *precision;
     const arg_spec specs[] = {
         {"batch", ARG_INT, &batch, "128", "training batch size", NULL, NULL},
         {"infer-batch", ARG_INT, &infer_batch, "256", "inference batch size", NULL, NULL},
@@ -186,6 +215,10 @@ int cmd_bench(int argc, char **argv) {
         {"classes", ARG_INT, &classes, "0", "outputs of the last [connected] layer (0: the cfg's)",
          NULL, NULL},
         {"seed", ARG_INT, &seed, "1", "seed of weights and synthetic data", NULL, NULL},
+        {"precision", ARG_CHOICE, &precision, "fp32",
+         "inputs of the conv and fc GEMMs: fp32, bf16 (rounded operands, fp32 sums), or "
+         "both (each row in fp32, then in bf16)",
+         "fp32|bf16|both", NULL},
     };
     const arg_cmd cmd = {"bench", "<cfg>",
                          "time training steps and inference on synthetic data (images/s)", 1,
@@ -196,9 +229,9 @@ int cmd_bench(int argc, char **argv) {
     if (rc != ARGS_RUN) return rc;
     lir_error err;
     if (batch < 1 || infer_batch < 1 || iters < 1 || warmup < 0 || threads < 0 || classes < 0) {
-        lir_fail(&err, "bench: batch sizes and --iters must be >= 1; --warmup, --threads, "
+        lir_fail(&err, "batch sizes and --iters must be >= 1; --warmup, --threads, "
                        "--classes >= 0");
-        return cli_error(&err);
+        return cli_error("bench", &err);
     }
     if (threads > 0) omp_set_num_threads(threads); /* the kernels' one thread pool */
     int do_train = strcmp(mode, "infer") != 0, do_infer = strcmp(mode, "train") != 0;
@@ -208,32 +241,24 @@ int cmd_bench(int argc, char **argv) {
 
     net_options probe_opt = {.batch = 1, .classes = classes, .train = 0, .seed = (uint64_t)seed};
     net *probe = net_load_cfg(pos[0], &probe_opt, &err);
-    if (!probe) return cli_error(&err);
+    if (!probe) return cli_error("bench", &err);
     double mflop = net_layer_flops(probe, probe->n_layers - 1) / 1e6;
     net_free(probe);
+    int precs[2], n_prec = 0;
+    if (strcmp(precision, "bf16")) precs[n_prec++] = PREC_FP32;
+    if (strcmp(precision, "fp32")) precs[n_prec++] = PREC_BF16;
     const char *wait = getenv("OMP_WAIT_POLICY");
     printf("# lir bench %s: %d threads (OMP_WAIT_POLICY %s), %d iterations after %d warm-up, "
            "%.1f MFLOP per image forward\n",
            pos[0], threads > 0 ? threads : omp_get_max_threads(), wait ? wait : "unset", iters,
            warmup, mflop);
-    printf("%-6s %6s %6s %10s %10s %10s %10s\n", "mode", "hooks", "batch", "median_ms", "min_ms",
-           "images/s", "cpu_ms");
-    for (int h = 0; h < n_set; h++) {
-        timing t;
-        if (do_train) {
-            net_options o = {.batch = batch, .classes = classes, .train = 1,
-                             .seed = (uint64_t)seed};
-            if (time_train(pos[0], &o, hook_set[h], iters, warmup, &t, &err))
-                return cli_error(&err);
-            print_row("train", batch, &t);
-        }
-        if (do_infer) {
-            net_options o = {.batch = infer_batch, .classes = classes, .train = 0,
-                             .seed = (uint64_t)seed};
-            if (time_infer(pos[0], &o, hook_set[h], iters, warmup, &t, &err))
-                return cli_error(&err);
-            print_row("infer", infer_batch, &t);
-        }
-    }
+    printf("# kernels level %s: %s\n", kernels_level_name(kernels_level()), gemm_kernels());
+    printf("%-6s %6s %6s %10s %10s %10s %10s %5s\n", "mode", "hooks", "batch", "median_ms",
+           "min_ms", "images/s", "cpu_ms", "prec");
+    const net_options base = {.classes = classes, .seed = (uint64_t)seed};
+    for (int h = 0; h < n_set; h++)
+        if (bench_rows(pos[0], &base, batch, infer_batch, hook_set[h], do_train, do_infer, precs,
+                       n_prec, iters, warmup, &err))
+            return cli_error("bench", &err);
     return 0;
 }

@@ -1,4 +1,4 @@
-/* cli_eval.c: `lir eval`: flags, loading the network and the datasets (OOD groups
+/* cmd_eval.c: `lir eval`: flags, loading the network and the datasets (OOD groups
  * expanded, unloadable group sets skipped with the reason), the training seed and config
  * hash from the weights' sidecar, the scoring passes, the fits on held-out ID training
  * images and the reports (ood.h). */
@@ -13,7 +13,7 @@
 #include "train/train.h"
 
 typedef struct {
-    const char *in, *out, *cfg, *weights, *data, *outdir, *values;
+    const char *in, *out, *cfg, *weights, *data, *outdir, *values, *precision;
     int batch, threads, holdout, jpeg_all, limit, save_energies, plots;
     float margin;
     int seed;
@@ -30,26 +30,22 @@ static int eval_networks(const eval_args *a) {
     return t < 1 ? 1 : t > EVAL_MAX_NETS ? EVAL_MAX_NETS : t;
 }
 
-/* The base name of a dataset name ("cifar10@jpeg75" -> "cifar10"). */
-static void base_name(const char *name, char *out, size_t n) {
-    snprintf(out, n, "%.*s", (int)strcspn(name, "@"), name);
-}
-
-/* Appends the files of (base, split) under dir with their SHA-256 to files, each file
- * once; sets of other layouts (synthetic or image-folder sets) list no files here. */
+/* Appends the files of (name, split) under dir with their SHA-256 to files, each file
+ * once (derived sets, cifar10@..., read their base's files); sets that data does not
+ * read from files of its own layout list no files here. */
 static int add_files(const char *dir, const char *name, const char *split, eval_file **files,
                      int *n, lir_error *err) {
     char base[32], paths[8][DATASET_PATH];
-    base_name(name, base, sizeof base);
-    int k = dataset_files(base, split, dir, paths, 8);
+    dataset_base_name(name, base, sizeof base);
+    int k = dataset_files(name, split, dir, paths, 8);
     for (int i = 0; i < k; i++) {
+        int seen = 0;
+        for (int j = 0; j < *n; j++) seen |= !strcmp((*files)[j].path, paths[i]);
+        if (seen) continue;
         *files = xrealloc(*files, (size_t)(*n + 1) * sizeof **files);
         eval_file *f = &(*files)[*n];
         snprintf(f->dataset, sizeof f->dataset, "%s %s", base, split);
-        snprintf(f->path, sizeof f->path, "%.*s", (int)sizeof f->path - 1, paths[i]);
-        int seen = 0; /* derived sets (cifar10@...) reuse their base's files: list once */
-        for (int j = 0; j < *n; j++) seen |= !strcmp((*files)[j].path, f->path);
-        if (seen) continue;
+        memcpy(f->path, paths[i], sizeof f->path);
         if (sha256_file(f->path, f->sha256, err) < 0) return -1;
         (*n)++;
     }
@@ -59,9 +55,10 @@ static int add_files(const char *dir, const char *name, const char *split, eval_
 /* Says where the ID pixels come from (the PROVENANCE file scripts/get_data.sh writes),
  * plus the --jpeg-all round trip. */
 static data_source id_provenance(const eval_args *a, char *out, size_t size) {
-    char prov[2048];
+    char prov[2048], base[32];
     data_source src = dataset_provenance(a->in, a->data, prov, sizeof prov);
-    size_t len = (size_t)snprintf(out, size, "%.*s: %s", (int)strcspn(a->in, "@"), a->in, prov);
+    dataset_base_name(a->in, base, sizeof base);
+    size_t len = (size_t)snprintf(out, size, "%s: %s", base, prov);
     if (a->jpeg_all && len < size)
         snprintf(out + len, size - len,
                  "; --jpeg-all %d: every evaluated image (ID, held-out ID "
@@ -86,7 +83,7 @@ static dataset *load(const eval_args *a, const char *name, const char *split, li
 static net *load_net(const eval_args *a, int classes, lir_error *err) {
     if (access(a->weights, R_OK) != 0) {
         char base[32];
-        base_name(a->in, base, sizeof base);
+        dataset_base_name(a->in, base, sizeof base);
         lir_fail(err,
                  "weights file %s not found: lir's shipped weights for %s are "
                  "weights/resnet18-%s.weights (with cfg/resnet18.cfg); train them with "
@@ -97,6 +94,7 @@ static net *load_net(const eval_args *a, int classes, lir_error *err) {
     net_options opt = {a->batch, classes, 0, (uint64_t)a->seed};
     net *n = net_load_cfg(a->cfg, &opt, err);
     if (!n) return NULL;
+    net_set_precision(n, precision_parse(a->precision));
     if (net_load_weights(n, a->weights, err) < 0) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
@@ -356,7 +354,7 @@ done:
 static int eval_args_check(eval_args *a, char *wdef, size_t wn, char *odef, size_t on) {
     if (!a->out || !*a->out) {
         fprintf(stderr,
-                "lir: eval: --out is required (OOD groups near, far, covariate and sets, e.g. "
+                "lir eval: --out is required (OOD groups near, far, covariate and sets, e.g. "
                 "--out far or --out svhn,mnist; known sets: %s)\n",
                 dataset_known_names());
         return 2;
@@ -364,13 +362,13 @@ static int eval_args_check(eval_args *a, char *wdef, size_t wn, char *odef, size
     if (a->batch < 1 || a->threads < 0 || a->threads > EVAL_MAX_NETS || a->holdout < 2 ||
         a->limit < 0 || a->jpeg_all < 0 || a->jpeg_all > 100 || !(a->margin >= 0)) {
         fprintf(stderr,
-                "lir: eval: need --batch >= 1, --threads 0..%d, --holdout >= 2, --limit >= 0, "
+                "lir eval: need --batch >= 1, --threads 0..%d, --holdout >= 2, --limit >= 0, "
                 "--jpeg-all 0..100, --margin >= 0\n",
                 EVAL_MAX_NETS);
         return 2;
     }
     char base[32];
-    base_name(a->in, base, sizeof base);
+    dataset_base_name(a->in, base, sizeof base);
     if (!a->weights) {
         snprintf(wdef, wn, "weights/resnet18-%s.weights", base);
         a->weights = wdef;
@@ -382,56 +380,47 @@ static int eval_args_check(eval_args *a, char *wdef, size_t wn, char *odef, size
     return ARGS_RUN;
 }
 
-/* "lir <args...>" (malloc'd), for the provenance. */
-static char *command_line(int argc, char **argv) {
-    size_t len = 4;
-    for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
-    char *command = xmalloc(len + 8);
-    strcpy(command, "lir");
-    for (int i = 0; i < argc; i++) {
-        strcat(command, " ");
-        strcat(command, argv[i]);
-    }
-    return command;
-}
-
-int cmd_eval(int argc, char **argv) {
-    eval_args a;
+/* Parses the flags into a; returns ARGS_RUN, or the exit status after --help or a
+ * usage error. */
+static int eval_parse(int argc, char **argv, eval_args *a) {
     const arg_spec specs[] = {
-        {"in", ARG_STR, &a.in, "cifar10", "in-distribution dataset (its test split is scored)",
+        {"in", ARG_STR, &a->in, "cifar10", "in-distribution dataset (its test split is scored)",
          "<set>", NULL},
-        {"out", ARG_STR, &a.out, NULL,
+        {"out", ARG_STR, &a->out, NULL,
          "OOD groups and sets, comma-separated: near, far, covariate (sets this build lacks "
          "or whose data is absent are skipped with the reason) and set names, e.g. "
          "far,cifar10@jpeg75",
          "<list>", ARG_REQUIRED},
-        {"cfg", ARG_STR, &a.cfg, "cfg/resnet18.cfg", "network cfg", "<file>", NULL},
-        {"weights", ARG_STR, &a.weights, NULL, "the weights evaluated", "<file>",
+        {"cfg", ARG_STR, &a->cfg, "cfg/resnet18.cfg", "network cfg", "<file>", NULL},
+        {"weights", ARG_STR, &a->weights, NULL, "the weights evaluated", "<file>",
          "weights/resnet18-<in>.weights"},
-        {"data", ARG_STR, &a.data, NULL, "data directory", "<dir>", "$LIR_DATA, else ./data"},
-        {"outdir", ARG_STR, &a.outdir, NULL, "output directory", "<dir>", "runs/eval-<in>"},
-        {"batch", ARG_INT, &a.batch, "100", "images per forward pass", 0, NULL},
-        {"threads", ARG_INT, &a.threads, "0",
+        {"data", ARG_STR, &a->data, NULL, "data directory", "<dir>", "$LIR_DATA, else ./data"},
+        {"outdir", ARG_STR, &a->outdir, NULL, "output directory", "<dir>", "runs/eval-<in>"},
+        {"batch", ARG_INT, &a->batch, "100", "images per forward pass", 0, NULL},
+        {"threads", ARG_INT, &a->threads, "0",
          "threads, each running its own copy of the network on every n-th batch (0: "
          "OMP_NUM_THREADS or all cores, at most 8; 1: one copy whose layers use all threads)",
          0, NULL},
-        {"holdout", ARG_INT, &a.holdout, "5000", "held-out ID train images for the ID-only fits",
+        {"holdout", ARG_INT, &a->holdout, "5000", "held-out ID train images for the ID-only fits",
          0, NULL},
-        {"values", ARG_CHOICE, &a.values, "raw",
+        {"values", ARG_CHOICE, &a->values, "raw",
          "paper lines and bar plots: raw AUROC, or seed = max(AUROC, 1 - AUROC) as the paper's "
          "script",
          "raw|seed", NULL},
-        {"margin", ARG_FLOAT, &a.margin, "0.01", "early exit: AUROC margin below the best point",
+        {"margin", ARG_FLOAT, &a->margin, "0.01", "early exit: AUROC margin below the best point",
          0, NULL},
-        {"jpeg-all", ARG_INT, &a.jpeg_all, "0",
+        {"jpeg-all", ARG_INT, &a->jpeg_all, "0",
          "JPEG round trip at this quality for every image (0 = off)", 0, NULL},
-        {"limit", ARG_INT, &a.limit, "0",
+        {"limit", ARG_INT, &a->limit, "0",
          "score only the first N test images of each set (0 = all)", 0, NULL},
-        {"save-energies", ARG_BOOL, &a.save_energies, "0",
+        {"save-energies", ARG_BOOL, &a->save_energies, "0",
          "write energies_<set>_{test,holdout}.csv: index,label,E per point,msp,maxlogit", 0, NULL},
-        {"plots", ARG_BOOL, &a.plots, "1", "write the figures (PNG, SVG and PDF)", 0, NULL},
-        {"seed", ARG_INT, &a.seed, "1", "seed of the network builder (weights are loaded over it)",
+        {"plots", ARG_BOOL, &a->plots, "1", "write the figures (PNG, SVG and PDF)", 0, NULL},
+        {"seed", ARG_INT, &a->seed, "1", "seed of the network builder (weights are loaded over it)",
          0, NULL},
+        {"precision", ARG_CHOICE, &a->precision, "fp32",
+         "inputs of the conv and fc GEMMs: fp32, or bf16 (rounded operands, fp32 sums)",
+         "fp32|bf16", NULL},
     };
     const arg_cmd cmd = {"eval",
                          "",
@@ -443,12 +432,18 @@ int cmd_eval(int argc, char **argv) {
     char **pos = xmalloc((size_t)argc * sizeof(char *));
     int npos, st = args_parse(&cmd, argc, argv, pos, &npos);
     free(pos);
-    if (st != ARGS_RUN) return st;
+    return st;
+}
+
+int cmd_eval(int argc, char **argv) {
+    eval_args a;
     char wdef[256], odef[256];
-    if ((st = eval_args_check(&a, wdef, sizeof wdef, odef, sizeof odef)) != ARGS_RUN) return st;
+    int st = eval_parse(argc, argv, &a);
+    if (st == ARGS_RUN) st = eval_args_check(&a, wdef, sizeof wdef, odef, sizeof odef);
+    if (st != ARGS_RUN) return st;
     char *command = command_line(argc, argv);
     lir_error err;
     int rc = eval_run(&a, command, &err);
     free(command);
-    return rc < 0 ? cli_error(&err) : 0;
+    return rc < 0 ? cli_error("eval", &err) : 0;
 }

@@ -98,9 +98,7 @@ static void classify(net *n, const float *x, int count, char **names, const char
         energy_forward(logits, n->batch, n->classes, energy);
         for (int b = 0; b < m; b++) {
             const float *l = logits + (size_t)b * n->classes;
-            int top = 0;
-            for (int k = 1; k < n->classes; k++)
-                if (l[k] > l[top]) top = k;
+            int top = vec_argmax(l, n->classes);
             double prob = exp((double)l[top] + energy[b]); /* softmax: e^(l - logsumexp) */
             const char *label = class_label(set, n->classes, top, buf, sizeof buf);
             if (raw) printf("%s:%d", raw, start + b);
@@ -184,16 +182,16 @@ int cmd_predict(int argc, char **argv) {
     }
     lir_error err;
     if (classes < 0 || count < 0 || batch < 1) {
-        lir_fail(&err, "predict: --classes and --n must be >= 0, --batch >= 1");
-        return cli_error(&err);
+        lir_fail(&err, "--classes and --n must be >= 0, --batch >= 1");
+        return cli_error("predict", &err);
     }
     data_norm norm;
-    if (data_norm_for(norm_name, &norm, &err)) return cli_error(&err);
+    if (data_norm_for(norm_name, &norm, &err)) return cli_error("predict", &err);
     net_options opt = {.batch = 1, .classes = classes, .train = 0, .seed = 1};
     if (raw) rc = predict_raw(pos[0], pos[1], raw, count, batch, &opt, norm_name, &err);
     else {
         opt.batch = nfiles < batch ? nfiles : batch;
         rc = predict_images(pos[0], pos[1], pos + 2, nfiles, &opt, &norm, norm_name, &err);
     }
-    return rc ? cli_error(&err) : 0;
+    return rc ? cli_error("predict", &err) : 0;
 }

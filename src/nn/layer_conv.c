@@ -367,10 +367,12 @@ static void conv_chunk_forward(const conv_layer *l, const tapset *ts, const floa
         const int K = l->c * ts->count[0], M = nb * S;
         const conv_src src = {in,     l->c,   l->h,    l->w,         l->size, l->stride,
                               l->pad, l->oh,  l->ow,   ts->tap,      ts->count[0]};
-        if (conv_pack_ok(&src) && gemm_packed(n, M, K, W, K, conv_pack_b, &src, g, M)) return;
+        if (conv_pack_ok(&src) &&
+            gemm_packed_prec(l->precision, n, M, K, W, K, conv_pack_b, &src, g, M))
+            return;
         im2col_batch(in, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
                      ts->tap, ts->count[0], slice);
-        gemm(0, 0, n, M, K, 1.0f, W, K, slice, M, 0.0f, g, M);
+        gemm_prec(l->precision, 0, 0, n, M, K, 1.0f, W, K, slice, M, 0.0f, g, M);
         return;
     }
     float *gs = g + (size_t)n * nb * S;
@@ -380,7 +382,8 @@ static void conv_chunk_forward(const conv_layer *l, const tapset *ts, const floa
         const int *pos = ts->pos + ts->poff[k];
         float *col = gs + (size_t)n * M;
         class_im2col(l, ts, k, in, nb, col);
-        gemm(0, 0, n, M, K, 1.0f, W + (size_t)n * l->c * ts->off[k], K, col, M, 0.0f, gs, M);
+        gemm_prec(l->precision, 0, 0, n, M, K, 1.0f, W + (size_t)n * l->c * ts->off[k], K, col,
+                  M, 0.0f, gs, M);
         for (int f = 0; f < n; f++)
             for (int b = 0; b < nb; b++)
                 for (int j = 0; j < np; j++)
@@ -432,10 +435,10 @@ static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const flo
         float *col = slice;
         im2col_batch(in, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
                      ts->tap, ts->count[0], col);
-        gemm(0, 1, n, K, M, 1.0f, g, M, col, M, beta, dw, K);
+        gemm_prec(l->precision, 0, 1, n, K, M, 1.0f, g, M, col, M, beta, dw, K);
         if (!din) return;
         /* dcol [K][M] = W^T * g, reusing col */
-        gemm(1, 0, K, M, n, 1.0f, W, K, g, M, 0.0f, col, M);
+        gemm_prec(l->precision, 1, 0, K, M, n, 1.0f, W, K, g, M, 0.0f, col, M);
         im2col_adjoint_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
                            ts->tap, ts->count[0], din);
         return;
@@ -451,9 +454,9 @@ static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const flo
                 for (int j = 0; j < np; j++)
                     gs[(size_t)f * M + b * np + j] = g[((size_t)f * nb + b) * S + pos[j]];
         class_im2col(l, ts, k, in, nb, col);
-        gemm(0, 1, n, K, M, 1.0f, gs, M, col, M, beta, dw + at, K);
+        gemm_prec(l->precision, 0, 1, n, K, M, 1.0f, gs, M, col, M, beta, dw + at, K);
         if (!din) continue;
-        gemm(1, 0, K, M, n, 1.0f, W + at, K, gs, M, 0.0f, col, M);
+        gemm_prec(l->precision, 1, 0, K, M, n, 1.0f, W + at, K, gs, M, 0.0f, col, M);
         class_col2im(l, ts, k, col, nb, din);
     }
 }

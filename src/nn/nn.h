@@ -122,6 +122,8 @@ typedef struct {
                                           each thread's channel sums and sums of squares */
     float *chan;                       /* [4n] scratch: per-channel coefficients of the
                                           forward epilogue and of backward */
+    int precision;                     /* PREC_FP32 or PREC_BF16: inputs of its GEMMs
+                                          (forward, backward-data, backward-weights) */
 } conv_layer;
 
 /* Shapes, the tap plan, BN running statistics (mean 0, var 1), batch buffers and
@@ -200,6 +202,7 @@ typedef struct {
     float *biases, *dbiases;   /* [outputs]                          / parameter memory */
     float *g;                  /* [B][outputs] scratch of backward: dout * act'(out)
                                   (NULL for a linear activation or without grads) */
+    int precision;             /* PREC_FP32 or PREC_BF16: inputs of its GEMMs */
 } connected_layer;
 /* Shapes and scratch; grads = 0 for inference only. The trainable tensors come with
  * connected_bind_params before the first forward. */
@@ -304,15 +307,6 @@ typedef struct {
     int c, h, w;          /* input shape */
     int classes;          /* outputs of the last connected layer */
     int train;            /* built with gradient buffers */
-    /* [net] section training settings (Darknet keys); a JSON run config may override */
-    float learning_rate, momentum, decay;
-    int max_batches, subdivisions;
-    char policy[16];      /* "constant", "steps", "poly", "cos" */
-    int n_steps;          /* policy=steps: lr *= scales[k] once step count reaches steps[k] */
-    int steps[16];
-    float scales[16];
-    int burn_in;          /* warm-up batches: lr * (batch/burn_in)^power */
-    float power;
     uint64_t seen;        /* images seen, stored in .weights */
     int n_layers;
     layer *layers;
@@ -333,9 +327,13 @@ typedef struct {
     float *grads;         /* [n_params], NULL in inference */
     int n_tensors;
     param_tensor *tensors; /* [n_tensors] the arena's tensors in order */
+    int precision;        /* PREC_FP32 or PREC_BF16: of every conv and connected GEMM */
 } net;
 
-/* Builds the network of a parsed cfg. batch overrides [net] batch when > 0;
+/* Builds the network of a parsed cfg. [net] gives the input shape and the batch
+ * (batch / subdivisions); its training keys (learning_rate, momentum, decay, policy,
+ * steps, scales, burn_in, power, max_batches) are accepted and left to `lir train`
+ * (config_from_cfg). batch overrides [net] batch when > 0;
  * classes > 0 overrides the last [connected] layer's outputs (10 / 100 classes
  * without editing the file). train = 0 allocates no gradient buffers.
  * Weights are initialised from `seed`. [hook] sections become hooks. */
@@ -347,6 +345,12 @@ typedef struct {
 } net_options;
 
 net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err);
+/* The precision of the inputs of every convolution and connected-layer GEMM
+ * (forward, backward-data, backward-weights): PREC_FP32 (what net_build gives), or
+ * PREC_BF16 (mixed
+ * precision: both GEMM operands rounded to bf16, products summed in fp32; weights,
+ * activations, gradients, BN statistics, losses and energies stay fp32). */
+void net_set_precision(net *n, int prec);
 net *net_load_cfg(const char *path, const net_options *opt, lir_error *err);
 void net_free(net *n);
 
@@ -369,8 +373,12 @@ const float *net_logits(const net *n);
 int net_find_point(const net *n, const char *name); /* -1 if none */
 /* Attaches an observe-only hook to every default point that has none yet. */
 void net_hook_all(net *n);
-/* Attaches a hook with settings to the named point; -1 with message if unknown. */
+/* Attaches a hook with settings to the named point (or sets the settings of the hook
+ * already there); -1 with message if unknown. Hooks stay in network order, so an
+ * attachment may move the indices of the hooks after it. */
 int net_add_hook(net *n, const char *point_name, const hook_reg *reg, lir_error *err);
+/* Index in n->hooks of the hook on the named point, -1 if none. */
+int net_find_hook(const net *n, const char *point_name);
 
 /* Darknet .weights: header (int32 major, minor, revision; uint64 seen when
  * major*10+minor >= 2, else uint32), then per conv layer: biases, [scales, mean,

@@ -50,6 +50,10 @@ static const key_spec KEYS[] = {
     {"weight_decay", K_FLOAT, F(weight_decay), 0, 1, "0.0005", 1, NULL,
      "L2 weight decay on conv/fc weights (not biases, BN); default [net] decay"},
     {"nesterov", K_BOOL, F(nesterov), 0, 1, "false", 1, NULL, "Nesterov momentum"},
+    {"precision", K_STR, F(precision), 0, 0, "fp32", 1, "fp32|bf16",
+     "inputs of the conv and fc GEMMs (forward, backward-data, backward-weights): fp32, or "
+     "bf16 (mixed precision: operands rounded to bf16, fp32 sums, weights and optimiser "
+     "state fp32; `lir info --cpu` says whether the CPU runs it natively)"},
     {"policy", K_STR, F(policy), 0, 0, "cosine", 1, "constant|steps|cosine|onecycle|poly",
      "learning-rate schedule over all steps; default [net] policy"},
     {"min_lr", K_FLOAT, F(min_lr), 0, 100, "0", 1, NULL, "cosine: final learning rate"},
@@ -415,15 +419,46 @@ static int set_num(train_config *c, const char *key, double v, lir_error *err) {
     return config_set(c, key, buf, err);
 }
 
-int config_from_cfg(train_config *c, const char *cfg_path, lir_error *err) {
-    cfg_file *f = cfg_parse_file(cfg_path, err);
-    if (!f) return -1;
-    int rc = -1;
-    cfg_section *s = &f->sections[0];
-    if (f->n_sections == 0 || strcmp(s->type, "net")) {
-        lir_fail(err, "%s: the first section must be [net]", cfg_path);
-        goto done;
+/* policy, and Darknet's rule that steps= and scales= come together and only with
+ * policy=steps; the lists are checked even when no max_batches lets them be used. */
+static int cfg_policy(train_config *c, const cfg_file *f, cfg_section *s, lir_error *err) {
+    const char *pol = cfg_get_str(s, "policy", NULL);
+    const char *steps = cfg_get_str(s, "steps", NULL), *scales = cfg_get_str(s, "scales", NULL);
+    int p = pol ? lr_policy_parse(pol) : LR_CONSTANT;
+    if (p < 0)
+        return lir_fail(err, "%s:%d: policy=%s: lir trains with constant, steps, cos, poly",
+                        f->path, cfg_line_of(s, "policy"), pol);
+    if (pol) snprintf(c->policy, sizeof c->policy, "%s", lr_policy_name((lr_policy)p));
+    if ((p == LR_STEPS) != (steps != NULL) || (steps != NULL) != (scales != NULL))
+        return lir_fail(err, "%s:%d: policy=steps needs both steps= and scales= (and only it)",
+                        f->path, cfg_line_of(s, "policy"));
+    lr_schedule tmp;
+    lir_error e2;
+    if (steps && lr_schedule_set_steps(&tmp, steps, scales, &e2))
+        return lir_fail(err, "%s:%d: %s", f->path, cfg_line_of(s, "steps"), e2.msg);
+    return 0;
+}
+
+/* steps= (batch numbers) as epochs of a max_batches-batch run of c->epochs epochs. */
+static void cfg_steps(train_config *c, cfg_section *s, int max_batches) {
+    const char *steps = cfg_get_str(s, "steps", NULL), *scales = cfg_get_str(s, "scales", NULL);
+    if (!steps || max_batches <= 0) return;
+    lr_schedule tmp;
+    lr_schedule_set_steps(&tmp, steps, scales, NULL); /* checked by cfg_policy */
+    char buf[256] = "";
+    for (int i = 0; i < tmp.n_steps; i++) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, sizeof buf - l, "%s%ld", i ? "," : "",
+                 lround((double)tmp.steps[i] / max_batches * c->epochs));
     }
+    snprintf(c->lr_steps, sizeof c->lr_steps, "%s", buf);
+    snprintf(c->lr_scales, sizeof c->lr_scales, "%s", scales);
+}
+
+int config_from_cfg(train_config *c, const cfg_file *f, lir_error *err) {
+    cfg_section *s = &f->sections[0];
+    if (f->n_sections == 0 || strcmp(s->type, "net"))
+        return lir_fail(err, "%s: the first section must be [net]", f->path);
     int batch, max_batches, burn_in;
     float lr, mom, decay;
     if (cfg_get_int(f, s, "batch", c->batch, &batch, err) ||
@@ -432,44 +467,43 @@ int config_from_cfg(train_config *c, const char *cfg_path, lir_error *err) {
         cfg_get_float(f, s, "learning_rate", c->lr, &lr, err) ||
         cfg_get_float(f, s, "momentum", c->momentum, &mom, err) ||
         cfg_get_float(f, s, "decay", c->weight_decay, &decay, err))
-        goto done;
+        return -1;
     lir_error e2;
     if (set_num(c, "batch", batch, &e2) || set_num(c, "lr", lr, &e2) ||
-        set_num(c, "momentum", mom, &e2) || set_num(c, "weight_decay", decay, &e2)) {
-        lir_fail(err, "%s:%d: [net]: %s", cfg_path, s->line, e2.msg);
-        goto done;
-    }
-    double per_epoch = 50000.0 / batch; /* batches of the full CIFAR train split */
+        set_num(c, "momentum", mom, &e2) || set_num(c, "weight_decay", decay, &e2))
+        return lir_fail(err, "%s:%d: [net]: %s", f->path, s->line, e2.msg);
+    /* max_batches and burn_in count batches of the ID set's full train split */
+    int n_train = dataset_train_size(c->dataset);
+    if (n_train <= 0)
+        return lir_fail(err, "%s: [net]: unknown dataset '%s' to count max_batches in", f->path,
+                        c->dataset);
+    double per_epoch = (double)n_train / batch;
     if (max_batches > 0) c->epochs = (int)fmax(1, lround(max_batches / per_epoch));
     if (burn_in > 0) c->warmup_epochs = (int)lround(burn_in / per_epoch);
-    const char *pol = cfg_get_str(s, "policy", NULL);
-    if (pol) {
-        int p = lr_policy_parse(pol);
-        if (p < 0) {
-            lir_fail(err, "%s:%d: policy=%s: lir trains with constant, steps, cos, poly", cfg_path,
-                     cfg_line_of(s, "policy"), pol);
-            goto done;
-        }
-        snprintf(c->policy, sizeof c->policy, "%s", lr_policy_name((lr_policy)p));
+    if (cfg_policy(c, f, s, err)) return -1;
+    cfg_steps(c, s, max_batches);
+    return 0;
+}
+
+/* ---- the cfg's [hook] sections ------------------------------------------------------ */
+
+int config_add_cfg_hooks(train_config *c, const cfg_file *cfg, lir_error *err) {
+    /* a [hook] without point= observes the previous layer's output, which only the built
+     * network names: build it once, batch 1, inference, and read its hooks */
+    net_options probe = {1, 0, 0, 1};
+    net *n = net_build(cfg, &probe, err);
+    if (!n) return -1;
+    int rc = 0;
+    for (int k = 0; k < n->n_hooks && !rc; k++) {
+        const hook_reg *r = &n->hooks[k].reg;
+        const char *name = n->points[n->hooks[k].point].name;
+        int have = 0;
+        for (int i = 0; i < c->n_hooks; i++) have |= !strcmp(c->hooks[i].point, name);
+        if (have || (r->lambda == 0 && !r->calibrate)) continue;
+        config_hook h = {"", r->lambda, r->m_in, r->m_out, r->calibrate};
+        snprintf(h.point, sizeof h.point, "%s", name);
+        rc = config_add_hook(c, &h, err);
     }
-    const char *steps = cfg_get_str(s, "steps", NULL), *scales = cfg_get_str(s, "scales", NULL);
-    if (steps && scales && max_batches > 0) {
-        lr_schedule tmp;
-        if (lr_schedule_set_steps(&tmp, steps, scales, &e2)) {
-            lir_fail(err, "%s:%d: %s", cfg_path, cfg_line_of(s, "steps"), e2.msg);
-            goto done;
-        }
-        char buf[256] = "";
-        for (int i = 0; i < tmp.n_steps; i++) {
-            size_t l = strlen(buf);
-            snprintf(buf + l, sizeof buf - l, "%s%ld", i ? "," : "",
-                     lround((double)tmp.steps[i] / max_batches * c->epochs));
-        }
-        snprintf(c->lr_steps, sizeof c->lr_steps, "%s", buf);
-        snprintf(c->lr_scales, sizeof c->lr_scales, "%s", scales);
-    }
-    rc = 0;
-done:
-    cfg_free(f);
+    net_free(n);
     return rc;
 }
