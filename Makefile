@@ -15,7 +15,8 @@ ARCH    := -march=native
 endif
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -D_GNU_SOURCE
-LIBS    := -lopenblas -lcjson -lpng -ljpeg -lz -lm -lpthread
+CAIRO   := $(shell pkg-config --cflags cairo)
+LIBS    := -lopenblas -lcjson -lpng -ljpeg -lz -lm -lpthread $(shell pkg-config --libs cairo)
 
 ifeq ($(DEBUG),1)
 BUILD   := build-debug
@@ -29,7 +30,7 @@ OPT     := -O3 $(ARCH) -g
 LDOPT   :=
 endif
 
-CFLAGS  += $(WARN) $(OPT) -fopenmp $(BLAS_CFLAGS) -MMD -MP
+CFLAGS  += $(WARN) $(OPT) -fopenmp $(BLAS_CFLAGS) $(CAIRO) -MMD -MP
 LDFLAGS += $(LDOPT) -fopenmp
 
 SUBSYS    := base kernels data nn report ood train cli
@@ -80,7 +81,7 @@ bench-peak: $(BUILD)/bench/peak
 	$(BUILD)/bench/peak
 
 test: $(BIN) $(TEST_BIN)
-	LIR=./$(BIN) ASAN_OPTIONS=detect_leaks=1 tests/run.sh $(BUILD)
+	LIR=./$(BIN) ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp tests/run.sh $(BUILD)
 
 # The whole suite once per kernels level (LIR_KERNELS), lowest first; levels above
 # the CPU's run as the CPU's.
@@ -127,5 +128,4 @@ fuzz-%: build/fuzz/fuzz_%
 clean:
 	rm -rf build build-debug lir lir-debug
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d $(TEST_BIN:=.d) $(BENCH_BIN:=.d) \
-    $(wildcard build/fuzz/obj/*/*.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d $(TEST_BIN:=.d) $(BENCH_BIN:=.d) $(wildcard build/fuzz/obj/*/*.d)

@@ -5,12 +5,12 @@
 # training results (TSV, from the weight sidecars and logs) and `lir compare` across
 # the runs' OOD metrics (runs that differ only in seed averaged).
 #
-#   scripts/sweep.sh [--template FILE] [--values "0 0.01 0.1 1"] [--out DIR]
+#   scripts/sweep.sh [--template FILE] [--values "0 0.01 0.1 1"] [--outdir DIR]
 #                    [--cfg CFG] [--lir PATH] [--data DIR] [--eval SETS]
 #                    [--eval-args "FLAGS"] [--score S] [-- extra lir train flags...]
 #
 # Defaults: template scripts/sweep-lambda.template (R-EBO fine-tune, lambda of every hook
-# = @VALUE@), values "0 0.01 0.1 1", out runs/sweep, cfg cfg/resnet18.cfg, lir ./lir,
+# = @VALUE@), values "0 0.01 0.1 1", outdir runs/sweep, cfg cfg/resnet18.cfg, lir ./lir,
 # data: lir's default ($LIR_DATA, else ./data), eval near,far,covariate (lir eval --out;
 # "none": no evaluation and no compare table), eval-args "" (more lir eval flags, e.g.
 # "--limit 2000"), score fc (lir compare --score).
@@ -18,7 +18,7 @@
 # finished sidecar is not trained again, one with a checkpoint is resumed, and an eval
 # whose results.json is newer than the weights is not run again, so an interrupted sweep
 # continues where it stopped when started again. Tables: DIR/results.tsv (training) and
-# DIR/compare/ (compare.md, compare.csv, compare_mean.csv, compare.png).
+# DIR/compare/ (compare.md, compare.csv, compare_mean.csv, compare.{png,svg,pdf}).
 set -eu
 template=scripts/sweep-lambda.template
 values="0 0.01 0.1 1"
@@ -33,7 +33,8 @@ while [ $# -gt 0 ]; do
     case $1 in
         --template) template=$2; shift 2;;
         --values) values=$2; shift 2;;
-        --out) out=$2; shift 2;;
+        --outdir) out=$2; shift 2;;
+        --out) echo "sweep.sh: --out is now --outdir (as in lir)" >&2; exit 2;;
         --cfg) cfg=$2; shift 2;;
         --lir) lir=$2; shift 2;;
         --data) data=$2; shift 2;;
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
         --eval-args) eval_args=$2; shift 2;;
         --score) score=$2; shift 2;;
         --) shift; break;;
-        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+        -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0;;
         *) echo "sweep.sh: unknown argument '$1' (see --help)" >&2; exit 2;;
     esac
 done
@@ -50,7 +51,7 @@ grep -q '@VALUE@' "$template" || { echo "sweep.sh: $template has no @VALUE@" >&2
 mkdir -p "$out"
 train_data=()
 eval_data=()
-if [ -n "$data" ]; then train_data=(--data-dir "$data"); eval_data=(--data "$data"); fi
+if [ -n "$data" ]; then train_data=(--data "$data"); eval_data=(--data "$data"); fi
 
 # Value of a top-level number in a sidecar written by cJSON ("key":<tab>value,).
 field() { sed -n "s/^\t\"$2\":[[:space:]]*\([^,]*\),\{0,1\}$/\1/p" "$1" | head -n 1; }
@@ -85,7 +86,7 @@ for v in $values; do
         "$lir" train "$cfg" --resume "$dir" "$@"
     else
         echo "== $v: training"
-        "$lir" train "$cfg" --config "$dir/sweep.json" --out "$dir" "${train_data[@]}" "$@"
+        "$lir" train "$cfg" --config "$dir/sweep.json" --outdir "$dir" "${train_data[@]}" "$@"
     fi
     [ "$sets" = none ] || evaluate "$dir"
     runs+=("$dir")

@@ -45,8 +45,8 @@ refuse "sha256 of a directory" "adir: is a directory" "$LIR" data sha256 adir
 
 touch afile
 refuse "output dir under a file" "cannot create directory afile/run: Not a directory" \
-    tr --out afile/run
-expect 0 "tiny training runs" tr --out run0
+    tr --outdir afile/run
+expect 0 "tiny training runs" tr --outdir run0
 [ -f run0/final.weights ] || fail "tiny training wrote no final.weights"
 
 # issue item 2: a gzipped IDX file inflating past its header is refused at once
@@ -133,7 +133,7 @@ expect 0 "resnet18 within the default budget" "$LIR" info "$src/cfg/resnet18.cfg
 has out "memory: 51.4 MiB of buffers for batch 1" "info prints the memory"
 expect 2 "bad --max-memory" "$LIR" info "$src/cfg/resnet18.cfg" --max-memory 8X
 refuse "train checks the budget" "which takes the network over its memory budget of 40.0 KiB (--max-memory)" \
-    tr --max-memory 40K --out runm
+    tr --max-memory 40K --outdir runm
 
 # issue item 7: the JSON config is strict; classes too few for the labels refused
 printf '{"epochs": 2} garbage' >trail.json
@@ -146,7 +146,7 @@ printf '{"epochs": 2}\0{}' >nulbyte.json
 refuse "JSON NUL byte" "nulbyte.json: byte 13: a NUL byte" tr --config nulbyte.json
 printf '{"classes": 3}' >c3.json
 refuse "classes 3 on CIFAR-10" "config key 'classes': 3, but the cifar10 train split has labels up to 9" \
-    tr --config c3.json --out runc3
+    tr --config c3.json --outdir runc3
 [ -e runc3/final.weights ] && fail "classes 3: final.weights written"
 
 # issue item 1: parameters, gradients, optimiser state or batch-norm statistics that
@@ -154,11 +154,11 @@ refuse "classes 3 on CIFAR-10" "config key 'classes': 3, but the cifar10 train s
 # old loop wrote final.weights with inf running variances and exited 0)
 printf '[net]\nbatch=10\nwidth=32\nheight=32\nchannels=3\n[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=2\npad=1\nactivation=relu\n[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=2\npad=1\nactivation=relu\n[avgpool]\n[connected]\noutput=10\nactivation=linear\n[softmax]\n' >blowup.cfg
 blow() { "$LIR" train blowup.cfg --epochs 8 --batch 10 --val-size 20 --progress-seconds 1000 --lr 100 "$@"; }
-refuse "lr 100 blows up" "non-finite values at epoch 1, step" blow --out nan0
+refuse "lr 100 blows up" "non-finite values at epoch 1, step" blow --outdir nan0
 has err "no checkpoint was written, so there is nothing to resume" "no checkpoint named when none exists"
 [ -e nan0/final.weights ] || [ -e nan0/checkpoint.bin ] && fail "NaN run left weights or a checkpoint"
 refuse "lr 100 with checkpoints" "the last good checkpoint nan1/checkpoint.bin is kept" \
-    blow --out nan1 --checkpoint-steps 4
+    blow --outdir nan1 --checkpoint-steps 4
 cp nan1/checkpoint.bin good.ckpt
 refuse "its checkpoint resumes (and blows up again)" "the last good checkpoint nan1/checkpoint.bin" \
     "$LIR" train blowup.cfg --resume nan1

@@ -167,8 +167,12 @@ int main(int argc, char **argv) {
     CHECK(val_acc >= 90, "validation accuracy %g%%", val_acc);
     size_t len;
     char *side = slurp("learn", "final.weights.json", &len);
-    CHECK(side && strstr(side, "\"test_accuracy\"") && strstr(side, "\"data_sha256\""),
+    CHECK(side && strstr(side, "\"test_accuracy\"") && strstr(side, "\"data_sha256\"") &&
+              strstr(side, "\"cfg_sha256\""),
           "sidecar written with accuracy and checksums");
+    CHECK(side && !strstr(side, dir) && strstr(side, "\"<data dir>\"") &&
+              strstr(side, "\"<run dir>\"") && strstr(side, "\"<data dir>/tiny.cfg\""),
+          "sidecar holds no absolute path (data and run directories as placeholders): %s", side);
     free(side);
 
     /* 2. R-EBO: uninterrupted, again with the same seed, and stopped + resumed */

@@ -1,7 +1,8 @@
 /* test_util.c: the RNG is deterministic and in range; atomic writes replace the
- * file only on success; mkdir -p, argmax and the shell-quoted command line; messages
- * escape control characters; byte counts parse; 64-bit products report overflow; a
- * directory is refused as a file. */
+ * file only on success; mkdir -p, argmax, the shell-quoted command line; paths and
+ * command lines are recorded without absolute paths; messages escape control
+ * characters; byte counts parse; 64-bit products report overflow; a directory is
+ * refused as a file. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,7 +11,42 @@
 #include "check.h"
 #include "base/base.h"
 
+/* Paths and command lines as results record them: nothing absolute survives. */
+static void test_record(void) {
+    char cwd[4096], buf[8300], path[8200];
+    if (!getcwd(cwd, sizeof cwd)) return;
+    path_alias al[2] = {{"/data/sets", "<data dir>"}, {"/data/sets/runs/x", "<run dir>"}};
+    const struct {
+        const char *in, *want;
+    } cases[] = {{"cfg/resnet18.cfg", "cfg/resnet18.cfg"},
+                 {"/data/sets", "<data dir>"},
+                 {"/data/sets/", "<data dir>"},
+                 {"/data/sets/cifar10/test_batch.bin", "<data dir>/cifar10/test_batch.bin"},
+                 {"/data/sets/runs/x/final.weights", "<run dir>/final.weights"},
+                 {"/data/setsX/a", ".../a"},
+                 {"/elsewhere/w.weights", ".../w.weights"},
+                 {"/elsewhere/mirror/", ".../mirror"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        path_record(cases[i].in, al, 2, buf, sizeof buf);
+        CHECK(!strcmp(buf, cases[i].want), "path_record(%s) = %s, want %s", cases[i].in, buf,
+              cases[i].want);
+    }
+    snprintf(path, sizeof path, "%s/weights/a.weights", cwd);
+    path_record(path, al, 2, buf, sizeof buf);
+    CHECK(!strcmp(buf, "weights/a.weights"), "inside the working directory: %s", buf);
+    path_alias inside;
+    path_alias_of(&inside, cwd, "<data dir>");
+    CHECK(inside.dir == NULL, "a directory inside the working directory gets no alias");
+    snprintf(path, sizeof path, "lir eval --data /data/sets --weights=%s/w.weights --cfg /x/y.cfg",
+             cwd);
+    char *cmd = command_record(path, al, 2);
+    CHECK(!strcmp(cmd, "lir eval --data <data dir> --weights=w.weights --cfg .../y.cfg"),
+          "command_record: %s", cmd);
+    free(cmd);
+}
+
 int main(void) {
+    test_record();
     rng_state a, b;
     rng_seed(&a, 42);
     rng_seed(&b, 42);

@@ -81,6 +81,25 @@ int read_exact(FILE *f, void *buf, size_t n, const char *path, const char *what,
 
 double now_seconds(void); /* monotonic wall clock */
 
+/* ---- paths in results (record.c) ----
+ * Results and sidecars hold no absolute path of the machine that made them. A path is
+ * recorded as: "<as>/rest" when it lies in an aliased directory (e.g. the data
+ * directory as "<data dir>"; the innermost one when several hold it); as given when relative; relative to the working
+ * directory when below it; else ".../<file name>" (files also carry their sha256). */
+typedef struct {
+    const char *dir; /* absolute directory, or NULL (alias unused) */
+    const char *as;  /* what to write instead, e.g. "<data dir>" */
+} path_alias;
+
+void path_record(const char *path, const path_alias *aliases, int n_alias, char *out, size_t n);
+/* The alias of a directory (e.g. as "<data dir>"): used when dir is absolute and
+ * outside the working directory; else unused (its paths are recorded relative to the
+ * working directory or as given). */
+void path_alias_of(path_alias *a, const char *dir, const char *as);
+/* A command line (words separated by spaces) with every absolute path word, also after
+ * "--flag=", recorded by path_record. Caller frees. */
+char *command_record(const char *command, const path_alias *aliases, int n_alias);
+
 /* mkdir -p: creates path and every missing parent; -1 naming the directory that could
  * not be made, or path when it exists but is not a directory. */
 int make_dirs(const char *path, lir_error *err);

@@ -204,22 +204,22 @@ int cmd_bench(int argc, char **argv) {
     const char *mode, *hooks, *precision;
     uint64_t max_mem;
     const arg_spec specs[] = {
-        {"batch", ARG_INT, &batch, "128", "training batch size", NULL},
-        {"infer-batch", ARG_INT, &infer_batch, "256", "inference batch size", NULL},
-        {"iters", ARG_INT, &iters, "10", "timed iterations per row (median reported)", NULL},
-        {"warmup", ARG_INT, &warmup, "2", "untimed iterations before them", NULL},
-        {"mode", ARG_CHOICE, &mode, "both", "what to time", "train|infer|both"},
+        {"batch", ARG_INT, &batch, "128", "training batch size", NULL, NULL},
+        {"infer-batch", ARG_INT, &infer_batch, "256", "inference batch size", NULL, NULL},
+        {"iters", ARG_INT, &iters, "10", "timed iterations per row (median reported)", NULL, NULL},
+        {"warmup", ARG_INT, &warmup, "2", "untimed iterations before them", NULL, NULL},
+        {"mode", ARG_CHOICE, &mode, "both", "what to time", "train|infer|both", NULL},
         {"hooks", ARG_CHOICE, &hooks, "both",
-         "rows without hooks, with hooks at all default points, or both", "none|all|both"},
+         "rows without hooks, with hooks at all default points, or both", "none|all|both", NULL},
         {"threads", ARG_INT, &threads, "0", "OpenMP threads (0: OMP_NUM_THREADS or all cores)",
-         NULL},
+         NULL, NULL},
         {"classes", ARG_INT, &classes, "0", "outputs of the last [connected] layer (0: the cfg's)",
-         NULL},
-        {"seed", ARG_INT, &seed, "1", "seed of weights and synthetic data", NULL},
+         NULL, NULL},
+        {"seed", ARG_INT, &seed, "1", "seed of weights and synthetic data", NULL, NULL},
         {"precision", ARG_CHOICE, &precision, "fp32",
          "inputs of the conv and fc GEMMs: fp32, bf16 (rounded operands, fp32 sums), or "
          "both (each row in fp32, then in bf16)",
-         "fp32|bf16|both"},
+         "fp32|bf16|both", NULL},
         CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"bench", "<cfg>",

@@ -9,11 +9,12 @@ int cmd_info(int argc, char **argv) {
     uint64_t max_mem;
     const arg_spec specs[] = {
         {"cpu", ARG_BOOL, &cpu, "0",
-         "print the CPU's kernel level, LIR_KERNELS and the kernel of each operation", NULL},
-        {"classes", ARG_INT, &classes, "0", "outputs of the last [connected] layer (0: the cfg's)",
+         "print the CPU's kernel level, LIR_KERNELS and the kernel of each operation", NULL,
          NULL},
-        {"batch", ARG_INT, &batch, "1", "batch size the buffers are built for", NULL},
-        {"seed", ARG_INT, &seed, "1", "weight initialisation seed", NULL},
+        {"classes", ARG_INT, &classes, "0", "outputs of the last [connected] layer (0: the cfg's)",
+         NULL, NULL},
+        {"batch", ARG_INT, &batch, "1", "batch size the buffers are built for", NULL, NULL},
+        {"seed", ARG_INT, &seed, "1", "weight initialisation seed", NULL, NULL},
         CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"info", "[<cfg>]",

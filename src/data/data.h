@@ -77,6 +77,9 @@ void dataset_free(dataset *d);
 int dataset_expand(const char *name, char ***names, int *n, lir_error *err);
 /* The known names as "cifar10, cifar100, ..." (static string). */
 const char *dataset_known_names(void);
+/* Name of class k of a dataset (its base name before any '@'; CIFAR-100: the fine
+ * labels, in label order), or NULL for an unknown set or k out of range. */
+const char *dataset_class_name(const char *name, int k);
 /* The split `lir data info` shows when none is given: "train" for the training-only
  * sets (tinyimages300k, photos), else "test". */
 const char *dataset_default_split(const char *name);
@@ -117,7 +120,8 @@ data_source dataset_provenance(const char *name, const char *dir, char *buf, siz
 const char *data_source_name(data_source s);
 
 /* Normaliser of an in-distribution set (its base name before any '@'): the
- * METHOD.md numbers for cifar10/cifar100, published values for the others. */
+ * paper's numbers for cifar10/cifar100 (docs/method.md section 3), published values
+ * for the others. */
 int data_norm_for(const char *id_name, data_norm *out, lir_error *err);
 /* Mean/std of d's own pixels (gray copied to three channels). */
 void data_norm_compute(const dataset *d, data_norm *out);
@@ -267,18 +271,20 @@ void augment_crop_flip(const float *src, float *dst, int dy, int dx, int flip, c
  * img [3][32][32]. Exposed for tests. */
 void augment_cutout(float *img, int cy, int cx, int size);
 
-/* image: PNG input for `lir predict`. Any PNG colour type and bit depth becomes
- * 8-bit RGB: palette expanded, gray copied to R, G and B, 16-bit reduced to 8 bits
- * (scaled, v*255/65535 rounded), alpha dropped (not composited). Sample values are
- * taken as stored: gAMA / iCCP chunks are ignored, as PIL and torchvision do. */
-
-
+/* image: PNG and JPEG input for `lir predict`. Any PNG colour type and bit depth
+ * becomes 8-bit RGB: palette expanded, gray copied to R, G and B, 16-bit reduced to 8
+ * bits (scaled, v*255/65535 rounded), alpha dropped (not composited). Sample values are
+ * taken as stored: gAMA / iCCP chunks are ignored, as PIL and torchvision do. A JPEG is
+ * decoded by libjpeg to RGB (gray and YCbCr converted; CMYK refused). The format is
+ * told by the file's first bytes, not its name. */
 
 #define IMAGE_MAX_SIDE 16384
 /* At most 2^26 pixels (64 Mi: 192 MiB as RGB), checked from the header before the
  * pixel buffer is allocated, so a small file cannot claim 16384 x 16384. */
 #define IMAGE_MAX_PIXELS ((uint64_t)1 << 26)
 #define IMAGE_MAX_PIXELS_TEXT "67108864"
+
+typedef enum { IMAGE_UNKNOWN, IMAGE_PNG, IMAGE_JPEG } image_format;
 
 /* Reads path into a new buffer *pix of uint8 [3][h][w] (planar, like the network
  * input); *w, *h get the size. -1 with a message naming the file on any error
@@ -289,6 +295,8 @@ int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *e
  * gray JPEGs become RGB, EXIF orientation is ignored (as PIL does without
  * exif_transpose), a JPEG that ends early is an error. */
 int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err);
+/* The format path's first bytes announce (IMAGE_UNKNOWN also when it cannot be read). */
+image_format image_sniff(const char *path);
 
 /* ---- area resampling (resize.c) ---- */
 /* A source rectangle in pixel units (fractional edges allowed). */

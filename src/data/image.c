@@ -180,3 +180,14 @@ int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *e
 int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
     return read_image(path, 1, pix, w, h, err);
 }
+
+image_format image_sniff(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return IMAGE_UNKNOWN;
+    uint8_t sig[8];
+    size_t got = fread(sig, 1, 8, f);
+    fclose(f);
+    if (got == 8 && !png_sig_cmp(sig, 0, 8)) return IMAGE_PNG;
+    if (got >= 3 && sig[0] == 0xff && sig[1] == 0xd8 && sig[2] == 0xff) return IMAGE_JPEG;
+    return IMAGE_UNKNOWN;
+}

@@ -92,7 +92,7 @@ static int set_entries(const set_def *s, const char *setdir, const char *dir, pa
     snprintf(path, sizeof path, "%s/MANIFEST", setdir);
     if (access(path, R_OK) != 0)
         return lir_fail(err, "dataset %s not found: expected %s (written by `scripts/get_data.sh "
-                        "%s --dir %s`, which takes the images from Debian packages)",
+                        "%s --data %s`, which takes the images from Debian packages)",
                         s->name, path, s->name, dir);
     return manifest_read(path, e, n, err);
 }

@@ -1,6 +1,6 @@
 /* energy.c: the per-sample energy at a point, E = -log sum_i exp(a_i) over the
  * whole flattened activation, and the R-EBO regulariser's gradient with respect to
- * the activation (METHOD.md section 2). Below the layers: the convolution's
+ * the activation (docs/method.md sections 2 and 7). Below the layers: the convolution's
  * epilogue computes energies with it, the net's hooks and the CLI too.
  * The two exp loops, which dominate hooked passes, are compiled twice: for the
  * build's baseline (4 float lanes) and for AVX-512 (16 lanes, 3-4x faster),

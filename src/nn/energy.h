@@ -4,7 +4,7 @@
 #ifndef LIR_ENERGY_H
 #define LIR_ENERGY_H
 
-/* R-EBO regulariser settings of one hook (METHOD.md section 2):
+/* R-EBO regulariser settings of one hook (docs/method.md section 7):
  *   R = mean_in max(0, E - m_in)^2 + mean_out max(0, m_out - E)^2, scaled by lambda. */
 typedef struct {
     float lambda;

@@ -86,7 +86,7 @@ static const key_spec KEYS[] = {
     {"calib_spread", K_FLOAT, F(calib_spread), 0, 1000, "1", 1, NULL,
      "calibrated m_out = m_in + this times (q90 - q10) of ID energies"},
     {"out_dir", K_STR, F(out_dir), 0, 0, "runs/train", 0, NULL,
-     "results: config.json, log.csv, curves_*.png, checkpoint.bin, final.weights(.json)"},
+     "results: config.json, log.csv, curves_*.{png,svg,pdf}, checkpoint.bin, final.weights(.json)"},
     {"checkpoint_steps", K_INT, F(checkpoint_steps), 0, 1e9, "0", 0, NULL,
      "extra checkpoint every N steps inside an epoch (0: at epoch ends only)"},
     {"progress_seconds", K_FLOAT, F(progress_seconds), 0, 86400, "10", 0, NULL,
@@ -123,6 +123,15 @@ static const char *type_name(const key_spec *k) {
     case K_STR: return "a string";
     }
     return "?";
+}
+
+int config_key_usage(const char *key, const char **value_name, const char **def) {
+    const key_spec *k = key_find(key);
+    if (!k) return -1;
+    static const char *const names[] = {"<int>", "<int>", "<float>", "true|false", "<str>"};
+    *value_name = k->type == K_STR && k->choices ? k->choices : names[k->type];
+    *def = k->def;
+    return 0;
 }
 
 static int range_fail(const key_spec *k, const char *v, lir_error *err) {

@@ -21,7 +21,7 @@
 
 #define CONFIG_MAX_HOOKS 64
 
-/* One regularised hook point (R-EBO, METHOD.md section 2). */
+/* One regularised hook point (R-EBO, docs/method.md section 7). */
 typedef struct {
     char point[64];
     float lambda;
@@ -81,6 +81,9 @@ void config_defaults(train_config *c);
 /* Sets one top-level key from text (a flag value or cfg value); -1 naming the key
  * and the accepted range. "hooks" cannot be set this way. */
 int config_set(train_config *c, const char *key, const char *value, lir_error *err);
+/* For a flag that sets key: the value's name in usage texts ("<int>", "<float>",
+ * "<str>", "true|false" or the choices) and the built-in default; -1: unknown key. */
+int config_key_usage(const char *key, const char **value_name, const char **def);
 
 /* Applies a JSON document (an object) over c; what names it in messages. */
 int config_apply_json(train_config *c, const char *text, const char *what, lir_error *err);
