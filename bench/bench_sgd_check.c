@@ -2,9 +2,7 @@
  * sgd_step, whose update loop also ORs together "weight or velocity not finite", against
  * the same loop without that check, over a cfg's parameter arena, 200 steps each,
  * interleaved, and prints both medians. Build and run from the repository root:
- *   make && cc -O3 -march=native -fopenmp -Isrc bench/bench_sgd_check.c build/liblir.a \
- *      -lopenblas -lcjson -lpng -ljpeg -lz -lm -o build/bench_sgd_check && \
- *      build/bench_sgd_check cfg/resnet18.cfg */
+ *   make bench && build/bench/bench_sgd_check cfg/resnet18.cfg */
 #include <stdio.h>
 #include <stdlib.h>
 
