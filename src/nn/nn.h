@@ -369,7 +369,8 @@ const float *net_logits(const net *n);
 int net_find_point(const net *n, const char *name); /* -1 if none */
 /* Attaches an observe-only hook to every default point that has none yet. */
 void net_hook_all(net *n);
-/* Attaches a hook with settings to the named point; -1 with message if unknown. */
+/* Attaches a hook with settings to the named point; -1 with message if unknown, or
+ * if the loss is oe and the point is not the logits (net_logits). */
 int net_add_hook(net *n, const char *point_name, const hook_reg *reg, lir_error *err);
 
 /* Darknet .weights: header (int32 major, minor, revision; uint64 seen when

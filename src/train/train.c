@@ -77,7 +77,7 @@ static int hooks_attach(trainer *t, lir_error *err) {
     }
     for (int i = 0; i < t->c->n_hooks; i++) {
         const config_hook *ch = &t->c->hooks[i];
-        hook_reg r = {ch->lambda, ch->m_in, ch->m_out, ch->calibrate};
+        hook_reg r = {.lambda = ch->lambda, .m_in = ch->m_in, .m_out = ch->m_out, .calibrate = ch->calibrate};
         if (net_add_hook(n, ch->point, &r, err))
             return lir_fail(err, "config hook %d: no point named '%s' (see `lir info`)", i,
                             ch->point);
