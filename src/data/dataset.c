@@ -15,15 +15,15 @@ typedef struct {
 
 static const known_set known[] = {
     {"cifar10", 10},  {"cifar100", 100},      {"svhn", 10},     {"mnist", 10},
-    {"fashionmnist", 10}, {"tinyimages300k", 1}, {"photos", 1}, {"photos-test", 1},
-    {"textures", 1},  {"dtd", 47},            {"gaussian", 1},  {"uniform", 1},
+    {"fashionmnist", 10}, {"tinyimages300k", 1}, {"photos", 1}, {"photos-val", 1},
+    {"photos-test", 1}, {"textures", 1},  {"dtd", 47},            {"gaussian", 1},  {"uniform", 1},
     {"blobs", 1},
 };
 enum { N_KNOWN = sizeof known / sizeof known[0] };
 
 const char *dataset_known_names(void) {
-    return "cifar10, cifar100, svhn, mnist, fashionmnist, tinyimages300k, photos, photos-test, "
-           "textures, dtd, gaussian, uniform, blobs";
+    return "cifar10, cifar100, svhn, mnist, fashionmnist, tinyimages300k, photos, photos-val, "
+           "photos-test, textures, dtd, gaussian, uniform, blobs";
 }
 
 const char *dataset_default_split(const char *name) {
@@ -67,7 +67,7 @@ int dataset_files(const char *name, const char *split, const char *dir,
     } else if (!strcmp(base, "dtd")) {
         add_path(paths, cap, &k, dir, "dtd/dtd32.pack");
     } else if (!strncmp(base, "photos", 6) || !strcmp(base, "textures")) {
-        snprintf(rel, sizeof rel, "%s/MANIFEST", base);
+        snprintf(rel, sizeof rel, "%s/MANIFEST", strcmp(base, "photos-val") ? base : "photos");
         add_path(paths, cap, &k, dir, rel);
     }
     return k;
