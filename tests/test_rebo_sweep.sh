@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# test_rebo_sweep.sh: the R-EBO experiment sweep end to end on fixture data written here
+# (tiny CIFAR-10, MNIST, Fashion-MNIST and a photos corpus of 6 photographs, one held out
+# for photos-val) and a tiny network trained first:
+#  - every JSON config of cfg/ for the experiments is accepted by `lir train
+#    --print-config` (and rebo-config.sh's methods with the loss keys they need);
+#  - scripts/experiments/rebo-sweep.sh --dry-run lists the runs of the sweep;
+#  - --quick trains (energy fine-tuning, OE, band and R-EBO at every point), evaluates
+#    each run on the far group and on photos-val (--validation), and ends with the compare
+#    tables (one row per run, seeds averaged per config) and the validation ranking;
+#  - run again, it trains and evaluates nothing; killed during training, it resumes.
+. "$(dirname "$0")/lib.sh"
+[ -x "$PY" ] && "$PY" -c "import PIL" 2>/dev/null || { echo "SKIP: no $PY with PIL to write the test data"; exit 77; }
+case $LIR in /*) ;; *) LIR=$PWD/$LIR;; esac
+root=$PWD
+
+"$PY" - "$tmp/data" <<'PYEOF'
+import hashlib, os, random, struct, sys
+from PIL import Image
+root = sys.argv[1]
+rng = random.Random(5)
+p = os.path.join(root, "cifar10", "cifar-10-batches-bin")
+os.makedirs(p)
+def rec():
+    k = rng.randrange(10)
+    return bytes([k]) + bytes(min(255, max(0, 20 * k + rng.randrange(90))) for _ in range(3072))
+for name, n in [("data_batch_%d.bin" % i, 40) for i in range(1, 6)] + [("test_batch.bin", 48)]:
+    with open(os.path.join(p, name), "wb") as f:
+        f.write(b"".join(rec() for _ in range(n)))
+for ds, lo, hi in [("mnist", 0, 255), ("fashionmnist", 60, 200)]:
+    d = os.path.join(root, ds)
+    os.makedirs(d)
+    n = 32
+    with open(os.path.join(d, "t10k-images-idx3-ubyte"), "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, n, 28, 28))
+        f.write(bytes(rng.randrange(lo, hi) if rng.random() < 0.5 else 0 for _ in range(n * 784)))
+    with open(os.path.join(d, "t10k-labels-idx1-ubyte"), "wb") as f:
+        f.write(struct.pack(">II", 0x801, n) + bytes(i % 10 for i in range(n)))
+d = os.path.join(root, "photos")
+os.makedirs(os.path.join(d, "images", "wall"))
+lines = []
+for i in range(6):
+    w, h = 90 + 7 * i, 70
+    px = bytes(min(255, (x * (i + 1) + y * 3 + rng.randrange(40)) % 256) for y in range(h) for x in range(w) for _ in range(3))
+    rel = "images/wall/%d.jpg" % i
+    Image.frombytes("RGB", (w, h), px).save(os.path.join(d, rel), quality=90)
+    lines.append("%s  %s\n" % (hashlib.sha256(open(os.path.join(d, rel), "rb").read()).hexdigest(), rel))
+open(os.path.join(d, "MANIFEST"), "w").write("".join(lines))
+open(os.path.join(d, "PROVENANCE"), "w").write("source=debian\npackage=wall version=1 deb_sha256=x\n")
+PYEOF
+cp "$root/tests/fixtures/tiny-train.cfg" "$tmp/tiny.cfg"
+echo '{"epochs": 1, "val_size": 20, "batch": 16}' > "$tmp/base.json"
+expect 0 "train the tiny base network" "$LIR" train "$tmp/tiny.cfg" --config "$tmp/base.json" \
+    --data-dir "$tmp/data" --out "$tmp/base" --progress-seconds 0
+
+# ---- the configs of cfg/ and of rebo-config.sh are valid run configs ----
+for f in energy-ft energy-ft-calibrated oe rebo-3points rebo-41points band-3points band-41points; do
+    expect 0 "cfg/$f.json" "$LIR" train cfg/resnet18.cfg --config "cfg/$f.json" --print-config
+done
+has out '"loss":	"band"' "band config shows its loss"
+for m in energy-ft energy-ft-cal oe rebo3 rebo41 band3 band41; do
+    bash scripts/experiments/rebo-config.sh "$m" --lir "$LIR" > "$tmp/$m.json"
+    expect 0 "rebo-config.sh $m" "$LIR" train cfg/resnet18.cfg --config "$tmp/$m.json" --print-config
+done
+check; [ "$(grep -c '"point"' "$tmp/rebo41.json")" = 41 ] || fail "rebo41: $(grep -c '"point"' "$tmp/rebo41.json") hooks, want 41"
+refuse "oe at an intermediate point" "loss \"oe\"" "$LIR" train "$tmp/tiny.cfg" --data-dir "$tmp/data" \
+    --config <(echo '{"epochs": 1, "val_size": 20, "batch": 16, "outlier_batch": 16, "outliers": "photos", "hooks": [{"point": "bn1", "loss": "oe", "lambda": 0.5}]}') \
+    --out "$tmp/oe-bad"
+
+# ---- the sweep ----
+sw=(bash "$root/scripts/experiments/rebo-sweep.sh" --out "$tmp/sweep" --cfg "$tmp/tiny.cfg"
+    --lir "$LIR" --data "$tmp/data" --init "$tmp/base/final.weights" --seeds "1 2"
+    --lambdas 0.1 --methods "energy-ft oe band3 rebo41" --points "bn1 conv2" --eval far
+    --eval-args "--holdout 20 --batch 16 --plots=0" --quick
+    -- --set "batch=16;outlier_batch=16;val_size=20" --progress-seconds 0)
+expect 0 "dry run" "${sw[@]}" --dry-run
+has out "13 runs" "dry run counts baseline + 12 runs"
+has out "band3-l0.1-photos-s2	train	todo" "dry run lists a run to train"
+has out "rebo41-l0.1-synthetic-s1	train" "one synthetic run per method"
+expect 0 "quick sweep" "${sw[@]}"
+cp "$tmp/out" "$tmp/sweep1.txt"
+has out "== oe-photos-s1: training" "sweep trains"
+has out "== band3-l0.1-photos-s2: lir eval --in cifar10  --out far" "sweep evaluates"
+has out "--validation --holdout 20" "sweep evaluates the validation signal"
+has out "selected (validation signal, no test OOD data): $tmp/sweep/" "sweep selects a run"
+"$PY" - "$tmp/sweep" <<'PYEOF' || fail "sweep tables"
+import csv, os, sys
+out = sys.argv[1]
+bad = []
+runs = sorted(["baseline"] + [f"{m}-photos-s{s}" for m in ("energy-ft", "oe") for s in (1, 2)]
+              + [f"{m}-l0.1-photos-s{s}" for m in ("band3", "rebo41") for s in (1, 2)]
+              + ["energy-ft-synthetic-s1", "oe-synthetic-s1", "band3-l0.1-synthetic-s1",
+                 "rebo41-l0.1-synthetic-s1"])
+for score in ("fc", "dirfree", "agebo", "best"):
+    d = os.path.join(out, "compare-" + score)
+    rows = list(csv.reader(open(os.path.join(d, "compare.csv"))))
+    got = sorted(os.path.basename(os.path.dirname(r[0].rstrip("/").replace("/results.json", ""))) for r in rows[1:])
+    if got != runs:
+        bad.append(f"{score}: rows {got}")
+    if "mnist" not in rows[0] or "mean far" not in rows[0]:
+        bad.append(f"{score}: columns {rows[0]}")
+    mean = list(csv.reader(open(os.path.join(d, "compare_mean.csv"))))
+    if len(mean) - 1 != 9:  # baseline + 4 methods x (photos, synthetic): seeds averaged
+        bad.append(f"{score}: {len(mean) - 1} config rows, want 9")
+    if not os.path.getsize(os.path.join(d, "compare.md")):
+        bad.append(f"{score}: empty compare.md")
+rank = list(csv.reader(open(os.path.join(out, "select", "ranking.tsv")), delimiter="\t"))
+if len(rank) != 10 or rank[0][:3] != ["rank", "signal", "fc_auroc"]:
+    bad.append(f"ranking: {rank[:2]} ({len(rank)} lines)")
+for r in rank[1:]:
+    if not (0 <= float(r[1]) <= 1 and r[6] in ("yes", "no")):
+        bad.append(f"ranking row {r}")
+tsv = list(csv.reader(open(os.path.join(out, "results.tsv")), delimiter="\t"))
+if len(tsv) != 14:
+    bad.append(f"results.tsv: {len(tsv)} lines")
+for b in bad:
+    print("FAIL", b)
+sys.exit(1 if bad else 0)
+PYEOF
+check
+check; grep -q '"m_in_lo"' "$tmp/sweep/band3-l0.1-photos-s1/final.weights.json" || fail "band margins in the sidecar"
+expect 0 "sweep again" "${sw[@]}"
+has out "== rebo41-l0.1-photos-s2: done before, skipped" "second sweep trains nothing"
+has out "== oe-photos-s1: eval evaluated before, skipped" "second sweep evaluates nothing"
+has out "== oe-photos-s1: select evaluated before, skipped" "second sweep selects from the saved evals"
+check; grep -q "lir eval --in\|: training" "$tmp/out" && fail "second sweep ran lir train or lir eval"
+
+# ---- killed while training: the run resumes from its checkpoint ----
+rm -rf "$tmp/sweep/oe-photos-s2"
+"${sw[@]}" -- --set "batch=16;outlier_batch=16;val_size=20;stop_after_steps=3" --progress-seconds 0 \
+    >"$tmp/out" 2>&1 || true
+check; [ -f "$tmp/sweep/oe-photos-s2/checkpoint.bin" ] && [ ! -f "$tmp/sweep/oe-photos-s2/final.weights" ] ||
+    fail "stopped run left no checkpoint: $(ls "$tmp/sweep/oe-photos-s2")"
+expect 0 "sweep after the stop" "${sw[@]}"
+has out "== oe-photos-s2: resuming" "the stopped run resumes"
+finish test_rebo_sweep
