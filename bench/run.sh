@@ -3,7 +3,7 @@
 # settings, side by side, for both ResNet-18 cfgs; prints images/s and lir/PyTorch.
 # Bars: training (no hooks) >= 0.8x PyTorch; inference with hooks at all points >= 1.0x.
 # PyTorch runs twice, with its default OpenMP wait policy and with OMP_WAIT_POLICY=PASSIVE
-# (what lir uses by default, see src/main.c), and each row keeps PyTorch's faster run.
+# (what lir uses by default, see src/cli/main.c), and each row keeps PyTorch's faster run.
 # Usage: bench/run.sh [--iters N] [--warmup N] [--threads N] [--batch N] [--infer-batch N]
 # Env: LIR (default ./lir), PY (default /usr/bin/python3). Run from the repository root.
 set -euo pipefail

@@ -90,6 +90,9 @@ if [ -n "$data" ]; then train_data=(--data-dir "$data"); eval_data=(--data "$dat
 # Value of a top-level number in a sidecar written by cJSON ("key":<tab>value,).
 field() { sed -n "s/^\t\"$2\":[[:space:]]*\([^,]*\),\{0,1\}$/\1/p" "$1" | head -n 1; }
 
+# What the log lines and the table call run $1: the value (template) or the name.
+label() { if [ -n "$configs" ] || [ "$1" = baseline ]; then echo "$1"; else echo "${1#v}"; fi; }
+
 # The run config of run $1 written to $2.
 write_config() {
     if [ -n "$configs" ]; then cp "$configs/$1.json" "$2"
@@ -106,14 +109,17 @@ train_state() {
 # lir eval of run $1 into $1/$2 with --out $3 and extra flags $4, unless its results.json
 # is newer than the weights.
 evaluate() {
-    local name=$1 dir=$out/$1 sub=$2 what=$3 extra=$4 w=$out/$1/final.weights
+    local name dir=$out/$1 sub=$2 what=$3 extra=$4 w=$out/$1/final.weights
+    name=$(label "$1")
     if [ "$dir/$sub/results.json" -nt "$w" ]; then
-        echo "== $name: $sub evaluated before, skipped"
+        if [ "$sub" = eval ]; then echo "== $name: evaluated before, skipped"
+        else echo "== $name: validation evaluated before, skipped"; fi
         return
     fi
     local id
     id=$(field "$w.json" dataset | tr -d '"')
-    echo "== $name: lir eval --in ${id:-cifar10} $extra --out $what (console: $dir/$sub/console.txt)"
+    echo "== $name: lir eval --in ${id:-cifar10} --out $what$([ "$sub" = eval ] || echo " --validation")" \
+        "(console: $dir/$sub/console.txt)"
     mkdir -p "$dir/$sub"
     # shellcheck disable=SC2086 # extra and eval_args are lists of flags
     "$lir" eval --in "${id:-cifar10}" --out "$what" --cfg "$cfg" --weights "$w" \
@@ -133,9 +139,10 @@ make_baseline() {
 }
 
 train_run() {
-    local name=$1 dir=$out/$1; shift
+    local name dir=$out/$1 run=$1; shift
+    name=$(label "$run")
     mkdir -p "$dir"
-    write_config "$name" "$dir/sweep.json"
+    write_config "$run" "$dir/sweep.json"
     case $(train_state "$dir") in
         done) echo "== $name: done before, skipped";;
         resume) echo "== $name: resuming"; "$lir" train "$cfg" --resume "$dir" "$@";;
@@ -174,14 +181,15 @@ done
 
 table=$out/results.tsv
 {
-    printf 'run\ttest_accuracy\tval_accuracy\tfinal_train_ce\treg_terms\ttraining_seconds\tdir\n'
+    printf '%s\ttest_accuracy\tval_accuracy\tfinal_train_ce\treg_terms\ttraining_seconds\tdir\n' \
+        "$([ -n "$configs" ] && echo run || echo value)"
     for name in "${names[@]}"; do
         dir=$out/$name
         s=$dir/final.weights.json
         last=$(tail -n 1 "$dir/log.csv" 2>/dev/null || true)
         ce=$(echo "$last" | cut -s -d, -f5)
         reg=$(echo "$last" | cut -s -d, -f11- | tr ',' ' ')
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$(field "$s" test_accuracy)" \
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(label "$name")" "$(field "$s" test_accuracy)" \
             "$(field "$s" val_accuracy)" "${ce:--}" "${reg:--}" "$(field "$s" training_seconds)" "$dir"
     done
 } > "$table"

@@ -11,6 +11,13 @@ expect 2 "no command" "$LIR"
 has err "usage: lir <command>" "no command"
 expect 2 "unknown command" "$LIR" frobnicate
 has err "lir: unknown command 'frobnicate'" "unknown command"
+# every other message names its command: "lir <command>: "
+expect 2 "eval without --out" "$LIR" eval
+has err "lir eval: --out is required" "eval without --out"
+expect 2 "data unknown subcommand" "$LIR" data frob
+has err "lir data: unknown subcommand 'frob'" "data unknown subcommand"
+expect 1 "bench bad batch" "$LIR" bench cfg/resnet18.cfg --batch 0
+has err "lir bench: batch sizes" "bench bad batch"
 expect 0 "--version" "$LIR" --version
 grep -qE '^lir [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out" || fail "--version output: $(cat "$tmp/out")"
 expect 0 "help" "$LIR" help
@@ -42,7 +49,7 @@ has err "--classes needs a value" "missing value"
 
 # --- info ----------------------------------------------------------------------
 expect 1 "info missing cfg" "$LIR" info "$tmp/nope.cfg"
-has err "lir: " "info missing cfg"
+has err "lir info: " "info missing cfg"
 has err "nope.cfg" "info missing cfg"
 expect 0 "info resnet18" "$LIR" info cfg/resnet18.cfg
 names="conv1 bn1"
@@ -180,7 +187,7 @@ expect 0 "predict --norm cifar100" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.wei
     fail "--norm cifar100 gives the same energy as cifar10"
 
 expect 1 "predict missing PNG" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/nope.png"
-has err "lir: $tmp/nope.png: cannot open" "predict missing PNG"
+has err "lir predict: $tmp/nope.png: cannot open" "predict missing PNG"
 expect 1 "predict missing weights" "$LIR" predict "$tmp/tiny.cfg" "$tmp/nope.weights" "$tmp/img0.png"
 has err "nope.weights" "predict missing weights"
 expect 1 "predict wrong size" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/small.png"

@@ -1,7 +1,7 @@
 /* test_config.c: the strict JSON run config (unknown keys, types, ranges refused with
  * the key named; flags override the file; the effective config reads back to the same
- * settings and hash; run-control keys do not change the hash) and the outlier-source
- * rules and synthetic transforms. */
+ * settings and hash; run-control keys do not change the hash), the hooks' loss kinds
+ * and their margins, and the outlier-source rules and synthetic transforms. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,8 +57,8 @@ int main(void) {
     CHECK(apply(good, &c, &err) == 0, "valid config accepted (%s)", err.msg);
     CHECK(config_check(&c, &err) == 0, "valid config passes checks (%s)", err.msg);
     CHECK(c.epochs == 7 && c.augment == 0 && c.seed == 42 && c.n_hooks == 2, "values stored");
-    CHECK_CLOSE(c.hooks[0].m_in, -23, 0, 0, "m_in");
-    CHECK(c.hooks[1].calibrate == 1, "calibrate stored");
+    CHECK_CLOSE(c.hooks[0].reg.m_in, -23, 0, 0, "m_in");
+    CHECK(c.hooks[1].reg.calibrate == 1, "calibrate stored");
     CHECK(config_set(&c, "epochs", "9", &err) == 0 && c.epochs == 9, "flag overrides file");
     CHECK(config_set(&c, "batch", "12x", &err) != 0 && strstr(err.msg, "'batch'"),
           "bad flag value names the key");
@@ -80,6 +80,95 @@ int main(void) {
     CHECK(config_hash(&d) == h, "run-control keys do not change the hash");
     config_set(&d, "lr", "0.002", &err);
     CHECK(config_hash(&d) != h, "lr changes the hash");
+
+    /* hook loss kinds: energy (default), band (two lower margins more), oe (none) */
+    const char *O = "{\"outliers\": \"photos\", \"hooks\": [";
+    char buf[512];
+#define HOOKS(...) (snprintf(buf, sizeof buf, "%s%s]}", O, __VA_ARGS__), buf)
+    expect_refused(HOOKS("{\"point\": \"fc\", \"loss\": \"hinge\", \"lambda\": 1}"), "'hooks[0].loss'");
+    expect_refused(HOOKS("{\"point\": \"fc\", \"loss\": \"oe\", \"lambda\": 0.5, \"m_in\": 1}"),
+                   "no margins");
+    expect_refused(HOOKS("{\"point\": \"fc\", \"loss\": \"oe\", \"lambda\": 0.5, \"calibrate\": true}"),
+                   "no margins");
+    expect_refused(HOOKS("{\"point\": \"fc\", \"lambda\": 1, \"m_in\": 1, \"m_out\": 2, \"m_in_lo\": 0}"),
+                   "\"band\" only");
+    expect_refused(HOOKS("{\"point\": \"b\", \"loss\": \"band\", \"lambda\": 1, \"m_in\": 1, \"m_out\": 2}"),
+                   "m_in_lo");
+    expect_refused(HOOKS("{\"point\": \"b\", \"loss\": \"band\", \"lambda\": 1, \"m_in\": 1, "
+                         "\"m_out\": 4, \"m_in_lo\": -1, \"m_out_lo\": 0}"),
+                   "m_out_lo < m_in_lo <= m_in < m_out");
+    CHECK(apply(HOOKS("{\"point\": \"b\", \"loss\": \"band\", \"lambda\": 0.01, \"m_in\": 1, "
+                      "\"m_out\": 4, \"m_in_lo\": -1, \"m_out_lo\": -4},"
+                      "{\"point\": \"c\", \"loss\": \"band\", \"lambda\": 0.01, \"calibrate\": true},"
+                      "{\"point\": \"fc\", \"loss\": \"oe\", \"lambda\": 0.5}"),
+                &c, &err) == 0 && config_check(&c, &err) == 0,
+          "band and oe hooks accepted (%s)", err.msg);
+    CHECK(c.hooks[0].reg.loss == HOOK_LOSS_BAND && c.hooks[0].reg.m_out_lo == -4 &&
+              c.hooks[0].reg.m_in_lo == -1 && c.hooks[2].reg.loss == HOOK_LOSS_OE,
+          "loss kinds and band margins stored");
+    js = config_to_json(&c);
+    CHECK(apply(js, &d, &err) == 0 && config_hash(&d) == config_hash(&c),
+          "band and oe read back with the same hash (%s)", err.msg);
+    CHECK(strstr(js, "\"loss\":\t\"band\"") && !strstr(js, "\"loss\":\t\"energy\""),
+          "kinds other than energy are named: %s", js);
+    free(js);
+    apply(HOOKS("{\"point\": \"fc\", \"lambda\": 0.1, \"m_in\": -23, \"m_out\": -5}"), &c, &err);
+    apply(HOOKS("{\"point\": \"fc\", \"loss\": \"energy\", \"lambda\": 0.1, \"m_in\": -23, \"m_out\": -5}"),
+          &d, &err);
+    CHECK(config_hash(&c) == config_hash(&d), "\"loss\": \"energy\" is the default");
+#undef HOOKS
+
+    /* the cfg's [net] section: read once, here, with the config's defaults */
+    cfg_file *f = cfg_parse_string("[net]\nbatch=128\nwidth=32\nheight=32\nchannels=3\n"
+                                   "learning_rate=0.05\nmax_batches=39100\nburn_in=782\n"
+                                   "policy=steps\nsteps=19550,29325\nscales=0.1,0.1\n",
+                                   "n.cfg", &err);
+    config_defaults(&c);
+    CHECK(f && config_from_cfg(&c, f, &err) == 0, "[net] read (%s)", err.msg);
+    CHECK(c.lr == 0.05f, "learning_rate");
+    CHECK(c.momentum == 0.9f, "momentum: the config's default");
+    CHECK(c.epochs == 100 && c.warmup_epochs == 2, "max_batches 39100 at batch 128 = 100 epochs "
+          "of the 50,000 cifar10 images, burn_in 2 epochs (%d, %d)", c.epochs, c.warmup_epochs);
+    CHECK(!strcmp(c.policy, "steps") && !strcmp(c.lr_steps, "50,75") &&
+              !strcmp(c.lr_scales, "0.1,0.1"),
+          "steps as epochs: %s / %s", c.lr_steps, c.lr_scales);
+    cfg_free(f);
+    const char *bad[][2] = {
+        {"policy=steps\nsteps=10,20\nscales=.1\n", "n.cfg:7:"},
+        {"policy=steps\n", "needs both steps= and scales="},
+        {"policy=cos\nsteps=10\nscales=.1\n", "only it"},
+        {"policy=sgdr\n", "n.cfg:6: policy=sgdr"},
+        {"learning_rate=fast\n", "n.cfg:6: learning_rate"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "[net]\nbatch=2\nwidth=8\nheight=8\nchannels=3\n%s", bad[i][0]);
+        f = cfg_parse_string(text, "n.cfg", &err);
+        config_defaults(&c);
+        CHECK(f && config_from_cfg(&c, f, &err) < 0 && strstr(err.msg, bad[i][1]),
+              "[net] refused: '%s' names '%s'", err.msg, bad[i][1]);
+        cfg_free(f);
+    }
+
+    /* the cfg's [hook] sections join the config's hooks once, in network order, after the
+     * config's own; a config hook on the same point wins; observe-only ones stay out */
+    f = cfg_parse_string("[net]\nbatch=2\nwidth=8\nheight=8\nchannels=3\n"
+                         "[convolutional]\nname=c0\nbn_name=b0\nbatch_normalize=1\nfilters=4\n"
+                         "size=3\npad=1\nactivation=linear\n"
+                         "[hook]\nlambda=0.5\nm_in=-3\nm_out=-1\n" /* default point: b0 */
+                         "[hook]\npoint=fc\nlambda=0.2\ncalibrate=1\n"
+                         "[hook]\npoint=c0\nlambda=0\n"
+                         "[avgpool]\n[connected]\nname=fc\noutput=2\nactivation=linear\n",
+                         "h.cfg", &err);
+    CHECK(apply("{\"outliers\": \"synthetic\", \"hooks\": [{\"point\": \"fc\", \"lambda\": 0.1, "
+                "\"m_in\": -6, \"m_out\": -2}]}", &c, &err) == 0, "hooks json (%s)", err.msg);
+    CHECK(f && config_add_cfg_hooks(&c, f, &err) == 0, "cfg hooks read (%s)", err.msg);
+    CHECK(c.n_hooks == 2 && !strcmp(c.hooks[0].point, "fc") && c.hooks[0].reg.lambda == 0.1f &&
+              !c.hooks[0].reg.calibrate && !strcmp(c.hooks[1].point, "b0") &&
+              c.hooks[1].reg.lambda == 0.5f && c.hooks[1].reg.m_in == -3 && c.hooks[1].reg.m_out == -1,
+          "config hooks: %d, %s, %s", c.n_hooks, c.hooks[0].point, c.hooks[1].point);
+    CHECK(config_add_cfg_hooks(&c, f, &err) == 0 && c.n_hooks == 2, "reading them again adds none");
+    cfg_free(f);
 
     /* outlier sources */
     const char *ood = "svhn,mnist,fashionmnist";

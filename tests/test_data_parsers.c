@@ -337,6 +337,24 @@ static void test_names(void) {
     dataset *d = dataset_load("mnist@blur1.0@jpeg90", "test", root, &err);
     CHECK(d != NULL && !strcmp(d->name, "mnist@blur1.0@jpeg90"), "chained transforms: %s", d ? "" : err.msg);
     dataset_free(d);
+    char paths[8][DATASET_PATH], want[DATASET_PATH], base[32];
+    CHECK(dataset_files("mnist@jpeg75", "test", root, paths, 8) == 2, "mnist: two files");
+    snprintf(want, sizeof want, "%s/mnist/t10k-images-idx3-ubyte", root);
+    CHECK(!strncmp(paths[0], want, strlen(want)) && strstr(paths[1], "t10k-labels-idx1-ubyte"),
+          "IDX file layout: %s, %s", paths[0], paths[1]);
+    CHECK(dataset_files("cifar10", "train", "D", paths, 8) == 5 &&
+              !strcmp(paths[4], "D/cifar10/cifar-10-batches-bin/data_batch_5.bin"),
+          "CIFAR-10 train layout: %s", paths[4]);
+    CHECK(dataset_files("cifar10", "train", "D", paths, 2) == 2, "at most cap paths");
+    CHECK(dataset_files("svhn", "extra", "D", paths, 8) == 1 &&
+              !strcmp(paths[0], "D/svhn/extra_32x32.mat"),
+          "SVHN layout: %s", paths[0]);
+    CHECK(dataset_files("cifar100", "extra", "D", paths, 8) == 0, "no files for a bad split");
+    CHECK(dataset_files("gaussian", "test", "D", paths, 8) == 0, "no files for a generated set");
+    dataset_base_name("cifar10@blur1@jpeg75", base, sizeof base);
+    CHECK(!strcmp(base, "cifar10"), "base name: %s", base);
+    CHECK(dataset_train_size("cifar10@jpeg75") == 50000 && dataset_train_size("imagenet") == 0,
+          "train split sizes");
     setenv("LIR_DATA", root, 1);
     CHECK(!strcmp(dataset_dir(NULL), root) && !strcmp(dataset_dir("x"), "x"), "LIR_DATA / dir argument");
     d = dataset_load("mnist", "test", NULL, &err);

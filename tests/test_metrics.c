@@ -199,7 +199,7 @@ static void test_agebo(void) {
     CHECK(!strcmp(agebo_kind_name(AGEBO_MAHAL), "mahalanobis"), "kind name");
 
     double a[] = {4, 2, 2, 3}, l[4];
-    CHECK(metrics_cholesky(a, 2, l, &err) == 0, "%s", err.msg);
+    CHECK(agebo_cholesky(a, 2, l, &err) == 0, "%s", err.msg);
     CHECK_CLOSE(l[0], 2, 1e-15, 0, "chol l00");
     CHECK_CLOSE(l[2], 1, 1e-15, 0, "chol l10");
     CHECK_CLOSE(l[3], sqrt(2.0), 1e-15, 0, "chol l11");

@@ -88,15 +88,22 @@ static int run_cfg(const char *cfgname, const char *json, const char *out, int r
     snprintf(cfg, sizeof cfg, "%s/%s", dir, cfgname);
     train_config *c = malloc(sizeof *c);
     config_defaults(c);
-    int rc = config_from_cfg(c, cfg, err);
+    cfg_file *f = cfg_parse_file(cfg, err);
+    if (!f) {
+        free(c);
+        return -1;
+    }
+    int rc = config_from_cfg(c, f, err);
     if (!rc) rc = config_apply_json(c, json, "test json", err);
+    if (!rc) rc = config_add_cfg_hooks(c, f, err);
     snprintf(c->data_dir, sizeof c->data_dir, "%s", dir);
     snprintf(c->out_dir, sizeof c->out_dir, "%s/%s", dir, out);
     c->stop_after_steps = stop;
     c->progress_seconds = 3600;
-    train_options opt = {cfg, "test_train", resume};
+    train_options opt = {cfg, f, "test_train", resume};
     if (!rc) rc = config_check(c, err);
     if (!rc) rc = train_run(&opt, c, err);
+    cfg_free(f);
     free(c);
     return rc;
 }

@@ -1,6 +1,8 @@
 /* test_util.c: the RNG is deterministic and in range; atomic writes replace the
- * file only on success. */
+ * file only on success; mkdir -p, argmax and the shell-quoted command line. */
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -54,5 +56,33 @@ int main(void) {
     unlink(path);
     CHECK(file_read_all("/nonexistent/x", &len, &err) == NULL && strstr(err.msg, "/nonexistent/x"),
           "missing file names the path");
+
+    /* make_dirs: mkdir -p, fine when it exists, refused over a file */
+    char dir[] = "/tmp/lir_test_dir_XXXXXX", deep[200], cmd[300];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(deep, sizeof deep, "%s/a/b/c", dir);
+    struct stat st;
+    CHECK(make_dirs(deep, &err) == 0 && stat(deep, &st) == 0 && S_ISDIR(st.st_mode),
+          "make_dirs makes the parents (%s)", err.msg);
+    CHECK(make_dirs(deep, &err) == 0, "make_dirs on an existing directory");
+    snprintf(deep, sizeof deep, "%s/a/file", dir);
+    FILE *f = fopen(deep, "w");
+    if (f) fclose(f);
+    CHECK(make_dirs(deep, &err) < 0 && strstr(err.msg, deep), "a file in the way: %s", err.msg);
+    snprintf(deep, sizeof deep, "%s/a/file/sub", dir);
+    CHECK(make_dirs(deep, &err) < 0 && strstr(err.msg, "cannot create directory"),
+          "a file as a parent: %s", err.msg);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+
+    const float v[5] = {0.1f, 0.7f, -2.0f, 0.7f, 0.2f};
+    CHECK(vec_argmax(v, 5) == 1 && vec_argmax(v, 1) == 0 && vec_argmax(v + 2, 3) == 1,
+          "argmax: the first largest");
+
+    char a0[] = "train", a1[] = "--set", a2[] = "lr=0.1;seed=2", a3[] = "it's", a4[] = "";
+    char *argv[] = {a0, a1, a2, a3, a4};
+    char *line = command_line(5, argv);
+    CHECK(!strcmp(line, "lir train --set 'lr=0.1;seed=2' 'it'\\''s' ''"), "command line: %s", line);
+    free(line);
     return check_done("test_util");
 }

@@ -61,8 +61,18 @@ int read_exact(FILE *f, void *buf, size_t n, const char *path, const char *what,
 
 double now_seconds(void); /* monotonic wall clock */
 
-/* mkdir -p: creates path and its missing parents (an existing folder is fine). */
+/* mkdir -p: creates path and every missing parent; -1 naming the directory that could
+ * not be made, or path when it exists but is not a directory. */
 int make_dirs(const char *path, lir_error *err);
+
+/* Index of the first largest of v[0..n) (0 when n < 1): the top class of a logit or
+ * probability row. */
+int vec_argmax(const float *v, int n);
+
+/* The command line "lir <argv[0]> <argv[1]> ...", each argument quoted for a POSIX shell
+ * when it holds anything but letters, digits and _./=:,@+- (malloc'd), for the
+ * records a run writes (a sidecar's or results.json's "command"). */
+char *command_line(int argc, char **argv);
 
 /* ---- checksums (sha256.c) ---- */
 typedef struct {

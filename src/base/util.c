@@ -179,8 +179,8 @@ double now_seconds(void) {
 
 int make_dirs(const char *path, lir_error *err) {
     char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return lir_fail(err, "directory name too long: %.64s...", path);
+    if (!*path || strlen(path) >= sizeof buf) return lir_fail(err, "'%s': bad directory name", path);
+    snprintf(buf, sizeof buf, "%s", path);
     for (char *p = buf + 1;; p++) {
         char c = *p;
         if (c != '/' && c != 0) continue;
@@ -188,6 +188,42 @@ int make_dirs(const char *path, lir_error *err) {
         if (mkdir(buf, 0777) != 0 && errno != EEXIST)
             return lir_fail(err, "cannot create directory %s: %s", buf, strerror(errno));
         *p = c;
-        if (!c) return 0;
+        if (!c) break;
     }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return lir_fail(err, "cannot create directory %s: a file of that name is in the way",
+                        path);
+    return 0;
+}
+
+int vec_argmax(const float *v, int n) {
+    int best = 0;
+    for (int k = 1; k < n; k++)
+        if (v[k] > v[best]) best = k;
+    return best;
+}
+
+char *command_line(int argc, char **argv) {
+    size_t len = 8;
+    for (int i = 0; i < argc; i++) len += 4 * strlen(argv[i]) + 3;
+    char *s = xcalloc(len, 1), *o = s + sprintf(s, "lir");
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int plain = a[0] != 0;
+        for (const char *q = a; *q; q++)
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,@+-", *q))
+                plain = 0;
+        *o++ = ' ';
+        if (plain) {
+            o += sprintf(o, "%s", a);
+            continue;
+        }
+        *o++ = '\'';
+        for (const char *q = a; *q; q++)
+            o += *q == '\'' ? sprintf(o, "'\\''") : sprintf(o, "%c", *q);
+        *o++ = '\'';
+    }
+    *o = 0;
+    return s;
 }

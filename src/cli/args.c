@@ -1,4 +1,4 @@
-/* args.c: table-driven flag parsing and usage text for lir's commands (args.h). */
+/* args.c: table-driven flag parsing and usage text for lir's commands (declared in cli.h). */
 #include "cli.h"
 
 #include <errno.h>

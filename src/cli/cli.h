@@ -58,23 +58,23 @@ int args_parse(const arg_cmd *cmd, int argc, char **argv, char **pos, int *npos)
  * flag with its type and default. */
 void args_usage(const arg_cmd *cmd, FILE *f);
 
-/* cli: lir's commands. Each takes the arguments after "lir" (argv[0] is the
- * command name), parses its flags with args.h and returns the process exit status:
- * 0 success, 1 error (message on stderr with a "lir: " prefix), 2 usage error. */
+/* cli: lir's commands, one cmd_<name>.c each, listed in main.c's table. Each takes the
+ * arguments after "lir" (argv[0] is the command name), parses its flags with args_parse
+ * and returns the process exit status: 0 success, 1 error, 2 usage error. Every
+ * message on stderr starts "lir <command>: " ("lir: " only where no command is known:
+ * an unknown command, out of memory). */
 
+int cmd_info(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
-
-int cmd_info(int argc, char **argv);    /* cli_info.c */
-int cmd_predict(int argc, char **argv); /* cli_predict.c */
-int cmd_bench(int argc, char **argv);   /* cli_bench.c */
-int cmd_train(int argc, char **argv);   /* cli_train.c (registered when it lands) */
-int cmd_eval(int argc, char **argv);    /* cli_eval.c (registered when it lands) */
-int cmd_data(int argc, char **argv);    /* cli_data.c (registered when it lands) */
-int cmd_compare(int argc, char **argv); /* cmd_compare.c */
-
-/* Prints "lir: <message>" to stderr and returns exit status 1. */
-static inline int cli_error(const lir_error *err) {
-    fprintf(stderr, "lir: %s\n", err->msg);
+/* Prints "lir <command>: <message>" to stderr and returns exit status 1. */
+static inline int cli_error(const char *command, const lir_error *err) {
+    fprintf(stderr, "lir %s: %s\n", command, err->msg);
     return 1;
 }
 

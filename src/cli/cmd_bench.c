@@ -1,4 +1,4 @@
-/* cli_bench.c: `lir bench <cfg>`: times training steps and inference on synthetic
+/* cmd_bench.c: `lir bench <cfg>`: times training steps and inference on synthetic
  * data (normal inputs, uniform labels) and prints images/s from the median
  * iteration time.
  *
@@ -196,9 +196,9 @@ int cmd_bench(int argc, char **argv) {
     if (rc != ARGS_RUN) return rc;
     lir_error err;
     if (batch < 1 || infer_batch < 1 || iters < 1 || warmup < 0 || threads < 0 || classes < 0) {
-        lir_fail(&err, "bench: batch sizes and --iters must be >= 1; --warmup, --threads, "
+        lir_fail(&err, "batch sizes and --iters must be >= 1; --warmup, --threads, "
                        "--classes >= 0");
-        return cli_error(&err);
+        return cli_error("bench", &err);
     }
     if (threads > 0) omp_set_num_threads(threads); /* the kernels' one thread pool */
     int do_train = strcmp(mode, "infer") != 0, do_infer = strcmp(mode, "train") != 0;
@@ -208,7 +208,7 @@ int cmd_bench(int argc, char **argv) {
 
     net_options probe_opt = {.batch = 1, .classes = classes, .train = 0, .seed = (uint64_t)seed};
     net *probe = net_load_cfg(pos[0], &probe_opt, &err);
-    if (!probe) return cli_error(&err);
+    if (!probe) return cli_error("bench", &err);
     double mflop = net_layer_flops(probe, probe->n_layers - 1) / 1e6;
     net_free(probe);
     const char *wait = getenv("OMP_WAIT_POLICY");
@@ -224,14 +224,14 @@ int cmd_bench(int argc, char **argv) {
             net_options o = {.batch = batch, .classes = classes, .train = 1,
                              .seed = (uint64_t)seed};
             if (time_train(pos[0], &o, hook_set[h], iters, warmup, &t, &err))
-                return cli_error(&err);
+                return cli_error("bench", &err);
             print_row("train", batch, &t);
         }
         if (do_infer) {
             net_options o = {.batch = infer_batch, .classes = classes, .train = 0,
                              .seed = (uint64_t)seed};
             if (time_infer(pos[0], &o, hook_set[h], iters, warmup, &t, &err))
-                return cli_error(&err);
+                return cli_error("bench", &err);
             print_row("infer", infer_batch, &t);
         }
     }

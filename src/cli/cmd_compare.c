@@ -46,7 +46,7 @@ int cmd_compare(int argc, char **argv) {
     int score, rc = compare_score_parse(score_name, &score, &err);
     if (rc == 0) rc = compare_load(&t, pos, npos, score, metric, &err);
     free(pos);
-    if (rc < 0) return cli_error(&err);
+    if (rc < 0) return cli_error("compare", &err);
     compare_markdown(stdout, &t, !all);
     rc = make_dirs(outdir, &err);
     if (rc == 0) rc = compare_write(&t, outdir, plots, &err);
@@ -54,5 +54,5 @@ int cmd_compare(int argc, char **argv) {
         printf("\nwrote %s/compare.md, compare.csv, compare_mean.csv%s\n", outdir,
                plots ? ", compare.png" : "");
     compare_free(&t);
-    return rc < 0 ? cli_error(&err) : 0;
+    return rc < 0 ? cli_error("compare", &err) : 0;
 }

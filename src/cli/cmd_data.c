@@ -1,4 +1,4 @@
-/* cli_data.c: `lir data`, inspecting datasets and measuring the input pipeline.
+/* cmd_data.c: `lir data`, inspecting datasets and measuring the input pipeline.
  *   lir data info NAME [--split S] [--dir D]      counts, shape, class counts, channel means;
  *                                                  for image-file sets also the files kept,
  *                                                  their sizes, the pack and sha256s
@@ -64,7 +64,7 @@ static int pack_info(const data_args *a) {
     if (strncmp(base, "photos", 6) && strcmp(base, "textures") && strcmp(base, "dtd")) return 0;
     lir_error err;
     image_pack *p = imageset_open(base, a->dir, &err);
-    if (!p) return cli_error(&err);
+    if (!p) return cli_error("data", &err);
     int lo = 0, hi = 0;
     double px = 0;
     for (int i = 0; i < p->n; i++) {
@@ -95,7 +95,7 @@ static int data_info(const data_args *a) {
     lir_error err;
     dataset *d = dataset_load(a->name, a->split, a->dir, &err);
     if (!d) {
-        return cli_error(&err);
+        return cli_error("data", &err);
     }
     printf("dataset %s split %s dir %s: %d images, %dx%dx%d, %d classes\n", d->name, d->split,
            dataset_dir(a->dir), d->n, d->c, d->h, d->w, d->classes);
@@ -122,18 +122,18 @@ static int data_bench(const data_args *a) {
     double t0 = now_seconds();
     dataset *d = dataset_load(name, a->split, a->dir, &err);
     if (!d) {
-        return cli_error(&err);
+        return cli_error("data", &err);
     }
     double t_load = now_seconds() - t0;
     printf("load %s/%s: %d images in %.3f s (%.0f images/s)\n", name, a->split, d->n, t_load,
            d->n / t_load);
     data_norm nm;
     if (data_norm_for(name, &nm, &err) < 0) {
-        cli_error(&err);
+        cli_error("data", &err);
         dataset_free(d);
         return 1;
     }
-    float *out = xmalloc((size_t)a->batch * 3 * 1024 * sizeof(float));
+    float *out = xmalloc((size_t)a->batch * DATA_IMG * sizeof(float));
     int *labels = xmalloc((size_t)a->batch * sizeof(int));
     int *idx = xmalloc((size_t)a->batch * sizeof(int));
     /* Plain conversion (evaluation path), OpenMP over images. */
@@ -152,7 +152,7 @@ static int data_bench(const data_args *a) {
     t0 = now_seconds();
     loader *l = loader_start(d, NULL, 0, a->batch, &nm, opts, a->seed, 0, 0, &err);
     if (!l) {
-        cli_error(&err);
+        cli_error("data", &err);
         free(out), free(labels), free(idx);
         dataset_free(d);
         return 1;
@@ -191,7 +191,7 @@ int cmd_data(int argc, char **argv) {
             char hex[65];
             lir_error err;
             if (sha256_file(argv[i], hex, &err) < 0) {
-                rc = cli_error(&err);
+                rc = cli_error("data", &err);
                 continue;
             }
             printf("%s  %s\n", hex, argv[i]);
@@ -199,7 +199,7 @@ int cmd_data(int argc, char **argv) {
         return rc;
     }
     if (strcmp(sub, "info") && strcmp(sub, "bench")) {
-        fprintf(stderr, "lir: data: unknown %s '%s'\n", sub[0] == '-' ? "option" : "subcommand", sub);
+        fprintf(stderr, "lir data: unknown %s '%s'\n", sub[0] == '-' ? "option" : "subcommand", sub);
         data_usage(stderr);
         return 2;
     }

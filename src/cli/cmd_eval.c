@@ -1,4 +1,4 @@
-/* cli_eval.c: `lir eval`: flags, loading the network and the datasets (OOD groups
+/* cmd_eval.c: `lir eval`: flags, loading the network and the datasets (OOD groups
  * expanded, unloadable group sets skipped with the reason), the training seed and config
  * hash from the weights' sidecar, the scoring passes, the fits on held-out ID training
  * images and the reports (ood.h). */
@@ -14,7 +14,7 @@
 
 typedef struct {
     const char *in, *out, *cfg, *weights, *data, *outdir, *values;
-    int batch, threads, holdout, jpeg_all, limit, save_energies, plots;
+    int batch, threads, holdout, jpeg_all, limit, save_energies, plots, validation;
     float margin;
     int seed;
 } eval_args;
@@ -30,26 +30,22 @@ static int eval_networks(const eval_args *a) {
     return t < 1 ? 1 : t > EVAL_MAX_NETS ? EVAL_MAX_NETS : t;
 }
 
-/* The base name of a dataset name ("cifar10@jpeg75" -> "cifar10"). */
-static void base_name(const char *name, char *out, size_t n) {
-    snprintf(out, n, "%.*s", (int)strcspn(name, "@"), name);
-}
-
-/* Appends the files of (base, split) under dir with their SHA-256 to files, each file
- * once; sets of other layouts (synthetic or image-folder sets) list no files here. */
+/* Appends the files of (name, split) under dir with their SHA-256 to files, each file
+ * once (derived sets, cifar10@..., read their base's files); sets that data does not
+ * read from files of its own layout list no files here. */
 static int add_files(const char *dir, const char *name, const char *split, eval_file **files,
                      int *n, lir_error *err) {
     char base[32], paths[8][DATASET_PATH];
-    base_name(name, base, sizeof base);
-    int k = dataset_files(base, split, dir, paths, 8);
+    dataset_base_name(name, base, sizeof base);
+    int k = dataset_files(name, split, dir, paths, 8);
     for (int i = 0; i < k; i++) {
+        int seen = 0;
+        for (int j = 0; j < *n; j++) seen |= !strcmp((*files)[j].path, paths[i]);
+        if (seen) continue;
         *files = xrealloc(*files, (size_t)(*n + 1) * sizeof **files);
         eval_file *f = &(*files)[*n];
         snprintf(f->dataset, sizeof f->dataset, "%s %s", base, split);
-        snprintf(f->path, sizeof f->path, "%.*s", (int)sizeof f->path - 1, paths[i]);
-        int seen = 0; /* derived sets (cifar10@...) reuse their base's files: list once */
-        for (int j = 0; j < *n; j++) seen |= !strcmp((*files)[j].path, f->path);
-        if (seen) continue;
+        memcpy(f->path, paths[i], sizeof f->path);
         if (sha256_file(f->path, f->sha256, err) < 0) return -1;
         (*n)++;
     }
@@ -59,9 +55,10 @@ static int add_files(const char *dir, const char *name, const char *split, eval_
 /* Says where the ID pixels come from (the PROVENANCE file scripts/get_data.sh writes),
  * plus the --jpeg-all round trip. */
 static data_source id_provenance(const eval_args *a, char *out, size_t size) {
-    char prov[2048];
+    char prov[2048], base[32];
     data_source src = dataset_provenance(a->in, a->data, prov, sizeof prov);
-    size_t len = (size_t)snprintf(out, size, "%.*s: %s", (int)strcspn(a->in, "@"), a->in, prov);
+    dataset_base_name(a->in, base, sizeof base);
+    size_t len = (size_t)snprintf(out, size, "%s: %s", base, prov);
     if (a->jpeg_all && len < size)
         snprintf(out + len, size - len,
                  "; --jpeg-all %d: every evaluated image (ID, held-out ID "
@@ -86,7 +83,7 @@ static dataset *load(const eval_args *a, const char *name, const char *split, li
 static net *load_net(const eval_args *a, int classes, lir_error *err) {
     if (access(a->weights, R_OK) != 0) {
         char base[32];
-        base_name(a->in, base, sizeof base);
+        dataset_base_name(a->in, base, sizeof base);
         lir_fail(err,
                  "weights file %s not found: lir's shipped weights for %s are "
                  "weights/resnet18-%s.weights (with cfg/resnet18.cfg); train them with "
@@ -123,6 +120,7 @@ typedef struct {
     char cfg_sha[65], w_sha[65], prov[2400];
     char sidecar[4200], train_hash[17], train_note[5400];
     long long train_seed;
+    int *fit_idx, n_fit; /* --validation: the held-out train images of the fits */
 } eval_inputs;
 
 /* Loads OOD set i of the plan into in->ood[i]; a set that may be skipped gets its reason
@@ -167,17 +165,64 @@ static void read_sidecar(const char *weights, eval_inputs *in) {
     cJSON_Delete(j);
 }
 
+/* The sets --validation accepts: model selection's, never a test OOD set. */
+static const char *const VALIDATION_SETS[] = {"photos-val"};
+
+static int validation_sets_check(const ood_plan *p, lir_error *err) {
+    for (int i = 0; i < p->n; i++) {
+        char base[32];
+        int ok = 0;
+        dataset_base_name(p->sets[i].name, base, sizeof base);
+        for (size_t k = 0; k < sizeof VALIDATION_SETS / sizeof *VALIDATION_SETS; k++)
+            ok |= !strcmp(base, VALIDATION_SETS[k]);
+        int g = p->sets[i].group;
+        if (!ok)
+            return lir_fail(err, "--validation: %s%s%s%s is not a validation set (photos-val: "
+                            "the photos held out of the outlier corpus); test OOD sets never "
+                            "take part in model selection", p->sets[i].name,
+                            g >= 0 ? " (OOD group " : "", g >= 0 ? ood_group_name(g) : "",
+                            g >= 0 ? ")" : "");
+    }
+    return 0;
+}
+
+/* --validation: the ID side is the second half of the --holdout images of the train
+ * split (in->id, a copy named <in>-val), the fits take the first half (in->fit_idx). */
+static int validation_ids(const eval_args *a, eval_inputs *in, lir_error *err) {
+    const dataset *tr = in->train;
+    int k = a->holdout < tr->n ? a->holdout : tr->n - 1, *tr_idx = NULL;
+    if (data_holdout(tr->n, k, &tr_idx, &in->fit_idx, err) < 0) return -1;
+    free(tr_idx);
+    in->n_fit = k / 2;
+    dataset *d = in->id = xcalloc(1, sizeof *d);
+    *d = *tr;
+    snprintf(d->name, sizeof d->name, "%s-val", a->in);
+    d->n = k - in->n_fit;
+    size_t img = (size_t)tr->c * tr->h * tr->w;
+    d->images = xmalloc((size_t)d->n * img);
+    d->labels = xmalloc((size_t)d->n * sizeof(int));
+    d->coarse = NULL;
+    for (int i = 0; i < d->n; i++) {
+        int j = in->fit_idx[in->n_fit + i];
+        memcpy(d->images + (size_t)i * img, tr->images + (size_t)j * img, img);
+        d->labels[i] = tr->labels[j];
+    }
+    return 0;
+}
+
 /* Loads every dataset first (so a bad name fails before any pass), then the network,
  * checksums and the ID provenance. */
 static int inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
     const char *dir = dataset_dir(a->data);
     if (data_norm_for(a->in, &in->norm, err) < 0 || outlier_check_eval(a->weights, a->out, err) < 0)
         return -1;
-    if (!(in->id = load(a, a->in, "test", err)) || !(in->train = load(a, a->in, "train", err)))
+    if (!(in->train = load(a, a->in, "train", err))) return -1;
+    if (a->validation ? validation_ids(a, in, err) < 0 : !(in->id = load(a, a->in, "test", err)))
         return -1;
     if (ood_plan_make(&in->plan, a->out, a->in, err) < 0) return -1;
     in->ood = xcalloc((size_t)in->plan.n + 1, sizeof *in->ood);
     in->why = xcalloc((size_t)in->plan.n + 1, sizeof *in->why);
+    if (a->validation && validation_sets_check(&in->plan, err) < 0) return -1;
     for (int i = 0; i < in->plan.n; i++) /* the sets one name stands for: one at a time, later */
         if (!in->plan.sets[i].lazy && load_ood(a, in, i, err) < 0) return -1;
     for (int k = 0; k < eval_networks(a); k++) {
@@ -186,7 +231,7 @@ static int inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
     }
     in->n = in->nets[0];
     if (sha256_file(a->cfg, in->cfg_sha, err) < 0 || sha256_file(a->weights, in->w_sha, err) < 0 ||
-        add_files(dir, a->in, "test", &in->files, &in->n_files, err) < 0 ||
+        (!a->validation && add_files(dir, a->in, "test", &in->files, &in->n_files, err) < 0) ||
         add_files(dir, a->in, "train", &in->files, &in->n_files, err) < 0)
         return -1;
     for (int i = 0; i < in->plan.n; i++)
@@ -199,6 +244,7 @@ static int inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
 
 static void inputs_free(eval_inputs *in) {
     free(in->files);
+    free(in->fit_idx);
     dataset_free(in->id);
     dataset_free(in->train);
     for (int i = 0; i < in->plan.n; i++) {
@@ -217,7 +263,8 @@ static void add_time(eval_info *info, const eval_pass *p) {
     info->images_total += p->n;
 }
 
-/* The ID test pass and the held-out ID training pass, then the fits. */
+/* The ID pass (the test split, or with --validation the held-out images in->id) and
+ * the held-out ID training pass, then the fits. */
 static int score_id(const eval_args *a, eval_inputs *in, eval_pass *pid, eval_pass *pfit,
                     eval_result *r, char *holdout, size_t hsize, lir_error *err) {
     dataset *tr = in->train;
@@ -225,11 +272,19 @@ static int score_id(const eval_args *a, eval_inputs *in, eval_pass *pid, eval_pa
     int *tr_idx = NULL, *val_idx = NULL;
     if (data_holdout(tr->n, k, &tr_idx, &val_idx, err) < 0) return -1;
     free(tr_idx);
-    snprintf(holdout, hsize, "the last %d images of the %s train split (%d..%d)", k, tr->name,
-             tr->n - k, tr->n - 1);
+    if (in->fit_idx) {
+        k = in->n_fit;
+        snprintf(holdout, hsize, "the %d images %d..%d of the %s train split (--validation: the "
+                 "%d after them are the ID side)", k, tr->n - in->n_fit - in->id->n,
+                 tr->n - in->id->n - 1, tr->name, in->id->n);
+    } else {
+        snprintf(holdout, hsize, "the last %d images of the %s train split (%d..%d)", k,
+                 tr->name, tr->n - k, tr->n - 1);
+    }
+    const int *fit = in->fit_idx ? in->fit_idx : val_idx;
     int m = a->limit && a->limit < in->id->n ? a->limit : in->id->n;
     int rc = eval_pass_run(in->nets, in->n_nets, in->id, NULL, m, &in->norm, pid, err);
-    if (rc == 0) rc = eval_pass_run(in->nets, in->n_nets, tr, val_idx, k, &in->norm, pfit, err);
+    if (rc == 0) rc = eval_pass_run(in->nets, in->n_nets, tr, fit, k, &in->norm, pfit, err);
     free(val_idx);
     dataset_free(in->train); /* 50,000 images no longer needed */
     in->train = NULL;
@@ -356,7 +411,7 @@ done:
 static int eval_args_check(eval_args *a, char *wdef, size_t wn, char *odef, size_t on) {
     if (!a->out || !*a->out) {
         fprintf(stderr,
-                "lir: eval: --out is required (OOD groups near, far, covariate and sets, e.g. "
+                "lir eval: --out is required (OOD groups near, far, covariate and sets, e.g. "
                 "--out far or --out svhn,mnist; known sets: %s)\n",
                 dataset_known_names());
         return 2;
@@ -364,13 +419,13 @@ static int eval_args_check(eval_args *a, char *wdef, size_t wn, char *odef, size
     if (a->batch < 1 || a->threads < 0 || a->threads > EVAL_MAX_NETS || a->holdout < 2 ||
         a->limit < 0 || a->jpeg_all < 0 || a->jpeg_all > 100 || !(a->margin >= 0)) {
         fprintf(stderr,
-                "lir: eval: need --batch >= 1, --threads 0..%d, --holdout >= 2, --limit >= 0, "
+                "lir eval: need --batch >= 1, --threads 0..%d, --holdout >= 2, --limit >= 0, "
                 "--jpeg-all 0..100, --margin >= 0\n",
                 EVAL_MAX_NETS);
         return 2;
     }
     char base[32];
-    base_name(a->in, base, sizeof base);
+    dataset_base_name(a->in, base, sizeof base);
     if (!a->weights) {
         snprintf(wdef, wn, "weights/resnet18-%s.weights", base);
         a->weights = wdef;
@@ -382,54 +437,47 @@ static int eval_args_check(eval_args *a, char *wdef, size_t wn, char *odef, size
     return ARGS_RUN;
 }
 
-/* "lir <args...>" (malloc'd), for the provenance. */
-static char *command_line(int argc, char **argv) {
-    size_t len = 4;
-    for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
-    char *command = xmalloc(len + 8);
-    strcpy(command, "lir");
-    for (int i = 0; i < argc; i++) {
-        strcat(command, " ");
-        strcat(command, argv[i]);
-    }
-    return command;
-}
-
-int cmd_eval(int argc, char **argv) {
-    eval_args a;
+/* Parses the flags into a; returns ARGS_RUN, or the exit status after --help or a
+ * usage error. */
+static int eval_parse(int argc, char **argv, eval_args *a) {
     const arg_spec specs[] = {
-        {"in", ARG_STR, &a.in, "cifar10", "in-distribution dataset (its test split is scored)", 0},
-        {"out", ARG_STR, &a.out, NULL,
+        {"in", ARG_STR, &a->in, "cifar10", "in-distribution dataset (its test split is scored)", 0},
+        {"out", ARG_STR, &a->out, NULL,
          "OOD groups and sets, comma-separated (required): near, far, covariate (sets this "
          "build lacks or whose data is absent are skipped with the reason) and set names, "
          "e.g. far,cifar10@jpeg75",
          0},
-        {"cfg", ARG_STR, &a.cfg, "cfg/resnet18.cfg", "network cfg", 0},
-        {"weights", ARG_STR, &a.weights, NULL, "weights file; unset: weights/resnet18-<in>.weights",
+        {"cfg", ARG_STR, &a->cfg, "cfg/resnet18.cfg", "network cfg", 0},
+        {"weights", ARG_STR, &a->weights, NULL, "weights file; unset: weights/resnet18-<in>.weights",
          0},
-        {"data", ARG_STR, &a.data, NULL, "data directory; unset: $LIR_DATA, else ./data", 0},
-        {"outdir", ARG_STR, &a.outdir, NULL, "output directory; unset: runs/eval-<in>", 0},
-        {"batch", ARG_INT, &a.batch, "100", "images per forward pass", 0},
-        {"threads", ARG_INT, &a.threads, "0",
+        {"data", ARG_STR, &a->data, NULL, "data directory; unset: $LIR_DATA, else ./data", 0},
+        {"outdir", ARG_STR, &a->outdir, NULL, "output directory; unset: runs/eval-<in>", 0},
+        {"batch", ARG_INT, &a->batch, "100", "images per forward pass", 0},
+        {"threads", ARG_INT, &a->threads, "0",
          "threads, each running its own copy of the network on every n-th batch (0: "
          "OMP_NUM_THREADS or all cores, at most 8; 1: one copy whose layers use all threads)",
          0},
-        {"holdout", ARG_INT, &a.holdout, "5000", "held-out ID train images for the ID-only fits",
+        {"holdout", ARG_INT, &a->holdout, "5000", "held-out ID train images for the ID-only fits",
          0},
-        {"values", ARG_CHOICE, &a.values, "raw",
+        {"values", ARG_CHOICE, &a->values, "raw",
          "paper lines and bar plots: raw AUROC, or seed = max(AUROC, 1 - AUROC) as the paper's "
          "script",
          "raw|seed"},
-        {"margin", ARG_FLOAT, &a.margin, "0.01", "early exit: AUROC margin below the best point",
+        {"margin", ARG_FLOAT, &a->margin, "0.01", "early exit: AUROC margin below the best point",
          0},
-        {"jpeg-all", ARG_INT, &a.jpeg_all, "0",
+        {"jpeg-all", ARG_INT, &a->jpeg_all, "0",
          "JPEG round trip at this quality for every image (0 = off)", 0},
-        {"limit", ARG_INT, &a.limit, "0",
+        {"limit", ARG_INT, &a->limit, "0",
          "score only the first N test images of each set (0 = all)", 0},
-        {"save-energies", ARG_BOOL, &a.save_energies, "0",
+        {"save-energies", ARG_BOOL, &a->save_energies, "0",
          "write energies_<set>_{test,holdout}.csv: index,label,E per point,msp,maxlogit", 0},
-        {"plots", ARG_BOOL, &a.plots, "1", "write the PNG plots", 0},
-        {"seed", ARG_INT, &a.seed, "1", "seed of the network builder (weights are loaded over it)",
+        {"plots", ARG_BOOL, &a->plots, "1", "write the PNG plots", 0},
+        {"seed", ARG_INT, &a->seed, "1", "seed of the network builder (weights are loaded over it)",
+         0},
+        {"validation", ARG_BOOL, &a->validation, "0",
+         "model selection without test data: the ID side is the second half of the --holdout "
+         "images of the ID train split (the first half fits the ID-only scores) and --out may "
+         "name validation sets only (photos-val)",
          0},
     };
     const arg_cmd cmd = {"eval",
@@ -442,12 +490,18 @@ int cmd_eval(int argc, char **argv) {
     char **pos = xmalloc((size_t)argc * sizeof(char *));
     int npos, st = args_parse(&cmd, argc, argv, pos, &npos);
     free(pos);
-    if (st != ARGS_RUN) return st;
+    return st;
+}
+
+int cmd_eval(int argc, char **argv) {
+    eval_args a;
     char wdef[256], odef[256];
-    if ((st = eval_args_check(&a, wdef, sizeof wdef, odef, sizeof odef)) != ARGS_RUN) return st;
+    int st = eval_parse(argc, argv, &a);
+    if (st == ARGS_RUN) st = eval_args_check(&a, wdef, sizeof wdef, odef, sizeof odef);
+    if (st != ARGS_RUN) return st;
     char *command = command_line(argc, argv);
     lir_error err;
     int rc = eval_run(&a, command, &err);
     free(command);
-    return rc < 0 ? cli_error(&err) : 0;
+    return rc < 0 ? cli_error("eval", &err) : 0;
 }

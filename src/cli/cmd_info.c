@@ -1,4 +1,4 @@
-/* cli_info.c: `lir info <cfg>`: builds the network for inference and prints its
+/* cmd_info.c: `lir info <cfg>`: builds the network for inference and prints its
  * layer table (shapes, parameters, FLOPs) and hook points (net_print_info). */
 #include "cli.h"
 #include "nn/nn.h"
@@ -20,12 +20,12 @@ int cmd_info(int argc, char **argv) {
     if (rc != ARGS_RUN) return rc;
     lir_error err;
     if (classes < 0 || batch < 1) {
-        lir_fail(&err, "info: --classes must be >= 0 and --batch >= 1");
-        return cli_error(&err);
+        lir_fail(&err, "--classes must be >= 0 and --batch >= 1");
+        return cli_error("info", &err);
     }
     net_options opt = {.batch = batch, .classes = classes, .train = 0, .seed = (uint64_t)seed};
     net *n = net_load_cfg(pos[0], &opt, &err);
-    if (!n) return cli_error(&err);
+    if (!n) return cli_error("info", &err);
     net_print_info(n, stdout);
     net_free(n);
     return 0;

@@ -1,4 +1,4 @@
-/* cli_predict.c: `lir predict <cfg> <weights> <files...>`: classifies PNG images
+/* cmd_predict.c: `lir predict <cfg> <weights> <files...>`: classifies PNG images
  * (or, with --raw, already-normalised float32 NCHW tensors) and prints per input
  * the top class, its softmax probability and the logit-level energy
  * E = -logsumexp(logits).
@@ -86,9 +86,7 @@ static void classify(net *n, const float *x, int count, char **names, const char
         energy_forward(logits, n->batch, n->classes, energy);
         for (int b = 0; b < m; b++) {
             const float *l = logits + (size_t)b * n->classes;
-            int top = 0;
-            for (int k = 1; k < n->classes; k++)
-                if (l[k] > l[top]) top = k;
+            int top = vec_argmax(l, n->classes);
             double prob = exp((double)l[top] + energy[b]); /* softmax: e^(l - logsumexp) */
             if (raw)
                 printf("%s:%d\t%d\t%.6f\t%.6f\n", raw, start + b, top, prob, energy[b]);
@@ -128,27 +126,27 @@ int cmd_predict(int argc, char **argv) {
     }
     lir_error err;
     if (classes < 0 || count < 0 || batch < 1) {
-        lir_fail(&err, "predict: --classes and --n must be >= 0, --batch >= 1");
-        return cli_error(&err);
+        lir_fail(&err, "--classes and --n must be >= 0, --batch >= 1");
+        return cli_error("predict", &err);
     }
     data_norm norm;
-    if (data_norm_for(norm_name, &norm, &err)) return cli_error(&err);
+    if (data_norm_for(norm_name, &norm, &err)) return cli_error("predict", &err);
 
     /* The input count decides the batch; the raw count needs the cfg's input shape,
      * so build once with batch 1 only to learn it when needed. */
     net_options opt = {.batch = 1, .classes = classes, .train = 0, .seed = 1};
     if (raw) {
         net *probe = net_load_cfg(pos[0], &opt, &err);
-        if (!probe) return cli_error(&err);
+        if (!probe) return cli_error("predict", &err);
         float *x = read_raw(raw, &count, probe, &err);
         net_free(probe);
-        if (!x) return cli_error(&err);
+        if (!x) return cli_error("predict", &err);
         opt.batch = count < batch ? count : batch;
         net *n = net_load_cfg(pos[0], &opt, &err);
         if (!n || net_load_weights(n, pos[1], &err)) {
             if (n) net_free(n);
             free(x);
-            return cli_error(&err);
+            return cli_error("predict", &err);
         }
         classify(n, x, count, NULL, raw);
         net_free(n);
@@ -157,17 +155,17 @@ int cmd_predict(int argc, char **argv) {
     }
     opt.batch = nfiles < batch ? nfiles : batch;
     net *n = net_load_cfg(pos[0], &opt, &err);
-    if (!n) return cli_error(&err);
+    if (!n) return cli_error("predict", &err);
     if (n->c != 3) {
         lir_fail(&err, "%s: network input has %d channels; PNG input is RGB (3)", pos[0], n->c);
         net_free(n);
-        return cli_error(&err);
+        return cli_error("predict", &err);
     }
     float *x = xmalloc((size_t)nfiles * 3 * n->h * n->w * sizeof *x);
     if (net_load_weights(n, pos[1], &err) || read_pngs(pos + 2, nfiles, n, &norm, x, &err)) {
         net_free(n);
         free(x);
-        return cli_error(&err);
+        return cli_error("predict", &err);
     }
     classify(n, x, nfiles, pos + 2, NULL);
     net_free(n);

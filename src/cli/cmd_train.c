@@ -1,145 +1,141 @@
-/* cli_train.c: `lir train <cfg>`: builds the run config (defaults < cfg [net] <
- * --config JSON < flags), runs or resumes training (train.c). */
+/* cmd_train.c: `lir train <cfg>`: builds the run config (defaults < cfg [net] (or, with
+ * --resume, the run's config.json) < --config JSON < flags < --set, then the cfg's
+ * [hook] sections), runs or resumes training (train.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "train/train.h"
 
+/* A flag that sets one config key. */
 typedef struct {
     const char *flag, *key;
     const char *value;
 } override;
 
-/* "lir train ..." with arguments quoted for a POSIX shell where needed. */
-static char *command_line(int argc, char **argv) {
-    size_t len = 8;
-    for (int i = 0; i < argc; i++) len += 4 * strlen(argv[i]) + 3;
-    char *s = xcalloc(len, 1), *o = s + sprintf(s, "lir");
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        int plain = a[0] != 0;
-        for (const char *q = a; *q; q++)
-            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,@+-", *q))
-                plain = 0;
-        *o++ = ' ';
-        if (plain) {
-            o += sprintf(o, "%s", a);
-            continue;
-        }
-        *o++ = '\'';
-        for (const char *q = a; *q; q++)
-            o += *q == '\'' ? sprintf(o, "'\\''") : sprintf(o, "%c", *q);
-        *o++ = '\'';
-    }
-    *o = 0;
-    return s;
-}
+static const override OVERRIDES[] = {
+    {"epochs", "epochs", NULL},         {"batch", "batch", NULL},
+    {"lr", "lr", NULL},                 {"seed", "seed", NULL},
+    {"weights", "init_weights", NULL},  {"dataset", "dataset", NULL},
+    {"data-dir", "data_dir", NULL},     {"out", "out_dir", NULL},
+    {"outliers", "outliers", NULL},     {"val-size", "val_size", NULL},
+    {"stop-after-steps", "stop_after_steps", NULL},
+    {"checkpoint-steps", "checkpoint_steps", NULL},
+    {"progress-seconds", "progress_seconds", NULL},
+};
+enum { NOV = sizeof OVERRIDES / sizeof OVERRIDES[0], NSPECS = NOV + 5 };
 
-int cmd_train(int argc, char **argv) {
+typedef struct {
     const char *config_path, *resume, *set;
     int print_config, doc;
-    override ov[] = {
-        {"epochs", "epochs", NULL},         {"batch", "batch", NULL},
-        {"lr", "lr", NULL},                 {"seed", "seed", NULL},
-        {"weights", "init_weights", NULL},  {"dataset", "dataset", NULL},
-        {"data-dir", "data_dir", NULL},     {"out", "out_dir", NULL},
-        {"outliers", "outliers", NULL},     {"val-size", "val_size", NULL},
-        {"stop-after-steps", "stop_after_steps", NULL},
-        {"checkpoint-steps", "checkpoint_steps", NULL},
-        {"progress-seconds", "progress_seconds", NULL},
-    };
-    enum { NOV = sizeof ov / sizeof ov[0] };
-    arg_spec specs[NOV + 5] = {
-        {"config", ARG_STR, &config_path, NULL, "JSON run config (docs/train-config.md)", NULL},
-        {"resume", ARG_STR, &resume, NULL,
+    override ov[NOV];
+    char help[NOV][64];
+    arg_spec specs[NSPECS];
+    arg_cmd cmd;
+} train_args;
+
+/* The flag table: five of its own, then one per config key a flag sets. */
+static void train_flags(train_args *a) {
+    const arg_spec own[5] = {
+        {"config", ARG_STR, &a->config_path, NULL, "JSON run config (docs/train-config.md)", NULL},
+        {"resume", ARG_STR, &a->resume, NULL,
          "continue the run in this directory from its checkpoint.bin (uses its config.json)", NULL},
-        {"set", ARG_STR, &set, NULL, "more settings: \"key=value;key=value\" (config keys)", NULL},
-        {"print-config", ARG_BOOL, &print_config, "0", "print the effective config and exit", NULL},
-        {"config-doc", ARG_BOOL, &doc, "0", "print the config keys as a Markdown table and exit",
+        {"set", ARG_STR, &a->set, NULL, "more settings: \"key=value;key=value\" (config keys)", NULL},
+        {"print-config", ARG_BOOL, &a->print_config, "0", "print the effective config and exit",
+         NULL},
+        {"config-doc", ARG_BOOL, &a->doc, "0", "print the config keys as a Markdown table and exit",
          NULL},
     };
-    char help[NOV][64];
+    memcpy(a->specs, own, sizeof own);
+    memcpy(a->ov, OVERRIDES, sizeof OVERRIDES);
     for (int i = 0; i < NOV; i++) {
-        snprintf(help[i], sizeof help[i], "sets config key %s", ov[i].key);
-        specs[5 + i] = (arg_spec){ov[i].flag, ARG_STR, &ov[i].value, NULL, help[i], NULL};
+        snprintf(a->help[i], sizeof a->help[i], "sets config key %s", a->ov[i].key);
+        a->specs[5 + i] = (arg_spec){a->ov[i].flag, ARG_STR, &a->ov[i].value, NULL, a->help[i], NULL};
     }
-    arg_cmd cmd = {"train", "<cfg>",
-                   "train or fine-tune a network, optionally with the R-EBO regulariser", 0, 1,
-                   specs, NOV + 5};
-    char **pos = xmalloc((size_t)argc * sizeof *pos);
-    int npos, rc = args_parse(&cmd, argc, argv, pos, &npos);
-    if (rc != ARGS_RUN) {
-        free(pos);
-        return rc;
+    a->cmd = (arg_cmd){"train", "<cfg>",
+                       "train or fine-tune a network, optionally with the R-EBO regulariser", 0, 1,
+                       a->specs, NSPECS};
+}
+
+/* --set "key=value;key=value". */
+static int apply_set(train_config *c, const char *set, lir_error *err) {
+    char *s = xstrdup(set), *save = NULL;
+    int rc = 0;
+    for (char *kv = strtok_r(s, ";", &save); kv && !rc; kv = strtok_r(NULL, ";", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq) {
+            rc = lir_fail(err, "--set: expected key=value, got '%s'", kv);
+            break;
+        }
+        *eq = 0;
+        rc = config_set(c, kv, eq + 1, err);
     }
-    if (doc) {
-        config_print_doc(stdout);
-        free(pos);
-        return 0;
-    }
-    if (npos != 1) {
-        fprintf(stderr, "lir train: missing <cfg>\n");
-        args_usage(&cmd, stderr);
-        free(pos);
-        return 2;
-    }
-    lir_error err;
-    train_config *c = xmalloc(sizeof *c);
+    free(s);
+    return rc;
+}
+
+/* The effective config of the run, source after source (see the file's comment). */
+static int config_build(const train_args *a, const cfg_file *cfg, train_config *c,
+                        lir_error *err) {
     config_defaults(c);
-    train_options opt = {pos[0], NULL, resume != NULL};
-    char *command = NULL;
-    rc = 1;
-    if (resume) {
+    if (a->resume) {
         char p[1100];
-        snprintf(p, sizeof p, "%s/config.json", resume);
-        if (config_load_file(c, p, &err)) goto fail;
+        snprintf(p, sizeof p, "%s/config.json", a->resume);
+        if (config_load_file(c, p, err)) return -1;
         c->stop_after_steps = 0; /* a stop is for one invocation; a flag may set a new one */
-    } else if (config_from_cfg(c, pos[0], &err)) {
-        goto fail;
+    } else if (config_from_cfg(c, cfg, err)) {
+        return -1;
     }
-    if (config_path && config_load_file(c, config_path, &err)) goto fail;
-    for (int i = 0; i < NOV; i++)
-        if (ov[i].value && config_set(c, ov[i].key, ov[i].value, &err)) {
-            fprintf(stderr, "lir train: --%s: %s\n", ov[i].flag, err.msg);
-            goto out;
-        }
-    if (set) {
-        char *s = xstrdup(set), *save = NULL;
-        for (char *kv = strtok_r(s, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
-            char *eq = strchr(kv, '=');
-            if (!eq) {
-                lir_fail(&err, "--set: expected key=value, got '%s'", kv);
-                free(s);
-                goto fail;
-            }
-            *eq = 0;
-            if (config_set(c, kv, eq + 1, &err)) {
-                free(s);
-                goto fail;
-            }
-        }
-        free(s);
+    if (a->config_path && config_load_file(c, a->config_path, err)) return -1;
+    for (int i = 0; i < NOV; i++) {
+        lir_error e2;
+        if (a->ov[i].value && config_set(c, a->ov[i].key, a->ov[i].value, &e2))
+            return lir_fail(err, "--%s: %s", a->ov[i].flag, e2.msg);
     }
-    if (resume && strlen(resume) < sizeof c->out_dir) strcpy(c->out_dir, resume);
-    if (config_check(c, &err)) goto fail;
-    if (print_config) {
+    if ((a->set && apply_set(c, a->set, err)) || config_add_cfg_hooks(c, cfg, err)) return -1;
+    if (a->resume && strlen(a->resume) < sizeof c->out_dir) strcpy(c->out_dir, a->resume);
+    return config_check(c, err);
+}
+
+/* Everything after the flags: 0, or -1 with err filled. */
+static int train_main(const train_args *a, const char *cfg_path, int argc, char **argv,
+                      lir_error *err) {
+    cfg_file *cfg = cfg_parse_file(cfg_path, err);
+    if (!cfg) return -1;
+    train_config *c = xmalloc(sizeof *c);
+    int rc = config_build(a, cfg, c, err);
+    if (!rc && a->print_config) {
         char *js = config_to_json(c);
         printf("%s\n", js);
         free(js);
-        rc = 0;
-        goto out;
+    } else if (!rc) {
+        char *command = command_line(argc, argv);
+        train_options opt = {cfg_path, cfg, command, a->resume != NULL};
+        rc = train_run(&opt, c, err);
+        free(command);
     }
-    command = command_line(argc, argv);
-    opt.command = command;
-    if (train_run(&opt, c, &err)) goto fail;
-    rc = 0;
-    goto out;
-fail:
-    fprintf(stderr, "lir train: %s\n", err.msg);
-out:
-    free(command);
     free(c);
+    cfg_free(cfg);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv) {
+    train_args *a = xcalloc(1, sizeof *a);
+    train_flags(a);
+    char **pos = xmalloc((size_t)argc * sizeof *pos);
+    int npos, rc = args_parse(&a->cmd, argc, argv, pos, &npos);
+    if (rc == ARGS_RUN && a->doc) {
+        config_print_doc(stdout);
+        rc = 0;
+    } else if (rc == ARGS_RUN && npos != 1) {
+        fprintf(stderr, "lir train: missing <cfg>\n");
+        args_usage(&a->cmd, stderr);
+        rc = 2;
+    } else if (rc == ARGS_RUN) {
+        lir_error err;
+        rc = train_main(a, pos[0], argc, argv, &err) ? cli_error("train", &err) : 0;
+    }
     free(pos);
+    free(a);
     return rc;
 }

@@ -45,9 +45,16 @@ static const command *find(const char *name) {
  * wait policy idle threads spin between regions; on this 2-core machine shared with
  * other jobs the spinning threads take the time slices the working ones need:
  * `lir bench` inference on cfg/resnet18.cfg ran 2.3-3x slower than with PASSIVE
- * (machine load 4-6). libgomp reads OMP_WAIT_POLICY only when it is loaded, so when
- * the user has not chosen a policy lir sets PASSIVE and executes itself again, once.
- * OMP_WAIT_POLICY=active (or any value) in the environment keeps libgomp's choice. */
+ * (machine load 4-6). So when the user has not chosen a policy lir sets PASSIVE and
+ * executes itself again, once; OMP_WAIT_POLICY=active (or any value) in the
+ * environment keeps libgomp's choice.
+ * Why a re-exec: libgomp reads OMP_WAIT_POLICY once, in its constructor, before main,
+ * and offers no call to change the policy later. A constructor of lir's own runs after
+ * libgomp's (a library is initialised before the program that needs it). An entry in
+ * .preinit_array runs before it, but glibc's own initialisation, which follows, resets
+ * environ to the kernel's array, so the variable set there is gone when libgomp looks:
+ * tried with OMP_DISPLAY_ENV=verbose, GOMP_SPINCOUNT stayed 300000 (spinning), while
+ * after the re-exec it is 0 as PASSIVE sets it. */
 static void prefer_passive_wait(char **argv) {
     if (getenv("OMP_WAIT_POLICY") || setenv("OMP_WAIT_POLICY", "PASSIVE", 1)) return;
     execv("/proc/self/exe", argv); /* returns only on failure: run on as we are */

@@ -12,7 +12,7 @@
 
 #include "data.h"
 
-enum { NSLOT = 3, IMG = 3 * 32 * 32 };
+enum { NSLOT = 3 };
 
 struct loader {
     const dataset *d;
@@ -55,17 +55,17 @@ static void make_perm(loader *l, int epoch) {
 
 void augment_crop_flip(const float *src, float *dst, int dy, int dx, int flip, const float fill[3]) {
     for (int c = 0; c < 3; c++) {
-        const float *s = src + c * 1024;
-        float *o = dst + c * 1024;
-        for (int y = 0; y < 32; y++) {
+        const float *s = src + c * DATA_PLANE;
+        float *o = dst + c * DATA_PLANE;
+        for (int y = 0; y < DATA_SIDE; y++) {
             int sy = y + dy - 4;
-            if (sy < 0 || sy >= 32) {
-                for (int x = 0; x < 32; x++) o[y * 32 + x] = fill[c];
+            if (sy < 0 || sy >= DATA_SIDE) {
+                for (int x = 0; x < DATA_SIDE; x++) o[y * DATA_SIDE + x] = fill[c];
                 continue;
             }
-            for (int x = 0; x < 32; x++) {
-                int sx = (flip ? 31 - x : x) + dx - 4;
-                o[y * 32 + x] = sx >= 0 && sx < 32 ? s[sy * 32 + sx] : fill[c];
+            for (int x = 0; x < DATA_SIDE; x++) {
+                int sx = (flip ? DATA_SIDE - 1 - x : x) + dx - 4;
+                o[y * DATA_SIDE + x] = sx >= 0 && sx < DATA_SIDE ? s[sy * DATA_SIDE + sx] : fill[c];
             }
         }
     }
@@ -73,11 +73,11 @@ void augment_crop_flip(const float *src, float *dst, int dy, int dx, int flip, c
 
 void augment_cutout(float *img, int cy, int cx, int size) {
     const int y0 = cy - size / 2 < 0 ? 0 : cy - size / 2, x0 = cx - size / 2 < 0 ? 0 : cx - size / 2;
-    const int y1 = cy - size / 2 + size > 32 ? 32 : cy - size / 2 + size;
-    const int x1 = cx - size / 2 + size > 32 ? 32 : cx - size / 2 + size;
+    const int y1 = cy - size / 2 + size > DATA_SIDE ? DATA_SIDE : cy - size / 2 + size;
+    const int x1 = cx - size / 2 + size > DATA_SIDE ? DATA_SIDE : cx - size / 2 + size;
     for (int c = 0; c < 3; c++)
         for (int y = y0; y < y1; y++)
-            for (int x = x0; x < x1; x++) img[c * 1024 + y * 32 + x] = 0.0f;
+            for (int x = x0; x < x1; x++) img[c * DATA_PLANE + y * DATA_SIDE + x] = 0.0f;
 }
 
 /* Fills slot with the batch at the producer's position and advances it. */
@@ -92,11 +92,11 @@ static void produce(loader *l, int slot) {
         rng_state r;
         rng_seed(&r, mix(l->seed, (uint64_t)l->p_epoch, (uint64_t)(l->p_pos + i)));
         int dy = (int)rng_below(&r, 9), dx = (int)rng_below(&r, 9), flip = (int)rng_below(&r, 2);
-        augment_crop_flip(l->tmp + (size_t)i * IMG, out + (size_t)i * IMG, dy, dx, flip, l->fill);
+        augment_crop_flip(l->tmp + (size_t)i * DATA_IMG, out + (size_t)i * DATA_IMG, dy, dx, flip, l->fill);
         if (l->opts.cutout) {
             /* drawn after the crop and flip, which stay what they were without it */
-            int cy = (int)rng_below(&r, 32), cx = (int)rng_below(&r, 32);
-            augment_cutout(out + (size_t)i * IMG, cy, cx, l->opts.cutout);
+            int cy = (int)rng_below(&r, DATA_SIDE), cx = (int)rng_below(&r, DATA_SIDE);
+            augment_cutout(out + (size_t)i * DATA_IMG, cy, cx, l->opts.cutout);
         }
     }
     l->cnt[slot] = m;
@@ -157,9 +157,9 @@ loader *loader_start(const dataset *d, const int *subset, int n_subset, int batc
     l->perm = xmalloc((size_t)n * sizeof(int));
     make_perm(l, epoch);
     for (int c = 0; c < 3; c++) l->fill[c] = -norm->mean[c] / norm->std[c];
-    l->tmp = xmalloc((size_t)batch * IMG * sizeof(float));
+    l->tmp = xmalloc((size_t)batch * DATA_IMG * sizeof(float));
     for (int s = 0; s < NSLOT; s++) {
-        l->x[s] = xmalloc((size_t)batch * IMG * sizeof(float));
+        l->x[s] = xmalloc((size_t)batch * DATA_IMG * sizeof(float));
         l->y[s] = xmalloc((size_t)batch * sizeof(int));
     }
     pthread_mutex_init(&l->mu, NULL);
@@ -178,7 +178,7 @@ int loader_next(loader *l, float *out, int *labels) {
     while (l->filled == 0) pthread_cond_wait(&l->cv, &l->mu);
     int slot = l->head, m = l->cnt[slot];
     pthread_mutex_unlock(&l->mu);
-    memcpy(out, l->x[slot], (size_t)m * IMG * sizeof(float));
+    memcpy(out, l->x[slot], (size_t)m * DATA_IMG * sizeof(float));
     if (labels) memcpy(labels, l->y[slot], (size_t)m * sizeof(int));
     pthread_mutex_lock(&l->mu);
     l->head = (l->head + 1) % NSLOT;

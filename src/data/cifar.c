@@ -1,4 +1,4 @@
-/* data_cifar.c: parser for the CIFAR-10 and CIFAR-100 "binary version" files.
+/* cifar.c: parser for the CIFAR-10 and CIFAR-100 "binary version" files.
  * CIFAR-10 record: 1 label byte + 3072 pixel bytes (1024 R, 1024 G, 1024 B, each
  * 32x32 row-major); CIFAR-100 record: coarse label + fine label + 3072 bytes. */
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 
 #include "data.h"
 
-enum { CIFAR_PIXELS = 3 * 32 * 32 };
+enum { CIFAR_PIXELS = DATA_IMG }; /* one record's image is one network input */
 
 int cifar_parse(const uint8_t *buf, size_t len, int cifar100, const char *what, dataset *d,
                 lir_error *err) {
@@ -21,7 +21,7 @@ int cifar_parse(const uint8_t *buf, size_t len, int cifar100, const char *what, 
     size_t add = len / rec;
     if (add > (size_t)(1 << 30) - (size_t)d->n)
         return lir_fail(err, "%s: too many records (%zu)", what, add);
-    if (d->n > 0 && (d->c != 3 || d->h != 32 || d->w != 32 || d->classes != classes))
+    if (d->n > 0 && (d->c != 3 || d->h != DATA_SIDE || d->w != DATA_SIDE || d->classes != classes))
         return lir_fail(err, "%s: cannot append CIFAR records to a %dx%dx%d set", what, d->c,
                         d->h, d->w);
     /* Validate every label before touching d, so a failure leaves d as it was. */
@@ -47,7 +47,7 @@ int cifar_parse(const uint8_t *buf, size_t len, int cifar100, const char *what, 
     }
     d->n = (int)n1;
     d->c = 3;
-    d->h = d->w = 32;
+    d->h = d->w = DATA_SIDE;
     d->classes = classes;
     return 0;
 }

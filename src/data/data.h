@@ -46,6 +46,11 @@
 
 
 
+/* The network input every dataset is converted to (dataset_batch, the loader): 3
+ * channels of DATA_SIDE x DATA_SIDE pixels, DATA_IMG values per image. A CIFAR record's
+ * image has exactly this shape; other sizes are resized, gray copied to 3 channels. */
+enum { DATA_SIDE = 32, DATA_PLANE = DATA_SIDE * DATA_SIDE, DATA_IMG = 3 * DATA_PLANE };
+
 typedef struct {
     char name[96];   /* name it was loaded under, e.g. "cifar10@jpeg75" */
     char split[16];
@@ -75,15 +80,25 @@ const char *dataset_known_names(void);
 /* The split `lir data info` shows when none is given: "train" for the training-only
  * sets (tinyimages300k, photos), else "test". */
 const char *dataset_default_split(const char *name);
-/* The files a split is read from (for checksums in results), up to cap paths of
- * DATASET_PATH bytes into paths; returns the count: 0 for generated sets; for
- * photos, photos-test and textures their MANIFEST (which lists every image's
- * SHA-256), for dtd its pack. Paths are not checked for existence. */
+/* The files a split is read from, in reading order (for checksums in results), up to
+ * cap paths of DATASET_PATH bytes under dataset_dir(dir) into paths; returns the count:
+ * 0 for generated sets and unknown sets or splits; for the file-format sets the files
+ * their loader reads (the layout above, the same table; an IDX file's ".gz" form when
+ * the plain one is not readable); for photos, photos-test and textures their MANIFEST
+ * (which lists every image's SHA-256), for dtd its pack. */
 #define DATASET_PATH 4400
 int dataset_files(const char *name, const char *split, const char *dir,
                   char (*paths)[DATASET_PATH], int cap);
 /* The directory actually used for dir (NULL -> $LIR_DATA -> "data"). */
 const char *dataset_dir(const char *dir);
+/* The base name of a dataset name, before any '@' ("cifar10@jpeg75" -> "cifar10"). */
+void dataset_base_name(const char *name, char *out, size_t size);
+/* Images in the train split of a known set (its base name), 0 if unknown or it has none. */
+int dataset_train_size(const char *name);
+
+/* SHA-256 (hex) of a loaded dataset's content: uint8 images, then labels as int32, so
+ * it identifies the pixels used rather than the files. */
+void dataset_sha256(const dataset *d, char hex[65]);
 
 /* Where a dataset's files came from, as scripts/get_data.sh records it in
  * <dir>/<base>/PROVENANCE (base: the name before any '@'; format in get_data.sh's
@@ -108,9 +123,9 @@ int data_norm_for(const char *id_name, data_norm *out, lir_error *err);
 void data_norm_compute(const dataset *d, data_norm *out);
 
 /* Network input for images idx[0..n) (idx NULL: images 0..n-1):
- * out [n][3][32][32] = (pixel/255 - mean[c]) / std[c]; gray copied to 3 channels;
- * sizes other than 32x32 resized bilinearly with half-pixel centres
- * (src = (dst + 0.5) * in/32 - 0.5, clamped at 0, upper neighbour clamped). */
+ * out [n][DATA_IMG] = (pixel/255 - mean[c]) / std[c]; gray copied to 3 channels;
+ * sizes other than DATA_SIDE x DATA_SIDE resized bilinearly with half-pixel centres
+ * (src = (dst + 0.5) * in/DATA_SIDE - 0.5, clamped at 0, upper neighbour clamped). */
 void dataset_batch(const dataset *d, const int *idx, int n, const data_norm *norm, float *out);
 /* The same; parallel 0 keeps it on the calling thread (the loader's thread);
  * otherwise OpenMP splits the images when there are 4096 or more. */
@@ -122,7 +137,7 @@ void dataset_batch_ex(const dataset *d, const int *idx, int n, const data_norm *
  * allocated index arrays (caller frees): train = 0..n-k-1, val = n-k..n-1. */
 int data_holdout(int n, int k, int **train_idx, int **val_idx, lir_error *err);
 
-/* ---- parsers from memory (data_cifar.c, data_idx.c, data_svhn.c) ----
+/* ---- parsers from memory (cifar.c, idx.c, svhn.c) ----
  * what names the source in messages (a file path). They fill d's image/label
  * fields (d must be zeroed; on failure nothing is left allocated). */
 /* CIFAR-10 (fine_only: record = label + 3072) or CIFAR-100 (record = coarse + fine +
@@ -213,7 +228,7 @@ typedef struct loader loader;
 loader *loader_start(const dataset *d, const int *subset, int n_subset, int batch,
                      const data_norm *norm, loader_opts opts, uint64_t seed, int epoch,
                      int position, lir_error *err);
-/* Copies the next batch (out [batch][3][32][32], labels [batch]); returns its size. */
+/* Copies the next batch (out [batch][DATA_IMG], labels [batch]); returns its size. */
 int loader_next(loader *l, float *out, int *labels);
 /* Epoch and position of the next batch loader_next will return. */
 void loader_position(const loader *l, int *epoch, int *position);

@@ -11,15 +11,21 @@
 typedef struct {
     const char *name;
     int classes;
+    int train; /* images in the train split, 0: none */
 } known_set;
 
 static const known_set known[] = {
-    {"cifar10", 10},  {"cifar100", 100},      {"svhn", 10},     {"mnist", 10},
-    {"fashionmnist", 10}, {"tinyimages300k", 1}, {"photos", 1}, {"photos-val", 1},
-    {"photos-test", 1}, {"textures", 1},  {"dtd", 47},            {"gaussian", 1},  {"uniform", 1},
-    {"blobs", 1},
+    {"cifar10", 10, 50000},  {"cifar100", 100, 50000},
+    {"svhn", 10, 73257},     {"mnist", 10, 60000},
+    {"fashionmnist", 10, 60000}, {"tinyimages300k", 1, 300000},
+    {"photos", 1, PHOTOS_SET_SIZE}, {"photos-val", 1, 0}, {"photos-test", 1, 0},
+    {"textures", 1, 0},      {"dtd", 47, 0},
+    {"gaussian", 1, 0},      {"uniform", 1, 0},
+    {"blobs", 1, 0},
 };
 enum { N_KNOWN = sizeof known / sizeof known[0] };
+
+static const char NPY_FILE[] = "tinyimages300k/300K_random_images.npy"; /* OpenOOD's layout */
 
 const char *dataset_known_names(void) {
     return "cifar10, cifar100, svhn, mnist, fashionmnist, tinyimages300k, photos, photos-val, "
@@ -31,46 +37,6 @@ const char *dataset_default_split(const char *name) {
     return (n == 6 && !strncmp(name, "photos", 6)) || (n == 14 && !strncmp(name, "tinyimages300k", 14))
                ? "train"
                : "test";
-}
-
-static int find_idx(const char *dir, const char *base, const char *stem, char *path, size_t n);
-
-/* Appends DIR/rel to paths when there is room. */
-static void add_path(char (*paths)[DATASET_PATH], int cap, int *k, const char *dir,
-                     const char *rel) {
-    if (*k < cap) snprintf(paths[(*k)++], DATASET_PATH, "%s/%s", dir, rel);
-}
-
-int dataset_files(const char *name, const char *split, const char *dir,
-                  char (*paths)[DATASET_PATH], int cap) {
-    char base[32], rel[160];
-    snprintf(base, sizeof base, "%.*s", (int)strcspn(name, "@"), name);
-    dir = dataset_dir(dir);
-    int k = 0, test = !strcmp(split, "test");
-    if (!strcmp(base, "cifar10")) {
-        for (int i = 1; i <= (test ? 1 : 5); i++) {
-            if (test) snprintf(rel, sizeof rel, "cifar10/cifar-10-batches-bin/test_batch.bin");
-            else snprintf(rel, sizeof rel, "cifar10/cifar-10-batches-bin/data_batch_%d.bin", i);
-            add_path(paths, cap, &k, dir, rel);
-        }
-    } else if (!strcmp(base, "cifar100") || !strcmp(base, "svhn")) {
-        if (base[1] == 'i') snprintf(rel, sizeof rel, "cifar100/cifar-100-binary/%.16s.bin", split);
-        else snprintf(rel, sizeof rel, "svhn/%.16s_32x32.mat", split);
-        add_path(paths, cap, &k, dir, rel);
-    } else if (!strcmp(base, "mnist") || !strcmp(base, "fashionmnist")) {
-        const char *stems[2] = {test ? "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte",
-                                test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte"};
-        for (int i = 0; i < 2 && k < cap; i++) /* the .gz name when the plain file is absent */
-            find_idx(dir, base, stems[i], paths[k++], DATASET_PATH);
-    } else if (!strcmp(base, "tinyimages300k")) {
-        add_path(paths, cap, &k, dir, "tinyimages300k/300K_random_images.npy");
-    } else if (!strcmp(base, "dtd")) {
-        add_path(paths, cap, &k, dir, "dtd/dtd32.pack");
-    } else if (!strncmp(base, "photos", 6) || !strcmp(base, "textures")) {
-        snprintf(rel, sizeof rel, "%s/MANIFEST", strcmp(base, "photos-val") ? base : "photos");
-        add_path(paths, cap, &k, dir, rel);
-    }
-    return k;
 }
 
 int dataset_expand(const char *name, char ***names, int *n, lir_error *err) {
@@ -92,6 +58,23 @@ const char *dataset_dir(const char *dir) {
     return env && *env ? env : "data";
 }
 
+void dataset_base_name(const char *name, char *out, size_t size) {
+    snprintf(out, size, "%.*s", (int)strcspn(name, "@"), name);
+}
+
+/* Index into known[] of name's base, -1 if unknown. */
+static int known_index(const char *name) {
+    size_t blen = strcspn(name, "@");
+    for (int i = 0; i < N_KNOWN; i++)
+        if (strlen(known[i].name) == blen && !strncmp(known[i].name, name, blen)) return i;
+    return -1;
+}
+
+int dataset_train_size(const char *name) {
+    int k = known_index(name);
+    return k < 0 ? 0 : known[k].train;
+}
+
 void dataset_free(dataset *d) {
     if (!d) return;
     free(d->images);
@@ -100,16 +83,93 @@ void dataset_free(dataset *d) {
     free(d);
 }
 
-static int missing(const char *base, const char *split, const char *dir, const char *files,
-                   lir_error *err) {
-    return lir_fail(err,
-                    "dataset %s (split %s) not found: expected %s in %s/%s/; fetch it with "
-                    "`scripts/get_data.sh %s --dir %s` (or set LIR_MIRROR to a local mirror)",
-                    base, split, files, dir, base, base, dir);
+/* Where a split of a file-format set lives: DIR/<sub>/<files>, read by the parser
+ * `kind`; `want` is how the "not found" message names the files. */
+enum { K_CIFAR10, K_CIFAR100, K_SVHN, K_IDX, MAX_FILES = 5 };
+typedef struct {
+    int kind;
+    char sub[40];
+    int n;
+    char files[MAX_FILES][40];
+    char want[160];
+} split_layout;
+
+/* 1 when base is not a file-format set (its layout is not in this table). */
+static int layout_of(const char *base, const char *split, split_layout *L, lir_error *err) {
+    int train = !strcmp(split, "train"), test = !strcmp(split, "test");
+    int idx = !strcmp(base, "mnist") || !strcmp(base, "fashionmnist");
+    memset(L, 0, sizeof *L);
+    if (strcmp(base, "cifar10") && strcmp(base, "cifar100") && strcmp(base, "svhn") && !idx)
+        return 1;
+    if (!strcmp(base, "svhn")) {
+        if (!train && !test && strcmp(split, "extra"))
+            return lir_fail(err, "dataset svhn has splits train, test and extra, not \"%s\"",
+                            split);
+        L->kind = K_SVHN;
+        snprintf(L->sub, sizeof L->sub, "svhn");
+        snprintf(L->files[L->n++], sizeof L->files[0], "%.16s_32x32.mat", split);
+        snprintf(L->want, sizeof L->want, "%s", L->files[0]);
+        return 0;
+    }
+    if (!train && !test)
+        return lir_fail(err, "dataset %s has splits train and test, not \"%s\"", base, split);
+    if (!strcmp(base, "cifar10")) {
+        L->kind = K_CIFAR10;
+        snprintf(L->sub, sizeof L->sub, "cifar10/cifar-10-batches-bin");
+        if (test) snprintf(L->files[L->n++], sizeof L->files[0], "test_batch.bin");
+        for (int i = 1; train && i <= 5; i++)
+            snprintf(L->files[L->n++], sizeof L->files[0], "data_batch_%d.bin", i);
+        snprintf(L->want, sizeof L->want, "cifar-10-batches-bin/{data_batch_1..5,test_batch}.bin");
+    } else if (!strcmp(base, "cifar100")) {
+        L->kind = K_CIFAR100;
+        snprintf(L->sub, sizeof L->sub, "cifar100/cifar-100-binary");
+        snprintf(L->files[L->n++], sizeof L->files[0], "%s.bin", split);
+        snprintf(L->want, sizeof L->want, "cifar-100-binary/{train,test}.bin");
+    } else {
+        const char *pre = train ? "train" : "t10k";
+        L->kind = K_IDX;
+        snprintf(L->sub, sizeof L->sub, "%s", base);
+        snprintf(L->files[L->n++], sizeof L->files[0], "%s-images-idx3-ubyte", pre);
+        snprintf(L->files[L->n++], sizeof L->files[0], "%s-labels-idx1-ubyte", pre);
+        snprintf(L->want, sizeof L->want, "%s[.gz] and %s[.gz]", L->files[0], L->files[1]);
+    }
+    return 0;
+}
+
+/* The paths of a layout's files under dir (already resolved), into paths[0..L->n). */
+static void layout_paths(const split_layout *L, const char *dir, char (*paths)[DATASET_PATH]) {
+    for (int i = 0; i < L->n; i++) {
+        snprintf(paths[i], DATASET_PATH, "%s/%s/%s", dir, L->sub, L->files[i]);
+        if (L->kind == K_IDX && access(paths[i], R_OK) != 0) /* IDX files may be gzipped */
+            snprintf(paths[i], DATASET_PATH, "%s/%s/%s.gz", dir, L->sub, L->files[i]);
+    }
+}
+
+int dataset_files(const char *name, const char *split, const char *dir,
+                  char (*paths)[DATASET_PATH], int cap) {
+    char base[32], all[MAX_FILES][DATASET_PATH];
+    dataset_base_name(name, base, sizeof base);
+    dir = dataset_dir(dir);
+    split_layout L;
+    int rc = layout_of(base, split, &L, NULL);
+    if (rc < 0) return 0;
+    if (rc == 0) {
+        layout_paths(&L, dir, all);
+    } else {
+        L.n = 1;
+        if (!strcmp(base, "tinyimages300k")) snprintf(all[0], DATASET_PATH, "%s/%s", dir, NPY_FILE);
+        else if (!strcmp(base, "dtd")) snprintf(all[0], DATASET_PATH, "%s/dtd/dtd32.pack", dir);
+        else if (!strncmp(base, "photos", 6) || !strcmp(base, "textures"))
+            snprintf(all[0], DATASET_PATH, "%s/%s/MANIFEST", dir,
+                     strcmp(base, "photos-val") ? base : "photos"); /* photos-val: photos' files */
+        else L.n = 0;
+    }
+    int k = L.n < cap ? L.n : cap;
+    for (int i = 0; i < k; i++) memcpy(paths[i], all[i], DATASET_PATH);
+    return k;
 }
 
 /* Reads one file and hands it to the parser picked by kind. */
-enum { K_CIFAR10, K_CIFAR100, K_SVHN, K_IDX_IMAGES };
 static int parse_file(const char *path, int kind, dataset *d, lir_error *err) {
     size_t len;
     uint8_t *buf = data_read_file(path, &len, err);
@@ -125,39 +185,33 @@ static int parse_file(const char *path, int kind, dataset *d, lir_error *err) {
     return rc;
 }
 
-static int load_cifar(const char *dir, const char *base, const char *split, dataset *d,
+/* Reads the files of a file-format set's split (all checked to exist first) into d. */
+static int load_files(const char *base, const char *split, const char *dir, dataset *d,
                       lir_error *err) {
-    int c100 = !strcmp(base, "cifar100");
-    const char *sub = c100 ? "cifar100/cifar-100-binary" : "cifar10/cifar-10-batches-bin";
-    const char *names10[] = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
-                             "data_batch_4.bin", "data_batch_5.bin"};
-    const char *test10[] = {"test_batch.bin"}, *train100[] = {"train.bin"},
-               *test100[] = {"test.bin"};
-    const char **files;
-    int nfiles = 1;
-    if (!strcmp(split, "train")) {
-        files = c100 ? train100 : names10;
-        nfiles = c100 ? 1 : 5;
-    } else if (!strcmp(split, "test")) {
-        files = c100 ? test100 : test10;
-    } else {
-        return lir_fail(err, "dataset %s has splits train and test, not \"%s\"", base, split);
+    split_layout L;
+    char paths[MAX_FILES][DATASET_PATH];
+    if (layout_of(base, split, &L, err) < 0) return -1;
+    layout_paths(&L, dir, paths);
+    for (int i = 0; i < L.n; i++)
+        if (access(paths[i], R_OK) != 0)
+            return lir_fail(err,
+                            "dataset %s (split %s) not found: expected %s in %s/%s/; fetch it "
+                            "with `scripts/get_data.sh %s --dir %s` (or set LIR_MIRROR to a "
+                            "local mirror)",
+                            base, split, L.want, dir, base, base, dir);
+    if (L.kind != K_IDX) {
+        for (int i = 0; i < L.n; i++)
+            if (parse_file(paths[i], L.kind, d, err) < 0) return -1;
+        return 0;
     }
-    char path[4200];
-    for (int i = 0; i < nfiles; i++) {
-        snprintf(path, sizeof path, "%s/%s/%s", dir, sub, files[i]);
-        if (access(path, R_OK) != 0) {
-            char want[128];
-            snprintf(want, sizeof want, "%s%s", strchr(sub, '/') + 1,
-                     c100 ? "/{train,test}.bin" : "/{data_batch_1..5,test_batch}.bin");
-            return missing(base, split, dir, want, err);
-        }
-    }
-    for (int i = 0; i < nfiles; i++) {
-        snprintf(path, sizeof path, "%s/%s/%s", dir, sub, files[i]);
-        if (parse_file(path, c100 ? K_CIFAR100 : K_CIFAR10, d, err) < 0) return -1;
-    }
-    return 0;
+    if (parse_file(paths[0], L.kind, d, err) < 0) return -1;
+    size_t len;
+    uint8_t *buf = data_read_file(paths[1], &len, err);
+    if (!buf) return -1;
+    int rc = idx_parse_labels(buf, len, paths[1], d->n, 10, &d->labels, err);
+    free(buf);
+    d->classes = 10;
+    return rc;
 }
 
 /* tinyimages300k: DIR/tinyimages300k/300K_random_images.npy (as OpenOOD lays it out). */
@@ -165,8 +219,8 @@ static int load_npy(const char *dir, const char *split, dataset *d, lir_error *e
     if (strcmp(split, "train"))
         return lir_fail(err, "dataset tinyimages300k has only the split train (an outlier set "
                         "for training), not \"%s\"", split);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/tinyimages300k/300K_random_images.npy", dir);
+    char path[DATASET_PATH];
+    snprintf(path, sizeof path, "%s/%s", dir, NPY_FILE);
     if (access(path, R_OK) != 0)
         return lir_fail(err, "dataset tinyimages300k not found: expected %s; it cannot be "
                         "downloaded here: `scripts/get_data.sh tinyimages300k` says where to get "
@@ -174,63 +228,30 @@ static int load_npy(const char *dir, const char *split, dataset *d, lir_error *e
     return npy_load_images(path, d, err);
 }
 
-static int load_svhn(const char *dir, const char *split, dataset *d, lir_error *err) {
-    if (strcmp(split, "train") && strcmp(split, "test") && strcmp(split, "extra"))
-        return lir_fail(err, "dataset svhn has splits train, test and extra, not \"%s\"", split);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/svhn/%s_32x32.mat", dir, split);
-    if (access(path, R_OK) != 0) {
-        char want[64];
-        snprintf(want, sizeof want, "%s_32x32.mat", split);
-        return missing("svhn", split, dir, want, err);
-    }
-    return parse_file(path, K_SVHN, d, err);
+/* A split of a known set, by the loader of its kind, into d. */
+static int load_split(const char *base, const char *split, const char *dir, dataset *d,
+                      lir_error *err) {
+    int rc;
+    if (!strcmp(base, "tinyimages300k")) return load_npy(dir, split, d, err);
+    if ((rc = imageset_load(base, split, dir, d, err)) != 1) return rc;
+    if ((rc = synth_load(base, split, d, err)) != 1) return rc;
+    return load_files(base, split, dir, d, err);
 }
 
-/* path gets DIR/base/<stem> or DIR/base/<stem>.gz, whichever exists. */
-static int find_idx(const char *dir, const char *base, const char *stem, char *path, size_t n) {
-    snprintf(path, n, "%s/%s/%s", dir, base, stem);
-    if (access(path, R_OK) == 0) return 0;
-    snprintf(path, n, "%s/%s/%s.gz", dir, base, stem);
-    return access(path, R_OK) == 0 ? 0 : -1;
-}
-
-static int load_idx(const char *dir, const char *base, const char *split, dataset *d,
-                    lir_error *err) {
-    const char *pre;
-    if (!strcmp(split, "train")) pre = "train";
-    else if (!strcmp(split, "test")) pre = "t10k";
-    else return lir_fail(err, "dataset %s has splits train and test, not \"%s\"", base, split);
-    char ipath[4200], lpath[4200], istem[64], lstem[64];
-    snprintf(istem, sizeof istem, "%s-images-idx3-ubyte", pre);
-    snprintf(lstem, sizeof lstem, "%s-labels-idx1-ubyte", pre);
-    if (find_idx(dir, base, istem, ipath, sizeof ipath) < 0 ||
-        find_idx(dir, base, lstem, lpath, sizeof lpath) < 0) {
-        char want[160];
-        snprintf(want, sizeof want, "%s[.gz] and %s[.gz]", istem, lstem);
-        return missing(base, split, dir, want, err);
-    }
-    if (parse_file(ipath, K_IDX_IMAGES, d, err) < 0) return -1;
-    size_t len;
-    uint8_t *buf = data_read_file(lpath, &len, err);
-    if (!buf) return -1;
-    int rc = idx_parse_labels(buf, len, lpath, d->n, 10, &d->labels, err);
-    free(buf);
-    d->classes = 10;
-    return rc;
+/* Copies the i-th "@" transform spec of name (after its '@') into spec. */
+static int transform_spec(const char *name, const char *at, char *spec, size_t size,
+                          lir_error *err) {
+    size_t sl = strcspn(at + 1, "@");
+    if (sl >= size) return lir_fail(err, "%s: transform spec too long", name);
+    memcpy(spec, at + 1, sl);
+    spec[sl] = 0;
+    return 0;
 }
 
 dataset *dataset_load(const char *name, const char *split, const char *dir, lir_error *err) {
     const char *at = strchr(name, '@');
     size_t blen = at ? (size_t)(at - name) : strlen(name);
-    char base[32];
-    int k = -1;
-    if (blen < sizeof base) {
-        memcpy(base, name, blen);
-        base[blen] = 0;
-        for (int i = 0; i < N_KNOWN; i++)
-            if (!strcmp(base, known[i].name)) k = i;
-    }
+    int k = blen < 32 ? known_index(name) : -1;
     if (k < 0 && corrupt_c_expand(name, 0, NULL, 0) > 1) {
         lir_fail(err, "\"%s\" stands for %d sets, %.*s@c-<corruption>-<severity 1..5>: load "
                  "them one at a time (e.g. %.*s@c-fog-3)", name, corrupt_c_expand(name, 0, NULL, 0),
@@ -251,42 +272,38 @@ dataset *dataset_load(const char *name, const char *split, const char *dir, lir_
     /* Check the transform specs before the (possibly long) load: on an empty set
      * dataset_transform only parses. */
     dataset probe = {.n = 0};
-    for (const char *p = at; p; p = strchr(p + 1, '@')) {
-        size_t sl = strcspn(p + 1, "@");
-        char spec[64];
-        if (sl >= sizeof spec) {
-            lir_fail(err, "%s: transform spec too long", name);
+    char spec[64];
+    for (const char *p = at; p; p = strchr(p + 1, '@'))
+        if (transform_spec(name, p, spec, sizeof spec, err) < 0 ||
+            dataset_transform(&probe, spec, err) < 0)
             return NULL;
-        }
-        memcpy(spec, p + 1, sl);
-        spec[sl] = 0;
-        if (dataset_transform(&probe, spec, err) < 0) return NULL;
-    }
-    dir = dataset_dir(dir);
     dataset *d = xcalloc(1, sizeof *d);
     snprintf(d->name, sizeof d->name, "%s", name);
     snprintf(d->split, sizeof d->split, "%.15s", split);
-    int rc;
-    if (!strncmp(base, "cifar", 5)) rc = load_cifar(dir, base, split, d, err);
-    else if (!strcmp(base, "svhn")) rc = load_svhn(dir, split, d, err);
-    else if (!strcmp(base, "tinyimages300k")) rc = load_npy(dir, split, d, err);
-    else if ((rc = imageset_load(base, split, dir, d, err)) == 1 &&
-             (rc = synth_load(base, split, d, err)) == 1)
-        rc = load_idx(dir, base, split, d, err);
+    int rc = load_split(known[k].name, split, dataset_dir(dir), d, err);
     d->classes = known[k].classes;
     /* Derived transforms, applied left to right. */
-    for (const char *p = at; rc == 0 && p; p = strchr(p + 1, '@')) {
-        size_t sl = strcspn(p + 1, "@");
-        char spec[64];
-        memcpy(spec, p + 1, sl);
-        spec[sl] = 0;
-        rc = dataset_transform(d, spec, err);
-    }
+    for (const char *p = at; rc == 0 && p; p = strchr(p + 1, '@'))
+        rc = transform_spec(name, p, spec, sizeof spec, err) < 0 ? -1
+                                                                 : dataset_transform(d, spec, err);
     if (rc < 0) {
         dataset_free(d);
         return NULL;
     }
     return d;
+}
+
+void dataset_sha256(const dataset *d, char hex[65]) {
+    sha256_ctx h;
+    uint8_t out[32];
+    sha256_init(&h);
+    sha256_update(&h, d->images, (size_t)d->n * d->c * d->h * d->w);
+    for (int i = 0; i < d->n; i++) {
+        int32_t l = d->labels[i];
+        sha256_update(&h, &l, sizeof l);
+    }
+    sha256_final(&h, out);
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", out[i]);
 }
 
 /* Copies the value of the first line starting with key into out ("" if none). */
@@ -302,8 +319,9 @@ static void provenance_value(const char *text, const char *key, char *out, size_
 
 data_source dataset_provenance(const char *name, const char *dir, char *buf, size_t size) {
     char path[4200], source[16], from[1024], note[1024];
-    snprintf(path, sizeof path, "%s/%.*s/PROVENANCE", dataset_dir(dir), (int)strcspn(name, "@"),
-             name);
+    char base[96];
+    dataset_base_name(name, base, sizeof base);
+    snprintf(path, sizeof path, "%s/%s/PROVENANCE", dataset_dir(dir), base);
     char *text = file_read_all(path, NULL, NULL);
     if (!text) {
         snprintf(buf, size, "source=unknown (no %s: not fetched by scripts/get_data.sh)", path);
@@ -418,8 +436,8 @@ typedef struct {
 } tap;
 
 static void bilinear_taps(int in, tap *t) {
-    float scale = (float)in / 32.0f;
-    for (int o = 0; o < 32; o++) {
+    float scale = (float)in / (float)DATA_SIDE;
+    for (int o = 0; o < DATA_SIDE; o++) {
         float r = scale * ((float)o + 0.5f) - 0.5f;
         if (r < 0) r = 0;
         int i0 = (int)r;
@@ -436,8 +454,8 @@ void dataset_batch_ex(const dataset *d, const int *idx, int n, const data_norm *
     norm_lut(norm, lut);
     for (int v = 0; v < 256; v++) unit[v] = (float)v / 255.0f;
     size_t isz = (size_t)d->c * d->h * d->w;
-    int native = d->h == 32 && d->w == 32;
-    tap ty[32], tx[32];
+    int native = d->h == DATA_SIDE && d->w == DATA_SIDE;
+    tap ty[DATA_SIDE], tx[DATA_SIDE];
     if (!native) {
         bilinear_taps(d->h, ty);
         bilinear_taps(d->w, tx);
@@ -449,29 +467,29 @@ void dataset_batch_ex(const dataset *d, const int *idx, int n, const data_norm *
 #pragma omp parallel for schedule(static) if (parallel && n >= 4096)
     for (int i = 0; i < n; i++) {
         const uint8_t *src = d->images + (size_t)(idx ? idx[i] : i) * isz;
-        float *o = out + (size_t)i * 3 * 1024;
+        float *o = out + (size_t)i * DATA_IMG;
         if (native) {
             for (int c = 0; c < 3; c++) {
-                const uint8_t *s = src + (d->c == 1 ? 0 : c) * 1024;
-                for (int k = 0; k < 1024; k++) o[c * 1024 + k] = lut[c][s[k]];
+                const uint8_t *s = src + (d->c == 1 ? 0 : c) * DATA_PLANE;
+                for (int k = 0; k < DATA_PLANE; k++) o[c * DATA_PLANE + k] = lut[c][s[k]];
             }
             continue;
         }
         for (int ch = 0; ch < d->c; ch++) {
             const uint8_t *s = src + (size_t)ch * d->h * d->w;
-            float r[32 * 32];
-            for (int y = 0; y < 32; y++) {
+            float r[DATA_PLANE];
+            for (int y = 0; y < DATA_SIDE; y++) {
                 const uint8_t *a = s + (size_t)ty[y].i0 * d->w, *b = s + (size_t)ty[y].i1 * d->w;
-                for (int x = 0; x < 32; x++) {
+                for (int x = 0; x < DATA_SIDE; x++) {
                     float x00 = unit[a[tx[x].i0]], x01 = unit[a[tx[x].i1]];
                     float x10 = unit[b[tx[x].i0]], x11 = unit[b[tx[x].i1]];
-                    r[y * 32 + x] = ty[y].l0 * (tx[x].l0 * x00 + tx[x].l1 * x01) +
+                    r[y * DATA_SIDE + x] = ty[y].l0 * (tx[x].l0 * x00 + tx[x].l1 * x01) +
                                     ty[y].l1 * (tx[x].l0 * x10 + tx[x].l1 * x11);
                 }
             }
             int c0 = d->c == 1 ? 0 : ch, c1 = d->c == 1 ? 3 : ch + 1;
             for (int c = c0; c < c1; c++)
-                for (int k = 0; k < 1024; k++) o[c * 1024 + k] = (r[k] - norm->mean[c]) / norm->std[c];
+                for (int k = 0; k < DATA_PLANE; k++) o[c * DATA_PLANE + k] = (r[k] - norm->mean[c]) / norm->std[c];
         }
     }
 }

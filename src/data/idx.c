@@ -1,4 +1,4 @@
-/* data_idx.c: parser for the IDX files of MNIST and Fashion-MNIST, and the file
+/* idx.c: parser for the IDX files of MNIST and Fashion-MNIST, and the file
  * reader all loaders share (gzip-compressed or plain, via zlib's gz* functions).
  * IDX: 2 zero bytes, type byte (0x08 = uint8), number of dimensions, then each
  * dimension as a big-endian uint32, then the data. */

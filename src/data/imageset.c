@@ -150,15 +150,15 @@ void photo_crop(const image_pack *p, rng_state *r, uint8_t *dst) {
     double side = exp(lo + (hi - lo) * rng_uniform(r));
     if (side > s) side = s;
     image_box b = {rng_uniform(r) * (m->w - side), rng_uniform(r) * (m->h - side), side, side};
-    image_resize_area(p->pix + m->off, 3, m->h, m->w, &b, dst, 32, 32);
+    image_resize_area(p->pix + m->off, 3, m->h, m->w, &b, dst, DATA_SIDE, DATA_SIDE);
     if (rng_below(r, 2))
         for (int c = 0; c < 3; c++)
-            for (int y = 0; y < 32; y++) {
-                uint8_t *row = dst + c * 1024 + y * 32;
-                for (int x = 0; x < 16; x++) {
+            for (int y = 0; y < DATA_SIDE; y++) {
+                uint8_t *row = dst + c * DATA_PLANE + y * DATA_SIDE;
+                for (int x = 0; x < DATA_SIDE / 2; x++) {
                     uint8_t t = row[x];
-                    row[x] = row[31 - x];
-                    row[31 - x] = t;
+                    row[x] = row[DATA_SIDE - 1 - x];
+                    row[DATA_SIDE - 1 - x] = t;
                 }
             }
 }
@@ -254,7 +254,7 @@ int imageset_load(const char *base, const char *split, const char *dir, dataset 
     else pack_set(p, d);
     image_pack_free(p);
     d->c = 3;
-    d->h = d->w = 32;
+    d->h = d->w = DATA_SIDE;
     d->classes = s->classes;
     return 0;
 }

@@ -12,7 +12,7 @@
 
 #include "data.h"
 
-enum { NPY_IMG = 32 * 32 * 3 };
+enum { NPY_IMG = DATA_IMG }; /* one (32, 32, 3) record is one network input */
 
 typedef struct {
     const char *s, *end, *what;
@@ -180,9 +180,9 @@ static int npy_check_images(const npy_info *h, size_t file_size, const char *wha
 /* NHWC images -> planar [3][32][32] each. */
 static void npy_to_planar(const uint8_t *src, uint8_t *dst, int n) {
     for (int i = 0; i < n; i++)
-        for (int p = 0; p < 1024; p++)
+        for (int p = 0; p < DATA_PLANE; p++)
             for (int c = 0; c < 3; c++)
-                dst[(size_t)i * NPY_IMG + c * 1024 + p] = src[(size_t)i * NPY_IMG + p * 3 + c];
+                dst[(size_t)i * NPY_IMG + c * DATA_PLANE + p] = src[(size_t)i * NPY_IMG + p * 3 + c];
 }
 
 static void npy_fill(dataset *d, int n, uint8_t *images) {
@@ -190,7 +190,7 @@ static void npy_fill(dataset *d, int n, uint8_t *images) {
     d->labels = xcalloc((size_t)(n ? n : 1), sizeof(int));
     d->n = n;
     d->c = 3;
-    d->h = d->w = 32;
+    d->h = d->w = DATA_SIDE;
     d->classes = 1;
 }
 

@@ -1,4 +1,4 @@
-/* data_svhn.c: reader for SVHN's cropped-digit files (train/test/extra_32x32.mat),
+/* svhn.c: reader for SVHN's cropped-digit files (train/test/extra_32x32.mat),
  * which are MATLAB level-5 MAT files. Only what those files need is understood:
  * a 128-byte header (text, version 0x0100, endian mark "IM" or "MI"), then data
  * elements, each an 8-byte tag (type, byte count; or the 4-byte "small element"

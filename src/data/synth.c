@@ -14,7 +14,7 @@
 
 #include "data.h"
 
-enum { IMG = 3 * 32 * 32, BLOB_R = 6 };
+enum { BLOB_R = 6 };
 
 /* Normalised Gaussian taps w[-R..R] for sigma 1.5 (scipy: truncate 4.0 -> radius 6). */
 static void blob_kernel(double w[2 * BLOB_R + 1]) {
@@ -26,8 +26,8 @@ static void blob_kernel(double w[2 * BLOB_R + 1]) {
 /* out[i] = sum_k w[k] in[clamp(i + k - R)] along one axis of a [3][32][32] volume:
  * n points spaced stride apart, lines starting at each of the other indices. */
 static void blur_axis(const double *in, double *out, int axis, const double *w) {
-    static const int len[3] = {3, 32, 32}, stride[3] = {1024, 32, 1};
-    for (int i = 0; i < IMG; i++) {
+    static const int len[3] = {3, DATA_SIDE, DATA_SIDE}, stride[3] = {DATA_PLANE, DATA_SIDE, 1};
+    for (int i = 0; i < DATA_IMG; i++) {
         int pos = i / stride[axis] % len[axis];
         double acc = 0;
         for (int k = -BLOB_R; k <= BLOB_R; k++) {
@@ -40,13 +40,13 @@ static void blur_axis(const double *in, double *out, int axis, const double *w) 
 }
 
 void synth_blobs_from_mask(const uint8_t *mask, uint8_t *dst) {
-    double w[2 * BLOB_R + 1], a[IMG], b[IMG];
+    double w[2 * BLOB_R + 1], a[DATA_IMG], b[DATA_IMG];
     blob_kernel(w);
-    for (int i = 0; i < IMG; i++) a[i] = mask[i];
+    for (int i = 0; i < DATA_IMG; i++) a[i] = mask[i];
     blur_axis(a, b, 2, w);
     blur_axis(b, a, 1, w);
     blur_axis(a, b, 0, w);
-    for (int i = 0; i < IMG; i++) {
+    for (int i = 0; i < DATA_IMG; i++) {
         double v = b[i] < 0.75 ? 0 : b[i];
         dst[i] = (uint8_t)lrint(255 * (v > 1 ? 1 : v));
     }
@@ -60,10 +60,10 @@ static int synth_kind(const char *base) {
 
 /* Image n of set kind from its own generator, seeded with (kind, n). */
 static void synth_one(int kind, int n, uint8_t *img) {
-    uint8_t mask[IMG];
+    uint8_t mask[DATA_IMG];
     rng_state r;
     rng_seed(&r, ((uint64_t)kind << 32) + (uint64_t)n);
-    for (int i = 0; i < IMG; i++) {
+    for (int i = 0; i < DATA_IMG; i++) {
         if (kind == 1) img[i] = unit_to_u8(0.5 + 0.25 * rng_normal(&r));
         else if (kind == 2) img[i] = unit_to_u8(rng_uniform(&r));
         else mask[i] = rng_uniform(&r) < 0.7f;
@@ -85,12 +85,12 @@ int synth_load(const char *base, const char *split, dataset *d, lir_error *err) 
         return lir_fail(err, "dataset %s has only the split test, not \"%s\"", base, split);
     d->n = SYNTH_SET_SIZE;
     d->c = 3;
-    d->h = d->w = 32;
+    d->h = d->w = DATA_SIDE;
     d->classes = 1;
-    d->images = xmalloc((size_t)d->n * IMG);
+    d->images = xmalloc((size_t)d->n * DATA_IMG);
     d->labels = xcalloc((size_t)d->n, sizeof(int));
     /* image n from its own generator, so the set does not depend on the thread count */
 #pragma omp parallel for schedule(static)
-    for (int n = 0; n < d->n; n++) synth_one(kind, n, d->images + (size_t)n * IMG);
+    for (int n = 0; n < d->n; n++) synth_one(kind, n, d->images + (size_t)n * DATA_IMG);
     return 0;
 }

@@ -53,6 +53,11 @@ void net_hook_all(net *n) {
         if (n->points[p].is_default && hook_of_point(n, p) < 0) hook_attach(n, p, &none);
 }
 
+int net_find_hook(const net *n, const char *point_name) {
+    int p = net_find_point(n, point_name);
+    return p < 0 ? -1 : hook_of_point(n, p);
+}
+
 int net_add_hook(net *n, const char *point_name, const hook_reg *reg, lir_error *err) {
     int p = net_find_point(n, point_name);
     if (p < 0) return lir_fail(err, "no point named '%s' in the network", point_name);

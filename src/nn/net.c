@@ -1,7 +1,7 @@
-/* net.c: builds a network from a parsed Darknet cfg: [net] settings, layers with
- * shapes by Darknet's rules, their output buffers, the named points and the [hook]
- * sections. Running it is in net_run.c, weights I/O in weights.c, hook attachment
- * in hooks.c, energies in energy.c. */
+/* net.c: builds a network from a parsed Darknet cfg: [net] input shape and batch,
+ * layers with shapes by Darknet's rules, their output buffers, the named points and
+ * the [hook] sections. Running it is in net_run.c, weights I/O in weights.c, hook
+ * attachment in hooks.c, energies in energy.c. */
 #include "nn.h"
 
 #include <stdlib.h>
@@ -14,67 +14,32 @@ const char *net_layer_type_name(layer_type t) { return net_layer_type_names[t]; 
 
 /* ---- [net] ------------------------------------------------------------------- */
 
-static int net_parse_policy(const cfg_file *c, cfg_section *s, net *n, lir_error *err) {
-    const char *pol = cfg_get_str(s, "policy", "constant");
-    if (strcmp(pol, "constant") && strcmp(pol, "steps") && strcmp(pol, "poly") &&
-        strcmp(pol, "cos"))
-        return lir_fail(err, "%s:%d: policy: expected constant, steps, poly or cos, got '%s'",
-                        c->path, cfg_line_of(s, "policy"), pol);
-    snprintf(n->policy, sizeof n->policy, "%s", pol);
-    const char *steps = cfg_get_str(s, "steps", NULL);
-    const char *scales = cfg_get_str(s, "scales", NULL);
-    if (!strcmp(pol, "steps") != (steps != NULL) || (steps != NULL) != (scales != NULL))
-        return lir_fail(err, "%s:%d: policy=steps needs both steps= and scales= (and only it)",
-                        c->path, cfg_line_of(s, "policy"));
-    if (!steps) return 0;
-    const char *ps = steps, *pc = scales;
-    while (*ps || *pc) {
-        if (n->n_steps == 16)
-            return lir_fail(err, "%s:%d: steps: at most 16 steps", c->path,
-                            cfg_line_of(s, "steps"));
-        char *end1, *end2;
-        long st = strtol(ps, &end1, 10);
-        float sc = strtof(pc, &end2);
-        if (end1 == ps || end2 == pc || (*end1 && *end1 != ',') || (*end2 && *end2 != ',') ||
-            st < 0)
-            return lir_fail(err,
-                            "%s:%d: steps/scales: expected two equally long comma lists of "
-                            "batch numbers and factors, got '%s' / '%s'",
-                            c->path, cfg_line_of(s, "steps"), steps, scales);
-        n->steps[n->n_steps] = (int)st;
-        n->scales[n->n_steps++] = sc;
-        ps = *end1 ? end1 + 1 : end1;
-        pc = *end2 ? end2 + 1 : end2;
-        if (!*ps != !*pc)
-            return lir_fail(err, "%s:%d: steps and scales have different lengths", c->path,
-                            cfg_line_of(s, "steps"));
-    }
-    return 0;
-}
+/* Darknet's training keys of [net]. `lir train` reads them (train/config.c,
+ * config_from_cfg, with the run config's defaults); building a network accepts them
+ * without reading them, so every command takes the same cfg files. */
+static const char *const net_training_keys[] = {"learning_rate", "momentum", "decay",
+                                                "max_batches",   "burn_in",  "power",
+                                                "policy",        "steps",    "scales"};
 
 static int net_parse_net_section(const cfg_file *c, cfg_section *s, net *n, lir_error *err) {
     if (strcmp(s->type, "net") && strcmp(s->type, "network"))
         return lir_fail(err, "%s:%d: expected [net] as the first section, got [%s]", c->path,
                         s->line, s->type);
-    int batch;
+    int batch, subdivisions;
     if (cfg_get_int(c, s, "batch", 1, &batch, err) ||
-        cfg_get_int(c, s, "subdivisions", 1, &n->subdivisions, err) ||
+        cfg_get_int(c, s, "subdivisions", 1, &subdivisions, err) ||
         cfg_get_int(c, s, "width", 0, &n->w, err) || cfg_get_int(c, s, "height", 0, &n->h, err) ||
-        cfg_get_int(c, s, "channels", 0, &n->c, err) ||
-        cfg_get_float(c, s, "learning_rate", 0.001f, &n->learning_rate, err) ||
-        cfg_get_float(c, s, "momentum", 0.9f, &n->momentum, err) ||
-        cfg_get_float(c, s, "decay", 0.0001f, &n->decay, err) ||
-        cfg_get_int(c, s, "max_batches", 0, &n->max_batches, err) ||
-        cfg_get_int(c, s, "burn_in", 0, &n->burn_in, err) ||
-        cfg_get_float(c, s, "power", 4, &n->power, err) || net_parse_policy(c, s, n, err))
+        cfg_get_int(c, s, "channels", 0, &n->c, err))
         return -1;
     if (n->w <= 0 || n->h <= 0 || n->c <= 0)
         return lir_fail(err, "%s:%d: [net] needs width, height and channels > 0 (got %dx%dx%d)",
                         c->path, s->line, n->c, n->h, n->w);
-    if (batch <= 0 || n->subdivisions <= 0 || batch % n->subdivisions)
+    if (batch <= 0 || subdivisions <= 0 || batch % subdivisions)
         return lir_fail(err, "%s:%d: batch=%d must be > 0 and divisible by subdivisions=%d",
-                        c->path, cfg_line_of(s, "batch"), batch, n->subdivisions);
-    if (n->batch <= 0) n->batch = batch / n->subdivisions;
+                        c->path, cfg_line_of(s, "batch"), batch, subdivisions);
+    if (n->batch <= 0) n->batch = batch / subdivisions;
+    for (size_t k = 0; k < sizeof net_training_keys / sizeof *net_training_keys; k++)
+        cfg_get_str(s, net_training_keys[k], NULL); /* marks the key as known */
     return cfg_check_unused(c, s, err);
 }
 
@@ -423,17 +388,24 @@ static void net_make_params(net *n, rng_state *rng) {
 
 static int is_layer_section(const cfg_section *s) { return strcmp(s->type, "hook") != 0; }
 
-/* A [hook] section: settings plus the point it observes (default: the output of the
- * layer before it). Resolved after all layers exist so names may point forward. */
+/* A [hook] section: settings (loss=energy|band|oe, lambda, margins m_in, m_out and for
+ * band m_in_lo, m_out_lo, calibrate) plus the point it observes (default: the output of
+ * the layer before it). Resolved after all layers exist so names may point forward. */
 static int build_hook(net *n, const cfg_file *c, cfg_section *s, int li, lir_error *err) {
-    hook_reg reg;
+    hook_reg reg = {0};
     int cal;
     if (cfg_get_float(c, s, "lambda", 0, &reg.lambda, err) ||
         cfg_get_float(c, s, "m_in", 0, &reg.m_in, err) ||
         cfg_get_float(c, s, "m_out", 0, &reg.m_out, err) ||
+        cfg_get_float(c, s, "m_in_lo", 0, &reg.m_in_lo, err) ||
+        cfg_get_float(c, s, "m_out_lo", 0, &reg.m_out_lo, err) ||
         cfg_get_int(c, s, "calibrate", 0, &cal, err))
         return -1;
     reg.calibrate = cal != 0;
+    const char *loss = cfg_get_str(s, "loss", "energy");
+    if ((reg.loss = hook_loss_parse(loss)) < 0)
+        return lir_fail(err, "%s:%d: [hook] loss=%s: expected energy, band or oe", c->path,
+                        cfg_line_of(s, "loss"), loss);
     const char *pname = cfg_get_str(s, "point", NULL);
     if (cfg_check_unused(c, s, err)) return -1;
     if (!pname) {
@@ -444,8 +416,8 @@ static int build_hook(net *n, const cfg_file *c, cfg_section *s, int li, lir_err
     }
     lir_error e2;
     if (net_add_hook(n, pname, &reg, &e2))
-        return lir_fail(err, "%s:%d: [hook] point=%s: no such point (see `lir info` for names)",
-                        c->path, cfg_line_of(s, "point"), pname);
+        return lir_fail(err, "%s:%d: [hook] point=%s: %s (see `lir info` for names)", c->path,
+                        cfg_line_of(s, "point"), pname, e2.msg);
     return 0;
 }
 

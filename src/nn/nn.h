@@ -304,15 +304,6 @@ typedef struct {
     int c, h, w;          /* input shape */
     int classes;          /* outputs of the last connected layer */
     int train;            /* built with gradient buffers */
-    /* [net] section training settings (Darknet keys); a JSON run config may override */
-    float learning_rate, momentum, decay;
-    int max_batches, subdivisions;
-    char policy[16];      /* "constant", "steps", "poly", "cos" */
-    int n_steps;          /* policy=steps: lr *= scales[k] once step count reaches steps[k] */
-    int steps[16];
-    float scales[16];
-    int burn_in;          /* warm-up batches: lr * (batch/burn_in)^power */
-    float power;
     uint64_t seen;        /* images seen, stored in .weights */
     int n_layers;
     layer *layers;
@@ -335,7 +326,10 @@ typedef struct {
     param_tensor *tensors; /* [n_tensors] the arena's tensors in order */
 } net;
 
-/* Builds the network of a parsed cfg. batch overrides [net] batch when > 0;
+/* Builds the network of a parsed cfg. [net] gives the input shape and the batch
+ * (batch / subdivisions); its training keys (learning_rate, momentum, decay, policy,
+ * steps, scales, burn_in, power, max_batches) are accepted and left to `lir train`
+ * (config_from_cfg). batch overrides [net] batch when > 0;
  * classes > 0 overrides the last [connected] layer's outputs (10 / 100 classes
  * without editing the file). train = 0 allocates no gradient buffers.
  * Weights are initialised from `seed`. [hook] sections become hooks. */
@@ -369,9 +363,13 @@ const float *net_logits(const net *n);
 int net_find_point(const net *n, const char *name); /* -1 if none */
 /* Attaches an observe-only hook to every default point that has none yet. */
 void net_hook_all(net *n);
-/* Attaches a hook with settings to the named point; -1 with message if unknown, or
- * if the loss is oe and the point is not the logits (net_logits). */
+/* Attaches a hook with settings to the named point (or sets the settings of the hook
+ * already there); -1 with message if unknown, or if the loss is oe and the point is
+ * not the logits (net_logits). Hooks stay in network order, so an attachment may move
+ * the indices of the hooks after it. */
 int net_add_hook(net *n, const char *point_name, const hook_reg *reg, lir_error *err);
+/* Index in n->hooks of the hook on the named point, -1 if none. */
+int net_find_hook(const net *n, const char *point_name);
 
 /* Darknet .weights: header (int32 major, minor, revision; uint64 seen when
  * major*10+minor >= 2, else uint32), then per conv layer: biases, [scales, mean,

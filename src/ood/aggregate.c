@@ -1,7 +1,7 @@
-/* aggregate.c: scores fitted on ID data only. The direction-free per-point score
- * |E - centre| / scale, the Ag-EBO aggregations over L hook points (standardised sum,
- * two-sided sum, Mahalanobis with a shrunk correlation and our own Cholesky), and the
- * early-exit helper that picks the cheapest point close to the best AUROC. */
+/* aggregate.c: scores fitted on ID data only: the direction-free per-point score
+ * |E - centre| / scale (dirfree_*) and the Ag-EBO aggregations over L hook points
+ * (agebo_*: standardised sum, two-sided sum, Mahalanobis with a shrunk correlation and
+ * our own Cholesky). */
 #include "ood.h"
 
 #include <math.h>
@@ -86,7 +86,7 @@ void agebo_free(agebo_model *m) {
     m->mu = m->sigma = m->sign = m->chol = NULL;
 }
 
-int metrics_cholesky(const double *a, int n, double *l, lir_error *err) {
+int agebo_cholesky(const double *a, int n, double *l, lir_error *err) {
     memset(l, 0, (size_t)n * (size_t)n * sizeof *l);
     for (int j = 0; j < n; j++) {
         double d = a[(size_t)j * n + j];
@@ -130,7 +130,7 @@ static int fit_mahalanobis(agebo_model *m, const float *e, size_t n, lir_error *
     for (int a = 0; a < L; a++)
         if (z[a] > 0) m->sigma[a] *= z[a];
     m->chol = xmalloc((size_t)L * L * sizeof *m->chol);
-    int rc = metrics_cholesky(r, L, m->chol, err);
+    int rc = agebo_cholesky(r, L, m->chol, err);
     free(z);
     free(r);
     return rc;
@@ -227,19 +227,4 @@ void agebo_describe(const agebo_model *m, char *buf, size_t size) {
                  "samples only",
                  m->L, m->shrink, m->ridge, stats, m->n_fit);
     }
-}
-
-int metrics_early_exit(const double *auroc, const double *flop_frac, int L, double margin) {
-    double best = NAN;
-    for (int i = 0; i < L; i++)
-        if (!isnan(auroc[i]) && (isnan(best) || auroc[i] > best)) best = auroc[i];
-    if (isnan(best)) return -1;
-    int pick = -1;
-    for (int i = 0; i < L; i++) {
-        if (isnan(auroc[i]) || auroc[i] < best - margin) continue;
-        if (pick < 0 || flop_frac[i] < flop_frac[pick] ||
-            (flop_frac[i] == flop_frac[pick] && auroc[i] > auroc[pick]))
-            pick = i;
-    }
-    return pick;
 }

@@ -46,7 +46,7 @@ typedef struct {
 
 /* Batches first, first + step, ... of the job through network n. */
 static void pass_batches(net *n, int first, int step, pass_job *j) {
-    const int B = n->batch, L = n->n_hooks, classes = n->classes, in = 3 * 32 * 32;
+    const int B = n->batch, L = n->n_hooks, classes = n->classes, in = DATA_IMG;
     float *x = xcalloc((size_t)B * in, sizeof(float));
     int *bidx = xmalloc((size_t)B * sizeof(int));
     for (int s = first * B; s < j->count; s += step * B) {
@@ -75,9 +75,9 @@ int eval_pass_run(net *const *nets, int n_nets, const dataset *d, const int *idx
                   const data_norm *norm, eval_pass *out, lir_error *err) {
     memset(out, 0, sizeof *out);
     net *n = nets[0];
-    if (n->c != 3 || n->h != 32 || n->w != 32)
-        return lir_fail(err, "the network takes %dx%dx%d inputs; lir eval feeds 3x32x32 images",
-                        n->c, n->h, n->w);
+    if (n->c != 3 || n->h != DATA_SIDE || n->w != DATA_SIDE)
+        return lir_fail(err, "the network takes %dx%dx%d inputs; lir eval feeds 3x%dx%d images",
+                        n->c, n->h, n->w, DATA_SIDE, DATA_SIDE);
     if (n->n_hooks < 1) return lir_fail(err, "the network has no hooked points");
     if (count < 1)
         return lir_fail(err, "dataset %s (%s) has no images to score", d->name, d->split);
@@ -124,11 +124,7 @@ void eval_pass_free(eval_pass *p) {
 double eval_accuracy(const eval_pass *p) {
     long ok = 0;
     for (int i = 0; i < p->n; i++) {
-        const float *l = p->logits + (size_t)i * p->classes;
-        int arg = 0;
-        for (int c = 1; c < p->classes; c++)
-            if (l[c] > l[arg]) arg = c;
-        ok += arg == p->labels[i];
+        ok += vec_argmax(p->logits + (size_t)i * p->classes, p->classes) == p->labels[i];
     }
     return p->n ? (double)ok / p->n : 0;
 }

@@ -1,5 +1,6 @@
-/* metrics.c: single-score OOD metrics (AUROC, FPR at a TPR both ways, AUPR both ways)
- * and the final-layer baseline scores (MSP, max-logit, energy) from logits.
+/* metrics.c: single-score OOD metrics (AUROC, FPR at a TPR both ways, AUPR both ways),
+ * the final-layer baseline scores (MSP, max-logit, energy) from logits, and the
+ * early-exit pick over per-point AUROCs.
  * Every metric works on one sorted array of (score, is_ood) pairs; tie groups are
  * always handled as one threshold. */
 #include "ood.h"
@@ -240,4 +241,19 @@ void metrics_score_energy(const float *logits, size_t n, int classes, float *out
         double m = row_max(row, classes);
         out[i] = (float)-(m + log(row_sumexp(row, classes, m)));
     }
+}
+
+int metrics_early_exit(const double *auroc, const double *flop_frac, int L, double margin) {
+    double best = NAN;
+    for (int i = 0; i < L; i++)
+        if (!isnan(auroc[i]) && (isnan(best) || auroc[i] > best)) best = auroc[i];
+    if (isnan(best)) return -1;
+    int pick = -1;
+    for (int i = 0; i < L; i++) {
+        if (isnan(auroc[i]) || auroc[i] < best - margin) continue;
+        if (pick < 0 || flop_frac[i] < flop_frac[pick] ||
+            (flop_frac[i] == flop_frac[pick] && auroc[i] > auroc[pick]))
+            pick = i;
+    }
+    return pick;
 }

@@ -78,6 +78,12 @@ void metrics_score_msp(const float *logits, size_t n, int classes, float *out);
 void metrics_score_maxlogit(const float *logits, size_t n, int classes, float *out);
 void metrics_score_energy(const float *logits, size_t n, int classes, float *out);
 
+/* Early exit: the cheapest point whose AUROC is within margin of the best one.
+ * flop_frac[i] = share of the full network's FLOPs needed to reach point i. Ties in
+ * cost go to the higher AUROC, then to the earlier point. NaN AUROCs are skipped.
+ * Returns the index, or -1 if every AUROC is NaN or L <= 0. */
+int metrics_early_exit(const double *auroc, const double *flop_frac, int L, double margin);
+
 /* ---- aggregate.c: scores fitted on ID data only ---- */
 
 /* Location/scale of ID energies at one point.
@@ -148,14 +154,9 @@ int agebo_kind_parse(const char *name, agebo_kind *kind, lir_error *err);
 void agebo_describe(const agebo_model *m, char *buf, size_t size);
 
 /* Solves for the lower Cholesky factor of the symmetric n x n matrix a (row-major,
- * only the lower triangle read) into l. Returns -1 if a is not positive definite. */
-int metrics_cholesky(const double *a, int n, double *l, lir_error *err);
-
-/* Early exit: the cheapest point whose AUROC is within margin of the best one.
- * flop_frac[i] = share of the full network's FLOPs needed to reach point i. Ties in
- * cost go to the higher AUROC, then to the earlier point. NaN AUROCs are skipped.
- * Returns the index, or -1 if every AUROC is NaN or L <= 0. */
-int metrics_early_exit(const double *auroc, const double *flop_frac, int L, double margin);
+ * only the lower triangle read) into l (Ag-EBO's Mahalanobis fit). Returns -1 if a is
+ * not positive definite. */
+int agebo_cholesky(const double *a, int n, double *l, lir_error *err);
 
 /* ---- groups.c: the OOD groups and the sets an `--out` list stands for ---- */
 enum { OOD_GROUP_NEAR, OOD_GROUP_FAR, OOD_GROUP_COVARIATE, OOD_N_GROUPS };
@@ -200,7 +201,7 @@ int ood_plan_may_skip(const ood_plan *p, int i, const char *dir);
  *   eval_compare    every metric of one OOD set against the ID test pass
  *   eval_report_*   (eval_report.c) console table, JSON, CSV, energies, plots
  *
- * Conventions are metrics.h's: OOD is the positive class, higher score = more OOD. */
+ * Conventions are the metrics': OOD is the positive class, higher score = more OOD. */
 
 
 /* Per-sample scores of one dataset. */
@@ -314,7 +315,7 @@ float *eval_column(const eval_pass *p, int k);
 /* A data file that went into the results, with its checksum. */
 typedef struct {
     char dataset[96]; /* base name and split, e.g. "cifar10 test" */
-    char path[4200];
+    char path[DATASET_PATH];
     char sha256[65];
 } eval_file;
 

@@ -1,4 +1,4 @@
-/* progress.c: the throttled progress line (see progress.h). */
+/* progress.c: the throttled progress line (see report.h). */
 #include <stdarg.h>
 #include <unistd.h>
 

@@ -1,11 +1,12 @@
 /* checkpoint: everything a training run needs to continue exactly, in one file
  * written atomically (tmp + rename), so a run killed at any moment keeps its last
  * complete checkpoint:
- *   magic "LIRCKPT2" (LIRCKPT1: before outlier mixtures), uint64 config hash, the train_state (step, loader position,
- *   outlier generator/loader position, the current epoch's running sums, the hooks'
- *   margins, the epoch history), the network's tensors (per conv: biases, [scales,
- *   rolling mean, rolling var], weights; per connected: biases, weights; each as
- *   uint64 count + float32 data) and the SGD state (sgd_save).
+ *   magic "LIRCKPT3" (LIRCKPT2: before the band margins, LIRCKPT1: before outlier mixtures), uint64 config hash, the
+ *   training state (step, loader position, outlier generator/loader positions, the
+ *   current epoch's running sums, the margins in use of the regularised hooks, the
+ *   epoch history; layout in checkpoint.c), the network's tensors (per conv: biases,
+ *   [scales, rolling mean, rolling var], weights; per connected: biases, weights; each
+ *   as uint64 count + float32 data) and the SGD state (sgd_save).
  * All integers and floats in host byte order (a checkpoint is not an exchange format;
  * final weights are written as Darknet .weights). */
 #ifndef LIR_CHECKPOINT_H
@@ -26,6 +27,8 @@ typedef struct {
     double images_per_s, seconds;
 } epoch_record;
 
+/* Where a run stands. The margins in use are not here: they live in the network's
+ * hooks (hook_reg, where the loss reads them), and checkpoints take them from there. */
 typedef struct {
     long step;           /* optimiser steps done */
     int epoch, position; /* ID loader position of the next batch */
@@ -34,18 +37,24 @@ typedef struct {
     double sum_loss, sum_ce, sum_reg[CONFIG_MAX_HOOKS];
     long epoch_steps, correct, seen;
     double epoch_seconds, train_seconds;
-    /* margins in use (after calibration) */
-    int n_hooks;
-    float m_in[CONFIG_MAX_HOOKS], m_out[CONFIG_MAX_HOOKS];
     int n_records;
     epoch_record *records; /* [n_records], malloc'd */
 } train_state;
 
-int checkpoint_save(const char *path, uint64_t config_hash, const net *n, const sgd *o,
-                    const train_state *s, lir_error *err);
-/* Restores into an already built net and optimiser of the same shapes; refuses a
- * checkpoint whose config hash differs from config_hash. s->records is allocated. */
-int checkpoint_load(const char *path, uint64_t config_hash, net *n, sgd *o, train_state *s,
-                    lir_error *err);
+/* Everything a checkpoint holds, where it lives in memory. */
+typedef struct {
+    uint64_t config_hash;
+    net *n;
+    const int *hooks; /* [n_hooks] index in n->hooks of each regularised hook, config order */
+    int n_hooks;
+    sgd *o;
+    train_state *s;
+} checkpoint_parts;
+
+int checkpoint_save(const char *path, const checkpoint_parts *p, lir_error *err);
+/* Restores into an already built net (hooks attached) and optimiser of the same shapes;
+ * refuses a checkpoint whose config hash differs from p->config_hash. p->s->records is
+ * allocated. */
+int checkpoint_load(const char *path, const checkpoint_parts *p, lir_error *err);
 
 #endif

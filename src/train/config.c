@@ -78,9 +78,11 @@ static const key_spec KEYS[] = {
     {"calib_batches", K_INT, F(calib_batches), 1, 10000, "4", 1, NULL,
      "batches used to calibrate margins at the start of a run"},
     {"calib_quantile", K_FLOAT, F(calib_quantile), 0, 1, "0.5", 1, NULL,
-     "calibrated m_in = this quantile of ID energies"},
+     "calibrated margins: centre c = this quantile of ID energies (energy: m_in = c; band: "
+     "[m_in_lo, m_in] = c -+ (q90 - q10) / 2)"},
     {"calib_spread", K_FLOAT, F(calib_spread), 0, 1000, "1", 1, NULL,
-     "calibrated m_out = m_in + this times (q90 - q10) of ID energies"},
+     "calibrated outlier margins: this times (q90 - q10) of ID energies beyond the ID margins "
+     "(m_out = m_in + it; band: also m_out_lo = m_in_lo - it)"},
     {"out_dir", K_STR, F(out_dir), 0, 0, "runs/train", 0, NULL,
      "results: config.json, log.csv, curves_*.png, checkpoint.bin, final.weights(.json)"},
     {"checkpoint_steps", K_INT, F(checkpoint_steps), 0, 1e9, "0", 0, NULL,
@@ -196,49 +198,79 @@ int config_add_hook(train_config *c, const config_hook *h, lir_error *err) {
     return 0;
 }
 
-/* One element of "hooks": {"point": name, "lambda": x, "m_in": x, "m_out": x,
- * "calibrate": bool}; point and lambda required, margins unless calibrate. */
-static int parse_hook(train_config *c, const cJSON *o, int i, const char *what, lir_error *err) {
-    if (!cJSON_IsObject(o))
-        return lir_fail(err, "%s: config key 'hooks[%d]': expected an object", what, i);
-    config_hook h = {"", 0, 0, 0, 0};
-    int have_point = 0, have_lambda = 0, have_in = 0, have_out = 0;
-    for (const cJSON *m = o->child; m; m = m->next) {
-        const char *k = m->string;
-        if (!strcmp(k, "point")) {
-            if (!cJSON_IsString(m) || strlen(m->valuestring) >= sizeof h.point || !m->valuestring[0])
-                return lir_fail(err, "%s: config key 'hooks[%d].point': expected a point name", what, i);
-            strcpy(h.point, m->valuestring);
-            have_point = 1;
-        } else if (!strcmp(k, "calibrate")) {
-            if (!cJSON_IsBool(m))
-                return lir_fail(err, "%s: config key 'hooks[%d].calibrate': expected true or false",
-                                what, i);
-            h.calibrate = cJSON_IsTrue(m);
-        } else if (!strcmp(k, "lambda") || !strcmp(k, "m_in") || !strcmp(k, "m_out")) {
-            double lim = !strcmp(k, "lambda") ? 1e6 : 1e9, lo = !strcmp(k, "lambda") ? 0 : -1e9;
-            if (!cJSON_IsNumber(m) || !isfinite(m->valuedouble) || m->valuedouble < lo ||
-                m->valuedouble > lim)
-                return lir_fail(err, "%s: config key 'hooks[%d].%s': expected a number in %g..%g",
-                                what, i, k, lo, lim);
-            float v = (float)m->valuedouble;
-            if (k[0] == 'l') h.lambda = v, have_lambda = 1;
-            else if (!strcmp(k, "m_in")) h.m_in = v, have_in = 1;
-            else h.m_out = v, have_out = 1;
-        } else {
-            return lir_fail(err,
-                            "%s: unknown config key 'hooks[%d].%s' (known: point, lambda, m_in, "
-                            "m_out, calibrate)",
-                            what, i, k);
-        }
+/* The numbers of a hook object, each with its bit in parse_hook's "have" mask. */
+enum { H_POINT = 1, H_LAMBDA = 2, H_IN = 4, H_OUT = 8, H_IN_LO = 16, H_OUT_LO = 32, H_CAL = 64 };
+static const struct {
+    const char *key;
+    size_t off;
+    unsigned bit;
+} HOOK_NUMBERS[] = {
+    {"lambda", offsetof(hook_reg, lambda), H_LAMBDA},   {"m_in", offsetof(hook_reg, m_in), H_IN},
+    {"m_out", offsetof(hook_reg, m_out), H_OUT},        {"m_in_lo", offsetof(hook_reg, m_in_lo), H_IN_LO},
+    {"m_out_lo", offsetof(hook_reg, m_out_lo), H_OUT_LO},
+};
+enum { N_HOOK_NUMBERS = sizeof HOOK_NUMBERS / sizeof HOOK_NUMBERS[0] };
+
+/* One member of a hook object into h; *have gets its bit. */
+static int hook_member(config_hook *h, const cJSON *m, unsigned *have, const char *at,
+                       lir_error *err) {
+    const char *k = m->string;
+    if (!strcmp(k, "point")) {
+        if (!cJSON_IsString(m) || strlen(m->valuestring) >= sizeof h->point || !m->valuestring[0])
+            return lir_fail(err, "%s.point': expected a point name", at);
+        strcpy(h->point, m->valuestring);
+        *have |= H_POINT;
+        return 0;
     }
-    if (!have_point || !have_lambda)
-        return lir_fail(err, "%s: config key 'hooks[%d]': needs \"point\" and \"lambda\"", what, i);
-    if (!h.calibrate && (!have_in || !have_out))
-        return lir_fail(err,
-                        "%s: config key 'hooks[%d]': needs \"m_in\" and \"m_out\" or "
-                        "\"calibrate\": true",
-                        what, i);
+    if (!strcmp(k, "calibrate")) {
+        if (!cJSON_IsBool(m)) return lir_fail(err, "%s.calibrate': expected true or false", at);
+        h->reg.calibrate = cJSON_IsTrue(m);
+        *have |= h->reg.calibrate ? H_CAL : 0;
+        return 0;
+    }
+    if (!strcmp(k, "loss")) {
+        h->reg.loss = cJSON_IsString(m) ? hook_loss_parse(m->valuestring) : -1;
+        if (h->reg.loss < 0) return lir_fail(err, "%s.loss': expected energy, band or oe", at);
+        return 0;
+    }
+    for (int i = 0; i < N_HOOK_NUMBERS; i++) {
+        if (strcmp(k, HOOK_NUMBERS[i].key)) continue;
+        double lo = i == 0 ? 0 : -1e9, hi = i == 0 ? 1e6 : 1e9;
+        if (!cJSON_IsNumber(m) || !isfinite(m->valuedouble) || m->valuedouble < lo ||
+            m->valuedouble > hi)
+            return lir_fail(err, "%s.%s': expected a number in %g..%g", at, k, lo, hi);
+        *(float *)((char *)&h->reg + HOOK_NUMBERS[i].off) = (float)m->valuedouble;
+        *have |= HOOK_NUMBERS[i].bit;
+        return 0;
+    }
+    return lir_fail(err, "unknown config key %s.%s' (known: point, loss, lambda, m_in, m_out, "
+                    "m_in_lo, m_out_lo, calibrate)", at, k);
+}
+
+/* One element of "hooks": {"point": name, "loss": "energy"|"band"|"oe", "lambda": x,
+ * margins, "calibrate": bool}; point and lambda required; margins unless calibrate:
+ * energy m_in, m_out; band also m_in_lo, m_out_lo; oe none (and no calibrate). */
+static int parse_hook(train_config *c, const cJSON *o, int i, const char *what, lir_error *err) {
+    char at[160];
+    snprintf(at, sizeof at, "%s: config key 'hooks[%d]", what, i);
+    if (!cJSON_IsObject(o)) return lir_fail(err, "%s': expected an object", at);
+    config_hook h;
+    memset(&h, 0, sizeof h);
+    unsigned have = 0;
+    for (const cJSON *m = o->child; m; m = m->next)
+        if (hook_member(&h, m, &have, at, err)) return -1;
+    if (!(have & H_POINT) || !(have & H_LAMBDA))
+        return lir_fail(err, "%s': needs \"point\" and \"lambda\"", at);
+    unsigned margins = H_IN | H_OUT | H_IN_LO | H_OUT_LO;
+    unsigned need = h.reg.loss == HOOK_LOSS_BAND ? margins : h.reg.loss == HOOK_LOSS_OE ? 0 : H_IN | H_OUT;
+    if (h.reg.loss == HOOK_LOSS_OE && (have & (margins | H_CAL)))
+        return lir_fail(err, "%s': loss \"oe\" has no margins (no m_in, m_out, calibrate)", at);
+    if (have & margins & ~need)
+        return lir_fail(err, "%s': m_in_lo and m_out_lo are margins of loss \"band\" only", at);
+    if (!(have & H_CAL) && (have & need) != need)
+        return lir_fail(err, "%s': needs %s or \"calibrate\": true", at,
+                        need == H_IN + H_OUT ? "\"m_in\" and \"m_out\""
+                                             : "\"m_in_lo\", \"m_in\", \"m_out_lo\" and \"m_out\"");
     return config_add_hook(c, &h, err);
 }
 
@@ -308,13 +340,19 @@ int config_load_file(train_config *c, const char *path, lir_error *err) {
 int config_check(const train_config *c, lir_error *err) {
     for (int i = 0; i < c->n_hooks; i++) {
         const config_hook *h = &c->hooks[i];
-        if (!h->calibrate && !(h->m_out > h->m_in))
+        const hook_reg *r = &h->reg;
+        if (r->calibrate || r->loss == HOOK_LOSS_OE) continue;
+        if (!(r->m_out > r->m_in))
             return lir_fail(err, "config key 'hooks[%d]' (%s): m_out (%g) must be greater than m_in (%g)",
-                            i, h->point, h->m_out, h->m_in);
+                            i, h->point, r->m_out, r->m_in);
+        if (r->loss == HOOK_LOSS_BAND && !(r->m_out_lo < r->m_in_lo && r->m_in_lo <= r->m_in))
+            return lir_fail(err, "config key 'hooks[%d]' (%s): band margins must be ordered "
+                            "m_out_lo < m_in_lo <= m_in < m_out (got %g, %g, %g, %g)",
+                            i, h->point, r->m_out_lo, r->m_in_lo, r->m_in, r->m_out);
     }
     if (c->n_hooks && !strcmp(c->outliers, "none")) {
         for (int i = 0; i < c->n_hooks; i++)
-            if (c->hooks[i].lambda > 0)
+            if (c->hooks[i].reg.lambda > 0)
                 return lir_fail(err,
                                 "config key 'outliers': hook '%s' has lambda > 0 but outliers is "
                                 "\"none\" (use \"synthetic\" or a dataset)",
@@ -351,11 +389,20 @@ static cJSON *to_json(const train_config *c, int hashed_only) {
     for (int i = 0; i < c->n_hooks; i++) {
         const config_hook *h = &c->hooks[i];
         cJSON *j = cJSON_CreateObject();
+        const hook_reg *r = &h->reg;
         cJSON_AddStringToObject(j, "point", h->point);
-        cJSON_AddNumberToObject(j, "lambda", config_float(h->lambda));
-        cJSON_AddNumberToObject(j, "m_in", config_float(h->m_in));
-        cJSON_AddNumberToObject(j, "m_out", config_float(h->m_out));
-        cJSON_AddBoolToObject(j, "calibrate", h->calibrate);
+        /* the keys its loss kind takes (energy, the default, unnamed: hashes as before) */
+        if (r->loss != HOOK_LOSS_ENERGY) cJSON_AddStringToObject(j, "loss", hook_loss_name(r->loss));
+        cJSON_AddNumberToObject(j, "lambda", config_float(r->lambda));
+        if (r->loss == HOOK_LOSS_BAND) {
+            cJSON_AddNumberToObject(j, "m_in_lo", config_float(r->m_in_lo));
+            cJSON_AddNumberToObject(j, "m_out_lo", config_float(r->m_out_lo));
+        }
+        if (r->loss != HOOK_LOSS_OE) {
+            cJSON_AddNumberToObject(j, "m_in", config_float(r->m_in));
+            cJSON_AddNumberToObject(j, "m_out", config_float(r->m_out));
+            cJSON_AddBoolToObject(j, "calibrate", r->calibrate);
+        }
         cJSON_AddItemToArray(hooks, j);
     }
     return o;
@@ -406,15 +453,46 @@ static int set_num(train_config *c, const char *key, double v, lir_error *err) {
     return config_set(c, key, buf, err);
 }
 
-int config_from_cfg(train_config *c, const char *cfg_path, lir_error *err) {
-    cfg_file *f = cfg_parse_file(cfg_path, err);
-    if (!f) return -1;
-    int rc = -1;
-    cfg_section *s = &f->sections[0];
-    if (f->n_sections == 0 || strcmp(s->type, "net")) {
-        lir_fail(err, "%s: the first section must be [net]", cfg_path);
-        goto done;
+/* policy, and Darknet's rule that steps= and scales= come together and only with
+ * policy=steps; the lists are checked even when no max_batches lets them be used. */
+static int cfg_policy(train_config *c, const cfg_file *f, cfg_section *s, lir_error *err) {
+    const char *pol = cfg_get_str(s, "policy", NULL);
+    const char *steps = cfg_get_str(s, "steps", NULL), *scales = cfg_get_str(s, "scales", NULL);
+    int p = pol ? lr_policy_parse(pol) : LR_CONSTANT;
+    if (p < 0)
+        return lir_fail(err, "%s:%d: policy=%s: lir trains with constant, steps, cos, poly",
+                        f->path, cfg_line_of(s, "policy"), pol);
+    if (pol) snprintf(c->policy, sizeof c->policy, "%s", lr_policy_name((lr_policy)p));
+    if ((p == LR_STEPS) != (steps != NULL) || (steps != NULL) != (scales != NULL))
+        return lir_fail(err, "%s:%d: policy=steps needs both steps= and scales= (and only it)",
+                        f->path, cfg_line_of(s, "policy"));
+    lr_schedule tmp;
+    lir_error e2;
+    if (steps && lr_schedule_set_steps(&tmp, steps, scales, &e2))
+        return lir_fail(err, "%s:%d: %s", f->path, cfg_line_of(s, "steps"), e2.msg);
+    return 0;
+}
+
+/* steps= (batch numbers) as epochs of a max_batches-batch run of c->epochs epochs. */
+static void cfg_steps(train_config *c, cfg_section *s, int max_batches) {
+    const char *steps = cfg_get_str(s, "steps", NULL), *scales = cfg_get_str(s, "scales", NULL);
+    if (!steps || max_batches <= 0) return;
+    lr_schedule tmp;
+    lr_schedule_set_steps(&tmp, steps, scales, NULL); /* checked by cfg_policy */
+    char buf[256] = "";
+    for (int i = 0; i < tmp.n_steps; i++) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, sizeof buf - l, "%s%ld", i ? "," : "",
+                 lround((double)tmp.steps[i] / max_batches * c->epochs));
     }
+    snprintf(c->lr_steps, sizeof c->lr_steps, "%s", buf);
+    snprintf(c->lr_scales, sizeof c->lr_scales, "%s", scales);
+}
+
+int config_from_cfg(train_config *c, const cfg_file *f, lir_error *err) {
+    cfg_section *s = &f->sections[0];
+    if (f->n_sections == 0 || strcmp(s->type, "net"))
+        return lir_fail(err, "%s: the first section must be [net]", f->path);
     int batch, max_batches, burn_in;
     float lr, mom, decay;
     if (cfg_get_int(f, s, "batch", c->batch, &batch, err) ||
@@ -423,44 +501,43 @@ int config_from_cfg(train_config *c, const char *cfg_path, lir_error *err) {
         cfg_get_float(f, s, "learning_rate", c->lr, &lr, err) ||
         cfg_get_float(f, s, "momentum", c->momentum, &mom, err) ||
         cfg_get_float(f, s, "decay", c->weight_decay, &decay, err))
-        goto done;
+        return -1;
     lir_error e2;
     if (set_num(c, "batch", batch, &e2) || set_num(c, "lr", lr, &e2) ||
-        set_num(c, "momentum", mom, &e2) || set_num(c, "weight_decay", decay, &e2)) {
-        lir_fail(err, "%s:%d: [net]: %s", cfg_path, s->line, e2.msg);
-        goto done;
-    }
-    double per_epoch = 50000.0 / batch; /* batches of the full CIFAR train split */
+        set_num(c, "momentum", mom, &e2) || set_num(c, "weight_decay", decay, &e2))
+        return lir_fail(err, "%s:%d: [net]: %s", f->path, s->line, e2.msg);
+    /* max_batches and burn_in count batches of the ID set's full train split */
+    int n_train = dataset_train_size(c->dataset);
+    if (n_train <= 0)
+        return lir_fail(err, "%s: [net]: unknown dataset '%s' to count max_batches in", f->path,
+                        c->dataset);
+    double per_epoch = (double)n_train / batch;
     if (max_batches > 0) c->epochs = (int)fmax(1, lround(max_batches / per_epoch));
     if (burn_in > 0) c->warmup_epochs = (int)lround(burn_in / per_epoch);
-    const char *pol = cfg_get_str(s, "policy", NULL);
-    if (pol) {
-        int p = lr_policy_parse(pol);
-        if (p < 0) {
-            lir_fail(err, "%s:%d: policy=%s: lir trains with constant, steps, cos, poly", cfg_path,
-                     cfg_line_of(s, "policy"), pol);
-            goto done;
-        }
-        snprintf(c->policy, sizeof c->policy, "%s", lr_policy_name((lr_policy)p));
+    if (cfg_policy(c, f, s, err)) return -1;
+    cfg_steps(c, s, max_batches);
+    return 0;
+}
+
+/* ---- the cfg's [hook] sections ------------------------------------------------------ */
+
+int config_add_cfg_hooks(train_config *c, const cfg_file *cfg, lir_error *err) {
+    /* a [hook] without point= observes the previous layer's output, which only the built
+     * network names: build it once, batch 1, inference, and read its hooks */
+    net_options probe = {1, 0, 0, 1};
+    net *n = net_build(cfg, &probe, err);
+    if (!n) return -1;
+    int rc = 0;
+    for (int k = 0; k < n->n_hooks && !rc; k++) {
+        const hook_reg *r = &n->hooks[k].reg;
+        const char *name = n->points[n->hooks[k].point].name;
+        int have = 0;
+        for (int i = 0; i < c->n_hooks; i++) have |= !strcmp(c->hooks[i].point, name);
+        if (have || (r->lambda == 0 && !r->calibrate)) continue;
+        config_hook h = {.reg = *r};
+        snprintf(h.point, sizeof h.point, "%s", name);
+        rc = config_add_hook(c, &h, err);
     }
-    const char *steps = cfg_get_str(s, "steps", NULL), *scales = cfg_get_str(s, "scales", NULL);
-    if (steps && scales && max_batches > 0) {
-        lr_schedule tmp;
-        if (lr_schedule_set_steps(&tmp, steps, scales, &e2)) {
-            lir_fail(err, "%s:%d: %s", cfg_path, cfg_line_of(s, "steps"), e2.msg);
-            goto done;
-        }
-        char buf[256] = "";
-        for (int i = 0; i < tmp.n_steps; i++) {
-            size_t l = strlen(buf);
-            snprintf(buf + l, sizeof buf - l, "%s%ld", i ? "," : "",
-                     lround((double)tmp.steps[i] / max_batches * c->epochs));
-        }
-        snprintf(c->lr_steps, sizeof c->lr_steps, "%s", buf);
-        snprintf(c->lr_scales, sizeof c->lr_scales, "%s", scales);
-    }
-    rc = 0;
-done:
-    cfg_free(f);
+    net_free(n);
     return rc;
 }

@@ -8,7 +8,7 @@
 
 #include "train.h"
 
-enum { IMG = 3 * 32 * 32, T_SHUFFLE = 1, T_MIX = 2, T_NOISE = 4 };
+enum { T_SHUFFLE = 1, T_MIX = 2, T_NOISE = 4 };
 enum { P_SYNTH, P_PHOTOS, P_DATASET };
 
 typedef struct {
@@ -33,14 +33,6 @@ struct outlier_source {
     int n_parts;
     dataset scratch; /* [batch] uint8 outliers of the generated parts before normalisation */
 };
-
-static void base_name(const char *name, char *out, size_t n) {
-    snprintf(out, n, "%s", name);
-    char *at = strchr(out, '@');
-    if (at) *at = 0;
-    char *colon = strchr(out, ':');
-    if (colon) *colon = 0;
-}
 
 int outlier_parse(const char *spec, outlier_spec *s, lir_error *err) {
     memset(s, 0, sizeof *s);
@@ -80,8 +72,8 @@ int outlier_parse(const char *spec, outlier_spec *s, lir_error *err) {
 static int check_one(const char *name, const char *id_name, const char *eval_ood,
                      lir_error *err) {
     char b[96], idb[96];
-    base_name(name, b, sizeof b);
-    base_name(id_name, idb, sizeof idb);
+    dataset_base_name(name, b, sizeof b);
+    dataset_base_name(id_name, idb, sizeof idb);
     if (!strcmp(b, idb))
         return lir_fail(err,
                         "config key 'outliers': '%s' is the in-distribution set %s; use "
@@ -93,7 +85,7 @@ static int check_one(const char *name, const char *id_name, const char *eval_ood
          tok = strtok_r(NULL, ",", &save)) {
         char eb[96];
         while (*tok == ' ') tok++;
-        base_name(tok, eb, sizeof eb);
+        dataset_base_name(tok, eb, sizeof eb);
         if (!strcmp(b, eb))
             return lir_fail(err,
                             "config key 'outliers': '%s' is a test OOD set of the planned "
@@ -126,12 +118,12 @@ int outlier_check_eval(const char *weights, const char *out_list, lir_error *err
     if (cJSON_IsString(o) && strcmp(o->valuestring, "none") && outlier_parse(o->valuestring, &s, NULL) == 0)
         for (int i = 0; i < s.n && rc == 0; i++) {
             char b[96], list[1024];
-            base_name(s.name[i], b, sizeof b);
+            dataset_base_name(s.name[i], b, sizeof b);
             snprintf(list, sizeof list, "%s", out_list);
             for (char *save = NULL, *t = strtok_r(list, ",", &save); t && rc == 0;
                  t = strtok_r(NULL, ",", &save)) {
                 char tb[96];
-                base_name(t + strspn(t, " "), tb, sizeof tb);
+                dataset_base_name(t + strspn(t, " "), tb, sizeof tb);
                 if (strcmp(s.name[i], "synthetic") && !strcmp(b, tb))
                     rc = lir_fail(err, "--out %s: the network was trained with it as outlier "
                                   "source (%s: config outliers \"%s\"); a set cannot be both "
@@ -196,7 +188,7 @@ static int split_batch(outlier_source *o, lir_error *err) {
 static int open_synth(outlier_source *o, const train_config *c, lir_error *err) {
     if (o->n_kinds) return 0; /* one synthetic part at most (names are unique) */
     if (parse_kinds(o, c->synthetic, err)) return -1;
-    if (o->id->c != 3 || o->id->h != 32 || o->id->w != 32)
+    if (o->id->c != 3 || o->id->h != DATA_SIDE || o->id->w != DATA_SIDE)
         return lir_fail(err, "synthetic outliers need 3x32x32 ID images (%s is %dx%dx%d)",
                         o->id->name, o->id->c, o->id->h, o->id->w);
     return 0;
@@ -249,8 +241,8 @@ outlier_source *outlier_open(const train_config *c, const dataset *id, const int
             goto fail;
     o->scratch.n = batch;
     o->scratch.c = 3;
-    o->scratch.h = o->scratch.w = 32;
-    o->scratch.images = xmalloc((size_t)batch * IMG);
+    o->scratch.h = o->scratch.w = DATA_SIDE;
+    o->scratch.images = xmalloc((size_t)batch * DATA_IMG);
     return o;
 fail:
     outlier_close(o);
@@ -269,19 +261,20 @@ void outlier_patch_shuffle(const uint8_t *src, uint8_t *dst, rng_state *r) {
         int sy = perm[p] / 4 * 8, sx = perm[p] % 4 * 8, dy = p / 4 * 8, dx = p % 4 * 8;
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < 8; y++)
-                memcpy(dst + c * 1024 + (dy + y) * 32 + dx, src + c * 1024 + (sy + y) * 32 + sx, 8);
+                memcpy(dst + c * DATA_PLANE + (dy + y) * DATA_SIDE + dx,
+                       src + c * DATA_PLANE + (sy + y) * DATA_SIDE + sx, 8);
     }
 }
 
 void outlier_mix(const uint8_t *a, const uint8_t *b, uint8_t *dst, float t) {
-    for (int i = 0; i < IMG; i++) dst[i] = (uint8_t)lrintf(t * a[i] + (1 - t) * b[i]);
+    for (int i = 0; i < DATA_IMG; i++) dst[i] = (uint8_t)lrintf(t * a[i] + (1 - t) * b[i]);
 }
 
 /* One synthetic outlier into dst. */
 static void synth_one(outlier_source *o, rng_state *r, uint8_t *dst) {
     const dataset *d = o->id;
     int a = o->train_idx[rng_below(r, (uint32_t)o->n_train)];
-    const uint8_t *ia = d->images + (size_t)a * IMG;
+    const uint8_t *ia = d->images + (size_t)a * DATA_IMG;
     int kind = o->kinds[rng_below(r, (uint32_t)o->n_kinds)];
     if (kind == T_SHUFFLE) {
         outlier_patch_shuffle(ia, dst, r);
@@ -291,27 +284,27 @@ static void synth_one(outlier_source *o, rng_state *r, uint8_t *dst) {
         for (int t = 0; t < 64 && d->labels[b] == d->labels[a]; t++)
             b = o->train_idx[rng_below(r, (uint32_t)o->n_train)];
         float w = 0.35f + 0.3f * rng_uniform(r);
-        outlier_mix(ia, d->images + (size_t)b * IMG, dst, w);
+        outlier_mix(ia, d->images + (size_t)b * DATA_IMG, dst, w);
     } else {
-        memcpy(dst, ia, IMG);
-        corrupt_noise(dst, 3, 32, 32, 0.1f + 0.2f * rng_uniform(r), r);
+        memcpy(dst, ia, DATA_IMG);
+        corrupt_noise(dst, 3, DATA_SIDE, DATA_SIDE, 0.1f + 0.2f * rng_uniform(r), r);
     }
 }
 
 void outlier_next(outlier_source *o, float *out) {
     for (int i = 0; i < o->n_parts; i++) {
         outlier_part *p = &o->part[i];
-        float *dst = out + (size_t)p->off * IMG;
+        float *dst = out + (size_t)p->off * DATA_IMG;
         if (p->ld) {
             /* a short batch ends the loader's epoch: take the next full one */
             while (loader_next(p->ld, dst, p->labels) < p->count) {
             }
             continue;
         }
-        uint8_t *raw = o->scratch.images + (size_t)p->off * IMG;
+        uint8_t *raw = o->scratch.images + (size_t)p->off * DATA_IMG;
         for (int k = 0; k < p->count; k++) {
-            if (p->kind == P_SYNTH) synth_one(o, &p->rng, raw + (size_t)k * IMG);
-            else photo_crop(p->pack, &p->rng, raw + (size_t)k * IMG);
+            if (p->kind == P_SYNTH) synth_one(o, &p->rng, raw + (size_t)k * DATA_IMG);
+            else photo_crop(p->pack, &p->rng, raw + (size_t)k * DATA_IMG);
         }
         dataset scratch = o->scratch;
         scratch.images = raw;

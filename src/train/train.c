@@ -17,8 +17,6 @@
 #include "report/report.h"
 #include "train_report.h"
 
-enum { IMG = 3 * 32 * 32 };
-
 typedef struct {
     train_config *c;
     const train_options *opt;
@@ -31,9 +29,9 @@ typedef struct {
     long spe, total; /* steps per epoch, in the run */
     lr_schedule sched;
     sgd *o;
-    int hook_of[CONFIG_MAX_HOOKS]; /* config hook -> net hook */
+    int hook[CONFIG_MAX_HOOKS]; /* index in n->hooks of config hook i */
     train_state s;
-    uint64_t hash;
+    checkpoint_parts ck; /* what checkpoints hold: the state, the net with its margins */
     float *x;
     int *labels;
     unsigned char *is_out;
@@ -60,84 +58,56 @@ static int schedule_build(trainer *t, lir_error *err) {
     return 0;
 }
 
-/* Config hooks onto the net; [hook] sections of the cfg that regularise join the
- * config (a JSON hook on the same point wins). */
+/* The config's hooks (the cfg's [hook] sections among them, config_add_cfg_hooks) onto
+ * the net, once; their settings, margins included, live in the net's hook_reg from here
+ * on, where the loss reads them, calibration sets them and checkpoints keep them. */
 static int hooks_attach(trainer *t, lir_error *err) {
-    net *n = t->n;
-    for (int k = 0; k < n->n_hooks; k++) {
-        const hook *h = &n->hooks[k];
-        if (h->reg.lambda == 0 && !h->reg.calibrate) continue;
-        int have = 0;
-        for (int i = 0; i < t->c->n_hooks; i++)
-            if (!strcmp(t->c->hooks[i].point, n->points[h->point].name)) have = 1;
-        if (have) continue;
-        config_hook ch = {"", h->reg.lambda, h->reg.m_in, h->reg.m_out, h->reg.calibrate};
-        snprintf(ch.point, sizeof ch.point, "%s", n->points[h->point].name);
-        if (config_add_hook(t->c, &ch, err)) return -1;
+    const train_config *c = t->c;
+    for (int i = 0; i < c->n_hooks; i++) {
+        const config_hook *ch = &c->hooks[i];
+        lir_error e2;
+        if (net_add_hook(t->n, ch->point, &ch->reg, &e2))
+            return lir_fail(err, "config hook %d: %s (see `lir info`)", i, e2.msg);
     }
-    for (int i = 0; i < t->c->n_hooks; i++) {
-        const config_hook *ch = &t->c->hooks[i];
-        hook_reg r = {.lambda = ch->lambda, .m_in = ch->m_in, .m_out = ch->m_out, .calibrate = ch->calibrate};
-        if (net_add_hook(n, ch->point, &r, err))
-            return lir_fail(err, "config hook %d: no point named '%s' (see `lir info`)", i,
-                            ch->point);
-    }
-    for (int i = 0; i < t->c->n_hooks; i++) {
-        int p = net_find_point(n, t->c->hooks[i].point);
-        for (int k = 0; k < n->n_hooks; k++)
-            if (n->hooks[k].point == p) t->hook_of[i] = k;
-    }
+    for (int i = 0; i < c->n_hooks; i++) t->hook[i] = net_find_hook(t->n, c->hooks[i].point);
     return 0;
 }
 
-static void set_margins(trainer *t) {
-    for (int i = 0; i < t->c->n_hooks; i++) {
-        hook_reg *r = &t->n->hooks[t->hook_of[i]].reg;
-        r->m_in = t->s.m_in[i];
-        r->m_out = t->s.m_out[i];
-        r->calibrate = 0;
-    }
-}
+/* The net hook of config hook i. */
+static hook *hook_at(trainer *t, int i) { return &t->n->hooks[t->hook[i]]; }
 
 static int cmp_float(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
     return (x > y) - (x < y);
 }
 
-static float quantile(const float *sorted, int n, double q) {
-    double pos = q * (n - 1);
-    int i = (int)floor(pos);
-    if (i >= n - 1) return sorted[n - 1];
-    return (float)(sorted[i] + (pos - i) * (sorted[i + 1] - sorted[i]));
-}
-
-/* Margins of hooks with calibrate: calib_batches training-mode forwards of ID (and
- * outlier) batches, exactly as training batches look; m_in = calib_quantile of the ID
- * energies, m_out = m_in + calib_spread * (q90 - q10). BN running statistics are
- * restored afterwards so calibration leaves the network unchanged. */
-static int calibrate(trainer *t, lir_error *err) {
-    const train_config *c = t->c;
-    int any = 0;
-    for (int i = 0; i < c->n_hooks; i++) {
-        t->s.m_in[i] = c->hooks[i].m_in;
-        t->s.m_out[i] = c->hooks[i].m_out;
-        any |= c->hooks[i].calibrate;
-    }
-    t->s.n_hooks = c->n_hooks;
-    if (!any) return 0;
-    net *n = t->n;
-    size_t nstat = 0;
-    for (int i = 0; i < n->n_layers; i++)
-        if (n->layers[i].type == LAYER_CONV && n->layers[i].u.conv.batch_normalize)
-            nstat += 2 * (size_t)n->layers[i].u.conv.n;
-    float *saved = xmalloc((nstat + 1) * sizeof(float)), *p = saved;
+/* BN running statistics of every conv layer into buf (NULL: count only; save 0: back
+ * from buf); returns the count. */
+static size_t bn_stats(net *n, float *buf, int save) {
+    size_t k = 0;
     for (int i = 0; i < n->n_layers; i++) {
         conv_layer *l = &n->layers[i].u.conv;
         if (n->layers[i].type != LAYER_CONV || !l->batch_normalize) continue;
-        memcpy(p, l->rolling_mean, l->n * sizeof(float));
-        memcpy(p + l->n, l->rolling_var, l->n * sizeof(float));
-        p += 2 * l->n;
+        if (buf && save) {
+            memcpy(buf + k, l->rolling_mean, l->n * sizeof(float));
+            memcpy(buf + k + l->n, l->rolling_var, l->n * sizeof(float));
+        } else if (buf) {
+            memcpy(l->rolling_mean, buf + k, l->n * sizeof(float));
+            memcpy(l->rolling_var, buf + k + l->n, l->n * sizeof(float));
+        }
+        k += 2 * (size_t)l->n;
     }
+    return k;
+}
+
+/* The ID energies of calib_batches training-mode forwards of ID (and outlier) batches,
+ * exactly as training batches look, at every config hook: [n_hooks][calib_batches *
+ * idb] (malloc'd), NULL on failure. BN running statistics are restored afterwards, so
+ * the forwards leave the network unchanged. */
+static float *calib_energies(trainer *t, lir_error *err) {
+    const train_config *c = t->c;
+    float *saved = xmalloc((bn_stats(t->n, NULL, 0) + 1) * sizeof(float));
+    bn_stats(t->n, saved, 1);
     loader_opts lo = {c->augment, 1, 0}; /* margins from ID images without Cutout */
     uint64_t seed = (uint64_t)c->seed ^ 0x5ca1ab1eULL;
     loader *ld = loader_start(t->train, t->tr_idx, t->n_tr, t->idb, &t->norm, lo, seed, 0, 0, err);
@@ -147,32 +117,38 @@ static int calibrate(trainer *t, lir_error *err) {
     if (!ld || (t->ob && !os)) {
         if (ld) loader_stop(ld);
         free(saved);
-        return -1;
+        return NULL;
     }
     int cnt = c->calib_batches * t->idb;
     float *e = xmalloc((size_t)c->n_hooks * cnt * sizeof(float));
     for (int b = 0; b < c->calib_batches; b++) {
         while (loader_next(ld, t->x, t->labels) < t->idb) {
         }
-        if (os) outlier_next(os, t->x + (size_t)t->idb * IMG);
-        net_forward(n, t->x, 1);
+        if (os) outlier_next(os, t->x + (size_t)t->idb * DATA_IMG);
+        net_forward(t->n, t->x, 1);
         for (int i = 0; i < c->n_hooks; i++)
-            memcpy(e + (size_t)i * cnt + (size_t)b * t->idb, n->hooks[t->hook_of[i]].energy,
+            memcpy(e + (size_t)i * cnt + (size_t)b * t->idb, hook_at(t, i)->energy,
                    (size_t)t->idb * sizeof(float));
     }
     loader_stop(ld);
     outlier_close(os);
-    p = saved;
-    for (int i = 0; i < n->n_layers; i++) {
-        conv_layer *l = &n->layers[i].u.conv;
-        if (n->layers[i].type != LAYER_CONV || !l->batch_normalize) continue;
-        memcpy(l->rolling_mean, p, l->n * sizeof(float));
-        memcpy(l->rolling_var, p + l->n, l->n * sizeof(float));
-        p += 2 * l->n;
-    }
+    bn_stats(t->n, saved, 0);
     free(saved);
+    return e;
+}
+
+/* Margins of hooks with calibrate, from the ID energies of calib_energies by the rule
+ * of their loss kind (hook_reg_calibrate: centre calib_quantile, unit q90 - q10). */
+static int calibrate(trainer *t, lir_error *err) {
+    const train_config *c = t->c;
+    int any = 0;
+    for (int i = 0; i < c->n_hooks; i++) any |= c->hooks[i].reg.calibrate;
+    if (!any) return 0;
+    float *e = calib_energies(t, err);
+    if (!e) return -1;
+    int cnt = c->calib_batches * t->idb;
     for (int i = 0; i < c->n_hooks; i++) {
-        if (!c->hooks[i].calibrate) continue;
+        if (!c->hooks[i].reg.calibrate) continue;
         float *ei = e + (size_t)i * cnt;
         for (int k = 0; k < cnt; k++)
             if (!isfinite(ei[k])) {
@@ -181,14 +157,14 @@ static int calibrate(trainer *t, lir_error *err) {
                                 c->hooks[i].point);
             }
         qsort(ei, (size_t)cnt, sizeof(float), cmp_float);
-        float q = quantile(ei, cnt, c->calib_quantile);
-        float spread = quantile(ei, cnt, 0.9) - quantile(ei, cnt, 0.1);
-        float floor_s = 1e-3f * (fabsf(q) + 1.0f); /* keeps m_out > m_in on a flat layer */
-        t->s.m_in[i] = q;
-        t->s.m_out[i] = q + c->calib_spread * fmaxf(spread, floor_s);
-        printf("calibrated %-28s ID energy median %.4g, q10..q90 %.4g..%.4g: m_in %.5g m_out %.5g\n",
-               c->hooks[i].point, quantile(ei, cnt, 0.5), quantile(ei, cnt, 0.1),
-               quantile(ei, cnt, 0.9), t->s.m_in[i], t->s.m_out[i]);
+        hook_reg *r = &hook_at(t, i)->reg;
+        hook_reg_calibrate(r, ei, cnt, c->calib_quantile, c->calib_spread);
+        printf("calibrated %-28s %-6s ID energy median %.4g, q10..q90 %.4g..%.4g: ", c->hooks[i].point,
+               hook_loss_name(r->loss), energy_quantile(ei, cnt, 0.5), energy_quantile(ei, cnt, 0.1),
+               energy_quantile(ei, cnt, 0.9));
+        if (r->loss == HOOK_LOSS_BAND)
+            printf("m_out_lo %.5g m_in_lo %.5g ", r->m_out_lo, r->m_in_lo);
+        printf("m_in %.5g m_out %.5g\n", r->m_in, r->m_out);
     }
     free(e);
     return 0;
@@ -209,14 +185,11 @@ static void evaluate(trainer *t, const dataset *d, const int *idx, int n, double
         for (int j = 0; j < m; j++) ids[j] = idx ? idx[i + j] : i + j;
         dataset_batch(d, ids, m, &t->norm, t->x);
         for (int j = 0; j < m; j++) lab[j] = d->labels[ids[j]];
-        memset(t->x + (size_t)m * IMG, 0, (size_t)(B - m) * IMG * sizeof(float));
+        memset(t->x + (size_t)m * DATA_IMG, 0, (size_t)(B - m) * DATA_IMG * sizeof(float));
         const float *prob = net_forward(nt, t->x, 0);
         for (int j = 0; j < m; j++) {
             const float *pj = prob + (size_t)j * classes;
-            int best = 0;
-            for (int k = 1; k < classes; k++)
-                if (pj[k] > pj[best]) best = k;
-            correct += best == lab[j];
+            correct += vec_argmax(pj, classes) == lab[j];
             ce -= log(fmax(pj[lab[j]], 1e-30));
         }
     }
@@ -254,20 +227,15 @@ static int train_step(trainer *t, float lr, lir_error *err) {
         char msg[512] = "";
         for (int i = 0; i < t->c->n_hooks && strlen(msg) < 400; i++)
             snprintf(msg + strlen(msg), sizeof msg - strlen(msg), ", R[%s] %g", t->c->hooks[i].point,
-                     n->hooks[t->hook_of[i]].last_reg);
+                     hook_at(t, i)->last_reg);
         return lir_fail(err,
                         "non-finite loss at epoch %d, step %ld (CE %g%s); stopped, the last good "
                         "checkpoint %s is kept (try a lower lr)",
                         t->s.epoch + 1, t->s.step + 1, ce, msg, t->ckpt);
     }
-    for (int i = 0; i < t->c->n_hooks; i++) t->s.sum_reg[i] += n->hooks[t->hook_of[i]].last_reg;
-    for (int j = 0; j < t->idb; j++) {
-        const float *pj = prob + (size_t)j * n->classes;
-        int best = 0;
-        for (int k = 1; k < n->classes; k++)
-            if (pj[k] > pj[best]) best = k;
-        t->s.correct += best == t->labels[j];
-    }
+    for (int i = 0; i < t->c->n_hooks; i++) t->s.sum_reg[i] += hook_at(t, i)->last_reg;
+    for (int j = 0; j < t->idb; j++)
+        t->s.correct += vec_argmax(prob + (size_t)j * n->classes, n->classes) == t->labels[j];
     t->s.seen += t->idb;
     t->s.sum_loss += total;
     t->s.sum_ce += ce;
@@ -279,7 +247,7 @@ static int train_step(trainer *t, float lr, lir_error *err) {
 }
 
 static int save_checkpoint(trainer *t, lir_error *err) {
-    return checkpoint_save(t->ckpt, t->hash, t->n, t->o, &t->s, err);
+    return checkpoint_save(t->ckpt, &t->ck, err);
 }
 
 /* Closes the epoch: validation, record, log, plots, checkpoint. */
@@ -316,22 +284,26 @@ static int end_epoch(trainer *t, float lr, lir_error *err) {
            r.epoch, t->c->epochs, r.train_loss, r.train_ce, r.train_acc, r.val_loss, r.val_acc,
            r.lr, r.images_per_s, r.seconds);
     fflush(stdout);
-    if (report_log(t->c, s, err) || report_plots(t->c, s, err)) return -1;
+    if (train_report_log(t->c, s, err) || train_report_plots(t->c, s, err)) return -1;
     return save_checkpoint(t, err);
 }
 
-/* Wall time of every step of this session, for the throughput summary. */
+/* What the loop keeps across steps: the progress line and the wall time of every step
+ * of this session, for the throughput summary. */
 typedef struct {
-    double *t;
+    progress pr;
+    double t0;  /* session start */
+    long step0; /* steps done before it */
+    double *times;
     long n, cap;
-} step_times;
+} loop_state;
 
-static void step_times_add(step_times *st, double dt) {
-    if (st->n == st->cap) {
-        st->cap = st->cap ? 2 * st->cap : 1024;
-        st->t = xrealloc(st->t, (size_t)st->cap * sizeof *st->t);
+static void loop_time(loop_state *L, double dt) {
+    if (L->n == L->cap) {
+        L->cap = L->cap ? 2 * L->cap : 1024;
+        L->times = xrealloc(L->times, (size_t)L->cap * sizeof *L->times);
     }
-    st->t[st->n++] = dt;
+    L->times[L->n++] = dt;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -340,109 +312,100 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 /* Prints images/s over all steps and at the median step (the figure to compare with
- * `lir bench`, which reports medians), and frees the times. */
-static void step_times_report(step_times *st, int per_step) {
-    if (st->n) {
-        double sum = 0;
-        for (long i = 0; i < st->n; i++) sum += st->t[i];
-        qsort(st->t, (size_t)st->n, sizeof *st->t, cmp_double);
-        double med = st->t[st->n / 2];
-        printf("throughput: %ld steps of %d images, %.1f images/s overall, median step %.1f ms "
-               "= %.1f images/s\n",
-               st->n, per_step, st->n * per_step / sum, 1e3 * med, per_step / med);
-    }
-    free(st->t);
-    st->t = NULL;
-    st->n = st->cap = 0;
+ * `lir bench`, which reports medians). */
+static void loop_throughput(loop_state *L, int per_step) {
+    if (!L->n) return;
+    double sum = 0;
+    for (long i = 0; i < L->n; i++) sum += L->times[i];
+    qsort(L->times, (size_t)L->n, sizeof *L->times, cmp_double);
+    double med = L->times[L->n / 2];
+    printf("throughput: %ld steps of %d images, %.1f images/s overall, median step %.1f ms "
+           "= %.1f images/s\n",
+           L->n, per_step, L->n * per_step / sum, 1e3 * med, per_step / med);
+}
+
+/* The progress line after a step: loss, its CE part and acc are means over this
+ * epoch's steps so far. */
+static void loop_progress(trainer *t, loop_state *L, float lr) {
+    const train_state *s = &t->s;
+    double el = now_seconds() - L->t0;
+    double ips = (double)(s->step - L->step0) * (t->idb + t->ob) / fmax(el, 1e-9);
+    char eta[32];
+    progress_duration(el / (double)(s->step - L->step0) * (double)(t->total - s->step), eta,
+                      sizeof eta);
+    progress_update(&L->pr, 0,
+                    "epoch %d/%d step %ld/%ld epoch-mean loss %.4f (ce %.4f) acc %.1f%% "
+                    "%.0f img/s lr %.3g ETA %s",
+                    s->epoch + 1, t->c->epochs, s->epoch_steps, t->spe,
+                    s->sum_loss / s->epoch_steps, s->sum_ce / s->epoch_steps,
+                    100.0 * s->correct / s->seen, ips, lr, eta);
+}
+
+/* One step on the next ID (and outlier) batch, then the loader positions to
+ * checkpoint, the step's time and the progress line; *lr gets the step's rate. */
+static int loop_step(trainer *t, loader *ld, loop_state *L, float *lr, lir_error *err) {
+    train_state *s = &t->s;
+    double ts = now_seconds();
+    loader_next(ld, t->x, t->labels);
+    if (t->out) outlier_next(t->out, t->x + (size_t)t->idb * DATA_IMG);
+    *lr = lr_at(&t->sched, s->step, t->total);
+    if (train_step(t, *lr, err)) return -1;
+    int le, lp;
+    loader_position(ld, &le, &lp);
+    if (le == s->epoch) s->position = lp; /* else the epoch is complete */
+    if (t->out) outlier_position(t->out, &s->opos);
+    double dt = now_seconds() - ts;
+    loop_time(L, dt);
+    s->epoch_seconds += dt;
+    s->train_seconds += dt;
+    loop_progress(t, L, *lr);
+    return 0;
 }
 
 /* SIGINT / SIGTERM ask the loop to stop after the current step with a checkpoint. */
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
-/* Runs epochs until the end or stop_after_steps; *stopped = 1 when stopped early. */
+/* Runs steps until the last epoch ends or a stop is asked (a signal, stop_after_steps);
+ * *stopped = 1 when stopped early. Each step is followed by exactly one of: the epoch's
+ * end (validation, log, checkpoint), a checkpoint (every checkpoint_steps, or before a
+ * stop), nothing. One stop test, one way out. */
 static int train_loop(trainer *t, int *stopped, lir_error *err) {
     train_config *c = t->c;
     train_state *s = &t->s;
-    progress pr;
-    progress_init(&pr, stderr, c->progress_seconds);
-    double t0 = now_seconds();
-    long step0 = s->step;
-    step_times st = {0};
+    loop_state L = {.t0 = now_seconds(), .step0 = s->step};
+    progress_init(&L.pr, stderr, c->progress_seconds);
     loader_opts lo = {c->augment, 1, c->augment ? c->cutout : 0};
-    *stopped = 0;
-    while (s->epoch < c->epochs) {
-        loader *ld = loader_start(t->train, t->tr_idx, t->n_tr, t->idb, &t->norm, lo,
-                                  (uint64_t)c->seed, s->epoch, s->position, err);
-        if (!ld) {
-            free(st.t);
-            return -1;
+    loader *ld = NULL;
+    float lr = 0;
+    int rc = 0; /* 1: stopped early, -1: error */
+    while (rc == 0 && s->epoch < c->epochs) {
+        if (!ld && !(ld = loader_start(t->train, t->tr_idx, t->n_tr, t->idb, &t->norm, lo,
+                                       (uint64_t)c->seed, s->epoch, s->position, err))) {
+            rc = -1;
+            break;
         }
-        float lr = 0;
-        while (s->epoch_steps < t->spe) {
-            double ts = now_seconds();
-            loader_next(ld, t->x, t->labels);
-            if (t->out) outlier_next(t->out, t->x + (size_t)t->idb * IMG);
-            lr = lr_at(&t->sched, s->step, t->total);
-            if (train_step(t, lr, err)) {
-                loader_stop(ld);
-                progress_break(&pr);
-                free(st.t);
-                return -1;
-            }
-            int le, lp;
-            loader_position(ld, &le, &lp);
-            if (le == s->epoch) s->position = lp; /* else the epoch is complete */
-            if (t->out) outlier_position(t->out, &s->opos);
-            double dt = now_seconds() - ts;
-            step_times_add(&st, dt);
-            s->epoch_seconds += dt;
-            s->train_seconds += dt;
-            double el = now_seconds() - t0;
-            double ips = (double)(s->step - step0) * (t->idb + t->ob) / fmax(el, 1e-9);
-            char eta[32];
-            progress_duration(el / (double)(s->step - step0) * (double)(t->total - s->step), eta,
-                              sizeof eta);
-            /* loss, its CE part and acc: means over this epoch's steps so far */
-            progress_update(&pr, 0,
-                            "epoch %d/%d step %ld/%ld epoch-mean loss %.4f (ce %.4f) acc %.1f%% "
-                            "%.0f img/s lr %.3g ETA %s",
-                            s->epoch + 1, c->epochs, s->epoch_steps, t->spe,
-                            s->sum_loss / s->epoch_steps, s->sum_ce / s->epoch_steps,
-                            100.0 * s->correct / s->seen, ips, lr, eta);
-            int last = s->epoch_steps == t->spe;
-            int stop = (stop_signal || (c->stop_after_steps && s->step >= c->stop_after_steps)) &&
-                       !last;
-            if (!last && (stop || (c->checkpoint_steps && s->step % c->checkpoint_steps == 0))) {
-                if (save_checkpoint(t, err)) {
-                    loader_stop(ld);
-                    free(st.t);
-                    return -1;
-                }
-            }
-            if (stop) {
-                loader_stop(ld);
-                progress_break(&pr);
-                step_times_report(&st, t->idb + t->ob);
-                *stopped = 1;
-                return 0;
-            }
+        if (loop_step(t, ld, &L, &lr, err)) {
+            rc = -1;
+            break;
         }
-        loader_stop(ld);
-        progress_break(&pr);
-        if (end_epoch(t, lr, err)) {
-            free(st.t);
-            return -1;
+        int stop = stop_signal || (c->stop_after_steps && s->step >= c->stop_after_steps);
+        if (s->epoch_steps == t->spe) {
+            loader_stop(ld);
+            ld = NULL;
+            progress_break(&L.pr);
+            rc = end_epoch(t, lr, err);
+        } else if (stop || (c->checkpoint_steps && s->step % c->checkpoint_steps == 0)) {
+            rc = save_checkpoint(t, err);
         }
-        if ((stop_signal || (c->stop_after_steps && s->step >= c->stop_after_steps)) &&
-            s->epoch < c->epochs) {
-            step_times_report(&st, t->idb + t->ob);
-            *stopped = 1;
-            return 0;
-        }
+        if (rc == 0 && stop && s->epoch < c->epochs) rc = 1;
     }
-    step_times_report(&st, t->idb + t->ob);
-    return 0;
+    loader_stop(ld);
+    progress_break(&L.pr);
+    if (rc >= 0) loop_throughput(&L, t->idb + t->ob);
+    free(L.times);
+    *stopped = rc == 1;
+    return rc < 0 ? -1 : 0;
 }
 
 /* Test accuracy, final .weights and its sidecar. */
@@ -455,15 +418,17 @@ static int finish(trainer *t, lir_error *err) {
     evaluate(t, test, NULL, test->n, &r.test_loss, &r.test_acc);
     r.n_test = test->n;
     r.threads = omp_get_max_threads();
-    report_data_sha256(t->train, r.train_sha256);
-    report_data_sha256(test, r.test_sha256);
+    dataset_sha256(t->train, r.train_sha256);
+    dataset_sha256(test, r.test_sha256);
     dataset_free(test);
     r.cfg_path = t->opt->cfg_path;
     r.command = t->opt->command;
     snprintf(r.weights, sizeof r.weights, "%s/final.weights", c->out_dir);
     printf("test: loss %.4f accuracy %.2f%% (%d images)\n", r.test_loss, r.test_acc, r.n_test);
+    r.n = t->n;
+    r.hooks = t->hook;
     if (net_save_weights(t->n, r.weights, err)) return -1;
-    if (report_sidecar(c, &t->s, &r, err)) return -1;
+    if (train_report_sidecar(c, &t->s, &r, err)) return -1;
     printf("wrote %s and %s.json\n", r.weights, r.weights);
     return 0;
 }
@@ -489,7 +454,7 @@ static int trainer_setup(trainer *t, lir_error *err) {
     t->total = t->spe * c->epochs;
     net_options no = {t->idb + t->ob, c->classes ? c->classes : t->train->classes, 1,
                       (uint64_t)c->seed};
-    t->n = net_load_cfg(t->opt->cfg_path, &no, err);
+    t->n = net_build(t->opt->cfg, &no, err);
     if (!t->n) return -1;
     if (t->n->layers[t->n->n_layers - 1].type != LAYER_SOFTMAX)
         return lir_fail(err, "%s: training needs a network that ends in [softmax]",
@@ -499,13 +464,13 @@ static int trainer_setup(trainer *t, lir_error *err) {
     sgd_config sc = {c->momentum, c->weight_decay, c->nesterov, 1};
     t->o = sgd_create(t->n->tensors, t->n->n_tensors, &sc);
     size_t B = (size_t)t->n->batch;
-    t->x = xcalloc(B * IMG, sizeof(float));
+    t->x = xcalloc(B * DATA_IMG, sizeof(float));
     t->labels = xcalloc(B, sizeof(int));
     t->is_out = xcalloc(B, 1);
     for (size_t b = (size_t)t->idb; b < B; b++) t->labels[b] = -1, t->is_out[b] = 1;
-    t->hash = config_hash(c);
+    t->ck = (checkpoint_parts){config_hash(c), t->n, t->hook, c->n_hooks, t->o, &t->s};
     snprintf(t->ckpt, sizeof t->ckpt, "%s/checkpoint.bin", c->out_dir);
-    return report_make_dir(c->out_dir, err);
+    return make_dirs(c->out_dir, err);
 }
 
 static void trainer_free(trainer *t) {
@@ -535,13 +500,12 @@ int train_run(const train_options *opt, train_config *c, lir_error *err) {
            "epoch, %ld steps\n",
            c->dataset, t.n_tr, t.n_val, t.spe, t.idb, t.ob, t.total);
     if (opt->resume) {
-        if (checkpoint_load(t.ckpt, t.hash, t.n, t.o, &t.s, err)) goto done;
+        if (checkpoint_load(t.ckpt, &t.ck, err)) goto done;
         printf("resumed from %s at epoch %d, step %ld\n", t.ckpt, t.s.epoch + 1, t.s.step);
     } else {
         memset(&t.s, 0, sizeof t.s);
-        if (report_config(c, err) || calibrate(&t, err)) goto done;
+        if (train_report_config(c, err) || calibrate(&t, err)) goto done;
     }
-    set_margins(&t);
     if (t.ob) {
         t.out = outlier_open(c, t.train, t.tr_idx, t.n_tr, &t.norm, t.ob,
                              (uint64_t)c->seed ^ 0x0a71e5ULL, opt->resume ? &t.s.opos : NULL, err);

@@ -21,12 +21,12 @@
 
 #define CONFIG_MAX_HOOKS 64
 
-/* One regularised hook point (R-EBO, METHOD.md section 2). */
+/* One regularised hook point (R-EBO, METHOD.md section 2): its point and its settings
+ * as the net's hook takes them (lambda, loss kind, margins; the margins are set at the
+ * start of a run when reg.calibrate). */
 typedef struct {
     char point[64];
-    float lambda;
-    float m_in, m_out; /* ignored (set at start) when calibrate = 1 */
-    int calibrate;
+    hook_reg reg;
 } config_hook;
 
 typedef struct {
@@ -65,11 +65,14 @@ typedef struct {
     int stop_after_steps;
 } train_config;
 
-/* Fills the settings a cfg's [net] section gives (batch, learning_rate, momentum,
- * decay, policy, steps/scales, burn_in, max_batches) into c. max_batches and burn_in
- * count batches of the full CIFAR train split (50,000 images); steps are taken as
- * fractions of max_batches, so the schedule keeps its shape when epochs change. */
-int config_from_cfg(train_config *c, const char *cfg_path, lir_error *err);
+/* Fills the settings a parsed cfg's [net] section gives (batch, learning_rate, momentum,
+ * decay, policy, steps/scales, burn_in, max_batches) into c, the only reader of these
+ * keys (the network builder accepts them unread; Darknet's power= is accepted and not
+ * used). max_batches and burn_in count batches of the full train split of c->dataset
+ * (the built-in cifar10: 50,000 images; a dataset set later does not rescale them);
+ * steps are taken as fractions of max_batches, so the schedule keeps its shape when
+ * epochs change. */
+int config_from_cfg(train_config *c, const cfg_file *cfg, lir_error *err);
 
 /* Built-in defaults (see docs/train-config.md). */
 void config_defaults(train_config *c);
@@ -87,6 +90,11 @@ int config_check(const train_config *c, lir_error *err);
 
 /* Adds (or replaces, by point name) a hook; -1 when the table is full. */
 int config_add_hook(train_config *c, const config_hook *h, lir_error *err);
+
+/* The cfg's [hook] sections that regularise (lambda > 0 or calibrate=1) join c's hooks,
+ * in network order, after the ones c has; a hook c already has on the same point wins.
+ * This is how cfg hooks reach a run: the trainer attaches c's hooks, and only those. */
+int config_add_cfg_hooks(train_config *c, const cfg_file *cfg, lir_error *err);
 
 /* The effective config as a JSON text (malloc'd). */
 char *config_to_json(const train_config *c);
@@ -271,8 +279,8 @@ void outlier_patch_shuffle(const uint8_t *src, uint8_t *dst, rng_state *r);
 void outlier_mix(const uint8_t *a, const uint8_t *b, uint8_t *dst, float t);
 
 /* train: `lir train`: the training loop (train.c) on a Darknet cfg with a
- * train_config (config.h): ID batches from the augmenting loader plus, for R-EBO,
- * outlier batches (outlier.h) in the same forward; CE + sum_l lambda_l R_l through
+ * train_config (config.c): ID batches from the augmenting loader plus, for R-EBO,
+ * outlier batches (outlier.c) in the same forward; CE + sum_l lambda_l R_l through
  * net_loss_backward; SGD with a schedule; per-epoch validation, CSV log, curve plots,
  * atomic checkpoints (checkpoint.h) and exact resume; final test accuracy, Darknet
  * .weights and a JSON sidecar. */
@@ -280,6 +288,7 @@ void outlier_mix(const uint8_t *a, const uint8_t *b, uint8_t *dst, float t);
 
 typedef struct {
     const char *cfg_path;
+    const cfg_file *cfg; /* cfg_path parsed (once, by the caller) */
     const char *command; /* the command line, for the sidecar */
     int resume;          /* continue from <out_dir>/checkpoint.bin */
 } train_options;

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "data/data.h"
 #include "report/report.h"
@@ -20,7 +19,7 @@ static int write_text(const char *path, const char *text, lir_error *err) {
     return atomic_close(&a, err);
 }
 
-int report_config(const train_config *c, lir_error *err) {
+int train_report_config(const train_config *c, lir_error *err) {
     char path[1100];
     snprintf(path, sizeof path, "%s/config.json", c->out_dir);
     char *js = config_to_json(c);
@@ -32,7 +31,7 @@ int report_config(const train_config *c, lir_error *err) {
     return rc;
 }
 
-int report_log(const train_config *c, const train_state *s, lir_error *err) {
+int train_report_log(const train_config *c, const train_state *s, lir_error *err) {
     char path[1100];
     snprintf(path, sizeof path, "%s/log.csv", c->out_dir);
     atomic_file a;
@@ -56,7 +55,7 @@ int report_log(const train_config *c, const train_state *s, lir_error *err) {
     return atomic_close(&a, err);
 }
 
-int report_plots(const train_config *c, const train_state *s, lir_error *err) {
+int train_report_plots(const train_config *c, const train_state *s, lir_error *err) {
     int n = s->n_records;
     double *x = xmalloc((size_t)(n + 1) * 6 * sizeof(double));
     double *tl = x + n, *vl = tl + n, *ce = vl + n, *ta = ce + n, *va = ta + n;
@@ -98,7 +97,7 @@ int report_plots(const train_config *c, const train_state *s, lir_error *err) {
 
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
-int report_sidecar(const train_config *c, const train_state *s, const report_final *r,
+int train_report_sidecar(const train_config *c, const train_state *s, const report_final *r,
                    lir_error *err) {
     cJSON *o = cJSON_CreateObject();
     const char *base = strrchr(r->weights, '/');
@@ -123,11 +122,19 @@ int report_sidecar(const train_config *c, const train_state *s, const report_fin
     cJSON *hooks = cJSON_AddArrayToObject(o, "hooks");
     for (int i = 0; i < c->n_hooks; i++) {
         cJSON *h = cJSON_CreateObject();
+        const hook_reg *reg = &r->n->hooks[r->hooks[i]].reg;
         cJSON_AddStringToObject(h, "point", c->hooks[i].point);
-        cJSON_AddNumberToObject(h, "lambda", config_float(c->hooks[i].lambda));
-        cJSON_AddNumberToObject(h, "m_in", config_float(s->m_in[i]));
-        cJSON_AddNumberToObject(h, "m_out", config_float(s->m_out[i]));
-        cJSON_AddBoolToObject(h, "calibrated", c->hooks[i].calibrate);
+        cJSON_AddStringToObject(h, "loss", hook_loss_name(reg->loss));
+        cJSON_AddNumberToObject(h, "lambda", config_float(reg->lambda));
+        if (reg->loss == HOOK_LOSS_BAND) {
+            cJSON_AddNumberToObject(h, "m_out_lo", config_float(reg->m_out_lo));
+            cJSON_AddNumberToObject(h, "m_in_lo", config_float(reg->m_in_lo));
+        }
+        if (reg->loss != HOOK_LOSS_OE) {
+            cJSON_AddNumberToObject(h, "m_in", config_float(reg->m_in));
+            cJSON_AddNumberToObject(h, "m_out", config_float(reg->m_out));
+            cJSON_AddBoolToObject(h, "calibrated", c->hooks[i].reg.calibrate);
+        }
         cJSON_AddItemToArray(hooks, h);
     }
     char *cj = config_to_json(c);
@@ -145,34 +152,4 @@ int report_sidecar(const train_config *c, const train_state *s, const report_fin
     int rc = write_text(path, withnl, err);
     free(withnl);
     return rc;
-}
-
-int report_make_dir(const char *path, lir_error *err) {
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        mkdir(buf, 0777);
-        *p = '/';
-    }
-    mkdir(buf, 0777);
-    struct stat st;
-    if (stat(buf, &st) || !S_ISDIR(st.st_mode))
-        return lir_fail(err, "%s: cannot create the output directory", path);
-    return 0;
-}
-
-/* SHA-256 of a loaded dataset's content (images, then labels as int32). */
-void report_data_sha256(const dataset *d, char hex[65]) {
-    sha256_ctx h;
-    uint8_t out[32];
-    sha256_init(&h);
-    sha256_update(&h, d->images, (size_t)d->n * d->c * d->h * d->w);
-    for (int i = 0; i < d->n; i++) {
-        int32_t l = d->labels[i];
-        sha256_update(&h, &l, sizeof l);
-    }
-    sha256_final(&h, out);
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", out[i]);
 }

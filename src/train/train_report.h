@@ -17,18 +17,15 @@ typedef struct {
     int n_test;
     int threads; /* OpenMP threads of the run (results depend on it in the last bits) */
     char train_sha256[65], test_sha256[65];
+    const net *n;     /* the trained network: its hooks hold the margins used */
+    const int *hooks; /* [c->n_hooks] index in n->hooks of each config hook */
 } report_final;
 
-/* mkdir -p; -1 when path is not a directory afterwards. */
-int report_make_dir(const char *path, lir_error *err);
-/* SHA-256 (hex) of a loaded dataset's content: uint8 images, then labels as int32. */
-void report_data_sha256(const dataset *d, char hex[65]);
-
-int report_config(const train_config *c, lir_error *err);
-int report_log(const train_config *c, const train_state *s, lir_error *err);
-int report_plots(const train_config *c, const train_state *s, lir_error *err);
+int train_report_config(const train_config *c, lir_error *err);
+int train_report_log(const train_config *c, const train_state *s, lir_error *err);
+int train_report_plots(const train_config *c, const train_state *s, lir_error *err);
 /* Writes <r->weights>.json. */
-int report_sidecar(const train_config *c, const train_state *s, const report_final *r,
+int train_report_sidecar(const train_config *c, const train_state *s, const report_final *r,
                    lir_error *err);
 
 #endif
