@@ -3,7 +3,7 @@
 # the per-sample energy at the 41 points of cfg/resnet18.cfg, same weights, same
 # images, same batch. Also checks that both give the same energies.
 # usage: bench/bench_eval.sh [N]      N CIFAR-10 test images (default 2000)
-#   data:    $LIR_DATA (needs cifar10; e.g. LIR_MIRROR=... scripts/get_data.sh cifar10 --dir D)
+#   data:    $LIR_DATA (needs cifar10; e.g. LIR_MIRROR=... scripts/get_data.sh cifar10 --data D)
 #   weights: $WEIGHTS, else weights/resnet18-cifar10.weights, else random ones written
 #            by the torch script (speed does not depend on the values)
 # lir scores N test images, N held-out train images and the N test images again as

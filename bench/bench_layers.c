@@ -1,7 +1,6 @@
 /* bench_layers.c: times conv forward / backward on the layer shapes of the two
  * ResNet-18 variants (not a test). Build and run from the repository root:
- *   make && cc -O3 -march=native -fopenmp -Isrc bench/bench_layers.c build/liblir.a \
- *      -lopenblas -lm -o build/bench_layers && ./build/bench_layers [reps [workspace floats (0: default) [cifar|imagenet]]]
+ *   make bench && build/bench/bench_layers [reps [workspace floats (0: default) [cifar|imagenet]]]
  * Prints GFLOP/s per shape and the conv-only images/s of each network
  * (training: batch 128 forward + backward; inference: batch 256 forward).
  * Environment: LIR_BENCH_CPU=1 times process CPU seconds (see clock_now). */
@@ -63,7 +62,7 @@ int main(int argc, char **argv) {
            "bwd GF/s", "inf GF/s", "train ms", "infer ms");
     for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
         const shape *s = &shapes[i];
-        const int net = s->net[0] == 'i';
+        const int which = s->net[0] == 'i';
         if (only && strcmp(only, s->net)) continue;
         conv_layer tr, inf;
         conv_init(&tr, s->c, s->h, s->h, s->n, s->size, s->stride, s->pad, 1, ACT_RELU, 128, 1,
@@ -101,8 +100,8 @@ int main(int argc, char **argv) {
         printf("%-9s %4d %3d %4d %d/%d  %8.1f %8.1f %8.1f %9.1f %9.1f\n", s->net, s->c, s->h,
                s->n, s->size, s->stride, flop * 128 / tf * 1e-9, bflop * 128 / tb * 1e-9,
                flop * 256 / ti * 1e-9, (tf + tb) * 1e3, ti * 1e3);
-        t_train[net] += s->count * (tf + tb);
-        t_inf[net] += s->count * ti;
+        t_train[which] += s->count * (tf + tb);
+        t_inf[which] += s->count * ti;
         conv_free(&tr), conv_free(&inf);
         free(params), free(grads);
         free(ws), free(x), free(dout), free(out), free(din);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch reference for `lir eval`: torchvision's ResNet-18 (ImageNet stem, METHOD.md)
+"""PyTorch reference for `lir eval`: torchvision's ResNet-18 (ImageNet stem, docs/method.md)
 with forward hooks computing the per-sample energy -logsumexp over each of the 41
 points (every conv, every batch-norm, fc), over N CIFAR-10 test images, timed.
 

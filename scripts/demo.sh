@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # lir demo: installs the build dependencies, builds lir, fetches the data and runs the
-# per-layer OOD analysis of the shipped weights (METHOD.md section 1), printing the
-# table and writing the bar plot(s) into runs/demo/.
+# per-layer OOD analysis of the shipped weights (docs/method.md), printing the
+# table and writing the figures (PNG, SVG, PDF) into runs/demo/.
 # usage: scripts/demo.sh [--no-install] [OOD sets]     (default: fashionmnist,mnist)
 #   --no-install  skip scripts/install_deps.sh --build-only (packages already there)
 #   LIR_MIRROR    fetch from a local mirror instead of the official hosts
@@ -13,7 +13,7 @@ ood=fashionmnist,mnist
 for a in "$@"; do
     case $a in
         --no-install) install=0;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0;;
+        -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0;;
         -*) echo "demo.sh: unknown option $a" >&2; exit 2;;
         *) ood=$a;;
     esac
@@ -26,7 +26,7 @@ make -j"$(nproc)"
 # the datasets behind the OOD names (cifar10@jpeg75 needs cifar10 only)
 sets=$(echo "cifar10,$ood" | tr ',' '\n' | sed 's/@.*//' | sort -u | tr '\n' ' ')
 # shellcheck disable=SC2086
-scripts/get_data.sh $sets --dir "$data"
+scripts/get_data.sh $sets --data "$data"
 if [ ! -f "$weights" ]; then
     echo "demo.sh: $weights is missing: it ships with lir's repository; in a checkout" \
          "without it, train it with \`lir train\` (see README.md)" >&2

@@ -4,16 +4,22 @@
 # the reason, the sets whose data is absent) and <id>@jpeg75, once as is and once with
 # every image through a JPEG quality-75 round trip (--jpeg-all 75, the mirror caveat),
 # then writes eval/summary.md from the JSON files.
-# usage: scripts/eval_all.sh [--dry-run]
+# usage: scripts/eval_all.sh [--dry-run]   (--dry-run: print the lir eval commands only)
 #   LIR_DATA   data directory (default ./data); fetch with scripts/get_data.sh
 #   OOD        comma list of groups and sets to use instead (default:
 #              near,far,covariate,<id>@jpeg75)
 # Output per weights file W (stem S): eval/S/ and eval/S-jpeg75/, each with results.json,
-# results.csv, console.txt and the PNG plots.
+# results.csv, console.txt and the figures (PNG, SVG, PDF).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dry=0
-[ "${1:-}" = --dry-run ] && dry=1
+for a in "$@"; do
+    case $a in
+        --dry-run) dry=1 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
+        *) echo "eval_all.sh: unknown argument '$a' (see --help)" >&2; exit 2 ;;
+    esac
+done
 data=${LIR_DATA:-data}
 py=/usr/bin/python3
 [ -x $py ] || py=python3
@@ -26,7 +32,7 @@ if [ ${#weights[@]} -eq 0 ]; then
     exit 1
 fi
 
-available() { ./lir data info "$1" --dir "$data" --split test >/dev/null 2>&1; }
+available() { ./lir data info "$1" --data "$data" --split test >/dev/null 2>&1; }
 
 done_dirs=()
 for w in "${weights[@]}"; do

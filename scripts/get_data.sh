@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches datasets for lir into the data directory, verifies them and unpacks them.
-# usage: scripts/get_data.sh [NAME...] [--dir DIR]
+# usage: scripts/get_data.sh [NAME...] [--data DIR]
 #   NAME: cifar10 cifar100 svhn mnist fashionmnist (default: these five), or
 #         photos photos-test textures (from Debian packages: scripts/get_data_debian.sh),
 #         tinyimages300k dtd (not downloadable here: the script says where to get them)
@@ -25,9 +25,10 @@ dir=${LIR_DATA:-data}
 names=()
 while [ $# -gt 0 ]; do
     case $1 in
-        --dir) [ $# -ge 2 ] || { echo "get_data.sh: --dir needs a value" >&2; exit 2; }; dir=$2; shift 2;;
-        --dir=*) dir=${1#--dir=}; shift;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0;;
+        --data) [ $# -ge 2 ] || { echo "get_data.sh: --data needs a value" >&2; exit 2; }; dir=$2; shift 2;;
+        --data=*) dir=${1#--data=}; shift;;
+        --dir|--dir=*) echo "get_data.sh: --dir is now --data (as in lir)" >&2; exit 2;;
+        -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0;;
         -*) echo "get_data.sh: unknown option $1" >&2; exit 2;;
         *) names+=("$1"); shift;;
     esac

@@ -111,7 +111,7 @@ lir_check() { # work name
         echo "  (no lir binary at $lir: lir builds its pack of the set on first use)"
         return 0
     fi
-    "$lir" data info "$2" --dir "$1" >"$1/info" 2>&1 || { sed 's/^/  /' "$1/info" >&2; return 1; }
+    "$lir" data info "$2" --data "$1" >"$1/info" 2>&1 || { sed 's/^/  /' "$1/info" >&2; return 1; }
     echo "  lir pack built: $(basename "$(ls "$1/$2"/*.pack)")"
 }
 

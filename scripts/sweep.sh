@@ -5,7 +5,7 @@
 # the runs' OOD metrics (runs that differ only in seed averaged).
 #
 #   scripts/sweep.sh [--template FILE] [--values "0 0.01 0.1 1"] [--configs DIR]
-#                    [--baseline WEIGHTS] [--out DIR] [--cfg CFG] [--lir PATH]
+#                    [--baseline WEIGHTS] [--outdir DIR] [--cfg CFG] [--lir PATH]
 #                    [--data DIR] [--eval SETS] [--eval-args "FLAGS"] [--score S[,S...]]
 #                    [--select SETS] [--select-args "FLAGS"] [--dry-run]
 #                    [-- extra lir train flags...]
@@ -13,24 +13,24 @@
 # The runs: one per value, each config the template with every @VALUE@ replaced by the
 # value, in DIR/v<value>/ (defaults: template scripts/sweep-lambda.template, an R-EBO
 # fine-tune with the lambda of every hook = @VALUE@; values "0 0.01 0.1 1"); or, with
-# --configs DIR, one per DIR/<name>.json (in name order), in OUT/<name>/. --baseline
+# --configs DIR, one per DIR/<name>.json (in name order), in OUTDIR/<name>/. --baseline
 # WEIGHTS adds a run "baseline" that is not trained: the weights (and their sidecar
 # WEIGHTS.json) as they are, evaluated and listed first, e.g. the network a fine-tune
 # starts from.
-# Other defaults: out runs/sweep, cfg cfg/resnet18.cfg, lir ./lir, data: lir's default
+# Other defaults: outdir runs/sweep, cfg cfg/resnet18.cfg, lir ./lir, data: lir's default
 # ($LIR_DATA, else ./data), eval near,far,covariate (lir eval --out; "none": no
 # evaluation and no compare table), eval-args "" (more lir eval flags, e.g. "--limit
 # 2000"), score fc (lir compare --score; a comma list writes one table per score).
 # --select SETS: model selection without test OOD data: each run is also evaluated with
 # `lir eval --validation --out SETS` (held-out ID training images against validation
 # sets, see docs/train-config.md) into RUN/select/, and the sweep ends with those runs
-# ranked by the validation signal (OUT/select/ranking.tsv).
+# ranked by the validation signal (OUTDIR/select/ranking.tsv).
 # A run with a finished sidecar is not trained again, one with a checkpoint is resumed,
 # and an eval whose results.json is newer than the weights is not run again, so an
 # interrupted sweep continues where it stopped when started again. --dry-run lists the
-# runs and what would be done for each, and exits. Tables: OUT/results.tsv (training)
-# and OUT/compare/ (compare.md, compare.csv, compare_mean.csv, compare.png; with
-# several scores OUT/compare-<score>/ each).
+# runs and what would be done for each, and exits. Tables: OUTDIR/results.tsv (training)
+# and OUTDIR/compare/ (compare.md, compare.csv, compare_mean.csv, compare.{png,svg,pdf};
+# with several scores OUTDIR/compare-<score>/ each).
 set -eu
 template=scripts/sweep-lambda.template
 values="0 0.01 0.1 1"
@@ -52,7 +52,8 @@ while [ $# -gt 0 ]; do
         --values) values=$2; shift 2;;
         --configs) configs=$2; shift 2;;
         --baseline) baseline=$2; shift 2;;
-        --out) out=$2; shift 2;;
+        --outdir) out=$2; shift 2;;
+        --out) echo "sweep.sh: --out is now --outdir (as in lir)" >&2; exit 2;;
         --cfg) cfg=$2; shift 2;;
         --lir) lir=$2; shift 2;;
         --data) data=$2; shift 2;;
@@ -63,7 +64,7 @@ while [ $# -gt 0 ]; do
         --select-args) select_args=$2; shift 2;;
         --dry-run) dry=1; shift;;
         --) shift; break;;
-        -h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+        -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0;;
         *) echo "sweep.sh: unknown argument '$1' (see --help)" >&2; exit 2;;
     esac
 done
@@ -85,7 +86,7 @@ if [ -n "$baseline" ]; then
 fi
 train_data=()
 eval_data=()
-if [ -n "$data" ]; then train_data=(--data-dir "$data"); eval_data=(--data "$data"); fi
+if [ -n "$data" ]; then train_data=(--data "$data"); eval_data=(--data "$data"); fi
 
 # Value of a top-level number in a sidecar written by cJSON ("key":<tab>value,).
 field() { sed -n "s/^\t\"$2\":[[:space:]]*\([^,]*\),\{0,1\}$/\1/p" "$1" | head -n 1; }
@@ -147,7 +148,7 @@ train_run() {
         done) echo "== $name: done before, skipped";;
         resume) echo "== $name: resuming"; "$lir" train "$cfg" --resume "$dir" "$@";;
         train) echo "== $name: training"
-               "$lir" train "$cfg" --config "$dir/sweep.json" --out "$dir" "${train_data[@]}" "$@";;
+               "$lir" train "$cfg" --config "$dir/sweep.json" --outdir "$dir" "${train_data[@]}" "$@";;
     esac
     [ -f "$dir/final.weights.json" ] || {
         echo "== $name: stopped before the end (checkpoint kept); run the sweep again to resume" >&2
@@ -166,7 +167,7 @@ if [ $dry = 1 ]; then
         c=${configs:+$configs/$name.json}
         printf '%s\t%s\t%s\t%s\n' "$name" "$t" "$e" "${c:-$template (@VALUE@ = ${name#v})}"
     done
-    echo "${#names[@]} runs (out: $out)"
+    echo "${#names[@]} runs (outdir: $out)"
     exit 0
 fi
 

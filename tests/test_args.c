@@ -1,5 +1,6 @@
 /* test_args.c: the shared flag parser: defaults from the table, both value forms,
- * bools, choices, positional counts, `--`, --help, and each usage error (exit 2). */
+ * bools (--name / --no-name), choices, positional counts, `--`, --help, the usage text,
+ * and each usage error (exit 2). */
 #include <stdarg.h>
 #include <string.h>
 
@@ -11,11 +12,11 @@ static float f;
 static const char *s, *ch;
 static int b;
 static const arg_spec specs[] = {
-    {"num", ARG_INT, &n_i, "7", "an int", NULL},
-    {"rate", ARG_FLOAT, &f, "0.5", "a float", NULL},
-    {"name", ARG_STR, &s, NULL, "a string", NULL},
-    {"mode", ARG_CHOICE, &ch, "fast", "a choice", "fast|slow"},
-    {"verbose", ARG_BOOL, &b, "0", "a bool", NULL},
+    {"num", ARG_INT, &n_i, "7", "an int", NULL, NULL},
+    {"rate", ARG_FLOAT, &f, "0.5", "a float", NULL, NULL},
+    {"name", ARG_STR, &s, NULL, "a string", NULL, NULL},
+    {"mode", ARG_CHOICE, &ch, "fast", "a choice", "fast|slow", NULL},
+    {"verbose", ARG_BOOL, &b, "0", "a bool", NULL, NULL},
 };
 static const arg_cmd cmd = {"demo", "<a> [b]", "a demo", 1, 2, specs, 5};
 
@@ -51,6 +52,10 @@ int main(void) {
           "values: %d %g %s %s %d", n_i, f, s ? s : "(null)", ch, b);
     CHECK(npos == 2 && !strcmp(pos[1], "y"), "positionals around flags");
     CHECK(parse(pos, &npos, "x", "--verbose=0", NULL) == ARGS_RUN && b == 0, "--verbose=0");
+    CHECK(parse(pos, &npos, "x", "--verbose", "--no-verbose", NULL) == ARGS_RUN && b == 0,
+          "--no-verbose clears a bool");
+    CHECK(parse(pos, &npos, "x", "--no-verbose=1", NULL) == 2, "--no-verbose takes no value");
+    CHECK(parse(pos, &npos, "x", "--no-num", NULL) == 2, "--no- on a valued flag");
     CHECK(parse(pos, &npos, "x", "--", "--num", NULL) == ARGS_RUN && npos == 2 &&
               !strcmp(pos[1], "--num"),
           "-- ends the flags");
@@ -80,6 +85,8 @@ int main(void) {
     CHECK(strstr(buf, "usage: lir demo <a> [b] [options]") != NULL, "usage line: %s", buf);
     CHECK(strstr(buf, "--num <int>") && strstr(buf, "(default 7)"), "num line: %s", buf);
     CHECK(strstr(buf, "--mode fast|slow") && strstr(buf, "(default fast)"), "mode: %s", buf);
-    CHECK(strstr(buf, "(default none)") && strstr(buf, "(default off)"), "none/off: %s", buf);
+    CHECK(!strstr(buf, "(default none)") && strstr(buf, "--name <str>      a string\n") &&
+              strstr(buf, "--[no-]verbose    a bool (default off)"),
+          "no default / bool: %s", buf);
     return check_done("test_args");
 }

@@ -28,8 +28,8 @@ done
 for c in $cmds; do
     expect 0 "$c --help" "$LIR" "$c" --help
     has out "usage: lir $c" "$c --help"
-    # every flag line documents its default
-    if grep -E '^  --' "$tmp/out" | grep -v -- '--help' | grep -vq '(default'; then
+    # every flag line documents its default (or that it is required)
+    if grep -E '^  --' "$tmp/out" | grep -v -- '--help' | grep -v '(required)$' | grep -vq '(default'; then
         fail "$c --help: a flag without a default: $(grep -E '^  --' "$tmp/out" | grep -v '(default')"
     fi
     expect 0 "help $c" "$LIR" help "$c"
@@ -39,7 +39,16 @@ for c in $cmds; do
     has err "usage: lir $c" "$c unknown flag"
 done
 expect 2 "info without cfg" "$LIR" info
-has err "expected 1 argument" "info without cfg"
+has err "expected a cfg, or --cpu" "info without cfg"
+# --- kernels: lir info --cpu, LIR_KERNELS -----------------------------------------
+expect 0 "info --cpu" "$LIR" info --cpu
+has out "cpu level:" "info --cpu"
+has out "bf16 GEMM:" "info --cpu"
+expect 0 "info --cpu, generic" env LIR_KERNELS=generic "$LIR" info --cpu
+has out "kernels level:  generic" "info --cpu, generic"
+has out "conv forward:   im2col + GEMM" "info --cpu, generic"
+expect 2 "bad LIR_KERNELS" env LIR_KERNELS=avx9000 "$LIR" info --cpu
+has err "LIR_KERNELS=avx9000: expected generic, avx2, avx512 or avx512bf16" "bad LIR_KERNELS"
 expect 2 "bad int" "$LIR" bench cfg/resnet18.cfg --iters abc
 has err "--iters: expected an integer, got 'abc'" "bad int"
 expect 2 "bad choice" "$LIR" bench cfg/resnet18.cfg --mode fast
@@ -159,10 +168,15 @@ EOF
 expect 0 "predict PNGs" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" \
     "$tmp/img0.png" "$tmp/img1.png" "$tmp/img2.png"
 cp "$tmp/out" "$tmp/png.txt"
-head -1 "$tmp/png.txt" | grep -q $'^input\tclass\tprob\tenergy$' || fail "predict header"
+head -1 "$tmp/png.txt" | grep -q $'^input\tclass\tindex\tprob\tenergy$' || fail "predict header"
 [ "$(wc -l <"$tmp/png.txt")" -eq 4 ] || fail "predict prints $(wc -l <"$tmp/png.txt") lines, want 4"
-[ "$(tail -n +2 "$tmp/png.txt" | cut -f2 | sort -u | wc -l)" -eq 3 ] ||
+[ "$(tail -n +2 "$tmp/png.txt" | cut -f3 | sort -u | wc -l)" -eq 3 ] ||
     fail "predict: the three fixture images should get three different classes"
+# the class column names the CIFAR-10 class of the index column
+tail -n +2 "$tmp/png.txt" | awk -F'\t' '
+    BEGIN { split("airplane automobile bird cat deer dog frog horse ship truck", names, " ") }
+    $2 != names[$3 + 1] { bad++; print "    " $0 }
+    END { exit bad > 0 }' || fail "predict: class names do not match the indices"
 expect 0 "predict --raw" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" --raw "$tmp/raw.bin"
 cp "$tmp/out" "$tmp/raw.txt"
 expect 0 "predict --raw --n 3" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" \
@@ -171,20 +185,37 @@ cmp -s "$tmp/out" "$tmp/raw.txt" || fail "predict --raw: batch 2 differs from ba
 # PNG and raw agree: same classes, probabilities and energies within 1e-4
 paste <(tail -n +2 "$tmp/png.txt") <(tail -n +2 "$tmp/raw.txt") | awk '
     function abs(v) { return v < 0 ? -v : v }
-    $2 != $6 || abs($3 - $7) > 1e-4 || abs($4 - $8) > 1e-4 { bad++; print "    " $0 }
+    $3 != $8 || abs($4 - $9) > 1e-4 || abs($5 - $10) > 1e-4 { bad++; print "    " $0 }
     END { exit bad > 0 }' || fail "predict PNG vs --raw disagree"
 if [ -f "$tmp/torch.txt" ]; then
-    paste <(tail -n +2 "$tmp/png.txt" | cut -f2-) "$tmp/torch.txt" | awk '
+    paste <(tail -n +2 "$tmp/png.txt" | cut -f3-) "$tmp/torch.txt" | awk '
         function abs(v) { return v < 0 ? -v : v }
         $1 != $4 || abs($2 - $5) > 1e-4 || abs($3 - $6) > 1e-4 { bad++; print "    " $0 }
         END { exit bad > 0 }' || fail "predict disagrees with PyTorch on the same weights"
 else
     echo "note: torch not importable; predict checked against --raw only"
 fi
-expect 0 "predict --norm cifar100" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" \
-    --norm cifar100 "$tmp/img0.png"
-[ "$(sed -n 2p "$tmp/out" | cut -f4)" != "$(sed -n 2p "$tmp/png.txt" | cut -f4)" ] ||
-    fail "--norm cifar100 gives the same energy as cifar10"
+expect 0 "predict --in cifar100" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" \
+    --in cifar100 "$tmp/img0.png"
+[ "$(sed -n 2p "$tmp/out" | cut -f5)" != "$(sed -n 2p "$tmp/png.txt" | cut -f5)" ] ||
+    fail "--in cifar100 gives the same energy as cifar10"
+[ "$(sed -n 2p "$tmp/out" | cut -f2)" = "$(sed -n 2p "$tmp/out" | cut -f3)" ] ||
+    fail "a 10-output network under --in cifar100 (100 classes) is labelled by index"
+# JPEG input (written by PIL at quality 100): the same class as the PNG
+if "$PY" -c "
+import sys; from PIL import Image
+Image.open(sys.argv[1]).save(sys.argv[2], quality=100)" "$tmp/img0.png" "$tmp/img0.jpg" 2>/dev/null
+then
+    expect 0 "predict JPEG" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/img0.jpg"
+    [ "$(sed -n 2p "$tmp/out" | cut -f2-3)" = "$(sed -n 2p "$tmp/png.txt" | cut -f2-3)" ] ||
+        fail "predict: the JPEG of img0 gets another class than the PNG"
+else
+    echo "note: PIL not importable; JPEG input checked by test_image only"
+fi
+expect 2 "predict without weights" "$LIR" predict "$tmp/tiny.cfg" "$tmp/img0.png"
+has err "img0.png is an image, not a weights file: the weights are missing" "predict without weights"
+expect 2 "predict without weights (exit 2)" "$LIR" predict "$tmp/tiny.cfg" "$tmp/img0.png" "$tmp/img1.png"
+has err "the weights are missing" "predict without weights, two images"
 
 expect 1 "predict missing PNG" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/nope.png"
 has err "lir predict: $tmp/nope.png: cannot open" "predict missing PNG"
@@ -192,8 +223,8 @@ expect 1 "predict missing weights" "$LIR" predict "$tmp/tiny.cfg" "$tmp/nope.wei
 has err "nope.weights" "predict missing weights"
 expect 1 "predict wrong size" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/small.png"
 has err "image is 16x16, the network takes 32x32" "predict wrong size"
-expect 1 "predict not a PNG" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/tiny.cfg"
-has err "not a PNG" "predict not a PNG"
+expect 1 "predict not an image" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" "$tmp/tiny.cfg"
+has err "neither a PNG nor a JPEG" "predict not an image"
 expect 1 "predict --raw wrong count" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights" \
     --raw "$tmp/raw.bin" --n 4
 has err "expected 4 samples" "predict --raw wrong count"
@@ -218,6 +249,11 @@ has out "OMP_WAIT_POLICY active" "bench: a policy the user chose is kept"
 expect 0 "bench train only" "$LIR" bench "$tmp/tiny.cfg" --iters 1 --warmup 0 --batch 2 \
     --mode train --hooks none
 [ "$(awk '$1 == "train" || $1 == "infer"' "$tmp/out" | wc -l)" -eq 1 ] || fail "bench --mode train --hooks none"
+expect 0 "bench both precisions" "$LIR" bench "$tmp/tiny.cfg" --iters 1 --warmup 0 --batch 2 \
+    --mode train --hooks none --precision both
+[ "$(awk '$1 == "train" { print $8 }' "$tmp/out" | tr '\n' ' ')" = "fp32 bf16 " ] ||
+    fail "bench --precision both: want a fp32 and a bf16 row: $(cat "$tmp/out")"
+has out "# kernels level" "bench names the kernels"
 fi
 
 finish test_cli

@@ -39,6 +39,17 @@ int main(void) {
     expect_refused("{\"momentum\": 1.5}", "'momentum'");
     expect_refused("[1, 2]", "object");
     expect_refused("{\"epochs\": 3,}", "JSON");
+    /* strict JSON (issue 10, item 7): trailing data, keys given twice, NUL in strings */
+    expect_refused("{\"epochs\": 2} garbage", "byte 14: trailing data after the JSON value");
+    expect_refused("{\"epochs\": 2}{}", "trailing data");
+    expect_refused("{\"epochs\": 2, \"epochs\": 3}", "config key 'epochs' given twice");
+    expect_refused("{\"outliers\": \"synthetic\", \"hooks\": [{\"point\": \"fc\", \"lambda\": 1, "
+                   "\"calibrate\": true, \"lambda\": 2}]}",
+                   "config key 'lambda' given twice");
+    expect_refused("{\"out_dir\": \"a\\u0000b\"}", "byte 14: \\u0000 in a string");
+    CHECK(apply("{\"out_dir\": \"a\\\\u0000b\"} \n\t", &c, &err) == 0 &&
+              !strcmp(c.out_dir, "a\\u0000b"),
+          "an escaped backslash before u0000 is text (%s)", err.msg);
     expect_refused("{\"outliers\": \"synthetic\", \"hooks\": [{\"point\": \"fc\", \"lamda\": 1}]}",
                    "'hooks[0].lamda'");
     expect_refused("{\"outliers\": \"synthetic\", \"hooks\": [{\"point\": \"fc\", \"lambda\": 1}]}",

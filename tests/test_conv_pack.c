@@ -3,7 +3,8 @@
  * last column), for blocks that start anywhere (p0, j0) and end mid-panel, on
  * both of its paths (runs: stride 1, whole maps or rows; gather: strides 2, 1x1 maps,
  * 7x7 stems) with all and with the active taps; and gemm_packed gives bitwise
- * the result of gemm on the im2col matrix, on 1 and 2 threads. */
+ * the result of gemm on the im2col matrix, on 1 and 2 threads, in fp32 and (where
+ * the kernels level runs it natively) in bf16. */
 #include <omp.h>
 #include <string.h>
 
@@ -62,14 +63,17 @@ static void check_shape(int nb, int c, int h, int w, int size, int stride, int p
         check_blocks(&q, col, K, N, what);
         float *wt = rand_buf((size_t)filters * K), *want = xmalloc((size_t)filters * N * 4);
         float *got = xmalloc((size_t)filters * N * 4);
-        for (int threads = 1; threads <= 2; threads++) {
-            omp_set_num_threads(threads);
-            gemm(0, 0, filters, N, K, 1.0f, wt, K, col, N, 0.0f, want, N);
-            memset(got, 0, (size_t)filters * N * 4);
-            const int done = gemm_packed(filters, N, K, wt, K, conv_pack_b, &q, got, N);
-            CHECK(!done || memcmp(got, want, (size_t)filters * N * 4) == 0,
-                  "%s: gemm_packed on %d threads differs from gemm on im2col", what, threads);
-        }
+        for (int threads = 1; threads <= 2; threads++)
+            for (int prec = PREC_FP32; prec <= PREC_BF16; prec++) {
+                omp_set_num_threads(threads);
+                gemm_prec(prec, 0, 0, filters, N, K, 1.0f, wt, K, col, N, 0.0f, want, N);
+                memset(got, 0, (size_t)filters * N * 4);
+                const int done =
+                    gemm_packed_prec(prec, filters, N, K, wt, K, conv_pack_b, &q, got, N);
+                CHECK(!done || memcmp(got, want, (size_t)filters * N * 4) == 0,
+                      "%s: %s gemm_packed on %d threads differs from gemm on im2col", what,
+                      precision_name(prec), threads);
+            }
         free(x), free(col), free(wt), free(want), free(got);
     }
     free(taps);
@@ -78,7 +82,8 @@ static void check_shape(int nb, int c, int h, int w, int size, int stride, int p
 int main(void) {
     rng_seed(&rng, 7);
     const conv_src probe = {NULL, 1, 1, 1, 3, 1, 1, 1, 1, NULL, 0};
-    if (!conv_pack_ok(&probe)) check_skip("conv_pack_b needs an AVX-512 CPU (this one has none)");
+    if (!conv_pack_ok(&probe))
+        check_skip("conv_pack_b needs kernels level avx512 (this CPU or LIR_KERNELS is below)");
     check_shape(3, 5, 8, 8, 3, 1, 1, 20);   /* runs: rows of 8, 4 per panel */
     check_shape(2, 3, 32, 32, 3, 1, 1, 16); /* runs of 16 */
     check_shape(5, 4, 4, 4, 3, 1, 1, 24);   /* rows of 4: 8 runs per panel */

@@ -60,7 +60,7 @@ for list in photos photos-test; do
     done
 done
 deb openarena-081-textures
-get() { LIR="$LIR" LIR_DEBS=$debs scripts/get_data.sh "$@" --dir "$data"; }
+get() { LIR="$LIR" LIR_DEBS=$debs scripts/get_data.sh "$@" --data "$data"; }
 
 expect 0 "get_data.sh photos photos-test textures from fixture packages" get photos photos-test textures
 has out "photos: ready" "photos ready"
@@ -73,11 +73,11 @@ check; grep -qx 'source=debian' "$data/textures/PROVENANCE" && grep -q '^package
 check; [ "$(awk '{print $2}' "$data/textures/MANIFEST" | tr '\n' ' ')" = "images/openarena-081-textures/textures/floor/c.jpeg images/openarena-081-textures/textures/wall/a.jpg images/openarena-081-textures/textures/wall/small.jpg " ] || fail "textures kept: $(cat "$data/textures/MANIFEST")"
 check; ls "$data"/photos/photos256-train.pack "$data"/photos-test/photos256.pack "$data"/textures/textures32.pack >/dev/null || fail "packs built"
 check; [ -z "$(ls -a "$data" | grep part)" ] || fail "work folders left: $(ls -a "$data")"
-expect 0 "lir data info textures" "$LIR" data info textures --dir "$data"
+expect 0 "lir data info textures" "$LIR" data info textures --data "$data"
 has out "dataset textures split test dir $data: 2 images, 3x32x32" "textures count"
 has out "images 2 kept, 1 skipped (shorter side under 32 px)" "small texture skipped"
 has out "manifest $data/textures/MANIFEST: sha256 $(sha256sum "$data/textures/MANIFEST" | awk '{print $1}')" "manifest sha256"
-expect 0 "lir data info photos-test" "$LIR" data info photos-test --dir "$data"
+expect 0 "lir data info photos-test" "$LIR" data info photos-test --data "$data"
 has out "note disjoint from photos (checked" "disjointness stated"
 has out "sha256 $(sha256sum "$data/photos-test/photos256.pack" | awk '{print $1}')" "pack sha256"
 expect 0 "second run" get photos

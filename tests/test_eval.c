@@ -306,7 +306,7 @@ static void check_provenance_file(void) {
                          "file=a.gz sha256=00 md5=11 check=mirror-sha256\nnote=JPEG rebuild\n";
     write_file(path, mirror, strlen(mirror));
     data_source s = dataset_provenance("mnist@noise0.1", dir, buf, sizeof buf);
-    CHECK(s == DATA_SOURCE_MIRROR && !strcmp(buf, "source=mirror (fetched from /m): JPEG rebuild"),
+    CHECK(s == DATA_SOURCE_MIRROR && !strcmp(buf, "source=mirror (fetched from .../m): JPEG rebuild"),
           "mirror PROVENANCE: %d '%s'", (int)s, buf);
     const char *official = "source=official\nfetched_from=official hosts\n";
     write_file(path, official, strlen(official));
@@ -388,11 +388,15 @@ int main(void) {
     int w, h;
     uint8_t *pix;
     snprintf(path, sizeof path, "%s/out/auroc_scores_cifar10_mnist.png", tmp);
-    CHECK(image_read_png(path, &pix, &w, &h, &err) == 0 && w == 1200 && h == 600,
+    CHECK(image_read(path, &pix, &w, &h, &err) == 0 && w == 1200 && h == 600,
           "bar plot 1200x600");
     if (w == 1200) free(pix);
-    snprintf(path, sizeof path, "%s/out/auroc_heatmap_cifar10.png", tmp);
-    CHECK(access(path, R_OK) == 0, "heat map written");
+    const char *figs[2] = {"auroc_scores_cifar10_mnist", "auroc_heatmap_cifar10"};
+    const char *ext[3] = {"png", "svg", "pdf"};
+    for (int k = 0; k < 6; k++) {
+        snprintf(path, sizeof path, "%s/out/%s.%s", tmp, figs[k / 3], ext[k % 3]);
+        CHECK(access(path, R_OK) == 0, "figure %s.%s written", figs[k / 3], ext[k % 3]);
+    }
     snprintf(path, sizeof path, "%s/out/results.csv", tmp);
     CHECK(access(path, R_OK) == 0, "CSV written");
 

@@ -44,7 +44,7 @@ cp "$root/tests/fixtures/tiny-train.cfg" "$tmp/tiny.cfg"
 echo '{"epochs": 1, "val_size": 20, "seed": @VALUE@}' > "$tmp/seed.template"
 sed 's/@VALUE@/1/' "$tmp/seed.template" > "$tmp/run1.json"
 expect 0 "train the tiny network" "$LIR" train "$tmp/tiny.cfg" --config "$tmp/run1.json" \
-    --data-dir "$tmp/data" --out "$tmp/r1" --progress-seconds 0
+    --data "$tmp/data" --outdir "$tmp/r1" --progress-seconds 0
 ev=("$LIR" eval --cfg "$tmp/tiny.cfg" --weights "$tmp/r1/final.weights" --data "$tmp/data"
     --holdout 20 --batch 16 --plots=0)
 
@@ -226,7 +226,7 @@ expect 2 "compare without runs" "$LIR" compare
 expect 2 "compare with an unknown score" "$LIR" compare "$tmp/fx/a1" --score nosuch
 
 # ---- sweep.sh: train, eval, compare; resumable ----
-sw=(bash "$root/scripts/sweep.sh" --template "$tmp/seed.template" --values "1 2" --out "$tmp/sweep"
+sw=(bash "$root/scripts/sweep.sh" --template "$tmp/seed.template" --values "1 2" --outdir "$tmp/sweep"
     --cfg "$tmp/tiny.cfg" --lir "$LIR" --data "$tmp/data" --eval far
     --eval-args "--holdout 20 --batch 16 --plots=0" -- --progress-seconds 0)
 expect 0 "sweep over two seeds" "${sw[@]}"

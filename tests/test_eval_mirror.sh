@@ -17,13 +17,13 @@ fi
 tmp=$(mktemp -d /tmp/lir_eval_mirror_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-LIR_MIRROR=$mirror "$root/scripts/get_data.sh" cifar10 --dir "$tmp/data" >/dev/null || {
+LIR_MIRROR=$mirror "$root/scripts/get_data.sh" cifar10 --data "$tmp/data" >/dev/null || {
     echo "FAIL: get_data.sh from the mirror"; exit 1; }
 /usr/bin/python3 "$root/bench/eval_torch_ref.py" write-weights "$tmp/w.weights" || exit 1
 "$lir" eval --cfg "$root/cfg/resnet18.cfg" --weights "$tmp/w.weights" --data "$tmp/data" \
     --out cifar10@blur1 --limit 16 --holdout 4 --batch 16 --plots=0 --outdir "$tmp/out" \
     >"$tmp/out.txt" 2>"$tmp/err.txt" || { echo "FAIL: lir eval"; cat "$tmp/err.txt"; exit 1; }
-grep -q "^ID data: cifar10: source=mirror (fetched from $mirror): JPEG q75-derived rebuild" "$tmp/out.txt" ||
+grep -qF "ID data: cifar10: source=mirror (fetched from .../$(basename "$mirror")): JPEG q75-derived rebuild" "$tmp/out.txt" ||
     { echo "FAIL: console does not name the mirror's JPEG-derived copy"; grep "ID data" "$tmp/out.txt"; fail=1; }
 grep -q '"id_source":[[:space:]]*"mirror"' "$tmp/out/results.json" ||
     { echo "FAIL: results.json lacks id_source: mirror"; fail=1; }
@@ -34,9 +34,17 @@ rm "$tmp/data/cifar10/PROVENANCE"
 "$lir" eval --cfg "$root/cfg/resnet18.cfg" --weights "$tmp/w.weights" --data "$tmp/data" \
     --out cifar10@blur1 --limit 16 --holdout 4 --batch 16 --plots=0 --outdir "$tmp/out2" \
     >"$tmp/out2.txt" 2>"$tmp/err.txt" || { echo "FAIL: lir eval (no PROVENANCE)"; cat "$tmp/err.txt"; exit 1; }
-grep -q "^ID data: cifar10: source=unknown (no $tmp/data/cifar10/PROVENANCE" "$tmp/out2.txt" ||
+grep -qF "ID data: cifar10: source=unknown (no <data dir>/cifar10/PROVENANCE" "$tmp/out2.txt" ||
     { echo "FAIL: console without PROVENANCE"; grep "ID data" "$tmp/out2.txt"; fail=1; }
 grep -q '"id_source":[[:space:]]*"unknown"' "$tmp/out2/results.json" ||
     { echo "FAIL: results.json lacks id_source: unknown"; fail=1; }
+# results and console name no absolute path of this machine (data dir, weights, mirror);
+# only the closing "wrote <outdir>/..." line names the output directory as given
+if grep -v '^wrote ' "$tmp/out.txt" | cat - "$tmp/out/results.json" "$tmp/out2/results.json" |
+    grep -n -e "$tmp" -e "$mirror" -e '"/'; then
+    echo "FAIL: absolute paths in the results (above)"; fail=1
+fi
+grep -q '"path":[[:space:]]*"<data dir>/cifar10/cifar-10-batches-bin/test_batch.bin"' "$tmp/out/results.json" ||
+    { echo "FAIL: data files not recorded relative to the data directory"; fail=1; }
 [ $fail = 0 ] && echo "test_eval_mirror: ok"
 exit $fail

@@ -1,5 +1,5 @@
 """test_eval_torch.py: `lir eval` on cfg/resnet18.cfg against torchvision's ResNet-18
-with forward hooks (the method's reference implementation, METHOD.md section 1).
+with forward hooks (the method's reference implementation, docs/method.md sections 1-2).
 Random torchvision weights (BN statistics randomised) are written in Darknet layout by
 bench/eval_torch_ref.py; tiny CIFAR-10 and MNIST files in the official formats go in a
 temp dir. Checks: lir's 41 point names equal torchvision's module names in network order,

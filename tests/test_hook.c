@@ -3,8 +3,11 @@
  * and their gradients against central finite differences of R(a) computed from the
  * definitions in long double, with samples placed on every side of every margin; the
  * calibration rule of the margins; and the loss names. With --loss it is the tool
- * tests/test_losses_torch.py compares with PyTorch autograd. */
+ * tests/test_losses_torch.py compares with PyTorch autograd. Prints a hash of the bits
+ * of energies and of the three losses' gradients of larger samples:
+ * test_kernel_levels.sh checks that every kernels level gives the same. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +19,32 @@ static double ref_energy(const double *a, int size) {
     long double s = 0;
     for (int i = 0; i < size; i++) s += expl((long double)a[i]);
     return -(double)logl(s);
+}
+
+/* FNV-1a over the bits of energies and of the energy, band and oe gradients of 6
+ * samples of 5,000 values. */
+static void print_energy_bits(void) {
+    enum { B = 6, S = 5000 };
+    rng_state rng;
+    rng_seed(&rng, 9);
+    float *a = xmalloc(B * S * sizeof(float)), *g = xcalloc(B * S, sizeof(float)), e[B];
+    for (int i = 0; i < B * S; i++) a[i] = 3.0f * rng_normal(&rng);
+    energy_forward(a, B, S, e);
+    const unsigned char out[B] = {0, 0, 0, 1, 1, 1};
+    const hook_reg regs[3] = {
+        {.lambda = 0.5f, .m_in = e[0], .m_out = e[4]},
+        {.lambda = 0.5f, .loss = HOOK_LOSS_BAND, .m_in_lo = e[1], .m_in = e[0], .m_out_lo = e[3] - 1,
+         .m_out = e[4]},
+        {.lambda = 0.5f, .loss = HOOK_LOSS_OE}};
+    for (int k = 0; k < 3; k++) energy_reg_backward(a, e, B, S, out, &regs[k], g);
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < B + B * S; i++) {
+        uint32_t u;
+        memcpy(&u, i < B ? &e[i] : &g[i - B], sizeof u);
+        h = (h ^ u) * 1099511628211ull;
+    }
+    fprintf(stderr, "energy bits %016llx\n", (unsigned long long)h);
+    free(a), free(g);
 }
 
 static double sq_pos(double d) { return d > 0 ? d * d : 0; }
@@ -249,5 +278,6 @@ int main(int argc, char **argv) {
     test_hinge_and_band();
     test_oe();
     test_calibrate_and_names();
+    print_energy_bits();
     return check_done("test_hook");
 }

@@ -1,6 +1,7 @@
-/* test_image.c: image_read_png on PNGs of every colour type (written here with
+/* test_image.c: image_read on PNGs of every colour type (written here with
  * libpng's write API): RGB, RGBA, gray, gray+alpha, palette with tRNS, 16-bit RGB,
- * 1-bit gray, interlaced; and its refusals (missing file, not a PNG, truncated). */
+ * 1-bit gray, interlaced; on JPEGs (RGB and gray, told by their bytes, not their
+ * name); and its refusals (missing file, neither format, truncated PNG and JPEG). */
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "check.h"
 #include "data/data.h"
+#include "data/jpeg_mem.h"
 
 enum { W = 5, H = 3 };
 
@@ -48,7 +50,7 @@ static void check_read(const char *path, const char *what, int gray) {
     lir_error err;
     uint8_t *pix = NULL;
     int w = 0, h = 0;
-    int rc = image_read_png(path, &pix, &w, &h, &err);
+    int rc = image_read(path, &pix, &w, &h, &err);
     CHECK(rc == 0, "%s: %s", what, err.msg);
     if (rc) return;
     CHECK(w == W && h == H, "%s: size %dx%d", what, w, h);
@@ -61,6 +63,52 @@ static void check_read(const char *path, const char *what, int gray) {
             }
     CHECK(bad == 0, "%s: %d wrong samples", what, bad);
     free(pix);
+}
+
+/* A smooth 40x24 image through JPEG at quality 95 comes back close to itself. */
+static void test_jpeg(const char *dir) {
+    enum { JW = 40, JH = 24 };
+    uint8_t img[3 * JW * JH];
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < JH; y++)
+            for (int x = 0; x < JW; x++)
+                img[(c * JH + y) * JW + x] = (uint8_t)(40 + 2 * x + 2 * y + 20 * c);
+    char path[512], msg[JPEG_MSG_MAX];
+    for (int gray = 0; gray <= 1; gray++) {
+        unsigned char *jpg;
+        unsigned long len;
+        CHECK(jpeg_encode(img, gray ? 1 : 3, JH, JW, 95, &jpg, &len, msg) == 0, "encode: %s", msg);
+        snprintf(path, sizeof path, "%s/%s.png", dir, gray ? "jgray" : "jrgb"); /* name lies */
+        FILE *f = fopen(path, "wb");
+        fwrite(jpg, 1, gray ? len : len / 2, f);
+        fclose(f);
+        lir_error err;
+        uint8_t *pix = NULL;
+        int w, h;
+        if (!gray) { /* first half of the file: truncated */
+            CHECK(image_read(path, &pix, &w, &h, &err) == -1 && strstr(err.msg, "bad JPEG"),
+                  "truncated JPEG: %s", err.msg);
+            f = fopen(path, "wb");
+            fwrite(jpg, 1, len, f);
+            fclose(f);
+        }
+        free(jpg);
+        CHECK(image_sniff(path) == IMAGE_JPEG, "JPEG told by its bytes");
+        CHECK(image_read(path, &pix, &w, &h, &err) == 0, "%s JPEG: %s", gray ? "gray" : "RGB",
+              err.msg);
+        if (!pix) continue;
+        CHECK(w == JW && h == JH, "JPEG size %dx%d", w, h);
+        int worst = 0;
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < JW * JH; i++) {
+                int want = img[(gray ? 0 : c) * JW * JH + i], got = pix[c * JW * JH + i];
+                worst = abs(got - want) > worst ? abs(got - want) : worst;
+            }
+        CHECK(worst <= 6, "%s JPEG decodes close to the original (worst %d)", gray ? "gray" : "RGB",
+              worst);
+        free(pix);
+        unlink(path);
+    }
 }
 
 int main(void) {
@@ -146,7 +194,7 @@ int main(void) {
         lir_error err;
         uint8_t *pix;
         int w, h;
-        CHECK(image_read_png(path, &pix, &w, &h, &err) == 0, "1-bit: %s", err.msg);
+        CHECK(image_read(path, &pix, &w, &h, &err) == 0, "1-bit: %s", err.msg);
         CHECK(pix[1] == 255 && pix[0] == 0 && pix[2 * W * H + W] == 255, "1-bit values %d %d",
               pix[0], pix[1]);
         free(pix);
@@ -157,14 +205,14 @@ int main(void) {
     uint8_t *pix;
     int w, h;
     snprintf(path, sizeof path, "%s/missing.png", dir);
-    CHECK(image_read_png(path, &pix, &w, &h, &err) == -1, "missing file read");
+    CHECK(image_read(path, &pix, &w, &h, &err) == -1, "missing file read");
     CHECK(strstr(err.msg, "missing.png: cannot open") != NULL, "message: %s", err.msg);
     snprintf(path, sizeof path, "%s/text.png", dir);
     FILE *f = fopen(path, "w");
     fputs("this is not a png at all", f);
     fclose(f);
-    CHECK(image_read_png(path, &pix, &w, &h, &err) == -1, "text file read");
-    CHECK(strstr(err.msg, "not a PNG") != NULL, "message: %s", err.msg);
+    CHECK(image_read(path, &pix, &w, &h, &err) == -1, "text file read");
+    CHECK(strstr(err.msg, "neither a PNG nor a JPEG") != NULL, "message: %s", err.msg);
     /* truncated: the RGB file cut in the middle of its data */
     char src[256];
     snprintf(src, sizeof src, "%s/rgb.png", dir);
@@ -176,9 +224,10 @@ int main(void) {
     fwrite(bytes, 1, len - 20, f);
     fclose(f);
     free(bytes);
-    CHECK(image_read_png(path, &pix, &w, &h, &err) == -1, "truncated file read");
+    CHECK(image_read(path, &pix, &w, &h, &err) == -1, "truncated file read");
     CHECK(strstr(err.msg, "bad PNG") != NULL, "message: %s", err.msg);
 
+    test_jpeg(dir);
     const char *names[] = {"rgb", "rgbi", "rgba", "rgb16", "gray", "ga", "pal", "bit", "text",
                            "cut"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {

@@ -52,7 +52,7 @@ PYEOF
 cp "$root/tests/fixtures/tiny-train.cfg" "$tmp/tiny.cfg"
 echo '{"epochs": 1, "val_size": 20, "batch": 16}' > "$tmp/base.json"
 expect 0 "train the tiny base network" "$LIR" train "$tmp/tiny.cfg" --config "$tmp/base.json" \
-    --data-dir "$tmp/data" --out "$tmp/base" --progress-seconds 0
+    --data "$tmp/data" --outdir "$tmp/base" --progress-seconds 0
 
 # ---- the configs of cfg/ and of rebo-config.sh are valid run configs ----
 for f in energy-ft energy-ft-calibrated oe rebo-3points rebo-41points band-3points band-41points; do
@@ -64,13 +64,13 @@ for m in energy-ft energy-ft-cal oe rebo3 rebo41 band3 band41; do
     expect 0 "rebo-config.sh $m" "$LIR" train cfg/resnet18.cfg --config "$tmp/$m.json" --print-config
 done
 check; [ "$(grep -c '"point"' "$tmp/rebo41.json")" = 41 ] || fail "rebo41: $(grep -c '"point"' "$tmp/rebo41.json") hooks, want 41"
-refuse "oe at an intermediate point" "loss \"oe\"" "$LIR" train "$tmp/tiny.cfg" --data-dir "$tmp/data" \
+refuse "oe at an intermediate point" "loss \"oe\"" "$LIR" train "$tmp/tiny.cfg" --data "$tmp/data" \
     --config <(echo '{"epochs": 1, "val_size": 20, "batch": 16, "outlier_batch": 16, "outliers": "photos", "hooks": [{"point": "bn1", "loss": "oe", "lambda": 0.5}]}') \
-    --out "$tmp/oe-bad"
+    --outdir "$tmp/oe-bad"
 
 # ---- the sweep ----
-sw=(bash "$root/scripts/experiments/rebo-sweep.sh" --out "$tmp/sweep" --cfg "$tmp/tiny.cfg"
-    --lir "$LIR" --data "$tmp/data" --init "$tmp/base/final.weights" --seeds "1 2"
+sw=(bash "$root/scripts/experiments/rebo-sweep.sh" --outdir "$tmp/sweep" --cfg "$tmp/tiny.cfg"
+    --lir "$LIR" --data "$tmp/data" --init-weights "$tmp/base/final.weights" --seeds "1 2"
     --lambdas 0.1 --synthetic-lambda 0.1 --methods "oe band3 rebo41" --points "bn1 conv2"
     --eval far --eval-args "--holdout 20 --batch 16 --plots=0" --quick)
 tf=(-- --set "batch=16;outlier_batch=16;val_size=20" --progress-seconds 0)

@@ -4,6 +4,7 @@
  * weights to an uninterrupted run and to a second run with the same seed, a changed
  * config is refused on resume, a dataset outlier source works and an eval OOD set is
  * refused, and a non-finite loss stops the run with a message. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,8 +167,12 @@ int main(int argc, char **argv) {
     CHECK(val_acc >= 90, "validation accuracy %g%%", val_acc);
     size_t len;
     char *side = slurp("learn", "final.weights.json", &len);
-    CHECK(side && strstr(side, "\"test_accuracy\"") && strstr(side, "\"data_sha256\""),
+    CHECK(side && strstr(side, "\"test_accuracy\"") && strstr(side, "\"data_sha256\"") &&
+              strstr(side, "\"cfg_sha256\""),
           "sidecar written with accuracy and checksums");
+    CHECK(side && !strstr(side, dir) && strstr(side, "\"<data dir>\"") &&
+              strstr(side, "\"<run dir>\"") && strstr(side, "\"<data dir>/tiny.cfg\""),
+          "sidecar holds no absolute path (data and run directories as placeholders): %s", side);
     free(side);
 
     /* 2. R-EBO: uninterrupted, again with the same seed, and stopped + resumed */
@@ -220,22 +225,34 @@ int main(int argc, char **argv) {
               strstr(err.msg, "test OOD set"),
           "eval OOD set refused as outliers (%s)", err.msg);
 
-    /* 4. non-finite loss: NaN weights stop the run with a message */
+    /* 4. non-finite weights are refused when loaded; finite weights whose logits
+     * overflow (every fc value FLT_MAX) stop the run on the non-finite loss */
     char w[512], json[1024];
     snprintf(w, sizeof w, "%s/a/final.weights", dir);
     FILE *f = fopen(w, "r+b");
     CHECK(f != NULL, "open weights");
     if (f) {
         float nan[4] = {NAN, NAN, NAN, NAN};
-        fseek(f, -(long)(4 + 4 * 16) * 4, SEEK_END); /* the fc biases: NaN logits */
+        fseek(f, -(long)(4 + 4 * 16) * 4, SEEK_END); /* the fc biases */
         fwrite(nan, sizeof nan, 1, f);
         fclose(f);
     }
-    /* no hooks: hook.c's fast exp shifts a NaN's integer (UB under UBSan), reported */
     snprintf(json, sizeof json,
              "{\"epochs\": 2, \"val_size\": 32, \"classes\": 4, \"init_weights\": \"%s\"}", w);
-    CHECK(run(json, "nan", 0, 0, &err) != 0 && strstr(err.msg, "non-finite loss"),
-          "NaN loss stops the run (%s)", err.msg);
+    CHECK(run(json, "nan", 0, 0, &err) != 0 && strstr(err.msg, "non-finite weights is refused"),
+          "NaN init weights refused (%s)", err.msg);
+    f = fopen(w, "r+b");
+    CHECK(f != NULL, "open weights");
+    if (f) {
+        float big[4 + 4 * 16];
+        for (int i = 0; i < 4 + 4 * 16; i++) big[i] = FLT_MAX;
+        fseek(f, -(long)sizeof big, SEEK_END); /* fc biases and weights: logits overflow */
+        fwrite(big, sizeof big, 1, f);
+        fclose(f);
+    }
+    /* no hooks: hook.c's fast exp shifts a NaN's integer (UB under UBSan), reported */
+    CHECK(run(json, "inf", 0, 0, &err) != 0 && strstr(err.msg, "non-finite loss"),
+          "overflowing logits stop the run (%s)", err.msg);
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

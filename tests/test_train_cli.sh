@@ -39,11 +39,11 @@ cat > "$tmp/run.json" <<'JSON'
   ]
 }
 JSON
-common=("$tmp/tiny.cfg" --config "$tmp/run.json" --data-dir "$tmp/data" --progress-seconds 0)
+common=("$tmp/tiny.cfg" --config "$tmp/run.json" --data "$tmp/data" --progress-seconds 0)
 
 # typo in a key: refused, key named
 echo '{"epochs": 2, "learnig_rate": 0.1}' > "$tmp/typo.json"
-"$LIR" train "$tmp/tiny.cfg" --config "$tmp/typo.json" --data-dir "$tmp/data" --out "$tmp/typo" \
+"$LIR" train "$tmp/tiny.cfg" --config "$tmp/typo.json" --data "$tmp/data" --outdir "$tmp/typo" \
     >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ $rc -ne 0 ] || fail "typo config accepted"
@@ -55,15 +55,15 @@ grep -q "'learnig_rate'" "$tmp/err" || fail "typo message does not name the key:
 grep -q '"epochs":[[:space:]]*3,' "$tmp/out" || fail "--epochs did not override the file"
 
 # uninterrupted reference
-"$LIR" train "${common[@]}" --out "$tmp/ref" >"$tmp/ref.log" 2>&1 || { fail "reference run"; cat "$tmp/ref.log"; }
+"$LIR" train "${common[@]}" --outdir "$tmp/ref" >"$tmp/ref.log" 2>&1 || { fail "reference run"; cat "$tmp/ref.log"; }
 grep -q $'\r' "$tmp/ref.log" && fail "progress wrote carriage returns into a log"
 grep -q 'epoch 1/4 step 1/.* img/s .*ETA' "$tmp/ref.log" || fail "no progress lines in the log"
 
 # without hooks the progress line's loss and ce (both epoch means) are the same number
 sed 's/"epochs": 4/"epochs": 1/' "$tmp/run.json" | tr -d '\n' |
     sed 's/,[[:space:]]*"outliers"[^]]*]//' > "$tmp/plain.json"
-"$LIR" train "$tmp/tiny.cfg" --config "$tmp/plain.json" --data-dir "$tmp/data" --progress-seconds 0 \
-    --out "$tmp/plain" >"$tmp/plain.log" 2>&1 || { fail "run without hooks"; tail -5 "$tmp/plain.log"; }
+"$LIR" train "$tmp/tiny.cfg" --config "$tmp/plain.json" --data "$tmp/data" --progress-seconds 0 \
+    --outdir "$tmp/plain" >"$tmp/plain.log" 2>&1 || { fail "run without hooks"; tail -5 "$tmp/plain.log"; }
 n_lines=$(grep -c 'step .* epoch-mean loss .* (ce ' "$tmp/plain.log")
 [ "$n_lines" -ge 2 ] || fail "no progress lines in the run without hooks"
 awk '/epoch-mean loss/ { for (i = 1; i < NF; i++) { if ($i == "loss") l = $(i + 1); if ($i == "(ce") c = $(i + 1) }
@@ -71,7 +71,7 @@ awk '/epoch-mean loss/ { for (i = 1; i < NF; i++) { if ($i == "loss") l = $(i + 
     fail "progress loss differs from ce without hooks"
 
 # killed while running, then resumed
-"$LIR" train "${common[@]}" --out "$tmp/kill" >"$tmp/kill.log" 2>&1 &
+"$LIR" train "${common[@]}" --outdir "$tmp/kill" >"$tmp/kill.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
     [ -f "$tmp/kill/log.csv" ] && [ "$(wc -l <"$tmp/kill/log.csv")" -ge 3 ] && break
@@ -89,7 +89,7 @@ cmp -s "$tmp/ref/final.weights" "$tmp/kill/final.weights" || fail "weights after
 [ "$(cut -d, -f1-8 "$tmp/ref/log.csv")" = "$(cut -d, -f1-8 "$tmp/kill/log.csv")" ] || fail "logs differ"
 
 # SIGTERM: the run stops after the current step with a checkpoint and says so
-"$LIR" train "${common[@]}" --out "$tmp/term" >"$tmp/term.log" 2>&1 &
+"$LIR" train "${common[@]}" --outdir "$tmp/term" >"$tmp/term.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
     [ -f "$tmp/term/log.csv" ] && [ "$(wc -l <"$tmp/term/log.csv")" -ge 2 ] && break
@@ -105,15 +105,15 @@ grep -q "interrupted by signal 15 after step" "$tmp/term.log" || fail "SIGTERM m
 cmp -s "$tmp/ref/final.weights" "$tmp/term/final.weights" || fail "weights after SIGTERM + resume differ"
 
 # --stop-after-steps, then a plain --resume runs to the end (the stop is not remembered)
-"$LIR" train "${common[@]}" --out "$tmp/stop" --stop-after-steps 7 >"$tmp/stop.log" 2>&1 || fail "stopped run"
+"$LIR" train "${common[@]}" --outdir "$tmp/stop" --stop-after-steps 7 >"$tmp/stop.log" 2>&1 || fail "stopped run"
 grep -q "stopped after 7 steps" "$tmp/stop.log" || fail "no stop message: $(tail -2 "$tmp/stop.log")"
 "$LIR" train "$tmp/tiny.cfg" --resume "$tmp/stop" >"$tmp/resume3.log" 2>&1 || fail "resume after stop"
 cmp -s "$tmp/ref/final.weights" "$tmp/stop/final.weights" || fail "weights after stop + resume differ"
 
 # a two-value lambda sweep on the same data, one epoch each
 sed 's/"epochs": 4/"epochs": 1/; s/"lambda": 0.01/"lambda": @VALUE@/' "$tmp/run.json" > "$tmp/sweep.template"
-bash scripts/sweep.sh --template "$tmp/sweep.template" --values "0 0.5" --out "$tmp/sweep" \
-    --cfg "$tmp/tiny.cfg" --lir "$LIR" --eval none -- --data-dir "$tmp/data" >"$tmp/sweep.log" 2>&1 || { fail "sweep"; tail "$tmp/sweep.log"; }
+bash scripts/sweep.sh --template "$tmp/sweep.template" --values "0 0.5" --outdir "$tmp/sweep" \
+    --cfg "$tmp/tiny.cfg" --lir "$LIR" --eval none -- --data "$tmp/data" >"$tmp/sweep.log" 2>&1 || { fail "sweep"; tail "$tmp/sweep.log"; }
 [ "$(grep -c "$tmp/sweep/v" "$tmp/sweep/results.tsv")" = 2 ] || fail "sweep table lacks rows: $(cat "$tmp/sweep/results.tsv")"
 grep -q $'^0.5\t[0-9.]*\t[0-9.]*\t[0-9.]*\t[0-9.e-]* ' "$tmp/sweep/results.tsv" || fail "sweep row malformed: $(cat "$tmp/sweep/results.tsv")"
 grep -q '"lambda":[[:space:]]*0.5' "$tmp/sweep/v0.5/config.json" || fail "sweep value not in the run's config"

@@ -1,5 +1,8 @@
 /* test_util.c: the RNG is deterministic and in range; atomic writes replace the
- * file only on success; mkdir -p, argmax and the shell-quoted command line. */
+ * file only on success; mkdir -p, argmax, the shell-quoted command line; paths and
+ * command lines are recorded without absolute paths; messages escape control
+ * characters; byte counts parse; 64-bit products report overflow; a directory is
+ * refused as a file. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,7 +11,42 @@
 #include "check.h"
 #include "base/base.h"
 
+/* Paths and command lines as results record them: nothing absolute survives. */
+static void test_record(void) {
+    char cwd[4096], buf[8300], path[8200];
+    if (!getcwd(cwd, sizeof cwd)) return;
+    path_alias al[2] = {{"/data/sets", "<data dir>"}, {"/data/sets/runs/x", "<run dir>"}};
+    const struct {
+        const char *in, *want;
+    } cases[] = {{"cfg/resnet18.cfg", "cfg/resnet18.cfg"},
+                 {"/data/sets", "<data dir>"},
+                 {"/data/sets/", "<data dir>"},
+                 {"/data/sets/cifar10/test_batch.bin", "<data dir>/cifar10/test_batch.bin"},
+                 {"/data/sets/runs/x/final.weights", "<run dir>/final.weights"},
+                 {"/data/setsX/a", ".../a"},
+                 {"/elsewhere/w.weights", ".../w.weights"},
+                 {"/elsewhere/mirror/", ".../mirror"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        path_record(cases[i].in, al, 2, buf, sizeof buf);
+        CHECK(!strcmp(buf, cases[i].want), "path_record(%s) = %s, want %s", cases[i].in, buf,
+              cases[i].want);
+    }
+    snprintf(path, sizeof path, "%s/weights/a.weights", cwd);
+    path_record(path, al, 2, buf, sizeof buf);
+    CHECK(!strcmp(buf, "weights/a.weights"), "inside the working directory: %s", buf);
+    path_alias inside;
+    path_alias_of(&inside, cwd, "<data dir>");
+    CHECK(inside.dir == NULL, "a directory inside the working directory gets no alias");
+    snprintf(path, sizeof path, "lir eval --data /data/sets --weights=%s/w.weights --cfg /x/y.cfg",
+             cwd);
+    char *cmd = command_record(path, al, 2);
+    CHECK(!strcmp(cmd, "lir eval --data <data dir> --weights=w.weights --cfg .../y.cfg"),
+          "command_record: %s", cmd);
+    free(cmd);
+}
+
 int main(void) {
+    test_record();
     rng_state a, b;
     rng_seed(&a, 42);
     rng_seed(&b, 42);
@@ -56,6 +94,28 @@ int main(void) {
     unlink(path);
     CHECK(file_read_all("/nonexistent/x", &len, &err) == NULL && strstr(err.msg, "/nonexistent/x"),
           "missing file names the path");
+    CHECK(file_read_all("/tmp", &len, &err) == NULL && strstr(err.msg, "is a directory"),
+          "a directory is refused as such: %s", err.msg);
+
+    char esc[32];
+    CHECK(!strcmp(lir_escape("a\x1b[2J\a\n\x7f", esc, sizeof esc), "a\\x1b[2J\\x07\\x0a\\x7f"),
+          "C0 controls and DEL escaped: %s", esc);
+    CHECK(!strcmp(lir_escape("caf\xc3\xa9 \xc2\x9b \xff", esc, sizeof esc),
+                  "caf\xc3\xa9 \\xc2\\x9b \\xff"),
+          "UTF-8 kept, C1 and invalid bytes escaped: %s", esc);
+    CHECK(!strcmp(lir_escape("0123456789abcdef", esc, 10), "012345..."), "truncation: %s", esc);
+    lir_fail(&err, "%s: bad", "x\x1b]0;title\x07");
+    CHECK(!strcmp(err.msg, "x\\x1b]0;title\\x07: bad"), "lir_fail escapes: %s", err.msg);
+
+    uint64_t bytes = 0;
+    CHECK(lir_parse_bytes("8G", &bytes) == 0 && bytes == 8ull << 30, "8G");
+    CHECK(lir_parse_bytes("512MiB", &bytes) == 0 && bytes == 512ull << 20, "512MiB");
+    CHECK(lir_parse_bytes("1000", &bytes) == 0 && bytes == 1000, "1000");
+    CHECK(lir_parse_bytes("0", &bytes) < 0 && lir_parse_bytes("-1G", &bytes) < 0 &&
+              lir_parse_bytes("8X", &bytes) < 0 && lir_parse_bytes("99999999999T", &bytes) < 0,
+          "bad byte counts refused");
+    CHECK(lir_mul_u64(1ull << 32, 1ull << 31, &bytes) == 0 && bytes == 1ull << 63, "product");
+    CHECK(lir_mul_u64(1ull << 32, 1ull << 32, &bytes) < 0, "overflow reported");
 
     /* make_dirs: mkdir -p, fine when it exists, refused over a file */
     char dir[] = "/tmp/lir_test_dir_XXXXXX", deep[200], cmd[300];

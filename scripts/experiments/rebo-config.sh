@@ -5,7 +5,7 @@
 # 0.9, weight decay 5e-4, 128 ID + 256 outliers per step) with the method's hooks.
 #
 #   scripts/experiments/rebo-config.sh METHOD [--lambda L] [--seed S] [--outliers O]
-#        [--init WEIGHTS] [--out-dir DIR] [--points "P..."] [--cfg CFG] [--lir PATH]
+#        [--init-weights WEIGHTS] [--outdir DIR] [--points "P..."] [--cfg CFG] [--lir PATH]
 #
 # Methods (fc: the logits; "mid": --points, default the shipped three intermediate
 # points; "all": every default point of --cfg as `lir info` lists them, 41 for ResNet-18):
@@ -17,8 +17,8 @@
 #   rebo3, rebo41  energy-ft-cal plus the hinge, calibrated, at lambda L at the mid
 #                  points (rebo3) or at every other default point (rebo41)
 #   band3, band41  energy-ft-cal plus the two-sided band, calibrated, at lambda L there
-# Defaults: lambda 0.01, seed 1, outliers photos, init weights/resnet18-cifar10.weights,
-# out-dir runs/<method>, cfg cfg/resnet18.cfg, lir ./lir.
+# Defaults: lambda 0.01, seed 1, outliers photos, init-weights weights/resnet18-cifar10.weights,
+# outdir runs/<method>, cfg cfg/resnet18.cfg, lir ./lir.
 set -eu
 method=${1:-}
 [ -n "$method" ] && shift
@@ -35,8 +35,8 @@ while [ $# -gt 0 ]; do
         --lambda) lambda=$2; shift 2;;
         --seed) seed=$2; shift 2;;
         --outliers) outliers=$2; shift 2;;
-        --init) init=$2; shift 2;;
-        --out-dir) outdir=$2; shift 2;;
+        --init-weights) init=$2; shift 2;;
+        --outdir) outdir=$2; shift 2;;
         --points) points=$2; shift 2;;
         --cfg) cfg=$2; shift 2;;
         --lir) lir=$2; shift 2;;

@@ -1,25 +1,26 @@
 #!/usr/bin/env bash
 # rebo-sweep.sh: the R-EBO experiments of issue 12 as one resumable sweep. Generates the
 # JSON run configs (rebo-config.sh), then scripts/sweep.sh trains each (a 10-epoch
-# fine-tune of --init), evaluates it with `lir eval --out far,covariate`, evaluates the
-# validation signal used for model selection (`lir eval --validation --out photos-val`,
-# held-out photographs of the outlier corpus against held-out ID training images), and
-# ends with `lir compare` tables for several scores and the validation ranking.
+# fine-tune of --init-weights), evaluates it with `lir eval --out far,covariate`,
+# evaluates the validation signal used for model selection (`lir eval --validation --out
+# photos-val`, held-out photographs of the outlier corpus against held-out ID training
+# images), and ends with `lir compare` tables for several scores and the ranking.
 #
-#   scripts/experiments/rebo-sweep.sh [--out DIR] [--seeds "1 2"] [--lambdas "0.001 0.01 0.1"]
-#        [--methods "..."] [--synthetic-lambda L] [--init WEIGHTS] [--cfg CFG] [--lir PATH]
-#        [--data DIR] [--points "P..."] [--eval SETS] [--eval-args "FLAGS"]
-#        [--select SETS] [--quick] [--dry-run] [-- extra lir train flags...]
+#   scripts/experiments/rebo-sweep.sh [--outdir DIR] [--seeds "1 2"]
+#        [--lambdas "0.001 0.01 0.1"] [--methods "..."] [--synthetic-lambda L]
+#        [--init-weights WEIGHTS] [--cfg CFG] [--lir PATH] [--data DIR] [--points "P..."]
+#        [--eval SETS] [--eval-args "FLAGS"] [--select SETS] [--quick] [--dry-run]
+#        [-- extra lir train flags...]
 #
 # The runs (names <method>[-l<lambda>]-<outliers>-s<seed>):
 #   energy-ft, energy-ft-cal, oe                       x seeds, outliers photos
 #   rebo3, rebo41, band3, band41 x lambdas              x seeds, outliers photos
 #   every method once more with outliers synthetic (seed 1; the R-EBO and band methods
 #   at --synthetic-lambda), to show what the outlier source changes
-#   baseline: --init itself, evaluated only
-# Defaults: out runs/rebo-sweep, seeds "1 2", lambdas "0.001 0.01 0.1" (the intermediate
+#   baseline: --init-weights itself, evaluated only
+# Defaults: outdir runs/rebo-sweep, seeds "1 2", lambdas "0.001 0.01 0.1" (the intermediate
 # points' lambda; fc keeps 0.1), methods "energy-ft energy-ft-cal oe rebo3 rebo41 band3
-# band41", synthetic-lambda 0.01, init weights/resnet18-cifar10.weights, cfg
+# band41", synthetic-lambda 0.01, init-weights weights/resnet18-cifar10.weights, cfg
 # cfg/resnet18.cfg, lir ./lir, data lir's default, points: rebo-config.sh's, eval
 # far,covariate, eval-args "", select photos-val ("none": no selection step).
 # --quick: one epoch, one calibration batch and `lir eval --limit 200` (pipeline checks;
@@ -45,12 +46,12 @@ quick=0
 dry=
 while [ $# -gt 0 ]; do
     case $1 in
-        --out) out=$2; shift 2;;
+        --outdir) out=$2; shift 2;;
         --seeds) seeds=$2; shift 2;;
         --lambdas) lambdas=$2; shift 2;;
         --methods) methods=$2; shift 2;;
         --synthetic-lambda) syn_lambda=$2; shift 2;;
-        --init) init=$2; shift 2;;
+        --init-weights) init=$2; shift 2;;
         --cfg) cfg=$2; shift 2;;
         --lir) lir=$2; shift 2;;
         --data) data=$2; shift 2;;
@@ -61,11 +62,11 @@ while [ $# -gt 0 ]; do
         --quick) quick=1; shift;;
         --dry-run) dry=--dry-run; shift;;
         --) shift; break;;
-        -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+        -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0;;
         *) echo "rebo-sweep.sh: unknown argument '$1' (see --help)" >&2; exit 2;;
     esac
 done
-[ -f "$init" ] || { echo "rebo-sweep.sh: no weights $init to fine-tune (--init)" >&2; exit 2; }
+[ -f "$init" ] || { echo "rebo-sweep.sh: no weights $init to fine-tune (--init-weights)" >&2; exit 2; }
 train_flags=("$@")
 if [ $quick = 1 ]; then
     train_flags=(--set "epochs=1;calib_batches=1" "${train_flags[@]}")
@@ -78,8 +79,8 @@ gen() {
     local name=$1; shift
     local extra=()
     [ -n "$points" ] && extra=(--points "$points")
-    bash "$here/rebo-config.sh" "$@" --init "$init" --cfg "$cfg" --lir "$lir" \
-        --out-dir "$out/$name" "${extra[@]}" > "$out/configs/$name.json.tmp"
+    bash "$here/rebo-config.sh" "$@" --init-weights "$init" --cfg "$cfg" --lir "$lir" \
+        --outdir "$out/$name" "${extra[@]}" > "$out/configs/$name.json.tmp"
     mv "$out/configs/$name.json.tmp" "$out/configs/$name.json"
 }
 has_lambda() { case $1 in rebo*|band*) return 0;; *) return 1;; esac; }
@@ -101,7 +102,7 @@ for m in $methods; do
     fi
 done
 
-sweep=(bash "$here/../sweep.sh" --configs "$out/configs" --baseline "$init" --out "$out"
+sweep=(bash "$here/../sweep.sh" --configs "$out/configs" --baseline "$init" --outdir "$out"
        --cfg "$cfg" --lir "$lir" --eval "$sets" --eval-args "$eval_args"
        --score fc,dirfree,agebo,best)
 [ -n "$data" ] && sweep+=(--data "$data")

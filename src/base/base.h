@@ -19,8 +19,23 @@ typedef struct {
     char msg[1024];
 } lir_error;
 
-/* Formats the message into err (if err is not NULL) and returns -1. */
+/* Formats the message into err (if err is not NULL) and returns -1. Control
+ * characters in the result (from paths, cfg lines, names the user supplied) are
+ * escaped as lir_escape does, so a message can never drive the terminal. */
 int lir_fail(lir_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Copies s into buf (size n >= 4) with every byte that could act on a terminal
+ * written as \xHH: C0 controls (also newline and tab), DEL, C1 controls (also as
+ * UTF-8 U+0080..U+009F) and bytes that are not valid UTF-8. A result that does not
+ * fit ends in "...". Returns buf. */
+char *lir_escape(const char *s, char *buf, size_t n);
+
+/* a * b (and a * b * c) in 64 bits; 0 with *out set, or -1 on overflow. */
+int lir_mul_u64(uint64_t a, uint64_t b, uint64_t *out);
+
+/* Parses a byte count: a whole number with an optional K, M, G or T suffix
+ * (powers of 1024, optionally followed by "iB" or "B"); -1 if malformed or 0. */
+int lir_parse_bytes(const char *s, uint64_t *out);
 
 /* Allocation that aborts with a message on out-of-memory (the one failure we do
  * not try to recover from). xcalloc returns zeroed memory. */
@@ -53,13 +68,37 @@ int atomic_open(atomic_file *a, const char *path, lir_error *err);
 int atomic_close(atomic_file *a, lir_error *err);
 void atomic_abort(atomic_file *a);
 
+/* Opens a file for reading; fails with the reason (strerror) or "is a directory"
+ * (which fopen alone accepts). When size is not NULL it gets the file's size. */
+FILE *file_open_read(const char *path, uint64_t *size, lir_error *err);
+
 /* Reads a whole file into memory (NUL-terminated for text use); *len gets its size. */
 char *file_read_all(const char *path, size_t *len, lir_error *err);
 
-/* Checked fread: fails with a message naming the file, offset and what was expected. */
+/* Checked fread: fails with a message naming the file, offset and what was expected
+ * (a read error is reported with its reason, an early end as the file ending). */
 int read_exact(FILE *f, void *buf, size_t n, const char *path, const char *what, lir_error *err);
 
 double now_seconds(void); /* monotonic wall clock */
+
+/* ---- paths in results (record.c) ----
+ * Results and sidecars hold no absolute path of the machine that made them. A path is
+ * recorded as: "<as>/rest" when it lies in an aliased directory (e.g. the data
+ * directory as "<data dir>"; the innermost one when several hold it); as given when relative; relative to the working
+ * directory when below it; else ".../<file name>" (files also carry their sha256). */
+typedef struct {
+    const char *dir; /* absolute directory, or NULL (alias unused) */
+    const char *as;  /* what to write instead, e.g. "<data dir>" */
+} path_alias;
+
+void path_record(const char *path, const path_alias *aliases, int n_alias, char *out, size_t n);
+/* The alias of a directory (e.g. as "<data dir>"): used when dir is absolute and
+ * outside the working directory; else unused (its paths are recorded relative to the
+ * working directory or as given). */
+void path_alias_of(path_alias *a, const char *dir, const char *as);
+/* A command line (words separated by spaces) with every absolute path word, also after
+ * "--flag=", recorded by path_record. Caller frees. */
+char *command_record(const char *command, const path_alias *aliases, int n_alias);
 
 /* mkdir -p: creates path and every missing parent; -1 naming the directory that could
  * not be made, or path when it exists but is not a directory. */

@@ -82,18 +82,20 @@ void sha256_final(sha256_ctx *c, uint8_t out[32]) {
 }
 
 int sha256_file(const char *path, char hex[65], lir_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return lir_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = file_open_read(path, NULL, err);
+    if (!f) return -1;
     sha256_ctx c;
     sha256_init(&c);
     static const size_t chunk = 1 << 20;
     uint8_t *buf = xmalloc(chunk);
     size_t got;
     while ((got = fread(buf, 1, chunk, f)) > 0) sha256_update(&c, buf, got);
-    int bad = ferror(f);
+    int bad = ferror(f), e = errno;
     free(buf);
     fclose(f);
-    if (bad) return lir_fail(err, "%s: read error after %llu bytes", path, (unsigned long long)c.len);
+    if (bad)
+        return lir_fail(err, "%s: read error after %llu bytes: %s", path,
+                        (unsigned long long)c.len, strerror(e));
     uint8_t d[32];
     sha256_final(&c, d);
     for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);

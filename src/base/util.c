@@ -14,12 +14,81 @@
 
 int lir_fail(lir_error *err, const char *fmt, ...) {
     if (err) {
+        char raw[sizeof err->msg];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
+        lir_escape(raw, err->msg, sizeof err->msg);
     }
     return -1;
+}
+
+/* Length of the UTF-8 sequence at p that may be printed as it is, or 0 when its
+ * first byte must be escaped (invalid, truncated, overlong or a C1 control). */
+static size_t utf8_printable(const unsigned char *p) {
+    unsigned char c = p[0];
+    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    if (len == 2 && c == 0xc2 && p[1] < 0xa0) return 0;         /* U+0080..U+009F */
+    if (len == 3 && c == 0xe0 && p[1] < 0xa0) return 0;         /* overlong */
+    if (len == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))) return 0;
+    return len;
+}
+
+char *lir_escape(const char *s, char *buf, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t w = 0;
+    while (*p) {
+        char piece[8];
+        size_t in = 1, out = 1; /* bytes consumed, bytes written */
+        if (*p >= 0x20 && *p < 0x7f) {
+            piece[0] = (char)*p;
+        } else if (*p >= 0x80 && (in = utf8_printable(p)) > 0) {
+            memcpy(piece, p, in);
+            out = in;
+        } else {
+            in = 1;
+            out = (size_t)snprintf(piece, sizeof piece, "\\x%02x", *p);
+        }
+        /* keep room for "..." unless this is the last piece */
+        if (w + out + (p[in] ? 4 : 1) > n) {
+            snprintf(buf + (w + 4 <= n ? w : n - 4), 4, "...");
+            return buf;
+        }
+        memcpy(buf + w, piece, out);
+        w += out;
+        p += in;
+    }
+    buf[w] = 0;
+    return buf;
+}
+
+int lir_mul_u64(uint64_t a, uint64_t b, uint64_t *out) {
+    return __builtin_mul_overflow(a, b, out) ? -1 : 0;
+}
+
+int lir_parse_bytes(const char *s, uint64_t *out) {
+    char *end;
+    if (!s || *s < '0' || *s > '9') return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s) return -1;
+    int shift = 0;
+    switch (*end) {
+    case 'K': case 'k': shift = 10; end++; break;
+    case 'M': case 'm': shift = 20; end++; break;
+    case 'G': case 'g': shift = 30; end++; break;
+    case 'T': case 't': shift = 40; end++; break;
+    default: break;
+    }
+    if (shift && end[0] == 'i' && end[1] == 'B') end += 2;
+    else if (*end == 'B') end++;
+    if (*end || v == 0 || (shift && v > (UINT64_MAX >> shift))) return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
 }
 
 static void oom(size_t n) {
@@ -136,12 +205,31 @@ void atomic_abort(atomic_file *a) {
     remove(a->tmp);
 }
 
-char *file_read_all(const char *path, size_t *len, lir_error *err) {
+FILE *file_open_read(const char *path, uint64_t *size, lir_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         lir_fail(err, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) {
+        int e = errno;
+        fclose(f);
+        lir_fail(err, "%s: cannot stat: %s", path, strerror(e));
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        fclose(f);
+        lir_fail(err, "%s: is a directory (expected a file)", path);
+        return NULL;
+    }
+    if (size) *size = (uint64_t)st.st_size;
+    return f;
+}
+
+char *file_read_all(const char *path, size_t *len, lir_error *err) {
+    FILE *f = file_open_read(path, NULL, err);
+    if (!f) return NULL;
     size_t cap = 1 << 16, n = 0;
     char *buf = xmalloc(cap);
     for (;;) {
@@ -151,9 +239,10 @@ char *file_read_all(const char *path, size_t *len, lir_error *err) {
         if (got == 0) break;
     }
     if (ferror(f)) {
+        int e = errno;
         fclose(f);
         free(buf);
-        lir_fail(err, "%s: read error after %zu bytes", path, n);
+        lir_fail(err, "%s: read error after %zu bytes: %s", path, n, strerror(e));
         return NULL;
     }
     fclose(f);
@@ -164,7 +253,11 @@ char *file_read_all(const char *path, size_t *len, lir_error *err) {
 
 int read_exact(FILE *f, void *buf, size_t n, const char *path, const char *what, lir_error *err) {
     long off = ftell(f);
+    errno = 0;
     size_t got = fread(buf, 1, n, f);
+    if (got != n && ferror(f))
+        return lir_fail(err, "%s: offset %ld: read error in %s: %s", path, off, what,
+                        strerror(errno ? errno : EIO));
     if (got != n)
         return lir_fail(err, "%s: offset %ld: file ends while reading %s (wanted %zu bytes, got %zu)",
                         path, off, what, n, got);

@@ -12,9 +12,15 @@
  * defaults, parses the command line and prints the usage text, so the usage can
  * never disagree with what is parsed.
  *
- * Accepted forms: `--name value`, `--name=value`; a bool flag takes no value
- * (`--name`, or `--name=0|1`). Flags and positional arguments may be mixed; `--`
- * ends the flags. Anything else starting with '-' (except "-" itself) is an error.
+ * Accepted forms: `--name value`, `--name=value`; a bool flag takes no value:
+ * `--name` sets it, `--no-name` clears it (`--name=0|1` also works). Flags and
+ * positional arguments may be mixed; `--` ends the flags. Anything else starting with
+ * '-' (except "-" itself) is an error; so is a flag lir renamed (args.c's table of
+ * old spellings), with a message naming the new one.
+ *
+ * One vocabulary across commands: --in (the in-distribution set), --out (lir eval: the
+ * OOD sets), --data (data directory), --outdir (output directory), --cfg / --weights
+ * (the network evaluated), --init-weights (lir train: the starting point).
  */
 
 
@@ -23,8 +29,12 @@ typedef enum {
     ARG_FLOAT,  /* dst: float*, finite */
     ARG_STR,    /* dst: const char** (points into argv or at the default) */
     ARG_BOOL,   /* dst: int*, 0 or 1 */
-    ARG_CHOICE  /* dst: const char**, one of `choices` ("a|b|c") */
+    ARG_CHOICE, /* dst: const char**, one of `values` ("a|b|c") */
+    ARG_BYTES   /* dst: uint64_t*, a byte count with K/M/G/T suffix, or "auto" (0) */
 } arg_type;
+
+/* unset text of a flag the command cannot run without */
+#define ARG_REQUIRED "required"
 
 typedef struct {
     const char *name;    /* without the leading "--" */
@@ -33,7 +43,10 @@ typedef struct {
     const char *def;     /* default as text; parsed into dst before the command line;
                             NULL for a string flag with no default (dst gets NULL) */
     const char *help;    /* one line */
-    const char *choices; /* ARG_CHOICE only */
+    const char *values;  /* ARG_CHOICE: the choices "a|b|c"; other types: the value's
+                            name in the usage, e.g. "<dir>" (NULL: by type, "<int>" ...) */
+    const char *unset;   /* def NULL: what happens without the flag, shown as its default
+                            (e.g. "$LIR_DATA, else ./data"); ARG_REQUIRED; NULL: none */
 } arg_spec;
 
 typedef struct {
@@ -55,7 +68,8 @@ typedef struct {
 int args_parse(const arg_cmd *cmd, int argc, char **argv, char **pos, int *npos);
 
 /* Prints "usage: lir <name> <synopsis> [options]", the summary and one line per
- * flag with its type and default. */
+ * flag: "--name <type>" ("--[no-]name" for a bool), help, and "(default X)",
+ * "(default: <unset>)" or "(required)". */
 void args_usage(const arg_cmd *cmd, FILE *f);
 
 /* cli: lir's commands, one cmd_<name>.c each, listed in main.c's table. Each takes the
@@ -71,6 +85,13 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+
+/* The --max-memory flag of every command that builds a network (dst: a uint64_t,
+ * handed to net_set_max_memory after parsing). */
+#define CLI_MAX_MEMORY_SPEC(dst)                                                        \
+    {"max-memory", ARG_BYTES, (dst), "auto",                                            \
+     "memory budget of one network built from the cfg (K/M/G/T suffixes; auto: 8G, or " \
+     "3/4 of the RAM when that is less); a cfg needing more is refused", NULL, NULL}
 
 /* Prints "lir <command>: <message>" to stderr and returns exit status 1. */
 static inline int cli_error(const char *command, const lir_error *err) {

@@ -14,7 +14,9 @@
  * Columns: median and fastest wall time per iteration, images/s from the median,
  * and the median CPU time per iteration summed over all threads (user + system):
  * on a machine shared with other jobs, CPU time per image is the steadier measure
- * of work done, wall time the one users feel. */
+ * of work done, wall time the one users feel; last, the GEMM precision (--precision
+ * both times each row in fp32 and then bf16, one after the other). The header says
+ * which kernels ran (gemm_kernels). */
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,9 +102,16 @@ static void arm_hooks(net *n, const float *x) {
     }
 }
 
-static int time_train(const char *cfg, const net_options *opt, int hooks, int iters,
-                      int warmup, timing *out, lir_error *err) {
+/* The network of cfg with its GEMMs in precision prec. */
+static net *load_net(const char *cfg, const net_options *opt, int prec, lir_error *err) {
     net *n = net_load_cfg(cfg, opt, err);
+    if (n) net_set_precision(n, prec);
+    return n;
+}
+
+static int time_train(const char *cfg, const net_options *opt, int prec, int hooks, int iters,
+                      int warmup, timing *out, lir_error *err) {
+    net *n = load_net(cfg, opt, prec, err);
     if (!n) return -1;
     rng_state r;
     rng_seed(&r, opt->seed + 1);
@@ -141,9 +150,9 @@ static int time_train(const char *cfg, const net_options *opt, int hooks, int it
     return rc;
 }
 
-static int time_infer(const char *cfg, const net_options *opt, int hooks, int iters,
+static int time_infer(const char *cfg, const net_options *opt, int prec, int hooks, int iters,
                       int warmup, timing *out, lir_error *err) {
-    net *n = net_load_cfg(cfg, opt, err);
+    net *n = load_net(cfg, opt, prec, err);
     if (!n) return -1;
     rng_state r;
     rng_seed(&r, opt->seed + 2);
@@ -164,28 +173,54 @@ static int time_infer(const char *cfg, const net_options *opt, int hooks, int it
     return 0;
 }
 
-static void print_row(const char *mode, int batch, const timing *t) {
-    printf("%-6s %6d %6d %10.2f %10.2f %10.1f %10.2f\n", mode, t->hooked, batch,
-           1e3 * t->median_s, 1e3 * t->min_s, batch / t->median_s, 1e3 * t->cpu_s);
+static void print_row(const char *mode, int batch, const timing *t, int prec) {
+    printf("%-6s %6d %6d %10.2f %10.2f %10.1f %10.2f %5s\n", mode, t->hooked, batch,
+           1e3 * t->median_s, 1e3 * t->min_s, batch / t->median_s, 1e3 * t->cpu_s,
+           precision_name(prec));
     fflush(stdout);
+}
+
+/* The rows of one hook setting: training and / or inference, in each precision. */
+static int bench_rows(const char *cfg, const net_options *base, int batch, int infer_batch,
+                      int hooks, int do_train, int do_infer, const int *precs, int n_prec,
+                      int iters, int warmup, lir_error *err) {
+    for (int m = 0; m < 2; m++) {
+        if (!(m ? do_infer : do_train)) continue;
+        for (int p = 0; p < n_prec; p++) {
+            net_options o = *base;
+            o.batch = m ? infer_batch : batch;
+            o.train = !m;
+            timing t;
+            if ((m ? time_infer : time_train)(cfg, &o, precs[p], hooks, iters, warmup, &t, err))
+                return -1;
+            print_row(m ? "infer" : "train", o.batch, &t, precs[p]);
+        }
+    }
+    return 0;
 }
 
 int cmd_bench(int argc, char **argv) {
     int batch, infer_batch, iters, warmup, threads, classes, seed;
-    const char *mode, *hooks;
+    const char *mode, *hooks, *precision;
+    uint64_t max_mem;
     const arg_spec specs[] = {
-        {"batch", ARG_INT, &batch, "128", "training batch size", NULL},
-        {"infer-batch", ARG_INT, &infer_batch, "256", "inference batch size", NULL},
-        {"iters", ARG_INT, &iters, "10", "timed iterations per row (median reported)", NULL},
-        {"warmup", ARG_INT, &warmup, "2", "untimed iterations before them", NULL},
-        {"mode", ARG_CHOICE, &mode, "both", "what to time", "train|infer|both"},
+        {"batch", ARG_INT, &batch, "128", "training batch size", NULL, NULL},
+        {"infer-batch", ARG_INT, &infer_batch, "256", "inference batch size", NULL, NULL},
+        {"iters", ARG_INT, &iters, "10", "timed iterations per row (median reported)", NULL, NULL},
+        {"warmup", ARG_INT, &warmup, "2", "untimed iterations before them", NULL, NULL},
+        {"mode", ARG_CHOICE, &mode, "both", "what to time", "train|infer|both", NULL},
         {"hooks", ARG_CHOICE, &hooks, "both",
-         "rows without hooks, with hooks at all default points, or both", "none|all|both"},
+         "rows without hooks, with hooks at all default points, or both", "none|all|both", NULL},
         {"threads", ARG_INT, &threads, "0", "OpenMP threads (0: OMP_NUM_THREADS or all cores)",
-         NULL},
+         NULL, NULL},
         {"classes", ARG_INT, &classes, "0", "outputs of the last [connected] layer (0: the cfg's)",
-         NULL},
-        {"seed", ARG_INT, &seed, "1", "seed of weights and synthetic data", NULL},
+         NULL, NULL},
+        {"seed", ARG_INT, &seed, "1", "seed of weights and synthetic data", NULL, NULL},
+        {"precision", ARG_CHOICE, &precision, "fp32",
+         "inputs of the conv and fc GEMMs: fp32, bf16 (rounded operands, fp32 sums), or "
+         "both (each row in fp32, then in bf16)",
+         "fp32|bf16|both", NULL},
+        CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"bench", "<cfg>",
                          "time training steps and inference on synthetic data (images/s)", 1,
@@ -201,6 +236,7 @@ int cmd_bench(int argc, char **argv) {
         return cli_error("bench", &err);
     }
     if (threads > 0) omp_set_num_threads(threads); /* the kernels' one thread pool */
+    net_set_max_memory(max_mem);
     int do_train = strcmp(mode, "infer") != 0, do_infer = strcmp(mode, "train") != 0;
     int hook_set[2], n_set = 0;
     if (strcmp(hooks, "all")) hook_set[n_set++] = 0;
@@ -211,29 +247,21 @@ int cmd_bench(int argc, char **argv) {
     if (!probe) return cli_error("bench", &err);
     double mflop = net_layer_flops(probe, probe->n_layers - 1) / 1e6;
     net_free(probe);
+    int precs[2], n_prec = 0;
+    if (strcmp(precision, "bf16")) precs[n_prec++] = PREC_FP32;
+    if (strcmp(precision, "fp32")) precs[n_prec++] = PREC_BF16;
     const char *wait = getenv("OMP_WAIT_POLICY");
     printf("# lir bench %s: %d threads (OMP_WAIT_POLICY %s), %d iterations after %d warm-up, "
            "%.1f MFLOP per image forward\n",
            pos[0], threads > 0 ? threads : omp_get_max_threads(), wait ? wait : "unset", iters,
            warmup, mflop);
-    printf("%-6s %6s %6s %10s %10s %10s %10s\n", "mode", "hooks", "batch", "median_ms", "min_ms",
-           "images/s", "cpu_ms");
-    for (int h = 0; h < n_set; h++) {
-        timing t;
-        if (do_train) {
-            net_options o = {.batch = batch, .classes = classes, .train = 1,
-                             .seed = (uint64_t)seed};
-            if (time_train(pos[0], &o, hook_set[h], iters, warmup, &t, &err))
-                return cli_error("bench", &err);
-            print_row("train", batch, &t);
-        }
-        if (do_infer) {
-            net_options o = {.batch = infer_batch, .classes = classes, .train = 0,
-                             .seed = (uint64_t)seed};
-            if (time_infer(pos[0], &o, hook_set[h], iters, warmup, &t, &err))
-                return cli_error("bench", &err);
-            print_row("infer", infer_batch, &t);
-        }
-    }
+    printf("# kernels level %s: %s\n", kernels_level_name(kernels_level()), gemm_kernels());
+    printf("%-6s %6s %6s %10s %10s %10s %10s %5s\n", "mode", "hooks", "batch", "median_ms",
+           "min_ms", "images/s", "cpu_ms", "prec");
+    const net_options base = {.classes = classes, .seed = (uint64_t)seed};
+    for (int h = 0; h < n_set; h++)
+        if (bench_rows(pos[0], &base, batch, infer_batch, hook_set[h], do_train, do_infer, precs,
+                       n_prec, iters, warmup, &err))
+            return cli_error("bench", &err);
     return 0;
 }

@@ -15,17 +15,19 @@ int cmd_compare(int argc, char **argv) {
          "score: fc = raw energy at the final layer, dirfree = direction-free score there, "
          "zsum / zabs / agebo = Ag-EBO zsum, zabs, Mahalanobis, best / best-dirfree = best "
          "point (oracle: chosen with the test labels)",
-         "fc|dirfree|zsum|zabs|agebo|best|best-dirfree"},
+         "fc|dirfree|zsum|zabs|agebo|best|best-dirfree", NULL},
         {"metric", ARG_CHOICE, &metric, "auroc",
          "metric: auroc, fpr95_ood (FPR at 95% TPR, OOD positive) or fpr95_id (ID positive)",
-         "auroc|fpr95_ood|fpr95_id"},
+         "auroc|fpr95_ood|fpr95_id", NULL},
         {"outdir", ARG_STR, &outdir, "runs/compare",
-         "folder for compare.md, compare.csv, compare_mean.csv and compare.png", 0},
-        {"plots", ARG_BOOL, &plots, "1", "write compare.png (grouped bars of the seed means)", 0},
+         "folder for compare.md, compare.csv, compare_mean.csv and compare.{png,svg,pdf}",
+         "<dir>", NULL},
+        {"plots", ARG_BOOL, &plots, "1",
+         "write compare.{png,svg,pdf} (grouped bars of the seed means)", 0, NULL},
         {"all", ARG_BOOL, &all, "0",
          "print every set column; off: a group of more than 12 sets (cifar10-c) is printed "
          "only as its mean (the files always hold every column)",
-         0},
+         0, NULL},
     };
     const arg_cmd cmd = {"compare",
                          "<results.json | run folder>...",
@@ -52,7 +54,7 @@ int cmd_compare(int argc, char **argv) {
     if (rc == 0) rc = compare_write(&t, outdir, plots, &err);
     if (rc == 0)
         printf("\nwrote %s/compare.md, compare.csv, compare_mean.csv%s\n", outdir,
-               plots ? ", compare.png" : "");
+               plots ? ", compare.{png,svg,pdf}" : "");
     compare_free(&t);
     return rc < 0 ? cli_error("compare", &err) : 0;
 }

@@ -1,8 +1,8 @@
 /* cmd_data.c: `lir data`, inspecting datasets and measuring the input pipeline.
- *   lir data info NAME [--split S] [--dir D]      counts, shape, class counts, channel means;
+ *   lir data info NAME [--split S] [--data D]     counts, shape, class counts, channel means;
  *                                                  for image-file sets also the files kept,
  *                                                  their sizes, the pack and sha256s
- *   lir data bench [NAME] [--dir D] [--batch B] [--batches K] [--seed S]
+ *   lir data bench [NAME] [--data D] [--batch B] [--batches K] [--seed S]
  *                                                  load time, batch conversion and augmented
  *                                                  loader throughput in images/s
  *   lir data sha256 FILE...                        SHA-256 of files */
@@ -19,8 +19,9 @@ typedef struct {
 
 static void data_usage(FILE *f) {
     fprintf(f,
-            "usage: lir data info <name> [--split S] [--dir DIR]\n"
-            "       lir data bench [<name>] [--split train] [--dir DIR] [--batch 128] [--batches 400] [--seed 1]\n"
+            "usage: lir data info <name> [--split S] [--data DIR]\n"
+            "       lir data bench [<name>] [--split train] [--data DIR] [--batch 128]\n"
+            "                      [--batches 400] [--seed 1]\n"
             "       lir data sha256 <file>...\n"
             "  lir data <subcommand> --help lists its flags with their defaults.\n"
             "  <name>: %s, optionally with @jpeg<q>, @noise<sigma>[s<seed>], @blur<sigma>\n"
@@ -28,22 +29,24 @@ static void data_usage(FILE *f) {
             dataset_known_names());
 }
 
-/* Parses the flags of `lir data info|bench` (argv[0] is the subcommand). */
+/* Parses the flags of `lir data info|bench` (argv[0] is the subcommand); the loader
+ * flags belong to bench only. */
 static int data_parse(int argc, char **argv, data_args *a) {
     int info = !strcmp(argv[0], "info");
+    a->batch = 128, a->batches = 400, a->seed = 1;
     const arg_spec specs[] = {
         {"split", ARG_STR, &a->split, info ? NULL : "train",
-         "split: train, test (extra for svhn); info: unset = train for tinyimages300k and "
-         "photos, else test", NULL},
-        {"dir", ARG_STR, &a->dir, NULL, "data directory (default $LIR_DATA, else ./data)", NULL},
-        {"batch", ARG_INT, &a->batch, "128", "bench: images per batch", NULL},
-        {"batches", ARG_INT, &a->batches, "400", "bench: batches timed", NULL},
-        {"seed", ARG_INT, &a->seed, "1", "bench: loader seed", NULL},
+         "split: train, test (extra for svhn)", "<split>",
+         "train for tinyimages300k and photos, else test"},
+        {"data", ARG_STR, &a->dir, NULL, "data directory", "<dir>", "$LIR_DATA, else ./data"},
+        {"batch", ARG_INT, &a->batch, "128", "images per batch", NULL, NULL},
+        {"batches", ARG_INT, &a->batches, "400", "batches timed", NULL, NULL},
+        {"seed", ARG_INT, &a->seed, "1", "loader seed", NULL, NULL},
     };
     const arg_cmd cmd = {info ? "data info" : "data bench", info ? "<name>" : "[<name>]",
                          info ? "image count, shape, class counts and channel means of a dataset"
                               : "time loading, batch conversion and the augmenting loader",
-                         info ? 1 : 0, 1, specs, sizeof specs / sizeof specs[0]};
+                         info ? 1 : 0, 1, specs, info ? 2 : (int)(sizeof specs / sizeof specs[0])};
     char *pos[argc > 0 ? argc : 1];
     int npos;
     int rc = args_parse(&cmd, argc, argv, pos, &npos);
@@ -182,24 +185,31 @@ int cmd_data(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(sub, "sha256")) {
+        if (argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+            printf("usage: lir data sha256 <file>...\n  SHA-256 of each file, as sha256sum "
+                   "prints it\n");
+            return 0;
+        }
         if (argc < 3) {
             data_usage(stderr);
             return 2;
         }
         int rc = 0;
         for (int i = 2; i < argc; i++) {
-            char hex[65];
+            char hex[65], esc[1024];
             lir_error err;
             if (sha256_file(argv[i], hex, &err) < 0) {
                 rc = cli_error("data", &err);
                 continue;
             }
-            printf("%s  %s\n", hex, argv[i]);
+            printf("%s  %s\n", hex, lir_escape(argv[i], esc, sizeof esc));
         }
         return rc;
     }
     if (strcmp(sub, "info") && strcmp(sub, "bench")) {
-        fprintf(stderr, "lir data: unknown %s '%s'\n", sub[0] == '-' ? "option" : "subcommand", sub);
+        char esc[256];
+        fprintf(stderr, "lir data: unknown %s '%s'\n", sub[0] == '-' ? "option" : "subcommand",
+                lir_escape(sub, esc, sizeof esc));
         data_usage(stderr);
         return 2;
     }

@@ -13,7 +13,7 @@
 #include "train/train.h"
 
 typedef struct {
-    const char *in, *out, *cfg, *weights, *data, *outdir, *values;
+    const char *in, *out, *cfg, *weights, *data, *outdir, *values, *precision;
     int batch, threads, holdout, jpeg_all, limit, save_energies, plots, validation;
     float margin;
     int seed;
@@ -73,6 +73,11 @@ static dataset *load(const eval_args *a, const char *name, const char *split, li
     snprintf(tail, sizeof tail, "@jpeg%d", a->jpeg_all);
     size_t n = strlen(name), t = strlen(tail);
     int has = n >= t && !strcmp(name + n - t, tail); /* already ends in that round trip */
+    if (n + (a->jpeg_all && !has ? t : 0) >= sizeof full) {
+        lir_fail(err, "dataset name too long (at most %zu characters%s): %s", sizeof full - 1,
+                 a->jpeg_all && !has ? " with --jpeg-all's suffix" : "", name);
+        return NULL;
+    }
     if (a->jpeg_all && !has)
         snprintf(full, sizeof full, "%s%s", name, tail);
     else
@@ -94,6 +99,7 @@ static net *load_net(const eval_args *a, int classes, lir_error *err) {
     net_options opt = {a->batch, classes, 0, (uint64_t)a->seed};
     net *n = net_load_cfg(a->cfg, &opt, err);
     if (!n) return NULL;
+    net_set_precision(n, precision_parse(a->precision));
     if (net_load_weights(n, a->weights, err) < 0) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
@@ -311,9 +317,9 @@ static int write_reports(const eval_args *a, const eval_result *r, const eval_in
     if (eval_report_json(path, r, info, err) < 0) return -1;
     snprintf(path, sizeof path, "%s/results.csv", a->outdir);
     if (eval_report_csv(path, r, err) < 0) return -1;
-    if (a->plots && eval_report_plots(a->outdir, r, info->id_name, err) < 0) return -1;
+    if (a->plots && eval_report_plots(a->outdir, r, info, err) < 0) return -1;
     printf("wrote %s/results.json, results.csv%s%s\n", a->outdir,
-           a->plots ? ", auroc_scores_*.png, auroc_heatmap_*.png" : "",
+           a->plots ? ", auroc_scores_*.{png,svg,pdf}, auroc_heatmap_*.{png,svg,pdf}" : "",
            a->save_energies ? ", energies_*.csv" : "");
     return 0;
 }
@@ -406,6 +412,16 @@ done:
     return rc;
 }
 
+/* An --out list with an empty name (",", "a,,b", "a,") would evaluate less than
+ * asked: says so and returns 1. */
+static int out_list_bad(const char *out) {
+    if (*out && out[0] != ',' && out[strlen(out) - 1] != ',' && !strstr(out, ",,")) return 0;
+    char esc[300];
+    fprintf(stderr, "lir: eval: --out '%s': empty dataset name in the list\n",
+            lir_escape(out, esc, sizeof esc));
+    return 1;
+}
+
 /* Checks the flags (usage error: returns 2) and fills the defaults that depend on
  * --in into wdef / odef; ARGS_RUN when the command can run. */
 static int eval_args_check(eval_args *a, char *wdef, size_t wn, char *odef, size_t on) {
@@ -416,6 +432,7 @@ static int eval_args_check(eval_args *a, char *wdef, size_t wn, char *odef, size
                 dataset_known_names());
         return 2;
     }
+    if (out_list_bad(a->out)) return 2;
     if (a->batch < 1 || a->threads < 0 || a->threads > EVAL_MAX_NETS || a->holdout < 2 ||
         a->limit < 0 || a->jpeg_all < 0 || a->jpeg_all > 100 || !(a->margin >= 0)) {
         fprintf(stderr,
@@ -440,49 +457,55 @@ static int eval_args_check(eval_args *a, char *wdef, size_t wn, char *odef, size
 /* Parses the flags into a; returns ARGS_RUN, or the exit status after --help or a
  * usage error. */
 static int eval_parse(int argc, char **argv, eval_args *a) {
+    uint64_t max_mem;
     const arg_spec specs[] = {
-        {"in", ARG_STR, &a->in, "cifar10", "in-distribution dataset (its test split is scored)", 0},
+        {"in", ARG_STR, &a->in, "cifar10", "in-distribution dataset (its test split is scored)",
+         "<set>", NULL},
         {"out", ARG_STR, &a->out, NULL,
-         "OOD groups and sets, comma-separated (required): near, far, covariate (sets this "
-         "build lacks or whose data is absent are skipped with the reason) and set names, "
-         "e.g. far,cifar10@jpeg75",
-         0},
-        {"cfg", ARG_STR, &a->cfg, "cfg/resnet18.cfg", "network cfg", 0},
-        {"weights", ARG_STR, &a->weights, NULL, "weights file; unset: weights/resnet18-<in>.weights",
-         0},
-        {"data", ARG_STR, &a->data, NULL, "data directory; unset: $LIR_DATA, else ./data", 0},
-        {"outdir", ARG_STR, &a->outdir, NULL, "output directory; unset: runs/eval-<in>", 0},
-        {"batch", ARG_INT, &a->batch, "100", "images per forward pass", 0},
+         "OOD groups and sets, comma-separated: near, far, covariate (sets this build lacks "
+         "or whose data is absent are skipped with the reason) and set names, e.g. "
+         "far,cifar10@jpeg75",
+         "<list>", ARG_REQUIRED},
+        {"cfg", ARG_STR, &a->cfg, "cfg/resnet18.cfg", "network cfg", "<file>", NULL},
+        {"weights", ARG_STR, &a->weights, NULL, "the weights evaluated", "<file>",
+         "weights/resnet18-<in>.weights"},
+        {"data", ARG_STR, &a->data, NULL, "data directory", "<dir>", "$LIR_DATA, else ./data"},
+        {"outdir", ARG_STR, &a->outdir, NULL, "output directory", "<dir>", "runs/eval-<in>"},
+        {"batch", ARG_INT, &a->batch, "100", "images per forward pass", 0, NULL},
         {"threads", ARG_INT, &a->threads, "0",
          "threads, each running its own copy of the network on every n-th batch (0: "
          "OMP_NUM_THREADS or all cores, at most 8; 1: one copy whose layers use all threads)",
-         0},
+         0, NULL},
         {"holdout", ARG_INT, &a->holdout, "5000", "held-out ID train images for the ID-only fits",
-         0},
+         0, NULL},
         {"values", ARG_CHOICE, &a->values, "raw",
          "paper lines and bar plots: raw AUROC, or seed = max(AUROC, 1 - AUROC) as the paper's "
          "script",
-         "raw|seed"},
+         "raw|seed", NULL},
         {"margin", ARG_FLOAT, &a->margin, "0.01", "early exit: AUROC margin below the best point",
-         0},
+         0, NULL},
         {"jpeg-all", ARG_INT, &a->jpeg_all, "0",
-         "JPEG round trip at this quality for every image (0 = off)", 0},
+         "JPEG round trip at this quality for every image (0 = off)", 0, NULL},
         {"limit", ARG_INT, &a->limit, "0",
-         "score only the first N test images of each set (0 = all)", 0},
+         "score only the first N test images of each set (0 = all)", 0, NULL},
         {"save-energies", ARG_BOOL, &a->save_energies, "0",
-         "write energies_<set>_{test,holdout}.csv: index,label,E per point,msp,maxlogit", 0},
-        {"plots", ARG_BOOL, &a->plots, "1", "write the PNG plots", 0},
+         "write energies_<set>_{test,holdout}.csv: index,label,E per point,msp,maxlogit", 0, NULL},
+        {"plots", ARG_BOOL, &a->plots, "1", "write the figures (PNG, SVG and PDF)", 0, NULL},
         {"seed", ARG_INT, &a->seed, "1", "seed of the network builder (weights are loaded over it)",
-         0},
+         0, NULL},
+        {"precision", ARG_CHOICE, &a->precision, "fp32",
+         "inputs of the conv and fc GEMMs: fp32, or bf16 (rounded operands, fp32 sums)",
+         "fp32|bf16", NULL},
         {"validation", ARG_BOOL, &a->validation, "0",
          "model selection without test data: the ID side is the second half of the --holdout "
          "images of the ID train split (the first half fits the ID-only scores) and --out may "
          "name validation sets only (photos-val)",
-         0},
+         0, NULL},
+        CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"eval",
                          "",
-                         "per-point energy OOD analysis of a network (METHOD.md)",
+                         "per-point energy OOD analysis of a network (docs/method.md)",
                          0,
                          0,
                          specs,
@@ -490,6 +513,7 @@ static int eval_parse(int argc, char **argv, eval_args *a) {
     char **pos = xmalloc((size_t)argc * sizeof(char *));
     int npos, st = args_parse(&cmd, argc, argv, pos, &npos);
     free(pos);
+    if (st == ARGS_RUN) net_set_max_memory(max_mem);
     return st;
 }
 

@@ -5,52 +5,72 @@
 #include <string.h>
 
 #include "cli.h"
+#include "nn/nn.h"
 #include "train/train.h"
 
-/* A flag that sets one config key. */
+/* A flag that sets one config key; vname: the value's name in the usage (NULL: from
+ * the key's type); unset: the default in words when the built-in one needs them. */
 typedef struct {
-    const char *flag, *key;
+    const char *flag, *key, *vname, *unset;
     const char *value;
 } override;
 
 static const override OVERRIDES[] = {
-    {"epochs", "epochs", NULL},         {"batch", "batch", NULL},
-    {"lr", "lr", NULL},                 {"seed", "seed", NULL},
-    {"weights", "init_weights", NULL},  {"dataset", "dataset", NULL},
-    {"data-dir", "data_dir", NULL},     {"out", "out_dir", NULL},
-    {"outliers", "outliers", NULL},     {"val-size", "val_size", NULL},
-    {"stop-after-steps", "stop_after_steps", NULL},
-    {"checkpoint-steps", "checkpoint_steps", NULL},
-    {"progress-seconds", "progress_seconds", NULL},
+    {"epochs", "epochs", NULL, NULL, NULL},
+    {"batch", "batch", NULL, NULL, NULL},
+    {"lr", "lr", NULL, NULL, NULL},
+    {"seed", "seed", NULL, NULL, NULL},
+    {"init-weights", "init_weights", "<file>", "none (from scratch)", NULL},
+    {"in", "dataset", "<set>", NULL, NULL},
+    {"data", "data_dir", "<dir>", "$LIR_DATA, else ./data", NULL},
+    {"outdir", "out_dir", "<dir>", NULL, NULL},
+    {"outliers", "outliers", "none|synthetic|<set>", NULL, NULL},
+    {"val-size", "val_size", NULL, NULL, NULL},
+    {"stop-after-steps", "stop_after_steps", NULL, NULL, NULL},
+    {"checkpoint-steps", "checkpoint_steps", NULL, NULL, NULL},
+    {"progress-seconds", "progress_seconds", NULL, NULL, NULL},
 };
-enum { NOV = sizeof OVERRIDES / sizeof OVERRIDES[0], NSPECS = NOV + 5 };
+enum { NOV = sizeof OVERRIDES / sizeof OVERRIDES[0], NOWN = 6, NSPECS = NOWN + NOV };
 
+/* The flags of lir train and where they land. */
 typedef struct {
     const char *config_path, *resume, *set;
     int print_config, doc;
+    uint64_t max_mem;
     override ov[NOV];
-    char help[NOV][64];
+    char help[NOV][64], unset[NOV][96];
     arg_spec specs[NSPECS];
     arg_cmd cmd;
 } train_args;
 
-/* The flag table: five of its own, then one per config key a flag sets. */
+/* The flag table: six of its own, then one per config key a flag sets (parsed as
+ * text: config_set checks type and range). */
 static void train_flags(train_args *a) {
-    const arg_spec own[5] = {
-        {"config", ARG_STR, &a->config_path, NULL, "JSON run config (docs/train-config.md)", NULL},
+    const arg_spec own[NOWN] = {
+        {"config", ARG_STR, &a->config_path, NULL, "JSON run config (docs/train-config.md)",
+         "<file>", "none: the cfg's [net] and built-in defaults"},
         {"resume", ARG_STR, &a->resume, NULL,
-         "continue the run in this directory from its checkpoint.bin (uses its config.json)", NULL},
-        {"set", ARG_STR, &a->set, NULL, "more settings: \"key=value;key=value\" (config keys)", NULL},
+         "continue the run in this directory from its checkpoint.bin (uses its config.json)",
+         "<dir>", "none: a new run"},
+        {"set", ARG_STR, &a->set, NULL, "more settings (config keys)", "\"key=value;...\"",
+         "none"},
         {"print-config", ARG_BOOL, &a->print_config, "0", "print the effective config and exit",
-         NULL},
+         NULL, NULL},
         {"config-doc", ARG_BOOL, &a->doc, "0", "print the config keys as a Markdown table and exit",
-         NULL},
+         NULL, NULL},
+        CLI_MAX_MEMORY_SPEC(&a->max_mem),
     };
     memcpy(a->specs, own, sizeof own);
     memcpy(a->ov, OVERRIDES, sizeof OVERRIDES);
     for (int i = 0; i < NOV; i++) {
-        snprintf(a->help[i], sizeof a->help[i], "sets config key %s", a->ov[i].key);
-        a->specs[5 + i] = (arg_spec){a->ov[i].flag, ARG_STR, &a->ov[i].value, NULL, a->help[i], NULL};
+        const override *o = &a->ov[i];
+        const char *vname = "<str>", *def = "";
+        config_key_usage(o->key, &vname, &def);
+        snprintf(a->help[i], sizeof a->help[i], "config key %s", o->key);
+        snprintf(a->unset[i], sizeof a->unset[i], "%s, or what the cfg / --config set",
+                 o->unset ? o->unset : def);
+        a->specs[NOWN + i] = (arg_spec){o->flag,   ARG_STR, &a->ov[i].value, NULL,
+                                        a->help[i], o->vname ? o->vname : vname, a->unset[i]};
     }
     a->cmd = (arg_cmd){"train", "<cfg>",
                        "train or fine-tune a network, optionally with the R-EBO regulariser", 0, 1,
@@ -93,7 +113,9 @@ static int config_build(const train_args *a, const cfg_file *cfg, train_config *
             return lir_fail(err, "--%s: %s", a->ov[i].flag, e2.msg);
     }
     if ((a->set && apply_set(c, a->set, err)) || config_add_cfg_hooks(c, cfg, err)) return -1;
-    if (a->resume && strlen(a->resume) < sizeof c->out_dir) strcpy(c->out_dir, a->resume);
+    if (a->resume && strlen(a->resume) >= sizeof c->out_dir)
+        return lir_fail(err, "--resume: longer than %zu characters", sizeof c->out_dir - 1);
+    if (a->resume) strcpy(c->out_dir, a->resume);
     return config_check(c, err);
 }
 
@@ -133,6 +155,7 @@ int cmd_train(int argc, char **argv) {
         rc = 2;
     } else if (rc == ARGS_RUN) {
         lir_error err;
+        net_set_max_memory(a->max_mem);
         rc = train_main(a, pos[0], argc, argv, &err) ? cli_error("train", &err) : 0;
     }
     free(pos);

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "base/base.h"
+#include "kernels/kernels.h"
 
 typedef struct {
     const char *name;
@@ -66,7 +67,13 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    lir_error err;
+    if (kernels_check_env(&err)) { /* a misspelt LIR_KERNELS must not pass unnoticed */
+        fprintf(stderr, "lir: %s\n", err.msg);
+        return 2;
+    }
     const char *name = argv[1];
+    char esc[256];
     if (!strcmp(name, "--version") || !strcmp(name, "version")) {
         printf("lir %s\n", LIR_VERSION);
         return 0;
@@ -78,7 +85,7 @@ int main(int argc, char **argv) {
         }
         const command *c = find(argv[2]);
         if (!c) {
-            fprintf(stderr, "lir: unknown command '%s'\n", argv[2]);
+            fprintf(stderr, "lir: unknown command '%s'\n", lir_escape(argv[2], esc, sizeof esc));
             usage(stderr);
             return 2;
         }
@@ -88,7 +95,7 @@ int main(int argc, char **argv) {
     }
     const command *c = find(name);
     if (!c) {
-        fprintf(stderr, "lir: unknown command '%s'\n", name);
+        fprintf(stderr, "lir: unknown command '%s'\n", lir_escape(name, esc, sizeof esc));
         usage(stderr);
         return 2;
     }

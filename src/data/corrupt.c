@@ -4,119 +4,33 @@
  * transform works on uint8 images in place and rounds back to uint8. The CIFAR-10-C
  * corruptions ("c-...") are in corrupt_c*.c. */
 #include <math.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jpeglib.h>
-
 #include "corrupt_c.h"
 #include "data.h"
-
-typedef struct {
-    struct jpeg_error_mgr pub;
-    jmp_buf jump;
-    char msg[JMSG_LENGTH_MAX];
-} jpeg_err;
-
-static void jpeg_err_exit(j_common_ptr ci) {
-    jpeg_err *e = (jpeg_err *)ci->err;
-    ci->err->format_message(ci, e->msg);
-    longjmp(e->jump, 1);
-}
-
-static void jpeg_err_quiet(j_common_ptr ci, int level) { (void)ci, (void)level; }
-
-/* Compresses img [c][h][w] at quality q into *jpg (malloc'd by libjpeg). */
-static int jpeg_encode(const uint8_t *img, int c, int h, int w, int q, unsigned char **jpg,
-                       unsigned long *jlen, char *msg) {
-    struct jpeg_compress_struct ci;
-    jpeg_err je;
-    uint8_t *row = xmalloc((size_t)w * c);
-    ci.err = jpeg_std_error(&je.pub);
-    je.pub.error_exit = jpeg_err_exit;
-    je.pub.emit_message = jpeg_err_quiet;
-    *jpg = NULL;
-    *jlen = 0;
-    if (setjmp(je.jump)) {
-        jpeg_destroy_compress(&ci);
-        free(row);
-        free(*jpg);
-        *jpg = NULL;
-        snprintf(msg, JMSG_LENGTH_MAX, "%s", je.msg);
-        return -1;
-    }
-    jpeg_create_compress(&ci);
-    jpeg_mem_dest(&ci, jpg, jlen);
-    ci.image_width = (JDIMENSION)w;
-    ci.image_height = (JDIMENSION)h;
-    ci.input_components = c;
-    ci.in_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
-    jpeg_set_defaults(&ci);
-    jpeg_set_quality(&ci, q, TRUE);
-    jpeg_start_compress(&ci, TRUE);
-    size_t plane = (size_t)h * w;
-    for (int y = 0; y < h; y++) {
-        for (int x = 0; x < w; x++)
-            for (int k = 0; k < c; k++) row[x * c + k] = img[k * plane + (size_t)y * w + x];
-        JSAMPROW rp = row;
-        jpeg_write_scanlines(&ci, &rp, 1);
-    }
-    jpeg_finish_compress(&ci);
-    jpeg_destroy_compress(&ci);
-    free(row);
-    return 0;
-}
-
-static int jpeg_decode(const unsigned char *jpg, unsigned long jlen, uint8_t *img, int c, int h,
-                       int w, char *msg) {
-    struct jpeg_decompress_struct di;
-    jpeg_err je;
-    uint8_t *row = xmalloc((size_t)w * c);
-    di.err = jpeg_std_error(&je.pub);
-    je.pub.error_exit = jpeg_err_exit;
-    je.pub.emit_message = jpeg_err_quiet;
-    if (setjmp(je.jump)) {
-        jpeg_destroy_decompress(&di);
-        free(row);
-        snprintf(msg, JMSG_LENGTH_MAX, "%s", je.msg);
-        return -1;
-    }
-    jpeg_create_decompress(&di);
-    jpeg_mem_src(&di, jpg, jlen);
-    jpeg_read_header(&di, TRUE);
-    di.out_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
-    jpeg_start_decompress(&di);
-    if ((int)di.output_width != w || (int)di.output_height != h || di.output_components != c) {
-        jpeg_destroy_decompress(&di);
-        free(row);
-        snprintf(msg, JMSG_LENGTH_MAX, "decoded image has the wrong shape");
-        return -1;
-    }
-    size_t plane = (size_t)h * w;
-    for (int y = 0; y < h; y++) {
-        JSAMPROW rp = row;
-        jpeg_read_scanlines(&di, &rp, 1);
-        for (int x = 0; x < w; x++)
-            for (int k = 0; k < c; k++) img[k * plane + (size_t)y * w + x] = row[x * c + k];
-    }
-    jpeg_finish_decompress(&di);
-    jpeg_destroy_decompress(&di);
-    free(row);
-    return 0;
-}
+#include "jpeg_mem.h"
 
 int corrupt_jpeg(uint8_t *img, int c, int h, int w, int quality, lir_error *err) {
     if (c != 1 && c != 3) return lir_fail(err, "jpeg: images must have 1 or 3 channels, not %d", c);
     unsigned char *jpg;
     unsigned long jlen;
-    char msg[JMSG_LENGTH_MAX];
+    char msg[JPEG_MSG_MAX];
     if (jpeg_encode(img, c, h, w, quality, &jpg, &jlen, msg) < 0)
         return lir_fail(err, "jpeg: encoding failed: %s", msg);
-    int rc = jpeg_decode(jpg, jlen, img, c, h, w, msg);
+    uint8_t *dec;
+    int dh, dw;
+    int rc = jpeg_decode(jpg, jlen, c, 0, &dec, &dh, &dw, msg);
     free(jpg);
-    return rc < 0 ? lir_fail(err, "jpeg: decoding failed: %s", msg) : 0;
+    if (rc < 0) return lir_fail(err, "jpeg: decoding failed: %s", msg);
+    if (dh != h || dw != w) {
+        free(dec);
+        return lir_fail(err, "jpeg: decoded %dx%d from a %dx%d image", dw, dh, w, h);
+    }
+    memcpy(img, dec, (size_t)c * h * w);
+    free(dec);
+    return 0;
 }
 
 static uint8_t to_u8(float v) { /* v on the 0..255 scale */

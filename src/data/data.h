@@ -77,6 +77,9 @@ void dataset_free(dataset *d);
 int dataset_expand(const char *name, char ***names, int *n, lir_error *err);
 /* The known names as "cifar10, cifar100, ..." (static string). */
 const char *dataset_known_names(void);
+/* Name of class k of a dataset (its base name before any '@'; CIFAR-100: the fine
+ * labels, in label order), or NULL for an unknown set or k out of range. */
+const char *dataset_class_name(const char *name, int k);
 /* The split `lir data info` shows when none is given: "train" for the training-only
  * sets (tinyimages300k, photos), else "test". */
 const char *dataset_default_split(const char *name);
@@ -117,7 +120,8 @@ data_source dataset_provenance(const char *name, const char *dir, char *buf, siz
 const char *data_source_name(data_source s);
 
 /* Normaliser of an in-distribution set (its base name before any '@'): the
- * METHOD.md numbers for cifar10/cifar100, published values for the others. */
+ * paper's numbers for cifar10/cifar100 (docs/method.md section 3), published values
+ * for the others. */
 int data_norm_for(const char *id_name, data_norm *out, lir_error *err);
 /* Mean/std of d's own pixels (gray copied to three channels). */
 void data_norm_compute(const dataset *d, data_norm *out);
@@ -144,6 +148,9 @@ int data_holdout(int n, int k, int **train_idx, int **val_idx, lir_error *err);
  * 3072); appends records to d (so the five CIFAR-10 train files can be joined). */
 int cifar_parse(const uint8_t *buf, size_t len, int cifar100, const char *what, dataset *d,
                 lir_error *err);
+/* The most records one CIFAR file is read with (the whole of CIFAR: 60,000); the
+ * format has no header, so this bounds a compressed one. */
+enum { CIFAR_MAX_RECORDS = 60000 };
 /* IDX: images (magic 0x00000803, [n][rows][cols] uint8) and labels (0x00000801). */
 int idx_parse_images(const uint8_t *buf, size_t len, const char *what, dataset *d, lir_error *err);
 int idx_parse_labels(const uint8_t *buf, size_t len, const char *what, int expect_n, int classes,
@@ -151,7 +158,29 @@ int idx_parse_labels(const uint8_t *buf, size_t len, const char *what, int expec
 /* SVHN cropped digits: MATLAB v5 with X (HxWxCxN uint8) and y (Nx1, 10 = digit 0),
  * elements plain or miCOMPRESSED, either byte order. */
 int svhn_parse(const uint8_t *buf, size_t len, const char *what, dataset *d, lir_error *err);
-/* Reads a file, transparently gunzipping it if it is gzip data (zlib gz*). */
+/* IDX sizes from a header (the first IDX_HEAD_IMAGES / IDX_HEAD_LABELS bytes): the
+ * exact file size the header promises (data_size_rule for data_read_file_limited). */
+enum { IDX_HEAD_IMAGES = 16, IDX_HEAD_LABELS = 8 };
+int idx_images_size(const uint8_t *head, size_t n, const char *what, uint64_t *size,
+                    lir_error *err);
+int idx_labels_size(const uint8_t *head, size_t n, const char *what, uint64_t *size,
+                    lir_error *err);
+
+/* ---- reading files with limits (stream.c) ---- */
+/* The most bytes a dataset file may hold once inflated (4 GiB; SVHN's extra split,
+ * the largest official file, is 1.3 GB). */
+#define DATA_MAX_BYTES ((uint64_t)1 << 32)
+/* A format's size rule: from the first bytes of a file (inflated), the exact size the
+ * whole file must have; -1 with a message when those bytes are already wrong. */
+typedef int (*data_size_rule)(const uint8_t *head, size_t n, const char *what, uint64_t *size,
+                              lir_error *err);
+/* Reads a file, gunzipping it if it is gzip data. With a rule, the first `head`
+ * bytes fix the size and reading fails as soon as the stream goes past it (a
+ * shorter file is returned as it is: the parser reports the truncation); the
+ * size is never more than max. A directory is refused as such. */
+uint8_t *data_read_file_limited(const char *path, size_t head, data_size_rule rule,
+                                uint64_t max, size_t *len, lir_error *err);
+/* The same without a rule: at most DATA_MAX_BYTES. */
 uint8_t *data_read_file(const char *path, size_t *len, lir_error *err);
 
 /* ---- derived sets (corrupt.c) ---- */
@@ -242,23 +271,32 @@ void augment_crop_flip(const float *src, float *dst, int dy, int dx, int flip, c
  * img [3][32][32]. Exposed for tests. */
 void augment_cutout(float *img, int cy, int cx, int size);
 
-/* image: PNG input for `lir predict`. Any PNG colour type and bit depth becomes
- * 8-bit RGB: palette expanded, gray copied to R, G and B, 16-bit reduced to 8 bits
- * (scaled, v*255/65535 rounded), alpha dropped (not composited). Sample values are
- * taken as stored: gAMA / iCCP chunks are ignored, as PIL and torchvision do. */
-
-
+/* image: PNG and JPEG input for `lir predict`. Any PNG colour type and bit depth
+ * becomes 8-bit RGB: palette expanded, gray copied to R, G and B, 16-bit reduced to 8
+ * bits (scaled, v*255/65535 rounded), alpha dropped (not composited). Sample values are
+ * taken as stored: gAMA / iCCP chunks are ignored, as PIL and torchvision do. A JPEG is
+ * decoded by libjpeg to RGB (gray and YCbCr converted; CMYK refused). The format is
+ * told by the file's first bytes, not its name. */
 
 #define IMAGE_MAX_SIDE 16384
+/* At most 2^26 pixels (64 Mi: 192 MiB as RGB), checked from the header before the
+ * pixel buffer is allocated, so a small file cannot claim 16384 x 16384. */
+#define IMAGE_MAX_PIXELS ((uint64_t)1 << 26)
+#define IMAGE_MAX_PIXELS_TEXT "67108864"
+
+typedef enum { IMAGE_UNKNOWN, IMAGE_PNG, IMAGE_JPEG } image_format;
 
 /* Reads path into a new buffer *pix of uint8 [3][h][w] (planar, like the network
  * input); *w, *h get the size. -1 with a message naming the file on any error
- * (missing file, not a PNG, corrupt data, larger than IMAGE_MAX_SIDE). */
+ * (missing file, not a PNG, corrupt data, larger than IMAGE_MAX_SIDE or
+ * IMAGE_MAX_PIXELS). */
 int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *err);
 /* The same for a PNG or a baseline/progressive JPEG (told apart by their signature);
  * gray JPEGs become RGB, EXIF orientation is ignored (as PIL does without
  * exif_transpose), a JPEG that ends early is an error. */
 int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err);
+/* The format path's first bytes announce (IMAGE_UNKNOWN also when it cannot be read). */
+image_format image_sniff(const char *path);
 
 /* ---- area resampling (resize.c) ---- */
 /* A source rectangle in pixel units (fractional edges allowed). */

@@ -39,6 +39,41 @@ const char *dataset_default_split(const char *name) {
                : "test";
 }
 
+static const char *const cifar10_classes[10] = {"airplane", "automobile", "bird", "cat", "deer",
+                                                "dog", "frog", "horse", "ship", "truck"};
+static const char *const cifar100_classes[100] = {
+    "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle",
+    "bottle", "bowl", "boy", "bridge", "bus", "butterfly", "camel", "can", "castle",
+    "caterpillar", "cattle", "chair", "chimpanzee", "clock", "cloud", "cockroach", "couch",
+    "crab", "crocodile", "cup", "dinosaur", "dolphin", "elephant", "flatfish", "forest", "fox",
+    "girl", "hamster", "house", "kangaroo", "keyboard", "lamp", "lawn_mower", "leopard", "lion",
+    "lizard", "lobster", "man", "maple_tree", "motorcycle", "mountain", "mouse", "mushroom",
+    "oak_tree", "orange", "orchid", "otter", "palm_tree", "pear", "pickup_truck", "pine_tree",
+    "plain", "plate", "poppy", "porcupine", "possum", "rabbit", "raccoon", "ray", "road",
+    "rocket", "rose", "sea", "seal", "shark", "shrew", "skunk", "skyscraper", "snail", "snake",
+    "spider", "squirrel", "streetcar", "sunflower", "sweet_pepper", "table", "tank",
+    "telephone", "television", "tiger", "tractor", "train", "trout", "tulip", "turtle",
+    "wardrobe", "whale", "willow_tree", "wolf", "woman", "worm"};
+static const char *const fashion_classes[10] = {"T-shirt/top", "trouser", "pullover", "dress",
+                                                "coat", "sandal", "shirt", "sneaker", "bag",
+                                                "ankle boot"};
+static const char *const digit_classes[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+
+const char *dataset_class_name(const char *name, int k) {
+    static const struct {
+        const char *name;
+        const char *const *classes;
+        int n;
+    } tab[] = {{"cifar10", cifar10_classes, 10},      {"cifar100", cifar100_classes, 100},
+               {"fashionmnist", fashion_classes, 10}, {"mnist", digit_classes, 10},
+               {"svhn", digit_classes, 10}};
+    size_t blen = strcspn(name, "@");
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (strlen(tab[i].name) == blen && !strncmp(tab[i].name, name, blen))
+            return k >= 0 && k < tab[i].n ? tab[i].classes[k] : NULL;
+    return NULL;
+}
+
 int dataset_expand(const char *name, char ***names, int *n, lir_error *err) {
     int count = corrupt_c_expand(name, 0, NULL, 0);
     if (count < 1) return lir_fail(err, "'%s': names no set", name);
@@ -172,7 +207,11 @@ int dataset_files(const char *name, const char *split, const char *dir,
 /* Reads one file and hands it to the parser picked by kind. */
 static int parse_file(const char *path, int kind, dataset *d, lir_error *err) {
     size_t len;
-    uint8_t *buf = data_read_file(path, &len, err);
+    uint8_t *buf = kind == K_IDX
+                       ? data_read_file_limited(path, IDX_HEAD_IMAGES, idx_images_size,
+                                                DATA_MAX_BYTES, &len, err)
+                       : data_read_file_limited(path, 0, NULL, kind == K_SVHN ? DATA_MAX_BYTES
+                                                : (uint64_t)CIFAR_MAX_RECORDS * 3074, &len, err);
     if (!buf) return -1;
     int rc;
     switch (kind) {
@@ -196,7 +235,7 @@ static int load_files(const char *base, const char *split, const char *dir, data
         if (access(paths[i], R_OK) != 0)
             return lir_fail(err,
                             "dataset %s (split %s) not found: expected %s in %s/%s/; fetch it "
-                            "with `scripts/get_data.sh %s --dir %s` (or set LIR_MIRROR to a "
+                            "with `scripts/get_data.sh %s --data %s` (or set LIR_MIRROR to a "
                             "local mirror)",
                             base, split, L.want, dir, base, base, dir);
     if (L.kind != K_IDX) {
@@ -206,7 +245,8 @@ static int load_files(const char *base, const char *split, const char *dir, data
     }
     if (parse_file(paths[0], L.kind, d, err) < 0) return -1;
     size_t len;
-    uint8_t *buf = data_read_file(paths[1], &len, err);
+    uint8_t *buf = data_read_file_limited(paths[1], IDX_HEAD_LABELS, idx_labels_size,
+                                          DATA_MAX_BYTES, &len, err);
     if (!buf) return -1;
     int rc = idx_parse_labels(buf, len, paths[1], d->n, 10, &d->labels, err);
     free(buf);
@@ -318,13 +358,16 @@ static void provenance_value(const char *text, const char *key, char *out, size_
 }
 
 data_source dataset_provenance(const char *name, const char *dir, char *buf, size_t size) {
-    char path[4200], source[16], from[1024], note[1024];
+    char path[4200], shown[4300], source[16], from[1024], note[1024];
     char base[96];
     dataset_base_name(name, base, sizeof base);
     snprintf(path, sizeof path, "%s/%s/PROVENANCE", dataset_dir(dir), base);
+    path_alias data;
+    path_alias_of(&data, dataset_dir(dir), "<data dir>");
+    path_record(path, &data, 1, shown, sizeof shown);
     char *text = file_read_all(path, NULL, NULL);
     if (!text) {
-        snprintf(buf, size, "source=unknown (no %s: not fetched by scripts/get_data.sh)", path);
+        snprintf(buf, size, "source=unknown (no %s: not fetched by scripts/get_data.sh)", shown);
         return DATA_SOURCE_UNKNOWN;
     }
     provenance_value(text, "source=", source, sizeof source);
@@ -340,16 +383,18 @@ data_source dataset_provenance(const char *name, const char *dir, char *buf, siz
         return DATA_SOURCE_DEBIAN;
     }
     free(text);
+    char from_shown[1100]; /* the mirror, without this machine's layout */
+    path_record(from, NULL, 0, from_shown, sizeof from_shown);
     if (!strcmp(source, "mirror")) {
-        snprintf(buf, size, "source=mirror (fetched from %s): %s", from,
+        snprintf(buf, size, "source=mirror (fetched from %s): %s", from_shown,
                  *note ? note : "not the official files");
         return DATA_SOURCE_MIRROR;
     }
     if (!strcmp(source, "official")) {
-        snprintf(buf, size, "source=official (published md5, fetched from %s)", from);
+        snprintf(buf, size, "source=official (published md5, fetched from %s)", from_shown);
         return DATA_SOURCE_OFFICIAL;
     }
-    snprintf(buf, size, "source=unknown (%s has no source=official|mirror line)", path);
+    snprintf(buf, size, "source=unknown (%s has no source=official|mirror line)", shown);
     return DATA_SOURCE_UNKNOWN;
 }
 
@@ -359,7 +404,7 @@ const char *data_source_name(data_source s) {
 }
 
 int data_norm_for(const char *id_name, data_norm *out, lir_error *err) {
-    /* cifar10/cifar100: METHOD.md; svhn, mnist, fashionmnist: the commonly published
+    /* cifar10/cifar100: the paper's values (docs/method.md section 3); svhn, mnist, fashionmnist: the commonly published
      * training-set statistics. */
     static const struct {
         const char *name;

@@ -1,11 +1,9 @@
-/* idx.c: parser for the IDX files of MNIST and Fashion-MNIST, and the file
- * reader all loaders share (gzip-compressed or plain, via zlib's gz* functions).
+/* idx.c: parser for the IDX files of MNIST and Fashion-MNIST, and their size rule
+ * (the exact file size a header promises, for the limited reader in stream.c).
  * IDX: 2 zero bytes, type byte (0x08 = uint8), number of dimensions, then each
  * dimension as a big-endian uint32, then the data. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "data.h"
 
@@ -13,9 +11,11 @@ static uint32_t be32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Checks the header and returns the data offset; dims get the sizes. */
-static int idx_header(const uint8_t *buf, size_t len, const char *what, int want_dims,
-                      uint32_t *dims, size_t *count, lir_error *err) {
+/* Checks the magic and dimensions (the first 4 + 4 * want_dims bytes): dims get the
+ * sizes, *total the data bytes they promise (at most DATA_MAX_BYTES); returns the
+ * header size. */
+static int idx_dims(const uint8_t *buf, size_t len, const char *what, int want_dims,
+                    uint32_t *dims, uint64_t *total, lir_error *err) {
     if (len < 4)
         return lir_fail(err, "%s: file too short for an IDX header (%zu bytes)", what, len);
     if (buf[0] != 0 || buf[1] != 0 || buf[2] != 0x08 || buf[3] != want_dims)
@@ -28,20 +28,60 @@ static int idx_header(const uint8_t *buf, size_t len, const char *what, int want
     if (len < hdr)
         return lir_fail(err, "%s: file ends inside the IDX header (%zu of %zu bytes)", what, len,
                         hdr);
-    size_t total = 1;
+    uint64_t t = 1;
+    int over = 0;
+    char shape[64] = "";
     for (int i = 0; i < want_dims; i++) {
         dims[i] = be32(buf + 4 + 4 * i);
-        if (dims[i] > (1u << 30) || (dims[i] && total > ((size_t)1 << 34) / dims[i]))
-            return lir_fail(err, "%s: offset %d: dimension %d is implausibly large (%u)", what,
-                            4 + 4 * i, i, dims[i]);
-        total *= dims[i];
+        over |= lir_mul_u64(t, dims[i], &t);
+        snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%u", i ? " x " : "",
+                 dims[i]);
     }
-    if (len - hdr != total)
-        return lir_fail(err, "%s: data size %zu bytes after the header does not match the header's "
-                        "dimensions (%zu bytes expected)%s",
-                        what, len - hdr, total, len - hdr < total ? ": file truncated" : "");
-    *count = total;
+    if (over || t > DATA_MAX_BYTES)
+        return lir_fail(err,
+                        "%s: offset 4: the header promises %s = %s%llu bytes of data, more "
+                        "than the %llu a dataset file may hold",
+                        what, shape, over ? "over " : "",
+                        over ? (unsigned long long)UINT64_MAX : (unsigned long long)t,
+                        (unsigned long long)DATA_MAX_BYTES);
+    *total = t;
     return (int)hdr;
+}
+
+/* Checks the header against the buffer and returns the data offset. */
+static int idx_header(const uint8_t *buf, size_t len, const char *what, int want_dims,
+                      uint32_t *dims, size_t *count, lir_error *err) {
+    uint64_t total = 0;
+    int hdr = idx_dims(buf, len, what, want_dims, dims, &total, err);
+    if (hdr < 0) return -1;
+    if (len - (size_t)hdr != total)
+        return lir_fail(err, "%s: data size %zu bytes after the header does not match the header's "
+                        "dimensions (%llu bytes expected)%s",
+                        what, len - hdr, (unsigned long long)total,
+                        len - hdr < total ? ": file truncated" : "");
+    *count = (size_t)total;
+    return hdr;
+}
+
+/* The exact file size a header promises (header + data). */
+static int idx_file_size(const uint8_t *head, size_t n, const char *what, int want_dims,
+                         uint64_t *size, lir_error *err) {
+    uint32_t dims[3];
+    uint64_t total = 0;
+    int hdr = idx_dims(head, n, what, want_dims, dims, &total, err);
+    if (hdr < 0) return -1;
+    *size = (uint64_t)hdr + total;
+    return 0;
+}
+
+int idx_images_size(const uint8_t *head, size_t n, const char *what, uint64_t *size,
+                    lir_error *err) {
+    return idx_file_size(head, n, what, 3, size, err);
+}
+
+int idx_labels_size(const uint8_t *head, size_t n, const char *what, uint64_t *size,
+                    lir_error *err) {
+    return idx_file_size(head, n, what, 1, size, err);
 }
 
 int idx_parse_images(const uint8_t *buf, size_t len, const char *what, dataset *d, lir_error *err) {
@@ -78,42 +118,4 @@ int idx_parse_labels(const uint8_t *buf, size_t len, const char *what, int expec
     for (size_t i = 0; i < total; i++) l[i] = buf[off + i];
     *labels = l;
     return 0;
-}
-
-uint8_t *data_read_file(const char *path, size_t *len, lir_error *err) {
-    gzFile g = gzopen(path, "rb");
-    if (!g) {
-        lir_fail(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "zlib error");
-        return NULL;
-    }
-    gzbuffer(g, 1 << 20);
-    size_t cap = 1 << 20, n = 0;
-    uint8_t *buf = xmalloc(cap);
-    for (;;) {
-        if (n == cap) buf = xrealloc(buf, cap *= 2);
-        size_t want = cap - n;
-        if (want > (1u << 30)) want = 1u << 30;
-        int got = gzread(g, buf + n, (unsigned)want);
-        if (got < 0) {
-            int code;
-            const char *msg = gzerror(g, &code);
-            lir_fail(err, "%s: read error after %zu bytes: %s", path, n, msg);
-            gzclose(g);
-            free(buf);
-            return NULL;
-        }
-        if (got == 0) break;
-        n += (size_t)got;
-    }
-    int code;
-    const char *msg = gzerror(g, &code);
-    if (code != Z_OK) {
-        lir_fail(err, "%s: gzip data damaged or truncated after %zu bytes: %s", path, n, msg);
-        gzclose(g);
-        free(buf);
-        return NULL;
-    }
-    gzclose(g);
-    *len = n;
-    return buf;
 }

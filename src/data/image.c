@@ -56,8 +56,15 @@ static int decode(FILE *f, const char *path, uint8_t **pix, int *w, int *h, lir_
     png_init_io(png, f);
     png_set_sig_bytes(png, 8);
     png_set_user_limits(png, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    /* let the fuzzer past the checksums it cannot forge (as libpng's own fuzzer does) */
+    png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
+    png_set_option(png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
+#endif
     png_read_info(png, info);
     int ww = (int)png_get_image_width(png, info), hh = (int)png_get_image_height(png, info);
+    if ((uint64_t)ww * (uint64_t)hh > IMAGE_MAX_PIXELS)
+        png_error(png, "image larger than " IMAGE_MAX_PIXELS_TEXT " pixels");
     int type = png_get_color_type(png, info);
     if (png_get_bit_depth(png, info) == 16) png_set_scale_16(png);
     if (type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
@@ -120,10 +127,10 @@ static int jpeg_decode_file(FILE *f, const char *path, uint8_t **pix, int *w, in
     jpeg_stdio_src(&di, f);
     jpeg_read_header(&di, TRUE);
     int ww = (int)di.image_width, hh = (int)di.image_height;
-    if (ww > IMAGE_MAX_SIDE || hh > IMAGE_MAX_SIDE) {
+    if (ww > IMAGE_MAX_SIDE || hh > IMAGE_MAX_SIDE || (uint64_t)ww * hh > IMAGE_MAX_PIXELS) {
         jpeg_destroy_decompress(&di);
-        return lir_fail(err, "%s: JPEG of %dx%d, larger than %d pixels a side", path, ww, hh,
-                        IMAGE_MAX_SIDE);
+        return lir_fail(err, "%s: JPEG of %dx%d, larger than %d pixels a side or %s pixels",
+                        path, ww, hh, IMAGE_MAX_SIDE, IMAGE_MAX_PIXELS_TEXT);
     }
     di.out_color_space = JCS_RGB; /* gray and YCbCr become RGB; CMYK is refused by libjpeg */
     jpeg_start_decompress(&di);
@@ -144,12 +151,14 @@ static int jpeg_decode_file(FILE *f, const char *path, uint8_t **pix, int *w, in
 /* PNG, or with jpeg also JPEG, told apart by the signature. */
 static int read_image(const char *path, int jpeg, uint8_t **pix, int *w, int *h,
                       lir_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return lir_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = file_open_read(path, NULL, err);
+    if (!f) return -1;
     uint8_t sig[8];
     size_t got = fread(sig, 1, 8, f);
     int rc;
-    if (got == 8 && !png_sig_cmp(sig, 0, 8)) {
+    if (got != 8 && ferror(f)) {
+        rc = lir_fail(err, "%s: read error: %s", path, strerror(errno ? errno : EIO));
+    } else if (got == 8 && !png_sig_cmp(sig, 0, 8)) {
         rc = decode(f, path, pix, w, h, err);
     } else if (jpeg && got >= 3 && sig[0] == 0xff && sig[1] == 0xd8 && sig[2] == 0xff) {
         rewind(f);
@@ -170,4 +179,15 @@ int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *e
 
 int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
     return read_image(path, 1, pix, w, h, err);
+}
+
+image_format image_sniff(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return IMAGE_UNKNOWN;
+    uint8_t sig[8];
+    size_t got = fread(sig, 1, 8, f);
+    fclose(f);
+    if (got == 8 && !png_sig_cmp(sig, 0, 8)) return IMAGE_PNG;
+    if (got >= 3 && sig[0] == 0xff && sig[1] == 0xd8 && sig[2] == 0xff) return IMAGE_JPEG;
+    return IMAGE_UNKNOWN;
 }

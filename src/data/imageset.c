@@ -117,7 +117,7 @@ static int set_entries(const set_def *s, const char *setdir, const char *dir, pa
     const char *fetch = s->folder ? s->folder : s->name;
     if (access(path, R_OK) != 0)
         return lir_fail(err, "dataset %s not found: expected %s (written by `scripts/get_data.sh "
-                        "%s --dir %s`, which takes the images from Debian packages)",
+                        "%s --data %s`, which takes the images from Debian packages)",
                         s->name, path, fetch, dir);
     if (manifest_read(path, e, n, err) < 0) return -1;
     if (keep_part(s, *e, n, err) == 0) return 0;

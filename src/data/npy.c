@@ -206,21 +206,17 @@ int npy_parse(const uint8_t *buf, size_t len, const char *what, dataset *d, lir_
 }
 
 int npy_load_images(const char *path, dataset *d, lir_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return lir_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
+    uint64_t fsize;
+    FILE *f = file_open_read(path, &fsize, err);
+    if (!f) return -1;
     size_t head_len = 12 + NPY_MAX_HEADER;
     uint8_t *head = xmalloc(head_len);
     size_t got = fread(head, 1, head_len, f);
     npy_info h;
     int n, rc = -1;
-    if (fstat(fileno(f), &st) != 0) {
-        lir_fail(err, "%s: cannot stat: %s", path, strerror(errno));
-        goto done;
-    }
     /* header and size checked against the file before the image buffer is allocated */
     if (npy_parse_header(head, got, path, &h, err) ||
-        npy_check_images(&h, (size_t)st.st_size, path, &n, err) ||
+        npy_check_images(&h, (size_t)fsize, path, &n, err) ||
         fseek(f, (long)h.data_offset, SEEK_SET) != 0)
         goto done;
     enum { CHUNK = 4096 };

@@ -206,51 +206,136 @@ static int mat_matrix(mat_ctx *m, const uint8_t *buf, size_t len, const char *wh
                 : mat_take_y(m, cls, dims, ndims, &re, where, err);
 }
 
-/* Inflates a miCOMPRESSED body; the output is one element, no longer than its tag says. */
+/* Deflate turns one input byte into at most 1032 output bytes (a 258-byte match
+ * per 2 bits), so an element claiming more than that per compressed byte is a lie. */
+enum { DEFLATE_MAX_RATIO = 1032, MAT_PEEK = 256 };
+
+/* The tag at *off of b[0..len): type, byte count, data offset; *off moves past the
+ * padded element. 0 when the tag and (want_data) its data fit, else 1. */
+static int peek_tag(const mat_ctx *m, const uint8_t *b, size_t len, size_t *off, int want_data,
+                    uint32_t *type, uint32_t *nbytes, size_t *data) {
+    if (len < 8 || *off > len - 8) return 1;
+    uint32_t w0 = rd32(b + *off, m->swap);
+    if (w0 >> 16) {
+        *type = w0 & 0xffff, *nbytes = w0 >> 16, *data = *off + 4, *off += 8;
+        return 0;
+    }
+    *type = w0, *nbytes = rd32(b + *off + 4, m->swap), *data = *off + 8;
+    *off += 8 + (((size_t)*nbytes + 7) & ~(size_t)7);
+    return want_data && *data + *nbytes > len;
+}
+
+/* From the first bytes of a matrix body: 0 = a variable other than X and y (not
+ * needed), 1 = X or y, whose body needs *need bytes as its dimensions and data tag
+ * say, 2 = too short to tell; -1 when the parts contradict each other. */
+static int mat_peek(const mat_ctx *m, const uint8_t *b, size_t len, size_t *need,
+                    const char *where, lir_error *err) {
+    uint32_t t, nb;
+    size_t off = 0, data, ddims, nd;
+    if (peek_tag(m, b, len, &off, 1, &t, &nb, &data)) return 2; /* array flags */
+    if (peek_tag(m, b, len, &off, 1, &t, &nb, &ddims)) return 2; /* dimensions */
+    if (t != MI_INT32 || nb < 8 || nb % 4 || nb > 4 * 32) return 2; /* mat_matrix says why */
+    nd = nb / 4;
+    if (peek_tag(m, b, len, &off, 1, &t, &nb, &data)) return 2; /* name */
+    int is_x = nb == 1 && b[data] == 'X', is_y = nb == 1 && b[data] == 'y';
+    if (!is_x && !is_y) return 0;
+    if (peek_tag(m, b, len, &off, 0, &t, &nb, &data)) return 2; /* real part tag */
+    uint64_t count = 1;
+    int over = 0;
+    for (size_t i = 0; i < nd; i++)
+        over |= lir_mul_u64(count, rd32(b + ddims + 4 * i, m->swap) & 0x7fffffffu, &count);
+    if (!mi_size(t) || over || lir_mul_u64(count, mi_size(t), &count) || count != nb)
+        return lir_fail(err, "%s: %s: variable %c holds %u bytes of data type %u, which its "
+                        "dimensions do not account for", m->what, where, is_x ? 'X' : 'y', nb, t);
+    *need = data + nb;
+    return 1;
+}
+
+/* Inflates until *have reaches target or the stream ends; Z_STREAM_END, Z_OK or a
+ * zlib error code. */
+static int inflate_to(z_stream *z, uint8_t **out, size_t *cap, size_t *have, size_t target) {
+    int ret = Z_OK;
+    while (*have < target && ret != Z_STREAM_END) {
+        if (*have == *cap) {
+            *cap = *cap * 2 < target ? *cap * 2 : target;
+            *out = xrealloc(*out, *cap);
+        }
+        size_t room = *cap - *have;
+        if (room > (1u << 30)) room = 1u << 30;
+        z->next_out = *out + *have;
+        z->avail_out = (uInt)room;
+        ret = inflate(z, Z_NO_FLUSH);
+        *have = (size_t)(z->next_out - *out);
+        if (ret != Z_OK && ret != Z_STREAM_END && !(ret == Z_BUF_ERROR && z->avail_in)) return ret;
+    }
+    return ret == Z_STREAM_END ? ret : Z_OK;
+}
+
+/* Checks the inner tag's claim once known and, for a matrix, its header; *limit
+ * becomes the bytes to inflate, *skip 1 for a variable that is not needed. */
+static int mat_claim(const mat_ctx *m, const mat_elem *e, const uint8_t *out, size_t have,
+                     size_t off, size_t *limit, int *skip, lir_error *err) {
+    uint32_t w0 = rd32(out, m->swap);
+    if (w0 >> 16) {
+        *limit = 8;
+        return 0;
+    }
+    uint32_t claim = rd32(out + 4, m->swap);
+    if ((uint64_t)claim + 8 > (uint64_t)e->nbytes * DEFLATE_MAX_RATIO + 64)
+        return lir_fail(err, "%s: offset %zu: a compressed element of %u bytes claims %u bytes "
+                        "inflated, more than deflate can produce from it", m->what, off,
+                        e->nbytes, claim);
+    *limit = 8 + (size_t)claim;
+    if (w0 != MI_MATRIX || have < 16) return 0;
+    char where[64];
+    snprintf(where, sizeof where, "element at offset %zu", off);
+    size_t need = 0, body = have - 8 < claim ? have - 8 : claim;
+    int k = mat_peek(m, out + 8, body, &need, where, err);
+    if (k < 0) return -1;
+    if (k == 0) *skip = 1;
+    if (k == 1 && (need > claim || claim - need > 7))
+        return lir_fail(err, "%s: %s: the matrix claims %u bytes but its parts need %zu",
+                        m->what, where, claim, need);
+    return 0;
+}
+
+/* Inflates a miCOMPRESSED body; the output is one element, no longer than its tag
+ * says, checked against its own header before the bulk is inflated. *skip = 1 when
+ * it holds a variable other than X and y (inflated only as far as its name). */
 static uint8_t *mat_inflate(const mat_ctx *m, const mat_elem *e, size_t off, size_t *out_len,
-                            lir_error *err) {
+                            int *skip, lir_error *err) {
     z_stream z;
     memset(&z, 0, sizeof z);
+    *skip = 0;
     if (inflateInit(&z) != Z_OK) {
         lir_fail(err, "%s: offset %zu: zlib init failed", m->what, off);
         return NULL;
     }
     z.next_in = (Bytef *)e->data;
     z.avail_in = e->nbytes;
-    size_t cap = 4096, have = 0, limit = (size_t)-1;
+    size_t cap = 4096, have = 0, limit = 8 + MAT_PEEK;
     uint8_t *out = xmalloc(cap);
-    int ret = Z_OK;
-    while (have < limit && ret != Z_STREAM_END) {
-        if (have == cap) {
-            cap = cap * 2 < limit ? cap * 2 : limit;
-            out = xrealloc(out, cap);
-        }
-        size_t room = cap - have;
-        if (room > (1u << 30)) room = 1u << 30;
-        z.next_out = out + have;
-        z.avail_out = (uInt)room;
-        ret = inflate(&z, Z_NO_FLUSH);
-        have = (size_t)(z.next_out - out);
-        if (ret != Z_OK && ret != Z_STREAM_END && !(ret == Z_BUF_ERROR && z.avail_in)) {
-            inflateEnd(&z);
-            free(out);
-            lir_fail(err, "%s: offset %zu: compressed element is %s", m->what, off,
-                     ret == Z_BUF_ERROR ? "truncated" : "corrupt (zlib error)");
-            return NULL;
-        }
-        if (limit == (size_t)-1 && have >= 8) {
-            uint32_t w0 = rd32(out, m->swap);
-            limit = (w0 >> 16) ? 8 : 8 + (size_t)rd32(out + 4, m->swap);
-        }
+    int ret = inflate_to(&z, &out, &cap, &have, limit);
+    if (ret == Z_OK || ret == Z_STREAM_END) {
+        if (have >= 8 && mat_claim(m, e, out, have, off, &limit, skip, err) < 0) ret = -100;
+        else if (have >= 8 && !*skip && ret != Z_STREAM_END)
+            ret = inflate_to(&z, &out, &cap, &have, limit);
     }
     inflateEnd(&z);
-    if (limit == (size_t)-1 || have < limit) {
+    if (ret != Z_OK && ret != Z_STREAM_END) {
         free(out);
-        lir_fail(err, "%s: offset %zu: compressed element ends after %zu of %zu bytes", m->what,
-                 off, have, limit == (size_t)-1 ? (size_t)8 : limit);
+        if (ret != -100)
+            lir_fail(err, "%s: offset %zu: compressed element is %s", m->what, off,
+                     ret == Z_BUF_ERROR ? "truncated" : "corrupt (zlib error)");
         return NULL;
     }
-    *out_len = limit;
+    if (!*skip && (have < 8 || have < limit)) {
+        free(out);
+        lir_fail(err, "%s: offset %zu: compressed element ends after %zu of %zu bytes", m->what,
+                 off, have, have < 8 ? (size_t)8 : limit);
+        return NULL;
+    }
+    *out_len = *skip ? have : limit;
     return out;
 }
 
@@ -280,11 +365,12 @@ int svhn_parse(const uint8_t *buf, size_t len, const char *what, dataset *d, lir
         snprintf(where, sizeof where, "element at offset %zu", off);
         if (e.type == MI_COMPRESSED) {
             size_t ilen;
-            uint8_t *inner = mat_inflate(&m, &e, off, &ilen, err);
+            int skip;
+            uint8_t *inner = mat_inflate(&m, &e, off, &ilen, &skip, err);
             if (!inner) goto fail;
             mat_elem ie;
-            int rc = mat_elem_at(&m, inner, ilen, 0, where, &ie, err);
-            if (rc == 0 && ie.type == MI_MATRIX)
+            int rc = skip ? 0 : mat_elem_at(&m, inner, ilen, 0, where, &ie, err);
+            if (rc == 0 && !skip && ie.type == MI_MATRIX)
                 rc = mat_matrix(&m, ie.data, ie.nbytes, where, err);
             free(inner);
             if (rc < 0) goto fail;

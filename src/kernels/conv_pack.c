@@ -23,7 +23,7 @@
 #define MAX_LANES 64 /* panel width (nr) the gather tables hold */
 
 int conv_pack_ok(const conv_src *q) {
-    return q->size <= MAX_SIZE && sgemm_best_isa() == SGEMM_AVX512;
+    return q->size <= MAX_SIZE && kernels_level() >= KERN_AVX512;
 }
 
 /* A run: `len` (<= 16) consecutive columns of one image, from panel column `at`,

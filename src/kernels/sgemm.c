@@ -3,9 +3,8 @@
  * into MR-row panels, both zero-padded to whole panels, and a register-blocked
  * micro-kernel computes one MR x NR tile of C from one panel of each. The AVX-512
  * and AVX2+FMA kernels are compiled with target attributes, so the build needs no
- * -mavx512f, and chosen at run time. */
-#include "kernels.h"
-
+ * -mavx512f, and chosen at run time. The driver (sgemm_drive) also runs the bf16
+ * kernel of sbgemm.c. */
 #include <immintrin.h>
 #include <math.h>
 #include <pthread.h>
@@ -14,21 +13,13 @@
 #include <stdlib.h>
 
 #include "base/base.h"
+#include "kernels.h"
+#include "sgemm_impl.h"
 
-/* Block sizes of one kernel: a KC x NR panel of B (32 KiB for AVX-512) stays in
- * the 48 KiB L1 while the MC x KC block of A (128 KiB) streams from L2. */
-typedef void (*micro_kernel)(int kc, const float *pa, const float *pb, float *c, int ldc,
-                             int mr, int nr, float alpha, float beta, int first);
-typedef struct {
-    int mr, nr, kc, mc, nc;
-    micro_kernel kernel;
-} sgemm_params;
-
-/* The edge of C: tile[mr][nr] (row stride ts) holds the products; the same
- * arithmetic as the vector path (fmaf is exact-rounded like an FMA), so an element
- * gets bitwise the same value whether it lies in a full tile or an edge tile. */
-static void edge_update(const float *tile, int ts, float *c, int ldc, int mr, int nr,
-                        float alpha, float beta, int first) {
+/* The same arithmetic as the vector path (fmaf is exact-rounded like an FMA), so an
+ * element gets bitwise the same value whether it lies in a full tile or an edge tile. */
+void sgemm_edge_update(const float *tile, int ts, float *c, int ldc, int mr, int nr, float alpha,
+                       float beta, int first) {
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++) {
             float *cp = c + (size_t)i * ldc + j;
@@ -44,45 +35,24 @@ static void edge_update(const float *tile, int ts, float *c, int ldc, int mr, in
 
 /* AVX-512: 8 x 32 tile, 16 zmm accumulators; per k 2 loads of B, 8 broadcasts of A.
  * pa: [kc][8], pb: [kc][32], 64-byte aligned. */
-#define K5_MR 8
-#define K5_NV 2
-#define K5_NR (16 * K5_NV)
-__attribute__((target("avx512f"))) static void kernel_avx512(int kc, const float *pa,
-                                                             const float *pb, float *c, int ldc,
+__attribute__((target("avx512f"))) static void kernel_avx512(int kc, const void *pav,
+                                                             const void *pbv, float *c, int ldc,
                                                              int mr, int nr, float alpha,
                                                              float beta, int first) {
-    __m512 acc[K5_MR][K5_NV];
-    for (int i = 0; i < K5_MR; i++)
-        for (int v = 0; v < K5_NV; v++) acc[i][v] = _mm512_setzero_ps();
+    const float *pa = pav, *pb = pbv;
+    __m512 acc[TILE_MR][TILE_NV];
+    for (int i = 0; i < TILE_MR; i++)
+        for (int v = 0; v < TILE_NV; v++) acc[i][v] = _mm512_setzero_ps();
     for (int p = 0; p < kc; p++) {
-        __m512 bv[K5_NV];
-        for (int v = 0; v < K5_NV; v++) bv[v] = _mm512_load_ps(pb + p * K5_NR + 16 * v);
+        __m512 bv[TILE_NV];
+        for (int v = 0; v < TILE_NV; v++) bv[v] = _mm512_load_ps(pb + p * TILE_NR + 16 * v);
 #pragma GCC unroll 8
-        for (int i = 0; i < K5_MR; i++) {
-            const __m512 av = _mm512_set1_ps(pa[p * K5_MR + i]);
-            for (int v = 0; v < K5_NV; v++) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+        for (int i = 0; i < TILE_MR; i++) {
+            const __m512 av = _mm512_set1_ps(pa[p * TILE_MR + i]);
+            for (int v = 0; v < TILE_NV; v++) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
         }
     }
-    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    if (mr == K5_MR && nr == K5_NR) {
-        for (int i = 0; i < K5_MR; i++)
-            for (int v = 0; v < K5_NV; v++) {
-                float *cp = c + (size_t)i * ldc + 16 * v;
-                __m512 r;
-                if (!first)
-                    r = _mm512_fmadd_ps(va, acc[i][v], _mm512_loadu_ps(cp));
-                else if (beta == 0.0f)
-                    r = _mm512_mul_ps(va, acc[i][v]);
-                else
-                    r = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cp), _mm512_mul_ps(va, acc[i][v]));
-                _mm512_storeu_ps(cp, r);
-            }
-        return;
-    }
-    float tile[K5_MR * K5_NR];
-    for (int i = 0; i < K5_MR; i++)
-        for (int v = 0; v < K5_NV; v++) _mm512_storeu_ps(tile + i * K5_NR + 16 * v, acc[i][v]);
-    edge_update(tile, K5_NR, c, ldc, mr, nr, alpha, beta, first);
+    tile_update_avx512(acc, c, ldc, mr, nr, alpha, beta, first);
 }
 
 /* AVX2+FMA: 6 x 16 tile, 12 ymm accumulators; per k 2 loads of B, 6 broadcasts.
@@ -90,10 +60,11 @@ __attribute__((target("avx512f"))) static void kernel_avx512(int kc, const float
 #define K2_MR 6
 #define K2_NV 2
 #define K2_NR (8 * K2_NV)
-__attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float *pa,
-                                                            const float *pb, float *c, int ldc,
+__attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const void *pav,
+                                                            const void *pbv, float *c, int ldc,
                                                             int mr, int nr, float alpha,
                                                             float beta, int first) {
+    const float *pa = pav, *pb = pbv;
     __m256 acc[K2_MR][K2_NV];
     for (int i = 0; i < K2_MR; i++)
         for (int v = 0; v < K2_NV; v++) acc[i][v] = _mm256_setzero_ps();
@@ -125,17 +96,7 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float 
     float tile[K2_MR * K2_NR];
     for (int i = 0; i < K2_MR; i++)
         for (int v = 0; v < K2_NV; v++) _mm256_storeu_ps(tile + i * K2_NR + 8 * v, acc[i][v]);
-    edge_update(tile, K2_NR, c, ldc, mr, nr, alpha, beta, first);
-}
-
-static const sgemm_params params_avx512 = {K5_MR, K5_NR, 256, 128, 2048, kernel_avx512};
-static const sgemm_params params_avx2 = {K2_MR, K2_NR, 256, 120, 2048, kernel_avx2};
-
-int sgemm_best_isa(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return SGEMM_AVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SGEMM_AVX2;
-    return SGEMM_NONE;
+    sgemm_edge_update(tile, K2_NR, c, ldc, mr, nr, alpha, beta, first);
 }
 
 /* 16 rows s[j*ldb + p] (j < 16, p < kc) -> d[p*NR + j], 16 x 16 blocks transposed
@@ -175,10 +136,10 @@ __attribute__((target("avx512f"))) static void pack_bt16(const float *s, int ldb
 }
 
 /* op(B)[p0 + p][j0 + j] for p < kc, j < nc -> NR-column panels dst[jr/NR][kc][NR],
- * zero past column nc. isa: the kernel's (SGEMM_AVX512 transposes in registers). */
+ * zero past column nc. isa: the kernel's (KERN_AVX512 transposes in registers). */
 static void pack_b(int isa, int trans_b, const float *b, int ldb, int p0, int j0, int kc, int nc,
                    int NR, float *dst) {
-    const int wide = isa == SGEMM_AVX512 && NR % 16 == 0;
+    const int wide = isa >= KERN_AVX512 && NR % 16 == 0;
     if (!trans_b) {
         /* row by row, each read sequentially across all panels (prefetch-friendly) */
         for (int p = 0; p < kc; p++) {
@@ -236,10 +197,10 @@ __attribute__((target("avx2"))) static void pack_at8(const float *s, int lda, in
 }
 
 /* op(A)[i0 + i][p0 + p] for i < mc, p < kc -> MR-row panels dst[ir/MR][kc][MR],
- * zero past row mc. isa: the kernel's (SGEMM_AVX512 transposes in registers). */
+ * zero past row mc. isa: the kernel's (KERN_AVX512 transposes in registers). */
 static void pack_a(int isa, int trans_a, const float *a, int lda, int i0, int p0, int mc, int kc,
                    int MR, float *dst) {
-    const int wide = isa == SGEMM_AVX512;
+    const int wide = isa >= KERN_AVX512;
     for (int ir = 0; ir < mc; ir += MR, dst += (size_t)kc * MR) {
         const int h = mc - ir < MR ? mc - ir : MR;
         if (trans_a) {
@@ -264,16 +225,39 @@ static void pack_a(int isa, int trans_a, const float *a, int lda, int i0, int p0
 
 static int min_int(int x, int y) { return x < y ? x : y; }
 
-/* Blocking of sgemm_own beyond the kernel's: op(A) is packed whole when it takes
- * at most A_WHOLE_FLOATS (256 KiB), and then B goes in blocks of B_BLOCK_FLOATS
- * (256 KiB): both stay in the 1 MiB L2 together. */
-#define A_WHOLE_FLOATS (64 * 1024)
-#define B_BLOCK_FLOATS (64 * 1024)
+static void pack_a_avx512(int trans_a, const float *a, int lda, int i0, int p0, int mc, int kc,
+                          void *dst) {
+    pack_a(KERN_AVX512, trans_a, a, lda, i0, p0, mc, kc, TILE_MR, dst);
+}
 
-/* The packed blocks live in one buffer per thread, grown to the largest request
- * and kept while the thread lives (freed by a key destructor when it exits), so a
- * GEMM allocates nothing once its thread has run one as large: a training or
- * inference step allocates nothing after the first. */
+static void pack_a_avx2(int trans_a, const float *a, int lda, int i0, int p0, int mc, int kc,
+                        void *dst) {
+    pack_a(KERN_AVX2, trans_a, a, lda, i0, p0, mc, kc, K2_MR, dst);
+}
+
+/* A KC x NR panel of B (32 KiB for AVX-512) stays in the 48 KiB L1 while the MC x KC
+ * block of A (128 KiB) streams from L2. */
+static const sgemm_params params_avx512 = {TILE_MR, TILE_NR, 256, 128, 2048, 1, 4,
+                                           kernel_avx512, pack_a_avx512, NULL};
+static const sgemm_params params_avx2 = {K2_MR, K2_NR, 256, 120, 2048, 1, 4,
+                                         kernel_avx2, pack_a_avx2, NULL};
+
+/* Blocking beyond the kernel's: op(A) is packed whole when it takes at most
+ * A_WHOLE_BYTES, and then B goes in blocks of B_BLOCK_BYTES: both stay in the
+ * 1 MiB L2 together. */
+#define A_WHOLE_BYTES (256 * 1024)
+#define B_BLOCK_BYTES (256 * 1024)
+
+/* Depth d rounded up to whole packed rows of the kernel. */
+static int depth_pad(const sgemm_params *kp, int d) {
+    return (d + kp->kstep - 1) / kp->kstep * kp->kstep;
+}
+
+/* The packed blocks (B, A and an fp32 block of scratch) live in one buffer per
+ * thread, grown to the largest request and kept while the thread lives (freed by
+ * a key destructor when it exits), so a GEMM allocates nothing once its thread has
+ * run one as large: a training or inference step allocates nothing after the
+ * first. */
 static _Thread_local struct {
     char *raw;
     size_t bytes;
@@ -290,10 +274,11 @@ static void panels_release(void *p) {
 
 static void panels_key_make(void) { pthread_key_create(&panels_key, panels_release); }
 
-/* Both packed blocks of this thread's buffer; *bp and *ap 64-byte aligned in it. */
-static void panels_get(size_t b_floats, size_t a_floats, float **bp, float **ap) {
-    const size_t b_bytes = (b_floats * sizeof(float) + 63) / 64 * 64;
-    const size_t need = b_bytes + a_floats * sizeof(float) + 64;
+/* This thread's buffer cut into *bp, *ap and *scratch, each 64-byte aligned. */
+static void panels_get(size_t b_bytes, size_t a_bytes, size_t s_bytes, void **bp, void **ap,
+                       float **scratch) {
+    const size_t b = (b_bytes + 63) / 64 * 64, a = (a_bytes + 63) / 64 * 64;
+    const size_t need = b + a + s_bytes + 64;
     if (need > panels.bytes) {
         pthread_once(&panels_once, panels_key_make);
         free(panels.raw);
@@ -302,11 +287,105 @@ static void panels_get(size_t b_floats, size_t a_floats, float **bp, float **ap)
         pthread_setspecific(panels_key, &panels);
     }
     char *base = panels.raw + (64 - (uintptr_t)panels.raw % 64) % 64;
-    *bp = (float *)base;
-    *ap = (float *)(base + b_bytes);
+    *bp = base;
+    *ap = base + b;
+    *scratch = (float *)(base + b + a);
 }
 
-/* op(B) of a plain matrix, for sgemm_own. */
+/* Block [pc, pc + kc) x [jc, jc + nc) of op(B) -> the kernel's panels at bp. A
+ * kernel with its own panel layout gets each panel through one fp32 panel of
+ * scratch, which stays in L1 between the two steps. */
+static void pack_block_b(const sgemm_params *kp, sgemm_pack_fn pack, const void *ctx, int pc,
+                         int jc, int kc, int nc, float *scratch, void *bp) {
+    if (!kp->convert_b) {
+        pack(ctx, pc, jc, kc, nc, kp->nr, bp);
+        return;
+    }
+    const size_t panel = (size_t)depth_pad(kp, kc) * kp->nr * kp->esize;
+    for (int jr = 0; jr < nc; jr += kp->nr) {
+        pack(ctx, pc, jc + jr, kc, min_int(kp->nr, nc - jr), kp->nr, scratch);
+        kp->convert_b(scratch, kc, kp->nr, (char *)bp + (size_t)(jr / kp->nr) * panel);
+    }
+}
+
+/* How sgemm_drive cuts a call. Depth blocks: k split into equal blocks of at most
+ * kp->kc (rounded up to whole packed rows), a function of k alone, so every
+ * element sums in the same order whatever m and n are. A small op(A) (the weights
+ * of a layer with few filters) is packed once for all of B, which then goes in
+ * blocks that stay in L2 beside it; otherwise A is packed per MC x KC block for
+ * each large NC block of B. */
+typedef struct {
+    int kc_step, nc_step, a_whole, nc_max, mc_max;
+} blocking;
+
+static blocking blocking_for(const sgemm_params *kp, int m, int n, int k) {
+    blocking bl;
+    const int kblocks = (k + kp->kc - 1) / kp->kc;
+    bl.kc_step = depth_pad(kp, (k + kblocks - 1) / kblocks);
+    const int MR = kp->mr, NR = kp->nr, m_pad = (m + MR - 1) / MR * MR;
+    const size_t row_bytes = (size_t)bl.kc_step * kp->esize; /* one row of a panel */
+    bl.a_whole = (size_t)m_pad * row_bytes <= A_WHOLE_BYTES;
+    bl.nc_step = kp->nc;
+    if (bl.a_whole) {
+        bl.nc_step = (int)(B_BLOCK_BYTES / row_bytes) / NR * NR;
+        if (bl.nc_step < NR) bl.nc_step = NR;
+        if (bl.nc_step > kp->nc) bl.nc_step = kp->nc;
+    }
+    bl.nc_max = min_int(bl.nc_step, (n + NR - 1) / NR * NR);
+    bl.mc_max = bl.a_whole ? m_pad : min_int(kp->mc, m_pad);
+    return bl;
+}
+
+/* k = 0: C = beta * C (beta 0 never reads C). */
+static void scale_c(int m, int n, float beta, float *c, int ldc) {
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float *cp = c + (size_t)i * ldc + j;
+            *cp = beta == 0.0f ? 0.0f : beta * *cp;
+        }
+}
+
+void sgemm_drive(const sgemm_params *kp, int trans_a, int m, int n, int k, float alpha,
+                 const float *a, int lda, sgemm_pack_fn pack, const void *ctx, float beta,
+                 float *c, int ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    const blocking bl = blocking_for(kp, m, n, k);
+    const int MR = kp->mr, NR = kp->nr;
+    const size_t row_bytes = (size_t)bl.kc_step * kp->esize;
+    void *bp, *ap;
+    float *scratch;
+    panels_get(row_bytes * bl.nc_max, row_bytes * bl.mc_max,
+               kp->convert_b ? (size_t)bl.kc_step * NR * sizeof(float) : 0, &bp, &ap, &scratch);
+    for (int pc = 0; pc < k; pc += bl.kc_step) {
+        const int kc = min_int(bl.kc_step, k - pc);
+        const size_t kb = (size_t)depth_pad(kp, kc) * kp->esize; /* bytes per panel row */
+        if (bl.a_whole) kp->pack_a(trans_a, a, lda, 0, pc, m, kc, ap);
+        for (int jc = 0; jc < n; jc += bl.nc_step) {
+            const int nc = min_int(bl.nc_step, n - jc);
+            pack_block_b(kp, pack, ctx, pc, jc, kc, nc, scratch, bp);
+            for (int ic = 0; ic < m; ic += kp->mc) {
+                const int mc = min_int(kp->mc, m - ic);
+                const char *apc = (const char *)ap + ic * kb;
+                if (!bl.a_whole) {
+                    kp->pack_a(trans_a, a, lda, ic, pc, mc, kc, ap);
+                    apc = ap;
+                }
+                for (int jr = 0; jr < nc; jr += NR)
+                    for (int ir = 0; ir < mc; ir += MR)
+                        kp->kernel(kc, apc + ir * kb, (const char *)bp + jr * kb,
+                                   c + (size_t)(ic + ir) * ldc + jc + jr, ldc,
+                                   min_int(MR, mc - ir), min_int(NR, nc - jr), alpha, beta,
+                                   pc == 0);
+            }
+        }
+    }
+}
+
+/* op(B) of a plain matrix as an sgemm_pack_fn. */
 typedef struct {
     int isa, trans_b, ldb;
     const float *b;
@@ -317,65 +396,29 @@ static void plain_pack_b(const void *ctx, int p0, int j0, int kc, int nc, int nr
     pack_b(q->isa, q->trans_b, q->b, q->ldb, p0, j0, kc, nc, nr, dst);
 }
 
+static const sgemm_params *params_for(int isa) {
+    return isa >= KERN_AVX512 ? &params_avx512 : &params_avx2;
+}
+
 void sgemm_own(int isa, int trans_a, int trans_b, int m, int n, int k, float alpha,
                const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     const plain_b q = {isa, trans_b, ldb, b};
-    sgemm_own_packed(isa, trans_a, m, n, k, alpha, a, lda, plain_pack_b, &q, beta, c, ldc);
+    sgemm_drive(params_for(isa), trans_a, m, n, k, alpha, a, lda, plain_pack_b, &q, beta, c, ldc);
 }
 
 void sgemm_own_packed(int isa, int trans_a, int m, int n, int k, float alpha, const float *a,
                       int lda, sgemm_pack_fn pack, const void *ctx, float beta, float *c,
                       int ldc) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0) {
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) {
-                float *cp = c + (size_t)i * ldc + j;
-                *cp = beta == 0.0f ? 0.0f : beta * *cp;
-            }
-        return;
-    }
-    const sgemm_params *kp = isa == SGEMM_AVX512 ? &params_avx512 : &params_avx2;
-    const int MR = kp->mr, NR = kp->nr;
-    /* Depth blocks: k split into equal blocks of at most kp->kc, a function of k
-     * alone, so every element sums in the same order whatever m and n are. */
-    const int kblocks = (k + kp->kc - 1) / kp->kc;
-    const int kc_step = (k + kblocks - 1) / kblocks;
-    /* A small op(A) (the weights of a layer with few filters) is packed once for all
-     * of B, which then goes in blocks that stay in L2 beside it; otherwise A is
-     * packed per MC x KC block for each large NC block of B. */
-    const int m_pad = (m + MR - 1) / MR * MR;
-    const int a_whole = (size_t)m_pad * kc_step <= A_WHOLE_FLOATS;
-    int nc_step = kp->nc;
-    if (a_whole) {
-        nc_step = B_BLOCK_FLOATS / kc_step / NR * NR;
-        if (nc_step < NR) nc_step = NR;
-        if (nc_step > kp->nc) nc_step = kp->nc;
-    }
-    const int nc_max = min_int(nc_step, (n + NR - 1) / NR * NR);
-    const int mc_max = a_whole ? m_pad : min_int(kp->mc, m_pad);
-    float *bp, *ap;
-    panels_get((size_t)kc_step * nc_max, (size_t)kc_step * mc_max, &bp, &ap);
-    for (int pc = 0; pc < k; pc += kc_step) {
-        const int kc = min_int(kc_step, k - pc);
-        if (a_whole) pack_a(isa, trans_a, a, lda, 0, pc, m, kc, MR, ap);
-        for (int jc = 0; jc < n; jc += nc_step) {
-            const int nc = min_int(nc_step, n - jc);
-            pack(ctx, pc, jc, kc, nc, NR, bp);
-            for (int ic = 0; ic < m; ic += kp->mc) {
-                const int mc = min_int(kp->mc, m - ic);
-                const float *apc = ap + (size_t)ic * kc;
-                if (!a_whole) {
-                    pack_a(isa, trans_a, a, lda, ic, pc, mc, kc, MR, ap);
-                    apc = ap;
-                }
-                for (int jr = 0; jr < nc; jr += NR)
-                    for (int ir = 0; ir < mc; ir += MR)
-                        kp->kernel(kc, apc + (size_t)ir * kc, bp + (size_t)jr * kc,
-                                   c + (size_t)(ic + ir) * ldc + jc + jr, ldc,
-                                   min_int(MR, mc - ir), min_int(NR, nc - jr), alpha, beta,
-                                   pc == 0);
-            }
-        }
-    }
+    sgemm_drive(params_for(isa), trans_a, m, n, k, alpha, a, lda, pack, ctx, beta, c, ldc);
+}
+
+void sbgemm_own(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    const plain_b q = {KERN_AVX512, trans_b, ldb, b};
+    sgemm_drive(&sbgemm_params, trans_a, m, n, k, alpha, a, lda, plain_pack_b, &q, beta, c, ldc);
+}
+
+void sbgemm_own_packed(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
+                       sgemm_pack_fn pack, const void *ctx, float beta, float *c, int ldc) {
+    sgemm_drive(&sbgemm_params, trans_a, m, n, k, alpha, a, lda, pack, ctx, beta, c, ldc);
 }

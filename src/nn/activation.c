@@ -36,20 +36,23 @@ void activation_forward(activation a, const float *x, float *y, size_t n) {
     }
 }
 
+/* activation_backward_body over one block, compiled for the build's baseline and
+ * for AVX-512 (picked by the kernels level; the same operations, the same bits). */
+__attribute__((target("avx512f"))) static void backward_avx512(activation a, const float *y,
+                                                               const float *dy, float *dx,
+                                                               ptrdiff_t n) {
+    activation_backward_body(a, y, dy, dx, n);
+}
+
+static void backward_base(activation a, const float *y, const float *dy, float *dx, ptrdiff_t n) {
+    activation_backward_body(a, y, dy, dx, n);
+}
+
 void activation_backward(activation a, const float *y, const float *dy, float *dx, size_t n) {
-    const ptrdiff_t nn = (ptrdiff_t)n;
-    switch (a) {
-    case ACT_LINEAR:
+    void (*run)(activation, const float *, const float *, float *, ptrdiff_t) =
+        kernels_level() >= KERN_AVX512 ? backward_avx512 : backward_base;
+    const ptrdiff_t nn = (ptrdiff_t)n, step = 16384;
 #pragma omp parallel for schedule(static) if (nn > 65536)
-        for (ptrdiff_t i = 0; i < nn; i++) dx[i] += dy[i];
-        break;
-    case ACT_RELU:
-#pragma omp parallel for schedule(static) if (nn > 65536)
-        for (ptrdiff_t i = 0; i < nn; i++) dx[i] += y[i] > 0 ? dy[i] : 0;
-        break;
-    case ACT_LEAKY:
-#pragma omp parallel for schedule(static) if (nn > 65536)
-        for (ptrdiff_t i = 0; i < nn; i++) dx[i] += y[i] > 0 ? dy[i] : LEAKY_SLOPE * dy[i];
-        break;
-    }
+    for (ptrdiff_t lo = 0; lo < nn; lo += step)
+        run(a, y + lo, dy + lo, dx + lo, nn - lo < step ? nn - lo : step);
 }

@@ -16,6 +16,26 @@ static inline float activation_apply(activation a, float x) {
     return x;
 }
 
+/* dx[i] += act'(y[i]) * dy[i], i < n, inlined into each caller (activation_backward,
+ * the convolution's backward prologue), which compile it for their targets. */
+__attribute__((always_inline)) static inline void activation_backward_body(activation a,
+                                                                           const float *y,
+                                                                           const float *dy,
+                                                                           float *dx,
+                                                                           ptrdiff_t n) {
+    switch (a) {
+    case ACT_LINEAR:
+        for (ptrdiff_t i = 0; i < n; i++) dx[i] += dy[i];
+        break;
+    case ACT_RELU:
+        for (ptrdiff_t i = 0; i < n; i++) dx[i] += y[i] > 0 ? dy[i] : 0.0f;
+        break;
+    case ACT_LEAKY:
+        for (ptrdiff_t i = 0; i < n; i++) dx[i] += y[i] > 0 ? dy[i] : LEAKY_SLOPE * dy[i];
+        break;
+    }
+}
+
 /* y[i] = act(x[i]); y may alias x. */
 void activation_forward(activation a, const float *x, float *y, size_t n);
 /* dx[i] += dy[i] * act'(x[i]), with the derivative read from the activation's

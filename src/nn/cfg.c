@@ -30,6 +30,10 @@ static void cfg_add_section(cfg_file *c, const char *type, int line) {
 /* Parses one stripped line; returns -1 with a message on a grammar error. */
 static int cfg_parse_line(cfg_file *c, char *s, int line, lir_error *err) {
     if (s[0] == 0 || s[0] == '#' || s[0] == ';') return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return lir_fail(err, "%s:%d: control character 0x%02x in '%s' (a cfg is plain text)",
+                            c->path, line, *p, s);
     if (s[0] == '[') {
         size_t n = strlen(s);
         if (n < 3 || s[n - 1] != ']')

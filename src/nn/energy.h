@@ -7,7 +7,7 @@
 /* Loss kinds of a hook (R is the term lambda multiplies; means over the ID samples
  * and over the outliers of the batch, each mean 0 when the batch has none):
  *   HOOK_LOSS_ENERGY  one-sided squared hinge (Liu et al. 2020 at the logits, R-EBO
- *                     at any point, METHOD.md section 2):
+ *                     at any point, docs/method.md section 7):
  *                       R = mean_in relu(E - m_in)^2 + mean_out relu(m_out - E)^2
  *   HOOK_LOSS_BAND    two-sided: ID energies pulled into the band [m_in_lo, m_in],
  *                     outliers pushed out of the wider interval [m_out_lo, m_out] on

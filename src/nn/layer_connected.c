@@ -1,4 +1,5 @@
-/* layer_connected.c: fully connected layer out = act(in * W^T + b) through sgemm. */
+/* layer_connected.c: fully connected layer out = act(in * W^T + b) through gemm, in
+ * the layer's precision. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,8 @@ void connected_forward(connected_layer *l, const float *in, float *out) {
     const int B = l->batch, no = l->outputs;
     /* out [B][no] = bias + in [B][ni] * W^T */
     for (int b = 0; b < B; b++) memcpy(out + (size_t)b * no, l->biases, no * sizeof(float));
-    gemm(0, 1, B, no, l->inputs, 1.0f, in, l->inputs, l->weights, l->inputs, 1.0f, out, no);
+    gemm_prec(l->precision, 0, 1, B, no, l->inputs, 1.0f, in, l->inputs, l->weights, l->inputs,
+              1.0f, out, no);
     activation_forward(l->act, out, out, (size_t)B * no);
 }
 
@@ -63,6 +65,6 @@ void connected_backward(connected_layer *l, const float *in, const float *out,
     for (int b = 0; b < B; b++)
         for (int o = 0; o < no; o++) l->dbiases[o] += g[(size_t)b * no + o];
     /* dW [no][ni] += g^T [no][B] * in [B][ni]; din [B][ni] += g [B][no] * W [no][ni] */
-    gemm(1, 0, no, ni, B, 1.0f, g, no, in, ni, 1.0f, l->dweights, ni);
-    if (din) gemm(0, 0, B, ni, no, 1.0f, g, no, l->weights, ni, 1.0f, din, ni);
+    gemm_prec(l->precision, 1, 0, no, ni, B, 1.0f, g, no, in, ni, 1.0f, l->dweights, ni);
+    if (din) gemm_prec(l->precision, 0, 0, B, ni, no, 1.0f, g, no, l->weights, ni, 1.0f, din, ni);
 }

@@ -8,6 +8,7 @@
  * (layer_conv_bn.c), so each activation tensor is walked as few times as possible.
  * Kernel taps that only read zero padding (most of a 3x3 kernel on a 1x1 or 2x2
  * map) are left out of im2col and the GEMMs. */
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -284,13 +285,21 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
                         "convolution: invalid shape (c=%d h=%d w=%d filters=%d size=%d stride=%d "
                         "pad=%d batch=%d)",
                         c, h, w, n, size, stride, pad, batch);
-    if (h + 2 * pad < size || w + 2 * pad < size)
+    const int64_t ph = (int64_t)h + 2 * (int64_t)pad, pw = (int64_t)w + 2 * (int64_t)pad;
+    if (ph < size || pw < size)
         return lir_fail(err, "convolution: kernel %d larger than padded input %dx%d (pad %d)",
                         size, h, w, pad);
+    const uint64_t oh = (uint64_t)(ph - size) / stride + 1, ow = (uint64_t)(pw - size) / stride + 1;
+    uint64_t outs, wts;
+    if (lir_mul_u64(oh, ow, &outs) || lir_mul_u64(outs, (uint64_t)n, &outs) || outs > INT_MAX ||
+        lir_mul_u64((uint64_t)n * c, (uint64_t)size * size, &wts) || wts > INT_MAX)
+        return lir_fail(err, "convolution: %d filters of %dx%dx%d over a %llux%llu output hold "
+                        "more values than an int counts", n, c, size, size,
+                        (unsigned long long)oh, (unsigned long long)ow);
     l->c = c, l->h = h, l->w = w, l->n = n;
     l->size = size, l->stride = stride, l->pad = pad;
-    l->oh = (h + 2 * pad - size) / stride + 1;
-    l->ow = (w + 2 * pad - size) / stride + 1;
+    l->oh = (int)oh;
+    l->ow = (int)ow;
     l->batch_normalize = batch_normalize;
     l->act = act;
     l->bn_momentum = 0.1f;
@@ -367,10 +376,12 @@ static void conv_chunk_forward(const conv_layer *l, const tapset *ts, const floa
         const int K = l->c * ts->count[0], M = nb * S;
         const conv_src src = {in,     l->c,   l->h,    l->w,         l->size, l->stride,
                               l->pad, l->oh,  l->ow,   ts->tap,      ts->count[0]};
-        if (conv_pack_ok(&src) && gemm_packed(n, M, K, W, K, conv_pack_b, &src, g, M)) return;
+        if (conv_pack_ok(&src) &&
+            gemm_packed_prec(l->precision, n, M, K, W, K, conv_pack_b, &src, g, M))
+            return;
         im2col_batch(in, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
                      ts->tap, ts->count[0], slice);
-        gemm(0, 0, n, M, K, 1.0f, W, K, slice, M, 0.0f, g, M);
+        gemm_prec(l->precision, 0, 0, n, M, K, 1.0f, W, K, slice, M, 0.0f, g, M);
         return;
     }
     float *gs = g + (size_t)n * nb * S;
@@ -380,7 +391,8 @@ static void conv_chunk_forward(const conv_layer *l, const tapset *ts, const floa
         const int *pos = ts->pos + ts->poff[k];
         float *col = gs + (size_t)n * M;
         class_im2col(l, ts, k, in, nb, col);
-        gemm(0, 0, n, M, K, 1.0f, W + (size_t)n * l->c * ts->off[k], K, col, M, 0.0f, gs, M);
+        gemm_prec(l->precision, 0, 0, n, M, K, 1.0f, W + (size_t)n * l->c * ts->off[k], K, col,
+                  M, 0.0f, gs, M);
         for (int f = 0; f < n; f++)
             for (int b = 0; b < nb; b++)
                 for (int j = 0; j < np; j++)
@@ -432,10 +444,10 @@ static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const flo
         float *col = slice;
         im2col_batch(in, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
                      ts->tap, ts->count[0], col);
-        gemm(0, 1, n, K, M, 1.0f, g, M, col, M, beta, dw, K);
+        gemm_prec(l->precision, 0, 1, n, K, M, 1.0f, g, M, col, M, beta, dw, K);
         if (!din) return;
         /* dcol [K][M] = W^T * g, reusing col */
-        gemm(1, 0, K, M, n, 1.0f, W, K, g, M, 0.0f, col, M);
+        gemm_prec(l->precision, 1, 0, K, M, n, 1.0f, W, K, g, M, 0.0f, col, M);
         im2col_adjoint_add(col, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
                            ts->tap, ts->count[0], din);
         return;
@@ -451,9 +463,9 @@ static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const flo
                 for (int j = 0; j < np; j++)
                     gs[(size_t)f * M + b * np + j] = g[((size_t)f * nb + b) * S + pos[j]];
         class_im2col(l, ts, k, in, nb, col);
-        gemm(0, 1, n, K, M, 1.0f, gs, M, col, M, beta, dw + at, K);
+        gemm_prec(l->precision, 0, 1, n, K, M, 1.0f, gs, M, col, M, beta, dw + at, K);
         if (!din) continue;
-        gemm(1, 0, K, M, n, 1.0f, W + at, K, gs, M, 0.0f, col, M);
+        gemm_prec(l->precision, 1, 0, K, M, n, 1.0f, W + at, K, gs, M, 0.0f, col, M);
         class_col2im(l, ts, k, col, nb, din);
     }
 }

@@ -131,52 +131,63 @@ void conv_bn_train_finish(conv_layer *l, const double *sums, float *out) {
     }
 }
 
+/* Backward through activation and BN of channel ch over the whole batch (see
+ * conv_backward_prologue). Compiled for the build's baseline and for AVX-512, picked by
+ * the kernels level: the same operations in the same order, the same bits. */
+__attribute__((always_inline)) static inline void prologue_body(conv_layer *l, const float *out,
+                                                                const float *dout, float *coef,
+                                                                int ch) {
+    const int B = l->batch, n = l->n;
+    const size_t S = (size_t)l->oh * l->ow;
+    const double count = (double)B * S;
+    float mean = 0, istd = 1;
+    if (l->batch_normalize) {
+        mean = l->bn_batch_stats ? l->mean[ch] : l->rolling_mean[ch];
+        istd = 1.0f / sqrtf((l->bn_batch_stats ? l->var[ch] : l->rolling_var[ch]) + l->bn_eps);
+    }
+    double sum_dy = 0, sum_dy_xhat = 0;
+    for (int b = 0; b < B; b++) {
+        const size_t o = ((size_t)b * n + ch) * S;
+        const float *y = out + o, *g = dout + o, *x = l->conv_out + o;
+        float *dy = l->dbn_out + o;
+        float sd = 0, sdx = 0;
+        activation_backward_body(l->act, y, g, dy, (ptrdiff_t)S);
+        for (size_t s = 0; s < S; s++) sd += dy[s];
+        if (l->batch_normalize)
+            for (size_t s = 0; s < S; s++) sdx += dy[s] * (x[s] - mean);
+        sum_dy += sd;
+        sum_dy_xhat += (double)sdx * istd;
+    }
+    l->dbiases[ch] += (float)sum_dy;
+    if (l->batch_normalize) l->dscales[ch] += (float)sum_dy_xhat;
+    float *k = coef + 4 * (size_t)ch;
+    k[0] = l->batch_normalize ? l->scales[ch] * istd : 1.0f;
+    /* running statistics are constants: no terms through mean and variance */
+    k[1] = l->bn_batch_stats ? (float)(sum_dy / count) : 0.0f;
+    k[2] = l->bn_batch_stats ? (float)(sum_dy_xhat / count) : 0.0f;
+    k[3] = istd;
+}
+
+__attribute__((target("avx512f"))) static void prologue_avx512(conv_layer *l, const float *out,
+                                                               const float *dout, float *coef,
+                                                               int ch) {
+    prologue_body(l, out, dout, coef, ch);
+}
+
+static void prologue_base(conv_layer *l, const float *out, const float *dout, float *coef,
+                          int ch) {
+    prologue_body(l, out, dout, coef, ch);
+}
+
 /* Backward through activation and BN, per channel over the whole batch:
  * dbn_out += act'(out) * dout, parameter gradients, and the coefficients of
  * dconv = k * (dy - mdy - xhat * mdyx) in coef[ch*4 ..] = {k, mdy, mdyx, istd}. */
 void conv_backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef) {
-    const int B = l->batch, n = l->n;
-    const size_t S = (size_t)l->oh * l->ow;
-    const double count = (double)B * S;
-#pragma omp parallel for schedule(static) if ((size_t)B * n * S > 32768)
-    for (int ch = 0; ch < n; ch++) {
-        float mean = 0, istd = 1;
-        if (l->batch_normalize) {
-            mean = l->bn_batch_stats ? l->mean[ch] : l->rolling_mean[ch];
-            istd = 1.0f / sqrtf((l->bn_batch_stats ? l->var[ch] : l->rolling_var[ch]) + l->bn_eps);
-        }
-        double sum_dy = 0, sum_dy_xhat = 0;
-        for (int b = 0; b < B; b++) {
-            const size_t o = ((size_t)b * n + ch) * S;
-            const float *y = out + o, *g = dout + o, *x = l->conv_out + o;
-            float *dy = l->dbn_out + o;
-            float sd = 0, sdx = 0;
-            switch (l->act) {
-            case ACT_LINEAR:
-                for (size_t s = 0; s < S; s++) dy[s] += g[s];
-                break;
-            case ACT_RELU:
-                for (size_t s = 0; s < S; s++) dy[s] += y[s] > 0 ? g[s] : 0.0f;
-                break;
-            case ACT_LEAKY:
-                for (size_t s = 0; s < S; s++) dy[s] += y[s] > 0 ? g[s] : LEAKY_SLOPE * g[s];
-                break;
-            }
-            for (size_t s = 0; s < S; s++) sd += dy[s];
-            if (l->batch_normalize)
-                for (size_t s = 0; s < S; s++) sdx += dy[s] * (x[s] - mean);
-            sum_dy += sd;
-            sum_dy_xhat += (double)sdx * istd;
-        }
-        l->dbiases[ch] += (float)sum_dy;
-        if (l->batch_normalize) l->dscales[ch] += (float)sum_dy_xhat;
-        float *k = coef + 4 * (size_t)ch;
-        k[0] = l->batch_normalize ? l->scales[ch] * istd : 1.0f;
-        /* running statistics are constants: no terms through mean and variance */
-        k[1] = l->bn_batch_stats ? (float)(sum_dy / count) : 0.0f;
-        k[2] = l->bn_batch_stats ? (float)(sum_dy_xhat / count) : 0.0f;
-        k[3] = istd;
-    }
+    void (*run)(conv_layer *, const float *, const float *, float *, int) =
+        kernels_level() >= KERN_AVX512 ? prologue_avx512 : prologue_base;
+    const int n = l->n;
+#pragma omp parallel for schedule(static) if ((size_t)l->batch * n * l->oh * l->ow > 32768)
+    for (int ch = 0; ch < n; ch++) run(l, out, dout, coef, ch);
 }
 
 /* For images b0..b0+nb: with BN, dconv_out += k*(dy - mdy - xhat*mdyx); then

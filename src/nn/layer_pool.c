@@ -1,5 +1,6 @@
 /* layer_pool.c: max pooling with Darknet's padding rule, and global average pooling. */
 #include <float.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,13 +16,18 @@ int maxpool_init(maxpool_layer *l, int c, int h, int w, int size, int stride, in
                         "maxpool: invalid shape (c=%d h=%d w=%d size=%d stride=%d padding=%d "
                         "batch=%d)",
                         c, h, w, size, stride, padding, batch);
-    if (h + padding < size || w + padding < size)
+    if ((int64_t)h + padding < size || (int64_t)w + padding < size)
         return lir_fail(err, "maxpool: window %d larger than padded input %dx%d (padding %d)",
                         size, h, w, padding);
+    const int64_t oh = ((int64_t)h + padding - size) / stride + 1;
+    const int64_t ow = ((int64_t)w + padding - size) / stride + 1;
+    if (oh > INT_MAX || ow > INT_MAX || oh * ow > INT_MAX / ((int64_t)batch * c))
+        return lir_fail(err, "maxpool: output %lldx%lld for %d x %d channels holds more values "
+                        "than an int counts", (long long)oh, (long long)ow, batch, c);
     l->c = c, l->h = h, l->w = w, l->size = size, l->stride = stride, l->padding = padding;
     l->batch = batch;
-    l->oh = (h + padding - size) / stride + 1;
-    l->ow = (w + padding - size) / stride + 1;
+    l->oh = (int)oh;
+    l->ow = (int)ow;
     l->argmax = xmalloc((size_t)batch * c * l->oh * l->ow * sizeof(int));
     l->max_threads = omp_get_num_procs();
     l->rows = xmalloc((size_t)l->max_threads * h * l->ow * sizeof(float));

@@ -3,6 +3,7 @@
  * the [hook] sections. Running it is in net_run.c, weights I/O in weights.c, hook
  * attachment in hooks.c, energies in energy.c. */
 #include "nn.h"
+#include "net_budget.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +110,16 @@ typedef struct {
     rng_state rng;
     int last_fc; /* section index of the last [connected] (classes override), -1 if none */
     int classes;
+    net_budget bud; /* sizes are checked and charged here before anything is allocated */
 } build_ctx;
+
+/* Charges a layer's float tensor of a*b*c*d elements, twice when gradients are kept. */
+static int take_floats(build_ctx *b, int line, const char *what, int with_grad, uint64_t a,
+                       uint64_t bb, uint64_t c, uint64_t d, lir_error *err) {
+    int copies = with_grad && b->grads ? 2 : 1;
+    return net_budget_take(&b->bud, line, what, sizeof(float) * (uint64_t)copies, a, bb, c, d,
+                           err);
+}
 
 static int build_conv(build_ctx *b, cfg_section *s, int li, layer *l, lir_error *err) {
     const cfg_file *c = b->cfg;
@@ -127,10 +137,17 @@ static int build_conv(build_ctx *b, cfg_section *s, int li, layer *l, lir_error 
                         "%s:%d: [convolutional] expected filters, size, stride > 0, padding >= 0 "
                         "and batch_normalize 0 or 1",
                         c->path, s->line);
-    int oh = (l->h + 2 * padding - size) / stride + 1, ow = (l->w + 2 * padding - size) / stride + 1;
-    if (l->h + 2 * padding < size || l->w + 2 * padding < size)
-        return lir_fail(err, "%s:%d: kernel %d larger than the padded input %dx%d", c->path,
-                        s->line, size, l->h + 2 * padding, l->w + 2 * padding);
+    int oh, ow, B = b->n->batch, ln = s->line;
+    const char *what = "[convolutional]";
+    if (net_out_dim(&b->bud, ln, what, l->h, 2 * (int64_t)padding, size, stride, &oh, err) ||
+        net_out_dim(&b->bud, ln, what, l->w, 2 * (int64_t)padding, size, stride, &ow, err) ||
+        take_floats(b, ln, "[convolutional] weights", 1, filters, l->c, size, size, err) ||
+        take_floats(b, ln, "[convolutional] per-filter values", 1, filters, bn ? 4 : 1, 1, 1,
+                    err) ||
+        take_floats(b, ln, "[convolutional] output", 1, B, filters, oh, ow, err) ||
+        (bn && take_floats(b, ln, "[convolutional] batch-norm output", 1, B, filters, oh, ow,
+                           err)))
+        return -1;
     if (conv_init(&l->u.conv, l->c, l->h, l->w, filters, size, stride, padding, bn, act,
                   b->n->batch, b->grads, err))
         return -1;
@@ -167,6 +184,10 @@ static int build_connected(build_ctx *b, cfg_section *s, int si, int li, layer *
     if (outputs <= 0)
         return lir_fail(err, "%s:%d: output: expected > 0, got %d", c->path,
                         cfg_line_of(s, "output"), outputs);
+    if (take_floats(b, s->line, "[connected] weights", 1, outputs,
+                    (uint64_t)l->c * l->h * l->w, 1, 1, err) ||
+        take_floats(b, s->line, "[connected] biases", 1, outputs, 1, 1, 1, err))
+        return -1;
     int inputs = l->c * l->h * l->w;
     if (connected_init(&l->u.fc, inputs, outputs, act, b->n->batch, b->grads, err))
         return -1;
@@ -183,17 +204,20 @@ static int build_maxpool(build_ctx *b, cfg_section *s, layer *l, lir_error *err)
         cfg_get_int(c, s, "size", stride, &size, err) ||
         cfg_get_int(c, s, "padding", size - 1, &padding, err))
         return -1;
-    if (size <= 0 || stride <= 0 || padding < 0 || l->h + padding < size ||
-        l->w + padding < size)
+    if (size <= 0 || stride <= 0 || padding < 0 || (int64_t)l->h + padding < size ||
+        (int64_t)l->w + padding < size)
         return lir_fail(err,
                         "%s:%d: [maxpool] expected size, stride > 0, padding >= 0 and a window "
                         "that fits the %dx%d input",
                         c->path, s->line, l->h, l->w);
+    if (net_out_dim(&b->bud, s->line, "[maxpool]", l->h, padding, size, stride, &l->oh, err) ||
+        net_out_dim(&b->bud, s->line, "[maxpool]", l->w, padding, size, stride, &l->ow, err) ||
+        net_budget_take(&b->bud, s->line, "[maxpool] argmax", sizeof(int), b->n->batch, l->c,
+                        l->oh, l->ow, err))
+        return -1;
     if (maxpool_init(&l->u.maxpool, l->c, l->h, l->w, size, stride, padding, b->n->batch, err))
         return -1;
     l->oc = l->c;
-    l->oh = (l->h + padding - size) / stride + 1;
-    l->ow = (l->w + padding - size) / stride + 1;
     l->flops = (double)size * size * l->oc * l->oh * l->ow;
     return 0;
 }
@@ -263,8 +287,12 @@ static int build_route(build_ctx *b, cfg_section *s, int li, layer *l, lir_error
     l->c = f0->oc;
     l->h = f0->oh;
     l->w = f0->ow;
-    l->oc = 0;
-    for (int k = 0; k < r->n; k++) l->oc += r->c[k];
+    int64_t oc = 0;
+    for (int k = 0; k < r->n; k++) oc += r->c[k];
+    if (take_floats(b, line, "[route] output", 1, (uint64_t)b->n->batch, (uint64_t)oc,
+                    (uint64_t)r->h, (uint64_t)r->w, err))
+        return -1;
+    l->oc = (int)oc;
     l->oh = r->h;
     l->ow = r->w;
     l->flops = 0;
@@ -323,6 +351,11 @@ static int build_layer(build_ctx *b, cfg_section *s, int si, int li, lir_error *
                         c->path, s->line, t);
     }
     if (rc) return -1;
+    char what[64];
+    snprintf(what, sizeof what, "[%s] output", s->type);
+    if (l->type != LAYER_ROUTE &&
+        take_floats(b, s->line, what, 1, (uint64_t)n->batch, l->oc, l->oh, l->ow, err))
+        return -1;
     size_t outs = (size_t)n->batch * l->oc * l->oh * l->ow;
     l->out = xcalloc(outs, sizeof(float));
     l->dout = b->grads ? xcalloc(outs, sizeof(float)) : NULL;
@@ -428,8 +461,12 @@ net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err) {
     n->batch = opt->batch;
     n->train = opt->train != 0;
     if (net_parse_net_section(cfg, &cfg->sections[0], n, err)) goto fail;
-    build_ctx b = {cfg, n, n->train, {{0, 0}}, -1, opt->classes};
+    build_ctx b = {cfg, n, n->train, {{0, 0}}, -1, opt->classes, {0}};
     rng_seed(&b.rng, opt->seed);
+    net_budget_init(&b.bud, cfg);
+    if (net_budget_take(&b.bud, cfg->sections[0].line, "the network input", sizeof(float),
+                        (uint64_t)n->batch, n->c, n->h, n->w, err))
+        goto fail;
     int n_layers = 0;
     for (int i = 1; i < cfg->n_sections; i++) {
         if (!is_layer_section(&cfg->sections[i])) continue;
@@ -470,11 +507,16 @@ net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err) {
     }
     n->classes = n->layers[n->n_layers - 1].oc * n->layers[n->n_layers - 1].oh *
                  n->layers[n->n_layers - 1].ow;
+    int ws_line = cfg->sections[0].line;
     for (int i = 0; i < n->n_layers; i++) {
         if (n->layers[i].type != LAYER_CONV) continue;
         size_t ws = conv_workspace_size(&n->layers[i].u.conv);
-        if (ws > n->workspace_size) n->workspace_size = ws;
+        if (ws > n->workspace_size) n->workspace_size = ws, ws_line = n->layers[i].cfg_line;
     }
+    if (net_budget_take(&b.bud, ws_line, "the convolution workspace", sizeof(float),
+                        n->workspace_size, 1, 1, 1, err))
+        goto fail;
+    n->memory = b.bud.used;
     n->workspace = xcalloc(n->workspace_size ? n->workspace_size : 1, sizeof(float));
     n->input = xcalloc((size_t)n->batch * n->c * n->h * n->w, sizeof(float));
     n->labels = xcalloc((size_t)n->batch, sizeof *n->labels);
@@ -482,6 +524,14 @@ net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err) {
 fail:
     net_free(n);
     return NULL;
+}
+
+void net_set_precision(net *n, int prec) {
+    n->precision = prec;
+    for (int i = 0; i < n->n_layers; i++) {
+        if (n->layers[i].type == LAYER_CONV) n->layers[i].u.conv.precision = prec;
+        if (n->layers[i].type == LAYER_CONNECTED) n->layers[i].u.fc.precision = prec;
+    }
 }
 
 net *net_load_cfg(const char *path, const net_options *opt, lir_error *err) {

@@ -122,6 +122,8 @@ typedef struct {
                                           each thread's channel sums and sums of squares */
     float *chan;                       /* [4n] scratch: per-channel coefficients of the
                                           forward epilogue and of backward */
+    int precision;                     /* PREC_FP32 or PREC_BF16: inputs of its GEMMs
+                                          (forward, backward-data, backward-weights) */
 } conv_layer;
 
 /* Shapes, the tap plan, BN running statistics (mean 0, var 1), batch buffers and
@@ -200,6 +202,7 @@ typedef struct {
     float *biases, *dbiases;   /* [outputs]                          / parameter memory */
     float *g;                  /* [B][outputs] scratch of backward: dout * act'(out)
                                   (NULL for a linear activation or without grads) */
+    int precision;             /* PREC_FP32 or PREC_BF16: inputs of its GEMMs */
 } connected_layer;
 /* Shapes and scratch; grads = 0 for inference only. The trainable tensors come with
  * connected_bind_params before the first forward. */
@@ -324,6 +327,8 @@ typedef struct {
     float *grads;         /* [n_params], NULL in inference */
     int n_tensors;
     param_tensor *tensors; /* [n_tensors] the arena's tensors in order */
+    int precision;        /* PREC_FP32 or PREC_BF16: of every conv and connected GEMM */
+    uint64_t memory;      /* bytes of the buffers above, as charged to the budget */
 } net;
 
 /* Builds the network of a parsed cfg. [net] gives the input shape and the batch
@@ -340,7 +345,21 @@ typedef struct {
     uint64_t seed;
 } net_options;
 
+/* Every size a cfg implies is checked in 64 bits before anything is allocated, and
+ * the network's buffers (parameters, gradients, activations, workspace) are charged
+ * against a memory budget: a cfg that would exceed it fails with its file and line.
+ * The budget is process-wide: net_set_max_memory (0: the default, 8 GiB or 3/4 of
+ * the physical memory when that is less). */
+void net_set_max_memory(uint64_t bytes);
+uint64_t net_max_memory(void);
+
 net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err);
+/* The precision of the inputs of every convolution and connected-layer GEMM
+ * (forward, backward-data, backward-weights): PREC_FP32 (what net_build gives), or
+ * PREC_BF16 (mixed
+ * precision: both GEMM operands rounded to bf16, products summed in fp32; weights,
+ * activations, gradients, BN statistics, losses and energies stay fp32). */
+void net_set_precision(net *n, int prec);
 net *net_load_cfg(const char *path, const net_options *opt, lir_error *err);
 void net_free(net *n);
 

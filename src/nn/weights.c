@@ -2,10 +2,11 @@
  * images seen (uint64 when major*10+minor >= 2, else uint32). Body, per layer in
  * order: [convolutional] biases[n], if BN scales[n] rolling_mean[n] rolling_var[n],
  * then weights[n*c*size*size]; [connected] biases[out], weights[out*in]. Loading
- * checks the exact byte size against the cfg before reading anything. */
+ * checks the exact byte size against the cfg before reading anything, and refuses
+ * non-finite values; saving refuses them too (nothing is written). */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "nn.h"
 
@@ -41,14 +42,10 @@ static size_t weights_layer_bytes(layer *l) {
 }
 
 int net_load_weights(net *n, const char *path, lir_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return lir_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        fclose(f);
-        return lir_fail(err, "%s: cannot stat: %s", path, strerror(errno));
-    }
-    size_t actual = (size_t)st.st_size;
+    uint64_t size;
+    FILE *f = file_open_read(path, &size, err);
+    if (!f) return -1;
+    size_t actual = (size_t)size;
     int32_t hdr[3];
     if (read_exact(f, hdr, sizeof hdr, path, "the header (major, minor, revision)", err)) {
         fclose(f);
@@ -106,7 +103,16 @@ int net_load_weights(net *n, const char *path, lir_error *err) {
             char what[96];
             snprintf(what, sizeof what, "layer %d (%s) array %d", i,
                      net_layer_type_name(n->layers[i].type), j);
+            long off = ftell(f);
             if (read_exact(f, arr[j], len[j] * sizeof(float), path, what, err)) goto fail;
+            for (size_t e = 0; e < len[j]; e++)
+                if (!isfinite(arr[j][e])) {
+                    lir_fail(err, "%s: offset %ld: %s (cfg line %d), value %zu is %g; a network "
+                             "with non-finite weights is refused",
+                             path, off + (long)(e * sizeof(float)), what,
+                             n->layers[i].cfg_line, e, arr[j][e]);
+                    goto fail;
+                }
         }
     }
     fclose(f);
@@ -117,6 +123,17 @@ fail:
 }
 
 int net_save_weights(const net *n, const char *path, lir_error *err) {
+    for (int i = 0; i < n->n_layers; i++) {
+        float *arr[5];
+        size_t len[5];
+        int k = weights_arrays(&n->layers[i], arr, len);
+        for (int j = 0; j < k; j++)
+            for (size_t e = 0; e < len[j]; e++)
+                if (!isfinite(arr[j][e]))
+                    return lir_fail(err, "%s: not written: layer %d (%s, cfg line %d) array %d "
+                                    "value %zu is %g", path, i, net_layer_type_name(n->layers[i].type),
+                                    n->layers[i].cfg_line, j, e, arr[j][e]);
+    }
     atomic_file af;
     if (atomic_open(&af, path, err)) return -1;
     int32_t hdr[3] = {0, 2, 0};

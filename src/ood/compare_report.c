@@ -240,6 +240,6 @@ int compare_write(const compare_table *t, const char *outdir, int plot, lir_erro
         return -1;
     if (!plot) return 0;
     char path[4400];
-    snprintf(path, sizeof path, "%s/compare.png", outdir);
+    snprintf(path, sizeof path, "%s/compare", outdir);
     return compare_plot(t, path, err);
 }

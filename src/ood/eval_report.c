@@ -1,7 +1,7 @@
 /* eval_report.c: what `lir eval` writes: the console table (the paper's lines first),
  * the JSON with every metric and its provenance, the CSV, per-sample energies and the
- * plots (per-OOD-set bar plot of METHOD.md, heat map across OOD sets). Files are
- * written atomically (tmp + rename). */
+ * plots (per-OOD-set bar plot of docs/method.md section 6, heat map across OOD sets).
+ * Files are written atomically (tmp + rename). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
@@ -187,30 +187,44 @@ static void utc_now(char *buf, size_t n) {
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* path as results record it (base/record.c): the data directory as "<data dir>" when
+ * outside the working directory, no absolute path of this machine. */
+static void add_path(cJSON *o, const char *key, const char *path, const path_alias *data) {
+    char buf[4400];
+    path_record(path ? path : "", data, 1, buf, sizeof buf);
+    cJSON_AddStringToObject(o, key, buf);
+}
+
 static cJSON *provenance_json(const eval_info *info) {
     cJSON *o = cJSON_CreateObject();
     char now[32];
     utc_now(now, sizeof now);
+    path_alias data;
+    path_alias_of(&data, info->data_dir, "<data dir>");
     cJSON_AddStringToObject(o, "lir_version", LIR_VERSION);
     cJSON_AddStringToObject(o, "created_utc", now);
-    cJSON_AddStringToObject(o, "command", info->command);
+    char *command = command_record(info->command, &data, 1);
+    cJSON_AddStringToObject(o, "command", command);
+    free(command);
     cJSON_AddNumberToObject(o, "seed", (double)info->seed);
     cJSON *c = cJSON_AddObjectToObject(o, "cfg");
-    cJSON_AddStringToObject(c, "path", info->cfg);
+    add_path(c, "path", info->cfg, &data);
     cJSON_AddStringToObject(c, "sha256", info->cfg_sha256);
     cJSON *w = cJSON_AddObjectToObject(o, "weights");
-    cJSON_AddStringToObject(w, "path", info->weights);
+    add_path(w, "path", info->weights, &data);
     cJSON_AddStringToObject(w, "sha256", info->weights_sha256);
-    cJSON_AddStringToObject(w, "sidecar", info->sidecar ? info->sidecar : "");
+    add_path(w, "sidecar", info->sidecar, &data);
     if (info->train_seed >= 0)
         cJSON_AddNumberToObject(w, "train_seed", (double)info->train_seed);
     else
         cJSON_AddNullToObject(w, "train_seed");
     cJSON_AddStringToObject(w, "train_config_hash",
                             info->train_config_hash ? info->train_config_hash : "");
-    cJSON_AddStringToObject(w, "train_note", info->train_note ? info->train_note : "");
+    char *note = command_record(info->train_note ? info->train_note : "", &data, 1);
+    cJSON_AddStringToObject(w, "train_note", note); /* names the sidecar: no absolute path */
+    free(note);
     cJSON *d = cJSON_AddObjectToObject(o, "data");
-    cJSON_AddStringToObject(d, "dir", info->data_dir);
+    add_path(d, "dir", info->data_dir, &data);
     cJSON_AddStringToObject(d, "id", info->id_name);
     cJSON_AddStringToObject(d, "id_provenance", info->id_provenance);
     cJSON_AddStringToObject(d, "id_source", info->id_source);
@@ -223,7 +237,7 @@ static cJSON *provenance_json(const eval_info *info) {
     for (int i = 0; i < info->n_files; i++) {
         cJSON *f = cJSON_CreateObject();
         cJSON_AddStringToObject(f, "dataset", info->files[i].dataset);
-        cJSON_AddStringToObject(f, "path", info->files[i].path);
+        add_path(f, "path", info->files[i].path, &data);
         cJSON_AddStringToObject(f, "sha256", info->files[i].sha256);
         cJSON_AddItemToArray(files, f);
     }
@@ -364,9 +378,41 @@ int eval_report_energies(const char *path, const eval_result *r, const eval_pass
 
 /* ---- plots ---- */
 
-int eval_report_plots(const char *dir, const eval_result *r, const char *id_name, lir_error *err) {
-    int L = r->L, rows = L + EVAL_N_AGEBO + 1;
+static const char *file_basename(const char *path) {
+    const char *b = path ? strrchr(path, '/') : NULL;
+    return b ? b + 1 : path;
+}
+
+/* The bar plot of OOD set o: shown values, and which were flipped in seed mode. */
+static int plot_bars_of(const char *dir, const eval_result *r, const eval_info *info, int o,
+                        lir_error *err) {
+    const eval_ood *d = &r->ood[o];
+    const char **names = xmalloc((size_t)r->L * sizeof(char *));
+    double *v = xmalloc((size_t)r->L * sizeof(double));
+    unsigned char *flipped = xmalloc((size_t)r->L);
+    for (int k = 0; k < r->L; k++) {
+        names[k] = r->names[k];
+        v[k] = shown(r, &d->point[k]);
+        flipped[k] = r->seed_values && d->point[k].auroc < 0.5;
+    }
+    plot_bars b = {names, v, flipped, r->L, r->final_point, r->seed_values,
+                   info->id_name, d->name, file_basename(info->weights)};
+    char stem[4400];
+    snprintf(stem, sizeof stem, "%s/auroc_scores_%s_%s", dir, info->id_name, d->name);
+    int rc = plot_auroc_bars(&b, stem, NULL, err);
+    free(names);
+    free(v);
+    free(flipped);
+    return rc;
+}
+
+/* Raw AUROC of every point, Ag-EBO and MSP (rows) against every OOD set (columns). */
+static int plot_heat_of(const char *dir, const eval_result *r, const eval_info *info,
+                        lir_error *err) {
+    int L = r->L, rows = L + EVAL_N_AGEBO + 1, cols = r->n_ood;
     const char **names = xmalloc((size_t)rows * sizeof(char *));
+    const char **cn = xmalloc((size_t)cols * sizeof(char *));
+    double *heat = xmalloc((size_t)rows * cols * sizeof(double));
     char agname[EVAL_N_AGEBO][48];
     for (int k = 0; k < L; k++) names[k] = r->names[k];
     for (int a = 0; a < EVAL_N_AGEBO; a++) {
@@ -374,33 +420,30 @@ int eval_report_plots(const char *dir, const eval_result *r, const char *id_name
         names[L + a] = agname[a];
     }
     names[L + EVAL_N_AGEBO] = "MSP (logits)";
-    double *v = xmalloc((size_t)L * sizeof(double));
-    int cols = r->n_ood > 0 ? r->n_ood : 1;
-    double *heat = xmalloc((size_t)rows * cols * sizeof(double));
-    const char **cn = xmalloc((size_t)cols * sizeof(char *));
-    char path[4400];
-    int rc = 0;
-    for (int o = 0; o < r->n_ood && rc == 0; o++) {
+    for (int o = 0; o < cols; o++) {
         const eval_ood *d = &r->ood[o];
         cn[o] = d->name;
-        for (int k = 0; k < L; k++) {
-            heat[(size_t)k * cols + o] = d->point[k].auroc;
-            v[k] = shown(r, &d->point[k]);
-        }
+        for (int k = 0; k < L; k++) heat[(size_t)k * cols + o] = d->point[k].auroc;
         for (int a = 0; a < EVAL_N_AGEBO; a++) heat[(size_t)(L + a) * cols + o] = d->agebo[a].auroc;
         heat[(size_t)(L + EVAL_N_AGEBO) * cols + o] = d->base[EVAL_BASE_MSP].auroc;
-        snprintf(path, sizeof path, "%s/auroc_scores_%s_%s.png", dir, id_name, d->name);
-        rc = plot_auroc_bars(names, v, L, r->final_point, id_name, d->name, path, NULL, err);
     }
-    if (rc == 0 && r->n_ood > 0) {
-        char title[256];
-        snprintf(title, sizeof title, "Raw AUROC per point and OOD set, ID %s", id_name);
-        snprintf(path, sizeof path, "%s/auroc_heatmap_%s.png", dir, id_name);
-        rc = plot_heatmap(title, names, rows, cn, cols, heat, 0.0, 1.0, path, NULL, err);
-    }
+    char title[256], sub[512], stem[4400];
+    snprintf(title, sizeof title, "Raw AUROC per point and OOD set, ID %s", info->id_name);
+    snprintf(sub, sizeof sub, "energy score at each point, OOD = positive class; weights %s",
+             file_basename(info->weights));
+    plot_heat h = {title, sub, names, rows, cn, cols, heat, 0.0, 1.0,
+                   "AUROC (0.5 = chance; below: OOD has the lower energy)"};
+    snprintf(stem, sizeof stem, "%s/auroc_heatmap_%s", dir, info->id_name);
+    int rc = plot_heatmap(&h, stem, NULL, err);
     free(names);
-    free(v);
-    free(heat);
     free(cn);
+    free(heat);
     return rc;
+}
+
+int eval_report_plots(const char *dir, const eval_result *r, const eval_info *info,
+                      lir_error *err) {
+    for (int o = 0; o < r->n_ood; o++)
+        if (plot_bars_of(dir, r, info, o, err)) return -1;
+    return r->n_ood > 0 ? plot_heat_of(dir, r, info, err) : 0;
 }

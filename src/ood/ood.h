@@ -140,7 +140,7 @@ typedef struct {
 
 /* Sets kind and the defaults (robust = 0, shrink, ridge); no allocation. Change the
  * fields before agebo_fit to deviate from the defaults. Ag-EBO standardises with
- * mean/std by default (unlike dirfree_model): it is the rule METHOD.md names, and the
+ * mean/std by default (unlike dirfree_model): it is the rule docs/method.md section 4 gives, and the
  * Mahalanobis variant is a second-moment method around the mean anyway. */
 void agebo_init(agebo_model *m, agebo_kind kind);
 /* id_energies[n][L] (row-major), ID data only. Needs n >= 2. */
@@ -192,7 +192,7 @@ void ood_plan_free(ood_plan *p);
  * A set named on its own, or one whose folder exists (a corrupt file), is an error. */
 int ood_plan_may_skip(const ood_plan *p, int i, const char *dir);
 
-/* eval: `lir eval`'s scoring passes and metric tables (METHOD.md sections 1-2).
+/* eval: `lir eval`'s scoring passes and metric tables (docs/method.md sections 2-5).
  *
  *   eval_pass_run   one forward pass over a dataset with a hook on every point:
  *                   each sample's energy at each point, its logits and label
@@ -364,9 +364,11 @@ void eval_summary_json(struct cJSON *root, const eval_result *r, const char *id_
 /* CSV: index,label,<one column per point>,msp,maxlogit; one row per sample. */
 int eval_report_energies(const char *path, const eval_result *r, const eval_pass *p,
                          lir_error *err);
-/* auroc_scores_<id>_<ood>.png per OOD set (raw or seed-compatible values, as the paper
- * lines) and auroc_heatmap_<id>.png (raw AUROC) into dir. */
-int eval_report_plots(const char *dir, const eval_result *r, const char *id_name, lir_error *err);
+/* auroc_scores_<id>_<ood>.{png,svg,pdf} per OOD set (raw or seed-compatible values, as
+ * the paper lines; the title names the weights) and auroc_heatmap_<id>.{png,svg,pdf}
+ * (raw AUROC) into dir. */
+int eval_report_plots(const char *dir, const eval_result *r, const eval_info *info,
+                      lir_error *err);
 
 /* ---- compare.c: `lir compare`, one table across the results.json of several runs ----
  * One row per run, one column per OOD set and per group mean, each cell the chosen main

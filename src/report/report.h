@@ -1,5 +1,5 @@
-/* report: what lir shows: the progress line and the raster figures (canvas, charts,
- * PNG output). Includes base only. */
+/* report: what lir shows: the progress line and the figures (a cairo canvas, the
+ * charts, PNG + SVG + PDF output). Includes base only. */
 #ifndef LIR_REPORT_H
 #define LIR_REPORT_H
 
@@ -32,94 +32,133 @@ void progress_break(progress *p);
 /* "1h02m" / "4m05s" / "12s" into buf. */
 void progress_duration(double seconds, char *buf, size_t n);
 
-/* plot: a small RGB raster canvas (rectangles, anti-aliased lines, dotted lines,
- * scaled / rotated anti-aliased text in our own bitmap font), PNG output through
- * libpng written atomically, and the charts lir draws: the per-layer AUROC bar plot
- * (METHOD.md section 1), a heat map and a line plot for training curves.
- * Pixel coordinates: x to the right, y downwards, pixel (i, j) covers
- * [i, i+1) x [j, j+1). */
-
-
+/* plot: a canvas drawn through cairo (rectangles, hatching, lines, dots, text in
+ * DejaVu Sans) that plot_save writes as PNG, SVG and PDF from the same drawing, and
+ * the charts lir draws: the per-point AUROC bar plot (docs/method.md), a heat map and
+ * a line plot for training curves. Coordinates: x to the right, y downwards, one unit
+ * is one PNG pixel (one point in SVG / PDF). */
 
 typedef struct {
     uint8_t r, g, b;
 } plot_rgb;
 
-typedef struct {
-    int w, h;
-    uint8_t *rgb; /* [h][w][3] */
-} plot_canvas;
+typedef struct plot_canvas plot_canvas;
 
 typedef struct {
-    double x0, y0, x1, y1; /* left, top, right, bottom in pixels */
+    double x0, y0, x1, y1; /* left, top, right, bottom */
 } plot_rect;
 
 /* ---- plot.c: canvas ---- */
 plot_canvas *plot_canvas_new(int w, int h, plot_rgb background);
 void plot_canvas_free(plot_canvas *c);
-plot_rgb plot_get(const plot_canvas *c, int x, int y);
-/* Blends col over pixel (x, y) with opacity alpha in [0, 1]; outside pixels ignored. */
-void plot_blend(plot_canvas *c, int x, int y, plot_rgb col, double alpha);
-/* Fills every pixel whose centre lies in [x0, x1) x [y0, y1) (crisp edges). */
+/* Fills [x0, x1) x [y0, y1), corners rounded to whole units (crisp edges in the PNG). */
 void plot_fill_rect(plot_canvas *c, double x0, double y0, double x1, double y1, plot_rgb col);
-/* Anti-aliased segment of the given width. dash > 0 draws dash-long pieces separated
- * by gap-long holes (measured along the segment from its start); dash = 0: solid. */
+/* Diagonal lines (rising to the right), `spacing` apart, clipped to the rectangle. */
+void plot_hatch_rect(plot_canvas *c, double x0, double y0, double x1, double y1, plot_rgb col,
+                     double spacing, double width);
+/* Segment of the given width. dash > 0 draws dash-long pieces separated by gap-long
+ * holes (from the segment's start); dash = 0: solid. */
 void plot_line(plot_canvas *c, double x0, double y0, double x1, double y1, double width,
                plot_rgb col, double dash, double gap);
-/* Writes the canvas as an 8-bit RGB PNG via "<path>.tmp" + rename. */
-int plot_save_png(const plot_canvas *c, const char *path, lir_error *err);
-
-/* ---- font.c: text in our 5x7 (+2 descender rows) bitmap font, ASCII 32..126 ----
- * size: height of a capital letter in pixels (any value; drawn anti-aliased).
- * angle: degrees counter-clockwise as seen on screen (45 for slanted axis labels).
- * (ax, ay): the point of the text box that lands on (x, y): ax 0 = start of the text,
- * 1 = end; ay 0 = top of the capitals, 1 = baseline. Other bytes draw as '?'. */
+/* Connected segments through n points xy[2 * i], xy[2 * i + 1] (round joins). */
+void plot_polyline(plot_canvas *c, const double *xy, int n, double width, plot_rgb col);
+void plot_dot(plot_canvas *c, double x, double y, double r, plot_rgb col);
+/* Text; size: height of a capital letter. angle: degrees counter-clockwise as seen
+ * (45 for slanted axis labels). (ax, ay): the point of the text box that lands on
+ * (x, y): ax 0 = start of the text, 1 = end; ay 0 = top of the capitals, 1 = baseline. */
 void plot_text(plot_canvas *c, double x, double y, const char *s, double size, double angle,
                double ax, double ay, plot_rgb col);
-double plot_text_width(const char *s, double size); /* length along the baseline, px */
+double plot_text_width(const char *s, double size); /* advance along the baseline */
+/* Writes <stem>.png, <stem>.svg and <stem>.pdf, each via "<file>.tmp" + rename. */
+int plot_save(const plot_canvas *c, const char *stem, lir_error *err);
 
 /* ---- plot_charts.c ---- */
 
-/* METHOD.md bar plot, 1200x600: bar i is centred at x = area.x0 + (i + 0.5) *
- * (area.x1 - area.x0) / n and rises from the axis (area.y1) to
- * y = area.y1 - clamp((v - 0.5) / 0.5, 0, 1) * (area.y1 - area.y0). Green when
- * v > values[ref] (strictly), orange otherwise; red dotted line at values[ref].
- * Title "Per-layer AUROC Scores: <id_name> (ID) vs. <ood_name> (OOD)". NaN values get
- * no bar and the label "nan". area (may be NULL) receives the plot rectangle. */
-int plot_auroc_bars(const char *const *names, const double *values, int n, int ref,
-                    const char *id_name, const char *ood_name, const char *path,
-                    plot_rect *area, lir_error *err);
+extern const plot_rgb PLOT_GREEN, PLOT_ORANGE, PLOT_RED, PLOT_CHANCE, PLOT_HATCH;
 
-extern const plot_rgb PLOT_GREEN, PLOT_ORANGE, PLOT_RED;
+/* The per-point AUROC bar plot. values are raw AUROC (axis 0 to 1, a dashed chance
+ * line at 0.5) or, with seed_mode, max(AUROC, 1 - AUROC) (axis from 0.5, the title and
+ * y label say so, bars with flipped[i] set are hatched). Bar i is green when values[i]
+ * > values[ref] (strictly), orange otherwise; a red dotted line at values[ref]. The
+ * title names the ID and OOD sets, the score and the weights; a legend row says what
+ * every colour and line means. NaN values get no bar and the label "nan". */
+typedef struct {
+    const char *const *names; /* [n] point names, x labels */
+    const double *values;     /* [n] */
+    const unsigned char *flipped; /* [n] or NULL (seed mode: raw AUROC < 0.5) */
+    int n, ref;               /* ref: the final layer, drawn as the red line */
+    int seed_mode;
+    const char *id_name, *ood_name;
+    const char *weights; /* shown in the subtitle; NULL: not named */
+} plot_bars;
 
-/* Sequential colour scale, t in [0, 1] (clamped): dark blue -> teal -> yellow. */
+/* Where things went: the plot rectangle, the values at its bottom and top edge
+ * (y = area.y1 - (v - ymin) / (ymax - ymin) * (area.y1 - area.y0)), the labelled
+ * ticks' range, and the topmost y any value label reaches. */
+typedef struct {
+    plot_rect area;
+    double ymin, ymax, tick_lo, tick_hi, tick_step;
+    double label_top;
+} plot_bars_layout;
+
+/* The layout plot_auroc_bars draws with (canvas 1200 x 600). */
+void plot_bars_layout_of(const plot_bars *b, plot_bars_layout *lay);
+/* Draws and saves <stem>.{png,svg,pdf}; lay (may be NULL) receives the layout. */
+int plot_auroc_bars(const plot_bars *b, const char *stem, plot_bars_layout *lay, lir_error *err);
+
+/* Diverging colour scale, t in [0, 1] (clamped): blue -> near-white at 0.5 -> red. */
 plot_rgb plot_colormap(double t);
 
 /* Heat map of values[rows][cols] (e.g. rows = hook points, cols = OOD sets), each cell
- * coloured plot_colormap((v - vmin) / (vmax - vmin)) and labelled with 2 decimals; a
- * colour bar with ticks at the right. vmin >= vmax: use the data's range. The canvas
- * size follows the number of cells. cells (may be NULL) receives the rectangle of the
- * grid: cell (r, c) spans x0 + c * cw .. + cw, y0 + r * ch .. + ch with
- * cw = (x1 - x0) / cols, ch = (y1 - y0) / rows. NaN cells are grey and say "nan". */
-int plot_heatmap(const char *title, const char *const *row_names, int rows,
-                 const char *const *col_names, int cols, const double *values, double vmin,
-                 double vmax, const char *path, plot_rect *cells, lir_error *err);
+ * coloured plot_colormap((v - vmin) / (vmax - vmin)) (so the map's white is the
+ * midpoint of [vmin, vmax]) and labelled with 2 decimals; a colour bar with ticks and
+ * bar_label at the right. vmin >= vmax: the data's range. The canvas size follows the
+ * number of cells. NaN cells are grey and say "nan". */
+typedef struct {
+    const char *title, *subtitle; /* subtitle may be NULL */
+    const char *const *row_names;
+    int rows;
+    const char *const *col_names;
+    int cols;
+    const double *values;
+    double vmin, vmax;
+    const char *bar_label;
+} plot_heat;
 
-/* Line plot (1000x600) of several named series over x[n] (e.g. epochs), legend top
- * right, axes with "nice" ticks. NaN points break a line. area (may be NULL) receives
- * the plot rectangle; the axes map [xmin, xmax] x [ymin, ymax] of the ticks' range. */
+/* cells (may be NULL) receives the grid: cell (r, c) spans x0 + c * cw .. + cw,
+ * y0 + r * ch .. + ch with cw = (x1 - x0) / cols, ch = (y1 - y0) / rows. */
+int plot_heatmap(const plot_heat *h, const char *stem, plot_rect *cells, lir_error *err);
+
+/* ---- plot_lines.c ---- */
+
+/* Line plot (1000 x 600) of named series over x[n] (e.g. epochs), legend top right,
+ * axes with round ticks; log_y: a logarithmic y axis (ticks at powers of ten; values
+ * <= 0 are not drawn). NaN points break a line. */
 typedef struct {
     const char *name;
     const double *y; /* [n] */
 } plot_series;
 
+typedef struct {
+    const char *title, *xlabel, *ylabel;
+    const double *x; /* [n] */
+    int n;
+    const plot_series *series;
+    int n_series;
+    int log_y;
+} plot_chart;
+
 plot_rgb plot_series_colour(int s); /* colour of series s (cycles through 8) */
 
-int plot_lines(const char *title, const char *xlabel, const char *ylabel, const double *x,
-               int n, const plot_series *series, int n_series, const char *path,
-               plot_rect *area, lir_error *err);
+/* area (may be NULL) receives the plot rectangle; the axes map the ticks' range
+ * [xlo, xhi] x [ylo, yhi] (log10 of it with log_y) onto it, returned in range
+ * (may be NULL) as {xlo, ylo, xhi, yhi}. */
+int plot_lines(const plot_chart *ch, const char *stem, plot_rect *area, plot_rect *range,
+               lir_error *err);
 
-/* Grouped bar chart: for each of n_cat categories (e.g. OOD sets) n_series bars side by
+/* ---- plot_grouped.c ---- */
+
+/* Grouped bar chart (<stem>.{png,svg,pdf}): for each of n_cat categories (e.g. OOD sets) n_series bars side by
  * side (e.g. runs), bar (s, c) with height values[s * n_cat + c] on a y axis from ymin
  * to ymax (values outside are clipped; NaN: no bar), in plot_series_colour(s), with an
  * error bar of +- errs[s * n_cat + c] when errs is not NULL and the entry is finite and
@@ -131,7 +170,7 @@ int plot_lines(const char *title, const char *xlabel, const char *ylabel, const 
  * down to a.y1. */
 int plot_grouped_bars(const char *title, const char *ylabel, const char *const *cats, int n_cat,
                       const char *const *series, int n_series, const double *values,
-                      const double *errs, double ymin, double ymax, const char *path,
+                      const double *errs, double ymin, double ymax, const char *stem,
                       plot_rect *area, lir_error *err);
 
 #endif

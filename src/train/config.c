@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_hooks.h"
 #include "nn/nn.h"
 #include "train.h"
 
@@ -50,6 +51,10 @@ static const key_spec KEYS[] = {
     {"weight_decay", K_FLOAT, F(weight_decay), 0, 1, "0.0005", 1, NULL,
      "L2 weight decay on conv/fc weights (not biases, BN); default [net] decay"},
     {"nesterov", K_BOOL, F(nesterov), 0, 1, "false", 1, NULL, "Nesterov momentum"},
+    {"precision", K_STR, F(precision), 0, 0, "fp32", 1, "fp32|bf16",
+     "inputs of the conv and fc GEMMs (forward, backward-data, backward-weights): fp32, or "
+     "bf16 (mixed precision: operands rounded to bf16, fp32 sums, weights and optimiser "
+     "state fp32; `lir info --cpu` says whether the CPU runs it natively)"},
     {"policy", K_STR, F(policy), 0, 0, "cosine", 1, "constant|steps|cosine|onecycle|poly",
      "learning-rate schedule over all steps; default [net] policy"},
     {"min_lr", K_FLOAT, F(min_lr), 0, 100, "0", 1, NULL, "cosine: final learning rate"},
@@ -84,7 +89,7 @@ static const key_spec KEYS[] = {
      "calibrated outlier margins: this times (q90 - q10) of ID energies beyond the ID margins "
      "(m_out = m_in + it; band: also m_out_lo = m_in_lo - it)"},
     {"out_dir", K_STR, F(out_dir), 0, 0, "runs/train", 0, NULL,
-     "results: config.json, log.csv, curves_*.png, checkpoint.bin, final.weights(.json)"},
+     "results: config.json, log.csv, curves_*.{png,svg,pdf}, checkpoint.bin, final.weights(.json)"},
     {"checkpoint_steps", K_INT, F(checkpoint_steps), 0, 1e9, "0", 0, NULL,
      "extra checkpoint every N steps inside an epoch (0: at epoch ends only)"},
     {"progress_seconds", K_FLOAT, F(progress_seconds), 0, 86400, "10", 0, NULL,
@@ -121,6 +126,15 @@ static const char *type_name(const key_spec *k) {
     case K_STR: return "a string";
     }
     return "?";
+}
+
+int config_key_usage(const char *key, const char **value_name, const char **def) {
+    const key_spec *k = key_find(key);
+    if (!k) return -1;
+    static const char *const names[] = {"<int>", "<int>", "<float>", "true|false", "<str>"};
+    *value_name = k->type == K_STR && k->choices ? k->choices : names[k->type];
+    *def = k->def;
+    return 0;
 }
 
 static int range_fail(const key_spec *k, const char *v, lir_error *err) {
@@ -186,101 +200,69 @@ void config_defaults(train_config *c) {
     for (int i = 0; i < N_KEYS; i++) config_set(c, KEYS[i].key, KEYS[i].def, NULL);
 }
 
-int config_add_hook(train_config *c, const config_hook *h, lir_error *err) {
-    for (int i = 0; i < c->n_hooks; i++)
-        if (!strcmp(c->hooks[i].point, h->point)) {
-            c->hooks[i] = *h;
-            return 0;
+/* Offset of the first "\u0000" escape inside a JSON string (cJSON would cut the
+ * string there), or -1. */
+static long json_nul_escape(const char *text) {
+    int in = 0;
+    for (const char *p = text; *p; p++) {
+        if (!in) {
+            in = *p == '"';
+        } else if (*p == '"') {
+            in = 0;
+        } else if (*p == '\\') {
+            if (p[1] == 'u' && !strncmp(p + 2, "0000", 4)) return (long)(p - text);
+            if (p[1]) p++;
         }
-    if (c->n_hooks == CONFIG_MAX_HOOKS)
-        return lir_fail(err, "config key 'hooks': more than %d hooks", CONFIG_MAX_HOOKS);
-    c->hooks[c->n_hooks++] = *h;
-    return 0;
+    }
+    return -1;
 }
 
-/* The numbers of a hook object, each with its bit in parse_hook's "have" mask. */
-enum { H_POINT = 1, H_LAMBDA = 2, H_IN = 4, H_OUT = 8, H_IN_LO = 16, H_OUT_LO = 32, H_CAL = 64 };
-static const struct {
-    const char *key;
-    size_t off;
-    unsigned bit;
-} HOOK_NUMBERS[] = {
-    {"lambda", offsetof(hook_reg, lambda), H_LAMBDA},   {"m_in", offsetof(hook_reg, m_in), H_IN},
-    {"m_out", offsetof(hook_reg, m_out), H_OUT},        {"m_in_lo", offsetof(hook_reg, m_in_lo), H_IN_LO},
-    {"m_out_lo", offsetof(hook_reg, m_out_lo), H_OUT_LO},
-};
-enum { N_HOOK_NUMBERS = sizeof HOOK_NUMBERS / sizeof HOOK_NUMBERS[0] };
-
-/* One member of a hook object into h; *have gets its bit. */
-static int hook_member(config_hook *h, const cJSON *m, unsigned *have, const char *at,
-                       lir_error *err) {
-    const char *k = m->string;
-    if (!strcmp(k, "point")) {
-        if (!cJSON_IsString(m) || strlen(m->valuestring) >= sizeof h->point || !m->valuestring[0])
-            return lir_fail(err, "%s.point': expected a point name", at);
-        strcpy(h->point, m->valuestring);
-        *have |= H_POINT;
-        return 0;
+/* The second of two members of one object with the same name (at any depth), or NULL. */
+static const cJSON *json_duplicate(const cJSON *o) {
+    for (const cJSON *a = o->child; a; a = a->next) {
+        if (cJSON_IsObject(o))
+            for (const cJSON *b = a->next; b; b = b->next)
+                if (!strcmp(a->string, b->string)) return b;
+        const cJSON *d = a->child ? json_duplicate(a) : NULL;
+        if (d) return d;
     }
-    if (!strcmp(k, "calibrate")) {
-        if (!cJSON_IsBool(m)) return lir_fail(err, "%s.calibrate': expected true or false", at);
-        h->reg.calibrate = cJSON_IsTrue(m);
-        *have |= h->reg.calibrate ? H_CAL : 0;
-        return 0;
-    }
-    if (!strcmp(k, "loss")) {
-        h->reg.loss = cJSON_IsString(m) ? hook_loss_parse(m->valuestring) : -1;
-        if (h->reg.loss < 0) return lir_fail(err, "%s.loss': expected energy, band or oe", at);
-        return 0;
-    }
-    for (int i = 0; i < N_HOOK_NUMBERS; i++) {
-        if (strcmp(k, HOOK_NUMBERS[i].key)) continue;
-        double lo = i == 0 ? 0 : -1e9, hi = i == 0 ? 1e6 : 1e9;
-        if (!cJSON_IsNumber(m) || !isfinite(m->valuedouble) || m->valuedouble < lo ||
-            m->valuedouble > hi)
-            return lir_fail(err, "%s.%s': expected a number in %g..%g", at, k, lo, hi);
-        *(float *)((char *)&h->reg + HOOK_NUMBERS[i].off) = (float)m->valuedouble;
-        *have |= HOOK_NUMBERS[i].bit;
-        return 0;
-    }
-    return lir_fail(err, "unknown config key %s.%s' (known: point, loss, lambda, m_in, m_out, "
-                    "m_in_lo, m_out_lo, calibrate)", at, k);
+    return NULL;
 }
 
-/* One element of "hooks": {"point": name, "loss": "energy"|"band"|"oe", "lambda": x,
- * margins, "calibrate": bool}; point and lambda required; margins unless calibrate:
- * energy m_in, m_out; band also m_in_lo, m_out_lo; oe none (and no calibrate). */
-static int parse_hook(train_config *c, const cJSON *o, int i, const char *what, lir_error *err) {
-    char at[160];
-    snprintf(at, sizeof at, "%s: config key 'hooks[%d]", what, i);
-    if (!cJSON_IsObject(o)) return lir_fail(err, "%s': expected an object", at);
-    config_hook h;
-    memset(&h, 0, sizeof h);
-    unsigned have = 0;
-    for (const cJSON *m = o->child; m; m = m->next)
-        if (hook_member(&h, m, &have, at, err)) return -1;
-    if (!(have & H_POINT) || !(have & H_LAMBDA))
-        return lir_fail(err, "%s': needs \"point\" and \"lambda\"", at);
-    unsigned margins = H_IN | H_OUT | H_IN_LO | H_OUT_LO;
-    unsigned need = h.reg.loss == HOOK_LOSS_BAND ? margins : h.reg.loss == HOOK_LOSS_OE ? 0 : H_IN | H_OUT;
-    if (h.reg.loss == HOOK_LOSS_OE && (have & (margins | H_CAL)))
-        return lir_fail(err, "%s': loss \"oe\" has no margins (no m_in, m_out, calibrate)", at);
-    if (have & margins & ~need)
-        return lir_fail(err, "%s': m_in_lo and m_out_lo are margins of loss \"band\" only", at);
-    if (!(have & H_CAL) && (have & need) != need)
-        return lir_fail(err, "%s': needs %s or \"calibrate\": true", at,
-                        need == H_IN + H_OUT ? "\"m_in\" and \"m_out\""
-                                             : "\"m_in_lo\", \"m_in\", \"m_out_lo\" and \"m_out\"");
-    return config_add_hook(c, &h, err);
-}
-
-int config_apply_json(train_config *c, const char *text, const char *what, lir_error *err) {
-    cJSON *root = cJSON_Parse(text);
+/* Parses text as one JSON value and nothing after it (but white space), with no
+ * NUL escapes and no key given twice in an object. */
+static cJSON *json_parse_strict(const char *text, const char *what, lir_error *err) {
+    long nul = json_nul_escape(text);
+    if (nul >= 0) {
+        lir_fail(err, "%s: byte %ld: \\u0000 in a string (a config string cannot hold NUL)",
+                 what, nul);
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 0);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
         long off = at && at >= text ? (long)(at - text) : -1;
-        return lir_fail(err, "%s: not valid JSON (near byte %ld)", what, off);
+        lir_fail(err, "%s: not valid JSON (near byte %ld)", what, off);
+        return NULL;
     }
+    end += strspn(end, " \t\r\n");
+    const cJSON *dup = json_duplicate(root);
+    if (*end || dup) {
+        if (*end)
+            lir_fail(err, "%s: byte %ld: trailing data after the JSON value", what,
+                     (long)(end - text));
+        else
+            lir_fail(err, "%s: config key '%s' given twice", what, dup->string);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+int config_apply_json(train_config *c, const char *text, const char *what, lir_error *err) {
+    cJSON *root = json_parse_strict(text, what, err);
+    if (!root) return -1;
     int rc = 0;
     if (!cJSON_IsObject(root)) {
         rc = lir_fail(err, "%s: expected a JSON object at the top level", what);
@@ -295,7 +277,7 @@ int config_apply_json(train_config *c, const char *text, const char *what, lir_e
             c->n_hooks = 0;
             int i = 0;
             for (const cJSON *h = m->child; h && !rc; h = h->next, i++)
-                rc = parse_hook(c, h, i, what, err);
+                rc = config_parse_hook(c, h, i, what, err);
             continue;
         }
         const key_spec *k = key_find(m->string);
@@ -332,24 +314,18 @@ int config_load_file(train_config *c, const char *path, lir_error *err) {
     size_t len;
     char *text = file_read_all(path, &len, err);
     if (!text) return -1;
+    if (strlen(text) != len) {
+        lir_fail(err, "%s: byte %zu: a NUL byte (a JSON config is text)", path, strlen(text));
+        free(text);
+        return -1;
+    }
     int rc = config_apply_json(c, text, path, err);
     free(text);
     return rc;
 }
 
 int config_check(const train_config *c, lir_error *err) {
-    for (int i = 0; i < c->n_hooks; i++) {
-        const config_hook *h = &c->hooks[i];
-        const hook_reg *r = &h->reg;
-        if (r->calibrate || r->loss == HOOK_LOSS_OE) continue;
-        if (!(r->m_out > r->m_in))
-            return lir_fail(err, "config key 'hooks[%d]' (%s): m_out (%g) must be greater than m_in (%g)",
-                            i, h->point, r->m_out, r->m_in);
-        if (r->loss == HOOK_LOSS_BAND && !(r->m_out_lo < r->m_in_lo && r->m_in_lo <= r->m_in))
-            return lir_fail(err, "config key 'hooks[%d]' (%s): band margins must be ordered "
-                            "m_out_lo < m_in_lo <= m_in < m_out (got %g, %g, %g, %g)",
-                            i, h->point, r->m_out_lo, r->m_in_lo, r->m_in, r->m_out);
-    }
+    if (config_check_hooks(c, err)) return -1;
     if (c->n_hooks && !strcmp(c->outliers, "none")) {
         for (int i = 0; i < c->n_hooks; i++)
             if (c->hooks[i].reg.lambda > 0)
@@ -386,25 +362,7 @@ static cJSON *to_json(const train_config *c, int hashed_only) {
         }
     }
     cJSON *hooks = cJSON_AddArrayToObject(o, "hooks");
-    for (int i = 0; i < c->n_hooks; i++) {
-        const config_hook *h = &c->hooks[i];
-        cJSON *j = cJSON_CreateObject();
-        const hook_reg *r = &h->reg;
-        cJSON_AddStringToObject(j, "point", h->point);
-        /* the keys its loss kind takes (energy, the default, unnamed: hashes as before) */
-        if (r->loss != HOOK_LOSS_ENERGY) cJSON_AddStringToObject(j, "loss", hook_loss_name(r->loss));
-        cJSON_AddNumberToObject(j, "lambda", config_float(r->lambda));
-        if (r->loss == HOOK_LOSS_BAND) {
-            cJSON_AddNumberToObject(j, "m_in_lo", config_float(r->m_in_lo));
-            cJSON_AddNumberToObject(j, "m_out_lo", config_float(r->m_out_lo));
-        }
-        if (r->loss != HOOK_LOSS_OE) {
-            cJSON_AddNumberToObject(j, "m_in", config_float(r->m_in));
-            cJSON_AddNumberToObject(j, "m_out", config_float(r->m_out));
-            cJSON_AddBoolToObject(j, "calibrate", r->calibrate);
-        }
-        cJSON_AddItemToArray(hooks, j);
-    }
+    for (int i = 0; i < c->n_hooks; i++) cJSON_AddItemToArray(hooks, config_hook_json(&c->hooks[i]));
     return o;
 }
 
@@ -517,27 +475,4 @@ int config_from_cfg(train_config *c, const cfg_file *f, lir_error *err) {
     if (cfg_policy(c, f, s, err)) return -1;
     cfg_steps(c, s, max_batches);
     return 0;
-}
-
-/* ---- the cfg's [hook] sections ------------------------------------------------------ */
-
-int config_add_cfg_hooks(train_config *c, const cfg_file *cfg, lir_error *err) {
-    /* a [hook] without point= observes the previous layer's output, which only the built
-     * network names: build it once, batch 1, inference, and read its hooks */
-    net_options probe = {1, 0, 0, 1};
-    net *n = net_build(cfg, &probe, err);
-    if (!n) return -1;
-    int rc = 0;
-    for (int k = 0; k < n->n_hooks && !rc; k++) {
-        const hook_reg *r = &n->hooks[k].reg;
-        const char *name = n->points[n->hooks[k].point].name;
-        int have = 0;
-        for (int i = 0; i < c->n_hooks; i++) have |= !strcmp(c->hooks[i].point, name);
-        if (have || (r->lambda == 0 && !r->calibrate)) continue;
-        config_hook h = {.reg = *r};
-        snprintf(h.point, sizeof h.point, "%s", name);
-        rc = config_add_hook(c, &h, err);
-    }
-    net_free(n);
-    return rc;
 }

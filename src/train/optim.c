@@ -2,6 +2,7 @@
  * and the optimiser state's checkpoint format (train.h). */
 #include "train.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,24 +147,33 @@ int sgd_step(sgd *o, float *restrict w, const float *restrict dw, size_t n, floa
     float *restrict v = o->vel;
     const long len = (long)n;
     /* g = scale * dw + wd * w (wd 0 where no decay), v = mu * v + g, then
-     * w -= lr * v, or with Nesterov w -= lr * (g + mu * v) */
+     * w -= lr * v, or with Nesterov w -= lr * (g + mu * v). bad: a new weight or
+     * velocity is not finite (x - x is 0 for finite x, NaN otherwise; a non-finite
+     * gradient makes its velocity non-finite), found while the values are in
+     * registers with an integer OR that vectorises. */
+    int bad = 0;
     if (o->cfg.nesterov) {
-#pragma omp parallel for schedule(static) if (len > 65536)
+#pragma omp parallel for schedule(static) reduction(| : bad) if (len > 65536)
         for (long i = 0; i < len; i++) {
             float g = scale * dw[i] + (decay[i] ? wd : 0.0f) * w[i];
             float vi = mu * v[i] + g;
+            float wi = w[i] - lr * (g + mu * vi);
             v[i] = vi;
-            w[i] -= lr * (g + mu * vi);
+            w[i] = wi;
+            bad |= (wi - wi != 0.0f) | (vi - vi != 0.0f);
         }
     } else {
-#pragma omp parallel for schedule(static) if (len > 65536)
+#pragma omp parallel for schedule(static) reduction(| : bad) if (len > 65536)
         for (long i = 0; i < len; i++) {
             float g = scale * dw[i] + (decay[i] ? wd : 0.0f) * w[i];
             float vi = mu * v[i] + g;
+            float wi = w[i] - lr * vi;
             v[i] = vi;
-            w[i] -= lr * vi;
+            w[i] = wi;
+            bad |= (wi - wi != 0.0f) | (vi - vi != 0.0f);
         }
     }
+    o->nonfinite = bad;
     o->step++;
     return 0;
 }
@@ -181,7 +191,9 @@ int sgd_save(const sgd *o, FILE *f, const char *path, lir_error *err) {
     }
     /* the tensors' momentum buffers in order: the block */
     if (ok) ok = fwrite(o->vel, sizeof(float), o->n, f) == o->n;
-    if (!ok) return lir_fail(err, "%s: write error in optimiser state", path);
+    if (!ok)
+        return lir_fail(err, "%s: write error in optimiser state: %s", path,
+                        strerror(errno ? errno : EIO));
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "guard.h"
 #include "data/data.h"
 #include "nn/nn.h"
 #include "train.h"
@@ -37,6 +38,7 @@ typedef struct {
     unsigned char *is_out;
     outlier_source *out;
     char ckpt[1100];
+    int have_ckpt; /* ckpt holds a checkpoint of this run (written or resumed from) */
 } trainer;
 
 /* ---- setup ----------------------------------------------------------------------- */
@@ -223,15 +225,15 @@ static int train_step(trainer *t, float lr, lir_error *err) {
     double ce;
     double total = train_forward_backward(n, t->x, t->labels, t->ob ? t->is_out : NULL, &ce);
     const float *prob = n->layers[n->n_layers - 1].out;
+    char note[1200];
     if (!isfinite(total)) {
         char msg[512] = "";
         for (int i = 0; i < t->c->n_hooks && strlen(msg) < 400; i++)
             snprintf(msg + strlen(msg), sizeof msg - strlen(msg), ", R[%s] %g", t->c->hooks[i].point,
                      hook_at(t, i)->last_reg);
-        return lir_fail(err,
-                        "non-finite loss at epoch %d, step %ld (CE %g%s); stopped, the last good "
-                        "checkpoint %s is kept (try a lower lr)",
-                        t->s.epoch + 1, t->s.step + 1, ce, msg, t->ckpt);
+        return lir_fail(err, "non-finite loss at epoch %d, step %ld (CE %g%s); stopped (try a "
+                        "lower lr)%s", t->s.epoch + 1, t->s.step + 1, ce, msg,
+                        guard_ckpt_note(t->have_ckpt ? t->ckpt : NULL, note, sizeof note));
     }
     for (int i = 0; i < t->c->n_hooks; i++) t->s.sum_reg[i] += hook_at(t, i)->last_reg;
     for (int j = 0; j < t->idb; j++)
@@ -240,14 +242,18 @@ static int train_step(trainer *t, float lr, lir_error *err) {
     t->s.sum_loss += total;
     t->s.sum_ce += ce;
     t->s.epoch_steps++;
-    if (sgd_step(t->o, n->params, n->grads, n->n_params, lr, err)) return -1;
+    if (sgd_step(t->o, n->params, n->grads, n->n_params, lr, err) ||
+        guard_finite(n, t->o, t->s.epoch + 1, t->s.step + 1, t->have_ckpt ? t->ckpt : NULL, err))
+        return -1;
     n->seen += (uint64_t)(t->idb + t->ob);
     t->s.step++;
     return 0;
 }
 
 static int save_checkpoint(trainer *t, lir_error *err) {
-    return checkpoint_save(t->ckpt, &t->ck, err);
+    if (checkpoint_save(t->ckpt, &t->ck, err)) return -1;
+    t->have_ckpt = 1;
+    return 0;
 }
 
 /* Closes the epoch: validation, record, log, plots, checkpoint. */
@@ -266,11 +272,10 @@ static int end_epoch(trainer *t, float lr, lir_error *err) {
     r.images_per_s = (double)s->epoch_steps * (t->idb + t->ob) / fmax(s->epoch_seconds, 1e-9);
     r.val_loss = r.val_acc = NAN;
     if (t->n_val) evaluate(t, t->train, t->val_idx, t->n_val, &r.val_loss, &r.val_acc);
+    char note[1200];
     if (t->n_val && !isfinite(r.val_loss))
-        return lir_fail(err,
-                        "non-finite validation loss after epoch %d; stopped, the last good "
-                        "checkpoint %s is kept",
-                        r.epoch, t->ckpt);
+        return lir_fail(err, "non-finite validation loss after epoch %d; stopped%s", r.epoch,
+                        guard_ckpt_note(t->have_ckpt ? t->ckpt : NULL, note, sizeof note));
     s->records = xrealloc(s->records, (size_t)(s->n_records + 1) * sizeof *s->records);
     s->records[s->n_records++] = r;
     s->epoch++;
@@ -413,6 +418,10 @@ static int finish(trainer *t, lir_error *err) {
     const train_config *c = t->c;
     dataset *test = dataset_load(c->dataset, "test", c->data_dir[0] ? c->data_dir : NULL, err);
     if (!test) return -1;
+    if (guard_labels_fit(test, t->n->classes, err)) {
+        dataset_free(test);
+        return -1;
+    }
     report_final r;
     memset(&r, 0, sizeof r);
     evaluate(t, test, NULL, test->n, &r.test_loss, &r.test_acc);
@@ -456,9 +465,11 @@ static int trainer_setup(trainer *t, lir_error *err) {
                       (uint64_t)c->seed};
     t->n = net_build(t->opt->cfg, &no, err);
     if (!t->n) return -1;
+    net_set_precision(t->n, precision_parse(c->precision));
     if (t->n->layers[t->n->n_layers - 1].type != LAYER_SOFTMAX)
         return lir_fail(err, "%s: training needs a network that ends in [softmax]",
                         t->opt->cfg_path);
+    if (guard_labels_fit(t->train, t->n->classes, err)) return -1;
     if (c->init_weights[0] && net_load_weights(t->n, c->init_weights, err)) return -1;
     if (hooks_attach(t, err) || config_check(c, err) || schedule_build(t, err)) return -1;
     sgd_config sc = {c->momentum, c->weight_decay, c->nesterov, 1};
@@ -500,7 +511,9 @@ int train_run(const train_options *opt, train_config *c, lir_error *err) {
            "epoch, %ld steps\n",
            c->dataset, t.n_tr, t.n_val, t.spe, t.idb, t.ob, t.total);
     if (opt->resume) {
-        if (checkpoint_load(t.ckpt, &t.ck, err)) goto done;
+        ckpt_run run = {c->epochs, t.spe, t.idb, t.n_val > 0};
+        if (checkpoint_load(t.ckpt, &t.ck, &run, err)) goto done;
+        t.have_ckpt = 1;
         printf("resumed from %s at epoch %d, step %ld\n", t.ckpt, t.s.epoch + 1, t.s.step);
     } else {
         memset(&t.s, 0, sizeof t.s);

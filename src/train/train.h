@@ -21,7 +21,7 @@
 
 #define CONFIG_MAX_HOOKS 64
 
-/* One regularised hook point (R-EBO, METHOD.md section 2): its point and its settings
+/* One regularised hook point (R-EBO, docs/method.md section 7): its point and its settings
  * as the net's hook takes them (lambda, loss kind, margins; the margins are set at the
  * start of a run when reg.calibrate). */
 typedef struct {
@@ -42,6 +42,7 @@ typedef struct {
     int batch;
     float lr, momentum, weight_decay, min_lr;
     int nesterov;
+    char precision[8]; /* "fp32" or "bf16": of the conv and fc GEMMs */
     char policy[16];
     int warmup_epochs;
     char lr_steps[256];  /* epochs, "50,75" */
@@ -80,6 +81,9 @@ void config_defaults(train_config *c);
 /* Sets one top-level key from text (a flag value or cfg value); -1 naming the key
  * and the accepted range. "hooks" cannot be set this way. */
 int config_set(train_config *c, const char *key, const char *value, lir_error *err);
+/* For a flag that sets key: the value's name in usage texts ("<int>", "<float>",
+ * "<str>", "true|false" or the choices) and the built-in default; -1: unknown key. */
+int config_key_usage(const char *key, const char **value_name, const char **def);
 
 /* Applies a JSON document (an object) over c; what names it in messages. */
 int config_apply_json(train_config *c, const char *text, const char *what, lir_error *err);
@@ -187,6 +191,8 @@ typedef struct {
     float *vel;           /* [n] momentum, tensors back to back, zero at start */
     unsigned char *decay; /* [n] 1 where weight decay applies (the tensor's flag) */
     long step;            /* steps taken so far */
+    int nonfinite;        /* 1 when the last step left a weight or velocity that is not
+                             finite (a non-finite gradient shows there too), else 0 */
 } sgd;
 
 /* Momentum for the n_tensors tensors t, back to back. */

@@ -1,6 +1,7 @@
 /* train_report.c: config.json, log.csv, training-curve plots and the weights sidecar
  * of a training run (see train_report.h). */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,13 +71,16 @@ int train_report_plots(const train_config *c, const train_state *s, lir_error *e
     }
     plot_series loss[3] = {{"train loss", tl}, {"train CE", ce}, {"val CE", vl}};
     plot_series acc[2] = {{"train", ta}, {"validation", va}};
-    char p1[1100], p2[1100];
-    snprintf(p1, sizeof p1, "%s/curves_loss.png", c->out_dir);
-    snprintf(p2, sizeof p2, "%s/curves_acc.png", c->out_dir);
-    int rc = plot_lines("Training loss", "epoch", "loss", x, n, loss, 3, p1, NULL, err);
-    if (!rc) rc = plot_lines("Accuracy", "epoch", "accuracy (%)", x, n, acc, 2, p2, NULL, err);
+    plot_chart lc = {"Training loss", "epoch", "loss", x, n, loss, 3, 0};
+    plot_chart ac = {"Accuracy", "epoch", "accuracy (%)", x, n, acc, 2, 0};
+    char stem[1100];
+    snprintf(stem, sizeof stem, "%s/curves_loss", c->out_dir);
+    int rc = plot_lines(&lc, stem, NULL, NULL, err);
+    snprintf(stem, sizeof stem, "%s/curves_acc", c->out_dir);
+    if (!rc) rc = plot_lines(&ac, stem, NULL, NULL, err);
     if (!rc && c->n_hooks) {
-        /* R of each hook (without lambda), one series per point */
+        /* R of each hook (without lambda), one series per point, on a log axis: the
+         * terms span decades and reach 0 once a point separates */
         double *reg = xmalloc((size_t)(n + 1) * c->n_hooks * sizeof(double));
         plot_series *rs = xmalloc((size_t)c->n_hooks * sizeof *rs);
         for (int i = 0; i < c->n_hooks; i++) {
@@ -84,15 +88,22 @@ int train_report_plots(const train_config *c, const train_state *s, lir_error *e
             rs[i].name = c->hooks[i].point;
             rs[i].y = reg + (size_t)i * n;
         }
-        char p3[1100];
-        snprintf(p3, sizeof p3, "%s/curves_reg.png", c->out_dir);
-        rc = plot_lines("R-EBO terms (without lambda)", "epoch", "R", x, n, rs, c->n_hooks, p3,
-                        NULL, err);
+        plot_chart rc_chart = {"R-EBO terms (without lambda)", "epoch", "R", x, n, rs,
+                               c->n_hooks, 1};
+        snprintf(stem, sizeof stem, "%s/curves_reg", c->out_dir);
+        rc = plot_lines(&rc_chart, stem, NULL, NULL, err);
         free(rs);
         free(reg);
     }
     free(x);
     return rc;
+}
+
+/* key: the file's SHA-256, or null when it cannot be read. */
+static void add_sha256(cJSON *o, const char *key, const char *path) {
+    char hex[65];
+    if (sha256_file(path, hex, NULL) == 0) cJSON_AddStringToObject(o, key, hex);
+    else cJSON_AddNullToObject(o, key);
 }
 
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
@@ -101,8 +112,14 @@ int train_report_sidecar(const train_config *c, const train_state *s, const repo
                    lir_error *err) {
     cJSON *o = cJSON_CreateObject();
     const char *base = strrchr(r->weights, '/');
+    path_alias dirs[2];
+    path_alias_of(&dirs[0], dataset_dir(c->data_dir[0] ? c->data_dir : NULL), "<data dir>");
+    path_alias_of(&dirs[1], c->out_dir, "<run dir>");
+    char buf[4400];
     cJSON_AddStringToObject(o, "weights", base ? base + 1 : r->weights);
-    cJSON_AddStringToObject(o, "cfg", r->cfg_path);
+    path_record(r->cfg_path, dirs, 2, buf, sizeof buf);
+    cJSON_AddStringToObject(o, "cfg", buf);
+    add_sha256(o, "cfg_sha256", r->cfg_path);
     cJSON_AddStringToObject(o, "dataset", c->dataset);
     cJSON_AddItemToObject(o, "test_accuracy", num_or_null(r->test_acc));
     cJSON_AddItemToObject(o, "test_loss", num_or_null(r->test_loss));
@@ -118,7 +135,9 @@ int train_report_sidecar(const train_config *c, const train_state *s, const repo
     cJSON_AddStringToObject(sums, "what", "SHA-256 of the loaded split: uint8 images then int32 labels");
     cJSON_AddStringToObject(sums, "train", r->train_sha256);
     cJSON_AddStringToObject(sums, "test", r->test_sha256);
-    cJSON_AddStringToObject(o, "command", r->command ? r->command : "");
+    char *command = command_record(r->command ? r->command : "", dirs, 2);
+    cJSON_AddStringToObject(o, "command", command);
+    free(command);
     cJSON *hooks = cJSON_AddArrayToObject(o, "hooks");
     for (int i = 0; i < c->n_hooks; i++) {
         cJSON *h = cJSON_CreateObject();
@@ -138,8 +157,17 @@ int train_report_sidecar(const train_config *c, const train_state *s, const repo
         cJSON_AddItemToArray(hooks, h);
     }
     char *cj = config_to_json(c);
-    cJSON_AddItemToObject(o, "config", cJSON_Parse(cj));
+    cJSON *conf = cJSON_Parse(cj);
     free(cj);
+    static const char *const path_keys[3] = {"data_dir", "out_dir", "init_weights"};
+    for (int k = 0; k < 3; k++) { /* the copy in the sidecar holds no absolute path */
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(conf, path_keys[k]);
+        if (!cJSON_IsString(v) || !v->valuestring[0]) continue;
+        path_record(v->valuestring, dirs, 2, buf, sizeof buf);
+        cJSON_SetValuestring(v, buf);
+    }
+    if (c->init_weights[0]) add_sha256(o, "init_weights_sha256", c->init_weights);
+    cJSON_AddItemToObject(o, "config", conf);
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
     size_t n = strlen(text);
