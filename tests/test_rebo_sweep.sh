@@ -15,40 +15,7 @@
 case $LIR in /*) ;; *) LIR=$PWD/$LIR;; esac
 root=$PWD
 
-"$PY" - "$tmp/data" <<'PYEOF'
-import hashlib, os, random, struct, sys
-from PIL import Image
-root = sys.argv[1]
-rng = random.Random(5)
-p = os.path.join(root, "cifar10", "cifar-10-batches-bin")
-os.makedirs(p)
-def rec():
-    k = rng.randrange(10)
-    return bytes([k]) + bytes(min(255, max(0, 20 * k + rng.randrange(90))) for _ in range(3072))
-for name, n in [("data_batch_%d.bin" % i, 40) for i in range(1, 6)] + [("test_batch.bin", 48)]:
-    with open(os.path.join(p, name), "wb") as f:
-        f.write(b"".join(rec() for _ in range(n)))
-for ds, lo, hi in [("mnist", 0, 255), ("fashionmnist", 60, 200)]:
-    d = os.path.join(root, ds)
-    os.makedirs(d)
-    n = 32
-    with open(os.path.join(d, "t10k-images-idx3-ubyte"), "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, n, 28, 28))
-        f.write(bytes(rng.randrange(lo, hi) if rng.random() < 0.5 else 0 for _ in range(n * 784)))
-    with open(os.path.join(d, "t10k-labels-idx1-ubyte"), "wb") as f:
-        f.write(struct.pack(">II", 0x801, n) + bytes(i % 10 for i in range(n)))
-d = os.path.join(root, "photos")
-os.makedirs(os.path.join(d, "images", "wall"))
-lines = []
-for i in range(6):
-    w, h = 90 + 7 * i, 70
-    px = bytes(min(255, (x * (i + 1) + y * 3 + rng.randrange(40)) % 256) for y in range(h) for x in range(w) for _ in range(3))
-    rel = "images/wall/%d.jpg" % i
-    Image.frombytes("RGB", (w, h), px).save(os.path.join(d, rel), quality=90)
-    lines.append("%s  %s\n" % (hashlib.sha256(open(os.path.join(d, rel), "rb").read()).hexdigest(), rel))
-open(os.path.join(d, "MANIFEST"), "w").write("".join(lines))
-open(os.path.join(d, "PROVENANCE"), "w").write("source=debian\npackage=wall version=1 deb_sha256=x\n")
-PYEOF
+"$PY" "$root/tests/fixtures/make_tiny_data.py" "$tmp/data" --photos 6
 cp "$root/tests/fixtures/tiny-train.cfg" "$tmp/tiny.cfg"
 echo '{"epochs": 1, "val_size": 20, "batch": 16}' > "$tmp/base.json"
 expect 0 "train the tiny base network" "$LIR" train "$tmp/tiny.cfg" --config "$tmp/base.json" \

@@ -362,7 +362,7 @@ static cJSON *to_json(const train_config *c, int hashed_only) {
         }
     }
     cJSON *hooks = cJSON_AddArrayToObject(o, "hooks");
-    for (int i = 0; i < c->n_hooks; i++) cJSON_AddItemToArray(hooks, config_hook_json(&c->hooks[i]));
+    for (int i = 0; i < c->n_hooks; i++) cJSON_AddItemToArray(hooks, config_hook_json(&c->hooks[i], 0));
     return o;
 }
 

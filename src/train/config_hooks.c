@@ -114,12 +114,14 @@ int config_check_hooks(const train_config *c, lir_error *err) {
     return 0;
 }
 
-cJSON *config_hook_json(const config_hook *h) {
+cJSON *config_hook_json(const config_hook *h, int name_loss) {
     cJSON *j = cJSON_CreateObject();
     const hook_reg *r = &h->reg;
     cJSON_AddStringToObject(j, "point", h->point);
-    /* the keys its loss kind takes (energy, the default, unnamed: hashes as before) */
-    if (r->loss != HOOK_LOSS_ENERGY) cJSON_AddStringToObject(j, "loss", hook_loss_name(r->loss));
+    /* the keys its loss kind takes (energy, the default, unnamed in configs: they hash as
+     * before the kinds existed) */
+    if (name_loss || r->loss != HOOK_LOSS_ENERGY)
+        cJSON_AddStringToObject(j, "loss", hook_loss_name(r->loss));
     cJSON_AddNumberToObject(j, "lambda", config_float(r->lambda));
     if (r->loss == HOOK_LOSS_BAND) {
         cJSON_AddNumberToObject(j, "m_in_lo", config_float(r->m_in_lo));

@@ -12,7 +12,8 @@
 int config_parse_hook(train_config *c, const cJSON *o, int i, const char *what, lir_error *err);
 /* Margins given (not calibrated) in the order of their loss kind. */
 int config_check_hooks(const train_config *c, lir_error *err);
-/* The hook as config.json writes it: only the keys of its loss kind. */
-cJSON *config_hook_json(const config_hook *h);
+/* The hook as config.json writes it: only the keys of its loss kind ("loss" itself
+ * only when not energy, unless name_loss). */
+cJSON *config_hook_json(const config_hook *h, int name_loss);
 
 #endif
