@@ -9,7 +9,8 @@
 #   scripts/experiments/rebo-sweep.sh [--outdir DIR] [--seeds "1 2"]
 #        [--lambdas "0.001 0.01 0.1"] [--methods "..."] [--synthetic-lambda L]
 #        [--init-weights WEIGHTS] [--cfg CFG] [--lir PATH] [--data DIR] [--points "P..."]
-#        [--eval SETS] [--eval-args "FLAGS"] [--select SETS] [--quick] [--dry-run]
+#        [--eval SETS] [--eval-args "FLAGS"] [--select SETS] [--epochs N]
+#        [--runs "NAME..."] [--quick] [--dry-run]
 #        [-- extra lir train flags...]
 #
 # The runs (names <method>[-l<lambda>]-<outliers>-s<seed>):
@@ -23,6 +24,10 @@
 # band41", synthetic-lambda 0.01, init-weights weights/resnet18-cifar10.weights, cfg
 # cfg/resnet18.cfg, lir ./lir, data lir's default, points: rebo-config.sh's, eval
 # far,covariate, eval-args "", select photos-val ("none": no selection step).
+# --epochs N: every training N epochs instead of the configs' 10 (the schedule, e.g.
+# cosine, spans the N epochs). --runs "NAME...": only these runs of the plan (the rest
+# of the plan is not touched; a name not in the plan is an error), e.g. to run the most
+# informative runs first and the seeds later into the same --outdir.
 # --quick: one epoch, one calibration batch and `lir eval --limit 200` (pipeline checks;
 # add --set "..." flags after -- for tiny data). --dry-run: list the runs and exit.
 # Started again after a kill it skips finished runs and evaluations and resumes the
@@ -44,6 +49,8 @@ eval_args=
 select=photos-val
 quick=0
 dry=
+epochs=
+only=
 while [ $# -gt 0 ]; do
     case $1 in
         --outdir) out=$2; shift 2;;
@@ -59,6 +66,8 @@ while [ $# -gt 0 ]; do
         --eval) sets=$2; shift 2;;
         --eval-args) eval_args=$2; shift 2;;
         --select) select=$2; shift 2;;
+        --epochs) epochs=$2; shift 2;;
+        --runs) only=$2; shift 2;;
         --quick) quick=1; shift;;
         --dry-run) dry=--dry-run; shift;;
         --) shift; break;;
@@ -68,6 +77,7 @@ while [ $# -gt 0 ]; do
 done
 [ -f "$init" ] || { echo "rebo-sweep.sh: no weights $init to fine-tune (--init-weights)" >&2; exit 2; }
 train_flags=("$@")
+[ -z "$epochs" ] || train_flags=(--set "epochs=$epochs" "${train_flags[@]}")
 if [ $quick = 1 ]; then
     train_flags=(--set "epochs=1;calib_batches=1" "${train_flags[@]}")
     eval_args="--limit 200 $eval_args"
@@ -101,6 +111,15 @@ for m in $methods; do
         gen "$m-synthetic-s1" "$m" --outliers synthetic
     fi
 done
+
+if [ -n "$only" ]; then
+    for n in $only; do
+        [ -f "$out/configs/$n.json" ] || { echo "rebo-sweep.sh: run '$n' is not in the plan (see --dry-run)" >&2; exit 2; }
+    done
+    for f in "$out"/configs/*.json; do
+        case " $only " in *" $(basename "$f" .json) "*) ;; *) rm -f "$f";; esac
+    done
+fi
 
 sweep=(bash "$here/../sweep.sh" --configs "$out/configs" --baseline "$init" --outdir "$out"
        --cfg "$cfg" --lir "$lir" --eval "$sets" --eval-args "$eval_args"
