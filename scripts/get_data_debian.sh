@@ -28,7 +28,7 @@ fetch_deb() {
         cp "$f" "$dest/" || return 1
     else
         command -v apt-get >/dev/null || { echo "  $pkg: apt-get not found (set LIR_DEBS to a folder of .deb files)" >&2; return 1; }
-        if ! (cd "$dest" && apt-get download "$pkg" >/dev/null 2>"$dest/apt.err"); then
+        if ! (cd "$dest" && apt-get download "$pkg" >/dev/null 2>apt.err); then
             echo "  $pkg: apt-get download failed: $(tail -n 2 "$dest/apt.err") (no network or unknown package? run apt-get update, or set LIR_DEBS to a folder with ${pkg}_*.deb)" >&2
             return 1
         fi

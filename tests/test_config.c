@@ -1,7 +1,7 @@
 /* test_config.c: the strict JSON run config (unknown keys, types, ranges refused with
  * the key named; flags override the file; the effective config reads back to the same
- * settings and hash; run-control keys do not change the hash) and the outlier-source
- * rules and synthetic transforms. */
+ * settings and hash; run-control keys do not change the hash), the hooks' loss kinds
+ * and their margins, and the outlier-source rules and synthetic transforms. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,8 +68,8 @@ int main(void) {
     CHECK(apply(good, &c, &err) == 0, "valid config accepted (%s)", err.msg);
     CHECK(config_check(&c, &err) == 0, "valid config passes checks (%s)", err.msg);
     CHECK(c.epochs == 7 && c.augment == 0 && c.seed == 42 && c.n_hooks == 2, "values stored");
-    CHECK_CLOSE(c.hooks[0].m_in, -23, 0, 0, "m_in");
-    CHECK(c.hooks[1].calibrate == 1, "calibrate stored");
+    CHECK_CLOSE(c.hooks[0].reg.m_in, -23, 0, 0, "m_in");
+    CHECK(c.hooks[1].reg.calibrate == 1, "calibrate stored");
     CHECK(config_set(&c, "epochs", "9", &err) == 0 && c.epochs == 9, "flag overrides file");
     CHECK(config_set(&c, "batch", "12x", &err) != 0 && strstr(err.msg, "'batch'"),
           "bad flag value names the key");
@@ -91,6 +91,43 @@ int main(void) {
     CHECK(config_hash(&d) == h, "run-control keys do not change the hash");
     config_set(&d, "lr", "0.002", &err);
     CHECK(config_hash(&d) != h, "lr changes the hash");
+
+    /* hook loss kinds: energy (default), band (two lower margins more), oe (none) */
+    const char *O = "{\"outliers\": \"photos\", \"hooks\": [";
+    char buf[512];
+#define HOOKS(...) (snprintf(buf, sizeof buf, "%s%s]}", O, __VA_ARGS__), buf)
+    expect_refused(HOOKS("{\"point\": \"fc\", \"loss\": \"hinge\", \"lambda\": 1}"), "'hooks[0].loss'");
+    expect_refused(HOOKS("{\"point\": \"fc\", \"loss\": \"oe\", \"lambda\": 0.5, \"m_in\": 1}"),
+                   "no margins");
+    expect_refused(HOOKS("{\"point\": \"fc\", \"loss\": \"oe\", \"lambda\": 0.5, \"calibrate\": true}"),
+                   "no margins");
+    expect_refused(HOOKS("{\"point\": \"fc\", \"lambda\": 1, \"m_in\": 1, \"m_out\": 2, \"m_in_lo\": 0}"),
+                   "\"band\" only");
+    expect_refused(HOOKS("{\"point\": \"b\", \"loss\": \"band\", \"lambda\": 1, \"m_in\": 1, \"m_out\": 2}"),
+                   "m_in_lo");
+    expect_refused(HOOKS("{\"point\": \"b\", \"loss\": \"band\", \"lambda\": 1, \"m_in\": 1, "
+                         "\"m_out\": 4, \"m_in_lo\": -1, \"m_out_lo\": 0}"),
+                   "m_out_lo < m_in_lo <= m_in < m_out");
+    CHECK(apply(HOOKS("{\"point\": \"b\", \"loss\": \"band\", \"lambda\": 0.01, \"m_in\": 1, "
+                      "\"m_out\": 4, \"m_in_lo\": -1, \"m_out_lo\": -4},"
+                      "{\"point\": \"c\", \"loss\": \"band\", \"lambda\": 0.01, \"calibrate\": true},"
+                      "{\"point\": \"fc\", \"loss\": \"oe\", \"lambda\": 0.5}"),
+                &c, &err) == 0 && config_check(&c, &err) == 0,
+          "band and oe hooks accepted (%s)", err.msg);
+    CHECK(c.hooks[0].reg.loss == HOOK_LOSS_BAND && c.hooks[0].reg.m_out_lo == -4 &&
+              c.hooks[0].reg.m_in_lo == -1 && c.hooks[2].reg.loss == HOOK_LOSS_OE,
+          "loss kinds and band margins stored");
+    js = config_to_json(&c);
+    CHECK(apply(js, &d, &err) == 0 && config_hash(&d) == config_hash(&c),
+          "band and oe read back with the same hash (%s)", err.msg);
+    CHECK(strstr(js, "\"loss\":\t\"band\"") && !strstr(js, "\"loss\":\t\"energy\""),
+          "kinds other than energy are named: %s", js);
+    free(js);
+    apply(HOOKS("{\"point\": \"fc\", \"lambda\": 0.1, \"m_in\": -23, \"m_out\": -5}"), &c, &err);
+    apply(HOOKS("{\"point\": \"fc\", \"loss\": \"energy\", \"lambda\": 0.1, \"m_in\": -23, \"m_out\": -5}"),
+          &d, &err);
+    CHECK(config_hash(&c) == config_hash(&d), "\"loss\": \"energy\" is the default");
+#undef HOOKS
 
     /* the cfg's [net] section: read once, here, with the config's defaults */
     cfg_file *f = cfg_parse_string("[net]\nbatch=128\nwidth=32\nheight=32\nchannels=3\n"
@@ -137,9 +174,9 @@ int main(void) {
     CHECK(apply("{\"outliers\": \"synthetic\", \"hooks\": [{\"point\": \"fc\", \"lambda\": 0.1, "
                 "\"m_in\": -6, \"m_out\": -2}]}", &c, &err) == 0, "hooks json (%s)", err.msg);
     CHECK(f && config_add_cfg_hooks(&c, f, &err) == 0, "cfg hooks read (%s)", err.msg);
-    CHECK(c.n_hooks == 2 && !strcmp(c.hooks[0].point, "fc") && c.hooks[0].lambda == 0.1f &&
-              !c.hooks[0].calibrate && !strcmp(c.hooks[1].point, "b0") &&
-              c.hooks[1].lambda == 0.5f && c.hooks[1].m_in == -3 && c.hooks[1].m_out == -1,
+    CHECK(c.n_hooks == 2 && !strcmp(c.hooks[0].point, "fc") && c.hooks[0].reg.lambda == 0.1f &&
+              !c.hooks[0].reg.calibrate && !strcmp(c.hooks[1].point, "b0") &&
+              c.hooks[1].reg.lambda == 0.5f && c.hooks[1].reg.m_in == -3 && c.hooks[1].reg.m_out == -1,
           "config hooks: %d, %s, %s", c.n_hooks, c.hooks[0].point, c.hooks[1].point);
     CHECK(config_add_cfg_hooks(&c, f, &err) == 0 && c.n_hooks == 2, "reading them again adds none");
     cfg_free(f);

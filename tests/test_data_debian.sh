@@ -71,7 +71,7 @@ check; (cd "$data/photos" && sha256sum -c --quiet MANIFEST) || fail "photos MANI
 check; [ "$(grep -c '^file=' "$data/photos-test/PROVENANCE")" = "$(grep -vc '^#' scripts/data-lists/photos-test.txt)" ] || fail "photos-test PROVENANCE file lines"
 check; grep -qx 'source=debian' "$data/textures/PROVENANCE" && grep -q '^package=openarena-081-textures version=1.0-test deb_sha256=[0-9a-f]\{64\}$' "$data/textures/PROVENANCE" || fail "textures PROVENANCE: $(head -5 "$data/textures/PROVENANCE")"
 check; [ "$(awk '{print $2}' "$data/textures/MANIFEST" | tr '\n' ' ')" = "images/openarena-081-textures/textures/floor/c.jpeg images/openarena-081-textures/textures/wall/a.jpg images/openarena-081-textures/textures/wall/small.jpg " ] || fail "textures kept: $(cat "$data/textures/MANIFEST")"
-check; ls "$data"/photos/photos256.pack "$data"/photos-test/photos256.pack "$data"/textures/textures32.pack >/dev/null || fail "packs built"
+check; ls "$data"/photos/photos256-train.pack "$data"/photos-test/photos256.pack "$data"/textures/textures32.pack >/dev/null || fail "packs built"
 check; [ -z "$(ls -a "$data" | grep part)" ] || fail "work folders left: $(ls -a "$data")"
 expect 0 "lir data info textures" "$LIR" data info textures --data "$data"
 has out "dataset textures split test dir $data: 2 images, 3x32x32" "textures count"

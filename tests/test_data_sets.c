@@ -1,7 +1,7 @@
 /* test_data_sets.c: the sets made of image files on tiny fixtures written here
  * (textures and photos-test through MANIFESTs, DTD in its archive layout), photo crops
- * (deterministic from the seed, distinct, area-filtered), photos-test's disjointness
- * refusal, and the synthetic sets (fixed; blobs against a direct 3-D convolution). */
+ * (deterministic from the seed, distinct, area-filtered), the photos held out of photos
+ * for photos-val, photos-test's disjointness refusal, and the synthetic sets (fixed; blobs against a direct 3-D convolution). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +115,35 @@ static void test_photos(void) {
     dataset_free(e);
 }
 
+/* Every PHOTOS_VAL_EVERY-th photo of the MANIFEST is photos-val's, the others photos'. */
+static void test_photos_val(void) {
+    lir_error err;
+    CHECK(!dataset_load("photos-val", "test", root, &err) && strstr(err.msg, "lists 3 photos") &&
+              strstr(err.msg, "at least 5"),
+          "photos-val of 3 photos refused: %s", err.msg);
+    sh("rm -rf %s/photos", root);
+    make_set("photos", "wall-pkg", 2 * PHOTOS_VAL_EVERY + 1, 120, 90, 30); /* widths 120 + i */
+    image_pack *p = imageset_open("photos", root, &err), *v = imageset_open("photos-val", root, &err);
+    CHECK(p && v && p->n == 2 * PHOTOS_VAL_EVERY - 1 && v->n == 2, "photos %d, photos-val %d images",
+          p ? p->n : -1, v ? v->n : -1);
+    int apart = p && v;
+    for (int i = 0; apart && i < p->n; i++)
+        apart = (p->img[i].w - 120) % PHOTOS_VAL_EVERY != PHOTOS_VAL_EVERY - 1;
+    for (int i = 0; apart && i < v->n; i++)
+        apart = v->img[i].w == 120 + PHOTOS_VAL_EVERY * (i + 1) - 1;
+    CHECK(apart, "photos-val holds exactly the photos photos lacks");
+    image_pack_free(p);
+    image_pack_free(v);
+    char path[600];
+    snprintf(path, sizeof path, "%s/photos/photos256-val.pack", root);
+    CHECK(access(path, R_OK) == 0, "photos-val pack written beside photos'");
+    dataset *d = dataset_load("photos-val", "test", root, &err);
+    CHECK(d && d->n == PHOTOS_SET_SIZE && d->classes == 1, "photos-val loads: %s", d ? "" : err.msg);
+    CHECK(!dataset_load("photos-val", "train", root, &err) && strstr(err.msg, "only the split test"),
+          "photos-val has no train split");
+    dataset_free(d);
+}
+
 static void test_photos_test(void) {
     make_set("photos-test", "other-pkg", 2, 100, 80, 20);
     lir_error err;
@@ -199,6 +228,7 @@ int main(void) {
     if (!mkdtemp(root)) return 1;
     test_textures_dtd();
     test_photos();
+    test_photos_val();
     test_photos_test();
     test_synth();
     char cmd[128];

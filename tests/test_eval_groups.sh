@@ -18,28 +18,7 @@
 case $LIR in /*) ;; *) LIR=$PWD/$LIR;; esac
 root=$PWD
 
-"$PY" - "$tmp/data" <<'PYEOF'
-import os, random, struct, sys
-root = sys.argv[1]
-rng = random.Random(7)
-p = os.path.join(root, "cifar10", "cifar-10-batches-bin")
-os.makedirs(p)
-def rec():
-    k = rng.randrange(10)
-    return bytes([k]) + bytes(min(255, max(0, 20 * k + rng.randrange(90))) for _ in range(3072))
-for name, n in [("data_batch_%d.bin" % i, 40) for i in range(1, 6)] + [("test_batch.bin", 48)]:
-    with open(os.path.join(p, name), "wb") as f:
-        f.write(b"".join(rec() for _ in range(n)))
-for ds, lo, hi in [("mnist", 0, 255), ("fashionmnist", 60, 200)]:
-    d = os.path.join(root, ds)
-    os.makedirs(d)
-    n = 32
-    with open(os.path.join(d, "t10k-images-idx3-ubyte"), "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, n, 28, 28))
-        f.write(bytes(rng.randrange(lo, hi) if rng.random() < 0.5 else 0 for _ in range(n * 784)))
-    with open(os.path.join(d, "t10k-labels-idx1-ubyte"), "wb") as f:
-        f.write(struct.pack(">II", 0x801, n) + bytes(i % 10 for i in range(n)))
-PYEOF
+"$PY" "$root/tests/fixtures/make_tiny_data.py" "$tmp/data"
 cp "$root/tests/fixtures/tiny-train.cfg" "$tmp/tiny.cfg"
 echo '{"epochs": 1, "val_size": 20, "seed": @VALUE@}' > "$tmp/seed.template"
 sed 's/@VALUE@/1/' "$tmp/seed.template" > "$tmp/run1.json"

@@ -317,7 +317,8 @@ static int forward_tool(char **argv) {
 }
 
 /* Used by tests/test_torch.py: test_net --grad CFG WEIGHTS INPUT LABELS OUTPUT BATCH
- * [POINT LAMBDA M_IN M_OUT]... runs a training forward and net_loss_backward on INPUT
+ * [POINT LAMBDA M_IN M_OUT]... (band:POINT LAMBDA M_IN_LO,M_IN M_OUT_LO,M_OUT for the
+ * band loss) runs a training forward and net_loss_backward on INPUT
  * with int32 LABELS (-1: outlier) and hooks on the given points, and writes the CE,
  * each hook's R, then the gradients in .weights order (conv: biases, [scales],
  * weights; connected: biases, weights) as float32 to OUTPUT. */
@@ -331,9 +332,16 @@ static int grad_tool(int argc, char **argv) {
         return 1;
     }
     for (int a = 8; a + 3 < argc; a += 4) {
-        hook_reg reg = {(float)atof(argv[a + 1]), (float)atof(argv[a + 2]),
-                        (float)atof(argv[a + 3]), 0};
-        if (net_add_hook(n, argv[a], &reg, &err)) {
+        hook_reg reg = {.lambda = (float)atof(argv[a + 1]), .m_in = (float)atof(argv[a + 2]),
+                        .m_out = (float)atof(argv[a + 3])};
+        const char *pname = argv[a];
+        if (!strncmp(pname, "band:", 5)) { /* band:POINT LAMBDA M_IN_LO,M_IN M_OUT_LO,M_OUT */
+            pname += 5;
+            reg.loss = HOOK_LOSS_BAND;
+            sscanf(argv[a + 2], "%f,%f", &reg.m_in_lo, &reg.m_in);
+            sscanf(argv[a + 3], "%f,%f", &reg.m_out_lo, &reg.m_out);
+        }
+        if (net_add_hook(n, pname, &reg, &err)) {
             fprintf(stderr, "%s\n", err.msg);
             net_free(n);
             return 1;

@@ -75,7 +75,7 @@ int main(void) {
     CHECK(n != NULL, "net builds (%s)", n ? "" : err.msg);
     if (!n) return check_done("test_noalloc");
     net_hook_all(n);
-    hook_reg reg = {0.1f, -3.0f, 3.0f, 0};
+    hook_reg reg = {.lambda = 0.1f, .m_in = -3.0f, .m_out = 3.0f};
     CHECK(net_add_hook(n, "b1", &reg, &err) == 0 && net_add_hook(n, "c3", &reg, &err) == 0,
           "regularised hooks attach");
     float x[4 * 3 * 8 * 8];

@@ -184,7 +184,7 @@ ck flip 'b[-100] ^= 1  # nocrc' "checksum mismatch"
 ck epoch 'b[40:44] = struct.pack("<i", 1000000)' "epoch 1000000 outside this run's 0..8"
 ck step 'b[32:40] = struct.pack("<q", -7)' "step -7 (optimiser: "
 ck nan 'b[-4:] = struct.pack("<f", float("nan"))' "is not finite"
-ck version 'b[8:12] = struct.pack("<I", 4)' "format version 4, this lir reads 3"
+ck version 'b[8:12] = struct.pack("<I", 5)' "format version 5, this lir reads 4"
 ck v1 'b[0:8] = b"LIRCKPT1"' "checkpoint format 1 of an older lir (no checksum"
 ck v2 'b[0:8] = b"LIRCKPT2"' "checkpoint format 2 of an older lir (no checksum"
 

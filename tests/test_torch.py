@@ -4,7 +4,8 @@ statistics randomised, eval mode) are written in Darknet .weights order; lir's
 inference values at all 41 default points must match the outputs of the torchvision
 modules of the same name (conv, bn before ReLU / residual addition, fc). In training
 mode, CE plus R-EBO hooks at six points (inliers and outliers, margins active and
-inactive): lir's loss terms and every parameter gradient must match autograd's."""
+inactive; the hinge at five, the two-sided band at layer3.1.bn1): lir's loss terms and
+every parameter gradient must match autograd's."""
 import os
 import struct
 import subprocess
@@ -136,13 +137,23 @@ def check_training(tmp, batch=6):
         return 0.5 * (v[(len(v) - 1) // 2] + v[len(v) // 2])
 
     margins = {n: (mid(energies[n][~out]), mid(energies[n][out])) for n in hooked}
+    # the band: the two middle ID energies bound it (one ID sample below, one above), the
+    # outer interval reaches past every energy (both outliers inside it)
+    band = "layer3.1.bn1"
+    ein, eall = sorted(energies[band][~out].tolist()), energies[band].tolist()
+    band_m = (min(eall) - 1.0, ein[1], ein[2], max(eall) + 1.0)  # m_out_lo, m_in_lo, m_in, m_out
     logits = model(x)
     loss = torch.nn.functional.cross_entropy(logits[~out], labels[~out].long())
     regs = []
     for n, lam in hooked.items():
         m_in, m_out = margins[n]
         e = energies[n]
-        r = (torch.relu(e[~out] - m_in) ** 2).mean() + (torch.relu(m_out - e[out]) ** 2).mean()
+        if n == band:
+            olo, ilo, ihi, ohi = band_m
+            r = (torch.relu(e[~out] - ihi) ** 2 + torch.relu(ilo - e[~out]) ** 2).mean() + \
+                (torch.relu(torch.minimum(e[out] - olo, ohi - e[out])) ** 2).mean()
+        else:
+            r = (torch.relu(e[~out] - m_in) ** 2).mean() + (torch.relu(m_out - e[out]) ** 2).mean()
         regs.append(r.item())
         loss = loss + lam * r
     loss.backward()
@@ -154,7 +165,10 @@ def check_training(tmp, batch=6):
     labels.numpy().astype("<i4").tofile(lab)
     cmd = [TOOL, "--grad", "cfg/resnet18.cfg", w, xin, lab, res, str(batch)]
     for n, lam in hooked.items():
-        cmd += [n, repr(lam), repr(margins[n][0]), repr(margins[n][1])]
+        if n == band:
+            cmd += ["band:" + n, repr(lam), f"{band_m[1]!r},{band_m[2]!r}", f"{band_m[0]!r},{band_m[3]!r}"]
+        else:
+            cmd += [n, repr(lam), repr(margins[n][0]), repr(margins[n][1])]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         print(f"FAIL: {TOOL} --grad: {r.stderr}")

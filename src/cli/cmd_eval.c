@@ -14,7 +14,7 @@
 
 typedef struct {
     const char *in, *out, *cfg, *weights, *data, *outdir, *values, *precision;
-    int batch, threads, holdout, jpeg_all, limit, save_energies, plots;
+    int batch, threads, holdout, jpeg_all, limit, save_energies, plots, validation;
     float margin;
     int seed;
 } eval_args;
@@ -126,6 +126,7 @@ typedef struct {
     char cfg_sha[65], w_sha[65], prov[2400];
     char sidecar[4200], train_hash[17], train_note[5400];
     long long train_seed;
+    int *fit_idx, n_fit; /* --validation: the held-out train images of the fits */
 } eval_inputs;
 
 /* Loads OOD set i of the plan into in->ood[i]; a set that may be skipped gets its reason
@@ -170,17 +171,64 @@ static void read_sidecar(const char *weights, eval_inputs *in) {
     cJSON_Delete(j);
 }
 
+/* The sets --validation accepts: model selection's, never a test OOD set. */
+static const char *const VALIDATION_SETS[] = {"photos-val"};
+
+static int validation_sets_check(const ood_plan *p, lir_error *err) {
+    for (int i = 0; i < p->n; i++) {
+        char base[32];
+        int ok = 0;
+        dataset_base_name(p->sets[i].name, base, sizeof base);
+        for (size_t k = 0; k < sizeof VALIDATION_SETS / sizeof *VALIDATION_SETS; k++)
+            ok |= !strcmp(base, VALIDATION_SETS[k]);
+        int g = p->sets[i].group;
+        if (!ok)
+            return lir_fail(err, "--validation: %s%s%s%s is not a validation set (photos-val: "
+                            "the photos held out of the outlier corpus); test OOD sets never "
+                            "take part in model selection", p->sets[i].name,
+                            g >= 0 ? " (OOD group " : "", g >= 0 ? ood_group_name(g) : "",
+                            g >= 0 ? ")" : "");
+    }
+    return 0;
+}
+
+/* --validation: the ID side is the second half of the --holdout images of the train
+ * split (in->id, a copy named <in>-val), the fits take the first half (in->fit_idx). */
+static int validation_ids(const eval_args *a, eval_inputs *in, lir_error *err) {
+    const dataset *tr = in->train;
+    int k = a->holdout < tr->n ? a->holdout : tr->n - 1, *tr_idx = NULL;
+    if (data_holdout(tr->n, k, &tr_idx, &in->fit_idx, err) < 0) return -1;
+    free(tr_idx);
+    in->n_fit = k / 2;
+    dataset *d = in->id = xcalloc(1, sizeof *d);
+    *d = *tr;
+    snprintf(d->name, sizeof d->name, "%s-val", a->in);
+    d->n = k - in->n_fit;
+    size_t img = (size_t)tr->c * tr->h * tr->w;
+    d->images = xmalloc((size_t)d->n * img);
+    d->labels = xmalloc((size_t)d->n * sizeof(int));
+    d->coarse = NULL;
+    for (int i = 0; i < d->n; i++) {
+        int j = in->fit_idx[in->n_fit + i];
+        memcpy(d->images + (size_t)i * img, tr->images + (size_t)j * img, img);
+        d->labels[i] = tr->labels[j];
+    }
+    return 0;
+}
+
 /* Loads every dataset first (so a bad name fails before any pass), then the network,
  * checksums and the ID provenance. */
 static int inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
     const char *dir = dataset_dir(a->data);
     if (data_norm_for(a->in, &in->norm, err) < 0 || outlier_check_eval(a->weights, a->out, err) < 0)
         return -1;
-    if (!(in->id = load(a, a->in, "test", err)) || !(in->train = load(a, a->in, "train", err)))
+    if (!(in->train = load(a, a->in, "train", err))) return -1;
+    if (a->validation ? validation_ids(a, in, err) < 0 : !(in->id = load(a, a->in, "test", err)))
         return -1;
     if (ood_plan_make(&in->plan, a->out, a->in, err) < 0) return -1;
     in->ood = xcalloc((size_t)in->plan.n + 1, sizeof *in->ood);
     in->why = xcalloc((size_t)in->plan.n + 1, sizeof *in->why);
+    if (a->validation && validation_sets_check(&in->plan, err) < 0) return -1;
     for (int i = 0; i < in->plan.n; i++) /* the sets one name stands for: one at a time, later */
         if (!in->plan.sets[i].lazy && load_ood(a, in, i, err) < 0) return -1;
     for (int k = 0; k < eval_networks(a); k++) {
@@ -189,7 +237,7 @@ static int inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
     }
     in->n = in->nets[0];
     if (sha256_file(a->cfg, in->cfg_sha, err) < 0 || sha256_file(a->weights, in->w_sha, err) < 0 ||
-        add_files(dir, a->in, "test", &in->files, &in->n_files, err) < 0 ||
+        (!a->validation && add_files(dir, a->in, "test", &in->files, &in->n_files, err) < 0) ||
         add_files(dir, a->in, "train", &in->files, &in->n_files, err) < 0)
         return -1;
     for (int i = 0; i < in->plan.n; i++)
@@ -202,6 +250,7 @@ static int inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
 
 static void inputs_free(eval_inputs *in) {
     free(in->files);
+    free(in->fit_idx);
     dataset_free(in->id);
     dataset_free(in->train);
     for (int i = 0; i < in->plan.n; i++) {
@@ -220,7 +269,8 @@ static void add_time(eval_info *info, const eval_pass *p) {
     info->images_total += p->n;
 }
 
-/* The ID test pass and the held-out ID training pass, then the fits. */
+/* The ID pass (the test split, or with --validation the held-out images in->id) and
+ * the held-out ID training pass, then the fits. */
 static int score_id(const eval_args *a, eval_inputs *in, eval_pass *pid, eval_pass *pfit,
                     eval_result *r, char *holdout, size_t hsize, lir_error *err) {
     dataset *tr = in->train;
@@ -228,11 +278,19 @@ static int score_id(const eval_args *a, eval_inputs *in, eval_pass *pid, eval_pa
     int *tr_idx = NULL, *val_idx = NULL;
     if (data_holdout(tr->n, k, &tr_idx, &val_idx, err) < 0) return -1;
     free(tr_idx);
-    snprintf(holdout, hsize, "the last %d images of the %s train split (%d..%d)", k, tr->name,
-             tr->n - k, tr->n - 1);
+    if (in->fit_idx) {
+        k = in->n_fit;
+        snprintf(holdout, hsize, "the %d images %d..%d of the %s train split (--validation: the "
+                 "%d after them are the ID side)", k, tr->n - in->n_fit - in->id->n,
+                 tr->n - in->id->n - 1, tr->name, in->id->n);
+    } else {
+        snprintf(holdout, hsize, "the last %d images of the %s train split (%d..%d)", k,
+                 tr->name, tr->n - k, tr->n - 1);
+    }
+    const int *fit = in->fit_idx ? in->fit_idx : val_idx;
     int m = a->limit && a->limit < in->id->n ? a->limit : in->id->n;
     int rc = eval_pass_run(in->nets, in->n_nets, in->id, NULL, m, &in->norm, pid, err);
-    if (rc == 0) rc = eval_pass_run(in->nets, in->n_nets, tr, val_idx, k, &in->norm, pfit, err);
+    if (rc == 0) rc = eval_pass_run(in->nets, in->n_nets, tr, fit, k, &in->norm, pfit, err);
     free(val_idx);
     dataset_free(in->train); /* 50,000 images no longer needed */
     in->train = NULL;
@@ -438,6 +496,11 @@ static int eval_parse(int argc, char **argv, eval_args *a) {
         {"precision", ARG_CHOICE, &a->precision, "fp32",
          "inputs of the conv and fc GEMMs: fp32, or bf16 (rounded operands, fp32 sums)",
          "fp32|bf16", NULL},
+        {"validation", ARG_BOOL, &a->validation, "0",
+         "model selection without test data: the ID side is the second half of the --holdout "
+         "images of the ID train split (the first half fits the ID-only scores) and --out may "
+         "name validation sets only (photos-val)",
+         0, NULL},
         CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"eval",

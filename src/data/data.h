@@ -14,7 +14,7 @@
  * SHA-256 checksums.
  *
  * Names: cifar10, cifar100, svhn, mnist, fashionmnist, tinyimages300k (npy.c), photos,
- * photos-test, textures, dtd (imageset.c), gaussian, uniform, blobs (synth.c), optionally
+ * photos-val, photos-test, textures, dtd (imageset.c), gaussian, uniform, blobs (synth.c), optionally
  * followed by one or more derived transforms "@<transform><param>" applied in order to
  * the loaded split:
  *   @jpeg<q>          JPEG round trip through libjpeg at quality q (1..100)
@@ -353,10 +353,16 @@ void image_pack_free(image_pack *p);
 
 /* ---- sets from Debian packages, DTD and synthetic noise (imageset.c, synth.c) ----
  *   photos        photographs from Debian wallpaper packages (scripts/get_data.sh photos):
- *                 DIR/photos/MANIFEST + files, packed with shorter side <= 256 px
- *                 (photos256.pack). As an outlier source (config outliers "photos") it
- *                 yields endless random crops (photo_crop); loaded as a dataset (split
- *                 train) it is PHOTOS_SET_SIZE crops from a fixed seed.
+ *                 DIR/photos/MANIFEST + files, all but every PHOTOS_VAL_EVERY-th (MANIFEST
+ *                 order, index % PHOTOS_VAL_EVERY == PHOTOS_VAL_EVERY - 1), packed with
+ *                 shorter side <= 256 px (photos256-train.pack). As an outlier source
+ *                 (config outliers "photos") it yields endless random crops (photo_crop);
+ *                 loaded as a dataset (split train) it is PHOTOS_SET_SIZE crops from a
+ *                 fixed seed.
+ *   photos-val    the photos held out of photos (every PHOTOS_VAL_EVERY-th), never an
+ *                 outlier source: PHOTOS_SET_SIZE crops from a fixed seed (split test,
+ *                 photos256-val.pack), the validation set of model selection; in no OOD
+ *                 group.
  *   photos-test   the same from packages disjoint from photos' (split test; the
  *                 disjointness is checked against DIR/photos when present, d->note says).
  *   textures      JPEG textures of openarena-081-textures, DIR/textures/MANIFEST:
@@ -366,9 +372,10 @@ void image_pack_free(image_pack *p);
  *                 classes in name order, prepared like textures (dtd32.pack).
  *   gaussian, uniform, blobs   SYNTH_SET_SIZE generated images, split test, no files. */
 #define PHOTOS_SET_SIZE 10000
+#define PHOTOS_VAL_EVERY 5 /* every 5th photo of photos' MANIFEST is photos-val's */
 #define PHOTOS_CROP_MIN 32 /* smallest crop side in pack pixels */
 #define SYNTH_SET_SIZE 10000
-/* The pack of photos, photos-test, textures or dtd. */
+/* The pack of photos, photos-val, photos-test, textures or dtd. */
 image_pack *imageset_open(const char *name, const char *dir, lir_error *err);
 /* One random crop of a random image of p: side log-uniform in [PHOTOS_CROP_MIN,
  * shorter side], position uniform, area-resized to dst [3][32][32], flipped

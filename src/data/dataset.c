@@ -18,7 +18,7 @@ static const known_set known[] = {
     {"cifar10", 10, 50000},  {"cifar100", 100, 50000},
     {"svhn", 10, 73257},     {"mnist", 10, 60000},
     {"fashionmnist", 10, 60000}, {"tinyimages300k", 1, 300000},
-    {"photos", 1, PHOTOS_SET_SIZE}, {"photos-test", 1, 0},
+    {"photos", 1, PHOTOS_SET_SIZE}, {"photos-val", 1, 0}, {"photos-test", 1, 0},
     {"textures", 1, 0},      {"dtd", 47, 0},
     {"gaussian", 1, 0},      {"uniform", 1, 0},
     {"blobs", 1, 0},
@@ -28,8 +28,8 @@ enum { N_KNOWN = sizeof known / sizeof known[0] };
 static const char NPY_FILE[] = "tinyimages300k/300K_random_images.npy"; /* OpenOOD's layout */
 
 const char *dataset_known_names(void) {
-    return "cifar10, cifar100, svhn, mnist, fashionmnist, tinyimages300k, photos, photos-test, "
-           "textures, dtd, gaussian, uniform, blobs";
+    return "cifar10, cifar100, svhn, mnist, fashionmnist, tinyimages300k, photos, photos-val, "
+           "photos-test, textures, dtd, gaussian, uniform, blobs";
 }
 
 const char *dataset_default_split(const char *name) {
@@ -195,7 +195,8 @@ int dataset_files(const char *name, const char *split, const char *dir,
         if (!strcmp(base, "tinyimages300k")) snprintf(all[0], DATASET_PATH, "%s/%s", dir, NPY_FILE);
         else if (!strcmp(base, "dtd")) snprintf(all[0], DATASET_PATH, "%s/dtd/dtd32.pack", dir);
         else if (!strncmp(base, "photos", 6) || !strcmp(base, "textures"))
-            snprintf(all[0], DATASET_PATH, "%s/%s/MANIFEST", dir, base);
+            snprintf(all[0], DATASET_PATH, "%s/%s/MANIFEST", dir,
+                     strcmp(base, "photos-val") ? base : "photos"); /* photos-val: photos' files */
         else L.n = 0;
     }
     int k = L.n < cap ? L.n : cap;

@@ -1,7 +1,7 @@
-/* imageset.c: the sets made of image files (data.h: photos, photos-test, textures,
- * dtd): where their files are listed, how they are packed, random photo crops, the
- * fixed-seed crop sets and the check that photos-test shares no package and no file
- * with photos. */
+/* imageset.c: the sets made of image files (data.h: photos, photos-val, photos-test,
+ * textures, dtd): where their files are listed, how they are packed, random photo crops,
+ * the fixed-seed crop sets, the photos held out of photos for photos-val and the check
+ * that photos-test shares no package and no file with photos. */
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,19 +10,28 @@
 
 #include "data.h"
 
+/* Which photos of a MANIFEST a set takes (PHOTOS_VAL_EVERY in data.h). */
+enum { PART_ALL, PART_TRAIN, PART_VAL };
+
 typedef struct {
     const char *name, *split, *pack;
     pack_spec spec;
     int classes;
-    int dtd;           /* files found by scanning DTD's archive layout, not a MANIFEST */
-    uint64_t seed;     /* crop sets: seed of the fixed crops */
+    int dtd;            /* files found by scanning DTD's archive layout, not a MANIFEST */
+    uint64_t seed;      /* crop sets: seed of the fixed crops */
+    const char *folder; /* where the files are, under the data folder (NULL: name) */
+    int part;
 } set_def;
 
 static const set_def sets[] = {
-    {"photos", "train", "photos256.pack", {PACK_SHORT, 256, 64}, 1, 0, 0x70686f746f73ULL},
-    {"photos-test", "test", "photos256.pack", {PACK_SHORT, 256, 64}, 1, 0, 0x74657374ULL},
-    {"textures", "test", "textures32.pack", {PACK_CENTER, 32, 32}, 1, 0, 0},
-    {"dtd", "test", "dtd32.pack", {PACK_CENTER, 32, 32}, 47, 1, 0},
+    {"photos", "train", "photos256-train.pack", {PACK_SHORT, 256, 64}, 1, 0, 0x70686f746f73ULL, NULL,
+     PART_TRAIN},
+    {"photos-val", "test", "photos256-val.pack", {PACK_SHORT, 256, 64}, 1, 0, 0x76616c6964ULL,
+     "photos", PART_VAL},
+    {"photos-test", "test", "photos256.pack", {PACK_SHORT, 256, 64}, 1, 0, 0x74657374ULL, NULL,
+     PART_ALL},
+    {"textures", "test", "textures32.pack", {PACK_CENTER, 32, 32}, 1, 0, 0, NULL, PART_ALL},
+    {"dtd", "test", "dtd32.pack", {PACK_CENTER, 32, 32}, 47, 1, 0, NULL, PART_ALL},
 };
 enum { N_SETS = sizeof sets / sizeof sets[0] };
 
@@ -85,27 +94,47 @@ static int dtd_scan(const char *setdir, pack_entry **out, int *n, lir_error *err
     return 0;
 }
 
+/* Keeps the entries of s's part: photo i of the MANIFEST is held out for photos-val when
+ * i % PHOTOS_VAL_EVERY == PHOTOS_VAL_EVERY - 1, the others are photos'. */
+static int keep_part(const set_def *s, pack_entry *e, int *n, lir_error *err) {
+    int k = 0, all = *n;
+    for (int i = 0; i < all; i++)
+        if (s->part == PART_ALL || (i % PHOTOS_VAL_EVERY == PHOTOS_VAL_EVERY - 1) == (s->part == PART_VAL))
+            e[k++] = e[i];
+    *n = k;
+    if (k == 0)
+        return lir_fail(err, "dataset %s: the photos corpus lists %d photos; every %dth is held "
+                        "out for photos-val, so it needs at least %d", s->name, all,
+                        PHOTOS_VAL_EVERY, PHOTOS_VAL_EVERY);
+    return 0;
+}
+
 static int set_entries(const set_def *s, const char *setdir, const char *dir, pack_entry **e,
                        int *n, lir_error *err) {
     if (s->dtd) return dtd_scan(setdir, e, n, err);
     char path[4400];
     snprintf(path, sizeof path, "%s/MANIFEST", setdir);
+    const char *fetch = s->folder ? s->folder : s->name;
     if (access(path, R_OK) != 0)
         return lir_fail(err, "dataset %s not found: expected %s (written by `scripts/get_data.sh "
                         "%s --data %s`, which takes the images from Debian packages)",
-                        s->name, path, s->name, dir);
-    return manifest_read(path, e, n, err);
+                        s->name, path, fetch, dir);
+    if (manifest_read(path, e, n, err) < 0) return -1;
+    if (keep_part(s, *e, n, err) == 0) return 0;
+    free(*e);
+    return -1;
 }
 
 image_pack *imageset_open(const char *name, const char *dir, lir_error *err) {
     const set_def *s = set_find(name);
     if (!s) {
-        lir_fail(err, "%s is not an image set (photos, photos-test, textures, dtd)", name);
+        lir_fail(err, "%s is not an image set (photos, photos-val, photos-test, textures, dtd)",
+                 name);
         return NULL;
     }
     dir = dataset_dir(dir);
     char setdir[4200];
-    snprintf(setdir, sizeof setdir, "%s/%s", dir, s->name);
+    snprintf(setdir, sizeof setdir, "%s/%s", dir, s->folder ? s->folder : s->name);
     pack_entry *e;
     int n;
     if (set_entries(s, setdir, dir, &e, &n, err) < 0) return NULL;
@@ -212,7 +241,7 @@ int imageset_load(const char *base, const char *split, const char *dir, dataset 
         return lir_fail(err, "dataset %s has only the split %s, not \"%s\"", base, s->split, split);
     dir = dataset_dir(dir);
     char setdir[4200];
-    snprintf(setdir, sizeof setdir, "%s/%s", dir, s->name);
+    snprintf(setdir, sizeof setdir, "%s/%s", dir, s->folder ? s->folder : s->name);
     pack_entry *e;
     int n;
     if (set_entries(s, setdir, dir, &e, &n, err) < 0) return -1;

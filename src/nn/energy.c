@@ -1,7 +1,9 @@
 /* energy.c: the per-sample energy at a point, E = -log sum_i exp(a_i) over the
- * whole flattened activation, and the R-EBO regulariser's gradient with respect to
- * the activation (docs/method.md sections 2 and 7). Below the layers: the convolution's
- * epilogue computes energies with it, the net's hooks and the CLI too.
+ * whole flattened activation, and the hook losses on it (energy hinge, band, Outlier
+ * Exposure; definitions in energy.h) with their gradients with respect to the
+ * activation and the calibration of their margins (docs/method.md sections 2 and 7).
+ * Below the layers: the convolution's epilogue computes energies with it, the net's
+ * hooks and the CLI too.
  * The two exp loops, which dominate hooked passes, are compiled twice: for the
  * build's baseline (4 float lanes) and for AVX-512 (16 lanes, 3-4x faster),
  * picked by the kernels level. Both run the same float operations in the same
@@ -10,6 +12,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "energy.h"
 #include "kernels/kernels.h"
@@ -89,48 +92,137 @@ void energy_forward(const float *a, int batch, int size, float *energy) {
     for (int b = 0; b < batch; b++) energy[b] = (float)energy_sample(a + (size_t)b * size, size);
 }
 
-double energy_reg_backward(const float *a, const float *energy, int batch, int size,
-                           const unsigned char *is_outlier, const hook_reg *reg,
-                           float *grad) {
-    int n_in = 0, n_out = 0;
-    for (int b = 0; b < batch; b++) {
-        if (is_outlier && is_outlier[b]) n_out++;
-        else n_in++;
+/* ---- loss kinds ------------------------------------------------------------------ */
+
+static const char *const LOSS_NAMES[] = {"energy", "band", "oe"};
+
+const char *hook_loss_name(int loss) {
+    return loss >= 0 && loss < (int)(sizeof LOSS_NAMES / sizeof *LOSS_NAMES) ? LOSS_NAMES[loss]
+                                                                             : NULL;
+}
+
+int hook_loss_parse(const char *name) {
+    for (int i = 0; i < (int)(sizeof LOSS_NAMES / sizeof *LOSS_NAMES); i++)
+        if (!strcmp(name, LOSS_NAMES[i])) return i;
+    return -1;
+}
+
+float energy_quantile(const float *sorted, int n, double p) {
+    double pos = p * (n - 1);
+    int i = (int)floor(pos);
+    if (i >= n - 1) return sorted[n - 1];
+    return (float)(sorted[i] + (pos - i) * (sorted[i + 1] - sorted[i]));
+}
+
+void hook_reg_calibrate(hook_reg *r, const float *sorted, int n, double quantile, double spread) {
+    r->calibrate = 0;
+    if (r->loss == HOOK_LOSS_OE) return;
+    float c = energy_quantile(sorted, n, quantile);
+    float s = energy_quantile(sorted, n, 0.9) - energy_quantile(sorted, n, 0.1);
+    s = fmaxf(s, 1e-3f * (fabsf(c) + 1.0f)); /* keeps the edges apart on a flat layer */
+    if (r->loss == HOOK_LOSS_BAND) {
+        r->m_in_lo = c - 0.5f * s;
+        r->m_in = c + 0.5f * s;
+        r->m_out_lo = r->m_in_lo - (float)spread * s;
+        r->m_out = r->m_in + (float)spread * s;
+    } else {
+        r->m_in = c;
+        r->m_out = c + (float)spread * s;
     }
-    double r_in = 0, r_out = 0;
+}
+
+/* The band loss of one sample with energy e (the hinge when the lower edges are
+ * -infinity): its term and d term / dE. */
+static double band_term(double e, int is_out, const hook_reg *r, double *dr_de) {
+    int band = r->loss == HOOK_LOSS_BAND;
+    double t = 0;
+    *dr_de = 0;
+    if (!is_out) {
+        double hi = e - r->m_in, lo = band ? r->m_in_lo - e : 0;
+        if (hi > 0) t += hi * hi, *dr_de += 2 * hi;
+        if (lo > 0) t += lo * lo, *dr_de -= 2 * lo;
+        return t;
+    }
+    double above = r->m_out - e, below = band ? e - r->m_out_lo : INFINITY;
+    if (above <= 0 || below <= 0) return 0; /* outside the outer interval */
+    if (below < above) {
+        *dr_de = 2 * below;
+        return below * below;
+    }
+    *dr_de = -2 * above;
+    return above * above;
+}
+
+/* gb[i] += c * softmax(ab)_i + bias over one sample; softmax in double from ab via
+ * its energy e (a_i + E <= 0, so softmax_i = exp(a_i + E)), not from the float E. */
+static void add_softmax(const float *ab, int size, float c, float bias, float *gb) {
+    double e = energy_sample(ab, size);
+    float shift = (float)e;
+    float cc = c * (float)exp(e - (double)shift);
+    if (kernels_level() >= KERN_AVX512) softmax_add_avx512(ab, gb, size, cc, shift);
+    else softmax_add_base(ab, gb, size, cc, shift);
+    if (bias != 0)
+        for (int i = 0; i < size; i++) gb[i] += bias;
+}
+
+static int sample_is_out(const unsigned char *is_outlier, int b) {
+    return is_outlier && is_outlier[b];
+}
+
+/* Energy hinge and band: R from the energies given, gradient through -softmax. */
+static double band_backward(const float *a, const float *energy, int batch, int size,
+                            const unsigned char *is_outlier, const hook_reg *reg, int n_in,
+                            int n_out, float *grad) {
+    double r_in = 0, r_out = 0, d;
     for (int b = 0; b < batch; b++) {
-        if (is_outlier && is_outlier[b]) {
-            double d = reg->m_out - (double)energy[b];
-            if (d > 0) r_out += d * d;
-        } else {
-            double d = (double)energy[b] - reg->m_in;
-            if (d > 0) r_in += d * d;
-        }
+        int o = sample_is_out(is_outlier, b);
+        double t = band_term((double)energy[b], o, reg, &d);
+        if (o) r_out += t;
+        else r_in += t;
     }
     double r = (n_in ? r_in / n_in : 0) + (n_out ? r_out / n_out : 0);
     if (!grad || reg->lambda == 0) return r;
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < batch; b++) {
+        int o = sample_is_out(is_outlier, b);
         double dr_de;
-        if (is_outlier && is_outlier[b]) {
-            double d = reg->m_out - (double)energy[b];
-            dr_de = d > 0 ? -2.0 * d / n_out : 0;
-        } else {
-            double d = (double)energy[b] - reg->m_in;
-            dr_de = d > 0 ? 2.0 * d / n_in : 0;
-        }
+        band_term((double)energy[b], o, reg, &dr_de);
         if (dr_de == 0) continue;
-        const float *ab = a + (size_t)b * size;
-        float *gb = grad + (size_t)b * size;
-        /* dE/da = -softmax(a); softmax recomputed in double from a, not from the float E */
-        double e = energy_sample(ab, size);
-        float c = (float)(-reg->lambda * dr_de);
-        float shift = (float)e; /* a_i + E <= 0: softmax_i = exp(a_i + E) */
-        float corr = (float)exp(e - (double)shift);
-        if (kernels_level() >= KERN_AVX512)
-            softmax_add_avx512(ab, gb, size, c * corr, shift);
-        else
-            softmax_add_base(ab, gb, size, c * corr, shift);
+        dr_de /= o ? n_out : n_in;
+        /* dE/da = -softmax(a) */
+        add_softmax(a + (size_t)b * size, size, (float)(-reg->lambda * dr_de), 0.0f,
+                    grad + (size_t)b * size);
     }
     return r;
+}
+
+/* Outlier Exposure: R = mean_out (logsumexp(a) - mean a), gradient softmax - 1/size. */
+static double oe_backward(const float *a, int batch, int size, const unsigned char *is_outlier,
+                          const hook_reg *reg, int n_out, float *grad) {
+    if (!n_out) return 0;
+    double r = 0;
+    for (int b = 0; b < batch; b++) {
+        if (!sample_is_out(is_outlier, b)) continue;
+        const float *ab = a + (size_t)b * size;
+        double mean = 0;
+        for (int i = 0; i < size; i++) mean += ab[i];
+        r += -energy_sample(ab, size) - mean / size;
+    }
+    r /= n_out;
+    if (!grad || reg->lambda == 0) return r;
+    float c = (float)(reg->lambda / n_out), bias = -c / (float)size;
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < batch; b++)
+        if (sample_is_out(is_outlier, b))
+            add_softmax(a + (size_t)b * size, size, c, bias, grad + (size_t)b * size);
+    return r;
+}
+
+double energy_reg_backward(const float *a, const float *energy, int batch, int size,
+                           const unsigned char *is_outlier, const hook_reg *reg,
+                           float *grad) {
+    int n_out = 0;
+    for (int b = 0; b < batch; b++) n_out += sample_is_out(is_outlier, b);
+    if (reg->loss == HOOK_LOSS_OE) return oe_backward(a, batch, size, is_outlier, reg, n_out, grad);
+    return band_backward(a, energy, batch, size, is_outlier, reg, batch - n_out, n_out, grad);
 }

@@ -48,7 +48,7 @@ static void hook_attach(net *n, int p, const hook_reg *reg) {
 }
 
 void net_hook_all(net *n) {
-    hook_reg none = {0, 0, 0, 0};
+    hook_reg none = {0};
     for (int p = 0; p < n->n_points; p++)
         if (n->points[p].is_default && hook_of_point(n, p) < 0) hook_attach(n, p, &none);
 }
@@ -61,6 +61,9 @@ int net_find_hook(const net *n, const char *point_name) {
 int net_add_hook(net *n, const char *point_name, const hook_reg *reg, lir_error *err) {
     int p = net_find_point(n, point_name);
     if (p < 0) return lir_fail(err, "no point named '%s' in the network", point_name);
+    if (reg->loss == HOOK_LOSS_OE && n->points[p].value != net_logits(n))
+        return lir_fail(err, "point '%s': loss \"oe\" (Outlier Exposure) applies to the logits "
+                        "only (the last layer's output before softmax)", point_name);
     hook_attach(n, p, reg);
     return 0;
 }

@@ -421,17 +421,24 @@ static void net_make_params(net *n, rng_state *rng) {
 
 static int is_layer_section(const cfg_section *s) { return strcmp(s->type, "hook") != 0; }
 
-/* A [hook] section: settings plus the point it observes (default: the output of the
- * layer before it). Resolved after all layers exist so names may point forward. */
+/* A [hook] section: settings (loss=energy|band|oe, lambda, margins m_in, m_out and for
+ * band m_in_lo, m_out_lo, calibrate) plus the point it observes (default: the output of
+ * the layer before it). Resolved after all layers exist so names may point forward. */
 static int build_hook(net *n, const cfg_file *c, cfg_section *s, int li, lir_error *err) {
-    hook_reg reg;
+    hook_reg reg = {0};
     int cal;
     if (cfg_get_float(c, s, "lambda", 0, &reg.lambda, err) ||
         cfg_get_float(c, s, "m_in", 0, &reg.m_in, err) ||
         cfg_get_float(c, s, "m_out", 0, &reg.m_out, err) ||
+        cfg_get_float(c, s, "m_in_lo", 0, &reg.m_in_lo, err) ||
+        cfg_get_float(c, s, "m_out_lo", 0, &reg.m_out_lo, err) ||
         cfg_get_int(c, s, "calibrate", 0, &cal, err))
         return -1;
     reg.calibrate = cal != 0;
+    const char *loss = cfg_get_str(s, "loss", "energy");
+    if ((reg.loss = hook_loss_parse(loss)) < 0)
+        return lir_fail(err, "%s:%d: [hook] loss=%s: expected energy, band or oe", c->path,
+                        cfg_line_of(s, "loss"), loss);
     const char *pname = cfg_get_str(s, "point", NULL);
     if (cfg_check_unused(c, s, err)) return -1;
     if (!pname) {
@@ -442,8 +449,8 @@ static int build_hook(net *n, const cfg_file *c, cfg_section *s, int li, lir_err
     }
     lir_error e2;
     if (net_add_hook(n, pname, &reg, &e2))
-        return lir_fail(err, "%s:%d: [hook] point=%s: no such point (see `lir info` for names)",
-                        c->path, cfg_line_of(s, "point"), pname);
+        return lir_fail(err, "%s:%d: [hook] point=%s: %s (see `lir info` for names)", c->path,
+                        cfg_line_of(s, "point"), pname, e2.msg);
     return 0;
 }
 

@@ -383,8 +383,9 @@ int net_find_point(const net *n, const char *name); /* -1 if none */
 /* Attaches an observe-only hook to every default point that has none yet. */
 void net_hook_all(net *n);
 /* Attaches a hook with settings to the named point (or sets the settings of the hook
- * already there); -1 with message if unknown. Hooks stay in network order, so an
- * attachment may move the indices of the hooks after it. */
+ * already there); -1 with message if unknown, or if the loss is oe and the point is
+ * not the logits (net_logits). Hooks stay in network order, so an attachment may move
+ * the indices of the hooks after it. */
 int net_add_hook(net *n, const char *point_name, const hook_reg *reg, lir_error *err);
 /* Index in n->hooks of the hook on the named point, -1 if none. */
 int net_find_hook(const net *n, const char *point_name);

@@ -19,12 +19,13 @@ enum { IGNORE_CRC = 0 };
 #endif
 
 static const char MAGIC[8] = {'L', 'I', 'R', 'C', 'K', 'P', 'T', '3'};
-enum { CKPT_VERSION = 3, CKPT_HEADER = 24 };
+enum { CKPT_VERSION = 4, CKPT_HEADER = 24 }; /* 4: the band margins */
 
 /* The training state as the file holds it: train_state's fields up to train_seconds,
- * then the margins in use of each regularised hook (config order), then the record
- * count and 8 bytes that are always 0 on writing (once a pointer; ignored on
- * reading). Host order and alignment, as LIRCKPT2 had it. */
+ * then the margins in use of each regularised hook (config order: m_in, m_out, then the
+ * band's m_in_lo, m_out_lo; format 3 lacked these two), then the record count and 8
+ * bytes that are always 0 on writing (once a pointer; ignored on reading). Host order
+ * and alignment. */
 typedef struct {
     long step;
     int epoch, position;
@@ -34,6 +35,7 @@ typedef struct {
     double epoch_seconds, train_seconds;
     int n_hooks;
     float m_in[CONFIG_MAX_HOOKS], m_out[CONFIG_MAX_HOOKS];
+    float m_in_lo[CONFIG_MAX_HOOKS], m_out_lo[CONFIG_MAX_HOOKS];
     int n_records;
     uint64_t unused;
 } disk_state;
@@ -49,8 +51,11 @@ static void state_to_disk(const checkpoint_parts *p, disk_state *d) {
     memcpy(d, p->s, PREFIX);
     d->n_hooks = p->n_hooks;
     for (int i = 0; i < p->n_hooks; i++) {
-        d->m_in[i] = p->n->hooks[p->hooks[i]].reg.m_in;
-        d->m_out[i] = p->n->hooks[p->hooks[i]].reg.m_out;
+        const hook_reg *r = &p->n->hooks[p->hooks[i]].reg;
+        d->m_in[i] = r->m_in;
+        d->m_out[i] = r->m_out;
+        d->m_in_lo[i] = r->m_in_lo;
+        d->m_out_lo[i] = r->m_out_lo;
     }
     d->n_records = p->s->n_records;
 }
@@ -58,8 +63,11 @@ static void state_to_disk(const checkpoint_parts *p, disk_state *d) {
 static void disk_to_state(const disk_state *d, const checkpoint_parts *p) {
     memcpy(p->s, d, PREFIX);
     for (int i = 0; i < p->n_hooks; i++) {
-        p->n->hooks[p->hooks[i]].reg.m_in = d->m_in[i];
-        p->n->hooks[p->hooks[i]].reg.m_out = d->m_out[i];
+        hook_reg *r = &p->n->hooks[p->hooks[i]].reg;
+        r->m_in = d->m_in[i];
+        r->m_out = d->m_out[i];
+        r->m_in_lo = d->m_in_lo[i];
+        r->m_out_lo = d->m_out_lo[i];
     }
     p->s->n_records = d->n_records;
 }
@@ -242,7 +250,8 @@ static int check_values(const train_state *s, const disk_state *d, const ckpt_ru
     int bad = !isfinite(s->sum_loss) || !isfinite(s->sum_ce) || !(s->epoch_seconds >= 0) ||
               !(s->train_seconds >= 0) || !isfinite(s->epoch_seconds + s->train_seconds);
     for (int i = 0; i < d->n_hooks; i++)
-        bad |= !isfinite(s->sum_reg[i]) || !isfinite(d->m_in[i]) || !isfinite(d->m_out[i]);
+        bad |= !isfinite(s->sum_reg[i]) || !isfinite(d->m_in[i]) || !isfinite(d->m_out[i]) ||
+               !isfinite(d->m_in_lo[i]) || !isfinite(d->m_out_lo[i]);
     if (bad) return lir_fail(err, "%s: non-finite running sums or margins", path);
     for (int i = 0; i < s->n_records; i++) {
         const epoch_record *e = &s->records[i];

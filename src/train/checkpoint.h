@@ -1,7 +1,7 @@
 /* checkpoint: everything a training run needs to continue exactly, in one file
  * written atomically (tmp + rename), so a run killed at any moment keeps its last
- * complete checkpoint. Layout (format version 3; LIRCKPT1 and LIRCKPT2 were older
- * formats without header or checksum, refused):
+ * complete checkpoint. Layout (format version 4; version 3 lacked the band margins,
+ * LIRCKPT1 and LIRCKPT2 were older formats without header or checksum; all refused):
  *   header: magic "LIRCKPT3", uint32 format version, uint32 CRC-32 (zlib) of the
  *   payload, uint64 payload bytes;
  *   payload: uint64 config hash, the training state (step, loader position, outlier

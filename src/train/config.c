@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_hooks.h"
 #include "nn/nn.h"
 #include "train.h"
 
@@ -82,9 +83,11 @@ static const key_spec KEYS[] = {
     {"calib_batches", K_INT, F(calib_batches), 1, 10000, "4", 1, NULL,
      "batches used to calibrate margins at the start of a run"},
     {"calib_quantile", K_FLOAT, F(calib_quantile), 0, 1, "0.5", 1, NULL,
-     "calibrated m_in = this quantile of ID energies"},
+     "calibrated margins: centre c = this quantile of ID energies (energy: m_in = c; band: "
+     "[m_in_lo, m_in] = c -+ (q90 - q10) / 2)"},
     {"calib_spread", K_FLOAT, F(calib_spread), 0, 1000, "1", 1, NULL,
-     "calibrated m_out = m_in + this times (q90 - q10) of ID energies"},
+     "calibrated outlier margins: this times (q90 - q10) of ID energies beyond the ID margins "
+     "(m_out = m_in + it; band: also m_out_lo = m_in_lo - it)"},
     {"out_dir", K_STR, F(out_dir), 0, 0, "runs/train", 0, NULL,
      "results: config.json, log.csv, curves_*.{png,svg,pdf}, checkpoint.bin, final.weights(.json)"},
     {"checkpoint_steps", K_INT, F(checkpoint_steps), 0, 1e9, "0", 0, NULL,
@@ -197,64 +200,6 @@ void config_defaults(train_config *c) {
     for (int i = 0; i < N_KEYS; i++) config_set(c, KEYS[i].key, KEYS[i].def, NULL);
 }
 
-int config_add_hook(train_config *c, const config_hook *h, lir_error *err) {
-    for (int i = 0; i < c->n_hooks; i++)
-        if (!strcmp(c->hooks[i].point, h->point)) {
-            c->hooks[i] = *h;
-            return 0;
-        }
-    if (c->n_hooks == CONFIG_MAX_HOOKS)
-        return lir_fail(err, "config key 'hooks': more than %d hooks", CONFIG_MAX_HOOKS);
-    c->hooks[c->n_hooks++] = *h;
-    return 0;
-}
-
-/* One element of "hooks": {"point": name, "lambda": x, "m_in": x, "m_out": x,
- * "calibrate": bool}; point and lambda required, margins unless calibrate. */
-static int parse_hook(train_config *c, const cJSON *o, int i, const char *what, lir_error *err) {
-    if (!cJSON_IsObject(o))
-        return lir_fail(err, "%s: config key 'hooks[%d]': expected an object", what, i);
-    config_hook h = {"", 0, 0, 0, 0};
-    int have_point = 0, have_lambda = 0, have_in = 0, have_out = 0;
-    for (const cJSON *m = o->child; m; m = m->next) {
-        const char *k = m->string;
-        if (!strcmp(k, "point")) {
-            if (!cJSON_IsString(m) || strlen(m->valuestring) >= sizeof h.point || !m->valuestring[0])
-                return lir_fail(err, "%s: config key 'hooks[%d].point': expected a point name", what, i);
-            strcpy(h.point, m->valuestring);
-            have_point = 1;
-        } else if (!strcmp(k, "calibrate")) {
-            if (!cJSON_IsBool(m))
-                return lir_fail(err, "%s: config key 'hooks[%d].calibrate': expected true or false",
-                                what, i);
-            h.calibrate = cJSON_IsTrue(m);
-        } else if (!strcmp(k, "lambda") || !strcmp(k, "m_in") || !strcmp(k, "m_out")) {
-            double lim = !strcmp(k, "lambda") ? 1e6 : 1e9, lo = !strcmp(k, "lambda") ? 0 : -1e9;
-            if (!cJSON_IsNumber(m) || !isfinite(m->valuedouble) || m->valuedouble < lo ||
-                m->valuedouble > lim)
-                return lir_fail(err, "%s: config key 'hooks[%d].%s': expected a number in %g..%g",
-                                what, i, k, lo, lim);
-            float v = (float)m->valuedouble;
-            if (k[0] == 'l') h.lambda = v, have_lambda = 1;
-            else if (!strcmp(k, "m_in")) h.m_in = v, have_in = 1;
-            else h.m_out = v, have_out = 1;
-        } else {
-            return lir_fail(err,
-                            "%s: unknown config key 'hooks[%d].%s' (known: point, lambda, m_in, "
-                            "m_out, calibrate)",
-                            what, i, k);
-        }
-    }
-    if (!have_point || !have_lambda)
-        return lir_fail(err, "%s: config key 'hooks[%d]': needs \"point\" and \"lambda\"", what, i);
-    if (!h.calibrate && (!have_in || !have_out))
-        return lir_fail(err,
-                        "%s: config key 'hooks[%d]': needs \"m_in\" and \"m_out\" or "
-                        "\"calibrate\": true",
-                        what, i);
-    return config_add_hook(c, &h, err);
-}
-
 /* Offset of the first "\u0000" escape inside a JSON string (cJSON would cut the
  * string there), or -1. */
 static long json_nul_escape(const char *text) {
@@ -332,7 +277,7 @@ int config_apply_json(train_config *c, const char *text, const char *what, lir_e
             c->n_hooks = 0;
             int i = 0;
             for (const cJSON *h = m->child; h && !rc; h = h->next, i++)
-                rc = parse_hook(c, h, i, what, err);
+                rc = config_parse_hook(c, h, i, what, err);
             continue;
         }
         const key_spec *k = key_find(m->string);
@@ -380,15 +325,10 @@ int config_load_file(train_config *c, const char *path, lir_error *err) {
 }
 
 int config_check(const train_config *c, lir_error *err) {
-    for (int i = 0; i < c->n_hooks; i++) {
-        const config_hook *h = &c->hooks[i];
-        if (!h->calibrate && !(h->m_out > h->m_in))
-            return lir_fail(err, "config key 'hooks[%d]' (%s): m_out (%g) must be greater than m_in (%g)",
-                            i, h->point, h->m_out, h->m_in);
-    }
+    if (config_check_hooks(c, err)) return -1;
     if (c->n_hooks && !strcmp(c->outliers, "none")) {
         for (int i = 0; i < c->n_hooks; i++)
-            if (c->hooks[i].lambda > 0)
+            if (c->hooks[i].reg.lambda > 0)
                 return lir_fail(err,
                                 "config key 'outliers': hook '%s' has lambda > 0 but outliers is "
                                 "\"none\" (use \"synthetic\" or a dataset)",
@@ -422,16 +362,7 @@ static cJSON *to_json(const train_config *c, int hashed_only) {
         }
     }
     cJSON *hooks = cJSON_AddArrayToObject(o, "hooks");
-    for (int i = 0; i < c->n_hooks; i++) {
-        const config_hook *h = &c->hooks[i];
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddStringToObject(j, "point", h->point);
-        cJSON_AddNumberToObject(j, "lambda", config_float(h->lambda));
-        cJSON_AddNumberToObject(j, "m_in", config_float(h->m_in));
-        cJSON_AddNumberToObject(j, "m_out", config_float(h->m_out));
-        cJSON_AddBoolToObject(j, "calibrate", h->calibrate);
-        cJSON_AddItemToArray(hooks, j);
-    }
+    for (int i = 0; i < c->n_hooks; i++) cJSON_AddItemToArray(hooks, config_hook_json(&c->hooks[i], 0));
     return o;
 }
 
@@ -544,27 +475,4 @@ int config_from_cfg(train_config *c, const cfg_file *f, lir_error *err) {
     if (cfg_policy(c, f, s, err)) return -1;
     cfg_steps(c, s, max_batches);
     return 0;
-}
-
-/* ---- the cfg's [hook] sections ------------------------------------------------------ */
-
-int config_add_cfg_hooks(train_config *c, const cfg_file *cfg, lir_error *err) {
-    /* a [hook] without point= observes the previous layer's output, which only the built
-     * network names: build it once, batch 1, inference, and read its hooks */
-    net_options probe = {1, 0, 0, 1};
-    net *n = net_build(cfg, &probe, err);
-    if (!n) return -1;
-    int rc = 0;
-    for (int k = 0; k < n->n_hooks && !rc; k++) {
-        const hook_reg *r = &n->hooks[k].reg;
-        const char *name = n->points[n->hooks[k].point].name;
-        int have = 0;
-        for (int i = 0; i < c->n_hooks; i++) have |= !strcmp(c->hooks[i].point, name);
-        if (have || (r->lambda == 0 && !r->calibrate)) continue;
-        config_hook h = {"", r->lambda, r->m_in, r->m_out, r->calibrate};
-        snprintf(h.point, sizeof h.point, "%s", name);
-        rc = config_add_hook(c, &h, err);
-    }
-    net_free(n);
-    return rc;
 }

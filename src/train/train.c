@@ -67,10 +67,9 @@ static int hooks_attach(trainer *t, lir_error *err) {
     const train_config *c = t->c;
     for (int i = 0; i < c->n_hooks; i++) {
         const config_hook *ch = &c->hooks[i];
-        hook_reg r = {ch->lambda, ch->m_in, ch->m_out, ch->calibrate};
-        if (net_add_hook(t->n, ch->point, &r, err))
-            return lir_fail(err, "config hook %d: no point named '%s' (see `lir info`)", i,
-                            ch->point);
+        lir_error e2;
+        if (net_add_hook(t->n, ch->point, &ch->reg, &e2))
+            return lir_fail(err, "config hook %d: %s (see `lir info`)", i, e2.msg);
     }
     for (int i = 0; i < c->n_hooks; i++) t->hook[i] = net_find_hook(t->n, c->hooks[i].point);
     return 0;
@@ -84,35 +83,33 @@ static int cmp_float(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static float quantile(const float *sorted, int n, double q) {
-    double pos = q * (n - 1);
-    int i = (int)floor(pos);
-    if (i >= n - 1) return sorted[n - 1];
-    return (float)(sorted[i] + (pos - i) * (sorted[i + 1] - sorted[i]));
-}
-
-/* Margins of hooks with calibrate: calib_batches training-mode forwards of ID (and
- * outlier) batches, exactly as training batches look; m_in = calib_quantile of the ID
- * energies, m_out = m_in + calib_spread * (q90 - q10). BN running statistics are
- * restored afterwards so calibration leaves the network unchanged. */
-static int calibrate(trainer *t, lir_error *err) {
-    const train_config *c = t->c;
-    int any = 0;
-    for (int i = 0; i < c->n_hooks; i++) any |= c->hooks[i].calibrate;
-    if (!any) return 0;
-    net *n = t->n;
-    size_t nstat = 0;
-    for (int i = 0; i < n->n_layers; i++)
-        if (n->layers[i].type == LAYER_CONV && n->layers[i].u.conv.batch_normalize)
-            nstat += 2 * (size_t)n->layers[i].u.conv.n;
-    float *saved = xmalloc((nstat + 1) * sizeof(float)), *p = saved;
+/* BN running statistics of every conv layer into buf (NULL: count only; save 0: back
+ * from buf); returns the count. */
+static size_t bn_stats(net *n, float *buf, int save) {
+    size_t k = 0;
     for (int i = 0; i < n->n_layers; i++) {
         conv_layer *l = &n->layers[i].u.conv;
         if (n->layers[i].type != LAYER_CONV || !l->batch_normalize) continue;
-        memcpy(p, l->rolling_mean, l->n * sizeof(float));
-        memcpy(p + l->n, l->rolling_var, l->n * sizeof(float));
-        p += 2 * l->n;
+        if (buf && save) {
+            memcpy(buf + k, l->rolling_mean, l->n * sizeof(float));
+            memcpy(buf + k + l->n, l->rolling_var, l->n * sizeof(float));
+        } else if (buf) {
+            memcpy(l->rolling_mean, buf + k, l->n * sizeof(float));
+            memcpy(l->rolling_var, buf + k + l->n, l->n * sizeof(float));
+        }
+        k += 2 * (size_t)l->n;
     }
+    return k;
+}
+
+/* The ID energies of calib_batches training-mode forwards of ID (and outlier) batches,
+ * exactly as training batches look, at every config hook: [n_hooks][calib_batches *
+ * idb] (malloc'd), NULL on failure. BN running statistics are restored afterwards, so
+ * the forwards leave the network unchanged. */
+static float *calib_energies(trainer *t, lir_error *err) {
+    const train_config *c = t->c;
+    float *saved = xmalloc((bn_stats(t->n, NULL, 0) + 1) * sizeof(float));
+    bn_stats(t->n, saved, 1);
     loader_opts lo = {c->augment, 1, 0}; /* margins from ID images without Cutout */
     uint64_t seed = (uint64_t)c->seed ^ 0x5ca1ab1eULL;
     loader *ld = loader_start(t->train, t->tr_idx, t->n_tr, t->idb, &t->norm, lo, seed, 0, 0, err);
@@ -122,7 +119,7 @@ static int calibrate(trainer *t, lir_error *err) {
     if (!ld || (t->ob && !os)) {
         if (ld) loader_stop(ld);
         free(saved);
-        return -1;
+        return NULL;
     }
     int cnt = c->calib_batches * t->idb;
     float *e = xmalloc((size_t)c->n_hooks * cnt * sizeof(float));
@@ -130,24 +127,30 @@ static int calibrate(trainer *t, lir_error *err) {
         while (loader_next(ld, t->x, t->labels) < t->idb) {
         }
         if (os) outlier_next(os, t->x + (size_t)t->idb * DATA_IMG);
-        net_forward(n, t->x, 1);
+        net_forward(t->n, t->x, 1);
         for (int i = 0; i < c->n_hooks; i++)
             memcpy(e + (size_t)i * cnt + (size_t)b * t->idb, hook_at(t, i)->energy,
                    (size_t)t->idb * sizeof(float));
     }
     loader_stop(ld);
     outlier_close(os);
-    p = saved;
-    for (int i = 0; i < n->n_layers; i++) {
-        conv_layer *l = &n->layers[i].u.conv;
-        if (n->layers[i].type != LAYER_CONV || !l->batch_normalize) continue;
-        memcpy(l->rolling_mean, p, l->n * sizeof(float));
-        memcpy(l->rolling_var, p + l->n, l->n * sizeof(float));
-        p += 2 * l->n;
-    }
+    bn_stats(t->n, saved, 0);
     free(saved);
+    return e;
+}
+
+/* Margins of hooks with calibrate, from the ID energies of calib_energies by the rule
+ * of their loss kind (hook_reg_calibrate: centre calib_quantile, unit q90 - q10). */
+static int calibrate(trainer *t, lir_error *err) {
+    const train_config *c = t->c;
+    int any = 0;
+    for (int i = 0; i < c->n_hooks; i++) any |= c->hooks[i].reg.calibrate;
+    if (!any) return 0;
+    float *e = calib_energies(t, err);
+    if (!e) return -1;
+    int cnt = c->calib_batches * t->idb;
     for (int i = 0; i < c->n_hooks; i++) {
-        if (!c->hooks[i].calibrate) continue;
+        if (!c->hooks[i].reg.calibrate) continue;
         float *ei = e + (size_t)i * cnt;
         for (int k = 0; k < cnt; k++)
             if (!isfinite(ei[k])) {
@@ -156,15 +159,14 @@ static int calibrate(trainer *t, lir_error *err) {
                                 c->hooks[i].point);
             }
         qsort(ei, (size_t)cnt, sizeof(float), cmp_float);
-        float q = quantile(ei, cnt, c->calib_quantile);
-        float spread = quantile(ei, cnt, 0.9) - quantile(ei, cnt, 0.1);
-        float floor_s = 1e-3f * (fabsf(q) + 1.0f); /* keeps m_out > m_in on a flat layer */
         hook_reg *r = &hook_at(t, i)->reg;
-        r->m_in = q;
-        r->m_out = q + c->calib_spread * fmaxf(spread, floor_s);
-        printf("calibrated %-28s ID energy median %.4g, q10..q90 %.4g..%.4g: m_in %.5g m_out %.5g\n",
-               c->hooks[i].point, quantile(ei, cnt, 0.5), quantile(ei, cnt, 0.1),
-               quantile(ei, cnt, 0.9), r->m_in, r->m_out);
+        hook_reg_calibrate(r, ei, cnt, c->calib_quantile, c->calib_spread);
+        printf("calibrated %-28s %-6s ID energy median %.4g, q10..q90 %.4g..%.4g: ", c->hooks[i].point,
+               hook_loss_name(r->loss), energy_quantile(ei, cnt, 0.5), energy_quantile(ei, cnt, 0.1),
+               energy_quantile(ei, cnt, 0.9));
+        if (r->loss == HOOK_LOSS_BAND)
+            printf("m_out_lo %.5g m_in_lo %.5g ", r->m_out_lo, r->m_in_lo);
+        printf("m_in %.5g m_out %.5g\n", r->m_in, r->m_out);
     }
     free(e);
     return 0;

@@ -21,12 +21,12 @@
 
 #define CONFIG_MAX_HOOKS 64
 
-/* One regularised hook point (R-EBO, docs/method.md section 7). */
+/* One regularised hook point (R-EBO, docs/method.md section 7): its point and its settings
+ * as the net's hook takes them (lambda, loss kind, margins; the margins are set at the
+ * start of a run when reg.calibrate). */
 typedef struct {
     char point[64];
-    float lambda;
-    float m_in, m_out; /* ignored (set at start) when calibrate = 1 */
-    int calibrate;
+    hook_reg reg;
 } config_hook;
 
 typedef struct {

@@ -8,6 +8,7 @@
 
 #include "data/data.h"
 #include "report/report.h"
+#include "config_hooks.h"
 #include "train_report.h"
 
 static int write_text(const char *path, const char *text, lir_error *err) {
@@ -140,14 +141,11 @@ int train_report_sidecar(const train_config *c, const train_state *s, const repo
     free(command);
     cJSON *hooks = cJSON_AddArrayToObject(o, "hooks");
     for (int i = 0; i < c->n_hooks; i++) {
-        cJSON *h = cJSON_CreateObject();
-        cJSON_AddStringToObject(h, "point", c->hooks[i].point);
-        cJSON_AddNumberToObject(h, "lambda", config_float(c->hooks[i].lambda));
-        const hook_reg *reg = &r->n->hooks[r->hooks[i]].reg;
-        cJSON_AddNumberToObject(h, "m_in", config_float(reg->m_in));
-        cJSON_AddNumberToObject(h, "m_out", config_float(reg->m_out));
-        cJSON_AddBoolToObject(h, "calibrated", c->hooks[i].calibrate);
-        cJSON_AddItemToArray(hooks, h);
+        /* the margins in use (the net's), calibrate as the config asked */
+        config_hook h = {.reg = r->n->hooks[r->hooks[i]].reg};
+        snprintf(h.point, sizeof h.point, "%s", c->hooks[i].point);
+        h.reg.calibrate = c->hooks[i].reg.calibrate;
+        cJSON_AddItemToArray(hooks, config_hook_json(&h, 1));
     }
     char *cj = config_to_json(c);
     cJSON *conf = cJSON_Parse(cj);

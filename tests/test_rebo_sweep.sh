@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# test_rebo_sweep.sh: the R-EBO experiment sweep end to end on fixture data written here
+# (tiny CIFAR-10, MNIST, Fashion-MNIST and a photos corpus of 6 photographs, one held out
+# for photos-val) and a tiny network trained first:
+#  - every JSON config of cfg/ for the experiments is accepted by `lir train
+#    --print-config` (and rebo-config.sh's methods with the loss keys they need);
+#  - scripts/experiments/rebo-sweep.sh --dry-run lists the runs of the sweep;
+#  - --quick trains (OE, band and R-EBO at every point, photos and synthetic), evaluates
+#    each run on the far group and on photos-val (--validation), and ends with the compare
+#    tables (one row per run, seeds averaged per config) and the validation ranking;
+#  - `lir eval --validation` refuses test OOD sets;
+#  - run again, it trains and evaluates nothing; stopped during training, it resumes.
+. "$(dirname "$0")/lib.sh"
+[ -x "$PY" ] && "$PY" -c "import PIL" 2>/dev/null || { echo "SKIP: no $PY with PIL to write the test data"; exit 77; }
+case $LIR in /*) ;; *) LIR=$PWD/$LIR;; esac
+root=$PWD
+
+"$PY" "$root/tests/fixtures/make_tiny_data.py" "$tmp/data" --photos 6
+cp "$root/tests/fixtures/tiny-train.cfg" "$tmp/tiny.cfg"
+echo '{"epochs": 1, "val_size": 20, "batch": 16}' > "$tmp/base.json"
+expect 0 "train the tiny base network" "$LIR" train "$tmp/tiny.cfg" --config "$tmp/base.json" \
+    --data "$tmp/data" --outdir "$tmp/base" --progress-seconds 0
+
+# ---- the configs of cfg/ and of rebo-config.sh are valid run configs ----
+for f in energy-ft energy-ft-calibrated oe rebo-3points rebo-41points band-3points band-41points; do
+    expect 0 "cfg/$f.json" "$LIR" train cfg/resnet18.cfg --config "cfg/$f.json" --print-config
+done
+has out '"loss":	"band"' "band config shows its loss"
+for m in energy-ft energy-ft-cal oe rebo3 rebo41 band3 band41; do
+    bash scripts/experiments/rebo-config.sh "$m" --lir "$LIR" > "$tmp/$m.json"
+    expect 0 "rebo-config.sh $m" "$LIR" train cfg/resnet18.cfg --config "$tmp/$m.json" --print-config
+done
+check; [ "$(grep -c '"point"' "$tmp/rebo41.json")" = 41 ] || fail "rebo41: $(grep -c '"point"' "$tmp/rebo41.json") hooks, want 41"
+refuse "oe at an intermediate point" "loss \"oe\"" "$LIR" train "$tmp/tiny.cfg" --data "$tmp/data" \
+    --config <(echo '{"epochs": 1, "val_size": 20, "batch": 16, "outlier_batch": 16, "outliers": "photos", "hooks": [{"point": "bn1", "loss": "oe", "lambda": 0.5}]}') \
+    --outdir "$tmp/oe-bad"
+
+# ---- the sweep ----
+sw=(bash "$root/scripts/experiments/rebo-sweep.sh" --outdir "$tmp/sweep" --cfg "$tmp/tiny.cfg"
+    --lir "$LIR" --data "$tmp/data" --init-weights "$tmp/base/final.weights" --seeds "1 2"
+    --lambdas 0.1 --synthetic-lambda 0.1 --methods "oe band3 rebo41" --points "bn1 conv2"
+    --eval far --eval-args "--holdout 20 --batch 16 --plots=0" --quick)
+tf=(-- --set "batch=16;outlier_batch=16;val_size=20" --progress-seconds 0)
+expect 0 "dry run" "${sw[@]}" --dry-run "${tf[@]}"
+has out "10 runs" "dry run counts baseline + 9 runs"
+has out "band3-l0.1-photos-s2	train	todo" "dry run lists a run to train"
+has out "rebo41-l0.1-synthetic-s1	train" "one synthetic run per method"
+check; [ ! -e "$tmp/sweep/baseline" ] || fail "dry run made run folders"
+expect 0 "quick sweep" "${sw[@]}" "${tf[@]}"
+cp "$tmp/out" "$tmp/sweep1.txt"
+has out "== oe-photos-s1: training" "sweep trains"
+has out "== band3-l0.1-photos-s2: lir eval --in cifar10 --out far (console:" "sweep evaluates"
+has out "== band3-l0.1-photos-s2: lir eval --in cifar10 --out photos-val --validation (console:" "sweep evaluates the validation signal"
+check; grep -q "^ID cifar10-val test accuracy" "$tmp/sweep/band3-l0.1-photos-s2/select/console.txt" ||
+    fail "the validation eval scores held-out ID images: $(head -c 300 "$tmp/sweep/band3-l0.1-photos-s2/select/console.txt")"
+has out "selected (validation signal, no test OOD data): $tmp/sweep/" "sweep selects a run"
+"$PY" - "$tmp/sweep" <<'PYEOF' || fail "sweep tables"
+import csv, os, sys
+out = sys.argv[1]
+bad = []
+runs = sorted(["baseline"] + [f"oe-photos-s{s}" for s in (1, 2)]
+              + [f"{m}-l0.1-photos-s{s}" for m in ("band3", "rebo41") for s in (1, 2)]
+              + ["oe-synthetic-s1", "band3-l0.1-synthetic-s1", "rebo41-l0.1-synthetic-s1"])
+for score in ("fc", "dirfree", "agebo", "best"):
+    d = os.path.join(out, "compare-" + score)
+    rows = list(csv.reader(open(os.path.join(d, "compare.csv"))))
+    got = sorted(os.path.basename(os.path.dirname(r[0].rstrip("/").replace("/results.json", ""))) for r in rows[1:])
+    if got != runs:
+        bad.append(f"{score}: rows {got}")
+    if "mnist" not in rows[0] or "mean far" not in rows[0]:
+        bad.append(f"{score}: columns {rows[0]}")
+    mean = list(csv.reader(open(os.path.join(d, "compare_mean.csv"))))
+    if len(mean) - 1 != 7:  # baseline + 3 methods x (photos, synthetic): seeds averaged
+        bad.append(f"{score}: {len(mean) - 1} config rows, want 7")
+    if not os.path.getsize(os.path.join(d, "compare.md")):
+        bad.append(f"{score}: empty compare.md")
+rank = list(csv.reader(open(os.path.join(out, "select", "ranking.tsv")), delimiter="\t"))
+if len(rank) != 8 or rank[0][:3] != ["rank", "signal", "fc_auroc"]:
+    bad.append(f"ranking: {rank[:2]} ({len(rank)} lines)")
+for r in rank[1:]:
+    if not (0 <= float(r[1]) <= 1 and r[6] in ("yes", "no")):
+        bad.append(f"ranking row {r}")
+tsv = list(csv.reader(open(os.path.join(out, "results.tsv")), delimiter="\t"))
+if len(tsv) != 11:
+    bad.append(f"results.tsv: {len(tsv)} lines")
+for b in bad:
+    print("FAIL", b)
+sys.exit(1 if bad else 0)
+PYEOF
+check
+check; grep -q '"m_in_lo"' "$tmp/sweep/band3-l0.1-photos-s1/final.weights.json" || fail "band margins in the sidecar"
+ev=("$LIR" eval --validation --cfg "$tmp/tiny.cfg" --weights "$tmp/sweep/oe-photos-s1/final.weights"
+    --data "$tmp/data" --holdout 20 --batch 16 --plots=0 --outdir "$tmp/val-bad")
+refuse "--validation with a test OOD group" "svhn (OOD group far) is not a validation set" "${ev[@]}" --out photos-val,far
+refuse "--validation with a test OOD set" "mnist is not a validation set" "${ev[@]}" --out mnist
+expect 0 "sweep again" "${sw[@]}" "${tf[@]}"
+has out "== rebo41-l0.1-photos-s2: done before, skipped" "second sweep trains nothing"
+has out "== oe-photos-s1: evaluated before, skipped" "second sweep evaluates nothing"
+has out "== oe-photos-s1: validation evaluated before, skipped" "second sweep selects from the saved evals"
+check; grep -q "^== .*: training$\|^== .*: lir eval" "$tmp/out" && fail "second sweep ran lir train or lir eval"
+
+# ---- killed while training: the run resumes from its checkpoint ----
+rm -rf "$tmp/sweep/oe-photos-s2"
+"${sw[@]}" -- --set "batch=16;outlier_batch=16;val_size=20;stop_after_steps=3" --progress-seconds 0 \
+    >"$tmp/out" 2>&1 && fail "a sweep with a stopped run exits 0"
+check; grep -q "oe-photos-s2: stopped before the end" "$tmp/out" || fail "the stop is reported: $(tail -3 "$tmp/out")"
+check; [ -f "$tmp/sweep/oe-photos-s2/checkpoint.bin" ] && [ ! -f "$tmp/sweep/oe-photos-s2/final.weights" ] ||
+    fail "stopped run left no checkpoint: $(ls "$tmp/sweep/oe-photos-s2")"
+expect 0 "sweep after the stop" "${sw[@]}" "${tf[@]}"
+has out "== oe-photos-s2: resuming" "the stopped run resumes"
+finish test_rebo_sweep
