@@ -99,6 +99,20 @@ has out "== oe-photos-s1: evaluated before, skipped" "second sweep evaluates not
 has out "== oe-photos-s1: validation evaluated before, skipped" "second sweep selects from the saved evals"
 check; grep -q "^== .*: training$\|^== .*: lir eval" "$tmp/out" && fail "second sweep ran lir train or lir eval"
 
+# ---- the report tables, and a part of the plan ----
+expect 0 "rebo-report.py" "$PY" scripts/experiments/rebo-report.py "$tmp/sweep"
+has out "| rebo41-l0.1-photos-s2 | " "report: a row per run"
+has out "| band3-l0.1-photos | 2 | " "report: seeds averaged per configuration"
+has out "| band3-l0.1-photos-s1 | bn1 | " "report: the regularised points against the baseline"
+has out "Selected configuration (validation signal, no test OOD data)" "report: the moonshot checks"
+check; [ "$(grep -c '^| raw fc AUROC\|^| Ag-EBO\|^| test accuracy\|^| no point' "$tmp/out")" = 5 ] ||
+    fail "report: five moonshot checks: $(grep '^| ' "$tmp/out" | tail -6)"
+refuse "report without runs" "no run with eval/results.json" "$PY" scripts/experiments/rebo-report.py "$tmp/base"
+expect 0 "dry run of two runs" "${sw[@]}" --runs "oe-photos-s1 band3-l0.1-synthetic-s1" --epochs 3 --dry-run "${tf[@]}"
+has out "3 runs" "--runs keeps the baseline and the named runs"
+expect 2 "--runs with a name not in the plan" "${sw[@]}" --runs oe-photos-s9 --dry-run
+has err "run 'oe-photos-s9' is not in the plan" "--runs refuses a name not in the plan"
+
 # ---- killed while training: the run resumes from its checkpoint ----
 rm -rf "$tmp/sweep/oe-photos-s2"
 "${sw[@]}" -- --set "batch=16;outlier_batch=16;val_size=20;stop_after_steps=3" --progress-seconds 0 \
