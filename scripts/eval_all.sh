@@ -5,7 +5,10 @@
 # every image through a JPEG quality-75 round trip (--jpeg-all 75, the mirror caveat;
 # without the covariate group),
 # then writes eval/summary.md from the JSON files.
-# usage: scripts/eval_all.sh [--dry-run]   (--dry-run: print the lir eval commands only)
+# usage: scripts/eval_all.sh [--dry-run] [--weights W]...
+#   --dry-run      print the lir eval commands only
+#   --weights W    evaluate only these weights files (repeatable); eval/summary.md is
+#                  still written for every shipped weights file with results in eval/
 #   LIR_DATA   data directory (default ./data); fetch with scripts/get_data.sh
 #   OOD        comma list of groups and sets to use instead (default:
 #              near,far,covariate,<id>@jpeg75)
@@ -14,11 +17,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dry=0
-for a in "$@"; do
-    case $a in
-        --dry-run) dry=1 ;;
+only=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --dry-run) dry=1; shift ;;
+        --weights) [ $# -ge 2 ] && [ -f "$2" ] || { echo "eval_all.sh: --weights needs a weights file" >&2; exit 2; }
+                   only+=("$2"); shift 2 ;;
         -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
-        *) echo "eval_all.sh: unknown argument '$a' (see --help)" >&2; exit 2 ;;
+        *) echo "eval_all.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
 data=${LIR_DATA:-data}
@@ -36,6 +42,7 @@ fi
 available() { ./lir data info "$1" --data "$data" --split test >/dev/null 2>&1; }
 
 done_dirs=()
+[ ${#only[@]} -eq 0 ] || weights=("${only[@]}")
 for w in "${weights[@]}"; do
     stem=$(basename "$w" .weights)
     id=${stem#resnet18-}
@@ -69,6 +76,13 @@ for w in "${weights[@]}"; do
 done
 [ $dry = 1 ] && exit 0
 [ ${#done_dirs[@]} -gt 0 ] || { echo "eval_all.sh: nothing evaluated" >&2; exit 1; }
+# the summary covers every shipped weights file with results, not only this call's
+done_dirs=()
+for w in weights/resnet18-*.weights; do
+    for d in "eval/$(basename "$w" .weights)" "eval/$(basename "$w" .weights)-jpeg75"; do
+        [ -f "$d/results.json" ] && done_dirs+=("$d")
+    done
+done
 
 # eval/summary.md: one table per run from its results.json
 $py - "${done_dirs[@]}" >eval/summary.md.tmp <<'PY'
