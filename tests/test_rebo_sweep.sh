@@ -104,9 +104,17 @@ expect 0 "rebo-report.py" "$PY" scripts/experiments/rebo-report.py "$tmp/sweep"
 has out "| rebo41-l0.1-photos-s2 | " "report: a row per run"
 has out "| band3-l0.1-photos | 2 | " "report: seeds averaged per configuration"
 has out "| band3-l0.1-photos-s1 | bn1 | " "report: the regularised points against the baseline"
-has out "Selected configuration (validation signal, no test OOD data)" "report: the moonshot checks"
+has out "Selected R-EBO configuration (validation signal, no test OOD data)" "report: the moonshot checks"
 check; [ "$(grep -c '^| raw fc AUROC\|^| Ag-EBO\|^| test accuracy\|^| no point' "$tmp/out")" = 5 ] ||
     fail "report: five moonshot checks: $(grep '^| ' "$tmp/out" | tail -6)"
+expect 0 "covariate eval" "$LIR" eval --in cifar10 --out "cifar10@c-gaussian_noise-1,cifar10@c-fog-5,cifar10@c-fog-1" \
+    --cfg "$tmp/tiny.cfg" --weights "$tmp/sweep/oe-photos-s1/final.weights" --data "$tmp/data" \
+    --holdout 20 --batch 16 --plots=0 --outdir "$tmp/cov"
+expect 0 "report --covariate" "$PY" scripts/experiments/rebo-report.py --covariate "$tmp/cov/results.json"
+has out "| fog | 2 | " "covariate: a row per corruption, severities averaged"
+has out "| 5 | 1 | " "covariate: a row per severity"
+refuse "--covariate without CIFAR-10-C sets" "has no CIFAR-10-C sets" "$PY" scripts/experiments/rebo-report.py \
+    --covariate "$tmp/sweep/oe-photos-s1/eval/results.json"
 refuse "report without runs" "no run with eval/results.json" "$PY" scripts/experiments/rebo-report.py "$tmp/base"
 expect 0 "dry run of two runs" "${sw[@]}" --runs "oe-photos-s1 band3-l0.1-synthetic-s1" --epochs 3 --dry-run "${tf[@]}"
 has out "3 runs" "--runs keeps the baseline and the named runs"

@@ -3,13 +3,19 @@
 as Markdown: one row per run (configuration x seed) with ID test accuracy and, per score,
 the mean AUROC over the evaluated far-OOD sets; the raw fc AUROC per far set; the raw
 AUROC at the regularised intermediate points against the baseline's at the same points;
-and the issue's moonshot checks for the run chosen by the validation signal.
+the validation ranking; and the issue's moonshot checks for the R-EBO configuration
+(rebo*, band*) that the validation signal ranks first.
 
     scripts/experiments/rebo-report.py SWEEP_DIR [--baseline NAME] [--selected NAME]
+    scripts/experiments/rebo-report.py --covariate RESULTS_JSON...
 
 SWEEP_DIR holds one folder per run with eval/results.json (lir eval --out far ...) and
 final.weights.json; select/ranking.tsv (scripts/sweep.sh --select) names the selected
-configuration unless --selected is given. Standard library only; any python3 runs it.
+configuration unless --selected is given. --covariate: for `lir eval` results with the
+covariate group (CIFAR-10-C sets named cifar10@c-<corruption>-<severity>), the mean AUROC
+per corruption and per severity of the raw fc energy, the best intermediate point (oracle,
+raw and seed-compatible max(AUROC, 1-AUROC)), the direction-free score at the best
+point (oracle) and Ag-EBO Mahalanobis (ID-fitted). Standard library only.
 """
 import json
 import math
@@ -165,17 +171,38 @@ def reverse_drop(run, base):
     return worst, where
 
 
-def selected_name(sweep, given):
-    if given:
-        return given
+def ranking(sweep):
+    """select/ranking.tsv rows as (configuration, signal, fc, agebo, val accuracy), best
+    first. Columns: rank signal fc_auroc agebo_auroc val_accuracy accuracy_drop eligible
+    runs config first_run; a configuration is named by its first run's folder."""
     p = os.path.join(sweep, "select", "ranking.tsv")
     if not os.path.exists(p):
-        return None
+        return []
     with open(p) as f:
         rows = [line.rstrip("\n").split("\t") for line in f][1:]
-    # columns: rank signal fc_auroc agebo_auroc val_accuracy accuracy_drop eligible runs
-    # config first_run; the configuration is named by its first run's folder
-    return config_of(os.path.basename(rows[0][9].rstrip("/"))) if rows else None
+    return [(config_of(os.path.basename(r[9].rstrip("/"))), r[1], r[2], r[3], r[4], r[6])
+            for r in rows]
+
+
+def is_rebo(cfg):
+    return cfg.startswith(("rebo", "band"))
+
+
+def table_ranking(rank):
+    print("| rank | configuration | signal | fc AUROC | Ag-EBO AUROC | val accuracy | eligible |")
+    print("|---|---|---|---|---|---|---|")
+    for i, (cfg, sig, fc, ag, va, el) in enumerate(rank, 1):
+        print("| %d | %s | %s | %s | %s | %s | %s |" % (i, cfg, sig, fc, ag, va or "-", el))
+    print("\nSignal: mean of the raw fc energy AUROC and the Ag-EBO Mahalanobis AUROC of "
+          "photos-val against held-out ID training images (`lir eval --validation`), no "
+          "test OOD data.")
+
+
+def selected_name(rank, given):
+    """The given configuration, else the best-ranked eligible R-EBO one (rebo*, band*)."""
+    if given:
+        return given
+    return next((r[0] for r in rank if is_rebo(r[0]) and r[5] == "yes"), None)
 
 
 def moonshot(runs, base, sel):
@@ -204,7 +231,7 @@ def moonshot(runs, base, sel):
         ("no point's raw AUROC falls below the baseline's in the reverse direction by > 0.05",
          "%s (%s)" % (fmt(rev[0]), rev[1]), rev[0] <= 0.05),
     ]
-    print("Selected configuration (validation signal, no test OOD data): `%s`, %d seed(s).\n" %
+    print("Selected R-EBO configuration (validation signal, no test OOD data): `%s`, %d seed(s).\n" %
           (sel, len(group)))
     print("| check | measured | reached |")
     print("|---|---|---|")
@@ -212,11 +239,58 @@ def moonshot(runs, base, sel):
         print("| %s | %s | %s |" % (what, val, "yes" if ok else "no"))
 
 
+def covariate_rows(res):
+    """(corruption, severity) -> scores of one results.json's CIFAR-10-C sets."""
+    rows = {}
+    for o in res["ood"]:
+        if "@c-" not in o["name"]:
+            continue
+        corr, sev = o["name"].split("@c-", 1)[1].rsplit("-", 1)
+        mid = [p for p in o["points"] if p["name"] != res["final_point"]]
+        fc = next(p for p in o["points"] if p["name"] == res["final_point"])
+        rows[(corr, int(sev))] = {
+            "fc": fc["auroc"], "fc_seed": fc["auroc_seed"],
+            "mid": max(p["auroc"] for p in mid), "mid_seed": max(p["auroc_seed"] for p in mid),
+            "mid_dirfree": max(p["dirfree"]["auroc"] for p in mid),
+            "agebo": o["agebo"]["mahalanobis"]["auroc"]}
+    return rows
+
+
+def covariate(paths):
+    keys = [("fc", "fc raw"), ("fc_seed", "fc seed-compat."), ("mid", "best intermediate raw*"),
+            ("mid_seed", "best intermediate seed-compat.*"),
+            ("mid_dirfree", "best intermediate dirfree*"), ("agebo", "Ag-EBO Mahalanobis")]
+    for path in paths:
+        res = load_json(path)
+        rows = covariate_rows(res)
+        if not rows:
+            fail("%s has no CIFAR-10-C sets (lir eval --out covariate)" % path)
+        print("### %s (ID accuracy %.2f%%)\n" % (path, 100 * res["id"]["accuracy"]))
+        for by, name in ((0, "corruption"), (1, "severity")):
+            print("| %s | sets | %s |" % (name, " | ".join(t for _, t in keys)))
+            print("|---|---|%s" % ("---|" * len(keys)))
+            for g in sorted({k[by] for k in rows}):
+                sel = [v for k, v in rows.items() if k[by] == g]
+                print("| %s | %d | %s |" % (g, len(sel), " | ".join(
+                    fmt(mean(v[k] for v in sel)) for k, _ in keys)))
+            print()
+        allr = list(rows.values())
+        better = sum(v["mid"] > v["fc"] for v in allr)
+        print("All %d sets: best intermediate point (raw, oracle) above fc raw on %d; mean %s vs %s. "
+              "`*` oracle: the point is chosen per set with the test labels.\n" %
+              (len(allr), better, fmt(mean(v["mid"] for v in allr)), fmt(mean(v["fc"] for v in allr))))
+
+
 def main(argv):
     args = argv[1:]
     if not args or args[0] in ("-h", "--help"):
         print(__doc__.strip())
         return 0 if args else 2
+    if args[0] == "--covariate":
+        if len(args) < 2:
+            fail("--covariate needs results.json files")
+        covariate(args[1:])
+        return 0
     sweep, base_name, sel = args[0], "baseline", None
     rest = args[1:]
     while rest:
@@ -238,7 +312,12 @@ def main(argv):
         print("### %s\n" % title)
         fn(runs, base)
         print()
-    sel = selected_name(sweep, sel)
+    rank = ranking(sweep)
+    if rank:
+        print("### Model selection\n")
+        table_ranking(rank)
+        print()
+    sel = selected_name(rank, sel)
     if sel:
         print("### Moonshot checks\n")
         moonshot(runs, base, sel)
