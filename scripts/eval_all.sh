@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates eval/: `lir eval` of every shipped weights file weights/resnet18-<id>[-<tag>].weights
-# (cfg/resnet18.cfg) against the OOD groups near, far and covariate (lir eval skips, with
-# the reason, the sets whose data is absent) and <id>@jpeg75, once as is and once with
-# every image through a JPEG quality-75 round trip (--jpeg-all 75, the mirror caveat;
-# without the covariate group),
+# (cfg/resnet18.cfg) against the OOD groups near and far (lir eval skips, with the reason,
+# the sets whose data is absent) and <id>@jpeg75, once as is and once with every image
+# through a JPEG quality-75 round trip (--jpeg-all 75, the mirror caveat), and against the
+# covariate group (CIFAR-10-C) in eval/S-covariate/ without per-set figures,
 # then writes eval/summary.md from the JSON files.
 # usage: scripts/eval_all.sh [--dry-run] [--weights W]...
 #   --dry-run      print the lir eval commands only
@@ -11,8 +11,8 @@
 #                  still written for every shipped weights file with results in eval/
 #   LIR_DATA   data directory (default ./data); fetch with scripts/get_data.sh
 #   OOD        comma list of groups and sets to use instead (default:
-#              near,far,covariate,<id>@jpeg75)
-# Output per weights file W (stem S): eval/S/ and eval/S-jpeg75/, each with results.json,
+#              near,far,<id>@jpeg75; with OOD set, no covariate folder)
+# Output per weights file W (stem S): eval/S/, eval/S-covariate/ and eval/S-jpeg75/, each with results.json,
 # results.csv, console.txt and the figures (PNG, SVG, PDF).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,18 +51,24 @@ for w in "${weights[@]}"; do
         echo "eval_all.sh: skipping $w: ID set $id not in $data (scripts/get_data.sh $id)" >&2
         continue
     fi
-    ood=${OOD:-near,far,covariate,$id@jpeg75}
-    for variant in plain jpeg75; do
+    ood=${OOD:-near,far,$id@jpeg75}
+    for variant in plain covariate jpeg75; do
         out=eval/$stem
         extra=()
         sets=$ood
-        if [ $variant = jpeg75 ]; then
+        if [ $variant = covariate ]; then
+            # the covariate group (70 CIFAR-10-C sets) in a folder of its own, without the
+            # per-set figures (210 files, about 19 MB); tables per corruption and severity:
+            # scripts/experiments/rebo-report.py --covariate eval/<stem>-covariate/results.json
+            [ -n "${OOD:-}" ] && continue
+            out=eval/$stem-covariate
+            extra=(--plots=0)
+            sets=covariate
+        elif [ $variant = jpeg75 ]; then
             out=eval/$stem-jpeg75
             extra=(--jpeg-all 75)
-            # <id>@jpeg75 would equal the ID set itself here; the covariate group (70
-            # CIFAR-10-C sets, 700,000 images) is left out of this check of the mirror's
-            # JPEG caveat: corruptions through one more JPEG round trip test nothing new
-            sets=$(echo "$ood" | tr ',' '\n' | grep -vx "$id@jpeg75\|covariate" | paste -sd, -)
+            # <id>@jpeg75 would equal the ID set itself here
+            sets=$(echo "$ood" | tr ',' '\n' | grep -vx "$id@jpeg75" | paste -sd, -)
         fi
         cmd=(./lir eval --in "$id" --out "$sets" --cfg cfg/resnet18.cfg --weights "$w"
              --data "$data" --outdir "$out" "${extra[@]}")
@@ -79,7 +85,7 @@ done
 # the summary covers every shipped weights file with results, not only this call's
 done_dirs=()
 for w in weights/resnet18-*.weights; do
-    for d in "eval/$(basename "$w" .weights)" "eval/$(basename "$w" .weights)-jpeg75"; do
+    for d in "eval/$(basename "$w" .weights)"{,-covariate,-jpeg75}; do
         [ -f "$d/results.json" ] && done_dirs+=("$d")
     done
 done

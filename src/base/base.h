@@ -92,13 +92,16 @@ typedef struct {
 } path_alias;
 
 void path_record(const char *path, const path_alias *aliases, int n_alias, char *out, size_t n);
-/* The alias of a directory (e.g. as "<data dir>"): used when dir is absolute and
- * outside the working directory; else unused (its paths are recorded relative to the
- * working directory or as given). */
+/* The alias of a directory (e.g. as "<data dir>"): a path below dir, written the way dir
+ * is (both absolute or both relative), is recorded as the alias, also when dir lies in the
+ * working directory: where the data lives is the machine's business. */
 void path_alias_of(path_alias *a, const char *dir, const char *as);
 /* A command line (words separated by spaces) with every absolute path word, also after
  * "--flag=", recorded by path_record. Caller frees. */
 char *command_record(const char *command, const path_alias *aliases, int n_alias);
+/* text (e.g. an error message kept in results) with every occurrence of dir (trailing
+ * slashes ignored) written as the alias `as`, into out (n bytes, truncated). */
+void text_record(const char *text, const char *dir, const char *as, char *out, size_t n);
 
 /* mkdir -p: creates path and every missing parent; -1 naming the directory that could
  * not be made, or path when it exists but is not a directory. */

@@ -134,7 +134,9 @@ typedef struct {
 static int load_ood(const eval_args *a, eval_inputs *in, int i, lir_error *err) {
     if ((in->ood[i] = load(a, in->plan.sets[i].name, "test", err))) return 0;
     if (!ood_plan_may_skip(&in->plan, i, a->data)) return -1;
-    in->why[i] = xstrdup(err->msg);
+    char why[sizeof err->msg + 64];
+    text_record(err->msg, dataset_dir(a->data), "<data dir>", why, sizeof why);
+    in->why[i] = xstrdup(why);
     return 0;
 }
 
