@@ -89,6 +89,12 @@ static void sidecar_shapes(void) {
     CHECK(over(dir, ti, 41, &b, &ov, &err) < 0 && ov == 1 && strstr(err.msg, "the first 160"),
           "train_images: one image too many refused: %s", err.msg);
     CHECK(over(dir, ti, 0, &b, &ov, &err) == 0 && ov == 0, "val_size 0: nothing to check");
+    const char *huge = "{\"train_images\": {\"dataset\": \"cifar10\", \"first\": 1e300}}";
+    CHECK(over(dir, huge, 10, &b, &ov, &err) < 0 && ov == 10,
+          "a first beyond the split: every validation image overlaps (%ld)", ov);
+    const char *neg = "{\"config\": {\"dataset\": \"cifar10\", \"val_size\": -1e300}}";
+    CHECK(over(dir, neg, 10, &b, &ov, &err) < 0 && b.first == 200,
+          "a negative val_size counts as none (%ld)", b.first);
     const char *st = "{\"stages\": [{\"config\": {\"dataset\": \"cifar100\", \"val_size\": 0}},"
                      " {\"config\": {\"dataset\": \"cifar10@jpeg75\", \"val_size\": 60}},"
                      " {\"config\": {\"dataset\": \"cifar10\", \"val_size\": 50}}]}";

@@ -101,6 +101,12 @@ int guard_finite(const net *n, const sgd *o, int epoch, long step, const char *c
                     epoch, step, what, detail, guard_ckpt_note(ckpt, note, sizeof note));
 }
 
+/* A JSON number as an image count: clamped to 0..2^31 before the conversion. */
+static long json_count(const cJSON *v) {
+    double d = v->valuedouble;
+    return d > 0 ? (long)fmin(d, 2147483648.0) : 0;
+}
+
 /* A config object's (dataset, val_size) into b when it is of the run's dataset (id, a
  * base name) or b has none yet: the images it fitted, the first n_split - val_size. */
 static void base_from_config(const cJSON *conf, const char *id, int n_split, guard_base *b) {
@@ -110,7 +116,7 @@ static void base_from_config(const cJSON *conf, const char *id, int n_split, gua
     char name[96];
     dataset_base_name(ds->valuestring, name, sizeof name);
     int ours = !strcmp(name, id), have_ours = b->known && !strcmp(b->dataset, id);
-    long first = ours ? (long)n_split - (long)vs->valuedouble : 0;
+    long first = ours ? (long)n_split - json_count(vs) : 0;
     if (first < 0) first = 0;
     /* the run's dataset wins over another; of the run's, the one reaching furthest */
     if ((have_ours && (!ours || first <= b->first)) || (b->known && !ours)) return;
@@ -127,7 +133,7 @@ static void base_from_sidecar(const cJSON *js, const char *id, int n_split, guar
     if (cJSON_IsString(ds) && cJSON_IsNumber(first)) {
         b->known = 1;
         dataset_base_name(ds->valuestring, b->dataset, sizeof b->dataset);
-        b->first = (long)first->valuedouble;
+        b->first = json_count(first);
         return;
     }
     base_from_config(cJSON_GetObjectItemCaseSensitive(js, "config"), id, n_split, b);
