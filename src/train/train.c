@@ -39,6 +39,8 @@ typedef struct {
     outlier_source *out;
     char ckpt[1100];
     int have_ckpt; /* ckpt holds a checkpoint of this run (written or resumed from) */
+    guard_base base; /* what init_weights was trained on */
+    long val_overlap; /* validation images init_weights was trained on (allowed) */
 } trainer;
 
 /* ---- setup ----------------------------------------------------------------------- */
@@ -53,9 +55,8 @@ static int schedule_build(trainer *t, lir_error *err) {
         if (!c->lr_steps[0])
             return lir_fail(err, "config key 'lr_steps': policy steps needs lr_steps and lr_scales");
         lir_error e2;
-        if (lr_schedule_set_steps(&t->sched, c->lr_steps, c->lr_scales, &e2))
+        if (lr_schedule_set_epoch_steps(&t->sched, c->lr_steps, c->lr_scales, t->spe, &e2))
             return lir_fail(err, "config keys 'lr_steps'/'lr_scales': %s", e2.msg);
-        for (int i = 0; i < t->sched.n_steps; i++) t->sched.steps[i] *= (int)t->spe;
     }
     return 0;
 }
@@ -436,6 +437,12 @@ static int finish(trainer *t, lir_error *err) {
     printf("test: loss %.4f accuracy %.2f%% (%d images)\n", r.test_loss, r.test_acc, r.n_test);
     r.n = t->n;
     r.hooks = t->hook;
+    char id[96];
+    dataset_base_name(c->dataset, id, sizeof id);
+    r.trained_first = t->n_tr;
+    if (t->base.known && !strcmp(t->base.dataset, id) && t->base.first > r.trained_first)
+        r.trained_first = t->base.first;
+    r.val_overlap = t->val_overlap;
     if (net_save_weights(t->n, r.weights, err)) return -1;
     if (train_report_sidecar(c, &t->s, &r, err)) return -1;
     printf("wrote %s and %s.json\n", r.weights, r.weights);
@@ -451,7 +458,9 @@ static int trainer_setup(trainer *t, lir_error *err) {
     t->train = dataset_load(c->dataset, "train", dir, err);
     if (!t->train) return -1;
     if (data_norm_for(c->dataset, &t->norm, err)) return -1;
-    if (data_holdout(t->train->n, c->val_size, &t->tr_idx, &t->val_idx, err)) return -1;
+    if (data_holdout(t->train->n, c->val_size, &t->tr_idx, &t->val_idx, err) ||
+        guard_val_overlap(c, t->train->n, &t->base, &t->val_overlap, err))
+        return -1;
     t->n_tr = t->train->n - c->val_size;
     t->n_val = c->val_size;
     t->idb = c->batch;
@@ -497,6 +506,25 @@ static void trainer_free(trainer *t) {
     free(t->s.records);
 }
 
+/* The effective config, the data split and what is known of the validation images. */
+static void print_header(const trainer *t) {
+    const train_config *c = t->c;
+    char *js = config_to_json(c);
+    printf("effective config (%s/config.json):\n%s\n", c->out_dir, js);
+    free(js);
+    printf("%s: %d train / %d validation images, %ld steps of %d ID + %d outlier images per "
+           "epoch, %ld steps\n",
+           c->dataset, t->n_tr, t->n_val, t->spe, t->idb, t->ob, t->total);
+    if (c->init_weights[0] && !t->base.known)
+        printf("note: not checked whether the validation images were among those %s was "
+               "trained on: its sidecar %s.json does not say (%s)\n",
+               c->init_weights, c->init_weights, t->base.note);
+    if (t->val_overlap)
+        fprintf(stderr, "lir train: warning: %ld of the %d validation images were in the "
+                "training images of %s (allow_val_overlap): validation accuracy is inflated\n",
+                t->val_overlap, t->n_val, c->init_weights);
+}
+
 int train_run(const train_options *opt, train_config *c, lir_error *err) {
     trainer t;
     memset(&t, 0, sizeof t);
@@ -504,12 +532,7 @@ int train_run(const train_options *opt, train_config *c, lir_error *err) {
     t.opt = opt;
     int rc = -1;
     if (trainer_setup(&t, err)) goto done;
-    char *js = config_to_json(c);
-    printf("effective config (%s/config.json):\n%s\n", c->out_dir, js);
-    free(js);
-    printf("%s: %d train / %d validation images, %ld steps of %d ID + %d outlier images per "
-           "epoch, %ld steps\n",
-           c->dataset, t.n_tr, t.n_val, t.spe, t.idb, t.ob, t.total);
+    print_header(&t);
     if (opt->resume) {
         ckpt_run run = {c->epochs, t.spe, t.idb, t.n_val > 0};
         if (checkpoint_load(t.ckpt, &t.ck, &run, err)) goto done;
