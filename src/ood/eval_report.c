@@ -354,6 +354,10 @@ int eval_report_json(const char *path, const eval_result *r, const eval_info *in
     cJSON_AddNumberToObject(t, "forward_energy_seconds", info->seconds_forward);
     cJSON_AddNumberToObject(t, "forward_energy_cpu_seconds", info->cpu_forward);
     cJSON_AddNumberToObject(t, "networks", info->networks);
+    return ood_json_write(path, root, err);
+}
+
+int ood_json_write(const char *path, cJSON *root, lir_error *err) {
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     atomic_file a;
@@ -369,8 +373,7 @@ int eval_report_json(const char *path, const eval_result *r, const eval_info *in
 
 /* ---- CSV ---- */
 
-/* One CSV field: quoted (with quotes doubled) when it holds a comma, quote or newline. */
-static void csv_field(FILE *f, const char *s) {
+void ood_csv_field(FILE *f, const char *s) {
     if (!strpbrk(s, ",\"\n\r")) {
         fputs(s, f);
         return;
@@ -392,11 +395,11 @@ static void csv_row(FILE *f, const csv_lead *l, const char *kind, const char *na
                     const metrics_summary *m) {
     const char *lead[4] = {l->run, l->weights, l->ood, l->group};
     for (int i = 0; i < 4; i++) {
-        csv_field(f, lead[i]);
+        ood_csv_field(f, lead[i]);
         fputc(',', f);
     }
     fprintf(f, "%s,", kind);
-    csv_field(f, name);
+    ood_csv_field(f, name);
     fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", flop, m->auroc, m->auroc_seed,
             m->fpr95_ood, m->fpr95_id, m->aupr_in, m->aupr_out);
 }

@@ -135,17 +135,7 @@ int eval_fit_write(const char *path, const eval_result *r, const eval_info *info
     cJSON_AddNumberToObject(root, "n_fit", r->n_fit);
     cJSON_AddStringToObject(root, "holdout", info->holdout);
     models_json(root, r);
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    atomic_file a;
-    int rc = atomic_open(&a, path, err);
-    if (rc == 0) {
-        fputs(text, a.f);
-        fputc('\n', a.f);
-        rc = atomic_close(&a, err);
-    }
-    free(text);
-    return rc;
+    return ood_json_write(path, root, err);
 }
 
 /* ---- reading ---- */

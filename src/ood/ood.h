@@ -396,6 +396,11 @@ int eval_condensed(const eval_result *r, const eval_ood *d);
 void eval_report_summary(FILE *f, const eval_result *r, const eval_info *info);
 struct cJSON;
 void eval_summary_json(struct cJSON *root, const eval_result *r, const char *id_name);
+/* Writes root as indented JSON to path (atomically) and frees it. */
+int ood_json_write(const char *path, struct cJSON *root, lir_error *err);
+/* One CSV field: as it is, or quoted (quotes doubled) when it holds a comma, a quote or
+ * a line break. */
+void ood_csv_field(FILE *f, const char *s);
 /* CSV: index,label,<one column per point>,msp,maxlogit; one row per sample. */
 int eval_report_energies(const char *path, const eval_result *r, const eval_pass *p,
                          lir_error *err);
