@@ -209,7 +209,10 @@ check; [ "$(ls "$tmp/mine")" = notes.txt ] || fail "the refused directory change
 cp "$tmp/e1/results.json" "$tmp/results1.json"
 "${ev[@]}" --out gaussian,uniform,blobs --threads 1 --no-plots --outdir "$tmp/e1" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 400); do [ -d "$tmp/e1.tmp-$pid" ] && break; sleep 0.05; done
+for _ in $(seq 3000); do   # up to 150 s (sanitizer builds on a loaded machine)
+    [ -d "$tmp/e1.tmp-$pid" ] || ! kill -0 $pid 2>/dev/null && break
+    sleep 0.05
+done
 check; [ -d "$tmp/e1.tmp-$pid" ] || fail "no temporary folder e1.tmp-$pid during the run"
 kill -9 $pid; wait $pid 2>/dev/null
 check; cmp -s "$tmp/e1/results.json" "$tmp/results1.json" || fail "a killed run changed e1"
