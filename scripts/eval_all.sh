@@ -13,7 +13,7 @@
 #   OOD        comma list of groups and sets to use instead (default:
 #              near,far,<id>@jpeg75; with OOD set, no covariate folder)
 # Output per weights file W (stem S): eval/S/, eval/S-covariate/ and eval/S-jpeg75/, each with results.json,
-# results.csv, console.txt and the figures (PNG, SVG, PDF).
+# results.csv, fit.json, console.txt and the figures (PNG, SVG, PDF).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dry=0
@@ -74,9 +74,7 @@ for w in "${weights[@]}"; do
              --data "$data" --outdir "$out" "${extra[@]}")
         echo "${cmd[*]}"
         [ $dry = 1 ] && continue
-        mkdir -p "$out"
-        "${cmd[@]}" | tee "$out/console.txt.tmp"
-        mv "$out/console.txt.tmp" "$out/console.txt"
+        "${cmd[@]}" # also writes $out/console.txt; $out is replaced whole at the end
         done_dirs+=("$out")
     done
 done

@@ -116,6 +116,41 @@ int vec_argmax(const float *v, int n);
  * records a run writes (a sidecar's or results.json's "command"). */
 char *command_line(int argc, char **argv);
 
+/* ---- strict JSON (json.c) ----
+ * Parses text as one JSON value and nothing after it (but white space), with no
+ * "\u0000" escape in a string and no key given twice in an object; errors start with
+ * what (the file) and name the byte or the key ("<what>: <key_noun> key 'k' given
+ * twice"). The caller frees the result with cJSON_Delete. */
+struct cJSON;
+struct cJSON *json_parse_strict(const char *text, const char *what, const char *key_noun,
+                                lir_error *err);
+
+/* ---- output directories written whole or not at all (atomic_dir.c) ----
+ * A run that writes several files into one directory writes them into a sibling
+ * "<path>.tmp-<pid>" (atomic_dir_open, which makes the parents) and atomic_dir_commit
+ * puts that folder in the place of path at the end: an earlier run's directory there
+ * is replaced as a whole (exchanged in one step where the file system can, else moved
+ * aside first) and removed, so no file of an earlier run is left beside new results,
+ * and a run that fails leaves path as it was (atomic_dir_abort removes the temporary
+ * folder). path may already exist only as a directory of plain files that ours(name)
+ * accepts (the outputs of an earlier run); anything else there is refused before the
+ * run starts and again at the commit, so a directory of other files is never removed.
+ * Temporary folders of runs that were killed (their process is gone) holding only such
+ * files are removed by the next atomic_dir_open of the same path. */
+typedef int (*atomic_dir_ours)(const char *name);
+typedef struct {
+    char path[4096]; /* the directory, without trailing '/' */
+    char tmp[4200];  /* where the run writes: "<path>.tmp-<pid>" */
+    atomic_dir_ours ours;
+    int open;
+} atomic_dir;
+/* Whether path may be replaced: absent, or a directory holding only files ours accepts. */
+int atomic_dir_check(const char *path, atomic_dir_ours ours, lir_error *err);
+int atomic_dir_open(atomic_dir *d, const char *path, atomic_dir_ours ours, lir_error *err);
+/* On failure d->tmp is kept (the message says where the results are). */
+int atomic_dir_commit(atomic_dir *d, lir_error *err);
+void atomic_dir_abort(atomic_dir *d);
+
 /* ---- checksums (sha256.c) ---- */
 typedef struct {
     uint32_t h[8];

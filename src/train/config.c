@@ -207,68 +207,8 @@ void config_defaults(train_config *c) {
     for (int i = 0; i < N_KEYS; i++) config_set(c, KEYS[i].key, KEYS[i].def, NULL);
 }
 
-/* Offset of the first "\u0000" escape inside a JSON string (cJSON would cut the
- * string there), or -1. */
-static long json_nul_escape(const char *text) {
-    int in = 0;
-    for (const char *p = text; *p; p++) {
-        if (!in) {
-            in = *p == '"';
-        } else if (*p == '"') {
-            in = 0;
-        } else if (*p == '\\') {
-            if (p[1] == 'u' && !strncmp(p + 2, "0000", 4)) return (long)(p - text);
-            if (p[1]) p++;
-        }
-    }
-    return -1;
-}
-
-/* The second of two members of one object with the same name (at any depth), or NULL. */
-static const cJSON *json_duplicate(const cJSON *o) {
-    for (const cJSON *a = o->child; a; a = a->next) {
-        if (cJSON_IsObject(o))
-            for (const cJSON *b = a->next; b; b = b->next)
-                if (!strcmp(a->string, b->string)) return b;
-        const cJSON *d = a->child ? json_duplicate(a) : NULL;
-        if (d) return d;
-    }
-    return NULL;
-}
-
-/* Parses text as one JSON value and nothing after it (but white space), with no
- * NUL escapes and no key given twice in an object. */
-static cJSON *json_parse_strict(const char *text, const char *what, lir_error *err) {
-    long nul = json_nul_escape(text);
-    if (nul >= 0) {
-        lir_fail(err, "%s: byte %ld: \\u0000 in a string (a config string cannot hold NUL)",
-                 what, nul);
-        return NULL;
-    }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithOpts(text, &end, 0);
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        long off = at && at >= text ? (long)(at - text) : -1;
-        lir_fail(err, "%s: not valid JSON (near byte %ld)", what, off);
-        return NULL;
-    }
-    end += strspn(end, " \t\r\n");
-    const cJSON *dup = json_duplicate(root);
-    if (*end || dup) {
-        if (*end)
-            lir_fail(err, "%s: byte %ld: trailing data after the JSON value", what,
-                     (long)(end - text));
-        else
-            lir_fail(err, "%s: config key '%s' given twice", what, dup->string);
-        cJSON_Delete(root);
-        return NULL;
-    }
-    return root;
-}
-
 int config_apply_json(train_config *c, const char *text, const char *what, lir_error *err) {
-    cJSON *root = json_parse_strict(text, what, err);
+    cJSON *root = json_parse_strict(text, what, "config", err);
     if (!root) return -1;
     int rc = 0;
     if (!cJSON_IsObject(root)) {
