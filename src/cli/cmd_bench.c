@@ -255,7 +255,8 @@ int cmd_bench(int argc, char **argv) {
            "%.1f MFLOP per image forward\n",
            pos[0], threads > 0 ? threads : omp_get_max_threads(), wait ? wait : "unset", iters,
            warmup, mflop);
-    printf("# kernels level %s: %s\n", kernels_level_name(kernels_level()), gemm_kernels());
+    printf("# kernels level %s: %s; conv %s (LIR_CONV)\n", kernels_level_name(kernels_level()),
+           gemm_kernels(), conv_mode_name(conv_mode()));
     printf("%-6s %6s %6s %10s %10s %10s %10s %5s\n", "mode", "hooks", "batch", "median_ms",
            "min_ms", "images/s", "cpu_ms", "prec");
     const net_options base = {.classes = classes, .seed = (uint64_t)seed};
