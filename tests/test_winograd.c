@@ -55,16 +55,18 @@ static double kernel_error(int m, int prec, int transposed, int nb, int c, int k
     float *x = rand_buf(nx, 1), *wt = rand_buf((size_t)k * c * 9, 1);
     float *y = rand_buf(ny, 1), *y0 = copy_buf(y, ny);
     float *u = xmalloc(winograd_filter_floats(&p) * sizeof(float));
+    const size_t pb = winograd_packed_bytes(&p, prec);
+    void *packed = pb ? xmalloc(pb) : NULL;
     float *scr = xmalloc(2 * winograd_scratch_floats(&p) * sizeof(float));
     double *ref = xmalloc(ny * sizeof(double));
     const double mag = reference(x, wt, nb, c, k, h, w, transposed, ref);
-    winograd_filter(&p, wt, transposed, u);
+    winograd_filter(&p, prec, wt, transposed, u, packed);
     const winograd_io in = {x, (size_t)h * w, (size_t)c * h * w};
     const winograd_io out = {y, (size_t)h * w, (size_t)k * h * w};
-    winograd_conv(&p, prec, u, &in, nb, &out, 1, 2, scr);
+    winograd_conv(&p, prec, u, packed, &in, nb, &out, 1, 2, scr);
     double e = 0;
     for (size_t i = 0; i < ny; i++) e = fmax(e, fabs((double)y[i] - y0[i] - ref[i]));
-    free(x), free(wt), free(y), free(y0), free(u), free(scr), free(ref);
+    free(x), free(wt), free(y), free(y0), free(u), free(packed), free(scr), free(ref);
     return e / mag;
 }
 

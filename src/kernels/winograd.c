@@ -7,14 +7,15 @@
  * G [a][3] and A^T [m][a], each of the a*a transform points xi is one GEMM over the
  * channels:
  *   U[xi][k][c] = (G g_kc G^T)[xi]            (filters, winograd_filter)
- *   V[xi][c][t] = (B^T d_ct B)[xi]            (input patches)
- *   M[xi][k][t] = sum_c U[xi][k][c] V[xi][c][t]    (gemm_prec, fp32 or bf16)
+ *   V[c][xi][t] = (B^T d_ct B)[xi]            (input patches)
+ *   M[k][xi][t] = sum_c U[xi][k][c] V[c][xi][t]    (gemm_prec, fp32 or bf16)
  *   y_kt = A^T M_kt A                         (output tiles)
  * The tiles of all images of a call are numbered together (image-major, then tile
  * rows, then columns) and run in blocks of `block` tiles, so that a block's V and M
  * stay in the cache between the transforms and the GEMMs. The transforms work on
  * LANES tiles at once, one tile per vector lane. */
 #include "kernels.h"
+#include "sgemm_impl.h"
 
 #include <immintrin.h>
 #include <omp.h>
@@ -27,14 +28,15 @@ enum { LANES = 16, MAX_A = 6 };
 /* The fixed-size scratch of a lane group: patches or tiles [a*a][LANES]. */
 typedef float lanes_t[MAX_A * MAX_A][LANES];
 
-size_t winograd_block_floats = (size_t)1 << 18;
+size_t winograd_block_floats = (size_t)1 << 22;
 
 int winograd_plan(winograd_shape *p, int m, int c, int k, int h, int w, int block) {
     if ((m != 2 && m != 4) || c < 1 || k < 1 || h < 1 || w < 1) return -1;
     if (block <= 0) {
         const size_t per_tile = (size_t)(m + 2) * (m + 2) * ((size_t)c + k);
         const size_t fit = winograd_block_floats / per_tile;
-        block = fit > 4096 ? 4096 : (int)fit;
+        block = c > k ? c : k;
+        if ((size_t)block > fit) block = (int)fit;
     }
     p->m = m, p->a = m + 2;
     p->c = c, p->k = k, p->h = h, p->w = w;
@@ -48,14 +50,11 @@ size_t winograd_filter_floats(const winograd_shape *p) {
     return (size_t)p->a * p->a * p->k * p->c;
 }
 
-/* Floats between the planes of V (xi) and of M: c*block or k*block and 16 more, so
- * that the a*a planes, which the transforms touch in turn, do not all fall on the
- * same cache sets (with power-of-two sizes they would, 4 KiB apart). */
-static size_t v_plane(const winograd_shape *p) { return (size_t)p->c * p->block + LANES; }
-static size_t m_plane(const winograd_shape *p) { return (size_t)p->k * p->block + LANES; }
-
+/* A block's V is [c][a*a][block] and its M [k][a*a][block]: the GEMM of point xi
+ * reads rows a*a*block apart, and a transform touches one channel's a*a rows,
+ * which lie together. */
 size_t winograd_scratch_floats(const winograd_shape *p) {
-    return (size_t)p->a * p->a * (v_plane(p) + m_plane(p));
+    return (size_t)p->a * p->a * ((size_t)p->c + p->k) * p->block;
 }
 
 /* ---- the transforms: G (filters), B^T (patches), A^T (outputs) ----------------
@@ -180,7 +179,12 @@ __attribute__((target("avx512f"))) static void filter_avx512(const winograd_shap
     else filter_body(2, p, w, tr, f0, n, u);
 }
 
-void winograd_filter(const winograd_shape *p, const float *weights, int transposed, float *u) {
+size_t winograd_packed_bytes(const winograd_shape *p, int prec) {
+    return (size_t)p->a * p->a * gemm_pack_a_bytes(prec, p->k, p->c);
+}
+
+void winograd_filter(const winograd_shape *p, int prec, const float *weights, int transposed,
+                     float *u, void *packed) {
     const size_t kc = (size_t)p->k * p->c;
     const long groups = (long)((kc + LANES - 1) / LANES);
     const int wide = kernels_level() >= KERN_AVX512;
@@ -191,6 +195,12 @@ void winograd_filter(const winograd_shape *p, const float *weights, int transpos
         if (wide) filter_avx512(p, weights, transposed, f0, n, u);
         else filter_base(p, weights, transposed, f0, n, u);
     }
+    const size_t bytes = gemm_pack_a_bytes(prec, p->k, p->c);
+    if (!packed || !bytes) return;
+    const int aa = p->a * p->a;
+#pragma omp parallel for schedule(static) if (!omp_in_parallel() && kc >= 16384)
+    for (int xi = 0; xi < aa; xi++)
+        gemm_pack_a(prec, 0, p->k, p->c, u + xi * kc, p->c, (char *)packed + xi * bytes);
 }
 
 /* ---- a block of tiles -------------------------------------------------------------
@@ -244,11 +254,10 @@ static void window_make(const winograd_shape *p, const tile_group *g, size_t bs,
 /* V[xi][ch][j..j+LANES) = the transform of the patches d of the group at j. */
 INLINE void input_store(int m, const winograd_shape *p, lanes_t d, int ch, int j, float *V) {
     const int aa = (m + 2) * (m + 2);
-    const size_t plane = v_plane(p);
     lanes_t v;
     input_lanes(m, d, v);
-    float *dst = V + (size_t)ch * p->block + j;
-    for (int xi = 0; xi < aa; xi++) memcpy(dst + xi * plane, v[xi], sizeof v[xi]);
+    float *dst = V + (size_t)ch * aa * p->block + j;
+    for (int xi = 0; xi < aa; xi++) memcpy(dst + (size_t)xi * p->block, v[xi], sizeof v[xi]);
 }
 
 /* V [a*a][c][block]: the transformed patches of tiles t0..t0+nt of every channel;
@@ -307,59 +316,55 @@ INLINE_AVX512 void input_avx512(int m, const winograd_shape *p, const winograd_i
 /* y [m][m][LANES] = the output tiles of channel ko of the group at j, from M. */
 INLINE void output_load(int m, const winograd_shape *p, const float *M, int ko, int j, lanes_t y) {
     const int aa = (m + 2) * (m + 2);
-    const size_t plane = m_plane(p);
     lanes_t x;
-    const float *src = M + (size_t)ko * p->block + j;
-    for (int xi = 0; xi < aa; xi++) memcpy(x[xi], src + xi * plane, sizeof x[xi]);
+    const float *src = M + (size_t)ko * aa * p->block + j;
+    for (int xi = 0; xi < aa; xi++) memcpy(x[xi], src + (size_t)xi * p->block, sizeof x[xi]);
     output_lanes(m, x, y);
 }
 
-/* The output tiles t0..t0+nt of every output channel from M [a*a][k][block]:
- * stored, or added to what out holds (accumulate), inside the map only. */
-INLINE void output_base(int m, const winograd_shape *p, const float *M, long t0, int nt,
-                        const winograd_io *out, int accumulate) {
+/* The output tiles of the group's lanes, tr[l] = lane l's tile [m][m], stored into
+ * channel plane dst of image 0 (image b at + b*bs), or added to it (accumulate),
+ * inside the map only. */
+INLINE void tiles_store(int m, const winograd_shape *p, const tile_group *g, float tr[][16],
+                        float *dst, size_t bs, int accumulate) {
     const int w = p->w;
-    lanes_t y;
-    tile_group g;
-    for (int j = 0; j < nt; j += LANES) {
-        group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
-        for (int ko = 0; ko < p->k; ko++) {
-            output_load(m, p, M, ko, j, y);
-            float *dst = out->data + (size_t)ko * out->cs;
-            for (int l = 0; l < g.n; l++) {
-                const int y0 = g.y0[l], x0 = g.x0[l];
-                const int my = p->h - y0 < m ? p->h - y0 : m, mx = w - x0 < m ? w - x0 : m;
-                float *o = dst + (size_t)g.b[l] * out->bs + (size_t)y0 * w + x0;
-                for (int i = 0; i < my; i++)
-                    for (int q = 0; q < mx; q++)
-                        o[i * w + q] = accumulate ? o[i * w + q] + y[i * m + q][l] : y[i * m + q][l];
+    for (int l = 0; l < g->n; l++) {
+        const int y0 = g->y0[l], x0 = g->x0[l];
+        float *restrict o = dst + (size_t)g->b[l] * bs + (size_t)y0 * w + x0;
+        const float *restrict t = tr[l];
+        if (y0 + m <= p->h && x0 + m <= w) { /* a whole tile: rows of m floats */
+            for (int i = 0; i < m; i++) {
+                if (!accumulate) memcpy(o + i * w, t + i * m, m * sizeof(float));
+                else
+                    for (int q = 0; q < m; q++) o[i * w + q] += t[i * m + q];
             }
+            continue;
         }
+        const int my = p->h - y0 < m ? p->h - y0 : m, mx = w - x0 < m ? w - x0 : m;
+        for (int i = 0; i < my; i++)
+            for (int q = 0; q < mx; q++) o[i * w + q] = t[i * m + q] + (accumulate ? o[i * w + q] : 0);
     }
 }
 
-INLINE_AVX512 void output_avx512(int m, const winograd_shape *p, const float *M, long t0, int nt,
-                                 const winograd_io *out, int accumulate) {
+/* The output tiles t0..t0+nt of every output channel from M [a*a][k][block]:
+ * stored, or added to what out holds (accumulate), inside the map only. The AVX-512
+ * pass turns an F(4x4) group's 16 x 16 outputs around in registers. */
+INLINE void output_body(int m, int wide, const winograd_shape *p, const float *M, long t0, int nt,
+                        const winograd_io *out, int accumulate) {
     lanes_t y;
+    _Alignas(64) float tr[LANES][16]; /* lane l's tile [m][m] */
     tile_group g;
-    lane_window lw;
     for (int j = 0; j < nt; j += LANES) {
         group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
-        window_make(p, &g, out->bs, 0, m, &lw);
-        const __m512i off = _mm512_loadu_si512(lw.off);
         for (int ko = 0; ko < p->k; ko++) {
             output_load(m, p, M, ko, j, y);
-            float *dst = out->data + (size_t)ko * out->cs;
-            for (int i = 0; i < m; i++)
-                for (int q = 0; q < m; q++) {
-                    const __mmask16 k = lw.ym[i] & lw.xm[q];
-                    const __m512i at = _mm512_add_epi32(off, _mm512_set1_epi32(i * p->w + q));
-                    __m512 v = _mm512_loadu_ps(y[i * m + q]);
-                    if (accumulate)
-                        v = _mm512_add_ps(v, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, at,
-                                                                      dst, 4));
-                    _mm512_mask_i32scatter_ps(dst, k, at, v, 4);
-                }
+            if (wide && m == 4) {
+                sgemm_transpose16(y[0], LANES, LANES, 16, tr[0]);
+            } else {
+                for (int l = 0; l < g.n; l++)
+                    for (int v = 0; v < m * m; v++) tr[l][v] = y[v][l];
+            }
+            tiles_store(m, p, &g, tr, out->data + (size_t)ko * out->cs, out->bs, accumulate);
         }
     }
 }
@@ -379,36 +384,42 @@ __attribute__((target("avx512f"))) static void block_input_avx512(const winograd
 
 static void block_output_base(const winograd_shape *p, const float *M, long t0, int nt,
                               const winograd_io *out, int acc) {
-    if (p->m == 4) output_base(4, p, M, t0, nt, out, acc);
-    else output_base(2, p, M, t0, nt, out, acc);
+    if (p->m == 4) output_body(4, 0, p, M, t0, nt, out, acc);
+    else output_body(2, 0, p, M, t0, nt, out, acc);
 }
 
 __attribute__((target("avx512f"))) static void block_output_avx512(const winograd_shape *p,
                                                                    const float *M, long t0, int nt,
                                                                    const winograd_io *out,
                                                                    int acc) {
-    if (p->m == 4) output_avx512(4, p, M, t0, nt, out, acc);
-    else output_avx512(2, p, M, t0, nt, out, acc);
+    if (p->m == 4) output_body(4, 1, p, M, t0, nt, out, acc);
+    else output_body(2, 1, p, M, t0, nt, out, acc);
 }
 
 /* The tiles t0..t0+nt through V, the a*a GEMMs and M. */
-static void block_run(const winograd_shape *p, int prec, const float *u, const winograd_io *in,
-                      long t0, int nt, const winograd_io *out, int accumulate, int wide,
-                      float *scratch) {
-    const int aa = p->a * p->a, B = p->block, k = p->k, c = p->c;
-    const size_t vp = v_plane(p), mp = m_plane(p);
-    float *V = scratch, *M = scratch + aa * vp;
+static void block_run(const winograd_shape *p, int prec, const float *u, const void *packed,
+                      const winograd_io *in, long t0, int nt, const winograd_io *out,
+                      int accumulate, int wide, float *scratch) {
+    const int aa = p->a * p->a, B = p->block, k = p->k, c = p->c, ld = aa * B;
+    float *V = scratch, *M = scratch + (size_t)c * ld;
     if (wide) block_input_avx512(p, in, t0, nt, V);
     else block_input_base(p, in, t0, nt, V);
-    for (int xi = 0; xi < aa; xi++)
-        gemm_prec(prec, 0, 0, k, nt, c, 1.0f, u + (size_t)xi * k * c, c, V + xi * vp, B, 0.0f,
-                  M + xi * mp, B);
+    const size_t bytes = packed ? gemm_pack_a_bytes(prec, k, c) : 0;
+    for (int xi = 0; xi < aa; xi++) {
+        if (bytes)
+            gemm_prepacked(prec, k, nt, c, (const char *)packed + xi * bytes, V + xi * B, ld,
+                           M + xi * B, ld);
+        else
+            gemm_prec(prec, 0, 0, k, nt, c, 1.0f, u + (size_t)xi * k * c, c, V + xi * B, ld, 0.0f,
+                      M + xi * B, ld);
+    }
     if (wide) block_output_avx512(p, M, t0, nt, out, accumulate);
     else block_output_base(p, M, t0, nt, out, accumulate);
 }
 
-void winograd_conv(const winograd_shape *p, int prec, const float *u, const winograd_io *in,
-                   int nb, const winograd_io *out, int accumulate, int threads, float *scratch) {
+void winograd_conv(const winograd_shape *p, int prec, const float *u, const void *packed,
+                   const winograd_io *in, int nb, const winograd_io *out, int accumulate,
+                   int threads, float *scratch) {
     const long tiles = (long)nb * p->tiles_y * p->tiles_x;
     const long blocks = (tiles + p->block - 1) / p->block;
     const size_t per = winograd_scratch_floats(p);
@@ -421,7 +432,7 @@ void winograd_conv(const winograd_shape *p, int prec, const float *u, const wino
     for (long bi = 0; bi < blocks; bi++) {
         const long t0 = bi * p->block;
         const int nt = tiles - t0 < p->block ? (int)(tiles - t0) : p->block;
-        block_run(p, prec, u, in, t0, nt, out, accumulate, wide,
+        block_run(p, prec, u, packed, in, t0, nt, out, accumulate, wide,
                   scratch + (size_t)omp_get_thread_num() * per);
     }
 }

@@ -121,8 +121,9 @@ static void tapset_free(tapset *ts) {
  * weights of the active taps are gathered into wk, [n][c*count[s]] per set.
  * With a Winograd tile (wino: forward or backward-data by Winograd, see
  * conv_wino_shape) the workspace also holds the transformed filters (wino_u
- * floats) and the Winograd scratch of each working thread (wino_scr floats each);
- * a Winograd forward needs only g [n][S] per image of its slice. */
+ * floats, then the same packed for the GEMMs) and the Winograd scratch of each
+ * working thread (wino_scr floats each); a Winograd forward needs only g [n][S]
+ * per image of its slice. */
 typedef struct {
     int threads, chunk, chunks, outer, compact;
     int kmax;        /* largest K over the sets */
@@ -161,7 +162,7 @@ static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int thread
     p.wino_u = p.wino_scr = 0;
     if (p.wino) {
         const winograd_shape ws = conv_wino_shape(l, dir, p.wino);
-        p.wino_u = winograd_filter_floats(&ws);
+        p.wino_u = winograd_filter_floats(&ws) + (winograd_packed_bytes(&ws, prec) + 3) / 4;
         p.wino_scr = winograd_scratch_floats(&ws);
     }
     p.kmax = 0;
@@ -233,11 +234,12 @@ size_t conv_workspace_size(const conv_layer *l) {
 }
 
 /* Winograd's part of the workspace: the transformed filters U of the layer's
- * weights for direction dir, written here, and the scratch after them. */
+ * weights for direction dir and the same packed, written here, and the scratch
+ * after them. */
 static float *conv_wino_filters(const conv_layer *l, const conv_plan *p, int dir, float *ws) {
     float *u = ws + conv_direct_floats(p);
     const winograd_shape s = conv_wino_shape(l, dir, p->wino);
-    winograd_filter(&s, l->weights, dir, u);
+    winograd_filter(&s, l->precision, l->weights, dir, u, u + winograd_filter_floats(&s));
     return u;
 }
 
@@ -458,9 +460,10 @@ static void conv_wino_chunk(const conv_layer *l, const conv_plan *p, int dir, co
     const winograd_io nchw = {dir ? din : (float *)in, S, in_size};
     const winograd_io gio = {g, (size_t)nb * S, S};
     float *scratch = (float *)u + p->wino_u + (size_t)tid * p->wino_scr;
+    const float *packed = u + winograd_filter_floats(&s);
     const int threads = p->outer ? 1 : p->threads;
-    if (dir) winograd_conv(&s, l->precision, u, &gio, nb, &nchw, 1, threads, scratch);
-    else winograd_conv(&s, l->precision, u, &nchw, nb, &gio, 0, threads, scratch);
+    if (dir) winograd_conv(&s, l->precision, u, packed, &gio, nb, &nchw, 1, threads, scratch);
+    else winograd_conv(&s, l->precision, u, packed, &nchw, nb, &gio, 0, threads, scratch);
 }
 
 void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws,
