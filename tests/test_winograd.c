@@ -8,6 +8,7 @@
  *    backward (output, input gradient, weight gradient) and the inference forward.
  * 3. A residual network, one training step and an inference forward, winograd
  *    against direct: loss, logits and every parameter gradient; in bf16 too.
+ * And the choices of LIR_CONV's modes (auto: conv_algo.c's measured table).
  * Errors are measured relative to a scale, printed, and checked against bounds
  * stated where they are set. */
 #include <math.h>
@@ -342,9 +343,31 @@ static void test_net(void) {
     free(d.grads), free(g.grads), free(b.grads), free(d.relu), free(g.relu), free(b.relu);
 }
 
+/* LIR_CONV's modes: direct never, winograd F(4x4) from 8x8 maps and F(2x2) below,
+ * auto as conv_algo.c's table says for the shapes it was measured on. */
+static void test_modes(void) {
+    static const int rows[][6] = {/* c, map, auto forward, auto backward-data */
+                                  {64, 32, 4, 4}, {128, 16, 4, 4}, {256, 8, 4, 4}, {64, 8, 4, 4},
+                                  {512, 4, 2, 0}, {128, 4, 0, 2},  {256, 2, 0, 0}, {512, 1, 0, 0},
+                                  {3, 32, 0, 0}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const int c = rows[i][0], h = rows[i][1];
+        for (int dir = 0; dir < 2; dir++) {
+            const int a = conv_winograd_tile(CONV_AUTO, dir, c, c, h, h);
+            const int wg = conv_winograd_tile(CONV_WINOGRAD, dir, c, c, h, h);
+            CHECK(a == rows[i][2 + dir] && wg == (h >= 8 ? 4 : 2) &&
+                      conv_winograd_tile(CONV_DIRECT, dir, c, c, h, h) == 0,
+                  "%d ch %dx%d %s: auto %d, winograd %d", c, h, h, dir ? "bwd" : "fwd", a, wg);
+        }
+    }
+    CHECK(conv_mode_parse("auto") == CONV_AUTO && conv_mode_parse("Winograd") == -1,
+          "conv_mode_parse");
+}
+
 int main(void) {
     rng_seed(&rng, 1);
     omp_set_num_threads(2);
+    test_modes();
     test_kernel();
     test_layers();
     test_net();

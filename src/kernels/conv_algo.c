@@ -48,10 +48,26 @@ int conv_check_env(lir_error *err) {
     return lir_fail(err, "LIR_CONV=%s: expected direct, winograd or auto", getenv("LIR_CONV"));
 }
 
+/* `auto`: the fastest of direct, F(2x2) and F(4x4) in bench/bench_winograd.c on the
+ * stride-1 3x3 layers of the two ResNet-18s (c = k), fp32, one thread, batch 64,
+ * the median of three runs (bench/README.md), by map side and channels:
+ *   map >= 8          F(4x4) both ways: 1.2-1.5x forward, 1.6-2.2x backward-data
+ *                     (64 @ 32x32, 128 @ 16x16, 256 @ 8x8, 64 @ 8x8)
+ *   4x4, 256+ ch.     F(2x2) forward (1.44x), direct backward-data (F(2x2) 0.9x)
+ *   4x4, fewer        direct forward (F(2x2) 0.96x), F(2x2) backward-data (1.45x)
+ *   2x2, 1x1          direct (0.6x and 0.1x)
+ * Fewer than 16 channels (the stems' 3) stay direct: GEMMs that shallow run on
+ * OpenBLAS and were not measured. Maps between the measured sides take the rule of
+ * the side below. */
+static int auto_tile(int dir, int c, int k, int h, int w) {
+    const int side = h < w ? h : w, ch = c < k ? c : k;
+    if (ch < 16 || side < 4) return 0;
+    if (side >= 8) return 4;
+    if (ch >= 256) return dir ? 0 : 2;
+    return dir ? 2 : 0;
+}
+
 int conv_winograd_tile(int mode, int dir, int c, int k, int h, int w) {
-    const int m = h >= 8 && w >= 8 ? 4 : 2;
-    if (mode == CONV_WINOGRAD) return m;
-    if (mode != CONV_AUTO) return 0;
-    (void)dir, (void)c, (void)k;
-    return 0;
+    if (mode == CONV_WINOGRAD) return h >= 8 && w >= 8 ? 4 : 2;
+    return mode == CONV_AUTO ? auto_tile(dir, c, k, h, w) : 0;
 }

@@ -7,7 +7,12 @@
  * Batch norm and activation are fused into the scatter / gather passes
  * (layer_conv_bn.c), so each activation tensor is walked as few times as possible.
  * Kernel taps that only read zero padding (most of a 3x3 kernel on a 1x1 or 2x2
- * map) are left out of im2col and the GEMMs. */
+ * map) are left out of im2col and the GEMMs.
+ * Stride-1 pad-1 3x3 layers may run the forward and the backward-data convolution
+ * by Winograd instead (kernels/winograd.c; LIR_CONV, chosen per layer at init:
+ * wino_fwd, wino_bwd): the forward writes the same g [n][chunk*oh*ow], the
+ * backward-data reads the gathered g and adds into din; the weight gradient stays
+ * the GEMM above. */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -451,19 +456,24 @@ static void conv_chunk_forward(const conv_layer *l, const tapset *ts, const floa
     }
 }
 
-/* The Winograd convolution of a chunk of nb images, in direction dir: forward
- * g [n][nb*S] = conv(in), or backward-data din (NCHW) += conv^T(g). */
-static void conv_wino_chunk(const conv_layer *l, const conv_plan *p, int dir, const float *u,
-                            const float *in, int nb, float *g, float *din, int tid) {
+/* Winograd: the forward of a chunk of nb images, g [n][nb*S] = conv(in) (tid: the
+ * thread's scratch), or (dir 1) the backward-data of the whole batch, din (NCHW) +=
+ * conv^T(dconv_out): after the weight gradient's pass over the chunks, so that its
+ * blocks of tiles are not cut to the chunks of the direct GEMMs. */
+static void conv_wino_run(const conv_layer *l, const conv_plan *p, int dir, const float *u,
+                          const float *in, int nb, float *g, float *din, int tid) {
     const winograd_shape s = conv_wino_shape(l, dir, p->wino);
     const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
-    const winograd_io nchw = {dir ? din : (float *)in, S, in_size};
-    const winograd_io gio = {g, (size_t)nb * S, S};
     float *scratch = (float *)u + p->wino_u + (size_t)tid * p->wino_scr;
     const float *packed = u + winograd_filter_floats(&s);
-    const int threads = p->outer ? 1 : p->threads;
-    if (dir) winograd_conv(&s, l->precision, u, packed, &gio, nb, &nchw, 1, threads, scratch);
-    else winograd_conv(&s, l->precision, u, packed, &nchw, nb, &gio, 0, threads, scratch);
+    if (dir) {
+        const winograd_io dy = {l->dconv_out, S, (size_t)l->n * S}, dx = {din, S, in_size};
+        winograd_conv(&s, l->precision, u, packed, &dy, l->batch, &dx, 1, p->threads, scratch);
+        return;
+    }
+    const winograd_io x = {(float *)in, S, in_size}, gio = {g, (size_t)nb * S, S};
+    winograd_conv(&s, l->precision, u, packed, &x, nb, &gio, 0, p->outer ? 1 : p->threads,
+                  scratch);
 }
 
 void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws,
@@ -489,7 +499,7 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
         /* the global path keeps col first, g after it; by classes and Winograd g
          * comes first */
         float *g = ts->global && !p.wino ? slice + (size_t)p.kmax * nb * S : slice;
-        if (p.wino) conv_wino_chunk(l, &p, 0, u, in + b0 * in_size, nb, g, NULL, tid);
+        if (p.wino) conv_wino_run(l, &p, 0, u, in + b0 * in_size, nb, g, NULL, tid);
         else conv_chunk_forward(l, ts, W, in + b0 * in_size, nb, slice, g);
         conv_forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL, ac,
                               e_conv, e_bn);
@@ -565,10 +575,10 @@ void conv_backward(conv_layer *l, const float *in, const float *out, const float
         const float beta = direct || started[tid] ? 1.0f : 0.0f;
         started[tid] = 1;
         conv_backward_gather(l, coef, b0, nb, g);
-        float *din_b = din ? din + b0 * in_size : NULL;
-        conv_chunk_backward(l, ts, W, in + b0 * in_size, nb, slice, g, beta, dw, u ? NULL : din_b);
-        if (u) conv_wino_chunk(l, &p, 1, u, NULL, nb, g, din_b, tid);
+        conv_chunk_backward(l, ts, W, in + b0 * in_size, nb, slice, g, beta, dw,
+                            din && !u ? din + b0 * in_size : NULL);
     }
     for (int t = p.compact ? 0 : 1; t < p.threads; t++)
         if (started[t]) conv_add_dw(l, &p, ts, dw_priv + t * p.nk);
+    if (u) conv_wino_run(l, &p, 1, u, NULL, l->batch, NULL, din, 0);
 }
