@@ -201,10 +201,9 @@ extern size_t winograd_block_floats;
 /* Fills p. block: tiles per GEMM batch; 0: max(c, k) tiles, or fewer where their V
  * and M would take more than winograd_block_floats. A block's GEMMs read all the
  * filters (a*a*k*c) for a*a*k*c*block multiply-adds, so blocks of ~c tiles keep the
- * filters' share of the memory traffic small: measured with bench_winograd, fixed
- * sizes fit for L2 (64 tiles) ran 64 -> 64 channels well and 512 -> 512 at half the
- * speed of 256 tiles. Rounded up to a multiple of 16. -1 for an m other than 2 or 4
- * or a non-positive size. */
+ * filters' share of the memory traffic small (bench/README.md: 512 channels on 4x4
+ * maps ran 1.5x faster in blocks of 64 tiles than of 16). Rounded up to a multiple
+ * of 16. -1 for an m other than 2 or 4 or a non-positive size. */
 int winograd_plan(winograd_shape *p, int m, int c, int k, int h, int w, int block);
 /* Floats of the transformed filters U [a*a][k][c]. */
 size_t winograd_filter_floats(const winograd_shape *p);

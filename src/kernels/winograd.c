@@ -8,12 +8,14 @@
  * channels:
  *   U[xi][k][c] = (G g_kc G^T)[xi]            (filters, winograd_filter)
  *   V[c][xi][t] = (B^T d_ct B)[xi]            (input patches)
- *   M[k][xi][t] = sum_c U[xi][k][c] V[c][xi][t]    (gemm_prec, fp32 or bf16)
+ *   M[k][xi][t] = sum_c U[xi][k][c] V[c][xi][t]    (GEMMs, fp32 or bf16)
  *   y_kt = A^T M_kt A                         (output tiles)
  * The tiles of all images of a call are numbered together (image-major, then tile
- * rows, then columns) and run in blocks of `block` tiles, so that a block's V and M
- * stay in the cache between the transforms and the GEMMs. The transforms work on
- * LANES tiles at once, one tile per vector lane. */
+ * rows, then columns) and run in blocks of `block` tiles (winograd_plan), each
+ * thread a block at a time through its own V and M. The GEMMs run on the filters
+ * packed once per call (gemm_pack_a, gemm_prepacked) where lir's own kernel serves
+ * the precision, else through gemm_prec. The transforms work on LANES tiles at
+ * once, one tile per vector lane. */
 #include "kernels.h"
 #include "sgemm_impl.h"
 
@@ -260,7 +262,7 @@ INLINE void input_store(int m, const winograd_shape *p, lanes_t d, int ch, int j
     for (int xi = 0; xi < aa; xi++) memcpy(dst + (size_t)xi * p->block, v[xi], sizeof v[xi]);
 }
 
-/* V [a*a][c][block]: the transformed patches of tiles t0..t0+nt of every channel;
+/* V [c][a*a][block]: the transformed patches of tiles t0..t0+nt of every channel;
  * d[i][j][l] = pixel (y0 - 1 + i, x0 - 1 + j) of lane l's image, zero outside. */
 INLINE void input_base(int m, const winograd_shape *p, const winograd_io *in, long t0, int nt,
                        float *V) {
@@ -342,11 +344,12 @@ INLINE void tiles_store(int m, const winograd_shape *p, const tile_group *g, flo
         }
         const int my = p->h - y0 < m ? p->h - y0 : m, mx = w - x0 < m ? w - x0 : m;
         for (int i = 0; i < my; i++)
-            for (int q = 0; q < mx; q++) o[i * w + q] = t[i * m + q] + (accumulate ? o[i * w + q] : 0);
+            for (int q = 0; q < mx; q++)
+                o[i * w + q] = t[i * m + q] + (accumulate ? o[i * w + q] : 0);
     }
 }
 
-/* The output tiles t0..t0+nt of every output channel from M [a*a][k][block]:
+/* The output tiles t0..t0+nt of every output channel from M [k][a*a][block]:
  * stored, or added to what out holds (accumulate), inside the map only. The AVX-512
  * pass turns an F(4x4) group's 16 x 16 outputs around in registers. */
 INLINE void output_body(int m, int wide, const winograd_shape *p, const float *M, long t0, int nt,
@@ -426,6 +429,7 @@ void winograd_conv(const winograd_shape *p, int prec, const float *u, const void
     /* the AVX-512 passes index pixels with 32-bit offsets from a channel's start */
     const int wide = kernels_level() >= KERN_AVX512 && (size_t)nb * in->bs < INT32_MAX &&
                      (size_t)nb * out->bs < INT32_MAX;
+    if (blocks == 0) return;
     if (threads < 1 || omp_in_parallel()) threads = 1;
     if (threads > blocks) threads = (int)blocks;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)

@@ -484,7 +484,8 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
     const tapset *ts = l->taps;
     const conv_plan p = conv_plan_now(l, 0);
     const float *u = p.wino ? conv_wino_filters(l, &p, 0, ws) : NULL;
-    const float *W = p.wino ? NULL : conv_gemm_weights(l, &p, ts, ws + conv_slices(&p) * p.per_thread);
+    const float *W =
+        p.wino ? NULL : conv_gemm_weights(l, &p, ts, ws + conv_slices(&p) * p.per_thread);
     double *sums = batch_stats ? l->sums : NULL;
     const float *ac = batch_stats ? NULL : l->chan;
     if (batch_stats) memset(sums, 0, 2 * (size_t)n * p.threads * sizeof(double));
