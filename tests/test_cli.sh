@@ -49,6 +49,10 @@ has out "kernels level:  generic" "info --cpu, generic"
 has out "conv forward:   im2col + GEMM" "info --cpu, generic"
 expect 2 "bad LIR_KERNELS" env LIR_KERNELS=avx9000 "$LIR" info --cpu
 has err "LIR_KERNELS=avx9000: expected generic, avx2, avx512 or avx512bf16" "bad LIR_KERNELS"
+expect 0 "info --cpu, LIR_CONV" env LIR_CONV=winograd "$LIR" info --cpu
+has out "conv 3x3 /1:    winograd" "info --cpu names LIR_CONV's mode"
+expect 2 "bad LIR_CONV" env LIR_CONV=fft "$LIR" info --cpu
+has err "LIR_CONV=fft: expected direct, winograd or auto" "bad LIR_CONV names the choices"
 expect 2 "bad int" "$LIR" bench cfg/resnet18.cfg --iters abc
 has err "--iters: expected an integer, got 'abc'" "bad int"
 expect 2 "bad choice" "$LIR" bench cfg/resnet18.cfg --mode fast

@@ -212,7 +212,8 @@ static void print_header(const char *cfg, int threads, int iters, int warmup, do
     printf("# lir bench %s: %d threads (OMP_WAIT_POLICY %s), %d iterations after %d warm-up, "
            "%.1f MFLOP per image forward\n",
            cfg, threads, wait ? wait : "unset", iters, warmup, mflop);
-    printf("# kernels level %s: %s\n", kernels_level_name(kernels_level()), gemm_kernels());
+    printf("# kernels level %s: %s; conv %s (LIR_CONV)\n", kernels_level_name(kernels_level()),
+           gemm_kernels(), conv_mode_name(conv_mode()));
     double load1;
     print_load("before", &load1);
     if (load1 >= 0.5)
