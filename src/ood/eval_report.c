@@ -255,9 +255,7 @@ static cJSON *provenance_json(const eval_info *info) {
     cJSON_AddStringToObject(d, "id_source", info->id_source);
     cJSON_AddNumberToObject(d, "jpeg_all", info->jpeg_all);
     cJSON_AddStringToObject(d, "holdout", info->holdout);
-    cJSON *norm = cJSON_AddObjectToObject(d, "normalisation");
-    cJSON_AddItemToObject(norm, "mean", cJSON_CreateFloatArray(info->norm.mean, 3));
-    cJSON_AddItemToObject(norm, "std", cJSON_CreateFloatArray(info->norm.std, 3));
+    ood_json_norm(d, "normalisation", &info->norm);
     cJSON *files = cJSON_AddArrayToObject(d, "files");
     for (int i = 0; i < info->n_files; i++) {
         cJSON *f = cJSON_CreateObject();
@@ -355,6 +353,12 @@ int eval_report_json(const char *path, const eval_result *r, const eval_info *in
     cJSON_AddNumberToObject(t, "forward_energy_cpu_seconds", info->cpu_forward);
     cJSON_AddNumberToObject(t, "networks", info->networks);
     return ood_json_write(path, root, err);
+}
+
+void ood_json_norm(cJSON *o, const char *key, const data_norm *norm) {
+    cJSON *n = cJSON_AddObjectToObject(o, key);
+    cJSON_AddItemToObject(n, "mean", cJSON_CreateFloatArray(norm->mean, 3));
+    cJSON_AddItemToObject(n, "std", cJSON_CreateFloatArray(norm->std, 3));
 }
 
 int ood_json_write(const char *path, cJSON *root, lir_error *err) {

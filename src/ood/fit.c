@@ -129,9 +129,7 @@ int eval_fit_write(const char *path, const eval_result *r, const eval_info *info
     cJSON_AddStringToObject(root, "id_loaded", info->id_name);
     cJSON_AddNumberToObject(root, "jpeg_all", info->jpeg_all);
     cJSON_AddNumberToObject(root, "classes", r->classes);
-    cJSON *norm = cJSON_AddObjectToObject(root, "normalisation");
-    cJSON_AddItemToObject(norm, "mean", cJSON_CreateFloatArray(info->norm.mean, 3));
-    cJSON_AddItemToObject(norm, "std", cJSON_CreateFloatArray(info->norm.std, 3));
+    ood_json_norm(root, "normalisation", &info->norm);
     cJSON_AddNumberToObject(root, "n_fit", r->n_fit);
     cJSON_AddStringToObject(root, "holdout", info->holdout);
     models_json(root, r);

@@ -396,6 +396,8 @@ int eval_condensed(const eval_result *r, const eval_ood *d);
 void eval_report_summary(FILE *f, const eval_result *r, const eval_info *info);
 struct cJSON;
 void eval_summary_json(struct cJSON *root, const eval_result *r, const char *id_name);
+/* Adds key: {"mean": [3], "std": [3]}, the input normalisation, to o. */
+void ood_json_norm(struct cJSON *o, const char *key, const data_norm *norm);
 /* Writes root as indented JSON to path (atomically) and frees it. */
 int ood_json_write(const char *path, struct cJSON *root, lir_error *err);
 /* One CSV field: as it is, or quoted (quotes doubled) when it holds a comma, a quote or
