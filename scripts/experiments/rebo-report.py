@@ -20,6 +20,7 @@ point (oracle) and Ag-EBO Mahalanobis (ID-fitted). Standard library only.
 import json
 import math
 import os
+import re
 import statistics
 import sys
 
@@ -39,8 +40,9 @@ def load_json(path):
         fail("cannot read %s: %s" % (path, e))
 
 
-def final_point(res):
-    return next(p for p in res["ood"][0]["points"] if p["name"] == res["final_point"])
+def final_point(o, res):
+    """The final (logit) point of OOD set o of results res."""
+    return next(p for p in o["points"] if p["name"] == res["final_point"])
 
 
 def run_scores(res, s):
@@ -49,8 +51,7 @@ def run_scores(res, s):
     for o in res["ood"]:
         if o.get("group") != "far":
             continue
-        pts = {p["name"]: p for p in o["points"]}
-        fc = pts[res["final_point"]]
+        fc = final_point(o, res)
         if s == "fc":
             out[o["name"]] = fc["auroc"]
         elif s == "dirfree":
@@ -84,7 +85,7 @@ def sidecar(run_dir):
 
 def config_of(name):
     """Run name without its seed suffix: runs that differ only in seed share it."""
-    return name.rsplit("-s", 1)[0] if "-s" in name else name
+    return re.sub(r"-s[0-9]+$", "", name)
 
 
 def hooked_points(side):
@@ -251,7 +252,7 @@ def covariate_rows(res):
             continue
         corr, sev = o["name"].split("@c-", 1)[1].rsplit("-", 1)
         mid = [p for p in o["points"] if p["name"] != res["final_point"]]
-        fc = next(p for p in o["points"] if p["name"] == res["final_point"])
+        fc = final_point(o, res)
         rows[(corr, int(sev))] = {
             "fc": fc["auroc"], "fc_seed": fc["auroc_seed"],
             "mid": max(p["auroc"] for p in mid), "mid_seed": max(p["auroc_seed"] for p in mid),
