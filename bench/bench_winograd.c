@@ -4,9 +4,11 @@
  *   make bench && build/bench/bench_winograd [seconds [batch [fp32|bf16 [block [only]]]]]
  * Defaults: 0.5 s per measurement, batch 32, fp32, block floats: winograd_block_floats'
  * default (0 too); only: the rows whose "net c" contains it ("cifar 128").
- * Per shape and algorithm: the forward (training, batch norm), and backward-data as
- * the backward with the input gradient minus the backward without it (the weight
- * gradient is direct either way); each the fastest of `seconds` of calls per
+ * Per shape and algorithm (in every direction): the forward (training, batch norm),
+ * backward-weights as the backward without the input gradient (it includes the
+ * backward through ReLU and batch norm, the same for every algorithm), and
+ * backward-data as the backward with the input gradient minus the backward without
+ * it; each the fastest of `seconds` of calls per
  * algorithm, the algorithms taking turns call by call (on a shared machine the
  * fastest call is the least disturbed one, and the turns spread the disturbance
  * over all), timed in CPU seconds of the process (time the job was not running does
@@ -51,7 +53,7 @@ static double clock_now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-/* One layer of the shape with Winograd tile m (0: direct) in both directions, its
+/* One layer of the shape with Winograd tile m (0: direct) in every direction, its
  * buffers, and its best times so far. */
 typedef struct {
     conv_layer l;
@@ -66,7 +68,7 @@ static void variant_make(variant *v, const shape *s, int m, int batch, int prec,
         fprintf(stderr, "%s\n", err.msg);
         exit(1);
     }
-    v->l.wino_fwd = v->l.wino_bwd = m; /* before the workspace is sized */
+    v->l.wino_fwd = v->l.wino_bwd = v->l.wino_dw = m; /* before the workspace is sized */
     v->l.precision = prec;
     param_tensor t[3];
     size_t np = 0;
@@ -116,10 +118,11 @@ int main(int argc, char **argv) {
     printf("# kernels level %s: %s; %s; batch %d; %d thread(s); block %zu floats; %s time\n",
            kernels_level_name(kernels_level()), gemm_kernels(), precision_name(prec), batch,
            omp_get_max_threads(), winograd_block_floats, wall ? "wall" : "CPU");
-    printf("# GFLOP/s-equivalent = direct FLOPs / time; bwd-data = backward - backward "
-           "without the input gradient\n");
-    printf("%-5s %4s %5s  %-6s %9s %9s %9s %9s %8s %8s\n", "net", "c=n", "map", "algo",
-           "fwd ms", "fwd GF/s", "bwdd ms", "bwdd GF/s", "fwd x", "bwdd x");
+    printf("# GFLOP/s-equivalent = direct FLOPs / time; bwd-weights = backward without the "
+           "input gradient (ReLU and BN backward included), bwd-data = backward - that\n");
+    printf("%-5s %4s %5s  %-6s %8s %8s %8s %8s %8s %8s %7s %7s %7s\n", "net", "c=n", "map",
+           "algo", "fwd ms", "fwd GF/s", "bwdd ms", "bwdd GF/s", "bwdw ms", "bwdw GF/s", "fwd x",
+           "bwdd x", "bwdw x");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const shape *s = &shapes[i];
         char name[32];
@@ -141,9 +144,11 @@ int main(int argc, char **argv) {
             const double bd = t.bwd - t.bwd_w, bd0 = direct.bwd - direct.bwd_w;
             char algo[16];
             snprintf(algo, sizeof algo, k ? "F(%d)" : "direct", 2 * k);
-            printf("%-5s %4d %2dx%-2d  %-6s %9.2f %9.1f %9.2f %9.1f %7.2fx %7.2fx\n", s->net,
-                   s->c, s->h, s->h, algo, t.fwd * 1e3, flop / t.fwd * 1e-9, bd * 1e3,
-                   bd > 0 ? flop / bd * 1e-9 : 0, direct.fwd / t.fwd, bd > 0 ? bd0 / bd : 0);
+            printf("%-5s %4d %2dx%-2d  %-6s %8.2f %8.1f %8.2f %8.1f %8.2f %8.1f %6.2fx %6.2fx "
+                   "%6.2fx\n",
+                   s->net, s->c, s->h, s->h, algo, t.fwd * 1e3, flop / t.fwd * 1e-9, bd * 1e3,
+                   bd > 0 ? flop / bd * 1e-9 : 0, t.bwd_w * 1e3, flop / t.bwd_w * 1e-9,
+                   direct.fwd / t.fwd, bd > 0 ? bd0 / bd : 0, direct.bwd_w / t.bwd_w);
             variant_free(&v[k]);
         }
         fflush(stdout);

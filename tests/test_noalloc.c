@@ -77,7 +77,8 @@ static void check_mode(const cfg_file *cfg, int mode, const float *x, const int 
     if (!n) return;
     int wino = 0;
     for (int i = 0; i < n->n_layers; i++)
-        wino += n->layers[i].type == LAYER_CONV && n->layers[i].u.conv.wino_bwd;
+        wino += n->layers[i].type == LAYER_CONV && n->layers[i].u.conv.wino_bwd &&
+                n->layers[i].u.conv.wino_dw;
     CHECK((wino == 3) == (mode == CONV_WINOGRAD), "conv %s: %d Winograd layers",
           conv_mode_name(mode), wino);
     net_hook_all(n);

@@ -3,9 +3,13 @@
  * 1. The kernel, F(2x2) and F(4x4), forward and backward-data (transposed, turned
  *    filters, accumulating), against a float64 reference on random inputs: every
  *    map size 1..32, non-square maps, several channel counts; fp32 and bf16.
+ *    1b. The same for backward-weights (winograd_grad.c), called twice: it adds.
  * 2. The convolution layer built with LIR_CONV's winograd against the same layer
  *    built direct (conv_mode_set): every map size 4..32, BN training forward and
- *    backward (output, input gradient, weight gradient) and the inference forward.
+ *    backward (output, input gradient, weight gradient) and the inference forward;
+ *    a second backward doubles the weight gradient.
+ *    2b. Every stride-1 3x3 shape of cfg/resnet18.cfg and cfg/resnet18-cifar.cfg at
+ *    its channel counts: backward-weights against float64, the layer against direct.
  * 3. A residual network, one training step and an inference forward, winograd
  *    against direct: loss, logits and every parameter gradient; in bf16 too.
  * And the choices of LIR_CONV's modes (auto: conv_algo.c's measured table).
@@ -122,6 +126,127 @@ static void test_kernel(void) {
             sizes, worst[0][0], worst[0][1], worst[1][0], worst[1][1]);
 }
 
+/* ---- 1b. the weight gradient against float64 ------------------------------------ */
+
+/* ref [k][c][3][3] = the weight gradient of the convolution of x [nb][c][h][w] into
+ * k channels given their gradient dy [nb][k][h][w] (stride 1, pad 1), and mag = the
+ * largest sum of |products| of an element. */
+static double weight_reference(const float *x, const float *dy, int nb, int c, int k, int h,
+                               int w, double *ref) {
+    double mag = 0;
+    for (int ko = 0; ko < k; ko++)
+        for (int ci = 0; ci < c; ci++)
+            for (int t = 0; t < 9; t++) {
+                const int oy = t / 3 - 1, ox = t % 3 - 1;
+                double s = 0, a = 0;
+                for (int b = 0; b < nb; b++) {
+                    const float *g = dy + ((size_t)b * k + ko) * h * w;
+                    const float *in = x + ((size_t)b * c + ci) * h * w;
+                    for (int y = oy < 0 ? 1 : 0; y < h && y + oy < h; y++)
+                        for (int xx = ox < 0 ? 1 : 0; xx < w && xx + ox < w; xx++) {
+                            const double p = (double)g[y * w + xx] * in[(y + oy) * w + xx + ox];
+                            s += p, a += fabs(p);
+                        }
+                }
+                ref[((size_t)ko * c + ci) * 9 + t] = s;
+                mag = a > mag ? a : mag;
+            }
+    return mag;
+}
+
+/* A weight-gradient case: inputs, output gradients and their float64 gradient. */
+typedef struct {
+    int nb, c, k, h, w;
+    float *x, *dy;
+    double *ref, mag;
+} weight_case;
+
+static void weight_case_make(weight_case *wc, int nb, int c, int k, int h, int w) {
+    *wc = (weight_case){nb, c, k, h, w, NULL, NULL, NULL, 0};
+    wc->x = rand_buf((size_t)nb * c * h * w, 1);
+    wc->dy = rand_buf((size_t)nb * k * h * w, 1);
+    wc->ref = xmalloc((size_t)k * c * 9 * sizeof(double));
+    wc->mag = weight_reference(wc->x, wc->dy, nb, c, k, h, w, wc->ref);
+}
+
+static void weight_case_free(weight_case *wc) { free(wc->x), free(wc->dy), free(wc->ref); }
+
+/* Largest |winograd - float64| of the weight gradient relative to wc->mag, the
+ * kernel called twice on a random start on `threads` threads in blocks of `block`
+ * tiles: both calls add (the start is subtracted again, twice the gradient
+ * expected). */
+static double weight_error(const weight_case *wc, int m, int prec, int block, int threads) {
+    winograd_shape p;
+    CHECK(winograd_plan(&p, m, wc->c, wc->k, wc->h, wc->w, block) == 0, "winograd_plan F(%d)", m);
+    const size_t nw = (size_t)wc->k * wc->c * 9;
+    float *dw = rand_buf(nw, 1), *dw0 = copy_buf(dw, nw);
+    float *scr = xmalloc(threads * winograd_weight_scratch_floats(&p) * sizeof(float));
+    const winograd_io in = {wc->x, (size_t)wc->h * wc->w, (size_t)wc->c * wc->h * wc->w};
+    const winograd_io dy = {wc->dy, (size_t)wc->h * wc->w, (size_t)wc->k * wc->h * wc->w};
+    for (int call = 0; call < 2; call++)
+        winograd_weight_grad(&p, prec, &in, &dy, wc->nb, dw, threads, scr);
+    double e = 0;
+    for (size_t i = 0; i < nw; i++) e = fmax(e, fabs((double)dw[i] - dw0[i] - 2 * wc->ref[i]));
+    free(dw), free(dw0), free(scr);
+    return e / (2 * wc->mag);
+}
+
+/* Bounds of weight_error. Each element of the weight gradient sums the products of
+ * all nb*h*w output positions; Winograd sums per tile in the transformed domain (the
+ * transforms' constants as in the forward: A's up to 8, B^T's up to 5, G^T's 1/6 and
+ * 1/24) and over the tiles in the GEMMs, so an element errs by more than the direct
+ * GEMM's fp32 dot product. Measured maxima relative to the element's sum of
+ * |products| (the shapes below and the cfg shapes of part 2b, inputs from seeds
+ * 1..4): fp32 F(2x2) 1.2e-7 .. 2.0e-7, F(4x4) 1.4e-6 .. 2.3e-6, against 3e-8 ..
+ * 1.2e-7 for the direct layer's GEMM on the cfg shapes; bf16 (dM and V rounded to 8
+ * significant bits) F(2x2) 2.4e-3 .. 5.2e-3, F(4x4) 1.8e-2 .. 2.4e-2, against 1.9e-4
+ * .. 3.4e-3 for the direct layer in bf16 (measured by hand). Bounds with a margin
+ * of 3.8x or more; a wrong transform, tile or missed accumulation errs by ~1. */
+static const double WEIGHT_TOL[2][2] = {{1e-6, 1e-5}, {2e-2, 0.1}}; /* [bf16][m == 4] */
+
+static double weight_check(const weight_case *wc, int m, int prec, int block, int threads,
+                           double worst[2][2]) {
+    const double e = weight_error(wc, m, prec, block, threads);
+    const double tol = WEIGHT_TOL[prec][m == 4];
+    CHECK(e <= tol, "F(%dx%d) %s backward-weights %dx%d c=%d k=%d nb=%d: error %.3g > %g", m, m,
+          precision_name(prec), wc->h, wc->w, wc->c, wc->k, wc->nb, e, tol);
+    worst[prec][m == 4] = fmax(worst[prec][m == 4], e);
+    return e;
+}
+
+/* Every map size 1..32 and the channel counts of test_kernel, blocks of 16 tiles on
+ * two threads; non-square maps; more threads than blocks. */
+static void test_weight_kernel(void) {
+    static const int chans[][2] = {{1, 1}, {3, 8}, {16, 16}, {24, 17}};
+    double worst[2][2] = {{0}};
+    int cases = 0;
+    for (int h = 1; h <= 32; h++)
+        for (int ch = 0; ch < 4; ch++) {
+            weight_case wc;
+            weight_case_make(&wc, 2, chans[ch][0], chans[ch][1], h, h);
+            for (int prec = PREC_FP32; prec <= PREC_BF16; prec++)
+                for (int m = 2; m <= 4; m += 2) {
+                    if (prec == PREC_BF16 && (h % 3 || ch < 2)) continue;
+                    weight_check(&wc, m, prec, 16, 2, worst);
+                    cases++;
+                }
+            weight_case_free(&wc);
+        }
+    static const int odd[][4] = {{5, 9, 7, 3}, {12, 7, 32, 32}, {3, 17, 5, 40}, {32, 32, 64, 64}};
+    for (int i = 0; i < 4; i++) {
+        weight_case wc;
+        weight_case_make(&wc, 1, odd[i][2], odd[i][3], odd[i][0], odd[i][1]);
+        for (int m = 2; m <= 4; m += 2) weight_check(&wc, m, PREC_FP32, 16, 3, worst), cases++;
+        /* one block of all tiles, on more threads than blocks */
+        weight_check(&wc, 2, PREC_FP32, 1024, 4, worst), cases++;
+        weight_case_free(&wc);
+    }
+    fprintf(stderr,
+            "backward-weights kernel, %d cases: largest error fp32 F(2x2) %.3g F(4x4) %.3g, "
+            "bf16 F(2x2) %.3g F(4x4) %.3g\n",
+            cases, worst[0][0], worst[0][1], worst[1][0], worst[1][1]);
+}
+
 /* ---- 2. the layer: winograd against direct -------------------------------------- */
 
 /* max |a - b| / max |b| */
@@ -139,6 +264,14 @@ static double rel_max(const float *a, const float *b, size_t n) {
  * largest difference 5.1e-6 .. 6.6e-6 (every level of LIR_KERNELS); bound 3e-5. */
 enum { LAYER_BATCH = 3 };
 static const double LAYER_TOL = 3e-5;
+/* The same at the real channel counts of the ResNet-18s (part 2b): the differences
+ * grow with the channels (the terms of a BN output about sqrt(9c) times its size),
+ * and on 1x1 maps batch norm normalises LAYER_BATCH = 3 values per channel, whose
+ * backward cancels most of the gradient. Measured with inputs from seeds 1..4:
+ * largest difference 1.1e-5 .. 1.5e-5 (256 @ 8x8 and 128 @ 16x16, forward and
+ * input gradient, F(4x4)); the weight gradient up to 9.3e-6 (512 @ 1x1), 2.4e-5 in
+ * a run with other inputs. Bound 1e-4. */
+static const double CFG_LAYER_TOL = 1e-4;
 
 typedef struct {
     conv_layer l;
@@ -163,15 +296,16 @@ static void layer_run_free(layer_run *r) {
     free(r->ws), free(r->out), free(r->din);
 }
 
-/* Returns the largest difference of the comparisons. */
-static double test_layer(int c, int n, int h, int w) {
+/* Returns the largest difference of the comparisons, each checked against tol. */
+static double test_layer(int c, int n, int h, int w, double tol) {
     layer_run d, g;
     layer_run_make(&d, CONV_DIRECT, c, n, h, w);
     layer_run_make(&g, CONV_WINOGRAD, c, n, h, w);
     const int m = h >= 8 && w >= 8 ? 4 : 2;
-    CHECK(d.l.wino_fwd == 0 && g.l.wino_fwd == m && g.l.wino_bwd == m,
-          "%dx%d: LIR_CONV direct / winograd give tiles 0 / %d (got %d, %d/%d)", h, w, m,
-          d.l.wino_fwd, g.l.wino_fwd, g.l.wino_bwd);
+    CHECK(d.l.wino_fwd == 0 && d.l.wino_bwd == 0 && d.l.wino_dw == 0 && g.l.wino_fwd == m &&
+              g.l.wino_bwd == m && g.l.wino_dw == m,
+          "%dx%d: LIR_CONV direct / winograd give tiles 0 / %d (got %d/%d/%d, %d/%d/%d)", h, w,
+          m, d.l.wino_fwd, d.l.wino_bwd, d.l.wino_dw, g.l.wino_fwd, g.l.wino_bwd, g.l.wino_dw);
     const size_t nx = (size_t)LAYER_BATCH * c * h * w, ny = (size_t)LAYER_BATCH * n * h * w;
     const size_t nw = (size_t)n * c * 9;
     float *x = rand_buf(nx, 1), *dy = rand_buf(ny, 1);
@@ -184,14 +318,21 @@ static double test_layer(int c, int n, int h, int w) {
     e[0] = rel_max(g.l.conv_out, d.l.conv_out, ny);
     e[1] = rel_max(g.din, d.din, nx);
     e[2] = rel_max(g.l.dweights, d.l.dweights, nw);
+    /* the weight gradient accumulates: a second backward (dconv_out, dbn_out cleared
+     * as a network does) doubles it */
+    float *once = copy_buf(g.l.dweights, nw);
+    memset(g.l.dconv_out, 0, ny * sizeof(float)), memset(g.l.dbn_out, 0, ny * sizeof(float));
+    conv_backward(&g.l, x, g.out, dy, NULL, g.ws);
+    check_doubled("winograd dweights", g.l.dweights, once, nw);
+    free(once);
     for (int v = 0; v < 2; v++) conv_forward(&rs[v]->l, x, rs[v]->out, 0, rs[v]->ws, NULL, NULL);
     e[3] = rel_max(g.out, d.out, ny);
     static const char *what[4] = {"training output", "input gradient", "weight gradient",
                                   "inference output"};
     double worst = 0;
     for (int i = 0; i < 4; i++) {
-        CHECK(e[i] <= LAYER_TOL, "%dx%d c=%d n=%d: winograd %s off by %.3g (> %g)", h, w, c, n,
-              what[i], e[i], LAYER_TOL);
+        CHECK(e[i] <= tol, "%dx%d c=%d n=%d: winograd %s off by %.3g (> %g)", h, w, c, n,
+              what[i], e[i], tol);
         worst = fmax(worst, e[i]);
     }
     free(x), free(dy);
@@ -201,14 +342,68 @@ static double test_layer(int c, int n, int h, int w) {
 
 static void test_layers(void) {
     double worst = 0;
-    for (int h = 4; h <= 32; h++) worst = fmax(worst, test_layer(h % 2 ? 16 : 24, 16, h, h));
-    worst = fmax(worst, test_layer(32, 8, 6, 11));
-    worst = fmax(worst, test_layer(8, 32, 9, 4));
+    for (int h = 4; h <= 32; h++)
+        worst = fmax(worst, test_layer(h % 2 ? 16 : 24, 16, h, h, LAYER_TOL));
+    worst = fmax(worst, test_layer(32, 8, 6, 11, LAYER_TOL));
+    worst = fmax(worst, test_layer(8, 32, 9, 4, LAYER_TOL));
     /* two threads (outer chunks), then one */
     omp_set_num_threads(1);
-    worst = fmax(worst, test_layer(16, 16, 16, 16));
+    worst = fmax(worst, test_layer(16, 16, 16, 16, LAYER_TOL));
     omp_set_num_threads(2);
     fprintf(stderr, "layer, maps 4..32: largest difference winograd - direct %.3g\n", worst);
+}
+
+/* ---- 2b. every stride-1 3x3 shape of the two ResNet-18s ------------------------- */
+
+typedef struct {
+    int c, n, h, w;
+} conv_shape;
+
+/* Appends the stride-1 pad-1 3x3 convolutions of cfg `path` not in sh yet. */
+static void cfg_shapes(const char *path, conv_shape *sh, int *ns, int max) {
+    lir_error err;
+    net_options opt = {1, 0, 0, 1};
+    net *n = net_load_cfg(path, &opt, &err);
+    CHECK(n != NULL, "%s: %s", path, n ? "" : err.msg);
+    for (int i = 0; n && i < n->n_layers; i++) {
+        const conv_layer *l = &n->layers[i].u.conv;
+        if (n->layers[i].type != LAYER_CONV || l->size != 3 || l->stride != 1 || l->pad != 1)
+            continue;
+        int k = 0;
+        while (k < *ns && (sh[k].c != l->c || sh[k].n != l->n || sh[k].h != l->h ||
+                           sh[k].w != l->w))
+            k++;
+        if (k == *ns && *ns < max) sh[(*ns)++] = (conv_shape){l->c, l->n, l->h, l->w};
+    }
+    net_free(n);
+}
+
+/* Each shape at its real channel counts: the backward-weights kernel against
+ * float64 (fp32 F(2x2) and F(4x4), bf16 F(2x2) as the layer runs it; default
+ * blocks, two threads; bounds of part 1b) and the layer, winograd against direct
+ * (forward, backward-data, backward-weights; CFG_LAYER_TOL). */
+static void test_cfg_shapes(void) {
+    conv_shape sh[32];
+    int ns = 0;
+    cfg_shapes("cfg/resnet18.cfg", sh, &ns, 32);
+    const int paper = ns;
+    cfg_shapes("cfg/resnet18-cifar.cfg", sh, &ns, 32);
+    CHECK(paper == 4 && ns == 9, "stride-1 3x3 shapes: resnet18 %d (4), with -cifar %d (9)",
+          paper, ns);
+    double worst[2][2] = {{0}}, lay = 0;
+    for (int i = 0; i < ns; i++) {
+        weight_case wc;
+        weight_case_make(&wc, 2, sh[i].c, sh[i].n, sh[i].h, sh[i].w);
+        weight_check(&wc, 2, PREC_FP32, 0, 2, worst);
+        weight_check(&wc, 4, PREC_FP32, 0, 2, worst);
+        weight_check(&wc, 2, PREC_BF16, 0, 2, worst);
+        weight_case_free(&wc);
+        lay = fmax(lay, test_layer(sh[i].c, sh[i].n, sh[i].h, sh[i].w, CFG_LAYER_TOL));
+    }
+    fprintf(stderr,
+            "cfg shapes (%d): backward-weights error fp32 F(2x2) %.3g F(4x4) %.3g, bf16 F(2x2) "
+            "%.3g; layer difference winograd - direct %.3g\n",
+            ns, worst[0][0], worst[0][1], worst[1][0], lay);
 }
 
 /* ---- 3. a network: winograd against direct -------------------------------------- */
@@ -340,18 +535,19 @@ static void test_net(void) {
 /* LIR_CONV's modes: direct never, winograd F(4x4) from 8x8 maps and F(2x2) below,
  * auto as conv_algo.c's table says for the shapes it was measured on. */
 static void test_modes(void) {
-    static const int rows[][6] = {/* c, map, auto forward, auto backward-data */
-                                  {64, 32, 4, 4}, {128, 16, 4, 4}, {256, 8, 4, 4}, {64, 8, 4, 4},
-                                  {512, 4, 2, 0}, {128, 4, 0, 2},  {256, 2, 0, 0}, {512, 1, 0, 0},
-                                  {3, 32, 0, 0}};
+    static const int rows[][5] = {/* c, map, auto forward, backward-data, backward-weights */
+                                  {64, 32, 4, 4, 4},  {128, 16, 4, 4, 4}, {256, 8, 4, 4, 4},
+                                  {64, 8, 4, 4, 4},   {512, 4, 2, 0, 4},  {128, 4, 0, 2, 4},
+                                  {256, 2, 0, 0, 2},  {512, 1, 0, 0, 0},  {3, 32, 0, 0, 0}};
+    static const char *dirs[3] = {"fwd", "bwd-data", "bwd-weights"};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         const int c = rows[i][0], h = rows[i][1];
-        for (int dir = 0; dir < 2; dir++) {
+        for (int dir = 0; dir < 3; dir++) {
             const int a = conv_winograd_tile(CONV_AUTO, dir, c, c, h, h);
             const int wg = conv_winograd_tile(CONV_WINOGRAD, dir, c, c, h, h);
             CHECK(a == rows[i][2 + dir] && wg == (h >= 8 ? 4 : 2) &&
                       conv_winograd_tile(CONV_DIRECT, dir, c, c, h, h) == 0,
-                  "%d ch %dx%d %s: auto %d, winograd %d", c, h, h, dir ? "bwd" : "fwd", a, wg);
+                  "%d ch %dx%d %s: auto %d, winograd %d", c, h, h, dirs[dir], a, wg);
         }
     }
     CHECK(conv_mode_parse("auto") == CONV_AUTO && conv_mode_parse("Winograd") == -1,
@@ -363,7 +559,9 @@ int main(void) {
     omp_set_num_threads(2);
     test_modes();
     test_kernel();
+    test_weight_kernel();
     test_layers();
+    test_cfg_shapes();
     test_net();
     conv_mode_set(-1);
     return check_done("test_winograd");

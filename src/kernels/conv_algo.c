@@ -1,5 +1,6 @@
 /* conv_algo.c: which convolution a stride-1 pad-1 3x3 layer runs: the direct one
- * (im2col / implicit GEMM) or Winograd (winograd.c), from the environment variable
+ * (im2col / implicit GEMM) or Winograd (winograd.c, winograd_grad.c), in each
+ * direction, from the environment variable
  * LIR_CONV=direct|winograd|auto (read once, overridable by conv_mode_set), and the
  * table of shapes `auto` gives to Winograd, measured with bench/bench_winograd.c
  * (bench/README.md). */
@@ -50,18 +51,25 @@ int conv_check_env(lir_error *err) {
 
 /* `auto`: the fastest of direct, F(2x2) and F(4x4) in bench/bench_winograd.c on the
  * stride-1 3x3 layers of the two ResNet-18s (c = k), fp32, one thread, batch 64,
- * the median of three runs (bench/README.md), by map side and channels:
+ * the median of three runs (bench/README.md), by map side and channels. Forward
+ * and backward-data:
  *   map >= 8          F(4x4) both ways: 1.2-1.5x forward, 1.6-2.2x backward-data
  *                     (64 @ 32x32, 128 @ 16x16, 256 @ 8x8, 64 @ 8x8)
  *   4x4, 256+ ch.     F(2x2) forward (1.44x), direct backward-data (F(2x2) 0.9x)
  *   4x4, fewer        direct forward (F(2x2) 0.96x), F(2x2) backward-data (1.45x)
  *   2x2, 1x1          direct (0.6x and 0.1x)
+ * Backward-weights (preliminary: measured at load average 4-5, 2026-12-01):
+ *   map >= 4          F(4x4): 1.9-2.6x (F(2x2) 1.5-2.1x)
+ *   2x2               F(2x2): 1.34x
+ *   1x1               direct (F(2x2) 0.3x)
  * Fewer than 16 channels (the stems' 3) stay direct: GEMMs that shallow run on
  * OpenBLAS and were not measured. Maps between the measured sides take the rule of
  * the side below. */
 static int auto_tile(int dir, int c, int k, int h, int w) {
     const int side = h < w ? h : w, ch = c < k ? c : k;
-    if (ch < 16 || side < 4) return 0;
+    if (ch < 16 || side < 2) return 0;
+    if (dir == 2) return side >= 4 ? 4 : 2;
+    if (side < 4) return 0;
     if (side >= 8) return 4;
     if (ch >= 256) return dir ? 0 : 2;
     return dir ? 2 : 0;

@@ -89,6 +89,6 @@ void kernels_print(FILE *f) {
     const char *conv = getenv("LIR_CONV");
     fprintf(f, "LIR_CONV:       %s\n", conv ? conv : "(unset)");
     fprintf(f, "conv 3x3 /1:    %s (direct: as conv forward; winograd: Winograd F(4x4) on maps "
-            "of 8 and more, F(2x2) below and in bf16; auto: by layer shape)\n",
+            "of 8 and more, F(2x2) below and in bf16; auto: by layer shape and direction)\n",
             conv_mode_name(conv_mode()));
 }

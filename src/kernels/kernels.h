@@ -184,7 +184,8 @@ void conv_pack_b(const void *ctx, int p0, int j0, int kc, int nc, int nr, float 
 
 
 /* winograd: Winograd convolution F(m x m, 3 x 3) of stride-1 pad-1 3x3 convolutions
- * (winograd.c), and the choice between it and the direct convolution (conv_algo.c). */
+ * (winograd.c), its weight gradient (winograd_grad.c), and the choice between it and
+ * the direct convolution (conv_algo.c). */
 
 /* A convolution of c input and k output channels on h x w maps (the output has the
  * input's size), in output tiles of m x m (m = 2 or 4), a = m + 2, whose tiles run
@@ -241,10 +242,26 @@ void winograd_conv(const winograd_shape *p, int prec, const float *u, const void
                    const winograd_io *in, int nb, const winograd_io *out, int accumulate,
                    int threads, float *scratch);
 
+/* Floats of scratch per thread of winograd_weight_grad: V and M as winograd_conv's,
+ * then the thread's dU [a*a][k][c] (winograd_filter_floats). */
+size_t winograd_weight_scratch_floats(const winograd_shape *p);
+/* The weight gradient of winograd_conv (winograd_grad.c), its exact adjoint up to
+ * rounding: for in (c channels of nb images) and dy, the gradient of its output (k
+ * channels), dweights [k][c][3][3] += dL/dweights, from dM = A dy A^T per output
+ * tile, dU[xi] = sum over the tiles of dM[xi] V[xi]^T (a*a GEMMs per block of tiles
+ * in precision prec) and G^T dU G. Blocks of tiles are shared between up to
+ * `threads` OpenMP threads (1 inside a parallel region), each summing into its own
+ * dU: scratch holds threads * winograd_weight_scratch_floats(p) floats. Allocates
+ * nothing (at precision bf16 below level avx512bf16 gemm_prec does). */
+void winograd_weight_grad(const winograd_shape *p, int prec, const winograd_io *in,
+                          const winograd_io *dy, int nb, float *dweights, int threads,
+                          float *scratch);
+
 /* Which convolution stride-1 pad-1 3x3 layers use, from the environment variable
  * LIR_CONV (read once; conv_mode_set overrides it):
  *   direct    im2col / implicit GEMM for every layer (the default)
- *   winograd  Winograd for forward and backward-data of every such layer
+ *   winograd  Winograd for forward, backward-data and backward-weights of every such
+ *             layer
  *   auto      per layer shape and direction, from the table in conv_algo.c (measured,
  *             bench/bench_winograd.c) */
 enum { CONV_DIRECT = 0, CONV_WINOGRAD = 1, CONV_AUTO = 2 };
@@ -257,8 +274,8 @@ const char *conv_mode_name(int mode);
 /* -1 with a message when LIR_CONV is set to anything but a mode name. */
 int conv_check_env(lir_error *err);
 /* The Winograd tile m (2 or 4) a stride-1 pad-1 3x3 convolution of c -> k channels
- * on h x w maps uses in direction dir (0 forward, 1 backward-data) under `mode`, or
- * 0 for the direct convolution. winograd: m = 4 on maps of 8 and more, else 2. */
+ * on h x w maps uses in direction dir (0 forward, 1 backward-data, 2 backward-weights)
+ * under `mode`, or 0 for the direct convolution. winograd: m = 4 on maps of 8 and more, else 2. */
 int conv_winograd_tile(int mode, int dir, int c, int k, int h, int w);
 
 #endif

@@ -15,20 +15,12 @@
  * thread a block at a time through its own V and M. The GEMMs run on the filters
  * packed once per call (gemm_pack_a, gemm_prepacked) where lir's own kernel serves
  * the precision, else through gemm_prec. The transforms work on LANES tiles at
- * once, one tile per vector lane. */
-#include "kernels.h"
+ * once, one tile per vector lane. The weight gradient, the adjoint of this
+ * convolution, is in winograd_grad.c. */
 #include "sgemm_impl.h"
+#include "winograd_impl.h"
 
-#include <immintrin.h>
 #include <omp.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-
-enum { LANES = 16, MAX_A = 6 };
-
-/* The fixed-size scratch of a lane group: patches or tiles [a*a][LANES]. */
-typedef float lanes_t[MAX_A * MAX_A][LANES];
 
 size_t winograd_block_floats = (size_t)1 << 22;
 
@@ -60,10 +52,7 @@ size_t winograd_scratch_floats(const winograd_shape *p) {
 }
 
 /* ---- the transforms: G (filters), B^T (patches), A^T (outputs) ----------------
- * Each works on LANES tiles (or filters) at once, lane l of every row; the bodies
- * are inlined with m a constant into a baseline and an AVX-512 copy of each pass,
- * chosen by kernels_level(). */
-#define INLINE __attribute__((always_inline)) static inline
+ * Each works on LANES tiles (or filters) at once, lane l of every row. */
 
 /* y[i*ys] = (G x)[i], i < m + 2, for x[j*xs], j < 3. */
 INLINE void g_lanes(int m, const float *x, int xs, float *y, int ys) {
@@ -206,52 +195,10 @@ void winograd_filter(const winograd_shape *p, int prec, const float *weights, in
 }
 
 /* ---- a block of tiles -------------------------------------------------------------
- * The tiles of a block go LANES at a time (a group). The baseline passes copy a
- * group's patches and outputs pixel by pixel; the AVX-512 ones with one masked
- * gather (and scatter) per patch or tile position, as conv_pack.c packs the im2col
- * matrix: lanes whose pixel lies outside the map (or idle lanes) are masked off,
- * read as zero and not written. */
-
-/* LANES consecutive tiles of a call from tile t0, n of them (the other lanes idle):
- * lane l's image b[l] and top-left output pixel (y0[l], x0[l]). */
-typedef struct {
-    int n;
-    int b[LANES], y0[LANES], x0[LANES];
-} tile_group;
-
-static void group_make(const winograd_shape *p, long t0, int n, tile_group *g) {
-    const long per = (long)p->tiles_y * p->tiles_x;
-    g->n = n;
-    for (int l = 0; l < n; l++) {
-        const long t = t0 + l;
-        const int r = (int)(t % per);
-        g->b[l] = (int)(t / per);
-        g->y0[l] = r / p->tiles_x * p->m;
-        g->x0[l] = r % p->tiles_x * p->m;
-    }
-}
-
-/* Where a group's lanes read or write a window of rows x rows pixels starting at
- * (y0 - shift, x0 - shift): off[l] = its first pixel in a strided channel plane
- * (image stride bs), ym[i] / xm[j] the lanes whose row i / column j lies inside the
- * map. */
-typedef struct {
-    int32_t off[LANES];
-    uint16_t ym[MAX_A], xm[MAX_A];
-} lane_window;
-
-static void window_make(const winograd_shape *p, const tile_group *g, size_t bs, int shift,
-                        int rows, lane_window *lw) {
-    for (int i = 0; i < rows; i++) lw->ym[i] = lw->xm[i] = 0;
-    for (int l = 0; l < LANES; l++) {
-        const int y0 = l < g->n ? g->y0[l] - shift : 0, x0 = l < g->n ? g->x0[l] - shift : 0;
-        lw->off[l] = l < g->n ? (int32_t)(g->b[l] * bs + (ptrdiff_t)y0 * p->w + x0) : 0;
-        for (int i = 0; l < g->n && i < rows; i++) {
-            if (y0 + i >= 0 && y0 + i < p->h) lw->ym[i] |= (uint16_t)(1u << l);
-            if (x0 + i >= 0 && x0 + i < p->w) lw->xm[i] |= (uint16_t)(1u << l);
-        }
-    }
-}
+ * The tiles of a block go LANES at a time (a group, winograd_impl.h): their patches
+ * are gathered by window_gather_base / _avx512; the baseline passes store the
+ * outputs pixel by pixel, the AVX-512 ones turn an F(4x4) group's outputs around in
+ * registers first. */
 
 /* V[xi][ch][j..j+LANES) = the transform of the patches d of the group at j. */
 INLINE void input_store(int m, const winograd_shape *p, lanes_t d, int ch, int j, float *V) {
@@ -266,50 +213,28 @@ INLINE void input_store(int m, const winograd_shape *p, lanes_t d, int ch, int j
  * d[i][j][l] = pixel (y0 - 1 + i, x0 - 1 + j) of lane l's image, zero outside. */
 INLINE void input_base(int m, const winograd_shape *p, const winograd_io *in, long t0, int nt,
                        float *V) {
-    const int a = m + 2, h = p->h, w = p->w;
     lanes_t d;
     tile_group g;
     for (int j = 0; j < nt; j += LANES) {
         group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
         memset(d, 0, sizeof d);
         for (int ch = 0; ch < p->c; ch++) {
-            const float *src = in->data + (size_t)ch * in->cs;
-            for (int l = 0; l < g.n; l++) {
-                const float *s = src + (size_t)g.b[l] * in->bs;
-                for (int i = 0; i < a; i++) {
-                    const int y = g.y0[l] - 1 + i;
-                    for (int q = 0; q < a; q++) {
-                        const int x = g.x0[l] - 1 + q;
-                        d[i * a + q][l] = y >= 0 && y < h && x >= 0 && x < w ? s[y * w + x] : 0;
-                    }
-                }
-            }
+            window_gather_base(p, &g, in->data + (size_t)ch * in->cs, in->bs, 1, m + 2, d);
             input_store(m, p, d, ch, j, V);
         }
     }
 }
 
-#define INLINE_AVX512 __attribute__((always_inline, target("avx512f"))) static inline
-
 INLINE_AVX512 void input_avx512(int m, const winograd_shape *p, const winograd_io *in, long t0,
                                 int nt, float *V) {
-    const int a = m + 2;
     lanes_t d;
     tile_group g;
     lane_window lw;
     for (int j = 0; j < nt; j += LANES) {
         group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
-        window_make(p, &g, in->bs, 1, a, &lw);
-        const __m512i off = _mm512_loadu_si512(lw.off);
+        window_make(p, &g, in->bs, 1, m + 2, &lw);
         for (int ch = 0; ch < p->c; ch++) {
-            const float *src = in->data + (size_t)ch * in->cs;
-            for (int i = 0; i < a; i++)
-                for (int q = 0; q < a; q++) {
-                    const __m512i at = _mm512_add_epi32(off, _mm512_set1_epi32(i * p->w + q));
-                    _mm512_storeu_ps(d[i * a + q],
-                                     _mm512_mask_i32gather_ps(_mm512_setzero_ps(),
-                                                              lw.ym[i] & lw.xm[q], at, src, 4));
-                }
+            window_gather_avx512(p, &lw, in->data + (size_t)ch * in->cs, m + 2, d);
             input_store(m, p, d, ch, j, V);
         }
     }
@@ -385,6 +310,12 @@ __attribute__((target("avx512f"))) static void block_input_avx512(const winograd
     else input_avx512(2, p, in, t0, nt, V);
 }
 
+void winograd_block_input(const winograd_shape *p, const winograd_io *in, long t0, int nt,
+                          int wide, float *V) {
+    if (wide) block_input_avx512(p, in, t0, nt, V);
+    else block_input_base(p, in, t0, nt, V);
+}
+
 static void block_output_base(const winograd_shape *p, const float *M, long t0, int nt,
                               const winograd_io *out, int acc) {
     if (p->m == 4) output_body(4, 0, p, M, t0, nt, out, acc);
@@ -405,8 +336,7 @@ static void block_run(const winograd_shape *p, int prec, const float *u, const v
                       int accumulate, int wide, float *scratch) {
     const int aa = p->a * p->a, B = p->block, k = p->k, c = p->c, ld = aa * B;
     float *V = scratch, *M = scratch + (size_t)c * ld;
-    if (wide) block_input_avx512(p, in, t0, nt, V);
-    else block_input_base(p, in, t0, nt, V);
+    winograd_block_input(p, in, t0, nt, wide, V);
     const size_t bytes = packed ? gemm_pack_a_bytes(prec, k, c) : 0;
     for (int xi = 0; xi < aa; xi++) {
         if (bytes)
@@ -426,9 +356,7 @@ void winograd_conv(const winograd_shape *p, int prec, const float *u, const void
     const long tiles = (long)nb * p->tiles_y * p->tiles_x;
     const long blocks = (tiles + p->block - 1) / p->block;
     const size_t per = winograd_scratch_floats(p);
-    /* the AVX-512 passes index pixels with 32-bit offsets from a channel's start */
-    const int wide = kernels_level() >= KERN_AVX512 && (size_t)nb * in->bs < INT32_MAX &&
-                     (size_t)nb * out->bs < INT32_MAX;
+    const int wide = winograd_wide(nb, in, out);
     if (blocks == 0) return;
     if (threads < 1 || omp_in_parallel()) threads = 1;
     if (threads > blocks) threads = (int)blocks;

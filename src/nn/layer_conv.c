@@ -8,11 +8,12 @@
  * (layer_conv_bn.c), so each activation tensor is walked as few times as possible.
  * Kernel taps that only read zero padding (most of a 3x3 kernel on a 1x1 or 2x2
  * map) are left out of im2col and the GEMMs.
- * Stride-1 pad-1 3x3 layers may run the forward and the backward-data convolution
- * by Winograd instead (kernels/winograd.c; LIR_CONV, chosen per layer at init:
- * wino_fwd, wino_bwd): the forward writes the same g [n][chunk*oh*ow], the
- * backward-data reads the gathered g and adds into din; the weight gradient stays
- * the GEMM above. */
+ * Stride-1 pad-1 3x3 layers may run the forward, the backward-data and the
+ * backward-weights convolution by Winograd instead (kernels/winograd.c,
+ * winograd_grad.c; LIR_CONV, chosen per layer and direction at init: wino_fwd,
+ * wino_bwd, wino_dw): the forward writes the same g [n][chunk*oh*ow]; backward-data
+ * and backward-weights each run over the whole batch after the chunks, reading
+ * dconv_out (which the chunks' gather completes) and adding into din / dweights. */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -23,99 +24,12 @@
 
 #include "kernels/kernels.h"
 #include "layer_conv_bn.h"
+#include "layer_conv_taps.h"
 #include "nn.h"
-
-/* Kernel taps that reach the image. Usually one set for every output position
- * (global = 1), leaving out taps that only ever read padding (8 of 9 on a 1x1
- * map). On small maps, where borders are a large share, the output positions
- * are grouped instead into classes that see the same taps (corners, edges,
- * interior): each class runs its own GEMM over exactly its taps. */
-typedef struct conv_taps {
-    int global, sets;
-    int *count;  /* [sets] taps of each set */
-    int *off;    /* [sets + 1] prefix sums of count */
-    int *tap;    /* [off[sets]] tap indices ky*size + kx */
-    int *npos;   /* [sets] output positions of each class (global: S) */
-    int *poff;   /* [sets + 1] prefix sums of npos */
-    int *pos;    /* [poff[sets]] positions oy*ow + ox (global: NULL) */
-} tapset;
 
 /* Most threads a convolution call uses: its scratch (conv_layer.sums) and the
  * workspace are sized for min(cores, this). */
 enum { CONV_MAX_THREADS = 8 };
-
-/* Classes pay only when they save enough padding work for their smaller GEMMs:
- * the share of the global set's work that may remain. Measured (one core): 2x2
- * maps (44%) win; 4x4 maps (69%) win with 256+ input channels and lose with
- * 64-128, whose class GEMMs are shallow. */
-static double class_max_share(int c) { return c >= 256 ? 0.75 : 0.6; }
-
-static void tapset_make(const conv_layer *l, tapset *ts) {
-    const int kk = l->size * l->size, S = l->oh * l->ow;
-    memset(ts, 0, sizeof(*ts));
-    int *global = xmalloc(kk * sizeof(int));
-    const int ng = im2col_active_taps(l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow, global);
-    if (S > 1 && S <= 64 && kk <= 64) {
-        /* tap mask of each position; classes in order of first appearance */
-        uint64_t *mask = xcalloc(S, sizeof(uint64_t)), *cls = xmalloc(S * sizeof(uint64_t));
-        int *of = xmalloc(S * sizeof(int)), sets = 0;
-        long work = 0;
-        for (int s = 0; s < S; s++) {
-            for (int t = 0; t < kk; t++) {
-                const int iy = s / l->ow * l->stride - l->pad + t / l->size;
-                const int ix = s % l->ow * l->stride - l->pad + t % l->size;
-                if (iy >= 0 && iy < l->h && ix >= 0 && ix < l->w) mask[s] |= 1ull << t, work++;
-            }
-            int k = 0;
-            while (k < sets && cls[k] != mask[s]) k++;
-            if (k == sets) cls[sets++] = mask[s];
-            of[s] = k;
-        }
-        if (sets > 1 && work <= class_max_share(l->c) * S * ng) {
-            ts->sets = sets;
-            ts->count = xcalloc(sets, sizeof(int));
-            ts->npos = xcalloc(sets, sizeof(int));
-            ts->off = xcalloc(sets + 1, sizeof(int));
-            ts->poff = xcalloc(sets + 1, sizeof(int));
-            for (int k = 0; k < sets; k++)
-                for (int t = 0; t < kk; t++) ts->count[k] += (int)(cls[k] >> t & 1);
-            for (int s = 0; s < S; s++) ts->npos[of[s]]++;
-            for (int k = 0; k < sets; k++) {
-                ts->off[k + 1] = ts->off[k] + ts->count[k];
-                ts->poff[k + 1] = ts->poff[k] + ts->npos[k];
-            }
-            ts->tap = xmalloc(ts->off[sets] * sizeof(int));
-            ts->pos = xmalloc(S * sizeof(int));
-            for (int k = 0, i = 0; k < sets; k++)
-                for (int t = 0; t < kk; t++)
-                    if (cls[k] >> t & 1) ts->tap[i++] = t;
-            int *fill = xcalloc(sets, sizeof(int));
-            for (int s = 0; s < S; s++) ts->pos[ts->poff[of[s]] + fill[of[s]]++] = s;
-            free(fill);
-        }
-        free(mask), free(cls), free(of);
-    }
-    if (ts->sets) {
-        free(global);
-        return;
-    }
-    ts->global = 1;
-    ts->sets = 1;
-    ts->tap = global;
-    ts->count = xmalloc(sizeof(int));
-    ts->npos = xmalloc(sizeof(int));
-    ts->off = xmalloc(2 * sizeof(int));
-    ts->poff = xmalloc(2 * sizeof(int));
-    ts->count[0] = ng, ts->npos[0] = S;
-    ts->off[0] = ts->poff[0] = 0;
-    ts->off[1] = ng, ts->poff[1] = S;
-}
-
-static void tapset_free(tapset *ts) {
-    if (!ts) return;
-    free(ts->count), free(ts->off), free(ts->tap), free(ts->npos), free(ts->poff), free(ts->pos);
-    free(ts);
-}
 
 /* How one call splits the batch: `chunks` chunks of at most `chunk` images, each
  * im2col + GEMM (one, or one per class of positions) over a workspace slice of `per_thread`
@@ -124,17 +38,19 @@ static void tapset_free(tapset *ts) {
  * and every kernel is parallel inside (a batch too small to split, or one thread).
  * GEMM depth: K = c * taps of the set. With compact = 1 (taps left out) the
  * weights of the active taps are gathered into wk, [n][c*count[s]] per set.
- * With a Winograd tile (wino: forward or backward-data by Winograd, see
- * conv_wino_shape) the workspace also holds the transformed filters (wino_u
- * floats, then the same packed for the GEMMs) and the Winograd scratch of each
- * working thread (wino_scr floats each); a Winograd forward needs only g [n][S]
- * per image of its slice. */
+ * With a Winograd tile (wino: forward or backward-data by Winograd, wino_dw:
+ * backward-weights, see conv_wino_shape) the workspace also holds the transformed
+ * filters (wino_u floats, then the same packed for the GEMMs; backward-data only)
+ * and the Winograd scratch of each working thread (wino_scr floats each, the most
+ * of backward-data and backward-weights, which run one after the other); a
+ * Winograd forward needs only g [n][S] per image of its slice. */
 typedef struct {
     int threads, chunk, chunks, outer, compact;
     int kmax;        /* largest K over the sets */
     size_t nk;       /* floats of the gathered weights (n * c * all taps) */
     size_t per_thread;
-    int wino;        /* Winograd tile m of this call, 0: direct */
+    int wino;        /* Winograd tile m of the forward or backward-data, 0: direct */
+    int wino_dw;     /* backward: Winograd tile of the weight gradient, 0: direct */
     size_t wino_u, wino_scr;
 } conv_plan;
 
@@ -145,8 +61,8 @@ static int conv_thread_cap(void) {
     return p < CONV_MAX_THREADS ? p : CONV_MAX_THREADS;
 }
 
-/* The Winograd shape of the layer in direction dir (0 forward, 1 backward-data:
- * channels swapped), tile m. */
+/* The Winograd shape of the layer in direction dir (0 forward and backward-weights,
+ * 1 backward-data: channels swapped), tile m. */
 static winograd_shape conv_wino_shape(const conv_layer *l, int dir, int m) {
     const int ci = dir ? l->n : l->c, co = dir ? l->c : l->n;
     winograd_shape ws;
@@ -154,21 +70,29 @@ static winograd_shape conv_wino_shape(const conv_layer *l, int dir, int m) {
     return ws;
 }
 
+/* The Winograd tile a layer's tile m runs in precision prec. In bf16 Winograd runs
+ * F(2x2) only: rounding F(4x4)'s transformed patches to bf16 errs 20x more than the
+ * direct convolution in bf16 (tests/test_winograd.c), F(2x2) about 2x. */
+static int conv_wino_tile(int m, int prec) { return m == 4 && prec == PREC_BF16 ? 2 : m; }
+
 /* The plan of a forward (dir 0) or backward (dir 1) call on `threads` threads in
- * precision prec. In bf16 Winograd runs F(2x2) only: rounding F(4x4)'s transformed
- * patches to bf16 errs 20x more than the direct convolution in bf16
- * (tests/test_winograd.c), F(2x2) about 2x. */
+ * precision prec. */
 static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int threads, int dir,
                                int prec) {
     const size_t S = (size_t)l->oh * l->ow;
     conv_plan p;
-    p.wino = dir ? l->wino_bwd : l->wino_fwd;
-    if (p.wino == 4 && prec == PREC_BF16) p.wino = 2;
+    p.wino = conv_wino_tile(dir ? l->wino_bwd : l->wino_fwd, prec);
+    p.wino_dw = dir ? conv_wino_tile(l->wino_dw, prec) : 0;
     p.wino_u = p.wino_scr = 0;
     if (p.wino) {
         const winograd_shape ws = conv_wino_shape(l, dir, p.wino);
         p.wino_u = winograd_filter_floats(&ws) + (winograd_packed_bytes(&ws, prec) + 3) / 4;
         p.wino_scr = winograd_scratch_floats(&ws);
+    }
+    if (p.wino_dw) {
+        const winograd_shape ws = conv_wino_shape(l, 0, p.wino_dw);
+        const size_t f = winograd_weight_scratch_floats(&ws);
+        p.wino_scr = f > p.wino_scr ? f : p.wino_scr;
     }
     p.kmax = 0;
     int pmax = 0;
@@ -283,51 +207,6 @@ static void conv_add_dw(conv_layer *l, const conv_plan *p, const tapset *ts, con
     }
 }
 
-/* at[j] = offset in an input plane of the pixel tap reads for output pos[j]. */
-static void class_offsets(const conv_layer *l, int tap, const int *pos, int np, int *at) {
-    const int dy = tap / l->size - l->pad, dx = tap % l->size - l->pad;
-    for (int j = 0; j < np; j++)
-        at[j] = (pos[j] / l->ow * l->stride + dy) * l->w + pos[j] % l->ow * l->stride + dx;
-}
-
-/* Class k of nb images: col [c*cnt][nb*np], col[ch*cnt + t][b*np + j] = the pixel
- * tap t of channel ch reads for the class's position j (always inside the image:
- * the class holds only those taps). */
-static void class_im2col(const conv_layer *l, const tapset *ts, int k, const float *in, int nb,
-                         float *col) {
-    const int cnt = ts->count[k], np = ts->npos[k];
-    const int *tap = ts->tap + ts->off[k], *pos = ts->pos + ts->poff[k];
-    const size_t in_size = (size_t)l->c * l->h * l->w;
-    int at[64]; /* pixel each position reads for the tap (classes hold <= 64) */
-    for (int t = 0; t < cnt; t++) {
-        class_offsets(l, tap[t], pos, np, at);
-        for (int ch = 0; ch < l->c; ch++) {
-            const float *src = in + (size_t)ch * l->h * l->w;
-            float *dst = col + ((size_t)ch * cnt + t) * nb * np;
-            for (int b = 0; b < nb; b++)
-                for (int j = 0; j < np; j++) dst[(size_t)b * np + j] = src[b * in_size + at[j]];
-        }
-    }
-}
-
-/* The adjoint of class_im2col: din pixels += col. */
-static void class_col2im(const conv_layer *l, const tapset *ts, int k, const float *col, int nb,
-                         float *din) {
-    const int cnt = ts->count[k], np = ts->npos[k];
-    const int *tap = ts->tap + ts->off[k], *pos = ts->pos + ts->poff[k];
-    const size_t in_size = (size_t)l->c * l->h * l->w;
-    int at[64];
-    for (int t = 0; t < cnt; t++) {
-        class_offsets(l, tap[t], pos, np, at);
-        for (int ch = 0; ch < l->c; ch++) {
-            float *dst = din + (size_t)ch * l->h * l->w;
-            const float *src = col + ((size_t)ch * cnt + t) * nb * np;
-            for (int b = 0; b < nb; b++)
-                for (int j = 0; j < np; j++) dst[b * in_size + at[j]] += src[(size_t)b * np + j];
-        }
-    }
-}
-
 int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
               int batch_normalize, activation act, int batch, int grads, lir_error *err) {
     memset(l, 0, sizeof(*l));
@@ -373,10 +252,11 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
         const int mode = conv_mode();
         l->wino_fwd = conv_winograd_tile(mode, 0, c, n, h, w);
         l->wino_bwd = grads ? conv_winograd_tile(mode, 1, c, n, h, w) : 0;
+        l->wino_dw = grads ? conv_winograd_tile(mode, 2, c, n, h, w) : 0;
     }
     l->max_threads = conv_thread_cap();
     l->taps = xmalloc(sizeof *l->taps);
-    tapset_make(l, l->taps);
+    conv_taps_make(l, l->taps);
     l->chan = xmalloc(4 * (size_t)n * sizeof(float));
     if (batch_normalize) l->sums = xmalloc(2 * (size_t)n * l->max_threads * sizeof(double));
     if (grads) {
@@ -418,7 +298,7 @@ void conv_free(conv_layer *l) {
     if (l->dbn_out != l->dconv_out) free(l->dbn_out);
     free(l->rolling_mean), free(l->rolling_var);
     free(l->conv_out), free(l->dconv_out), free(l->mean), free(l->var);
-    tapset_free(l->taps);
+    conv_taps_free(l->taps);
     free(l->sums), free(l->chan);
     memset(l, 0, sizeof(*l));
 }
@@ -446,7 +326,7 @@ static void conv_chunk_forward(const conv_layer *l, const tapset *ts, const floa
         const int K = l->c * ts->count[k], np = ts->npos[k], M = nb * np;
         const int *pos = ts->pos + ts->poff[k];
         float *col = gs + (size_t)n * M;
-        class_im2col(l, ts, k, in, nb, col);
+        conv_class_im2col(l, ts, k, in, nb, col);
         gemm_prec(l->precision, 0, 0, n, M, K, 1.0f, W + (size_t)n * l->c * ts->off[k], K, col,
                   M, 0.0f, gs, M);
         for (int f = 0; f < n; f++)
@@ -513,8 +393,8 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
     l->bn_batch_stats = batch_stats;
 }
 
-/* Given g [n][nb*S] of images in[0..nb): dw [n][K] (per set) = beta*dw + g * col^T,
- * din (if any) += col2im(W^T * g). */
+/* Given g [n][nb*S] of images in[0..nb): dw (if any) [n][K] (per set) = beta*dw +
+ * g * col^T, din (if any) += col2im(W^T * g). */
 static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const float *W,
                                 const float *in, int nb, float *slice, float *g, float beta,
                                 float *dw, float *din) {
@@ -522,9 +402,11 @@ static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const flo
     if (ts->global) {
         const int K = l->c * ts->count[0], M = nb * S;
         float *col = slice;
-        im2col_batch(in, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
-                     ts->tap, ts->count[0], col);
-        gemm_prec(l->precision, 0, 1, n, K, M, 1.0f, g, M, col, M, beta, dw, K);
+        if (dw) {
+            im2col_batch(in, nb, l->c, l->h, l->w, l->size, l->stride, l->pad, l->oh, l->ow,
+                         ts->tap, ts->count[0], col);
+            gemm_prec(l->precision, 0, 1, n, K, M, 1.0f, g, M, col, M, beta, dw, K);
+        }
         if (!din) return;
         /* dcol [K][M] = W^T * g, reusing col */
         gemm_prec(l->precision, 1, 0, K, M, n, 1.0f, W, K, g, M, 0.0f, col, M);
@@ -542,22 +424,39 @@ static void conv_chunk_backward(const conv_layer *l, const tapset *ts, const flo
             for (int b = 0; b < nb; b++)
                 for (int j = 0; j < np; j++)
                     gs[(size_t)f * M + b * np + j] = g[((size_t)f * nb + b) * S + pos[j]];
-        class_im2col(l, ts, k, in, nb, col);
-        gemm_prec(l->precision, 0, 1, n, K, M, 1.0f, gs, M, col, M, beta, dw + at, K);
+        if (dw) {
+            conv_class_im2col(l, ts, k, in, nb, col);
+            gemm_prec(l->precision, 0, 1, n, K, M, 1.0f, gs, M, col, M, beta, dw + at, K);
+        }
         if (!din) continue;
         gemm_prec(l->precision, 1, 0, K, M, n, 1.0f, W + at, K, gs, M, 0.0f, col, M);
-        class_col2im(l, ts, k, col, nb, din);
+        conv_class_col2im(l, ts, k, col, nb, din);
     }
 }
 
+/* Winograd backward-weights of the whole batch: dweights += the gradient from the
+ * layer's input and dconv_out, which the chunks' gather pass has completed. */
+static void conv_wino_weights(conv_layer *l, const conv_plan *p, const float *in, float *ws) {
+    const winograd_shape s = conv_wino_shape(l, 0, p->wino_dw);
+    const size_t S = (size_t)l->oh * l->ow;
+    const winograd_io x = {(float *)in, S, (size_t)l->c * S};
+    const winograd_io dy = {l->dconv_out, S, (size_t)l->n * S};
+    winograd_weight_grad(&s, l->precision, &x, &dy, l->batch, l->dweights, p->threads,
+                         ws + conv_direct_floats(p) + p->wino_u);
+}
+
+/* The chunks finish dconv_out (conv_backward_gather) and run the direct passes:
+ * the weight gradient unless Winograd's (wino_dw), din unless Winograd's; g, the
+ * chunk's gradient in the GEMM layout, only where one of them is direct. */
 void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
                    float *din, float *ws) {
     const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
     const tapset *ts = l->taps;
     const conv_plan p = conv_plan_now(l, 1);
     float *extra = ws + conv_slices(&p) * p.per_thread;
-    const float *W = conv_gemm_weights(l, &p, ts, extra);
     const float *u = p.wino && din ? conv_wino_filters(l, &p, 1, ws) : NULL;
+    const int direct_din = din && !u, gemm_layout = direct_din || !p.wino_dw;
+    const float *W = direct_din ? conv_gemm_weights(l, &p, ts, extra) : NULL;
     /* private dW buffers, each started (beta 0) by its thread's first chunk;
      * without compaction thread 0 adds straight into dweights */
     float *dw_priv = p.compact ? extra + p.nk : extra - p.nk;
@@ -570,16 +469,21 @@ void conv_backward(conv_layer *l, const float *in, const float *out, const float
         const int b0 = ci * p.chunk;
         const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
         float *slice = ws + tid * p.per_thread;
-        float *g = ts->global ? slice + (size_t)p.kmax * nb * S : slice;
-        const int direct = !p.compact && tid == 0;
-        float *dw = direct ? l->dweights : dw_priv + tid * p.nk;
-        const float beta = direct || started[tid] ? 1.0f : 0.0f;
-        started[tid] = 1;
+        float *g = !gemm_layout ? NULL : ts->global ? slice + (size_t)p.kmax * nb * S : slice;
+        float *dw = NULL, beta = 0.0f;
+        if (!p.wino_dw) {
+            const int direct = !p.compact && tid == 0;
+            dw = direct ? l->dweights : dw_priv + tid * p.nk;
+            beta = direct || started[tid] ? 1.0f : 0.0f;
+            started[tid] = 1;
+        }
         conv_backward_gather(l, coef, b0, nb, g);
-        conv_chunk_backward(l, ts, W, in + b0 * in_size, nb, slice, g, beta, dw,
-                            din && !u ? din + b0 * in_size : NULL);
+        if (g)
+            conv_chunk_backward(l, ts, W, in + b0 * in_size, nb, slice, g, beta, dw,
+                                direct_din ? din + b0 * in_size : NULL);
     }
     for (int t = p.compact ? 0 : 1; t < p.threads; t++)
         if (started[t]) conv_add_dw(l, &p, ts, dw_priv + t * p.nk);
     if (u) conv_wino_run(l, &p, 1, u, NULL, l->batch, NULL, din, 0);
+    if (p.wino_dw) conv_wino_weights(l, &p, in, ws);
 }

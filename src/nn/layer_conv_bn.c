@@ -191,7 +191,7 @@ void conv_backward_prologue(conv_layer *l, const float *out, const float *dout, 
 }
 
 /* For images b0..b0+nb: with BN, dconv_out += k*(dy - mdy - xhat*mdyx); then
- * g [n][nb*S] = dconv_out in the GEMM layout. */
+ * (g not NULL) g [n][nb*S] = dconv_out in the GEMM layout. */
 void conv_backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
@@ -204,14 +204,14 @@ void conv_backward_gather(conv_layer *l, const float *coef, int b0, int nb, floa
         const float kk = k[0], mdy = k[1], mx = k[2] * k[3];
         for (int b = 0; b < nb; b++) {
             const size_t o = ((size_t)(b0 + b) * n + ch) * S;
-            float *dst = g + ((size_t)ch * nb + b) * S, *dx = l->dconv_out + o;
+            float *dst = g ? g + ((size_t)ch * nb + b) * S : NULL, *dx = l->dconv_out + o;
             if (l->batch_normalize) {
                 const float *dy = l->dbn_out + o, *x = l->conv_out + o;
                 for (size_t s = 0; s < S; s++) {
                     dx[s] += kk * (dy[s] - mdy - (x[s] - mean) * mx);
-                    dst[s] = dx[s];
+                    if (dst) dst[s] = dx[s];
                 }
-            } else {
+            } else if (dst) {
                 memcpy(dst, dx, S * sizeof(float));
             }
         }

@@ -28,7 +28,7 @@ void conv_bn_train_finish(conv_layer *l, const double *sums, float *out);
 void conv_backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef);
 
 /* For images b0..b0+nb: with BN, dconv_out += its part from dbn_out; then
- * g [n][nb*S] = dconv_out in the GEMM layout. */
+ * (g not NULL) g [n][nb*S] = dconv_out in the GEMM layout. */
 void conv_backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g);
 
 #endif

@@ -124,10 +124,11 @@ typedef struct {
                                           forward epilogue and of backward */
     int precision;                     /* PREC_FP32 or PREC_BF16: inputs of its GEMMs
                                           (forward, backward-data, backward-weights) */
-    int wino_fwd, wino_bwd;            /* Winograd tile m (2 or 4) of the forward and the
-                                          backward-data convolution, 0: direct; chosen
-                                          at init by conv_mode() (LIR_CONV) for stride-1
-                                          pad-1 3x3 layers */
+    int wino_fwd, wino_bwd, wino_dw;   /* Winograd tile m (2 or 4) of the forward, the
+                                          backward-data and the backward-weights
+                                          convolution, 0: direct; chosen at init by
+                                          conv_mode() (LIR_CONV) for stride-1 pad-1 3x3
+                                          layers */
 } conv_layer;
 
 /* Shapes, the tap plan, BN running statistics (mean 0, var 1), batch buffers and

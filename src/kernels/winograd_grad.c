@@ -1,0 +1,202 @@
+/* winograd_grad.c: the weight gradient of the Winograd convolution (winograd.c), the
+ * exact adjoint of its forward. With the forward's M[k][xi][t] = sum_c U[xi][k][c]
+ * V[c][xi][t] and y_kt = A^T M_kt A, for the output gradient dy:
+ *   dM[k][xi][t] = (A dy_kt A^T)[xi]               (output-gradient tiles, zero where
+ *                                                   a tile overhangs the map)
+ *   dU[xi][k][c] = sum_t dM[k][xi][t] V[c][xi][t]  (one GEMM per point xi over the
+ *                                                   tiles, fp32 or bf16)
+ *   dg_kc += G^T dU_kc G                           (added to the weight gradient)
+ * V is the forward's input transform (winograd_block_input). The tiles run in the
+ * forward's blocks, each thread a run of consecutive blocks into its own dU; the
+ * threads' dU are summed in thread order while they are transformed back, so a
+ * call's result depends on the number of threads only through that order. */
+#include "winograd_impl.h"
+
+#include <omp.h>
+
+/* y[i*ys] = (A x)[i], i < m + 2, for x[j*xs], j < m: A is winograd.c's A^T
+ * transposed. */
+INLINE void a_lanes(int m, const float *x, int xs, float *y, int ys) {
+    for (int l = 0; l < LANES; l++) {
+        const float x0 = x[l], x1 = x[xs + l];
+        if (m == 2) {
+            y[l] = x0;
+            y[ys + l] = x0 + x1;
+            y[2 * ys + l] = x0 - x1;
+            y[3 * ys + l] = -x1;
+        } else {
+            const float x2 = x[2 * xs + l], x3 = x[3 * xs + l];
+            const float p = x0 + x2, q = x1 + x3, r = x0 + 4 * x2, s = 2 * x1 + 8 * x3;
+            y[l] = x0;
+            y[ys + l] = p + q;
+            y[2 * ys + l] = p - q;
+            y[3 * ys + l] = r + s;
+            y[4 * ys + l] = r - s;
+            y[5 * ys + l] = x3;
+        }
+    }
+}
+
+/* y[i*ys] = (G^T x)[i], i < 3, for x[j*xs], j < m + 2 (G as in winograd.c). */
+INLINE void gt_lanes(int m, const float *x, int xs, float *y, int ys) {
+    for (int l = 0; l < LANES; l++) {
+        const float x0 = x[l], x1 = x[xs + l], x2 = x[2 * xs + l], x3 = x[3 * xs + l];
+        if (m == 2) {
+            const float s = .5f * (x1 + x2);
+            y[l] = x0 + s;
+            y[ys + l] = .5f * (x1 - x2);
+            y[2 * ys + l] = s + x3;
+        } else {
+            const float x4 = x[4 * xs + l], x5 = x[5 * xs + l];
+            const float s12 = x1 + x2, d12 = x1 - x2, s34 = x3 + x4, d34 = x3 - x4;
+            y[l] = .25f * x0 - 1.f / 6 * s12 + 1.f / 24 * s34;
+            y[ys + l] = -1.f / 6 * d12 + 1.f / 12 * d34;
+            y[2 * ys + l] = 1.f / 6 * (s34 - s12) + x5;
+        }
+    }
+}
+
+/* dM[ko][xi][j..j+LANES) = (A d A^T)[xi] for the output-gradient tiles d [m][m][LANES]
+ * of channel ko of the group at j. */
+INLINE void grad_store(int m, const winograd_shape *p, lanes_t d, int ko, int j, float *dM) {
+    const int a = m + 2, aa = a * a;
+    lanes_t t, v; /* t [a][m] = A d */
+    for (int q = 0; q < m; q++) a_lanes(m, d[q], m * LANES, t[q], m * LANES);
+    for (int i = 0; i < a; i++) a_lanes(m, t[i * m], LANES, v[i * a], LANES);
+    float *dst = dM + (size_t)ko * aa * p->block + j;
+    for (int xi = 0; xi < aa; xi++) memcpy(dst + (size_t)xi * p->block, v[xi], sizeof v[xi]);
+}
+
+/* dM [k][a*a][block]: the transformed output-gradient tiles of tiles t0..t0+nt of
+ * every channel of dy; d[i][q][l] = pixel (y0 + i, x0 + q) of lane l's image, zero
+ * outside the map. */
+INLINE void grad_base(int m, const winograd_shape *p, const winograd_io *dy, long t0, int nt,
+                      float *dM) {
+    lanes_t d;
+    tile_group g;
+    for (int j = 0; j < nt; j += LANES) {
+        group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
+        memset(d, 0, sizeof d);
+        for (int ko = 0; ko < p->k; ko++) {
+            window_gather_base(p, &g, dy->data + (size_t)ko * dy->cs, dy->bs, 0, m, d);
+            grad_store(m, p, d, ko, j, dM);
+        }
+    }
+}
+
+INLINE_AVX512 void grad_avx512(int m, const winograd_shape *p, const winograd_io *dy, long t0,
+                               int nt, float *dM) {
+    lanes_t d;
+    tile_group g;
+    lane_window lw;
+    for (int j = 0; j < nt; j += LANES) {
+        group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
+        window_make(p, &g, dy->bs, 0, m, &lw);
+        for (int ko = 0; ko < p->k; ko++) {
+            window_gather_avx512(p, &lw, dy->data + (size_t)ko * dy->cs, m, d);
+            grad_store(m, p, d, ko, j, dM);
+        }
+    }
+}
+
+static void block_grad_base(const winograd_shape *p, const winograd_io *dy, long t0, int nt,
+                            float *dM) {
+    if (p->m == 4) grad_base(4, p, dy, t0, nt, dM);
+    else grad_base(2, p, dy, t0, nt, dM);
+}
+
+__attribute__((target("avx512f"))) static void block_grad_avx512(const winograd_shape *p,
+                                                                 const winograd_io *dy, long t0,
+                                                                 int nt, float *dM) {
+    if (p->m == 4) grad_avx512(4, p, dy, t0, nt, dM);
+    else grad_avx512(2, p, dy, t0, nt, dM);
+}
+
+/* The tiles t0..t0+nt through V and dM into the thread's du [a*a][k][c]:
+ * du[xi] = beta * du[xi] + dM[xi] V[xi]^T (beta 0 never reads du). */
+static void block_weights(const winograd_shape *p, int prec, const winograd_io *in,
+                          const winograd_io *dy, long t0, int nt, int wide, float beta,
+                          float *scratch, float *du) {
+    const int aa = p->a * p->a, B = p->block, ld = aa * B;
+    float *V = scratch, *dM = scratch + (size_t)p->c * ld;
+    winograd_block_input(p, in, t0, nt, wide, V);
+    if (wide) block_grad_avx512(p, dy, t0, nt, dM);
+    else block_grad_base(p, dy, t0, nt, dM);
+    for (int xi = 0; xi < aa; xi++)
+        gemm_prec(prec, 0, 1, p->k, p->c, nt, 1.0f, dM + xi * B, ld, V + xi * B, ld, beta,
+                  du + (size_t)xi * p->k * p->c, p->c);
+}
+
+/* dweights[f][3][3] += G^T dU_f G for the filters f0..f0+n (f = ko*c + ci), dU_f
+ * the sum of the `parts` threads' du [a*a][k*c], `stride` floats apart. */
+INLINE void filter_grad_body(int m, const winograd_shape *p, const float *du, size_t stride,
+                             int parts, size_t f0, int n, float *dweights) {
+    const int a = m + 2, aa = a * a;
+    const size_t kc = (size_t)p->k * p->c;
+    lanes_t x, t, g; /* x [a][a] = dU, t [3][a] = G^T x, g [3][3] = t G */
+    memset(x, 0, sizeof x);
+    for (int part = 0; part < parts; part++)
+        for (int xi = 0; xi < aa; xi++) {
+            const float *src = du + part * stride + xi * kc + f0;
+            for (int l = 0; l < n; l++) x[xi][l] += src[l];
+        }
+    for (int j = 0; j < a; j++) gt_lanes(m, x[j], a * LANES, t[j], a * LANES);
+    for (int i = 0; i < 3; i++) gt_lanes(m, t[i * a], LANES, g[i * 3], LANES);
+    for (int l = 0; l < n; l++)
+        for (int i = 0; i < 9; i++) dweights[(f0 + l) * 9 + i] += g[i][l];
+}
+
+static void filter_grad_base(const winograd_shape *p, const float *du, size_t stride, int parts,
+                             size_t f0, int n, float *dw) {
+    if (p->m == 4) filter_grad_body(4, p, du, stride, parts, f0, n, dw);
+    else filter_grad_body(2, p, du, stride, parts, f0, n, dw);
+}
+
+__attribute__((target("avx512f"))) static void filter_grad_avx512(const winograd_shape *p,
+                                                                  const float *du, size_t stride,
+                                                                  int parts, size_t f0, int n,
+                                                                  float *dw) {
+    if (p->m == 4) filter_grad_body(4, p, du, stride, parts, f0, n, dw);
+    else filter_grad_body(2, p, du, stride, parts, f0, n, dw);
+}
+
+size_t winograd_weight_scratch_floats(const winograd_shape *p) {
+    return winograd_scratch_floats(p) + winograd_filter_floats(p);
+}
+
+/* Thread tid of nth takes blocks [blocks*tid/nth, blocks*(tid+1)/nth): at least one
+ * each, as nth <= blocks. */
+void winograd_weight_grad(const winograd_shape *p, int prec, const winograd_io *in,
+                          const winograd_io *dy, int nb, float *dweights, int threads,
+                          float *scratch) {
+    const long tiles = (long)nb * p->tiles_y * p->tiles_x;
+    const long blocks = (tiles + p->block - 1) / p->block;
+    const size_t per = winograd_weight_scratch_floats(p), vm = winograd_scratch_floats(p);
+    const int wide = winograd_wide(nb, in, dy);
+    if (blocks == 0) return;
+    if (threads < 1 || omp_in_parallel()) threads = 1;
+    const int team = threads > blocks ? (int)blocks : threads;
+    int parts = 1;
+#pragma omp parallel num_threads(team) if (team > 1)
+    {
+        const int nth = omp_get_num_threads(), tid = omp_get_thread_num();
+        const long lo = blocks * tid / nth, hi = blocks * (tid + 1) / nth;
+        float *s = scratch + (size_t)tid * per;
+        if (tid == 0) parts = nth;
+        for (long bi = lo; bi < hi; bi++) {
+            const long t0 = bi * p->block;
+            const int nt = tiles - t0 < p->block ? (int)(tiles - t0) : p->block;
+            block_weights(p, prec, in, dy, t0, nt, wide, bi > lo ? 1.0f : 0.0f, s, s + vm);
+        }
+    }
+    const size_t kc = (size_t)p->k * p->c;
+    const long groups = (long)((kc + LANES - 1) / LANES);
+    const int avx512 = kernels_level() >= KERN_AVX512;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && kc >= 16384)
+    for (long gi = 0; gi < groups; gi++) {
+        const size_t f0 = (size_t)gi * LANES;
+        const int n = kc - f0 < LANES ? (int)(kc - f0) : LANES;
+        if (avx512) filter_grad_avx512(p, scratch + vm, per, parts, f0, n, dweights);
+        else filter_grad_base(p, scratch + vm, per, parts, f0, n, dweights);
+    }
+}
