@@ -16,11 +16,16 @@
  * packed once per call (gemm_pack_a, gemm_prepacked) where lir's own kernel serves
  * the precision, else through gemm_prec. The transforms work on LANES tiles at
  * once, one tile per vector lane. The weight gradient, the adjoint of this
- * convolution, is in winograd_grad.c. */
+ * convolution, is in winograd_grad.c; its output-gradient tiles dM = A dy A^T are
+ * gathered and transformed here, like the input patches. */
 #include "sgemm_impl.h"
 #include "winograd_impl.h"
 
+#include <immintrin.h>
 #include <omp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 size_t winograd_block_floats = (size_t)1 << 22;
 
@@ -51,8 +56,11 @@ size_t winograd_scratch_floats(const winograd_shape *p) {
     return (size_t)p->a * p->a * ((size_t)p->c + p->k) * p->block;
 }
 
-/* ---- the transforms: G (filters), B^T (patches), A^T (outputs) ----------------
- * Each works on LANES tiles (or filters) at once, lane l of every row. */
+/* ---- the transforms: G (filters), B^T (patches), A^T (outputs), A (output
+ * gradients) ------------------------------------------------------------------------
+ * Each works on LANES tiles (or filters) at once, lane l of every row; the bodies
+ * are inlined with m a constant into a baseline and an AVX-512 copy of each pass,
+ * chosen by kernels_level(). */
 
 /* y[i*ys] = (G x)[i], i < m + 2, for x[j*xs], j < 3. */
 INLINE void g_lanes(int m, const float *x, int xs, float *y, int ys) {
@@ -116,6 +124,28 @@ INLINE void at_lanes(int m, const float *x, int xs, float *y, int ys) {
     }
 }
 
+/* y[i*ys] = (A x)[i], i < m + 2, for x[j*xs], j < m: at_lanes' matrix transposed. */
+INLINE void a_lanes(int m, const float *x, int xs, float *y, int ys) {
+    for (int l = 0; l < LANES; l++) {
+        const float x0 = x[l], x1 = x[xs + l];
+        if (m == 2) {
+            y[l] = x0;
+            y[ys + l] = x0 + x1;
+            y[2 * ys + l] = x0 - x1;
+            y[3 * ys + l] = -x1;
+        } else {
+            const float x2 = x[2 * xs + l], x3 = x[3 * xs + l];
+            const float p = x0 + x2, q = x1 + x3, r = x0 + 4 * x2, s = 2 * x1 + 8 * x3;
+            y[l] = x0;
+            y[ys + l] = p + q;
+            y[2 * ys + l] = p - q;
+            y[3 * ys + l] = r + s;
+            y[4 * ys + l] = r - s;
+            y[5 * ys + l] = x3;
+        }
+    }
+}
+
 /* u = G g G^T for the LANES filters g [3][3][LANES]; u [a][a][LANES]. */
 INLINE void filter_lanes(int m, lanes_t g, lanes_t u) {
     const int a = m + 2;
@@ -138,6 +168,14 @@ INLINE void output_lanes(int m, lanes_t x, lanes_t y) {
     lanes_t t; /* [m][a] */
     for (int j = 0; j < a; j++) at_lanes(m, x[j], a * LANES, t[j], a * LANES);
     for (int i = 0; i < m; i++) at_lanes(m, t[i * a], LANES, y[i * m], LANES);
+}
+
+/* v = A d A^T for the LANES output-gradient tiles d [m][m][LANES]; v [a][a][LANES]. */
+INLINE void grad_lanes(int m, lanes_t d, lanes_t v) {
+    const int a = m + 2;
+    lanes_t t; /* [a][m] */
+    for (int q = 0; q < m; q++) a_lanes(m, d[q], m * LANES, t[q], m * LANES);
+    for (int i = 0; i < a; i++) a_lanes(m, t[i * m], LANES, v[i * a], LANES);
 }
 
 /* Filters f0..f0+n (f = ko*c + ci) -> u[xi][f]. */
@@ -195,47 +233,116 @@ void winograd_filter(const winograd_shape *p, int prec, const float *weights, in
 }
 
 /* ---- a block of tiles -------------------------------------------------------------
- * The tiles of a block go LANES at a time (a group, winograd_impl.h): their patches
- * are gathered by window_gather_base / _avx512; the baseline passes store the
- * outputs pixel by pixel, the AVX-512 ones turn an F(4x4) group's outputs around in
- * registers first. */
+ * The tiles of a block go LANES at a time (a group). The baseline passes copy a
+ * group's patches and outputs pixel by pixel; the AVX-512 ones with one masked
+ * gather (and scatter) per patch or tile position, as conv_pack.c packs the im2col
+ * matrix: lanes whose pixel lies outside the map (or idle lanes) are masked off,
+ * read as zero and not written. */
 
-/* V[xi][ch][j..j+LANES) = the transform of the patches d of the group at j. */
-INLINE void input_store(int m, const winograd_shape *p, lanes_t d, int ch, int j, float *V) {
-    const int aa = (m + 2) * (m + 2);
-    lanes_t v;
-    input_lanes(m, d, v);
-    float *dst = V + (size_t)ch * aa * p->block + j;
-    for (int xi = 0; xi < aa; xi++) memcpy(dst + (size_t)xi * p->block, v[xi], sizeof v[xi]);
+/* LANES consecutive tiles of a call from tile t0, n of them (the other lanes idle):
+ * lane l's image b[l] and top-left output pixel (y0[l], x0[l]). */
+typedef struct {
+    int n;
+    int b[LANES], y0[LANES], x0[LANES];
+} tile_group;
+
+static void group_make(const winograd_shape *p, long t0, int n, tile_group *g) {
+    const long per = (long)p->tiles_y * p->tiles_x;
+    g->n = n;
+    for (int l = 0; l < n; l++) {
+        const long t = t0 + l;
+        const int r = (int)(t % per);
+        g->b[l] = (int)(t / per);
+        g->y0[l] = r / p->tiles_x * p->m;
+        g->x0[l] = r % p->tiles_x * p->m;
+    }
 }
 
-/* V [c][a*a][block]: the transformed patches of tiles t0..t0+nt of every channel;
- * d[i][j][l] = pixel (y0 - 1 + i, x0 - 1 + j) of lane l's image, zero outside. */
-INLINE void input_base(int m, const winograd_shape *p, const winograd_io *in, long t0, int nt,
-                       float *V) {
+/* Where a group's lanes read or write a window of rows x rows pixels starting at
+ * (y0 - shift, x0 - shift): off[l] = its first pixel in a strided channel plane
+ * (image stride bs), ym[i] / xm[j] the lanes whose row i / column j lies inside the
+ * map. */
+typedef struct {
+    int32_t off[LANES];
+    uint16_t ym[MAX_A], xm[MAX_A];
+} lane_window;
+
+static void window_make(const winograd_shape *p, const tile_group *g, size_t bs, int shift,
+                        int rows, lane_window *lw) {
+    for (int i = 0; i < rows; i++) lw->ym[i] = lw->xm[i] = 0;
+    for (int l = 0; l < LANES; l++) {
+        const int y0 = l < g->n ? g->y0[l] - shift : 0, x0 = l < g->n ? g->x0[l] - shift : 0;
+        lw->off[l] = l < g->n ? (int32_t)(g->b[l] * bs + (ptrdiff_t)y0 * p->w + x0) : 0;
+        for (int i = 0; l < g->n && i < rows; i++) {
+            if (y0 + i >= 0 && y0 + i < p->h) lw->ym[i] |= (uint16_t)(1u << l);
+            if (x0 + i >= 0 && x0 + i < p->w) lw->xm[i] |= (uint16_t)(1u << l);
+        }
+    }
+}
+
+/* dst[ch][xi][j..j+LANES) = the transform of the windows d of the group at j:
+ * B^T d B of input patches, or (grad) A d A^T of output-gradient tiles. */
+INLINE void window_store(int m, int grad, const winograd_shape *p, lanes_t d, int ch, int j,
+                         float *dst) {
+    const int aa = (m + 2) * (m + 2);
+    lanes_t v;
+    if (grad) grad_lanes(m, d, v);
+    else input_lanes(m, d, v);
+    float *to = dst + (size_t)ch * aa * p->block + j;
+    for (int xi = 0; xi < aa; xi++) memcpy(to + (size_t)xi * p->block, v[xi], sizeof v[xi]);
+}
+
+/* dst [chans][a*a][block]: the transformed windows of tiles t0..t0+nt of every
+ * channel of io: d[i][j][l] = pixel (y0 - shift + i, x0 - shift + j) of lane l's
+ * image, zero outside, i, j < rows: the input patches (a x a from one pixel up and
+ * left, c channels) or (grad) the output-gradient tiles (m x m, k channels). */
+INLINE void windows_base(int m, int grad, const winograd_shape *p, const winograd_io *io,
+                         long t0, int nt, float *dst) {
+    const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;
+    const int h = p->h, w = p->w;
     lanes_t d;
     tile_group g;
     for (int j = 0; j < nt; j += LANES) {
         group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
         memset(d, 0, sizeof d);
-        for (int ch = 0; ch < p->c; ch++) {
-            window_gather_base(p, &g, in->data + (size_t)ch * in->cs, in->bs, 1, m + 2, d);
-            input_store(m, p, d, ch, j, V);
+        for (int ch = 0; ch < chans; ch++) {
+            const float *src = io->data + (size_t)ch * io->cs;
+            for (int l = 0; l < g.n; l++) {
+                const float *s = src + (size_t)g.b[l] * io->bs;
+                for (int i = 0; i < rows; i++) {
+                    const int y = g.y0[l] - shift + i;
+                    for (int q = 0; q < rows; q++) {
+                        const int x = g.x0[l] - shift + q;
+                        d[i * rows + q][l] =
+                            y >= 0 && y < h && x >= 0 && x < w ? s[y * w + x] : 0;
+                    }
+                }
+            }
+            window_store(m, grad, p, d, ch, j, dst);
         }
     }
 }
 
-INLINE_AVX512 void input_avx512(int m, const winograd_shape *p, const winograd_io *in, long t0,
-                                int nt, float *V) {
+INLINE_AVX512 void windows_avx512(int m, int grad, const winograd_shape *p,
+                                  const winograd_io *io, long t0, int nt, float *dst) {
+    const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;
     lanes_t d;
     tile_group g;
     lane_window lw;
     for (int j = 0; j < nt; j += LANES) {
         group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
-        window_make(p, &g, in->bs, 1, m + 2, &lw);
-        for (int ch = 0; ch < p->c; ch++) {
-            window_gather_avx512(p, &lw, in->data + (size_t)ch * in->cs, m + 2, d);
-            input_store(m, p, d, ch, j, V);
+        window_make(p, &g, io->bs, shift, rows, &lw);
+        const __m512i off = _mm512_loadu_si512(lw.off);
+        for (int ch = 0; ch < chans; ch++) {
+            const float *src = io->data + (size_t)ch * io->cs;
+            for (int i = 0; i < rows; i++)
+                for (int q = 0; q < rows; q++) {
+                    const __m512i at = _mm512_add_epi32(off, _mm512_set1_epi32(i * p->w + q));
+                    _mm512_storeu_ps(d[i * rows + q],
+                                     _mm512_mask_i32gather_ps(_mm512_setzero_ps(),
+                                                              lw.ym[i] & lw.xm[q], at, src, 4));
+                }
+            window_store(m, grad, p, d, ch, j, dst);
         }
     }
 }
@@ -297,23 +404,28 @@ INLINE void output_body(int m, int wide, const winograd_shape *p, const float *M
     }
 }
 
-static void block_input_base(const winograd_shape *p, const winograd_io *in, long t0, int nt,
-                             float *V) {
-    if (p->m == 4) input_base(4, p, in, t0, nt, V);
-    else input_base(2, p, in, t0, nt, V);
+static void block_windows_base(const winograd_shape *p, const winograd_io *io, int grad,
+                               long t0, int nt, float *dst) {
+    if (p->m == 4 && grad) windows_base(4, 1, p, io, t0, nt, dst);
+    else if (p->m == 4) windows_base(4, 0, p, io, t0, nt, dst);
+    else if (grad) windows_base(2, 1, p, io, t0, nt, dst);
+    else windows_base(2, 0, p, io, t0, nt, dst);
 }
 
-__attribute__((target("avx512f"))) static void block_input_avx512(const winograd_shape *p,
-                                                                  const winograd_io *in, long t0,
-                                                                  int nt, float *V) {
-    if (p->m == 4) input_avx512(4, p, in, t0, nt, V);
-    else input_avx512(2, p, in, t0, nt, V);
+__attribute__((target("avx512f"))) static void block_windows_avx512(const winograd_shape *p,
+                                                                    const winograd_io *io,
+                                                                    int grad, long t0, int nt,
+                                                                    float *dst) {
+    if (p->m == 4 && grad) windows_avx512(4, 1, p, io, t0, nt, dst);
+    else if (p->m == 4) windows_avx512(4, 0, p, io, t0, nt, dst);
+    else if (grad) windows_avx512(2, 1, p, io, t0, nt, dst);
+    else windows_avx512(2, 0, p, io, t0, nt, dst);
 }
 
-void winograd_block_input(const winograd_shape *p, const winograd_io *in, long t0, int nt,
-                          int wide, float *V) {
-    if (wide) block_input_avx512(p, in, t0, nt, V);
-    else block_input_base(p, in, t0, nt, V);
+void winograd_block_windows(const winograd_shape *p, const winograd_io *io, int grad, long t0,
+                            int nt, int wide, float *dst) {
+    if (wide) block_windows_avx512(p, io, grad, t0, nt, dst);
+    else block_windows_base(p, io, grad, t0, nt, dst);
 }
 
 static void block_output_base(const winograd_shape *p, const float *M, long t0, int nt,
@@ -336,7 +448,7 @@ static void block_run(const winograd_shape *p, int prec, const float *u, const v
                       int accumulate, int wide, float *scratch) {
     const int aa = p->a * p->a, B = p->block, k = p->k, c = p->c, ld = aa * B;
     float *V = scratch, *M = scratch + (size_t)c * ld;
-    winograd_block_input(p, in, t0, nt, wide, V);
+    winograd_block_windows(p, in, 0, t0, nt, wide, V);
     const size_t bytes = packed ? gemm_pack_a_bytes(prec, k, c) : 0;
     for (int xi = 0; xi < aa; xi++) {
         if (bytes)

@@ -6,36 +6,14 @@
  *   dU[xi][k][c] = sum_t dM[k][xi][t] V[c][xi][t]  (one GEMM per point xi over the
  *                                                   tiles, fp32 or bf16)
  *   dg_kc += G^T dU_kc G                           (added to the weight gradient)
- * V is the forward's input transform (winograd_block_input). The tiles run in the
- * forward's blocks, each thread a run of consecutive blocks into its own dU; the
- * threads' dU are summed in thread order while they are transformed back, so a
+ * V and dM come from winograd.c's passes (winograd_block_windows). The tiles run
+ * in the forward's blocks, each thread a run of consecutive blocks into its own dU;
+ * the threads' dU are summed in thread order while they are transformed back, so a
  * call's result depends on the number of threads only through that order. */
 #include "winograd_impl.h"
 
 #include <omp.h>
-
-/* y[i*ys] = (A x)[i], i < m + 2, for x[j*xs], j < m: A is winograd.c's A^T
- * transposed. */
-INLINE void a_lanes(int m, const float *x, int xs, float *y, int ys) {
-    for (int l = 0; l < LANES; l++) {
-        const float x0 = x[l], x1 = x[xs + l];
-        if (m == 2) {
-            y[l] = x0;
-            y[ys + l] = x0 + x1;
-            y[2 * ys + l] = x0 - x1;
-            y[3 * ys + l] = -x1;
-        } else {
-            const float x2 = x[2 * xs + l], x3 = x[3 * xs + l];
-            const float p = x0 + x2, q = x1 + x3, r = x0 + 4 * x2, s = 2 * x1 + 8 * x3;
-            y[l] = x0;
-            y[ys + l] = p + q;
-            y[2 * ys + l] = p - q;
-            y[3 * ys + l] = r + s;
-            y[4 * ys + l] = r - s;
-            y[5 * ys + l] = x3;
-        }
-    }
-}
+#include <string.h>
 
 /* y[i*ys] = (G^T x)[i], i < 3, for x[j*xs], j < m + 2 (G as in winograd.c). */
 INLINE void gt_lanes(int m, const float *x, int xs, float *y, int ys) {
@@ -56,62 +34,6 @@ INLINE void gt_lanes(int m, const float *x, int xs, float *y, int ys) {
     }
 }
 
-/* dM[ko][xi][j..j+LANES) = (A d A^T)[xi] for the output-gradient tiles d [m][m][LANES]
- * of channel ko of the group at j. */
-INLINE void grad_store(int m, const winograd_shape *p, lanes_t d, int ko, int j, float *dM) {
-    const int a = m + 2, aa = a * a;
-    lanes_t t, v; /* t [a][m] = A d */
-    for (int q = 0; q < m; q++) a_lanes(m, d[q], m * LANES, t[q], m * LANES);
-    for (int i = 0; i < a; i++) a_lanes(m, t[i * m], LANES, v[i * a], LANES);
-    float *dst = dM + (size_t)ko * aa * p->block + j;
-    for (int xi = 0; xi < aa; xi++) memcpy(dst + (size_t)xi * p->block, v[xi], sizeof v[xi]);
-}
-
-/* dM [k][a*a][block]: the transformed output-gradient tiles of tiles t0..t0+nt of
- * every channel of dy; d[i][q][l] = pixel (y0 + i, x0 + q) of lane l's image, zero
- * outside the map. */
-INLINE void grad_base(int m, const winograd_shape *p, const winograd_io *dy, long t0, int nt,
-                      float *dM) {
-    lanes_t d;
-    tile_group g;
-    for (int j = 0; j < nt; j += LANES) {
-        group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
-        memset(d, 0, sizeof d);
-        for (int ko = 0; ko < p->k; ko++) {
-            window_gather_base(p, &g, dy->data + (size_t)ko * dy->cs, dy->bs, 0, m, d);
-            grad_store(m, p, d, ko, j, dM);
-        }
-    }
-}
-
-INLINE_AVX512 void grad_avx512(int m, const winograd_shape *p, const winograd_io *dy, long t0,
-                               int nt, float *dM) {
-    lanes_t d;
-    tile_group g;
-    lane_window lw;
-    for (int j = 0; j < nt; j += LANES) {
-        group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
-        window_make(p, &g, dy->bs, 0, m, &lw);
-        for (int ko = 0; ko < p->k; ko++) {
-            window_gather_avx512(p, &lw, dy->data + (size_t)ko * dy->cs, m, d);
-            grad_store(m, p, d, ko, j, dM);
-        }
-    }
-}
-
-static void block_grad_base(const winograd_shape *p, const winograd_io *dy, long t0, int nt,
-                            float *dM) {
-    if (p->m == 4) grad_base(4, p, dy, t0, nt, dM);
-    else grad_base(2, p, dy, t0, nt, dM);
-}
-
-__attribute__((target("avx512f"))) static void block_grad_avx512(const winograd_shape *p,
-                                                                 const winograd_io *dy, long t0,
-                                                                 int nt, float *dM) {
-    if (p->m == 4) grad_avx512(4, p, dy, t0, nt, dM);
-    else grad_avx512(2, p, dy, t0, nt, dM);
-}
-
 /* The tiles t0..t0+nt through V and dM into the thread's du [a*a][k][c]:
  * du[xi] = beta * du[xi] + dM[xi] V[xi]^T (beta 0 never reads du). */
 static void block_weights(const winograd_shape *p, int prec, const winograd_io *in,
@@ -119,9 +41,8 @@ static void block_weights(const winograd_shape *p, int prec, const winograd_io *
                           float *scratch, float *du) {
     const int aa = p->a * p->a, B = p->block, ld = aa * B;
     float *V = scratch, *dM = scratch + (size_t)p->c * ld;
-    winograd_block_input(p, in, t0, nt, wide, V);
-    if (wide) block_grad_avx512(p, dy, t0, nt, dM);
-    else block_grad_base(p, dy, t0, nt, dM);
+    winograd_block_windows(p, in, 0, t0, nt, wide, V);
+    winograd_block_windows(p, dy, 1, t0, nt, wide, dM);
     for (int xi = 0; xi < aa; xi++)
         gemm_prec(prec, 0, 1, p->k, p->c, nt, 1.0f, dM + xi * B, ld, V + xi * B, ld, beta,
                   du + (size_t)xi * p->k * p->c, p->c);
