@@ -3,7 +3,9 @@
  * nothing. Linked with malloc, calloc, realloc and free wrapped (-Wl,--wrap, see the
  * Makefile), the test counts the calls lir makes during the steps; OpenMP's own
  * allocations (its thread pool) are in libgomp and not counted. Run with one thread,
- * then with two. */
+ * then with two, each time alone and as one of two data-parallel processes (batch norm
+ * summed over processes through bn_sync, here a sum that doubles, as a twin process
+ * would add; the gradient allreduce dist_sum_float, one process in this build). */
 #include <omp.h>
 #include <stdlib.h>
 
@@ -54,12 +56,17 @@ static const char *CFG =
     "[connected]\noutput=12\nactivation=relu\n\n"
     "[connected]\nname=fc\noutput=5\nactivation=linear\n\n[softmax]\n";
 
+static void twin_sum(void *ctx, double *buf, int n) {
+    for (int i = 0; i < n; i++) buf[i] *= 2;
+}
+
 /* One training step and one inference forward. */
 static int step(net *n, sgd *o, const float *x, const int *labels,
                 const unsigned char *outlier, lir_error *err) {
     net_forward(n, x, 1);
     net_zero_grads(n);
     net_loss_backward(n, labels, outlier);
+    dist_sum_float(n->grads, n->n_params);
     if (sgd_step(o, n->params, n->grads, n->n_params, 0.01f, err)) return -1;
     net_forward(n, x, 0);
     return 0;
@@ -93,8 +100,11 @@ int main(void) {
     counting = 0;
     CHECK(calls > 0, "the wrapped allocator counts (%ld calls to build a network)", calls);
 
-    for (int threads = 1; threads <= 2; threads++) {
+    const bn_sync twin = {twin_sum, NULL, 2};
+    for (int run = 0; run < 4; run++) {
+        int threads = 1 + run % 2;
         omp_set_num_threads(threads);
+        net_set_bn_sync(n, run >= 2 ? &twin : NULL);
         CHECK(step(n, o, x, labels, outlier, &err) == 0, "warm-up step (%s)", err.msg);
         calls = 0;
         counting = 1;
@@ -102,9 +112,9 @@ int main(void) {
         rc |= step(n, o, x, labels, outlier, &err);
         counting = 0;
         CHECK(rc == 0 && calls == 0,
-              "%d thread(s): two training steps and inference forwards after the first "
+              "%d thread(s)%s: two training steps and inference forwards after the first "
               "allocate nothing (%ld allocator calls)",
-              threads, calls);
+              threads, run >= 2 ? ", BN synced" : "", calls);
     }
     sgd_free(o);
     net_free(n);

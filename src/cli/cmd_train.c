@@ -157,6 +157,7 @@ int cmd_train(int argc, char **argv) {
         lir_error err;
         net_set_max_memory(a->max_mem);
         rc = train_main(a, pos[0], argc, argv, &err) ? cli_error("train", &err) : 0;
+        dist_stop(rc != 0); /* after the message: a failed process stops the others */
     }
     free(pos);
     free(a);
