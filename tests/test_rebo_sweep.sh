@@ -100,7 +100,7 @@ has out "== oe-photos-s1: validation evaluated before, skipped" "second sweep se
 check; grep -q "^== .*: training$\|^== .*: lir eval" "$tmp/out" && fail "second sweep ran lir train or lir eval"
 
 # ---- killed while training: the run resumes from its checkpoint ----
-rm -rf "$tmp/sweep/oe-photos-s2"
+rm -rf "$(readlink -f "$tmp/sweep/oe-photos-s2")" # the run's folder (runs/<key>), not just its name
 "${sw[@]}" -- --set "batch=16;outlier_batch=16;val_size=20;stop_after_steps=3" --progress-seconds 0 \
     >"$tmp/out" 2>&1 && fail "a sweep with a stopped run exits 0"
 check; grep -q "oe-photos-s2: stopped before the end" "$tmp/out" || fail "the stop is reported: $(tail -3 "$tmp/out")"
