@@ -8,7 +8,8 @@
 #  - --resume with another number of processes (2 -> 1, 1 -> 2) gives the same weights;
 #  - process 0 alone writes the run's files; the sidecar records the processes;
 #  - refusals: a batch that does not split into equal parts; the build without MPI
-#    started by mpirun;
+#    started by mpirun; a process that fails alone (its data missing) aborts the run
+#    after 30 s, naming itself;
 #  - a process killed with SIGKILL stops the whole run (mpirun's message) and the last
 #    checkpoint resumes.
 # The MPI lir: $LIR when it was built with MPI, else build-mpi/lir, built here with
@@ -109,6 +110,13 @@ if [ -n "$plain" ]; then
     expect 1 "the build without MPI under mpirun" "${mpi[@]}" -np 2 "$plain" "${train[@]}" --outdir "$tmp/plain"
     has err "built without MPI; rebuild with make MPI=1" "the build without MPI refuses"
 fi
+
+# a process that fails alone (its data folder is missing) stops the others
+expect 1 "one process fails" "${mpi[@]}" -np 1 "$mlir" "${train[@]}" --outdir "$tmp/alone" : \
+    -np 1 "$mlir" "${train[@]:0:2}" --data "$tmp/nodata" "${train[@]:4}" --outdir "$tmp/alone"
+has err "lir train: process 1 of 2: dataset cifar10 (split train) not found" "the failing process says why"
+has err "lir train: process 1 of 2: the other processes did not end with this one within 30 s; aborting the run" \
+    "and stops the others"
 
 # a process killed: mpirun stops the run, the checkpoint resumes
 "${mpi[@]:2}" -np 2 "$mlir" "${train[@]}" --set epochs=400 --outdir "$tmp/kill" >"$tmp/kill.log" 2>&1 &

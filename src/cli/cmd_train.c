@@ -162,7 +162,12 @@ int cmd_train(int argc, char **argv) {
         lir_error err;
         net_set_max_memory(a->max_mem);
         rc = train_main(a, pos[0], argc, argv, &err) ? cli_error("train", &err) : 0;
-        dist_stop(rc != 0); /* after the message: a failed process stops the others */
+        if (dist_stop(rc != 0)) { /* a failure of this process alone: stop the others */
+            fprintf(stderr, "lir train: process %d of %d: the other processes did not end "
+                    "with this one within %d s; aborting the run\n", dist_rank(), dist_size(),
+                    DIST_STOP_WAIT);
+            dist_abort();
+        }
     }
     free(pos);
     free(a);

@@ -2,17 +2,20 @@
  * see train.h, dist). MPI is started only when an MPI launcher started lir, so the MPI
  * build run on its own is one process, as the default build. Only the main thread
  * calls MPI (MPI_THREAD_FUNNELED). Errors in MPI calls abort the job (MPI's default
- * handler), and so does dist_stop(1): a process that fails never leaves the others
- * waiting in a collective call. */
+ * handler); a process that fails waits a while for the others to end with it (they do
+ * when the failure is the same everywhere, say a stop signal) and else aborts the job
+ * (dist_stop, dist_abort): it never leaves them waiting in a collective call. */
 #include <limits.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "train.h"
 
 static int started, mpi_on, rank, size = 1;
+static MPI_Comm stop_comm;
 static double sum_seconds;
 static bn_sync sync_;
 
@@ -32,6 +35,7 @@ int dist_start(lir_error *err) {
     mpi_on = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    MPI_Comm_dup(MPI_COMM_WORLD, &stop_comm);
     sync_ = (bn_sync){bn_sum, NULL, size};
     return 0;
 }
@@ -39,11 +43,26 @@ int dist_start(lir_error *err) {
 int dist_rank(void) { return rank; }
 int dist_size(void) { return size; }
 
-void dist_stop(int failed) {
-    if (!mpi_on) return;
-    if (failed && size > 1) MPI_Abort(MPI_COMM_WORLD, 1);
+/* The end meets in a barrier on a communicator of its own (stop_comm), so that it never
+ * pairs with a collective call of the training another process may be waiting in. */
+int dist_stop(int failed) {
+    if (!mpi_on) return 0;
+    MPI_Request req;
+    int done = 0;
+    MPI_Ibarrier(stop_comm, &req);
+    for (double t0 = MPI_Wtime(); !done && (!failed || MPI_Wtime() - t0 < DIST_STOP_WAIT);) {
+        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        if (!done) nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    if (!done) return -1;
+    MPI_Comm_free(&stop_comm);
     MPI_Finalize();
     mpi_on = 0;
+    return 0;
+}
+
+void dist_abort(void) {
+    if (mpi_on) MPI_Abort(MPI_COMM_WORLD, 1);
 }
 
 void dist_sum_float(float *buf, size_t n) {

@@ -370,8 +370,6 @@ static int finish(trainer *t, lir_error *err) {
 
 /* The processes of the run: each one's part of the batch, its output, BN sync. */
 static int trainer_parts(trainer *t, lir_error *err) {
-    t->parts = dist_size();
-    t->rank = dist_rank();
     t->out = t->rank ? fopen("/dev/null", "w") : stdout;
     if (!t->out) return lir_fail(err, "process %d: cannot open /dev/null", t->rank);
     t->lidb = t->idb / t->parts;
@@ -494,7 +492,10 @@ int train_run(const train_options *opt, train_config *c, lir_error *err) {
     t.c = c;
     t.opt = opt;
     int rc = -1;
-    if (dist_start(err) || run_start(&t, err)) goto done;
+    if (dist_start(err)) goto done;
+    t.parts = dist_size();
+    t.rank = dist_rank();
+    if (run_start(&t, err)) goto done;
     int stopped;
     stop_signal = 0;
     struct sigaction sa, old_int, old_term;

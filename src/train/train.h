@@ -298,9 +298,14 @@ void outlier_mix(const uint8_t *a, const uint8_t *b, uint8_t *dst, float t);
 int dist_start(lir_error *err);
 int dist_rank(void);
 int dist_size(void);
-/* At the end of the process: MPI_Finalize, or with failed (and several processes)
- * MPI_Abort, so that the others, maybe waiting in a collective call, stop too. */
-void dist_stop(int failed);
+/* At the end of the process, after its messages: waits for the other processes to end
+ * too, then MPI_Finalize; 0. With failed, it waits DIST_STOP_WAIT seconds at most (a
+ * process that failed alone leaves the others waiting in a collective call) and returns
+ * -1 when they did not come: the caller says so and calls dist_abort. */
+#define DIST_STOP_WAIT 30
+int dist_stop(int failed);
+/* MPI_Abort: every process of the run ends (with several processes; else nothing). */
+void dist_abort(void);
 /* buf[0..n) := its sum over the processes. */
 void dist_sum_float(float *buf, size_t n);
 void dist_sum_double(double *buf, int n);
