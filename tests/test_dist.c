@@ -11,22 +11,11 @@
 #include <string.h>
 
 #include "check.h"
+#include "net_fixture.h"
 #include "nn/nn.h"
 #include "train/train.h"
 
-/* BN convolutions with and without ReLU, max pool, shortcut, route, connected, softmax. */
-static const char *CFG =
-    "[net]\nbatch=4\nwidth=8\nheight=8\nchannels=3\n\n"
-    "[convolutional]\nname=c1\nbn_name=b1\nbatch_normalize=1\nfilters=8\nsize=3\nstride=1\n"
-    "pad=1\nactivation=relu\n\n"
-    "[maxpool]\nsize=2\nstride=2\n\n"
-    "[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=linear\n\n"
-    "[shortcut]\nfrom=-2\nactivation=relu\n\n"
-    "[convolutional]\nname=c3\nbatch_normalize=1\nfilters=16\nsize=3\nstride=2\npad=1\n"
-    "activation=relu\n\n"
-    "[route]\nlayers=-1\n\n"
-    "[avgpool]\n\n"
-    "[connected]\nname=fc\noutput=5\nactivation=linear\n\n[softmax]\n";
+static const char *CFG = NET_FIXTURE_CFG;
 
 enum { IMG = 3 * 8 * 8, HALF = 3 };
 

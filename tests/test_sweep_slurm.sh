@@ -76,13 +76,9 @@ check; [ "$(sinfo -h -o %T)" = idle ] ||
 echo "slurm: one node, ports $port, $((port + 1))"
 
 # ---- the sweep ----
-"$PY" "$root/tests/fixtures/make_tiny_data.py" "$tmp/data"
-cp "$root/tests/fixtures/tiny-train.cfg" "$tmp/tiny.cfg"
-echo '{"epochs": 1, "val_size": 20, "batch": 16, "seed": @VALUE@}' > "$tmp/seed.template"
+sweep_fixture
 cd "$tmp"
-sw=(bash "$root/scripts/sweep.sh" --template seed.template --values "1 2" --outdir sw --cfg tiny.cfg
-    --lir "$LIR" --data data --eval mnist --eval-args "--holdout 20 --batch 16 --limit 16 --plots=0"
-    --slurm --slurm-wait)
+sw=("${sweep_flags[@]}" --slurm --slurm-wait)
 expect 0 "sweep on slurm" timeout 600 "${sw[@]}" -- --progress-seconds 0
 has out "== submitted job array" "a job array"
 has out ": 2 runs (output: sw/slurm/task-<i>.out" "of the two runs"

@@ -58,13 +58,9 @@ else
     remote=0
 fi
 
-"$PY" "$root/tests/fixtures/make_tiny_data.py" "$tmp/data"
-cp "$root/tests/fixtures/tiny-train.cfg" "$tmp/tiny.cfg"
-echo '{"epochs": 1, "val_size": 20, "batch": 16, "seed": @VALUE@}' > "$tmp/seed.template"
+sweep_fixture
 cd "$tmp"
-sw=(bash "$root/scripts/sweep.sh" --template seed.template --values "1 2" --outdir sw --cfg tiny.cfg
-    --lir "$LIR" --data data --eval mnist --eval-args "--holdout 20 --batch 16 --limit 16 --plots=0"
-    --ssh hosts --ssh-workdir "$tmp/remote")
+sw=("${sweep_flags[@]}" --ssh hosts --ssh-workdir "$tmp/remote")
 
 expect 0 "sweep over ssh" "${sw[@]}" -- --progress-seconds 0
 has out "== 2 runs on the hosts of hosts (GNU parallel, work dir $tmp/remote)" "the runs go to the hosts"
