@@ -35,6 +35,9 @@ export OMP_NUM_THREADS=1
 # vasprintf) are still held at exit and LeakSanitizer would fail every process for them;
 # lir's own code is leak-checked by the single-process tests
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+# containers often forbid the cross-process reads (CMA) Open MPI's shared-memory transport
+# uses for larger messages; copying through the shared segment works everywhere
+export OMPI_MCA_btl_vader_single_copy_mechanism=${OMPI_MCA_btl_vader_single_copy_mechanism:-none}
 mpi=(timeout 300 mpirun --oversubscribe --allow-run-as-root)
 
 "$PY" "$root/tests/fixtures/make_tiny_data.py" "$tmp/data"
