@@ -115,7 +115,7 @@ test-levels: $(BIN) $(TEST_BIN)
 # fuzz/seeds/<name>/ (`make fuzz-seeds` rewrites the .weights and checkpoint ones).
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
-FUZZ_NAMES   := cfg weights checkpoint json png idx mat cifar npy
+FUZZ_NAMES   := cfg weights checkpoint json png idx mat cifar npy fit
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -g -O1 \
                 -fopenmp -fsanitize=address,undefined -fno-sanitize-recover=undefined $(BLAS_CFLAGS) $(CAIRO)
 FUZZ_OBJ     := $(LIB_SRC:src/%.c=build/fuzz/obj/%.o)

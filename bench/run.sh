@@ -27,7 +27,8 @@ trap 'rm -rf "$out"' EXIT
 common=(--batch "$batch" --infer-batch "$ibatch" --iters "$iters" --warmup "$warmup"
         --threads "$threads")
 
-echo "# $(date -u '+%F %T UTC'), $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "# $(date -u '+%F %T UTC'), $(nproc) cores, load average before: $load_before"
 for net in paper cifar; do
     cfg=cfg/resnet18.cfg
     [ $net = cifar ] && cfg=cfg/resnet18-cifar.cfg
@@ -38,25 +39,32 @@ for net in paper cifar; do
     OMP_WAIT_POLICY=PASSIVE "$py" "$dir/torch_ref.py" --net $net "${common[@]}" |
         tee "$out/torchp_$net"
 done
-echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "# load average after: $load_after"
 echo
-# rows: mode hooks batch median_ms min_ms images/s cpu_ms. "ratio" compares medians
-# (the bars); "ratio@min" the fastest iterations; "cpu ratio" the CPU time per
-# iteration (all threads), i.e. images per CPU-second: on a busy machine the last two
-# are steadier than the medians.
+# rows of both tools, read by their column names (lir bench: mode hooks batch images/s
+# min_ms q1_ms median_ms q3_ms max_ms cpu_ms prec; torch_ref.py: mode hooks batch
+# median_ms min_ms images/s cpu_ms). "ratio" compares medians (the bars); "ratio@min"
+# the fastest iterations; "cpu ratio" the CPU time per iteration (all threads), i.e.
+# images per CPU-second: on a busy machine the last two are steadier than the medians.
+echo "# load average (1, 5, 15 minutes) on $(nproc) cores: $load_before before, $load_after after" \
+     "(a 1-minute figure of 0.5 or more before: other work shared the CPUs, img/s and ratio are" \
+     "unreliable, cpu ratio steadier)"
 printf '%-6s %-6s %-6s %11s %11s %7s %9s %9s  %s\n' net mode hooks "lir img/s" "torch img/s" \
     ratio ratio@min "cpu ratio" bar
 for net in paper cifar; do
     awk -v net=$net '
         FNR == 1 { file++ }
+        $1 == "mode" { for (i = 1; i <= NF; i++) col[file, $i] = i; next }
         $1 == "train" || $1 == "infer" {
-            key = $1 " " ($2 > 0 ? "all" : "none")
-            best = $5 > 0 ? 1000 * $3 / $5 : 0
-            if (file == 1) { lir[key] = $6; lirb[key] = best; lirc[key] = $7; order[++n] = key }
+            key = $1 " " ($(col[file, "hooks"]) > 0 ? "all" : "none")
+            ips = $(col[file, "images/s"]); mn = $(col[file, "min_ms"]); cpu = $(col[file, "cpu_ms"])
+            best = mn > 0 ? 1000 * $(col[file, "batch"]) / mn : 0
+            if (file == 1) { lir[key] = ips; lirb[key] = best; lirc[key] = cpu; order[++n] = key }
             else {
-                if ($6 > torch[key]) torch[key] = $6
+                if (ips > torch[key]) torch[key] = ips
                 if (best > torchb[key]) torchb[key] = best
-                if (!(key in torchc) || $7 < torchc[key]) torchc[key] = $7
+                if (!(key in torchc) || cpu < torchc[key]) torchc[key] = cpu
             }
         }
         END {

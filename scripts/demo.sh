@@ -37,3 +37,5 @@ fi
 echo
 echo "plots: $(ls runs/demo/auroc_scores_*.png | tr '\n' ' ')"
 echo "summary across OOD sets: runs/demo/auroc_heatmap_cifar10.png; every metric: runs/demo/results.json"
+echo "your own 32x32 images, with an OOD verdict from the ID-only fit:" \
+     "./lir predict cfg/resnet18.cfg $weights --fit runs/demo/fit.json IMAGE.png"

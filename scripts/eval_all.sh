@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
 # Regenerates eval/: `lir eval` of every shipped weights file weights/resnet18-<id>[-<tag>].weights
-# (cfg/resnet18.cfg) against the OOD groups near, far and covariate (lir eval skips, with
-# the reason, the sets whose data is absent) and <id>@jpeg75, once as is and once with
-# every image through a JPEG quality-75 round trip (--jpeg-all 75, the mirror caveat),
+# (cfg/resnet18.cfg) against the OOD groups near and far (lir eval skips, with the reason,
+# the sets whose data is absent) and <id>@jpeg75, once as is and once with every image
+# through a JPEG quality-75 round trip (--jpeg-all 75, the mirror caveat), and against the
+# covariate group (CIFAR-10-C) in eval/S-covariate/ without per-set figures,
 # then writes eval/summary.md from the JSON files.
-# usage: scripts/eval_all.sh [--dry-run]   (--dry-run: print the lir eval commands only)
+# usage: scripts/eval_all.sh [--dry-run] [--weights W]...
+#   --dry-run      print the lir eval commands only
+#   --weights W    evaluate only these weights files (repeatable); eval/summary.md is
+#                  still written for every shipped weights file with results in eval/
 #   LIR_DATA   data directory (default ./data); fetch with scripts/get_data.sh
 #   OOD        comma list of groups and sets to use instead (default:
-#              near,far,covariate,<id>@jpeg75)
-# Output per weights file W (stem S): eval/S/ and eval/S-jpeg75/, each with results.json,
-# results.csv, console.txt and the figures (PNG, SVG, PDF).
+#              near,far,<id>@jpeg75; with OOD set, no covariate folder)
+# Output per weights file W (stem S): eval/S/, eval/S-covariate/ and eval/S-jpeg75/, each with results.json,
+# results.csv, fit.json, console.txt and the figures (PNG, SVG, PDF).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dry=0
-for a in "$@"; do
-    case $a in
-        --dry-run) dry=1 ;;
+only=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --dry-run) dry=1; shift ;;
+        --weights) [ $# -ge 2 ] && [ -f "$2" ] || { echo "eval_all.sh: --weights needs a weights file" >&2; exit 2; }
+                   only+=("$2"); shift 2 ;;
         -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
-        *) echo "eval_all.sh: unknown argument '$a' (see --help)" >&2; exit 2 ;;
+        *) echo "eval_all.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
 data=${LIR_DATA:-data}
@@ -35,6 +42,7 @@ fi
 available() { ./lir data info "$1" --data "$data" --split test >/dev/null 2>&1; }
 
 done_dirs=()
+[ ${#only[@]} -eq 0 ] || weights=("${only[@]}")
 for w in "${weights[@]}"; do
     stem=$(basename "$w" .weights)
     id=${stem#resnet18-}
@@ -43,12 +51,20 @@ for w in "${weights[@]}"; do
         echo "eval_all.sh: skipping $w: ID set $id not in $data (scripts/get_data.sh $id)" >&2
         continue
     fi
-    ood=${OOD:-near,far,covariate,$id@jpeg75}
-    for variant in plain jpeg75; do
+    ood=${OOD:-near,far,$id@jpeg75}
+    for variant in plain covariate jpeg75; do
         out=eval/$stem
         extra=()
         sets=$ood
-        if [ $variant = jpeg75 ]; then
+        if [ $variant = covariate ]; then
+            # the covariate group (70 CIFAR-10-C sets) in a folder of its own, without the
+            # per-set figures (210 files, about 19 MB); tables per corruption and severity:
+            # scripts/experiments/rebo-report.py --covariate eval/<stem>-covariate/results.json
+            [ -n "${OOD:-}" ] && continue
+            out=eval/$stem-covariate
+            extra=(--plots=0)
+            sets=covariate
+        elif [ $variant = jpeg75 ]; then
             out=eval/$stem-jpeg75
             extra=(--jpeg-all 75)
             # <id>@jpeg75 would equal the ID set itself here
@@ -58,14 +74,19 @@ for w in "${weights[@]}"; do
              --data "$data" --outdir "$out" "${extra[@]}")
         echo "${cmd[*]}"
         [ $dry = 1 ] && continue
-        mkdir -p "$out"
-        "${cmd[@]}" | tee "$out/console.txt.tmp"
-        mv "$out/console.txt.tmp" "$out/console.txt"
+        "${cmd[@]}" # also writes $out/console.txt; $out is replaced whole at the end
         done_dirs+=("$out")
     done
 done
 [ $dry = 1 ] && exit 0
 [ ${#done_dirs[@]} -gt 0 ] || { echo "eval_all.sh: nothing evaluated" >&2; exit 1; }
+# the summary covers every shipped weights file with results, not only this call's
+done_dirs=()
+for w in weights/resnet18-*.weights; do
+    for d in "eval/$(basename "$w" .weights)"{,-covariate,-jpeg75}; do
+        [ -f "$d/results.json" ] && done_dirs+=("$d")
+    done
+done
 
 # eval/summary.md: one table per run from its results.json
 $py - "${done_dirs[@]}" >eval/summary.md.tmp <<'PY'

@@ -222,12 +222,12 @@ evaluate() {
     id=$(field "$w.json" dataset | tr -d '"')
     echo "== $name: lir eval --in ${id:-cifar10} --out $what$([ "$sub" = eval ] || echo " --validation")" \
         "(console: $dir/$sub/console.txt)"
-    mkdir -p "$dir/$sub"
+    # lir eval writes console.txt into its results directory itself (written whole or not at all)
     # shellcheck disable=SC2086 # more and eval_args are lists of flags
     "$lir" eval --in "${id:-cifar10}" --out "$what" --cfg "$cfg" --weights "$w" \
-        --outdir "$dir/$sub" "${eval_data[@]}" $more >"$dir/$sub/console.txt.tmp"
-    mv "$dir/$sub/console.txt.tmp" "$dir/$sub/console.txt"
-    sed -n '/^Summary, ID/,/^fc = /p; /^skipped/,/^forward/p' "$dir/$sub/console.txt" | grep -v '^forward'
+        --outdir "$dir/$sub" "${eval_data[@]}" $more >/dev/null
+    sed -n '/^Summary, ID/,/^fc = /p; /^skipped/,/^forward/{/^forward/!p}; /^summary: /p' \
+        "$dir/$sub/console.txt"
 }
 
 # The baseline run folder: links to the weights and a copy of the sidecar.

@@ -30,6 +30,16 @@ static int check_failures_, check_count_;
               (what), a_, b_);                                                           \
     } while (0)
 
+/* ||a - b|| / ||b||, the relative L2 difference of two float arrays. */
+static inline double rel_l2(const float *a, const float *b, size_t n) {
+    double d = 0, s = 0;
+    for (size_t i = 0; i < n; i++) {
+        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        s += (double)b[i] * b[i];
+    }
+    return sqrt(d / (s + 1e-300));
+}
+
 static inline int check_done(const char *name) {
     fprintf(stderr, "%s: %d checks, %d failed\n", name, check_count_, check_failures_);
     return check_failures_ ? 1 : (check_count_ ? 0 : 1);

@@ -66,16 +66,6 @@ static void free_step(step_result *r) {
     for (int t = 0; t < r->n; t++) free(r->grads[t]);
 }
 
-/* ||a - b|| / ||b|| */
-static double rel_l2(const float *a, const float *b, size_t n) {
-    double d = 0, s = 0;
-    for (size_t i = 0; i < n; i++) {
-        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        s += (double)b[i] * b[i];
-    }
-    return sqrt(d / (s + 1e-300));
-}
-
 int main(void) {
     rng_state rng;
     rng_seed(&rng, 5);

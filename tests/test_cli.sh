@@ -49,6 +49,10 @@ has out "kernels level:  generic" "info --cpu, generic"
 has out "conv forward:   im2col + GEMM" "info --cpu, generic"
 expect 2 "bad LIR_KERNELS" env LIR_KERNELS=avx9000 "$LIR" info --cpu
 has err "LIR_KERNELS=avx9000: expected generic, avx2, avx512 or avx512bf16" "bad LIR_KERNELS"
+expect 0 "info --cpu, LIR_CONV" env LIR_CONV=winograd "$LIR" info --cpu
+has out "conv 3x3 /1:    winograd" "info --cpu names LIR_CONV's mode"
+expect 2 "bad LIR_CONV" env LIR_CONV=fft "$LIR" info --cpu
+has err "LIR_CONV=fft: expected direct, winograd or auto" "bad LIR_CONV names the choices"
 expect 2 "bad int" "$LIR" bench cfg/resnet18.cfg --iters abc
 has err "--iters: expected an integer, got 'abc'" "bad int"
 expect 2 "bad choice" "$LIR" bench cfg/resnet18.cfg --mode fast
@@ -238,8 +242,19 @@ expect 2 "predict nothing" "$LIR" predict "$tmp/tiny.cfg" "$tmp/tiny.weights"
 # --- bench -------------------------------------------------------------------------
 expect 0 "bench tiny" env -u OMP_WAIT_POLICY "$LIR" bench "$tmp/tiny.cfg" --iters 2 --warmup 1 --batch 4 \
     --infer-batch 8 --threads 1
-rows=$(awk '($1 == "train" || $1 == "infer") && $6 > 0 && $7 > 0' "$tmp/out" | wc -l)
+rows=$(awk '($1 == "train" || $1 == "infer") && $4 > 0 && $10 > 0' "$tmp/out" | wc -l)
 [ "$rows" -eq 4 ] || fail "bench printed $rows timing rows, want 4: $(cat "$tmp/out")"
+grep -q '^mode *hooks *batch *images/s *min_ms *q1_ms *median_ms *q3_ms *max_ms *cpu_ms *prec$' \
+    "$tmp/out" || fail "bench columns: $(grep '^mode' "$tmp/out")"
+# the spread: min <= q1 <= median <= q3 <= max, and images/s = batch / median
+awk '$1 == "train" || $1 == "infer" {
+         if (!($5 <= $6 && $6 <= $7 && $7 <= $8 && $8 <= $9)) { print "spread: " $0; bad = 1 }
+         d = 1000 * $3 / $4 - $7; if (d < -0.006 || d > 0.006) { print "images/s: " $0; bad = 1 } }
+     END { exit bad }' "$tmp/out" || fail "bench rows inconsistent: $(cat "$tmp/out")"
+has out "# load average before: " "bench: the load before"
+has out "# load average after: " "bench: the load after"
+has out "# cpu_ms: the median CPU time per iteration summed over all of lir's threads" \
+    "bench explains cpu_ms"
 awk '$1 == "infer" && $2 > 0 { print $2 }' "$tmp/out" | grep -qx 3 ||
     fail "bench: the hooked infer row does not hook the 3 default points of tiny.cfg"
 has out "OMP_WAIT_POLICY PASSIVE" "bench: lir picks the passive OpenMP wait policy by default"
@@ -251,9 +266,11 @@ expect 0 "bench train only" "$LIR" bench "$tmp/tiny.cfg" --iters 1 --warmup 0 --
 [ "$(awk '$1 == "train" || $1 == "infer"' "$tmp/out" | wc -l)" -eq 1 ] || fail "bench --mode train --hooks none"
 expect 0 "bench both precisions" "$LIR" bench "$tmp/tiny.cfg" --iters 1 --warmup 0 --batch 2 \
     --mode train --hooks none --precision both
-[ "$(awk '$1 == "train" { print $8 }' "$tmp/out" | tr '\n' ' ')" = "fp32 bf16 " ] ||
+[ "$(awk '$1 == "train" { print $NF }' "$tmp/out" | tr '\n' ' ')" = "fp32 bf16 " ] ||
     fail "bench --precision both: want a fp32 and a bf16 row: $(cat "$tmp/out")"
 has out "# kernels level" "bench names the kernels"
+expect 0 "bench --help" "$LIR" bench --help
+has out "cpu_ms (the median CPU time per iteration of all threads" "bench --help explains cpu_ms"
 fi
 
 finish test_cli

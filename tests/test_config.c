@@ -143,6 +143,18 @@ int main(void) {
     CHECK(!strcmp(c.policy, "steps") && !strcmp(c.lr_steps, "50,75") &&
               !strcmp(c.lr_scales, "0.1,0.1"),
           "steps as epochs: %s / %s", c.lr_steps, c.lr_scales);
+    /* the steps are fractions of max_batches: they scale with the run's final epochs
+     * (--epochs 10: 5 and 7.5), unless a later source sets lr_steps itself */
+    CHECK(config_set(&c, "epochs", "10", &err) == 0, "epochs 10");
+    config_scale_cfg_steps(&c);
+    CHECK(!strcmp(c.lr_steps, "5,7.5"), "cfg steps at 10 epochs: %s, want 5,7.5", c.lr_steps);
+    CHECK(config_set(&c, "epochs", "4", &err) == 0, "epochs 4");
+    config_scale_cfg_steps(&c);
+    CHECK(!strcmp(c.lr_steps, "2,3"), "cfg steps at 4 epochs: %s, want 2,3", c.lr_steps);
+    CHECK(config_apply_json(&c, "{\"lr_steps\": \"1,2\", \"epochs\": 8}", "j", &err) == 0,
+          "lr_steps from JSON (%s)", err.msg);
+    config_scale_cfg_steps(&c);
+    CHECK(!strcmp(c.lr_steps, "1,2"), "a JSON lr_steps is taken as given: %s", c.lr_steps);
     cfg_free(f);
     const char *bad[][2] = {
         {"policy=steps\nsteps=10,20\nscales=.1\n", "n.cfg:7:"},

@@ -4,7 +4,8 @@
  * full of NaN, which must not leak) and beta 1 and 0.5 with alpha != 1, leading
  * dimensions larger than the matrices (the padding must stay untouched), k = 0;
  * and determinism: the same call twice, C computed in two column slices (cut
- * inside a register tile), and gemm() on 1, 2, 3 threads give bitwise the same. */
+ * inside a register tile), and gemm() on 1, 2, 3 threads give bitwise the same;
+ * gemm_prepacked (op(A) packed once, as winograd.c uses it) against gemm_prec. */
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
@@ -132,6 +133,29 @@ static void check_threads(int ta, int tb, int m, int n, int k) {
     free(b);
 }
 
+/* gemm_prepacked on op(A) packed by gemm_pack_a gives bitwise what gemm_prec gives
+ * (the same kernel and sums), with ldb and ldc wider than n; 0 bytes (no own kernel
+ * for this precision at this level, or k < 16 in fp32) only where expected. */
+static void check_prepacked(int prec, int ta, int m, int n, int k) {
+    const size_t bytes = gemm_pack_a_bytes(prec, m, k);
+    const int own = prec == PREC_BF16 ? kernels_level() >= KERN_AVX512BF16
+                                      : kernels_level() >= KERN_AVX512 && k >= 16;
+    CHECK((bytes > 0) == own, "gemm_pack_a_bytes %s %dx%d: %zu bytes", precision_name(prec), m, k,
+          bytes);
+    if (!bytes) return;
+    const int lda = ta ? m : k, ld = n + 5;
+    float *a = rand_buf((size_t)m * k), *b = rand_buf((size_t)k * ld);
+    float *c1 = rand_buf((size_t)m * ld), *c2 = xmalloc((size_t)m * ld * sizeof(float));
+    memcpy(c2, c1, (size_t)m * ld * sizeof(float));
+    void *pa = xmalloc(bytes);
+    gemm_pack_a(prec, ta, m, k, a, lda, pa);
+    gemm_prepacked(prec, m, n, k, pa, b, ld, c1, ld);
+    gemm_prec(prec, ta, 0, m, n, k, 1.0f, a, lda, b, ld, 0.0f, c2, ld);
+    CHECK(bitwise_equal(c1, c2, (size_t)m * ld), "gemm_prepacked %s ta %d %dx%dx%d = gemm_prec",
+          precision_name(prec), ta, m, n, k);
+    free(a), free(b), free(c1), free(c2), free(pa);
+}
+
 int main(void) {
     rng_seed(&rng, 7);
     openblas_set_num_threads(1);
@@ -167,6 +191,16 @@ int main(void) {
         check_case(isa, 1, 0, 576, 196, 64, 1.0f, 0.0f, 0);
         check_case(isa, 1, 0, 2304, 32, 256, 1.0f, 0.0f, 0);
     }
+    /* packed A: edges of MR, m > MC, several depth blocks (k > KC), odd k (bf16 pairs),
+     * one and two threads */
+    for (int prec = PREC_FP32; prec <= PREC_BF16; prec++)
+        for (int ta = 0; ta < 2; ta++) {
+            check_prepacked(prec, ta, 13, 40, 37);
+            check_prepacked(prec, ta, 64, 64, 64);
+            check_prepacked(prec, ta, 131, 97, 263);
+            check_prepacked(prec, ta, 512, 300, 520);
+            check_prepacked(prec, ta, 8, 33, 7);
+        }
     const int threads = omp_get_max_threads();
     check_threads(0, 0, 70, 40, 1000);
     check_threads(0, 1, 64, 600, 300);

@@ -27,7 +27,7 @@ for level in $levels; do
     expect 0 "info --cpu at $level" env LIR_KERNELS=$level "$LIR" info --cpu
     has out "kernels level:  $level" "LIR_KERNELS=$level is taken"
     for t in test_gemm_kernel test_layer_gemm test_conv_pack test_bf16 test_bf16_net test_layers \
-             test_net test_hook; do
+             test_net test_hook test_winograd; do
         check
         LIR_KERNELS=$level "$build/tests/$t" >"$tmp/out" 2>&1
         rc=$?

@@ -5,7 +5,8 @@
  * allocations (its thread pool) are in libgomp and not counted. Run with one thread,
  * then with two, each time alone and as one of two data-parallel processes (batch norm
  * summed over processes through bn_sync, here a sum that doubles, as a twin process
- * would add; the gradient allreduce dist_sum_float, one process in this build). */
+ * would add; the gradient allreduce dist_sum_float, one process in this build); with
+ * the direct convolution, then with Winograd (LIR_CONV). */
 #include <omp.h>
 #include <stdlib.h>
 
@@ -57,34 +58,27 @@ static int step(net *n, sgd *o, const float *x, const int *labels,
     return 0;
 }
 
-int main(void) {
+/* A network built under conv mode `mode` (LIR_CONV): the steps after the first
+ * allocate nothing, on one thread and on two. */
+static void check_mode(const cfg_file *cfg, int mode, const float *x, const int *labels,
+                       const unsigned char *outlier) {
     lir_error err;
-    cfg_file *cfg = cfg_parse_string(CFG, "noalloc.cfg", &err);
-    CHECK(cfg != NULL, "cfg parses (%s)", cfg ? "" : err.msg);
-    if (!cfg) return check_done("test_noalloc");
+    conv_mode_set(mode);
     net_options no = {4, 5, 1, 3};
     net *n = net_build(cfg, &no, &err);
     CHECK(n != NULL, "net builds (%s)", n ? "" : err.msg);
-    if (!n) return check_done("test_noalloc");
+    if (!n) return;
+    int wino = 0;
+    for (int i = 0; i < n->n_layers; i++)
+        wino += n->layers[i].type == LAYER_CONV && n->layers[i].u.conv.wino_bwd;
+    CHECK((wino == 3) == (mode == CONV_WINOGRAD), "conv %s: %d Winograd layers",
+          conv_mode_name(mode), wino);
     net_hook_all(n);
     hook_reg reg = {.lambda = 0.1f, .m_in = -3.0f, .m_out = 3.0f};
     CHECK(net_add_hook(n, "b1", &reg, &err) == 0 && net_add_hook(n, "c3", &reg, &err) == 0,
           "regularised hooks attach");
-    float x[4 * 3 * 8 * 8];
-    rng_state r;
-    rng_seed(&r, 5);
-    for (size_t i = 0; i < sizeof x / sizeof *x; i++) x[i] = rng_normal(&r);
-    int labels[4] = {0, 3, 1, -1};
-    unsigned char outlier[4] = {0, 0, 0, 1};
     sgd_config sc = {0.9f, 5e-4f, 0, 1};
     sgd *o = sgd_create(n->tensors, n->n_tensors, &sc);
-
-    /* the counter counts: building a network allocates */
-    counting = 1;
-    net_free(net_build(cfg, &no, &err));
-    counting = 0;
-    CHECK(calls > 0, "the wrapped allocator counts (%ld calls to build a network)", calls);
-
     const bn_sync twin = {twin_sum, NULL, 2};
     for (int run = 0; run < 4; run++) {
         int threads = 1 + run % 2;
@@ -97,12 +91,36 @@ int main(void) {
         rc |= step(n, o, x, labels, outlier, &err);
         counting = 0;
         CHECK(rc == 0 && calls == 0,
-              "%d thread(s)%s: two training steps and inference forwards after the first "
-              "allocate nothing (%ld allocator calls)",
-              threads, run >= 2 ? ", BN synced" : "", calls);
+              "conv %s, %d thread(s)%s: two training steps and inference forwards after "
+              "the first allocate nothing (%ld allocator calls)",
+              conv_mode_name(mode), threads, run >= 2 ? ", BN synced" : "", calls);
     }
     sgd_free(o);
     net_free(n);
+}
+
+int main(void) {
+    lir_error err;
+    cfg_file *cfg = cfg_parse_string(CFG, "noalloc.cfg", &err);
+    CHECK(cfg != NULL, "cfg parses (%s)", cfg ? "" : err.msg);
+    if (!cfg) return check_done("test_noalloc");
+    float x[4 * 3 * 8 * 8];
+    rng_state r;
+    rng_seed(&r, 5);
+    for (size_t i = 0; i < sizeof x / sizeof *x; i++) x[i] = rng_normal(&r);
+    int labels[4] = {0, 3, 1, -1};
+    unsigned char outlier[4] = {0, 0, 0, 1};
+
+    /* the counter counts: building a network allocates */
+    net_options no = {4, 5, 1, 3};
+    counting = 1;
+    net_free(net_build(cfg, &no, &err));
+    counting = 0;
+    CHECK(calls > 0, "the wrapped allocator counts (%ld calls to build a network)", calls);
+
+    check_mode(cfg, CONV_DIRECT, x, labels, outlier);
+    check_mode(cfg, CONV_WINOGRAD, x, labels, outlier);
+    conv_mode_set(-1);
     cfg_free(cfg);
     return check_done("test_noalloc");
 }

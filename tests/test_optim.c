@@ -113,6 +113,15 @@ static void test_schedules(void) {
     CHECK(lr_schedule_set_steps(&s, "2,4", ".1", &err) == -1, "mismatched lists accepted");
     CHECK(strstr(err.msg, "scales has 1") != NULL, "message: %s", err.msg);
     CHECK(lr_schedule_set_steps(&s, "4,2", ".1,.1", &err) == -1, "decreasing steps accepted");
+    CHECK(lr_schedule_set_steps(&s, "2.5", ".1", &err) == -1, "a fractional batch step accepted");
+    /* lr_steps in epochs, decimals allowed: epochs 5 and 7.5 at 10 steps per epoch */
+    CHECK(lr_schedule_set_epoch_steps(&s, "5,7.5", ".1,.1", 10, &err) == 0 && s.n_steps == 2 &&
+              s.steps[0] == 50 && s.steps[1] == 75,
+          "epoch steps 5,7.5 at 10 per epoch: %d,%d (%s)", s.steps[0], s.steps[1], err.msg);
+    CHECK(lr_schedule_set_epoch_steps(&s, "0.5,0.6", ".1,.1", 2, &err) == -1 &&
+              strstr(err.msg, "increase as steps"),
+          "epochs that fall on one step refused: %s", err.msg);
+    CHECK(lr_schedule_set_epoch_steps(&s, "-1", ".1", 2, &err) == -1, "negative epoch accepted");
     CHECK(lr_schedule_set_steps(&s, "2,x", ".1,.1", &err) == -1, "bad number accepted");
 
     /* cosine, base 1, min 0, 10 steps: step 0 -> 1, step 5 -> 0.5, past the end -> 0 */

@@ -99,6 +99,28 @@ has out "== oe-photos-s1: evaluated before, skipped" "second sweep evaluates not
 has out "== oe-photos-s1: validation evaluated before, skipped" "second sweep selects from the saved evals"
 check; grep -q "^== .*: training$\|^== .*: lir eval" "$tmp/out" && fail "second sweep ran lir train or lir eval"
 
+# ---- the report tables, and a part of the plan ----
+expect 0 "rebo-report.py" "$PY" scripts/experiments/rebo-report.py "$tmp/sweep"
+has out "| rebo41-l0.1-photos-s2 | " "report: a row per run"
+has out "| band3-l0.1-photos | 2 | " "report: seeds averaged per configuration"
+has out "| band3-l0.1-photos-s1 | bn1 | " "report: the regularised points against the baseline"
+has out "Selected R-EBO configuration (validation signal, no test OOD data)" "report: the moonshot checks"
+check; [ "$(grep -c '^| raw fc AUROC\|^| Ag-EBO\|^| test accuracy\|^| no point\|^| (not in the issue)' "$tmp/out")" = 6 ] ||
+    fail "report: six moonshot checks: $(grep '^| ' "$tmp/out" | tail -6)"
+expect 0 "covariate eval" "$LIR" eval --in cifar10 --out "cifar10@c-gaussian_noise-1,cifar10@c-fog-5,cifar10@c-fog-1" \
+    --cfg "$tmp/tiny.cfg" --weights "$tmp/sweep/oe-photos-s1/final.weights" --data "$tmp/data" \
+    --holdout 20 --batch 16 --plots=0 --outdir "$tmp/cov"
+expect 0 "report --covariate" "$PY" scripts/experiments/rebo-report.py --covariate "$tmp/cov/results.json"
+has out "| fog | 2 | " "covariate: a row per corruption, severities averaged"
+has out "| 5 | 1 | " "covariate: a row per severity"
+refuse "--covariate without CIFAR-10-C sets" "has no CIFAR-10-C sets" "$PY" scripts/experiments/rebo-report.py \
+    --covariate "$tmp/sweep/oe-photos-s1/eval/results.json"
+refuse "report without runs" "no run with eval/results.json" "$PY" scripts/experiments/rebo-report.py "$tmp/base"
+expect 0 "dry run of two runs" "${sw[@]}" --runs "oe-photos-s1 band3-l0.1-synthetic-s1" --epochs 3 --dry-run "${tf[@]}"
+has out "3 runs" "--runs keeps the baseline and the named runs"
+expect 2 "--runs with a name not in the plan" "${sw[@]}" --runs oe-photos-s9 --dry-run
+has err "run 'oe-photos-s9' is not in the plan" "--runs refuses a name not in the plan"
+
 # ---- killed while training: the run resumes from its checkpoint ----
 rm -rf "$(readlink -f "$tmp/sweep/oe-photos-s2")" # the run's folder (runs/<key>), not just its name
 "${sw[@]}" -- --set "batch=16;outlier_batch=16;val_size=20;stop_after_steps=3" --progress-seconds 0 \

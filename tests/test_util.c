@@ -34,9 +34,19 @@ static void test_record(void) {
     snprintf(path, sizeof path, "%s/weights/a.weights", cwd);
     path_record(path, al, 2, buf, sizeof buf);
     CHECK(!strcmp(buf, "weights/a.weights"), "inside the working directory: %s", buf);
-    path_alias inside;
-    path_alias_of(&inside, cwd, "<data dir>");
-    CHECK(inside.dir == NULL, "a directory inside the working directory gets no alias");
+    path_alias inside, rel;
+    path_alias_of(&inside, path, "<data dir>"); /* a directory inside the working directory */
+    path_record(path, &inside, 1, buf, sizeof buf);
+    CHECK(!strcmp(buf, "<data dir>"), "an aliased directory inside the working directory: %s", buf);
+    path_alias_of(&rel, "data/", "<data dir>"); /* relative, as --data data/ gives it */
+    path_record("data/cifar10/test_batch.bin", &rel, 1, buf, sizeof buf);
+    CHECK(!strcmp(buf, "<data dir>/cifar10/test_batch.bin"), "a relative data directory: %s", buf);
+    text_record("not found in data/svhn/; run get_data.sh --data data (dataset data)", "data/",
+                "<data dir>", buf, sizeof buf);
+    CHECK(!strcmp(buf, "not found in <data dir>/svhn/; run get_data.sh --data <data dir> (dataset "
+                       "<data dir>)"), "text_record replaces whole path words only: %s", buf);
+    text_record("in /d/x and /d/x/y", "/d/x", "<data dir>", buf, 12);
+    CHECK(!strcmp(buf, "in <data di"), "text_record truncates to the buffer: %s", buf);
     snprintf(path, sizeof path, "lir eval --data /data/sets --weights=%s/w.weights --cfg /x/y.cfg",
              cwd);
     char *cmd = command_record(path, al, 2);

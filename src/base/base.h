@@ -92,13 +92,16 @@ typedef struct {
 } path_alias;
 
 void path_record(const char *path, const path_alias *aliases, int n_alias, char *out, size_t n);
-/* The alias of a directory (e.g. as "<data dir>"): used when dir is absolute and
- * outside the working directory; else unused (its paths are recorded relative to the
- * working directory or as given). */
+/* The alias of a directory (e.g. as "<data dir>"): a path below dir, written the way dir
+ * is (both absolute or both relative), is recorded as the alias, also when dir lies in the
+ * working directory: where the data lives is the machine's business. */
 void path_alias_of(path_alias *a, const char *dir, const char *as);
 /* A command line (words separated by spaces) with every absolute path word, also after
  * "--flag=", recorded by path_record. Caller frees. */
 char *command_record(const char *command, const path_alias *aliases, int n_alias);
+/* text (e.g. an error message kept in results) with every occurrence of dir (trailing
+ * slashes ignored) written as the alias `as`, into out (n bytes, truncated). */
+void text_record(const char *text, const char *dir, const char *as, char *out, size_t n);
 
 /* mkdir -p: creates path and every missing parent; -1 naming the directory that could
  * not be made, or path when it exists but is not a directory. */
@@ -112,6 +115,41 @@ int vec_argmax(const float *v, int n);
  * when it holds anything but letters, digits and _./=:,@+- (malloc'd), for the
  * records a run writes (a sidecar's or results.json's "command"). */
 char *command_line(int argc, char **argv);
+
+/* ---- strict JSON (json.c) ----
+ * Parses text as one JSON value and nothing after it (but white space), with no
+ * "\u0000" escape in a string and no key given twice in an object; errors start with
+ * what (the file) and name the byte or the key ("<what>: <key_noun> key 'k' given
+ * twice"). The caller frees the result with cJSON_Delete. */
+struct cJSON;
+struct cJSON *json_parse_strict(const char *text, const char *what, const char *key_noun,
+                                lir_error *err);
+
+/* ---- output directories written whole or not at all (atomic_dir.c) ----
+ * A run that writes several files into one directory writes them into a sibling
+ * "<path>.tmp-<pid>" (atomic_dir_open, which makes the parents) and atomic_dir_commit
+ * puts that folder in the place of path at the end: an earlier run's directory there
+ * is replaced as a whole (exchanged in one step where the file system can, else moved
+ * aside first) and removed, so no file of an earlier run is left beside new results,
+ * and a run that fails leaves path as it was (atomic_dir_abort removes the temporary
+ * folder). path may already exist only as a directory of plain files that ours(name)
+ * accepts (the outputs of an earlier run); anything else there is refused before the
+ * run starts and again at the commit, so a directory of other files is never removed.
+ * Temporary folders of runs that were killed (their process is gone) holding only such
+ * files are removed by the next atomic_dir_open of the same path. */
+typedef int (*atomic_dir_ours)(const char *name);
+typedef struct {
+    char path[4096]; /* the directory, without trailing '/' */
+    char tmp[4200];  /* where the run writes: "<path>.tmp-<pid>" */
+    atomic_dir_ours ours;
+    int open;
+} atomic_dir;
+/* Whether path may be replaced: absent, or a directory holding only files ours accepts. */
+int atomic_dir_check(const char *path, atomic_dir_ours ours, lir_error *err);
+int atomic_dir_open(atomic_dir *d, const char *path, atomic_dir_ours ours, lir_error *err);
+/* On failure d->tmp is kept (the message says where the results are). */
+int atomic_dir_commit(atomic_dir *d, lir_error *err);
+void atomic_dir_abort(atomic_dir *d);
 
 /* ---- checksums (sha256.c) ---- */
 typedef struct {

@@ -1,6 +1,6 @@
 /* record.c: paths and command lines as results and sidecars record them, free of the
- * layout of the machine that made them (no absolute paths): relative to the working
- * directory, to a named directory ("<data dir>/..."), or shortened to ".../name". */
+ * layout of the machine that made them (no absolute paths): relative to a named
+ * directory ("<data dir>/..."), to the working directory, or shortened to ".../name". */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,11 +53,8 @@ void path_record(const char *path, const path_alias *aliases, int n_alias, char 
 }
 
 void path_alias_of(path_alias *a, const char *dir, const char *as) {
-    a->dir = dir && dir[0] == '/' ? dir : NULL;
+    a->dir = dir && dir[0] ? dir : NULL;
     a->as = as;
-    char cwd[4096];
-    const char *rest;
-    if (a->dir && getcwd(cwd, sizeof cwd) && below(a->dir, cwd, &rest)) a->dir = NULL;
 }
 
 char *command_record(const char *command, const path_alias *aliases, int n_alias) {
@@ -89,4 +86,29 @@ char *command_record(const char *command, const path_alias *aliases, int n_alias
         out[len] = 0;
     }
     return out;
+}
+
+/* c may be part of a path name (so a match next to it is part of a longer word). */
+static int path_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.' || c == '/';
+}
+
+void text_record(const char *text, const char *dir, const char *as, char *out, size_t n) {
+    size_t dn = dir ? dir_len(dir) : 0, len = 0;
+    if (n == 0) return;
+    out[0] = 0;
+    const char *start = text;
+    while (*text && len + 1 < n) {
+        int whole = dn && !strncmp(text, dir, dn) && (text == start || !path_char(text[-1])) &&
+                    (text[dn] == '/' || !path_char(text[dn]));
+        if (whole) {
+            len += (size_t)snprintf(out + len, n - len, "%s", as);
+            if (len >= n) len = n - 1;
+            text += dn;
+        } else {
+            out[len++] = *text++;
+            out[len] = 0;
+        }
+    }
 }

@@ -1,6 +1,6 @@
 /* cmd_bench.c: `lir bench <cfg>`: times training steps and inference on synthetic
  * data (normal inputs, uniform labels) and prints images/s from the median
- * iteration time.
+ * iteration time, the spread of the iteration times and the load average.
  *
  * train rows: forward (batch statistics), zero grads, softmax-CE backward and an SGD
  *   step (momentum 0.9, Nesterov off, weight decay 5e-4, lr 1e-3). With hooks "all"
@@ -11,12 +11,15 @@
  * infer rows: forward with running statistics; with hooks "all" the energy of every
  *   default point is computed for every sample (observe-only hooks).
  * Each row builds its own network so the rows do not share caches or state.
- * Columns: median and fastest wall time per iteration, images/s from the median,
- * and the median CPU time per iteration summed over all threads (user + system):
- * on a machine shared with other jobs, CPU time per image is the steadier measure
- * of work done, wall time the one users feel; last, the GEMM precision (--precision
- * both times each row in fp32 and then bf16, one after the other). The header says
- * which kernels ran (gemm_kernels). */
+ * Columns: images/s from the median wall time per iteration; the wall times' spread:
+ * fastest, first quartile, median, third quartile, slowest (quartiles interpolated
+ * linearly between the sorted times, as numpy's default); the median CPU time per
+ * iteration summed over all threads (user + system): on a machine shared with other
+ * jobs, CPU time per image is the steadier measure of work done, wall time the one
+ * users feel; last, the GEMM precision (--precision both times each row in fp32 and
+ * then bf16, one after the other). The header says which kernels ran (gemm_kernels),
+ * explains the columns and gives the load average (/proc/loadavg) before the first
+ * row; a last line gives it after the last. */
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +30,9 @@
 #include "train/train.h"
 
 typedef struct {
-    double median_s, min_s; /* wall clock per iteration */
-    double cpu_s;           /* median CPU time (all threads, user + system) per iteration */
-    int hooked;             /* points with a hook */
+    double min_s, q1_s, median_s, q3_s, max_s; /* wall clock per iteration */
+    double cpu_s; /* median CPU time (all threads, user + system) per iteration */
+    int hooked;   /* points with a hook */
 } timing;
 
 /* Wall clock and process CPU time of iterations, warm-up ones included. */
@@ -70,16 +73,24 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static double median(double *t, int n) {
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+/* The p-quantile of the sorted t[0..n): linear between neighbours (numpy's default). */
+static double quantile(const double *t, int n, double p) {
+    double pos = p * (n - 1);
+    int i = (int)pos;
+    return i + 1 < n ? t[i] + (pos - i) * (t[i + 1] - t[i]) : t[n - 1];
 }
 
 /* Summarises the iterations after the first `skip` (the warm-up). */
 static void summarise(samples *s, int skip, int iters, timing *out) {
-    out->median_s = median(s->wall + skip, iters); /* sorts them: the first is the fastest */
-    out->min_s = s->wall[skip];
-    out->cpu_s = median(s->cpu + skip, iters);
+    double *w = s->wall + skip, *c = s->cpu + skip;
+    qsort(w, (size_t)iters, sizeof *w, cmp_double);
+    qsort(c, (size_t)iters, sizeof *c, cmp_double);
+    out->min_s = w[0];
+    out->q1_s = quantile(w, iters, 0.25);
+    out->median_s = quantile(w, iters, 0.5);
+    out->q3_s = quantile(w, iters, 0.75);
+    out->max_s = w[iters - 1];
+    out->cpu_s = quantile(c, iters, 0.5);
 }
 
 static float *random_input(const net *n, rng_state *r) {
@@ -174,10 +185,52 @@ static int time_infer(const char *cfg, const net_options *opt, int prec, int hoo
 }
 
 static void print_row(const char *mode, int batch, const timing *t, int prec) {
-    printf("%-6s %6d %6d %10.2f %10.2f %10.1f %10.2f %5s\n", mode, t->hooked, batch,
-           1e3 * t->median_s, 1e3 * t->min_s, batch / t->median_s, 1e3 * t->cpu_s,
-           precision_name(prec));
+    printf("%-6s %6d %6d %10.1f %9.2f %9.2f %10.2f %9.2f %9.2f %9.2f %5s\n", mode, t->hooked,
+           batch, batch / t->median_s, 1e3 * t->min_s, 1e3 * t->q1_s, 1e3 * t->median_s,
+           1e3 * t->q3_s, 1e3 * t->max_s, 1e3 * t->cpu_s, precision_name(prec));
     fflush(stdout);
+}
+
+/* "# load average <when>: 1.02 0.87 0.60 (1, 5, 15 minutes; /proc/loadavg), N cores";
+ * *load1 gets the 1-minute figure (-1 when /proc/loadavg cannot be read). */
+static void print_load(const char *when, double *load1) {
+    double l[3];
+    FILE *f = fopen("/proc/loadavg", "r");
+    int ok = f && fscanf(f, "%lf %lf %lf", &l[0], &l[1], &l[2]) == 3;
+    if (f) fclose(f);
+    *load1 = ok ? l[0] : -1;
+    if (ok)
+        printf("# load average %s: %.2f %.2f %.2f (1, 5, 15 minutes; /proc/loadavg), %d cores\n",
+               when, l[0], l[1], l[2], omp_get_num_procs());
+    else
+        printf("# load average %s: unknown (/proc/loadavg not readable)\n", when);
+}
+
+/* The header: settings, kernels, load average, what the columns mean. */
+static void print_header(const char *cfg, int threads, int iters, int warmup, double mflop) {
+    const char *wait = getenv("OMP_WAIT_POLICY");
+    printf("# lir bench %s: %d threads (OMP_WAIT_POLICY %s), %d iterations after %d warm-up, "
+           "%.1f MFLOP per image forward\n",
+           cfg, threads, wait ? wait : "unset", iters, warmup, mflop);
+    printf("# kernels level %s: %s; conv %s (LIR_CONV)\n", kernels_level_name(kernels_level()),
+           gemm_kernels(), conv_mode_name(conv_mode()));
+    double load1;
+    print_load("before", &load1);
+    if (load1 >= 0.5)
+        printf("# note: %.1f tasks on average were running or waiting for a core over the last "
+               "minute: other work\n#   shares the CPUs, so wall times (and images/s) are "
+               "unreliable; cpu_ms is the steadier measure\n",
+               load1);
+    printf("# images/s = batch / median_ms; min_ms q1_ms median_ms q3_ms max_ms: the wall time "
+           "per iteration\n#   over the %d timed ones (fastest, quartiles, slowest; q3 - q1 "
+           "is the IQR)\n"
+           "# cpu_ms: the median CPU time per iteration summed over all of lir's threads (user "
+           "+ system,\n#   getrusage): the work done, which other jobs inflate far less than "
+           "wall time; cpu_ms / median_ms\n#   is the number of cores kept busy, at most %d "
+           "(with OMP_WAIT_POLICY active, waiting threads spin and count)\n",
+           iters, threads);
+    printf("%-6s %6s %6s %10s %9s %9s %10s %9s %9s %9s %5s\n", "mode", "hooks", "batch",
+           "images/s", "min_ms", "q1_ms", "median_ms", "q3_ms", "max_ms", "cpu_ms", "prec");
 }
 
 /* The rows of one hook setting: training and / or inference, in each precision. */
@@ -206,7 +259,9 @@ int cmd_bench(int argc, char **argv) {
     const arg_spec specs[] = {
         {"batch", ARG_INT, &batch, "128", "training batch size", NULL, NULL},
         {"infer-batch", ARG_INT, &infer_batch, "256", "inference batch size", NULL, NULL},
-        {"iters", ARG_INT, &iters, "10", "timed iterations per row (median reported)", NULL, NULL},
+        {"iters", ARG_INT, &iters, "10",
+         "timed iterations per row (their fastest, quartiles, median and slowest reported)",
+         NULL, NULL},
         {"warmup", ARG_INT, &warmup, "2", "untimed iterations before them", NULL, NULL},
         {"mode", ARG_CHOICE, &mode, "both", "what to time", "train|infer|both", NULL},
         {"hooks", ARG_CHOICE, &hooks, "both",
@@ -223,7 +278,10 @@ int cmd_bench(int argc, char **argv) {
         CLI_MAX_MEMORY_SPEC(&max_mem),
     };
     const arg_cmd cmd = {"bench", "<cfg>",
-                         "time training steps and inference on synthetic data (images/s)", 1,
+                         "time training steps and inference on synthetic data: images/s, "
+                         "the spread of iteration times, cpu_ms (the median CPU time per "
+                         "iteration of all threads: the work, steadier than wall time on a "
+                         "busy machine) and the load average before and after", 1,
                          1, specs, sizeof specs / sizeof specs[0]};
     char *pos[argc > 0 ? argc : 1];
     int npos;
@@ -250,18 +308,13 @@ int cmd_bench(int argc, char **argv) {
     int precs[2], n_prec = 0;
     if (strcmp(precision, "bf16")) precs[n_prec++] = PREC_FP32;
     if (strcmp(precision, "fp32")) precs[n_prec++] = PREC_BF16;
-    const char *wait = getenv("OMP_WAIT_POLICY");
-    printf("# lir bench %s: %d threads (OMP_WAIT_POLICY %s), %d iterations after %d warm-up, "
-           "%.1f MFLOP per image forward\n",
-           pos[0], threads > 0 ? threads : omp_get_max_threads(), wait ? wait : "unset", iters,
-           warmup, mflop);
-    printf("# kernels level %s: %s\n", kernels_level_name(kernels_level()), gemm_kernels());
-    printf("%-6s %6s %6s %10s %10s %10s %10s %5s\n", "mode", "hooks", "batch", "median_ms",
-           "min_ms", "images/s", "cpu_ms", "prec");
+    print_header(pos[0], threads > 0 ? threads : omp_get_max_threads(), iters, warmup, mflop);
     const net_options base = {.classes = classes, .seed = (uint64_t)seed};
     for (int h = 0; h < n_set; h++)
         if (bench_rows(pos[0], &base, batch, infer_batch, hook_set[h], do_train, do_infer, precs,
                        n_prec, iters, warmup, &err))
             return cli_error("bench", &err);
+    double load1;
+    print_load("after", &load1);
     return 0;
 }

@@ -119,6 +119,7 @@ static int config_build(const train_args *a, const cfg_file *cfg, train_config *
     if (a->resume && strlen(a->resume) >= sizeof c->out_dir)
         return lir_fail(err, "--resume: longer than %zu characters", sizeof c->out_dir - 1);
     if (a->resume) strcpy(c->out_dir, a->resume);
+    config_scale_cfg_steps(c); /* the cfg's steps at the run's final epochs */
     return config_check(c, err);
 }
 
@@ -147,6 +148,9 @@ static int train_main(const train_args *a, const char *cfg_path, int argc, char 
 }
 
 int cmd_train(int argc, char **argv) {
+    /* line by line, also into a file: the effective config, "resumed from" and each
+     * epoch's line keep their place among the progress lines on (unbuffered) stderr */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     train_args *a = xcalloc(1, sizeof *a);
     train_flags(a);
     char **pos = xmalloc((size_t)argc * sizeof *pos);

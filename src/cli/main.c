@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     lir_error err;
-    if (kernels_check_env(&err)) { /* a misspelt LIR_KERNELS must not pass unnoticed */
+    if (kernels_check_env(&err)) { /* a misspelt LIR_KERNELS / LIR_CONV must not pass */
         fprintf(stderr, "lir: %s\n", err.msg);
         return 2;
     }

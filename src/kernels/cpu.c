@@ -1,7 +1,8 @@
 /* cpu.c: which kernels run: the instruction-set level of this CPU (cpuid and the
  * OS's register-state support, through __builtin_cpu_supports), capped by the
  * environment variable LIR_KERNELS, both read once; and the description of the
- * kernels that `lir info --cpu` prints; the names of the GEMM precisions. */
+ * kernels that `lir info --cpu` prints (with LIR_CONV's choice, conv_algo.c); the
+ * names of the GEMM precisions. */
 #include "kernels.h"
 
 #include <pthread.h>
@@ -52,7 +53,7 @@ const char *kernels_level_name(int level) {
 
 int kernels_check_env(lir_error *err) {
     pthread_once(&levels_once, levels_init);
-    if (!env_bad) return 0;
+    if (!env_bad) return conv_check_env(err);
     return lir_fail(err, "LIR_KERNELS=%s: expected generic, avx2, avx512 or avx512bf16",
                     getenv("LIR_KERNELS"));
 }
@@ -85,4 +86,9 @@ void kernels_print(FILE *f) {
                                  : "im2col + GEMM");
     fprintf(f, "OpenBLAS core:  %s (its own choice; OPENBLAS_CORETYPE overrides it)\n",
             gemm_blas_core());
+    const char *conv = getenv("LIR_CONV");
+    fprintf(f, "LIR_CONV:       %s\n", conv ? conv : "(unset)");
+    fprintf(f, "conv 3x3 /1:    %s (direct: as conv forward; winograd: Winograd F(4x4) on maps "
+            "of 8 and more, F(2x2) below and in bf16; auto: by layer shape)\n",
+            conv_mode_name(conv_mode()));
 }

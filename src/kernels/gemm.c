@@ -162,3 +162,32 @@ int gemm_packed_prec(int prec, int m, int n, int k, const float *a, int lda, sge
     }
     return 1;
 }
+
+size_t gemm_pack_a_bytes(int prec, int m, int k) {
+    pthread_once(&setup_once, gemm_setup);
+    const int path = path_for(prec, k);
+    if (path == PATH_BLAS || (path == PATH_BF16 && level < KERN_AVX512BF16) || m < 1 || k < 1)
+        return 0;
+    return sgemm_own_packed_a_bytes(path == PATH_BF16, m, k);
+}
+
+void gemm_pack_a(int prec, int trans_a, int m, int k, const float *a, int lda, void *pa) {
+    sgemm_own_pack_a(path_for(prec, k) == PATH_BF16, trans_a, m, k, a, lda, pa);
+}
+
+void gemm_prepacked(int prec, int m, int n, int k, const void *pa, const float *b, int ldb,
+                    float *c, int ldc) {
+    const int bf = path_for(prec, k) == PATH_BF16;
+    const int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (nt == 1 || (double)m * n * k < 2e6) {
+        sgemm_own_prepacked(bf, m, n, k, pa, b, ldb, c, ldc);
+        return;
+    }
+    const int step = ((n + nt - 1) / nt + 15) / 16 * 16;
+#pragma omp parallel num_threads(nt)
+    {
+        const int lo = omp_get_thread_num() * step;
+        const int hi = lo + step < n ? lo + step : n;
+        if (lo < hi) sgemm_own_prepacked(bf, m, hi - lo, k, pa, b + lo, ldb, c + lo, ldc);
+    }
+}

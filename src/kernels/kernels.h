@@ -29,9 +29,11 @@ int kernels_cpu_level(void);
 int kernels_level(void);
 /* "generic", "avx2", "avx512", "avx512bf16". */
 const char *kernels_level_name(int level);
-/* -1 with a message when LIR_KERNELS is set to anything but a level name. */
+/* -1 with a message when LIR_KERNELS is set to anything but a level name, or
+ * LIR_CONV to anything but a convolution mode (conv_check_env). */
 int kernels_check_env(lir_error *err);
-/* Prints the CPU's level, LIR_KERNELS and the kernel each operation runs. */
+/* Prints the CPU's level, LIR_KERNELS and the kernel each operation runs, and
+ * LIR_CONV's convolution mode. */
 void kernels_print(FILE *f);
 
 /* sgemm: lir's own single-threaded SGEMM (packed panels, register-blocked
@@ -87,6 +89,17 @@ void gemm_prec(int prec, int trans_a, int trans_b, int m, int n, int k, float al
 int gemm_packed_prec(int prec, int m, int n, int k, const float *a, int lda, sgemm_pack_fn pack,
                      const void *ctx, float *c, int ldc);
 
+/* gemm_prec with op(A) packed once for many calls (the same filters against many
+ * blocks of B): gemm_pack_a_bytes is 0 where gemm_prec would not run lir's own
+ * kernel for this precision and depth k (OpenBLAS, emulated bf16; the caller then
+ * calls gemm_prec), else the bytes gemm_pack_a writes for op(A) [m][k].
+ * gemm_prepacked: C[m][n] = A * B[k][n] (B not transposed, beta 0), with the same
+ * sums as gemm_prec gives, split between the threads like gemm. */
+size_t gemm_pack_a_bytes(int prec, int m, int k);
+void gemm_pack_a(int prec, int trans_a, int m, int k, const float *a, int lda, void *pa);
+void gemm_prepacked(int prec, int m, int n, int k, const void *pa, const float *b, int ldb,
+                    float *c, int ldc);
+
 /* The kernels gemm uses, one line: "fp32 lir AVX-512 (k >= 16) + OpenBLAS
  * Cooperlake, bf16 lir AVX512-BF16" or "fp32 OpenBLAS Haswell, bf16 emulated". */
 const char *gemm_kernels(void);
@@ -114,6 +127,15 @@ void sbgemm_own(int trans_a, int trans_b, int m, int n, int k, float alpha, cons
                 int lda, const float *b, int ldb, float beta, float *c, int ldc);
 void sbgemm_own_packed(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
                        sgemm_pack_fn pack, const void *ctx, float beta, float *c, int ldc);
+
+/* The AVX-512 fp32 (use_bf16 = 0) or the bf16 kernel with op(A) packed beforehand:
+ * the bytes of op(A) [m][k] packed, the packing, and C[m][n] = A B (B [k][n] not
+ * transposed, beta 0). The same sums as sgemm_own / sbgemm_own. */
+size_t sgemm_own_packed_a_bytes(int use_bf16, int m, int k);
+void sgemm_own_pack_a(int use_bf16, int trans_a, int m, int k, const float *a, int lda,
+                      void *pa);
+void sgemm_own_prepacked(int use_bf16, int m, int n, int k, const void *pa, const float *b,
+                         int ldb, float *c, int ldc);
 
 /* Most floats of scratch one convolution may use (its chunk of images is sized to
  * fit, at least one image). Default 2M floats = 8 MiB: the im2col matrix then stays
@@ -159,5 +181,84 @@ int conv_pack_ok(const conv_src *q);
 
 /* An sgemm_pack_fn over a conv_src (ctx): the same values im2col_batch writes. */
 void conv_pack_b(const void *ctx, int p0, int j0, int kc, int nc, int nr, float *dst);
+
+
+/* winograd: Winograd convolution F(m x m, 3 x 3) of stride-1 pad-1 3x3 convolutions
+ * (winograd.c), and the choice between it and the direct convolution (conv_algo.c). */
+
+/* A convolution of c input and k output channels on h x w maps (the output has the
+ * input's size), in output tiles of m x m (m = 2 or 4), a = m + 2, whose tiles run
+ * in blocks of `block` (a multiple of 16). */
+typedef struct {
+    int m, a, c, k, h, w;
+    int tiles_y, tiles_x;
+    int block;
+} winograd_shape;
+
+/* The most floats of V and M of one block (one thread's scratch) winograd_plan
+ * chooses: default 2^22 (16 MiB). Bench changes it. */
+extern size_t winograd_block_floats;
+/* Fills p. block: tiles per GEMM batch; 0: max(c, k) tiles, or fewer where their V
+ * and M would take more than winograd_block_floats. A block's GEMMs read all the
+ * filters (a*a*k*c) for a*a*k*c*block multiply-adds, so blocks of ~c tiles keep the
+ * filters' share of the memory traffic small (bench/README.md: 512 channels on 4x4
+ * maps ran 1.5x faster in blocks of 64 tiles than of 16). Rounded up to a multiple
+ * of 16. -1 for an m other than 2 or 4 or a non-positive size. */
+int winograd_plan(winograd_shape *p, int m, int c, int k, int h, int w, int block);
+/* Floats of the transformed filters U [a*a][k][c]. */
+size_t winograd_filter_floats(const winograd_shape *p);
+/* Floats of scratch per thread of winograd_conv: V [c][a*a][block], M [k][a*a][block]. */
+size_t winograd_scratch_floats(const winograd_shape *p);
+
+/* Bytes of the transformed filters packed for the GEMMs in precision prec
+ * (gemm_pack_a), 0 where gemm_prec would not run lir's own kernel. */
+size_t winograd_packed_bytes(const winograd_shape *p, int prec);
+
+/* u [a*a][k][c] = G g G^T of every filter g: g (ko, ci) = weights[ko][ci][3][3], or
+ * with transposed = 1 weights[ci][ko] turned by 180 degrees (weights [c][k][3][3]:
+ * the filters of a backward-data pass, whose output channels are the forward's
+ * input channels); and, where packed is not NULL and winograd_packed_bytes is not
+ * 0, u packed there for the GEMMs in precision prec. */
+void winograd_filter(const winograd_shape *p, int prec, const float *weights, int transposed,
+                     float *u, void *packed);
+
+/* Maps of a batch, strided: channel ch of image b starts at data + ch*cs + b*bs,
+ * rows of w floats back to back (NCHW: cs = h*w, bs = channels*h*w). */
+typedef struct {
+    float *data;
+    size_t cs, bs;
+} winograd_io;
+
+/* out (k channels of nb images) = the convolution of in (c channels) with the
+ * filters u (winograd_filter), stored or, with accumulate = 1, added to out. The
+ * GEMMs run in precision prec: on the filters packed by winograd_filter (packed not
+ * NULL, for this prec), else on u (gemm_prec). Blocks of tiles are shared between up to
+ * `threads` OpenMP threads (1 inside a parallel region), each with its own scratch:
+ * scratch holds threads * winograd_scratch_floats(p) floats. in and out must not
+ * overlap. Allocates nothing (at precision bf16 below level avx512bf16 gemm_prec
+ * does). */
+void winograd_conv(const winograd_shape *p, int prec, const float *u, const void *packed,
+                   const winograd_io *in, int nb, const winograd_io *out, int accumulate,
+                   int threads, float *scratch);
+
+/* Which convolution stride-1 pad-1 3x3 layers use, from the environment variable
+ * LIR_CONV (read once; conv_mode_set overrides it):
+ *   direct    im2col / implicit GEMM for every layer (the default)
+ *   winograd  Winograd for forward and backward-data of every such layer
+ *   auto      per layer shape and direction, from the table in conv_algo.c (measured,
+ *             bench/bench_winograd.c) */
+enum { CONV_DIRECT = 0, CONV_WINOGRAD = 1, CONV_AUTO = 2 };
+int conv_mode(void);
+/* Overrides LIR_CONV for the layers built from now on (tests, bench). */
+void conv_mode_set(int mode);
+/* "direct" -> CONV_DIRECT, "winograd", "auto"; else -1. */
+int conv_mode_parse(const char *s);
+const char *conv_mode_name(int mode);
+/* -1 with a message when LIR_CONV is set to anything but a mode name. */
+int conv_check_env(lir_error *err);
+/* The Winograd tile m (2 or 4) a stride-1 pad-1 3x3 convolution of c -> k channels
+ * on h x w maps uses in direction dir (0 forward, 1 backward-data) under `mode`, or
+ * 0 for the direct convolution. winograd: m = 4 on maps of 8 and more, else 2. */
+int conv_winograd_tile(int mode, int dir, int c, int k, int h, int w);
 
 #endif

@@ -104,8 +104,8 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const void *
  * cost as much as the multiply). Lane = 128 bits; after the unpacks and
  * shuffle_ps, u[4g + q] lane l holds rows 4g..4g+3 at column 4l + q; the two
  * shuffle_f32x4 steps then transpose those 4 x 4 lane blocks. */
-__attribute__((target("avx512f"))) static void pack_bt16(const float *s, int ldb, int kc, int NR,
-                                                         float *d) {
+__attribute__((target("avx512f"))) void sgemm_transpose16(const float *s, int ldb, int kc, int NR,
+                                                          float *d) {
     int p = 0;
     for (; p + 16 <= kc; p += 16) {
         __m512 r[16], t[16], u[16];
@@ -158,7 +158,7 @@ static void pack_b(int isa, int trans_b, const float *b, int ldb, int p0, int j0
         int j = 0;
         if (wide)
             for (; j + 16 <= w; j += 16)
-                pack_bt16(b + (size_t)(j0 + jr + j) * ldb + p0, ldb, kc, NR, dst + j);
+                sgemm_transpose16(b + (size_t)(j0 + jr + j) * ldb + p0, ldb, kc, NR, dst + j);
         for (; j < w; j++) {
             const float *s = b + (size_t)(j0 + jr + j) * ldb + p0;
             for (int p = 0; p < kc; p++) dst[(size_t)p * NR + j] = s[p];
@@ -169,7 +169,7 @@ static void pack_b(int isa, int trans_b, const float *b, int ldb, int p0, int j0
 }
 
 /* 8 rows s[i*lda + p] (i < 8, p < kc) -> d[p*8 + i] (an A panel of the AVX-512
- * kernel), 8 x 8 blocks transposed in registers as in pack_bt16, lanes of 128
+ * kernel), 8 x 8 blocks transposed in registers as in sgemm_transpose16, lanes of 128
  * bits: u[4g + q] lane l holds rows 4g..4g+3 at column 4l + q. */
 __attribute__((target("avx2"))) static void pack_at8(const float *s, int lda, int kc, float *d) {
     int p = 0;
@@ -345,9 +345,32 @@ static void scale_c(int m, int n, float beta, float *c, int ldc) {
         }
 }
 
+/* op(A) packed whole (pa): per depth block of blocking_for, all m rows (rounded up to
+ * whole panels) as pack_a writes them, the blocks back to back. */
+size_t sgemm_packed_a_bytes(const sgemm_params *kp, int m, int k) {
+    const blocking bl = blocking_for(kp, m, 1, k);
+    const size_t m_pad = (size_t)(m + kp->mr - 1) / kp->mr * kp->mr;
+    size_t bytes = 0;
+    for (int pc = 0; pc < k; pc += bl.kc_step)
+        bytes += m_pad * depth_pad(kp, min_int(bl.kc_step, k - pc)) * kp->esize;
+    return bytes;
+}
+
+void sgemm_pack_a_whole(const sgemm_params *kp, int trans_a, int m, int k, const float *a,
+                        int lda, void *pa) {
+    const blocking bl = blocking_for(kp, m, 1, k);
+    const size_t m_pad = (size_t)(m + kp->mr - 1) / kp->mr * kp->mr;
+    char *dst = pa;
+    for (int pc = 0; pc < k; pc += bl.kc_step) {
+        const int kc = min_int(bl.kc_step, k - pc);
+        kp->pack_a(trans_a, a, lda, 0, pc, m, kc, dst);
+        dst += m_pad * depth_pad(kp, kc) * kp->esize;
+    }
+}
+
 void sgemm_drive(const sgemm_params *kp, int trans_a, int m, int n, int k, float alpha,
-                 const float *a, int lda, sgemm_pack_fn pack, const void *ctx, float beta,
-                 float *c, int ldc) {
+                 const float *a, int lda, const void *pa, sgemm_pack_fn pack, const void *ctx,
+                 float beta, float *c, int ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         scale_c(m, n, beta, c, ldc);
@@ -356,21 +379,24 @@ void sgemm_drive(const sgemm_params *kp, int trans_a, int m, int n, int k, float
     const blocking bl = blocking_for(kp, m, n, k);
     const int MR = kp->mr, NR = kp->nr;
     const size_t row_bytes = (size_t)bl.kc_step * kp->esize;
+    const size_t m_pad = (size_t)(m + MR - 1) / MR * MR;
     void *bp, *ap;
     float *scratch;
-    panels_get(row_bytes * bl.nc_max, row_bytes * bl.mc_max,
+    panels_get(row_bytes * bl.nc_max, pa ? 0 : row_bytes * bl.mc_max,
                kp->convert_b ? (size_t)bl.kc_step * NR * sizeof(float) : 0, &bp, &ap, &scratch);
+    const char *pa_block = pa; /* the depth block's packed A (pa given) */
     for (int pc = 0; pc < k; pc += bl.kc_step) {
         const int kc = min_int(bl.kc_step, k - pc);
         const size_t kb = (size_t)depth_pad(kp, kc) * kp->esize; /* bytes per panel row */
-        if (bl.a_whole) kp->pack_a(trans_a, a, lda, 0, pc, m, kc, ap);
+        if (pa) ap = (void *)pa_block, pa_block += m_pad * kb;
+        else if (bl.a_whole) kp->pack_a(trans_a, a, lda, 0, pc, m, kc, ap);
         for (int jc = 0; jc < n; jc += bl.nc_step) {
             const int nc = min_int(bl.nc_step, n - jc);
             pack_block_b(kp, pack, ctx, pc, jc, kc, nc, scratch, bp);
             for (int ic = 0; ic < m; ic += kp->mc) {
                 const int mc = min_int(kp->mc, m - ic);
                 const char *apc = (const char *)ap + ic * kb;
-                if (!bl.a_whole) {
+                if (!pa && !bl.a_whole) {
                     kp->pack_a(trans_a, a, lda, ic, pc, mc, kc, ap);
                     apc = ap;
                 }
@@ -403,22 +429,44 @@ static const sgemm_params *params_for(int isa) {
 void sgemm_own(int isa, int trans_a, int trans_b, int m, int n, int k, float alpha,
                const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     const plain_b q = {isa, trans_b, ldb, b};
-    sgemm_drive(params_for(isa), trans_a, m, n, k, alpha, a, lda, plain_pack_b, &q, beta, c, ldc);
+    sgemm_drive(params_for(isa), trans_a, m, n, k, alpha, a, lda, NULL, plain_pack_b, &q, beta, c,
+                ldc);
 }
 
 void sgemm_own_packed(int isa, int trans_a, int m, int n, int k, float alpha, const float *a,
                       int lda, sgemm_pack_fn pack, const void *ctx, float beta, float *c,
                       int ldc) {
-    sgemm_drive(params_for(isa), trans_a, m, n, k, alpha, a, lda, pack, ctx, beta, c, ldc);
+    sgemm_drive(params_for(isa), trans_a, m, n, k, alpha, a, lda, NULL, pack, ctx, beta, c, ldc);
 }
 
 void sbgemm_own(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                 int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     const plain_b q = {KERN_AVX512, trans_b, ldb, b};
-    sgemm_drive(&sbgemm_params, trans_a, m, n, k, alpha, a, lda, plain_pack_b, &q, beta, c, ldc);
+    sgemm_drive(&sbgemm_params, trans_a, m, n, k, alpha, a, lda, NULL, plain_pack_b, &q, beta, c,
+                ldc);
 }
 
 void sbgemm_own_packed(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
                        sgemm_pack_fn pack, const void *ctx, float beta, float *c, int ldc) {
-    sgemm_drive(&sbgemm_params, trans_a, m, n, k, alpha, a, lda, pack, ctx, beta, c, ldc);
+    sgemm_drive(&sbgemm_params, trans_a, m, n, k, alpha, a, lda, NULL, pack, ctx, beta, c, ldc);
+}
+
+static const sgemm_params *prepack_params(int use_bf16) {
+    return use_bf16 ? &sbgemm_params : &params_avx512;
+}
+
+size_t sgemm_own_packed_a_bytes(int use_bf16, int m, int k) {
+    return sgemm_packed_a_bytes(prepack_params(use_bf16), m, k);
+}
+
+void sgemm_own_pack_a(int use_bf16, int trans_a, int m, int k, const float *a, int lda,
+                      void *pa) {
+    sgemm_pack_a_whole(prepack_params(use_bf16), trans_a, m, k, a, lda, pa);
+}
+
+void sgemm_own_prepacked(int use_bf16, int m, int n, int k, const void *pa, const float *b,
+                         int ldb, float *c, int ldc) {
+    const plain_b q = {KERN_AVX512, 0, ldb, b};
+    sgemm_drive(prepack_params(use_bf16), 0, m, n, k, 1.0f, NULL, 0, pa, plain_pack_b, &q, 0.0f, c,
+                ldc);
 }

@@ -33,14 +33,23 @@ typedef struct {
     convert_b_fn convert_b;
 } sgemm_params;
 
+/* 16 rows s[j*ldb + p] (j < 16, p < kc) -> d[p*NR + j]: a transposition in
+ * registers, 16 x 16 at a time (AVX-512; also used by winograd.c). */
+void sgemm_transpose16(const float *s, int ldb, int kc, int NR, float *d);
+
 /* The bf16 kernel (sbgemm.c). */
 extern const sgemm_params sbgemm_params;
 
 /* C = alpha * op(A) * op(B) + beta * C with the kernel kp, op(B) from pack
- * (sgemm_own_packed's contract). */
+ * (sgemm_own_packed's contract), op(A) from a, or already packed at pa (not NULL:
+ * sgemm_pack_a_whole's layout; a and lda are not read). */
 void sgemm_drive(const sgemm_params *kp, int trans_a, int m, int n, int k, float alpha,
-                 const float *a, int lda, sgemm_pack_fn pack, const void *ctx, float beta,
-                 float *c, int ldc);
+                 const float *a, int lda, const void *pa, sgemm_pack_fn pack, const void *ctx,
+                 float beta, float *c, int ldc);
+/* Bytes of op(A) [m][k] packed whole for kp, and the packing itself. */
+size_t sgemm_packed_a_bytes(const sgemm_params *kp, int m, int k);
+void sgemm_pack_a_whole(const sgemm_params *kp, int trans_a, int m, int k, const float *a,
+                        int lda, void *pa);
 
 /* The edge of C: tile[mr][nr] (row stride ts) holds the products. */
 void sgemm_edge_update(const float *tile, int ts, float *c, int ldc, int mr, int nr, float alpha,

@@ -67,3 +67,47 @@ int net_add_hook(net *n, const char *point_name, const hook_reg *reg, lir_error 
     hook_attach(n, p, reg);
     return 0;
 }
+
+/* Marks the points of one list token in want[]: "default", "all" or a point name. */
+static int mark_points(const net *n, const char *tok, unsigned char *want, lir_error *err) {
+    int all = !strcmp(tok, "all"), def = !strcmp(tok, "default");
+    if (all || def) {
+        for (int p = 0; p < n->n_points; p++) want[p] |= all || n->points[p].is_default;
+        return 0;
+    }
+    int p = net_find_point(n, tok);
+    if (p < 0)
+        return lir_fail(err, "no point named '%s' in the network (it has %d points; a list "
+                        "also takes \"default\" and \"all\")", tok, n->n_points);
+    want[p] = 1;
+    return 0;
+}
+
+int net_hook_points(net *n, const char *list, lir_error *err) {
+    unsigned char *want = xcalloc((size_t)n->n_points, 1);
+    char tok[128];
+    int rc = 0;
+    for (const char *s = list; rc == 0;) {
+        size_t len = strcspn(s, ",");
+        if (len == 0 || len >= sizeof tok) {
+            rc = lir_fail(err, "point list '%s': %s", list,
+                          len ? "a name longer than 127 characters" : "an empty name");
+            break;
+        }
+        memcpy(tok, s, len);
+        tok[len] = 0;
+        rc = mark_points(n, tok, want, err);
+        if (!s[len]) break;
+        s += len + 1;
+    }
+    if (rc == 0) {
+        for (int i = 0; i < n->n_hooks; i++) free(n->hooks[i].energy);
+        n->n_hooks = 0;
+        hook_reg none = {0};
+        const float *logits = net_logits(n);
+        for (int p = 0; p < n->n_points; p++)
+            if (want[p] || n->points[p].value == logits) hook_attach(n, p, &none);
+    }
+    free(want);
+    return rc;
+}

@@ -7,7 +7,12 @@
  * Batch norm and activation are fused into the scatter / gather passes
  * (layer_conv_bn.c), so each activation tensor is walked as few times as possible.
  * Kernel taps that only read zero padding (most of a 3x3 kernel on a 1x1 or 2x2
- * map) are left out of im2col and the GEMMs. */
+ * map) are left out of im2col and the GEMMs.
+ * Stride-1 pad-1 3x3 layers may run the forward and the backward-data convolution
+ * by Winograd instead (kernels/winograd.c; LIR_CONV, chosen per layer at init:
+ * wino_fwd, wino_bwd): the forward writes the same g [n][chunk*oh*ow], the
+ * backward-data reads the gathered g and adds into din; the weight gradient stays
+ * the GEMM above. */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -118,12 +123,19 @@ static void tapset_free(tapset *ts) {
  * chunk, one private dW per thread in backward); otherwise chunks run in order
  * and every kernel is parallel inside (a batch too small to split, or one thread).
  * GEMM depth: K = c * taps of the set. With compact = 1 (taps left out) the
- * weights of the active taps are gathered into wk, [n][c*count[s]] per set. */
+ * weights of the active taps are gathered into wk, [n][c*count[s]] per set.
+ * With a Winograd tile (wino: forward or backward-data by Winograd, see
+ * conv_wino_shape) the workspace also holds the transformed filters (wino_u
+ * floats, then the same packed for the GEMMs) and the Winograd scratch of each
+ * working thread (wino_scr floats each); a Winograd forward needs only g [n][S]
+ * per image of its slice. */
 typedef struct {
     int threads, chunk, chunks, outer, compact;
     int kmax;        /* largest K over the sets */
     size_t nk;       /* floats of the gathered weights (n * c * all taps) */
     size_t per_thread;
+    int wino;        /* Winograd tile m of this call, 0: direct */
+    size_t wino_u, wino_scr;
 } conv_plan;
 
 /* Upper bound on the threads a plan uses (conv_layer.max_threads): the scratch and
@@ -133,9 +145,31 @@ static int conv_thread_cap(void) {
     return p < CONV_MAX_THREADS ? p : CONV_MAX_THREADS;
 }
 
-static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int threads) {
+/* The Winograd shape of the layer in direction dir (0 forward, 1 backward-data:
+ * channels swapped), tile m. */
+static winograd_shape conv_wino_shape(const conv_layer *l, int dir, int m) {
+    const int ci = dir ? l->n : l->c, co = dir ? l->c : l->n;
+    winograd_shape ws;
+    winograd_plan(&ws, m, ci, co, l->h, l->w, 0);
+    return ws;
+}
+
+/* The plan of a forward (dir 0) or backward (dir 1) call on `threads` threads in
+ * precision prec. In bf16 Winograd runs F(2x2) only: rounding F(4x4)'s transformed
+ * patches to bf16 errs 20x more than the direct convolution in bf16
+ * (tests/test_winograd.c), F(2x2) about 2x. */
+static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int threads, int dir,
+                               int prec) {
     const size_t S = (size_t)l->oh * l->ow;
     conv_plan p;
+    p.wino = dir ? l->wino_bwd : l->wino_fwd;
+    if (p.wino == 4 && prec == PREC_BF16) p.wino = 2;
+    p.wino_u = p.wino_scr = 0;
+    if (p.wino) {
+        const winograd_shape ws = conv_wino_shape(l, dir, p.wino);
+        p.wino_u = winograd_filter_floats(&ws) + (winograd_packed_bytes(&ws, prec) + 3) / 4;
+        p.wino_scr = winograd_scratch_floats(&ws);
+    }
     p.kmax = 0;
     int pmax = 0;
     double work = 0; /* multiply-adds per image and filter */
@@ -148,8 +182,9 @@ static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int thread
     p.compact = !ts->global || ts->count[0] < l->size * l->size;
     /* per image: col [K][S] and g [n][S]; by classes: col [K][npos], g [n][S] and
      * the class's GEMM result [n][npos] */
-    const size_t per_image = ts->global ? (size_t)(p.kmax + l->n) * S
-                                        : (size_t)(p.kmax + l->n) * pmax + (size_t)l->n * S;
+    const size_t per_image = p.wino && !dir ? (size_t)l->n * S
+                             : ts->global   ? (size_t)(p.kmax + l->n) * S
+                                            : (size_t)(p.kmax + l->n) * pmax + (size_t)l->n * S;
     const int B = l->batch;
     /* tiny layers: thread start-up and barriers cost more than the work */
     if ((double)B * l->n * work < 4e6) threads = 1;
@@ -168,33 +203,49 @@ static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int thread
     return p;
 }
 
-static conv_plan conv_plan_now(const conv_layer *l) {
+static conv_plan conv_plan_now(const conv_layer *l, int dir) {
     int t = omp_get_max_threads();
     if (t > l->max_threads) t = l->max_threads;
-    return conv_plan_for(l, l->taps, t);
+    return conv_plan_for(l, l->taps, t, dir, l->precision);
 }
 
 /* Workspace layout of a plan: a slice per working thread, then (compact) the
  * gathered weights and one private dW like them per working thread, or (not
  * compact, outer) the private dW of every thread but the first (which adds into
- * dweights). */
+ * dweights); then (Winograd) the transformed filters and the Winograd scratch of
+ * every working thread. */
 static int conv_slices(const conv_plan *p) { return p->outer ? p->threads : 1; }
 
-static size_t conv_plan_floats(const conv_plan *p) {
+static size_t conv_direct_floats(const conv_plan *p) {
     size_t f = conv_slices(p) * p->per_thread;
     if (p->compact) f += p->nk * (1 + conv_slices(p));
     else if (p->outer) f += (p->threads - 1) * p->nk;
     return f;
 }
 
+static size_t conv_plan_floats(const conv_plan *p) {
+    return conv_direct_floats(p) + p->wino_u + p->threads * p->wino_scr;
+}
+
 size_t conv_workspace_size(const conv_layer *l) {
     size_t most = 0;
-    for (int t = 1; t <= l->max_threads; t++) {
-        conv_plan p = conv_plan_for(l, l->taps, t);
-        size_t need = conv_plan_floats(&p);
-        most = need > most ? need : most;
-    }
+    for (int t = 1; t <= l->max_threads; t++)
+        for (int k = 0; k < 4; k++) { /* direction, precision */
+            conv_plan p = conv_plan_for(l, l->taps, t, k & 1, k >> 1 ? PREC_BF16 : PREC_FP32);
+            size_t need = conv_plan_floats(&p);
+            most = need > most ? need : most;
+        }
     return most;
+}
+
+/* Winograd's part of the workspace: the transformed filters U of the layer's
+ * weights for direction dir and the same packed, written here, and the scratch
+ * after them. */
+static float *conv_wino_filters(const conv_layer *l, const conv_plan *p, int dir, float *ws) {
+    float *u = ws + conv_direct_floats(p);
+    const winograd_shape s = conv_wino_shape(l, dir, p->wino);
+    winograd_filter(&s, l->precision, l->weights, dir, u, u + winograd_filter_floats(&s));
+    return u;
 }
 
 /* Weights the GEMMs use: l->weights, or (compact) wk, per set [n][c*count[s]]
@@ -318,6 +369,11 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
     } else {
         l->bn_out = l->conv_out;
     }
+    if (size == 3 && stride == 1 && pad == 1) {
+        const int mode = conv_mode();
+        l->wino_fwd = conv_winograd_tile(mode, 0, c, n, h, w);
+        l->wino_bwd = grads ? conv_winograd_tile(mode, 1, c, n, h, w) : 0;
+    }
     l->max_threads = conv_thread_cap();
     l->taps = xmalloc(sizeof *l->taps);
     tapset_make(l, l->taps);
@@ -400,14 +456,36 @@ static void conv_chunk_forward(const conv_layer *l, const tapset *ts, const floa
     }
 }
 
+/* Winograd: the forward of a chunk of nb images, g [n][nb*S] = conv(in) (tid: the
+ * thread's scratch), or (dir 1) the backward-data of the whole batch, din (NCHW) +=
+ * conv^T(dconv_out): after the weight gradient's pass over the chunks, so that its
+ * blocks of tiles are not cut to the chunks of the direct GEMMs. */
+static void conv_wino_run(const conv_layer *l, const conv_plan *p, int dir, const float *u,
+                          const float *in, int nb, float *g, float *din, int tid) {
+    const winograd_shape s = conv_wino_shape(l, dir, p->wino);
+    const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
+    float *scratch = (float *)u + p->wino_u + (size_t)tid * p->wino_scr;
+    const float *packed = u + winograd_filter_floats(&s);
+    if (dir) {
+        const winograd_io dy = {l->dconv_out, S, (size_t)l->n * S}, dx = {din, S, in_size};
+        winograd_conv(&s, l->precision, u, packed, &dy, l->batch, &dx, 1, p->threads, scratch);
+        return;
+    }
+    const winograd_io x = {(float *)in, S, in_size}, gio = {g, (size_t)nb * S, S};
+    winograd_conv(&s, l->precision, u, packed, &x, nb, &gio, 0, p->outer ? 1 : p->threads,
+                  scratch);
+}
+
 void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws,
                   float *e_conv, float *e_bn) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
     const int batch_stats = train && l->batch_normalize;
     const tapset *ts = l->taps;
-    const conv_plan p = conv_plan_now(l);
-    const float *W = conv_gemm_weights(l, &p, ts, ws + conv_slices(&p) * p.per_thread);
+    const conv_plan p = conv_plan_now(l, 0);
+    const float *u = p.wino ? conv_wino_filters(l, &p, 0, ws) : NULL;
+    const float *W =
+        p.wino ? NULL : conv_gemm_weights(l, &p, ts, ws + conv_slices(&p) * p.per_thread);
     double *sums = batch_stats ? l->sums : NULL;
     const float *ac = batch_stats ? NULL : l->chan;
     if (batch_stats) memset(sums, 0, 2 * (size_t)n * p.threads * sizeof(double));
@@ -419,9 +497,11 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
         const int b0 = ci * p.chunk;
         const int nb = l->batch - b0 < p.chunk ? l->batch - b0 : p.chunk;
         float *slice = ws + tid * p.per_thread;
-        /* the global path keeps col first, g after it; by classes g comes first */
-        float *g = ts->global ? slice + (size_t)p.kmax * nb * S : slice;
-        conv_chunk_forward(l, ts, W, in + b0 * in_size, nb, slice, g);
+        /* the global path keeps col first, g after it; by classes and Winograd g
+         * comes first */
+        float *g = ts->global && !p.wino ? slice + (size_t)p.kmax * nb * S : slice;
+        if (p.wino) conv_wino_run(l, &p, 0, u, in + b0 * in_size, nb, g, NULL, tid);
+        else conv_chunk_forward(l, ts, W, in + b0 * in_size, nb, slice, g);
         conv_forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL, ac,
                               e_conv, e_bn);
     }
@@ -475,9 +555,10 @@ void conv_backward(conv_layer *l, const float *in, const float *out, const float
                    float *din, float *ws) {
     const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
     const tapset *ts = l->taps;
-    const conv_plan p = conv_plan_now(l);
+    const conv_plan p = conv_plan_now(l, 1);
     float *extra = ws + conv_slices(&p) * p.per_thread;
     const float *W = conv_gemm_weights(l, &p, ts, extra);
+    const float *u = p.wino && din ? conv_wino_filters(l, &p, 1, ws) : NULL;
     /* private dW buffers, each started (beta 0) by its thread's first chunk;
      * without compaction thread 0 adds straight into dweights */
     float *dw_priv = p.compact ? extra + p.nk : extra - p.nk;
@@ -497,8 +578,9 @@ void conv_backward(conv_layer *l, const float *in, const float *out, const float
         started[tid] = 1;
         conv_backward_gather(l, coef, b0, nb, g);
         conv_chunk_backward(l, ts, W, in + b0 * in_size, nb, slice, g, beta, dw,
-                            din ? din + b0 * in_size : NULL);
+                            din && !u ? din + b0 * in_size : NULL);
     }
     for (int t = p.compact ? 0 : 1; t < p.threads; t++)
         if (started[t]) conv_add_dw(l, &p, ts, dw_priv + t * p.nk);
+    if (u) conv_wino_run(l, &p, 1, u, NULL, l->batch, NULL, din, 0);
 }

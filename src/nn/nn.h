@@ -138,6 +138,10 @@ typedef struct {
     int precision;                     /* PREC_FP32 or PREC_BF16: inputs of its GEMMs
                                           (forward, backward-data, backward-weights) */
     const bn_sync *sync;               /* NULL: batch statistics of this process's batch */
+    int wino_fwd, wino_bwd;            /* Winograd tile m (2 or 4) of the forward and the
+                                          backward-data convolution, 0: direct; chosen
+                                          at init by conv_mode() (LIR_CONV) for stride-1
+                                          pad-1 3x3 layers */
 } conv_layer;
 
 /* Shapes, the tap plan, BN running statistics (mean 0, var 1), batch buffers and
@@ -399,6 +403,11 @@ const float *net_logits(const net *n);
 int net_find_point(const net *n, const char *name); /* -1 if none */
 /* Attaches an observe-only hook to every default point that has none yet. */
 void net_hook_all(net *n);
+/* Replaces every hook by an observe-only one on each point of list: comma-separated
+ * point names as `lir info` prints them, "default" (the default points) and "all"
+ * (every point), in any mix; the logits' point (net_logits) is always hooked. Hooks
+ * stay in network order. An unknown or empty name fails naming it (hooks unchanged). */
+int net_hook_points(net *n, const char *list, lir_error *err);
 /* Attaches a hook with settings to the named point (or sets the settings of the hook
  * already there); -1 with message if unknown, or if the loss is oe and the point is
  * not the logits (net_logits). Hooks stay in network order, so an attachment may move

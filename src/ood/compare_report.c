@@ -107,20 +107,6 @@ void compare_markdown(FILE *f, const compare_table *t, int shown_only) {
     mean_table(f, t, shown_only);
 }
 
-/* A CSV field, quoted when it holds a comma, quote or newline. */
-static void csv_text(FILE *f, const char *s) {
-    if (!strpbrk(s, ",\"\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void csv_number(FILE *f, double v) {
     if (isfinite(v)) fprintf(f, ",%.17g", v);
     else fputc(',', f);
@@ -132,16 +118,16 @@ static void runs_csv(FILE *f, const compare_table *t) {
     for (int c = 0; c < t->n_cols; c++) {
         col_title(&t->cols[c], buf, sizeof buf);
         fputc(',', f);
-        csv_text(f, buf);
+        ood_csv_field(f, buf);
     }
     fputc('\n', f);
     for (int r = 0; r < t->n_runs; r++) {
         const compare_run *u = &t->runs[r];
-        csv_text(f, u->path);
+        ood_csv_field(f, u->path);
         fputc(',', f);
-        csv_text(f, u->weights);
+        ood_csv_field(f, u->weights);
         fputc(',', f);
-        csv_text(f, u->id);
+        ood_csv_field(f, u->id);
         fprintf(f, ",%s,", u->config_hash);
         if (u->seed >= 0) fprintf(f, "%lld", u->seed);
         for (int c = 0; c < t->n_cols; c++) csv_number(f, u->v[c]);
@@ -158,16 +144,16 @@ static void mean_csv(FILE *f, const compare_table *t) {
         for (int k = 0; k < 3; k++) {
             snprintf(name, sizeof name, "%s %s", buf, what[k]);
             fputc(',', f);
-            csv_text(f, name);
+            ood_csv_field(f, name);
         }
     }
     fputc('\n', f);
     for (int a = 0; a < t->n_aggs; a++) {
         const compare_agg *g = &t->aggs[a];
         const compare_run *u = &t->runs[g->first];
-        csv_text(f, u->weights);
+        ood_csv_field(f, u->weights);
         fputc(',', f);
-        csv_text(f, u->id);
+        ood_csv_field(f, u->id);
         fprintf(f, ",%s,%d,%s", u->config_hash, g->n_runs, g->seeds);
         for (int c = 0; c < t->n_cols; c++) {
             csv_number(f, g->mean[c]);

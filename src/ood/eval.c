@@ -83,6 +83,7 @@ int eval_pass_run(net *const *nets, int n_nets, const dataset *d, const int *idx
         return lir_fail(err, "dataset %s (%s) has no images to score", d->name, d->split);
     snprintf(out->name, sizeof out->name, "%s", d->name);
     snprintf(out->split, sizeof out->split, "%s", d->split);
+    snprintf(out->note, sizeof out->note, "%s", d->note);
     out->n = count;
     out->L = n->n_hooks;
     out->classes = n->classes;
@@ -145,6 +146,7 @@ void eval_result_init(eval_result *r, const net *n, double margin) {
     r->flop_frac = xcalloc((size_t)L, sizeof(double));
     double total = net_layer_flops(n, n->n_layers - 1);
     r->final_point = L - 1;
+    r->classes = n->classes;
     for (int k = 0; k < L; k++) {
         const point *p = &n->points[n->hooks[k].point];
         snprintf(r->names[k], sizeof r->names[k], "%s", p->name);
@@ -214,6 +216,7 @@ int eval_compare(eval_result *r, const eval_pass *id, const eval_pass *ood, lir_
     eval_ood *o = &r->ood[r->n_ood++];
     memset(o, 0, sizeof *o);
     snprintf(o->name, sizeof o->name, "%s", ood->name);
+    snprintf(o->note, sizeof o->note, "%s", ood->note);
     o->n = ood->n;
     o->group = -1;
     o->point = xcalloc((size_t)r->L, sizeof(metrics_summary));

@@ -62,41 +62,65 @@ static void console_picks(FILE *f, const eval_result *r, const eval_ood *d) {
     console_early(f, r, " dirfree", d->early_dirfree, d->best_dirfree, d->dirfree);
 }
 
+/* What the columns of the per-set tables mean (before the first table). */
+static void console_legend(FILE *f) {
+    fprintf(f,
+            "\nColumns: AUROC (OOD positive, ties 1/2); seedAUC = max(AUROC, 1 - AUROC), "
+            "seed-compatible\n"
+            "  (oracle: picks the direction with the test labels); FPR95o: FPR at 95%% TPR, "
+            "OOD positive (share\n"
+            "  of ID flagged); FPR95i: ID positive (share of OOD accepted); dirfree: AUROC of "
+            "|E - median| /\n"
+            "  (1.4826 MAD) fitted on held-out ID images; FLOPs%%: share of one image's forward "
+            "FLOPs up to the\n"
+            "  point's layer (2 per multiply-add, plus element-wise work; docs/method.md "
+            "section 1).\n"
+            "Oracle (chosen with the test labels of the OOD set): best point, best dirfree, "
+            "early exits.\n");
+}
+
+/* The paper's lines and the wide table of OOD set d. */
+static void console_set(FILE *f, const eval_result *r, const eval_info *info, const eval_ood *d) {
+    fprintf(f, "\n%s (ID) vs. %s (OOD): AUROC per point, %s (OOD positive, energy as score)\n",
+            info->id_name, d->name,
+            r->seed_values ? "seed-compatible max(AUROC, 1 - AUROC) as the paper's script"
+                           : "raw");
+    if (d->note[0]) fprintf(f, "  note: %s\n", d->note);
+    for (int k = 0; k < r->L; k++)
+        fprintf(f, "  %-40s: AUROC = %.4f\n", r->names[k], shown(r, &d->point[k]));
+    fprintf(f, "\n  %-34s %7s %7s %7s %8s %8s %8s %8s %8s\n", "point / score", "FLOPs%",
+            "AUROC", "seedAUC", "FPR95o", "FPR95i", "AUPR-in", "AUPR-out", "dirfree");
+    for (int k = 0; k < r->L; k++)
+        console_row(f, r->names[k], r->flop_frac[k], &d->point[k], &d->dirfree[k]);
+    fprintf(f, "  -- final layer and baselines (logits)\n");
+    double ff = r->flop_frac[r->final_point];
+    for (int b = 0; b < EVAL_N_BASE; b++) console_row(f, base_titles[b], ff, &d->base[b], NULL);
+    fprintf(f, "  -- Ag-EBO over all %d points, fitted on held-out ID data only\n", r->L);
+    for (int a = 0; a < EVAL_N_AGEBO; a++) {
+        char label[64];
+        snprintf(label, sizeof label, "Ag-EBO %s", agebo_kind_name((agebo_kind)a));
+        console_row(f, label, ff, &d->agebo[a], NULL);
+    }
+    console_picks(f, r, d);
+}
+
 void eval_report_console(FILE *f, const eval_result *r, const eval_info *info) {
     fprintf(f, "ID %s test accuracy %.2f%% (%d images); fits on %d held-out ID images (%s)\n",
             info->id_name, 100 * r->id_accuracy, info->n_id, r->n_fit, info->holdout);
     if (info->id_provenance && *info->id_provenance)
         fprintf(f, "ID data: %s\n", info->id_provenance);
+    console_legend(f);
+    int condensed = 0;
     for (int o = 0; o < r->n_ood; o++) {
-        const eval_ood *d = &r->ood[o];
-        fprintf(f, "\n%s (ID) vs. %s (OOD): AUROC per point, %s (OOD positive, energy as score)\n",
-                info->id_name, d->name,
-                r->seed_values ? "seed-compatible max(AUROC, 1 - AUROC) as the paper's script"
-                               : "raw");
-        for (int k = 0; k < r->L; k++)
-            fprintf(f, "  %-40s: AUROC = %.4f\n", r->names[k], shown(r, &d->point[k]));
-        fprintf(f, "\n  %-34s %7s %7s %7s %8s %8s %8s %8s %8s\n", "point / score", "FLOPs%",
-                "AUROC", "seedAUC", "FPR95o", "FPR95i", "AUPR-in", "AUPR-out", "dirfree");
-        for (int k = 0; k < r->L; k++)
-            console_row(f, r->names[k], r->flop_frac[k], &d->point[k], &d->dirfree[k]);
-        fprintf(f, "  -- final layer and baselines (logits)\n");
-        double ff = r->flop_frac[r->final_point];
-        for (int b = 0; b < EVAL_N_BASE; b++) console_row(f, base_titles[b], ff, &d->base[b], NULL);
-        fprintf(f, "  -- Ag-EBO over all %d points, fitted on held-out ID data only\n", r->L);
-        for (int a = 0; a < EVAL_N_AGEBO; a++) {
-            char label[64];
-            snprintf(label, sizeof label, "Ag-EBO %s", agebo_kind_name((agebo_kind)a));
-            console_row(f, label, ff, &d->agebo[a], NULL);
-        }
-        console_picks(f, r, d);
+        if (eval_condensed(r, &r->ood[o]))
+            condensed++;
+        else
+            console_set(f, r, info, &r->ood[o]);
     }
-    fprintf(f,
-            "\nAUROC: OOD positive, ties 1/2; seedAUC = max(AUROC, 1 - AUROC), seed-compatible "
-            "(oracle: picks the direction with the test labels). FPR95o: FPR at 95%% TPR with OOD "
-            "positive (share of ID flagged); FPR95i: ID positive (share of OOD accepted). dirfree: "
-            "AUROC of |E - median| / (1.4826 MAD) fitted on held-out ID data. Oracle (chosen with "
-            "the test labels of the OOD set): best point, best point dirfree, early exit, early "
-            "exit dirfree.\n");
+    if (condensed)
+        fprintf(f, "\n%s (ID) vs. %d CIFAR-10-C sets: condensed in the summary (mean per "
+                "corruption and per severity); every set's table is in results.csv and "
+                "results.json\n", info->id_name, condensed);
     eval_report_summary(f, r, info);
     if (info->images_total > 0 && info->seconds_forward > 0 && info->cpu_forward > 0)
         fprintf(f,
@@ -153,6 +177,7 @@ static cJSON *ood_json(const eval_result *r, const eval_ood *d) {
     else
         cJSON_AddNullToObject(o, "group");
     cJSON_AddNumberToObject(o, "n", d->n);
+    if (d->note[0]) cJSON_AddStringToObject(o, "note", d->note);
     cJSON *pts = cJSON_AddArrayToObject(o, "points");
     for (int k = 0; k < r->L; k++) {
         cJSON *p = summary_json(&d->point[k]);
@@ -230,9 +255,7 @@ static cJSON *provenance_json(const eval_info *info) {
     cJSON_AddStringToObject(d, "id_source", info->id_source);
     cJSON_AddNumberToObject(d, "jpeg_all", info->jpeg_all);
     cJSON_AddStringToObject(d, "holdout", info->holdout);
-    cJSON *norm = cJSON_AddObjectToObject(d, "normalisation");
-    cJSON_AddItemToObject(norm, "mean", cJSON_CreateFloatArray(info->norm.mean, 3));
-    cJSON_AddItemToObject(norm, "std", cJSON_CreateFloatArray(info->norm.std, 3));
+    ood_json_norm(d, "normalisation", &info->norm);
     cJSON *files = cJSON_AddArrayToObject(d, "files");
     for (int i = 0; i < info->n_files; i++) {
         cJSON *f = cJSON_CreateObject();
@@ -259,9 +282,7 @@ static cJSON *conventions_json(void) {
     cJSON_AddStringToObject(o, "baselines",
                             "final layer scores from the logits: msp = -max "
                             "softmax, maxlogit = -max logit, energy = -logsumexp(logits)");
-    cJSON_AddStringToObject(o, "flop_frac",
-                            "share of the network's forward FLOPs needed to "
-                            "reach the point (net_layer_flops)");
+    cJSON_AddStringToObject(o, "flop_frac", EVAL_FLOP_CONVENTION);
     cJSON_AddStringToObject(o, "oracle",
                             "true for a value chosen with the test OOD labels (best points, "
                             "early exits, auroc_seed's direction): a reference, not a detector");
@@ -272,6 +293,23 @@ static cJSON *conventions_json(void) {
     cJSON_AddStringToObject(o, "train_config_hash",
                             "config_hash of the training settings in the weights' sidecar "
                             "with the seed set to 0: runs that share it differ at most in seed");
+    return o;
+}
+
+/* The thresholds of fit.json: per ID-only score, the one accepting EVAL_FIT_TPR of the
+ * held-out fit images, and what it accepts of them and of the ID test images. */
+static cJSON *id_fit_json(const eval_result *r) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "file", "fit.json");
+    cJSON_AddNumberToObject(o, "tpr", EVAL_FIT_TPR);
+    cJSON_AddStringToObject(o, "rule", "a score above the threshold is called OOD; the "
+                            "threshold accepts tpr of the held-out ID fit images (score <= it)");
+    for (int s = 0; s < EVAL_N_FIT; s++) {
+        cJSON *x = cJSON_AddObjectToObject(o, eval_main_scores[s].key);
+        cJSON_AddNumberToObject(x, "threshold", r->threshold[s]);
+        cJSON_AddNumberToObject(x, "fit_accept", r->fit_accept[s]);
+        cJSON_AddNumberToObject(x, "id_test_accept", r->test_accept[s]);
+    }
     return o;
 }
 
@@ -297,6 +335,7 @@ int eval_report_json(const char *path, const eval_result *r, const eval_info *in
         cJSON_AddItemToArray(pts, p);
     }
     cJSON_AddStringToObject(root, "final_point", r->names[r->final_point]);
+    cJSON_AddItemToObject(root, "id_fit", id_fit_json(r));
     cJSON_AddStringToObject(root, "paper_lines_and_bar_plots",
                             r->seed_values ? "auroc_seed" : "auroc");
     cJSON *ag = cJSON_AddObjectToObject(root, "agebo_models");
@@ -313,6 +352,16 @@ int eval_report_json(const char *path, const eval_result *r, const eval_info *in
     cJSON_AddNumberToObject(t, "forward_energy_seconds", info->seconds_forward);
     cJSON_AddNumberToObject(t, "forward_energy_cpu_seconds", info->cpu_forward);
     cJSON_AddNumberToObject(t, "networks", info->networks);
+    return ood_json_write(path, root, err);
+}
+
+void ood_json_norm(cJSON *o, const char *key, const data_norm *norm) {
+    cJSON *n = cJSON_AddObjectToObject(o, key);
+    cJSON_AddItemToObject(n, "mean", cJSON_CreateFloatArray(norm->mean, 3));
+    cJSON_AddItemToObject(n, "std", cJSON_CreateFloatArray(norm->std, 3));
+}
+
+int ood_json_write(const char *path, cJSON *root, lir_error *err) {
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     atomic_file a;
@@ -328,30 +377,88 @@ int eval_report_json(const char *path, const eval_result *r, const eval_info *in
 
 /* ---- CSV ---- */
 
-static void csv_row(FILE *f, const char *ood, const char *kind, const char *name, double flop,
-                    const metrics_summary *m) {
-    fprintf(f, "%s,%s,%s,%.6f,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", ood, kind, name, flop,
-            m->auroc, m->auroc_seed, m->fpr95_ood, m->fpr95_id, m->aupr_in, m->aupr_out);
+void ood_csv_field(FILE *f, const char *s) {
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
 }
 
-int eval_report_csv(const char *path, const eval_result *r, lir_error *err) {
+/* The columns every row starts with: run, weights, ood, group. */
+typedef struct {
+    const char *run, *weights, *ood, *group;
+} csv_lead;
+
+static void csv_row(FILE *f, const csv_lead *l, const char *kind, const char *name, double flop,
+                    const metrics_summary *m) {
+    const char *lead[4] = {l->run, l->weights, l->ood, l->group};
+    for (int i = 0; i < 4; i++) {
+        ood_csv_field(f, lead[i]);
+        fputc(',', f);
+    }
+    fprintf(f, "%s,", kind);
+    ood_csv_field(f, name);
+    fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", flop, m->auroc, m->auroc_seed,
+            m->fpr95_ood, m->fpr95_id, m->aupr_in, m->aupr_out);
+}
+
+int eval_report_csv(const char *path, const eval_result *r, const eval_info *info,
+                    lir_error *err) {
     atomic_file a;
     if (atomic_open(&a, path, err) < 0) return -1;
     FILE *f = a.f;
-    fprintf(f, "ood,kind,name,flop_frac,auroc,auroc_seed,fpr95_ood,fpr95_id,aupr_in,aupr_out\n");
+    path_alias data;
+    path_alias_of(&data, info->data_dir, "<data dir>");
+    char run[4400], weights[4400];
+    path_record(info->outdir ? info->outdir : "", &data, 1, run, sizeof run);
+    path_record(info->weights ? info->weights : "", &data, 1, weights, sizeof weights);
+    fprintf(f, "run,weights,ood,group,kind,name,flop_frac,auroc,auroc_seed,fpr95_ood,fpr95_id,"
+               "aupr_in,aupr_out\n");
     for (int o = 0; o < r->n_ood; o++) {
         const eval_ood *d = &r->ood[o];
+        csv_lead l = {run, weights, d->name, d->group >= 0 ? ood_group_name(d->group) : ""};
         for (int k = 0; k < r->L; k++)
-            csv_row(f, d->name, "point", r->names[k], r->flop_frac[k], &d->point[k]);
+            csv_row(f, &l, "point", r->names[k], r->flop_frac[k], &d->point[k]);
         for (int k = 0; k < r->L; k++)
-            csv_row(f, d->name, "dirfree", r->names[k], r->flop_frac[k], &d->dirfree[k]);
+            csv_row(f, &l, "dirfree", r->names[k], r->flop_frac[k], &d->dirfree[k]);
         double ff = r->flop_frac[r->final_point];
         for (int b = 0; b < EVAL_N_BASE; b++)
-            csv_row(f, d->name, "baseline", base_names[b], ff, &d->base[b]);
+            csv_row(f, &l, "baseline", base_names[b], ff, &d->base[b]);
         for (int g = 0; g < EVAL_N_AGEBO; g++)
-            csv_row(f, d->name, "agebo", agebo_kind_name((agebo_kind)g), ff, &d->agebo[g]);
+            csv_row(f, &l, "agebo", agebo_kind_name((agebo_kind)g), ff, &d->agebo[g]);
     }
     return atomic_close(&a, err);
+}
+
+/* The files lir eval writes into its results directory (and their ".tmp" while one is
+ * being written): the only files a directory it replaces may hold. */
+int eval_output_name(const char *name) {
+    static const char *const exact[] = {"results.json", "results.csv", "fit.json", "console.txt"};
+    static const struct {
+        const char *prefix, *ends; /* ends: the allowed endings, each 4 characters */
+    } pattern[] = {{"auroc_scores_", ".png.svg.pdf"},
+                   {"auroc_heatmap_", ".png.svg.pdf"},
+                   {"energies_", ".csv"}};
+    char s[1024];
+    size_t n = strlen(name);
+    if (n >= sizeof s) return 0;
+    memcpy(s, name, n + 1);
+    if (n > 4 && !strcmp(s + n - 4, ".tmp")) s[n -= 4] = 0;
+    for (size_t i = 0; i < sizeof exact / sizeof *exact; i++)
+        if (!strcmp(s, exact[i])) return 1;
+    for (size_t i = 0; i < sizeof pattern / sizeof *pattern; i++) {
+        size_t p = strlen(pattern[i].prefix);
+        if (n < p + 5 || strncmp(s, pattern[i].prefix, p)) continue;
+        for (const char *e = pattern[i].ends; *e; e += 4)
+            if (!strncmp(s + n - 4, e, 4)) return 1;
+    }
+    return 0;
 }
 
 int eval_report_energies(const char *path, const eval_result *r, const eval_pass *p,

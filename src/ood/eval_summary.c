@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "ood.h"
@@ -77,11 +78,78 @@ static void summary_cells(FILE *f, const double *v) {
     fprintf(f, "\n");
 }
 
+/* The CIFAR-10-C corruption of a set name ("<base>@c-<corruption>-<severity>", other
+ * '@' parts allowed) with its severity, or -1. */
+static int c_kind(const char *name, int *severity) {
+    const char *p = strstr(name, "@c-");
+    char tok[64];
+    size_t n = p ? strcspn(p + 1, "@") : 0;
+    if (!p || n >= sizeof tok) return -1;
+    memcpy(tok, p + 1, n);
+    tok[n] = 0;
+    int kind;
+    uint64_t seed;
+    return corrupt_c_parse(tok, &kind, severity, &seed, NULL) < 0 ? -1 : kind;
+}
+
+int eval_condensed(const eval_result *r, const eval_ood *d) {
+    int sev;
+    if (c_kind(d->name, &sev) < 0) return 0;
+    for (int o = 0; o < r->n_ood; o++)
+        if (&r->ood[o] != d && c_kind(r->ood[o].name, &sev) >= 0) return 1;
+    return 0;
+}
+
+/* Mean of the main scores (metric 0 AUROC, 1 FPR95) over the condensed sets of
+ * corruption kind (kind >= 0) or of severity sev (sev > 0) into v; returns their count. */
+static int condensed_mean(const eval_result *r, int metric, int kind, int sev, double *v) {
+    int cnt[EVAL_N_MAIN] = {0}, n = 0;
+    for (int s = 0; s < EVAL_N_MAIN; s++) v[s] = 0;
+    for (int o = 0; o < r->n_ood; o++) {
+        const eval_ood *d = &r->ood[o];
+        int sv, k = eval_condensed(r, d) ? c_kind(d->name, &sv) : -1;
+        if (k < 0 || (kind >= 0 && k != kind) || (sev > 0 && sv != sev)) continue;
+        n++;
+        for (int s = 0; s < EVAL_N_MAIN; s++) {
+            const metrics_summary *x = eval_main_of(r, d, s);
+            if (!x) continue;
+            v[s] += metric ? x->fpr95_ood : x->auroc;
+            cnt[s]++;
+        }
+    }
+    for (int s = 0; s < EVAL_N_MAIN; s++) v[s] = cnt[s] ? v[s] / cnt[s] : NAN;
+    return n;
+}
+
+/* The CIFAR-10-C sets, condensed: a row per corruption (mean over its severities) and
+ * one per severity (mean over the corruptions). */
+static void condensed_rows(FILE *f, const eval_result *r, int metric) {
+    double v[EVAL_N_MAIN];
+    char label[128];
+    for (int k = 0, head = 0; k < corrupt_c_count(); k++) {
+        int n = condensed_mean(r, metric, k, 0, v);
+        if (!n) continue;
+        if (!head++) fprintf(f, "  -- CIFAR-10-C per corruption, mean over its severities\n");
+        snprintf(label, sizeof label, "c-%s (%d set%s)", corrupt_c_name(k), n, n == 1 ? "" : "s");
+        fprintf(f, "  %-36s", label);
+        summary_cells(f, v);
+    }
+    for (int sev = 1, head = 0; sev <= 5; sev++) {
+        int n = condensed_mean(r, metric, -1, sev, v);
+        if (!n) continue;
+        if (!head++) fprintf(f, "  -- CIFAR-10-C per severity, mean over the corruptions\n");
+        snprintf(label, sizeof label, "severity %d (%d set%s)", sev, n, n == 1 ? "" : "s");
+        fprintf(f, "  %-36s", label);
+        summary_cells(f, v);
+    }
+}
+
 /* One table: metric 0 = AUROC, 1 = FPR95 (OOD positive). */
 static void summary_table(FILE *f, const eval_result *r, int metric) {
     summary_header(f);
     for (int o = 0; o < r->n_ood; o++) {
         const eval_ood *d = &r->ood[o];
+        if (eval_condensed(r, d)) continue;
         char label[128];
         snprintf(label, sizeof label, "%s [%s]", d->name,
                  d->group >= 0 ? ood_group_name(d->group) : "-");
@@ -93,6 +161,7 @@ static void summary_table(FILE *f, const eval_result *r, int metric) {
         fprintf(f, "  %-36s", label);
         summary_cells(f, v);
     }
+    condensed_rows(f, r, metric);
     for (int g = 0; g < OOD_N_GROUPS; g++) {
         if (!r->asked[g]) continue;
         eval_group_mean m;
@@ -127,6 +196,71 @@ void eval_report_summary(FILE *f, const eval_result *r, const eval_info *info) {
         fprintf(f, "  %s [%s]: skipped: %s\n", s->name,
                 s->group >= 0 ? ood_group_name(s->group) : "-", s->reason);
     }
+}
+
+/* ---- the three closing lines ---- */
+
+/* The sets of one group (g >= 0) or the sets named alone (g = -1), averaged. */
+typedef struct {
+    char label[100];
+    int n;
+    double best, fc, agebo[EVAL_N_AGEBO];
+    int top, top_n; /* the point most often best, and in how many sets */
+} final_unit;
+
+/* Fills u for group g; 0 when it has no evaluated set. */
+static int final_unit_of(const eval_result *r, int g, final_unit *u) {
+    memset(u, 0, sizeof *u);
+    int *votes = xcalloc((size_t)r->L, sizeof *votes), nb = 0;
+    for (int o = 0; o < r->n_ood; o++) {
+        const eval_ood *d = &r->ood[o];
+        if (d->group != g) continue;
+        snprintf(u->label, sizeof u->label, "%s", g >= 0 ? ood_group_name(g) : d->name);
+        u->n++;
+        u->fc += d->point[r->final_point].auroc;
+        for (int a = 0; a < EVAL_N_AGEBO; a++) u->agebo[a] += d->agebo[a].auroc;
+        if (d->best < 0) continue;
+        u->best += d->point[d->best].auroc;
+        votes[d->best]++;
+        nb++;
+    }
+    u->top = -1;
+    for (int k = 0; k < r->L; k++)
+        if (votes[k] > u->top_n) {
+            u->top_n = votes[k];
+            u->top = k;
+        }
+    free(votes);
+    if (!u->n) return 0;
+    if (g < 0 && u->n > 1) snprintf(u->label, sizeof u->label, "%d sets named alone", u->n);
+    u->fc /= u->n;
+    u->best = nb ? u->best / nb : NAN;
+    for (int a = 0; a < EVAL_N_AGEBO; a++) u->agebo[a] /= u->n;
+    return 1;
+}
+
+void eval_report_final(FILE *f, const eval_result *r, const eval_info *info) {
+    final_unit u[OOD_N_GROUPS + 1];
+    int n = 0;
+    for (int g = 0; g <= OOD_N_GROUPS; g++) n += final_unit_of(r, g < OOD_N_GROUPS ? g : -1, &u[n]);
+    fprintf(f, "summary: AUROC of the best point (oracle) vs fc energy:");
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "%s %s %.4f vs %.4f", i ? ";" : "", u[i].label, u[i].best, u[i].fc);
+        if (u[i].top >= 0 && u[i].n > 1)
+            fprintf(f, " (most often %s, %d of %d)", r->names[u[i].top], u[i].top_n, u[i].n);
+        else if (u[i].top >= 0)
+            fprintf(f, " (%s)", r->names[u[i].top]);
+    }
+    fprintf(f, "\nsummary: AUROC of Ag-EBO mahalanobis / zsum / zabs (fitted on %d held-out ID "
+            "images only):", r->n_fit);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s %s %.4f / %.4f / %.4f", i ? ";" : "", u[i].label, u[i].agebo[AGEBO_MAHAL],
+                u[i].agebo[AGEBO_ZSUM], u[i].agebo[AGEBO_ZABS]);
+    fprintf(f, "\nsummary: ID %s test accuracy %.2f%% (%d images); fit.json calls an image OOD "
+            "when its Ag-EBO mahalanobis score is above %.4g (accepts %.1f%% of the fit images, "
+            "%.1f%% of the ID test images)\n", info->id_name, 100 * r->id_accuracy, info->n_id,
+            r->threshold[EVAL_MAIN_MAHAL], 100 * r->fit_accept[EVAL_MAIN_MAHAL],
+            100 * r->test_accept[EVAL_MAIN_MAHAL]);
 }
 
 /* ---- JSON ---- */

@@ -208,6 +208,7 @@ int ood_plan_may_skip(const ood_plan *p, int i, const char *dir);
 typedef struct {
     char name[96]; /* dataset name as loaded, e.g. "cifar10@jpeg75" */
     char split[16];
+    char note[512]; /* the dataset's note for results (dataset.note), "" none */
     int n, L, classes;
     float *energy;        /* [n][L] E = -logsumexp at each hooked point, network order */
     float *logits;        /* [n][classes] */
@@ -231,9 +232,15 @@ double eval_accuracy(const eval_pass *p);
 enum { EVAL_BASE_MSP, EVAL_BASE_MAXLOGIT, EVAL_BASE_ENERGY, EVAL_N_BASE };
 #define EVAL_N_AGEBO 3 /* AGEBO_ZSUM, AGEBO_ZABS, AGEBO_MAHAL */
 
+/* The scores of the ID-only fit (fit.json): EVAL_MAIN_FC .. EVAL_MAIN_MAHAL below, none
+ * chosen with test labels; their thresholds accept this share of ID images. */
+#define EVAL_N_FIT 5
+#define EVAL_FIT_TPR 0.95
+
 /* Every metric of one OOD set against the ID test set. */
 typedef struct {
     char name[96];
+    char note[512]; /* what results should say about the set (its dataset's note), "" */
     int n;
     metrics_summary *point;              /* [L] raw energy at each point */
     metrics_summary *dirfree;            /* [L] direction-free score |E - centre| / scale */
@@ -263,8 +270,13 @@ typedef struct {
     double margin;          /* early-exit margin on AUROC */
     double id_accuracy;     /* top-1 on the ID test pass */
     int n_fit;              /* held-out ID training images the models were fitted on */
+    int classes;            /* outputs of the network */
     dirfree_model *dirfree; /* [L] */
     agebo_model agebo[EVAL_N_AGEBO];
+    /* per ID-only score (EVAL_MAIN_FC .. EVAL_MAIN_MAHAL, eval_thresholds): the threshold
+     * that accepts EVAL_FIT_TPR of the held-out fit images as ID (score <= it), the share
+     * of the fit images and of the ID test images it accepts */
+    double threshold[EVAL_N_FIT], fit_accept[EVAL_N_FIT], test_accept[EVAL_N_FIT];
     int n_ood;
     eval_ood *ood; /* [n_ood] */
     int asked[OOD_N_GROUPS]; /* groups named in --out: each gets a mean row */
@@ -312,6 +324,13 @@ void eval_group_means(const eval_result *r, int g, eval_group_mean *m);
 /* Column of point k of a pass as a contiguous array (caller frees). */
 float *eval_column(const eval_pass *p, int k);
 
+/* How flop_frac counts (net_layer_flops), for the reports. */
+#define EVAL_FLOP_CONVENTION                                                                 \
+    "share of one image's forward FLOPs spent up to the point's layer (2 FLOPs per "         \
+    "multiply-add of the convolutions and the fc layer, plus the element-wise work: batch "  \
+    "norm with activation 4 per output, pooling, residual additions; the energy at the "     \
+    "point is not counted; a convolution's conv and bn points both count the whole layer)"
+
 /* A data file that went into the results, with its checksum. */
 typedef struct {
     char dataset[96]; /* base name and split, e.g. "cifar10 test" */
@@ -325,6 +344,8 @@ typedef struct {
     const char *cfg, *cfg_sha256;
     const char *weights, *weights_sha256;
     const char *data_dir;
+    const char *outdir;  /* the results directory as given (--outdir) */
+    const char *id_set;  /* the --in set (its normalisation and class names) */
     const char *id_name; /* as loaded (with @jpeg<q> under --jpeg-all) */
     const char *id_provenance; /* one line: the ID set's PROVENANCE summary (data.h) */
     const char *id_source;     /* "official", "mirror" or "unknown" (data_source_name) */
@@ -354,13 +375,34 @@ typedef struct {
  * table and the summary rows. */
 void eval_report_console(FILE *f, const eval_result *r, const eval_info *info);
 int eval_report_json(const char *path, const eval_result *r, const eval_info *info, lir_error *err);
-int eval_report_csv(const char *path, const eval_result *r, lir_error *err);
+/* CSV: one row per OOD set and point / score: run (the results directory), weights,
+ * ood, group, kind, name, flop_frac and the metrics, numbers at %.9g. */
+int eval_report_csv(const char *path, const eval_result *r, const eval_info *info,
+                    lir_error *err);
+/* Whether a file of that name is one lir eval writes into its results directory
+ * (results.json, results.csv, fit.json, console.txt, the figures, energies_*.csv, and
+ * each with ".tmp"): the only files a results directory it replaces may hold. */
+int eval_output_name(const char *name);
+/* The last three lines of the console: best point against fc, Ag-EBO, ID accuracy and
+ * the threshold of fit.json. */
+void eval_report_final(FILE *f, const eval_result *r, const eval_info *info);
+/* Whether OOD set d is shown condensed (mean per corruption and per severity) rather
+ * than in full on the console: a CIFAR-10-C set ("<base>@c-<corruption>-<severity>")
+ * in a run that evaluates more than one. */
+int eval_condensed(const eval_result *r, const eval_ood *d);
 /* eval_summary.c: the summary after the per-set tables: AUROC and FPR95 of the main
  * scores per set, the mean of each group named in --out and the skipped sets; and its
  * part of results.json ("groups", "skipped"), added to root. */
 void eval_report_summary(FILE *f, const eval_result *r, const eval_info *info);
 struct cJSON;
 void eval_summary_json(struct cJSON *root, const eval_result *r, const char *id_name);
+/* Adds key: {"mean": [3], "std": [3]}, the input normalisation, to o. */
+void ood_json_norm(struct cJSON *o, const char *key, const data_norm *norm);
+/* Writes root as indented JSON to path (atomically) and frees it. */
+int ood_json_write(const char *path, struct cJSON *root, lir_error *err);
+/* One CSV field: as it is, or quoted (quotes doubled) when it holds a comma, a quote or
+ * a line break. */
+void ood_csv_field(FILE *f, const char *s);
 /* CSV: index,label,<one column per point>,msp,maxlogit; one row per sample. */
 int eval_report_energies(const char *path, const eval_result *r, const eval_pass *p,
                          lir_error *err);
@@ -369,6 +411,35 @@ int eval_report_energies(const char *path, const eval_result *r, const eval_pass
  * (raw AUROC) into dir. */
 int eval_report_plots(const char *dir, const eval_result *r, const eval_info *info,
                       lir_error *err);
+
+/* ---- fit.c: the ID-only fit as a file (fit.json, beside the results) ----
+ * eval_thresholds (after eval_fit): per ID-only score (EVAL_MAIN_FC .. EVAL_MAIN_MAHAL)
+ * the smallest threshold that accepts EVAL_FIT_TPR of the fit pass's images as ID
+ * (score <= threshold), and the shares of the fit and ID test images it accepts.
+ * eval_fit_write: the fit as JSON (format "lir-fit 1", docs/method.md section 9): cfg
+ * and weights with sha256, the ID set, normalisation and classes, the points, the
+ * direction-free and Ag-EBO models and the thresholds. */
+int eval_thresholds(eval_result *r, const eval_pass *fit, const eval_pass *id, lir_error *err);
+int eval_fit_write(const char *path, const eval_result *r, const eval_info *info,
+                   lir_error *err);
+
+/* A fit read back (ood_fit_load: every member checked, errors name the file and member). */
+typedef struct {
+    int L, final_point;
+    char (*names)[64];      /* [L] the scored points, network order */
+    dirfree_model *dirfree; /* [L] */
+    agebo_model agebo[EVAL_N_AGEBO];
+    double tpr, threshold[EVAL_N_FIT], test_accept[EVAL_N_FIT];
+    int classes, jpeg_all, n_fit;
+    char id_set[96], id_loaded[96]; /* the --in set; the ID set as loaded */
+    data_norm norm;
+    char cfg[1024], cfg_sha256[65], weights[1024], weights_sha256[65]; /* paths as recorded */
+} ood_fit;
+int ood_fit_load(ood_fit *f, const char *path, lir_error *err);
+void ood_fit_free(ood_fit *f);
+/* Score s (EVAL_MAIN_FC .. EVAL_MAIN_MAHAL) of n samples' energies [n][f->L] at f's points. */
+int ood_fit_score(const ood_fit *f, int s, const float *energy, size_t n, float *out,
+                  lir_error *err);
 
 /* ---- compare.c: `lir compare`, one table across the results.json of several runs ----
  * One row per run, one column per OOD set and per group mean, each cell the chosen main

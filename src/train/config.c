@@ -33,7 +33,12 @@ static const key_spec KEYS[] = {
     {"data_dir", K_STR, F(data_dir), 0, 0, "", 0, NULL,
      "data directory; empty: $LIR_DATA, else ./data"},
     {"val_size", K_INT, F(val_size), 0, 1e6, "5000", 1, NULL,
-     "last N images of the train split held out for validation (0: none)"},
+     "last N images of the train split held out for validation (0: none); with "
+     "init_weights, none of them may be among the images the weights were trained on (their "
+     "sidecar says which), unless allow_val_overlap"},
+    {"allow_val_overlap", K_BOOL, F(allow_val_overlap), 0, 1, "false", 0, NULL,
+     "train although the validation images include images init_weights was trained on "
+     "(validation accuracy is then inflated; the sidecar records the overlap)"},
     {"augment", K_BOOL, F(augment), 0, 1, "true", 1, NULL,
      "random 32x32 crop of the 4-pixel zero-padded image + horizontal flip"},
     {"cutout", K_INT, F(cutout), 0, 32, "0", 1, NULL,
@@ -61,8 +66,9 @@ static const key_spec KEYS[] = {
     {"warmup_epochs", K_INT, F(warmup_epochs), 0, 100000, "0", 1, NULL,
      "linear warm-up (not onecycle); default [net] burn_in in batches, rounded to epochs"},
     {"lr_steps", K_STR, F(lr_steps), 0, 0, "", 1, NULL,
-     "policy steps: epochs where the rate is multiplied, \"50,75\"; default [net] steps "
-     "as fractions of max_batches"},
+     "policy steps: epochs where the rate is multiplied, \"50,75\" (decimals allowed); "
+     "default [net] steps as fractions of max_batches times epochs (steps=19550,29325 at "
+     "max_batches=39100: \"5,7.5\" for 10 epochs)"},
     {"lr_scales", K_STR, F(lr_scales), 0, 0, "", 1, NULL,
      "policy steps: the factors, \"0.1,0.1\"; default [net] scales"},
     {"seed", K_I64, F(seed), 0, 9007199254740991.0, "1", 1, NULL,
@@ -171,6 +177,7 @@ static int set_string(train_config *c, const key_spec *k, const char *v, lir_err
         return lir_fail(err, "config key '%s': value longer than %zu characters", k->key,
                         k->size - 1);
     memcpy((char *)c + k->off, v, strlen(v) + 1);
+    if (k->off == offsetof(train_config, lr_steps)) c->n_cfg_steps = 0; /* set: as given */
     return 0;
 }
 
@@ -204,68 +211,8 @@ void config_defaults(train_config *c) {
     for (int i = 0; i < N_KEYS; i++) config_set(c, KEYS[i].key, KEYS[i].def, NULL);
 }
 
-/* Offset of the first "\u0000" escape inside a JSON string (cJSON would cut the
- * string there), or -1. */
-static long json_nul_escape(const char *text) {
-    int in = 0;
-    for (const char *p = text; *p; p++) {
-        if (!in) {
-            in = *p == '"';
-        } else if (*p == '"') {
-            in = 0;
-        } else if (*p == '\\') {
-            if (p[1] == 'u' && !strncmp(p + 2, "0000", 4)) return (long)(p - text);
-            if (p[1]) p++;
-        }
-    }
-    return -1;
-}
-
-/* The second of two members of one object with the same name (at any depth), or NULL. */
-static const cJSON *json_duplicate(const cJSON *o) {
-    for (const cJSON *a = o->child; a; a = a->next) {
-        if (cJSON_IsObject(o))
-            for (const cJSON *b = a->next; b; b = b->next)
-                if (!strcmp(a->string, b->string)) return b;
-        const cJSON *d = a->child ? json_duplicate(a) : NULL;
-        if (d) return d;
-    }
-    return NULL;
-}
-
-/* Parses text as one JSON value and nothing after it (but white space), with no
- * NUL escapes and no key given twice in an object. */
-static cJSON *json_parse_strict(const char *text, const char *what, lir_error *err) {
-    long nul = json_nul_escape(text);
-    if (nul >= 0) {
-        lir_fail(err, "%s: byte %ld: \\u0000 in a string (a config string cannot hold NUL)",
-                 what, nul);
-        return NULL;
-    }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithOpts(text, &end, 0);
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        long off = at && at >= text ? (long)(at - text) : -1;
-        lir_fail(err, "%s: not valid JSON (near byte %ld)", what, off);
-        return NULL;
-    }
-    end += strspn(end, " \t\r\n");
-    const cJSON *dup = json_duplicate(root);
-    if (*end || dup) {
-        if (*end)
-            lir_fail(err, "%s: byte %ld: trailing data after the JSON value", what,
-                     (long)(end - text));
-        else
-            lir_fail(err, "%s: config key '%s' given twice", what, dup->string);
-        cJSON_Delete(root);
-        return NULL;
-    }
-    return root;
-}
-
 int config_apply_json(train_config *c, const char *text, const char *what, lir_error *err) {
-    cJSON *root = json_parse_strict(text, what, err);
+    cJSON *root = json_parse_strict(text, what, "config", err);
     if (!root) return -1;
     int rc = 0;
     if (!cJSON_IsObject(root)) {
@@ -435,20 +382,26 @@ static int cfg_policy(train_config *c, const cfg_file *f, cfg_section *s, lir_er
     return 0;
 }
 
-/* steps= (batch numbers) as epochs of a max_batches-batch run of c->epochs epochs. */
+/* steps= (batch numbers) as fractions of max_batches, then as epochs of c->epochs. */
 static void cfg_steps(train_config *c, cfg_section *s, int max_batches) {
     const char *steps = cfg_get_str(s, "steps", NULL), *scales = cfg_get_str(s, "scales", NULL);
     if (!steps || max_batches <= 0) return;
     lr_schedule tmp;
     lr_schedule_set_steps(&tmp, steps, scales, NULL); /* checked by cfg_policy */
-    char buf[256] = "";
-    for (int i = 0; i < tmp.n_steps; i++) {
-        size_t l = strlen(buf);
-        snprintf(buf + l, sizeof buf - l, "%s%ld", i ? "," : "",
-                 lround((double)tmp.steps[i] / max_batches * c->epochs));
-    }
-    snprintf(c->lr_steps, sizeof c->lr_steps, "%s", buf);
+    for (int i = 0; i < tmp.n_steps; i++) c->cfg_step_frac[i] = (double)tmp.steps[i] / max_batches;
     snprintf(c->lr_scales, sizeof c->lr_scales, "%s", scales);
+    c->n_cfg_steps = tmp.n_steps;
+    config_scale_cfg_steps(c);
+}
+
+void config_scale_cfg_steps(train_config *c) {
+    if (!c->n_cfg_steps) return;
+    char buf[256] = "";
+    for (int i = 0; i < c->n_cfg_steps; i++) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, sizeof buf - l, "%s%.9g", i ? "," : "", c->cfg_step_frac[i] * c->epochs);
+    }
+    memcpy(c->lr_steps, buf, sizeof c->lr_steps);
 }
 
 int config_from_cfg(train_config *c, const cfg_file *f, lir_error *err) {

@@ -1,7 +1,9 @@
 /* guard.c: checks that stop a training run instead of letting it go on silently
  * wrong (guard.h). The per-step finiteness test of weights and velocities is fused
  * into the SGD update (optim.c); this file finds and names what went wrong. */
+#include <cjson/cJSON.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "guard.h"
@@ -97,4 +99,76 @@ int guard_finite(const net *n, const sgd *o, int epoch, long step, const char *c
                     "non-finite values at epoch %d, step %ld: %s%s; stopped before writing "
                     "them anywhere (try a lower lr)%s",
                     epoch, step, what, detail, guard_ckpt_note(ckpt, note, sizeof note));
+}
+
+/* A JSON number as an image count: clamped to 0..2^31 before the conversion. */
+static long json_count(const cJSON *v) {
+    double d = v->valuedouble;
+    return d > 0 ? (long)fmin(d, 2147483648.0) : 0;
+}
+
+/* A config object's (dataset, val_size) into b when it is of the run's dataset (id, a
+ * base name) or b has none yet: the images it fitted, the first n_split - val_size. */
+static void base_from_config(const cJSON *conf, const char *id, int n_split, guard_base *b) {
+    const cJSON *ds = cJSON_GetObjectItemCaseSensitive(conf, "dataset");
+    const cJSON *vs = cJSON_GetObjectItemCaseSensitive(conf, "val_size");
+    if (!cJSON_IsString(ds) || !cJSON_IsNumber(vs)) return;
+    char name[96];
+    dataset_base_name(ds->valuestring, name, sizeof name);
+    int ours = !strcmp(name, id), have_ours = b->known && !strcmp(b->dataset, id);
+    long first = ours ? (long)n_split - json_count(vs) : 0;
+    if (first < 0) first = 0;
+    /* the run's dataset wins over another; of the run's, the one reaching furthest */
+    if ((have_ours && (!ours || first <= b->first)) || (b->known && !ours)) return;
+    b->known = 1;
+    snprintf(b->dataset, sizeof b->dataset, "%s", name);
+    b->first = first;
+}
+
+/* b from the parsed sidecar js (see guard_base). */
+static void base_from_sidecar(const cJSON *js, const char *id, int n_split, guard_base *b) {
+    const cJSON *ti = cJSON_GetObjectItemCaseSensitive(js, "train_images");
+    const cJSON *ds = cJSON_GetObjectItemCaseSensitive(ti, "dataset");
+    const cJSON *first = cJSON_GetObjectItemCaseSensitive(ti, "first");
+    if (cJSON_IsString(ds) && cJSON_IsNumber(first)) {
+        b->known = 1;
+        dataset_base_name(ds->valuestring, b->dataset, sizeof b->dataset);
+        b->first = json_count(first);
+        return;
+    }
+    base_from_config(cJSON_GetObjectItemCaseSensitive(js, "config"), id, n_split, b);
+    const cJSON *stages = cJSON_GetObjectItemCaseSensitive(js, "stages");
+    for (const cJSON *st = cJSON_IsArray(stages) ? stages->child : NULL; st; st = st->next)
+        base_from_config(cJSON_GetObjectItemCaseSensitive(st, "config"), id, n_split, b);
+    if (!b->known) snprintf(b->note, sizeof b->note, "it names no dataset and val_size");
+}
+
+int guard_val_overlap(const train_config *c, int n_split, guard_base *b, long *overlap,
+                      lir_error *err) {
+    memset(b, 0, sizeof *b);
+    *overlap = 0;
+    if (!c->init_weights[0]) return 0;
+    char path[1100], id[96];
+    snprintf(path, sizeof path, "%s.json", c->init_weights);
+    dataset_base_name(c->dataset, id, sizeof id);
+    char *text = file_read_all(path, NULL, NULL);
+    cJSON *js = text ? cJSON_Parse(text) : NULL;
+    if (js) base_from_sidecar(js, id, n_split, b);
+    else snprintf(b->note, sizeof b->note, "%s", text ? "it is not valid JSON" : "there is none");
+    free(text);
+    cJSON_Delete(js);
+    long val0 = (long)n_split - c->val_size; /* the validation images: val0 .. n_split - 1 */
+    if (!b->known || strcmp(b->dataset, id) || c->val_size == 0 || val0 >= b->first) return 0;
+    *overlap = (b->first < n_split ? b->first : n_split) - val0;
+    if (c->allow_val_overlap) return 0;
+    return lir_fail(err,
+                    "config key 'val_size': the validation images (the last %d of the %d in the "
+                    "%s train split) include %ld that %s was trained on (its sidecar %s: the "
+                    "first %ld), so validation accuracy would be inflated (a fine-tune that did "
+                    "so reported 91.7%% validation against 84.3%% test accuracy); use val_size "
+                    "%ld or less, the images its training held out, or allow_val_overlap=true "
+                    "(--set allow_val_overlap=true) to train anyway, with the overlap recorded "
+                    "in the sidecar",
+                    c->val_size, n_split, c->dataset, *overlap, c->init_weights, path, b->first,
+                    (long)n_split - b->first > 0 ? (long)n_split - b->first : 0);
 }

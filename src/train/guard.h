@@ -25,6 +25,27 @@ int guard_finite(const net *n, const sgd *o, int epoch, long step, const char *c
  * was written, so there is nothing to resume" into buf. */
 const char *guard_ckpt_note(const char *ckpt, char *buf, size_t n);
 
+/* What the weights a run starts from (init_weights) were trained on, as their sidecar
+ * <init_weights>.json says: the first `first` images of the train split of `dataset`
+ * (a base name: cifar10@jpeg75 is cifar10). Read from its "train_images" (written by
+ * lir train since this rule exists: the run's own and its base's, whichever reaches
+ * further), else from its "config" and each of its "stages"' configs (dataset,
+ * val_size: the first n - val_size images, n being this run's split size). */
+typedef struct {
+    int known;        /* 0: no sidecar, or one that does not say (why: in note) */
+    char dataset[96];
+    long first;
+    char note[160];
+} guard_base;
+
+/* Reads what the base of c (c->init_weights; none: known 0, empty note) was trained on
+ * into b, and refuses (-1) a validation part, the last c->val_size of the n_split
+ * images of c->dataset's train split, that holds images the base was trained on:
+ * its validation accuracy would be inflated. c->allow_val_overlap lets it pass;
+ * *overlap gets the count of such images either way (0: none or unknown). */
+int guard_val_overlap(const train_config *c, int n_split, guard_base *b, long *overlap,
+                      lir_error *err);
+
 /* The first non-finite value of a[0..n): its index, or -1. */
 long guard_first_nonfinite(const float *a, size_t n);
 

@@ -48,26 +48,41 @@ static int parse_list(const char *text, const char *what, double *out, lir_error
     return n;
 }
 
-int lr_schedule_set_steps(lr_schedule *s, const char *steps, const char *scales,
-                          lir_error *err) {
+/* The lists into s, each step value times unit, rounded (unit 1: whole numbers only);
+ * what: "steps" or "lr_steps" in messages. */
+static int set_steps(lr_schedule *s, const char *steps, const char *scales, double unit,
+                     const char *what, lir_error *err) {
     double st[LR_MAX_STEPS], sc[LR_MAX_STEPS];
-    int ns = parse_list(steps, "steps", st, err);
+    int ns = parse_list(steps, what, st, err);
     if (ns < 0) return -1;
     int nc = parse_list(scales, "scales", sc, err);
     if (nc < 0) return -1;
     if (ns != nc)
-        return lir_fail(err, "steps has %d values but scales has %d ('%s' vs '%s')", ns, nc,
+        return lir_fail(err, "%s has %d values but scales has %d ('%s' vs '%s')", what, ns, nc,
                         steps, scales);
     for (int i = 0; i < ns; i++) {
-        if (st[i] != floor(st[i]) || st[i] < 0 || st[i] > 2e9)
-            return lir_fail(err, "steps: value %d (%g) is not a step number", i + 1, st[i]);
-        if (i > 0 && st[i] <= st[i - 1])
-            return lir_fail(err, "steps: values must increase ('%s')", steps);
-        s->steps[i] = (int)st[i];
+        double v = round(st[i] * unit);
+        if ((unit == 1 && st[i] != floor(st[i])) || st[i] < 0 || v > 2e9)
+            return lir_fail(err, "%s: value %d (%g) is not a %s", what, i + 1, st[i],
+                            unit == 1 ? "step number" : "number of epochs within 2e9 steps");
+        if (i > 0 && v <= s->steps[i - 1])
+            return lir_fail(err, "%s: values must increase%s ('%s')", what,
+                            unit == 1 ? "" : " as steps", steps);
+        s->steps[i] = (int)v;
         s->scales[i] = (float)sc[i];
     }
     s->n_steps = ns;
     return 0;
+}
+
+int lr_schedule_set_steps(lr_schedule *s, const char *steps, const char *scales,
+                          lir_error *err) {
+    return set_steps(s, steps, scales, 1, "steps", err);
+}
+
+int lr_schedule_set_epoch_steps(lr_schedule *s, const char *epochs, const char *scales,
+                                long steps_per_epoch, lir_error *err) {
+    return set_steps(s, epochs, scales, (double)steps_per_epoch, "lr_steps", err);
 }
 
 /* torch's _annealing_cos: from start (pct 0) to end (pct 1). */

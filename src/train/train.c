@@ -40,9 +40,8 @@ static int schedule_build(trainer *t, lir_error *err) {
         if (!c->lr_steps[0])
             return lir_fail(err, "config key 'lr_steps': policy steps needs lr_steps and lr_scales");
         lir_error e2;
-        if (lr_schedule_set_steps(&t->sched, c->lr_steps, c->lr_scales, &e2))
+        if (lr_schedule_set_epoch_steps(&t->sched, c->lr_steps, c->lr_scales, t->spe, &e2))
             return lir_fail(err, "config keys 'lr_steps'/'lr_scales': %s", e2.msg);
-        for (int i = 0; i < t->sched.n_steps; i++) t->sched.steps[i] *= (int)t->spe;
     }
     return 0;
 }
@@ -361,6 +360,12 @@ static int finish(trainer *t, lir_error *err) {
             r.n_test);
     r.n = t->n;
     r.hooks = t->hook;
+    char id[96];
+    dataset_base_name(c->dataset, id, sizeof id);
+    r.trained_first = t->n_tr;
+    if (t->base.known && !strcmp(t->base.dataset, id) && t->base.first > r.trained_first)
+        r.trained_first = t->base.first;
+    r.val_overlap = t->val_overlap;
     if (t->rank) return 0;
     if (net_save_weights(t->n, r.weights, err)) return -1;
     if (train_report_sidecar(c, &t->s, &r, err)) return -1;
@@ -398,7 +403,9 @@ static int trainer_setup(trainer *t, lir_error *err) {
     t->train = dataset_load(c->dataset, "train", dir, err);
     if (!t->train) return -1;
     if (data_norm_for(c->dataset, &t->norm, err)) return -1;
-    if (data_holdout(t->train->n, c->val_size, &t->tr_idx, &t->val_idx, err)) return -1;
+    if (data_holdout(t->train->n, c->val_size, &t->tr_idx, &t->val_idx, err) ||
+        guard_val_overlap(c, t->train->n, &t->base, &t->val_overlap, err))
+        return -1;
     t->n_tr = t->train->n - c->val_size;
     t->n_val = c->val_size;
     t->idb = c->batch;
@@ -449,11 +456,10 @@ static void trainer_free(trainer *t) {
     free(t->s.records);
 }
 
-/* Setup, then a new run's config file and calibration or the checkpoint's state, and the
- * outlier source; the processes checked to hold the same state. */
-static int run_start(trainer *t, lir_error *err) {
+/* The effective config, the data split and its processes, and what is known of the
+ * validation images (process 0 alone prints). */
+static void print_header(const trainer *t) {
     const train_config *c = t->c;
-    if (trainer_setup(t, err)) return -1;
     char *js = config_to_json(c);
     fprintf(t->out, "effective config (%s/config.json):\n%s\n", c->out_dir, js);
     free(js);
@@ -464,6 +470,22 @@ static int run_start(trainer *t, lir_error *err) {
         fprintf(t->out, ", on %d processes (%d + %d images each, batch norm %s)", t->parts,
                 t->lidb, t->lob, c->bn_sync ? "over all" : "per process");
     fprintf(t->out, "\n");
+    if (c->init_weights[0] && !t->base.known)
+        fprintf(t->out, "note: not checked whether the validation images were among those %s "
+                "was trained on: its sidecar %s.json does not say (%s)\n",
+                c->init_weights, c->init_weights, t->base.note);
+    if (t->val_overlap && t->rank == 0)
+        fprintf(stderr, "lir train: warning: %ld of the %d validation images were in the "
+                "training images of %s (allow_val_overlap): validation accuracy is inflated\n",
+                t->val_overlap, t->n_val, c->init_weights);
+}
+
+/* Setup, then a new run's config file and calibration or the checkpoint's state, and the
+ * outlier source; the processes checked to hold the same state. */
+static int run_start(trainer *t, lir_error *err) {
+    const train_config *c = t->c;
+    if (trainer_setup(t, err)) return -1;
+    print_header(t);
     if (t->opt->resume) {
         ckpt_run run = {c->epochs, t->spe, t->idb, t->n_val > 0};
         if (checkpoint_load(t->ckpt, &t->ck, &run, err)) return -1;

@@ -20,6 +20,7 @@
 
 
 #define CONFIG_MAX_HOOKS 64
+#define LR_MAX_STEPS 16
 
 /* One regularised hook point (R-EBO, docs/method.md section 7): its point and its settings
  * as the net's hook takes them (lambda, loss kind, margins; the margins are set at the
@@ -34,6 +35,7 @@ typedef struct {
     char dataset[96];
     char data_dir[1024];
     int val_size;
+    int allow_val_overlap; /* train although validation holds init_weights' training images */
     int augment;
     int cutout; /* side of the Cutout square, 0: off (with augment only) */
     int classes;
@@ -45,8 +47,12 @@ typedef struct {
     char precision[8]; /* "fp32" or "bf16": of the conv and fc GEMMs */
     char policy[16];
     int warmup_epochs;
-    char lr_steps[256];  /* epochs, "50,75" */
+    char lr_steps[256];  /* epochs, "50,75" (decimals allowed: "5,7.5") */
     char lr_scales[256]; /* "0.1,0.1" */
+    /* The cfg's steps= as fractions of its max_batches, n_cfg_steps of them, while no
+     * later source set lr_steps (config_scale_cfg_steps turns them into lr_steps). */
+    int n_cfg_steps;
+    double cfg_step_frac[LR_MAX_STEPS];
     int64_t seed;
     char init_weights[1024];
     /* R-EBO */
@@ -72,9 +78,18 @@ typedef struct {
  * keys (the network builder accepts them unread; Darknet's power= is accepted and not
  * used). max_batches and burn_in count batches of the full train split of c->dataset
  * (the built-in cifar10: 50,000 images; a dataset set later does not rescale them);
- * steps are taken as fractions of max_batches, so the schedule keeps its shape when
- * epochs change. */
+ * steps are kept as fractions of max_batches (c->cfg_step_frac), so the schedule keeps
+ * its shape when epochs change: see config_scale_cfg_steps. */
 int config_from_cfg(train_config *c, const cfg_file *cfg, lir_error *err);
+
+/* The rule of a cfg's steps=: each step s of a cfg with max_batches M fires at the
+ * fraction s / M of the run, whatever its length, so lr_steps = (s / M) * c->epochs
+ * epochs (printed with up to 9 significant digits, e.g. "5,7.5" for steps=19550,29325
+ * at max_batches=39100 and 10 epochs). Call it once every source has been applied:
+ * epochs from the cfg, a JSON config, --epochs or --set all scale the steps. An
+ * lr_steps set by a later source (JSON, --set) is taken as given, in epochs, and ends
+ * the rule (config_set / config_apply_json clear c->n_cfg_steps). */
+void config_scale_cfg_steps(train_config *c);
 
 /* Built-in defaults (see docs/train-config.md). */
 void config_defaults(train_config *c);
@@ -144,8 +159,6 @@ typedef enum {
     LR_POLY      /* Darknet "poly" / torch PolynomialLR: base_lr * (1 - step/total)^power */
 } lr_policy;
 
-#define LR_MAX_STEPS 16
-
 typedef struct {
     lr_policy policy;
     float base_lr;
@@ -171,6 +184,11 @@ const char *lr_policy_name(lr_policy p);
 /* Parses Darknet's "steps=a,b,c" / "scales=x,y,z" lists into s; -1 with a message. */
 int lr_schedule_set_steps(lr_schedule *s, const char *steps, const char *scales,
                           lir_error *err);
+/* The same with the steps given in epochs (decimals allowed, "5,7.5"): each becomes
+ * step round(epoch * steps_per_epoch); -1 with a message unless they are >= 0 and
+ * still increase as steps. */
+int lr_schedule_set_epoch_steps(lr_schedule *s, const char *epochs, const char *scales,
+                                long steps_per_epoch, lir_error *err);
 /* Rate for step (0-based) of a run of total steps. */
 float lr_at(const lr_schedule *s, long step, long total);
 

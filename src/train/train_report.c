@@ -109,6 +109,23 @@ static void add_sha256(cJSON *o, const char *key, const char *path) {
 
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
+/* "train_images": the images of the train split these weights have been fitted to,
+ * this run's and (by its sidecar) its init_weights', so that a fine-tune of them can
+ * check its validation images (guard_val_overlap). */
+static void train_images_json(cJSON *o, const train_config *c, const report_final *r) {
+    cJSON *ti = cJSON_AddObjectToObject(o, "train_images");
+    char id[96];
+    dataset_base_name(c->dataset, id, sizeof id);
+    cJSON_AddStringToObject(ti, "what", "the first `first` images of the dataset's train "
+                            "split were trained on, by this run or the weights it started "
+                            "from; this run's validation images were its last val_size");
+    cJSON_AddStringToObject(ti, "dataset", id);
+    cJSON_AddNumberToObject(ti, "first", (double)r->trained_first);
+    cJSON_AddNumberToObject(ti, "val_size", c->val_size);
+    if (r->val_overlap)
+        cJSON_AddNumberToObject(ti, "val_overlap", (double)r->val_overlap);
+}
+
 int train_report_sidecar(const train_config *c, const train_state *s, const report_final *r,
                    lir_error *err) {
     cJSON *o = cJSON_CreateObject();
@@ -137,6 +154,7 @@ int train_report_sidecar(const train_config *c, const train_state *s, const repo
     cJSON_AddStringToObject(sums, "what", "SHA-256 of the loaded split: uint8 images then int32 labels");
     cJSON_AddStringToObject(sums, "train", r->train_sha256);
     cJSON_AddStringToObject(sums, "test", r->test_sha256);
+    train_images_json(o, c, r);
     char *command = command_record(r->command ? r->command : "", dirs, 2);
     cJSON_AddStringToObject(o, "command", command);
     free(command);

@@ -20,6 +20,9 @@ typedef struct {
     char train_sha256[65], test_sha256[65];
     const net *n;     /* the trained network: its hooks hold the margins used */
     const int *hooks; /* [c->n_hooks] index in n->hooks of each config hook */
+    long trained_first; /* the first this many train images were fitted (this run or its
+                           init_weights, as far as their sidecar says) */
+    long val_overlap;   /* validation images init_weights was trained on (allowed) */
 } report_final;
 
 int train_report_config(const train_config *c, lir_error *err);

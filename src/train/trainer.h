@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "checkpoint.h"
+#include "guard.h"
 #include "train.h"
 
 typedef struct {
@@ -29,6 +30,8 @@ typedef struct {
     outlier_source *outl;
     char ckpt[1100];
     int have_ckpt; /* ckpt holds a checkpoint of this run (written or resumed from) */
+    guard_base base;  /* what init_weights was trained on */
+    long val_overlap; /* validation images init_weights was trained on (allowed) */
     int parts, rank; /* processes of the run (dist), this one's index */
     int lidb, lob;   /* this process's part of idb and ob: its network's batch */
     float *obuf;     /* parts > 1: the whole outlier batch, of which this process takes

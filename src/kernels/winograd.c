@@ -1,0 +1,442 @@
+/* winograd.c: Winograd convolution F(m x m, 3 x 3), m = 2 or 4 (Lavin & Gray 2016),
+ * for stride-1 pad-1 3x3 convolutions, in the manner of llm.c: plain functions over
+ * caller-owned buffers whose sizes query functions give.
+ *
+ * The output maps are cut into m x m tiles; tile t reads an a x a input patch
+ * (a = m + 2, zero outside the map). With the transform matrices B^T [a][a],
+ * G [a][3] and A^T [m][a], each of the a*a transform points xi is one GEMM over the
+ * channels:
+ *   U[xi][k][c] = (G g_kc G^T)[xi]            (filters, winograd_filter)
+ *   V[c][xi][t] = (B^T d_ct B)[xi]            (input patches)
+ *   M[k][xi][t] = sum_c U[xi][k][c] V[c][xi][t]    (GEMMs, fp32 or bf16)
+ *   y_kt = A^T M_kt A                         (output tiles)
+ * The tiles of all images of a call are numbered together (image-major, then tile
+ * rows, then columns) and run in blocks of `block` tiles (winograd_plan), each
+ * thread a block at a time through its own V and M. The GEMMs run on the filters
+ * packed once per call (gemm_pack_a, gemm_prepacked) where lir's own kernel serves
+ * the precision, else through gemm_prec. The transforms work on LANES tiles at
+ * once, one tile per vector lane. */
+#include "kernels.h"
+#include "sgemm_impl.h"
+
+#include <immintrin.h>
+#include <omp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { LANES = 16, MAX_A = 6 };
+
+/* The fixed-size scratch of a lane group: patches or tiles [a*a][LANES]. */
+typedef float lanes_t[MAX_A * MAX_A][LANES];
+
+size_t winograd_block_floats = (size_t)1 << 22;
+
+int winograd_plan(winograd_shape *p, int m, int c, int k, int h, int w, int block) {
+    if ((m != 2 && m != 4) || c < 1 || k < 1 || h < 1 || w < 1) return -1;
+    if (block <= 0) {
+        const size_t per_tile = (size_t)(m + 2) * (m + 2) * ((size_t)c + k);
+        const size_t fit = winograd_block_floats / per_tile;
+        block = c > k ? c : k;
+        if ((size_t)block > fit) block = (int)fit;
+    }
+    p->m = m, p->a = m + 2;
+    p->c = c, p->k = k, p->h = h, p->w = w;
+    p->tiles_y = (h + m - 1) / m, p->tiles_x = (w + m - 1) / m;
+    if (block < LANES) block = LANES;
+    p->block = (block + LANES - 1) / LANES * LANES;
+    return 0;
+}
+
+size_t winograd_filter_floats(const winograd_shape *p) {
+    return (size_t)p->a * p->a * p->k * p->c;
+}
+
+/* A block's V is [c][a*a][block] and its M [k][a*a][block]: the GEMM of point xi
+ * reads rows a*a*block apart, and a transform touches one channel's a*a rows,
+ * which lie together. */
+size_t winograd_scratch_floats(const winograd_shape *p) {
+    return (size_t)p->a * p->a * ((size_t)p->c + p->k) * p->block;
+}
+
+/* ---- the transforms: G (filters), B^T (patches), A^T (outputs) ----------------
+ * Each works on LANES tiles (or filters) at once, lane l of every row; the bodies
+ * are inlined with m a constant into a baseline and an AVX-512 copy of each pass,
+ * chosen by kernels_level(). */
+#define INLINE __attribute__((always_inline)) static inline
+
+/* y[i*ys] = (G x)[i], i < m + 2, for x[j*xs], j < 3. */
+INLINE void g_lanes(int m, const float *x, int xs, float *y, int ys) {
+    for (int l = 0; l < LANES; l++) {
+        const float x0 = x[l], x1 = x[xs + l], x2 = x[2 * xs + l];
+        if (m == 2) {
+            const float s = .5f * (x0 + x2);
+            y[l] = x0;
+            y[ys + l] = s + .5f * x1;
+            y[2 * ys + l] = s - .5f * x1;
+            y[3 * ys + l] = x2;
+        } else {
+            const float p = -1.f / 6 * (x0 + x2), q = 1.f / 24 * x0 + 1.f / 6 * x2;
+            y[l] = .25f * x0;
+            y[ys + l] = p - 1.f / 6 * x1;
+            y[2 * ys + l] = p + 1.f / 6 * x1;
+            y[3 * ys + l] = q + 1.f / 12 * x1;
+            y[4 * ys + l] = q - 1.f / 12 * x1;
+            y[5 * ys + l] = x2;
+        }
+    }
+}
+
+/* y[i*ys] = (B^T x)[i], i < a, for x[j*xs], j < a. */
+INLINE void bt_lanes(int m, const float *x, int xs, float *y, int ys) {
+    for (int l = 0; l < LANES; l++) {
+        const float x0 = x[l], x1 = x[xs + l], x2 = x[2 * xs + l], x3 = x[3 * xs + l];
+        if (m == 2) {
+            y[l] = x0 - x2;
+            y[ys + l] = x1 + x2;
+            y[2 * ys + l] = x2 - x1;
+            y[3 * ys + l] = x1 - x3;
+        } else {
+            const float x4 = x[4 * xs + l], x5 = x[5 * xs + l];
+            const float p = x4 - 4 * x2, q = x3 - 4 * x1, r = x4 - x2, s = 2 * (x3 - x1);
+            y[l] = 4 * x0 - 5 * x2 + x4;
+            y[ys + l] = p + q;
+            y[2 * ys + l] = p - q;
+            y[3 * ys + l] = r + s;
+            y[4 * ys + l] = r - s;
+            y[5 * ys + l] = 4 * x1 - 5 * x3 + x5;
+        }
+    }
+}
+
+/* y[i*ys] = (A^T x)[i], i < m, for x[j*xs], j < a. */
+INLINE void at_lanes(int m, const float *x, int xs, float *y, int ys) {
+    for (int l = 0; l < LANES; l++) {
+        const float x0 = x[l], x1 = x[xs + l], x2 = x[2 * xs + l], x3 = x[3 * xs + l];
+        if (m == 2) {
+            y[l] = x0 + x1 + x2;
+            y[ys + l] = x1 - x2 - x3;
+        } else {
+            const float x4 = x[4 * xs + l], x5 = x[5 * xs + l];
+            const float s12 = x1 + x2, d12 = x1 - x2, s34 = x3 + x4, d34 = x3 - x4;
+            y[l] = x0 + s12 + s34;
+            y[ys + l] = d12 + 2 * d34;
+            y[2 * ys + l] = s12 + 4 * s34;
+            y[3 * ys + l] = d12 + 8 * d34 + x5;
+        }
+    }
+}
+
+/* u = G g G^T for the LANES filters g [3][3][LANES]; u [a][a][LANES]. */
+INLINE void filter_lanes(int m, lanes_t g, lanes_t u) {
+    const int a = m + 2;
+    lanes_t t; /* [a][3] */
+    for (int j = 0; j < 3; j++) g_lanes(m, g[j], 3 * LANES, t[j], 3 * LANES);
+    for (int i = 0; i < a; i++) g_lanes(m, t[i * 3], LANES, u[i * a], LANES);
+}
+
+/* v = B^T d B for the LANES patches d [a][a][LANES]; v [a][a][LANES]. */
+INLINE void input_lanes(int m, lanes_t d, lanes_t v) {
+    const int a = m + 2;
+    lanes_t t;
+    for (int j = 0; j < a; j++) bt_lanes(m, d[j], a * LANES, t[j], a * LANES);
+    for (int i = 0; i < a; i++) bt_lanes(m, t[i * a], LANES, v[i * a], LANES);
+}
+
+/* y = A^T x A for the LANES tiles x [a][a][LANES]; y [m][m][LANES]. */
+INLINE void output_lanes(int m, lanes_t x, lanes_t y) {
+    const int a = m + 2;
+    lanes_t t; /* [m][a] */
+    for (int j = 0; j < a; j++) at_lanes(m, x[j], a * LANES, t[j], a * LANES);
+    for (int i = 0; i < m; i++) at_lanes(m, t[i * a], LANES, y[i * m], LANES);
+}
+
+/* Filters f0..f0+n (f = ko*c + ci) -> u[xi][f]. */
+INLINE void filter_body(int m, const winograd_shape *p, const float *weights, int transposed,
+                        size_t f0, int n, float *u) {
+    const int aa = (m + 2) * (m + 2);
+    const size_t kc = (size_t)p->k * p->c;
+    lanes_t g, t;
+    for (int l = 0; l < LANES; l++) {
+        const size_t f = f0 + (size_t)(l < n ? l : 0);
+        const int ko = (int)(f / p->c), ci = (int)(f % p->c);
+        /* transposed: filter (ko, ci) = weights[ci][ko] turned by 180 degrees */
+        const float *src = transposed ? weights + ((size_t)ci * p->k + ko) * 9 : weights + f * 9;
+        for (int i = 0; i < 9; i++) g[i][l] = src[transposed ? 8 - i : i];
+    }
+    filter_lanes(m, g, t);
+    for (int xi = 0; xi < aa; xi++) memcpy(u + xi * kc + f0, t[xi], n * sizeof(float));
+}
+
+static void filter_base(const winograd_shape *p, const float *w, int tr, size_t f0, int n,
+                        float *u) {
+    if (p->m == 4) filter_body(4, p, w, tr, f0, n, u);
+    else filter_body(2, p, w, tr, f0, n, u);
+}
+
+__attribute__((target("avx512f"))) static void filter_avx512(const winograd_shape *p,
+                                                             const float *w, int tr, size_t f0,
+                                                             int n, float *u) {
+    if (p->m == 4) filter_body(4, p, w, tr, f0, n, u);
+    else filter_body(2, p, w, tr, f0, n, u);
+}
+
+size_t winograd_packed_bytes(const winograd_shape *p, int prec) {
+    return (size_t)p->a * p->a * gemm_pack_a_bytes(prec, p->k, p->c);
+}
+
+void winograd_filter(const winograd_shape *p, int prec, const float *weights, int transposed,
+                     float *u, void *packed) {
+    const size_t kc = (size_t)p->k * p->c;
+    const long groups = (long)((kc + LANES - 1) / LANES);
+    const int wide = kernels_level() >= KERN_AVX512;
+#pragma omp parallel for schedule(static) if (!omp_in_parallel() && kc >= 16384)
+    for (long gi = 0; gi < groups; gi++) {
+        const size_t f0 = (size_t)gi * LANES;
+        const int n = kc - f0 < LANES ? (int)(kc - f0) : LANES;
+        if (wide) filter_avx512(p, weights, transposed, f0, n, u);
+        else filter_base(p, weights, transposed, f0, n, u);
+    }
+    const size_t bytes = gemm_pack_a_bytes(prec, p->k, p->c);
+    if (!packed || !bytes) return;
+    const int aa = p->a * p->a;
+#pragma omp parallel for schedule(static) if (!omp_in_parallel() && kc >= 16384)
+    for (int xi = 0; xi < aa; xi++)
+        gemm_pack_a(prec, 0, p->k, p->c, u + xi * kc, p->c, (char *)packed + xi * bytes);
+}
+
+/* ---- a block of tiles -------------------------------------------------------------
+ * The tiles of a block go LANES at a time (a group). The baseline passes copy a
+ * group's patches and outputs pixel by pixel; the AVX-512 ones with one masked
+ * gather (and scatter) per patch or tile position, as conv_pack.c packs the im2col
+ * matrix: lanes whose pixel lies outside the map (or idle lanes) are masked off,
+ * read as zero and not written. */
+
+/* LANES consecutive tiles of a call from tile t0, n of them (the other lanes idle):
+ * lane l's image b[l] and top-left output pixel (y0[l], x0[l]). */
+typedef struct {
+    int n;
+    int b[LANES], y0[LANES], x0[LANES];
+} tile_group;
+
+static void group_make(const winograd_shape *p, long t0, int n, tile_group *g) {
+    const long per = (long)p->tiles_y * p->tiles_x;
+    g->n = n;
+    for (int l = 0; l < n; l++) {
+        const long t = t0 + l;
+        const int r = (int)(t % per);
+        g->b[l] = (int)(t / per);
+        g->y0[l] = r / p->tiles_x * p->m;
+        g->x0[l] = r % p->tiles_x * p->m;
+    }
+}
+
+/* Where a group's lanes read or write a window of rows x rows pixels starting at
+ * (y0 - shift, x0 - shift): off[l] = its first pixel in a strided channel plane
+ * (image stride bs), ym[i] / xm[j] the lanes whose row i / column j lies inside the
+ * map. */
+typedef struct {
+    int32_t off[LANES];
+    uint16_t ym[MAX_A], xm[MAX_A];
+} lane_window;
+
+static void window_make(const winograd_shape *p, const tile_group *g, size_t bs, int shift,
+                        int rows, lane_window *lw) {
+    for (int i = 0; i < rows; i++) lw->ym[i] = lw->xm[i] = 0;
+    for (int l = 0; l < LANES; l++) {
+        const int y0 = l < g->n ? g->y0[l] - shift : 0, x0 = l < g->n ? g->x0[l] - shift : 0;
+        lw->off[l] = l < g->n ? (int32_t)(g->b[l] * bs + (ptrdiff_t)y0 * p->w + x0) : 0;
+        for (int i = 0; l < g->n && i < rows; i++) {
+            if (y0 + i >= 0 && y0 + i < p->h) lw->ym[i] |= (uint16_t)(1u << l);
+            if (x0 + i >= 0 && x0 + i < p->w) lw->xm[i] |= (uint16_t)(1u << l);
+        }
+    }
+}
+
+/* V[xi][ch][j..j+LANES) = the transform of the patches d of the group at j. */
+INLINE void input_store(int m, const winograd_shape *p, lanes_t d, int ch, int j, float *V) {
+    const int aa = (m + 2) * (m + 2);
+    lanes_t v;
+    input_lanes(m, d, v);
+    float *dst = V + (size_t)ch * aa * p->block + j;
+    for (int xi = 0; xi < aa; xi++) memcpy(dst + (size_t)xi * p->block, v[xi], sizeof v[xi]);
+}
+
+/* V [c][a*a][block]: the transformed patches of tiles t0..t0+nt of every channel;
+ * d[i][j][l] = pixel (y0 - 1 + i, x0 - 1 + j) of lane l's image, zero outside. */
+INLINE void input_base(int m, const winograd_shape *p, const winograd_io *in, long t0, int nt,
+                       float *V) {
+    const int a = m + 2, h = p->h, w = p->w;
+    lanes_t d;
+    tile_group g;
+    for (int j = 0; j < nt; j += LANES) {
+        group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
+        memset(d, 0, sizeof d);
+        for (int ch = 0; ch < p->c; ch++) {
+            const float *src = in->data + (size_t)ch * in->cs;
+            for (int l = 0; l < g.n; l++) {
+                const float *s = src + (size_t)g.b[l] * in->bs;
+                for (int i = 0; i < a; i++) {
+                    const int y = g.y0[l] - 1 + i;
+                    for (int q = 0; q < a; q++) {
+                        const int x = g.x0[l] - 1 + q;
+                        d[i * a + q][l] = y >= 0 && y < h && x >= 0 && x < w ? s[y * w + x] : 0;
+                    }
+                }
+            }
+            input_store(m, p, d, ch, j, V);
+        }
+    }
+}
+
+#define INLINE_AVX512 __attribute__((always_inline, target("avx512f"))) static inline
+
+INLINE_AVX512 void input_avx512(int m, const winograd_shape *p, const winograd_io *in, long t0,
+                                int nt, float *V) {
+    const int a = m + 2;
+    lanes_t d;
+    tile_group g;
+    lane_window lw;
+    for (int j = 0; j < nt; j += LANES) {
+        group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
+        window_make(p, &g, in->bs, 1, a, &lw);
+        const __m512i off = _mm512_loadu_si512(lw.off);
+        for (int ch = 0; ch < p->c; ch++) {
+            const float *src = in->data + (size_t)ch * in->cs;
+            for (int i = 0; i < a; i++)
+                for (int q = 0; q < a; q++) {
+                    const __m512i at = _mm512_add_epi32(off, _mm512_set1_epi32(i * p->w + q));
+                    _mm512_storeu_ps(d[i * a + q],
+                                     _mm512_mask_i32gather_ps(_mm512_setzero_ps(),
+                                                              lw.ym[i] & lw.xm[q], at, src, 4));
+                }
+            input_store(m, p, d, ch, j, V);
+        }
+    }
+}
+
+/* y [m][m][LANES] = the output tiles of channel ko of the group at j, from M. */
+INLINE void output_load(int m, const winograd_shape *p, const float *M, int ko, int j, lanes_t y) {
+    const int aa = (m + 2) * (m + 2);
+    lanes_t x;
+    const float *src = M + (size_t)ko * aa * p->block + j;
+    for (int xi = 0; xi < aa; xi++) memcpy(x[xi], src + (size_t)xi * p->block, sizeof x[xi]);
+    output_lanes(m, x, y);
+}
+
+/* The output tiles of the group's lanes, tr[l] = lane l's tile [m][m], stored into
+ * channel plane dst of image 0 (image b at + b*bs), or added to it (accumulate),
+ * inside the map only. */
+INLINE void tiles_store(int m, const winograd_shape *p, const tile_group *g, float tr[][16],
+                        float *dst, size_t bs, int accumulate) {
+    const int w = p->w;
+    for (int l = 0; l < g->n; l++) {
+        const int y0 = g->y0[l], x0 = g->x0[l];
+        float *restrict o = dst + (size_t)g->b[l] * bs + (size_t)y0 * w + x0;
+        const float *restrict t = tr[l];
+        if (y0 + m <= p->h && x0 + m <= w) { /* a whole tile: rows of m floats */
+            for (int i = 0; i < m; i++) {
+                if (!accumulate) memcpy(o + i * w, t + i * m, m * sizeof(float));
+                else
+                    for (int q = 0; q < m; q++) o[i * w + q] += t[i * m + q];
+            }
+            continue;
+        }
+        const int my = p->h - y0 < m ? p->h - y0 : m, mx = w - x0 < m ? w - x0 : m;
+        for (int i = 0; i < my; i++)
+            for (int q = 0; q < mx; q++)
+                o[i * w + q] = t[i * m + q] + (accumulate ? o[i * w + q] : 0);
+    }
+}
+
+/* The output tiles t0..t0+nt of every output channel from M [k][a*a][block]:
+ * stored, or added to what out holds (accumulate), inside the map only. The AVX-512
+ * pass turns an F(4x4) group's 16 x 16 outputs around in registers. */
+INLINE void output_body(int m, int wide, const winograd_shape *p, const float *M, long t0, int nt,
+                        const winograd_io *out, int accumulate) {
+    lanes_t y;
+    _Alignas(64) float tr[LANES][16]; /* lane l's tile [m][m] */
+    tile_group g;
+    for (int j = 0; j < nt; j += LANES) {
+        group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
+        for (int ko = 0; ko < p->k; ko++) {
+            output_load(m, p, M, ko, j, y);
+            if (wide && m == 4) {
+                sgemm_transpose16(y[0], LANES, LANES, 16, tr[0]);
+            } else {
+                for (int l = 0; l < g.n; l++)
+                    for (int v = 0; v < m * m; v++) tr[l][v] = y[v][l];
+            }
+            tiles_store(m, p, &g, tr, out->data + (size_t)ko * out->cs, out->bs, accumulate);
+        }
+    }
+}
+
+static void block_input_base(const winograd_shape *p, const winograd_io *in, long t0, int nt,
+                             float *V) {
+    if (p->m == 4) input_base(4, p, in, t0, nt, V);
+    else input_base(2, p, in, t0, nt, V);
+}
+
+__attribute__((target("avx512f"))) static void block_input_avx512(const winograd_shape *p,
+                                                                  const winograd_io *in, long t0,
+                                                                  int nt, float *V) {
+    if (p->m == 4) input_avx512(4, p, in, t0, nt, V);
+    else input_avx512(2, p, in, t0, nt, V);
+}
+
+static void block_output_base(const winograd_shape *p, const float *M, long t0, int nt,
+                              const winograd_io *out, int acc) {
+    if (p->m == 4) output_body(4, 0, p, M, t0, nt, out, acc);
+    else output_body(2, 0, p, M, t0, nt, out, acc);
+}
+
+__attribute__((target("avx512f"))) static void block_output_avx512(const winograd_shape *p,
+                                                                   const float *M, long t0, int nt,
+                                                                   const winograd_io *out,
+                                                                   int acc) {
+    if (p->m == 4) output_body(4, 1, p, M, t0, nt, out, acc);
+    else output_body(2, 1, p, M, t0, nt, out, acc);
+}
+
+/* The tiles t0..t0+nt through V, the a*a GEMMs and M. */
+static void block_run(const winograd_shape *p, int prec, const float *u, const void *packed,
+                      const winograd_io *in, long t0, int nt, const winograd_io *out,
+                      int accumulate, int wide, float *scratch) {
+    const int aa = p->a * p->a, B = p->block, k = p->k, c = p->c, ld = aa * B;
+    float *V = scratch, *M = scratch + (size_t)c * ld;
+    if (wide) block_input_avx512(p, in, t0, nt, V);
+    else block_input_base(p, in, t0, nt, V);
+    const size_t bytes = packed ? gemm_pack_a_bytes(prec, k, c) : 0;
+    for (int xi = 0; xi < aa; xi++) {
+        if (bytes)
+            gemm_prepacked(prec, k, nt, c, (const char *)packed + xi * bytes, V + xi * B, ld,
+                           M + xi * B, ld);
+        else
+            gemm_prec(prec, 0, 0, k, nt, c, 1.0f, u + (size_t)xi * k * c, c, V + xi * B, ld, 0.0f,
+                      M + xi * B, ld);
+    }
+    if (wide) block_output_avx512(p, M, t0, nt, out, accumulate);
+    else block_output_base(p, M, t0, nt, out, accumulate);
+}
+
+void winograd_conv(const winograd_shape *p, int prec, const float *u, const void *packed,
+                   const winograd_io *in, int nb, const winograd_io *out, int accumulate,
+                   int threads, float *scratch) {
+    const long tiles = (long)nb * p->tiles_y * p->tiles_x;
+    const long blocks = (tiles + p->block - 1) / p->block;
+    const size_t per = winograd_scratch_floats(p);
+    /* the AVX-512 passes index pixels with 32-bit offsets from a channel's start */
+    const int wide = kernels_level() >= KERN_AVX512 && (size_t)nb * in->bs < INT32_MAX &&
+                     (size_t)nb * out->bs < INT32_MAX;
+    if (blocks == 0) return;
+    if (threads < 1 || omp_in_parallel()) threads = 1;
+    if (threads > blocks) threads = (int)blocks;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (long bi = 0; bi < blocks; bi++) {
+        const long t0 = bi * p->block;
+        const int nt = tiles - t0 < p->block ? (int)(tiles - t0) : p->block;
+        block_run(p, prec, u, packed, in, t0, nt, out, accumulate, wide,
+                  scratch + (size_t)omp_get_thread_num() * per);
+    }
+}
