@@ -6,9 +6,15 @@
 # generic|avx2|avx512|avx512bf16 caps the choice). `make NATIVE=1` compiles everything
 # for the build machine's CPU instead (-march=native: faster elementwise loops, a
 # binary that may not run elsewhere). Changing NATIVE rebuilds (build/cflags).
+# `make MPI=1` builds lir for data-parallel training over MPI (`mpirun -np K ./lir train`):
+# compiled with mpicc (Open MPI, Debian's libopenmpi-dev) into build-mpi/ (build-debug-mpi/
+# with DEBUG=1), src/train/dist_mpi.c in place of dist_none.c; ./lir is relinked whenever
+# the build it comes from changes (build/linked-lir). tests/test_dist_mpi.sh builds its own
+# MPI binary (make MPI=1 BIN=build-mpi/lir build-mpi/lir) when ./lir is built without MPI.
 CC      ?= cc
 DEBUG   ?= 0
 NATIVE  ?= 0
+MPI     ?= 0
 ARCH    ?= -march=x86-64-v2 -mtune=generic
 ifeq ($(NATIVE),1)
 ARCH    := -march=native
@@ -30,11 +36,19 @@ OPT     := -O3 $(ARCH) -g
 LDOPT   :=
 endif
 
+ifeq ($(MPI),1)
+CC      := mpicc
+BUILD   := $(BUILD)-mpi
+DIST_OFF := src/train/dist_none.c
+else
+DIST_OFF := src/train/dist_mpi.c
+endif
+
 CFLAGS  += $(WARN) $(OPT) -fopenmp $(BLAS_CFLAGS) $(CAIRO) -MMD -MP
 LDFLAGS += $(LDOPT) -fopenmp
 
 SUBSYS    := base kernels data nn report ood train cli
-SRC       := $(foreach d,$(SUBSYS),$(wildcard src/$(d)/*.c))
+SRC       := $(filter-out $(DIST_OFF),$(foreach d,$(SUBSYS),$(wildcard src/$(d)/*.c)))
 LIB_SRC   := $(filter-out src/cli/main.c,$(SRC))
 LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/src/%.o)
 TEST_SRC  := $(wildcard tests/test_*.c)
@@ -43,8 +57,13 @@ TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 .PHONY: all test test-levels clean fuzz bench bench-peak FORCE
 all: $(BIN)
 
-$(BIN): $(BUILD)/src/cli/main.o $(BUILD)/liblir.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(BIN): $(BUILD)/src/cli/main.o $(BUILD)/liblir.a build/linked-$(subst /,-,$(BIN))
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)
+
+# Which build folder ./$(BIN) was last linked from: a switch (MPI=1 or not) relinks it.
+build/linked-$(subst /,-,$(BIN)): FORCE
+	@mkdir -p $(@D)
+	@echo '$(BUILD)' | cmp -s - $@ || echo '$(BUILD)' >$@
 
 $(BUILD)/liblir.a: $(LIB_OBJ)
 	ar rcs $@ $^
@@ -126,6 +145,6 @@ fuzz-%: build/fuzz/fuzz_%
 	    -artifact_prefix=build/fuzz/$*- build/fuzz/corpus-$* fuzz/seeds/$*
 
 clean:
-	rm -rf build build-debug lir lir-debug
+	rm -rf build build-debug build-mpi build-debug-mpi lir lir-debug
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d $(TEST_BIN:=.d) $(BENCH_BIN:=.d) $(wildcard build/fuzz/obj/*/*.d)

@@ -10,12 +10,15 @@
 #                 required; needs `apt-get update` to have run)
 # Without --build-only, also the test oracles (darknet, PyTorch, torchvision, SciPy,
 # scikit-learn), clang's sanitizer/fuzzer runtimes and unzip (scripts/get_data.sh
-# textures reads a pk3).
+# textures reads a pk3), and what runs lir beyond one machine, which the tests start on
+# this one: Open MPI (`make MPI=1`, mpirun), Slurm with munge (scripts/sweep.sh --slurm),
+# GNU parallel with rsync and an SSH server and client (scripts/sweep.sh --ssh).
 set -euo pipefail
 build=(build-essential pkg-config libopenblas-dev libcjson-dev libpng-dev zlib1g-dev libjpeg-dev
        libcairo2-dev fonts-dejavu-core)
 oracles=(darknet python3-numpy python3-torch python3-torchvision python3-scipy python3-sklearn
-         clang libclang-rt-14-dev libomp-dev unzip)
+         clang libclang-rt-14-dev libomp-dev unzip
+         openmpi-bin libopenmpi-dev slurm-wlm munge parallel rsync openssh-server openssh-client)
 build_only=0 footprint=0
 for a in "$@"; do
     case $a in

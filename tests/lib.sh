@@ -7,6 +7,9 @@
 #   has <out|err> <text> <what>             fail unless the last output holds <text>
 #   finish <name>                           print the summary; exit 1 on any failure or
 #                                           when no check ran (a test that checked nothing)
+#   sweep_fixture                           the sweep backend tests' tiny data, network and
+#                                           seed template in $tmp, the sweep.sh flags they
+#                                           share in sweep_flags (run from $tmp)
 set -u
 LIR=${LIR:-./lir}
 PY=/usr/bin/python3
@@ -37,4 +40,13 @@ finish() {
     [ $checks -gt 0 ] || { echo "$1: no check ran"; exit 1; }
     [ $fails -eq 0 ] || { echo "$1: $fails failure(s)"; exit 1; }
     echo "$1: all checks passed"
+}
+sweep_fixture() {
+    local root; root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    "$PY" "$root/tests/fixtures/make_tiny_data.py" "$tmp/data"
+    cp "$root/tests/fixtures/tiny-train.cfg" "$tmp/tiny.cfg"
+    echo '{"epochs": 1, "val_size": 20, "batch": 16, "seed": @VALUE@}' > "$tmp/seed.template"
+    sweep_flags=(bash "$root/scripts/sweep.sh" --template seed.template --values "1 2" --outdir sw
+                 --cfg tiny.cfg --lir "$LIR" --data data --eval mnist
+                 --eval-args "--holdout 20 --batch 16 --limit 16 --plots=0")
 }

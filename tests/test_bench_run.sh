@@ -1,37 +1,77 @@
 #!/usr/bin/env bash
-# test_bench_run.sh: bench/run.sh's table (issue 13): it states the load average before
-# and after, and reads lir bench's and torch_ref.py's rows by their column names (lir
-# bench prints images/s, the spread and cpu_ms in its own order). PyTorch is replaced by
-# a stub printing torch_ref.py's format with known numbers, and lir runs 1 iteration of
-# batch 2, so the test checks the table's arithmetic, not speed.
+# test_bench_run.sh: bench/run.sh and its table (bench/bench_table.py). The table reads
+# lir bench's and torch_ref.py's rows by their column names, takes lir's faster precision,
+# PyTorch's faster wait policy, the ratios within each run and their median over the runs,
+# and marks issue 14's bars. Part 1 checks that arithmetic on written rows with known
+# numbers; part 2 runs bench/run.sh end to end with lir at 1 iteration of batch 2 and
+# PyTorch replaced by a stub printing torch_ref.py's format, so it checks the plumbing
+# (every row, the load lines), not speed.
 . tests/lib.sh
-cat >"$tmp/torch" <<'SH'
-#!/bin/sh
-echo "# torch stub"
-printf '%-6s %6s %6s %10s %10s %10s %10s\n' mode hooks batch median_ms min_ms images/s cpu_ms
-for h in 0 41; do
-    printf '%-6s %6d %6d %10.2f %10.2f %10.1f %10.2f\n' train $h 2 10.00 5.00 200.0 20.00
-    printf '%-6s %6d %6d %10.2f %10.2f %10.1f %10.2f\n' infer $h 2 4.00 2.00 500.0 8.00
+[ -x "$PY" ] || { echo "SKIP: no $PY"; exit 77; }
+
+# Part 1: three runs of known rows. lir: fp32 100/110/90 img/s (cpu 1000 ms), bf16 50
+# (cpu 2000 ms) in every run; PyTorch fp32 40 (default policy) and 50 (PASSIVE, kept),
+# bf16 80 (cpu 1500 ms). Medians: lir fp32 100, x fp32 2.00, x bf16 1.25, cpu x bf16 1.5.
+lir_rows() {  # <fp32 img/s>: lir bench's columns and order
+    echo "mode    hooks  batch   images/s    min_ms     q1_ms  median_ms     q3_ms    max_ms    cpu_ms  prec"
+    for m in train infer; do for h in 0 41; do
+        echo "$m $h 128 $1 1 1 1 1 1 1000.0 fp32"
+        echo "$m $h 128 50.0 1 1 1 1 1 2000.0 bf16"
+    done; done
+}
+torch_rows() {  # <img/s> <cpu_ms> <prec>: torch_ref.py's columns and order
+    echo "# torch stub"
+    echo "mode hooks batch median_ms min_ms images/s cpu_ms prec"
+    for m in train infer; do for h in 0 41; do echo "$m $h 128 1 1 $1 $2 $3"; done; done
+}
+i=0
+for f in 100.0 110.0 90.0; do
+    i=$((i + 1)); d=$tmp/runs/run$i; mkdir -p "$d"
+    for net in paper cifar; do
+        lir_rows $f >"$d/lir_$net"
+        torch_rows 40.0 3000.0 fp32 >"$d/torch_${net}_fp32_default"
+        torch_rows 50.0 2500.0 fp32 >"$d/torch_${net}_fp32_passive"
+        torch_rows 80.0 1500.0 bf16 >"$d/torch_${net}_bf16_default"
+    done
 done
-SH
-chmod +x "$tmp/torch"
-expect 0 "bench/run.sh" env PY="$tmp/torch" LIR="$LIR" bash bench/run.sh --iters 1 --warmup 0 \
-    --batch 2 --infer-batch 2 --threads 1
-has out "# load average (1, 5, 15 minutes) on $(nproc) cores: " "the table states the load"
-grep -q '^# load average (1, 5, 15 minutes) on [0-9]* cores: [0-9.]* [0-9.]* [0-9.]* before, [0-9.]* [0-9.]* [0-9.]* after' \
-    "$tmp/out" || fail "load line: $(grep '^# load average (1' "$tmp/out")"
+expect 0 "bench_table.py on three runs" "$PY" bench/bench_table.py "$tmp"/runs/run*
+has out "# 3 run(s)" "the table says how many runs"
 [ "$(grep -c '^\(paper\|cifar\) *\(train\|infer\) *\(none\|all\) ' "$tmp/out")" -eq 8 ] ||
     fail "want 8 table rows: $(cat "$tmp/out")"
-# paper / train / none: lir's numbers from its own first train row (hooks 0)
 check
-read -r ips mn cpu < <(awk '$1 == "mode" { m++ } m == 1 && $1 == "train" && $2 == 0 {
-    print $4, $5, $10; exit }' "$tmp/out")
-awk -v ips="$ips" -v mn="$mn" -v cpu="$cpu" '
-    $1 == "paper" && $2 == "train" && $3 == "none" {
-        want_r = ips / 200; want_min = (2000 / mn) / 400; want_c = 20 / cpu
-        ok = ($4 == ips && $5 == 200.0 && ($6 - want_r)^2 < 1e-4 && ($7 - want_min)^2 < 1e-4 &&
-              ($8 - want_c)^2 < 1e-4)
-        if (!ok) print "row: " $0 "; want lir " ips ", ratio " want_r ", @min " want_min ", cpu " want_c
+awk '$1 == "cifar" && $2 == "train" && $3 == "none" {
+        ok = $4 == 100.0 && $5 == 50.0 && $6 == 50.0 && $7 == 80.0 && $8 == 2.00 &&
+             $9 == 1.25 && $10 == 2.50 && $11 == 1.50
+        if (!ok) print "row: " $0
         found = 1; exit !ok }
-    END { if (!found) exit 1 }' "$tmp/out" || fail "paper train row does not match lir bench's columns"
+    END { if (!found) exit 1 }' "$tmp/out" || fail "cifar train row: $(cat "$tmp/out")"
+# bars: cifar train 2.0x < 2.5x fp32, 1.25x < 1.5x bf16; hooked inference 2.0x < 3x (both nets)
+has out "BELOW 2.5x fp32, BELOW 1.5x bf16" "the training bars are marked"
+has out "# bars below: 4" "four bars missed"
+expect 1 "bench_table.py without runs" "$PY" bench/bench_table.py
+
+# Part 2: bench/run.sh end to end, two runs, the stub answering for both precisions.
+cat >"$tmp/torch" <<'SH'
+#!/bin/sh
+prec=fp32; while [ $# -gt 0 ]; do [ "$1" = --precision ] && prec=$2; shift; done
+echo "# torch stub"
+echo "mode hooks batch median_ms min_ms images/s cpu_ms prec"
+for h in 0 41; do echo "train $h 2 10.00 5.00 200.0 20.00 $prec"; echo "infer $h 2 4.00 2.00 500.0 8.00 $prec"; done
+SH
+chmod +x "$tmp/torch"
+cat >"$tmp/py" <<SH
+#!/bin/sh
+case "\$1" in *torch_ref.py) shift; exec "$tmp/torch" "\$@";; *) exec "$PY" "\$@";; esac
+SH
+chmod +x "$tmp/py"
+expect 0 "bench/run.sh" env PY="$tmp/py" LIR="$LIR" bash bench/run.sh --runs 2 --iters 1 \
+    --warmup 0 --batch 2 --infer-batch 2 --threads 1 --keep "$tmp/keep"
+grep -q '^# run 2: load average before: [0-9.]* [0-9.]* [0-9.]*$' "$tmp/out" ||
+    fail "no load line before run 2: $(grep '^# run' "$tmp/out")"
+has out "# 2 run(s)" "the table covers both runs"
+[ "$(grep -c '^\(paper\|cifar\) *\(train\|infer\) *\(none\|all\) ' "$tmp/out")" -eq 8 ] ||
+    fail "want 8 table rows: $(cat "$tmp/out")"
+[ -s "$tmp/keep/run2/lir_cifar" ] && [ -s "$tmp/keep/run2/torch_cifar_bf16_passive" ] ||
+    fail "--keep did not keep the runs' rows: $(ls -R "$tmp/keep")"
+expect 2 "bench/run.sh with a bad flag" bash bench/run.sh --bogus 1
 finish test_bench_run

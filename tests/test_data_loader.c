@@ -2,7 +2,9 @@
  * determinism, exact resume from (epoch, position), epochs as permutations, the
  * plain (no augmentation) stream equal to dataset_batch, the held-out split, and
  * Cutout: its square, clipped at the border, and a stream with it that is the
- * stream without it except for one zeroed square per image. */
+ * stream without it except for one zeroed square per image; parts (data-parallel
+ * training): the parts of every batch, side by side, are the whole batch, with the
+ * short last batch of an epoch seen as short in every part. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,7 +67,7 @@ int main(void) {
     int y1[3 * N + B], y2[3 * N + B];
 
     /* plain stream == dataset_batch, in order, short last batch */
-    loader_opts plain = {0, 0, 0};
+    loader_opts plain = {0, 0, 0, 0, 0};
     loader *l = loader_start(d, NULL, 0, B, &nm, plain, 5, 0, 0, &err);
     CHECK(l != NULL, "start: %s", l ? "" : err.msg);
     int sizes[5];
@@ -79,7 +81,7 @@ int main(void) {
     CHECK(!memcmp(x1, x2, (size_t)N * IMG * sizeof(float)), "plain stream equals dataset_batch");
 
     /* augmented, shuffled: each epoch a permutation; images are crops/flips of the right source */
-    loader_opts aug = {1, 1, 0};
+    loader_opts aug = {1, 1, 0, 0, 0};
     l = loader_start(d, NULL, 0, B, &nm, aug, 42, 0, 0, &err);
     int got = 0;
     while (got < 2 * N) got += loader_next(l, x1 + (size_t)got * IMG, y1 + got);
@@ -127,7 +129,7 @@ int main(void) {
     CHECK(memcmp(y1, y2, N * sizeof(int)) != 0, "another seed gives another order");
 
     /* Cutout: the same crops and flips, one square of side <= 8 set to 0 */
-    loader_opts cut = {1, 1, 8};
+    loader_opts cut = {1, 1, 8, 0, 0};
     l = loader_start(d, NULL, 0, B, &nm, cut, 42, 0, 0, &err);
     run(l, 5, x2, y2);
     loader_stop(l);
@@ -162,6 +164,33 @@ int main(void) {
     CHECK(!memcmp(x1, x2, (size_t)(first + more) * IMG * sizeof(float)) &&
               !memcmp(y1, y2, (size_t)(first + more) * sizeof(int)),
           "resumed stream equals the uninterrupted one");
+
+    /* parts: 3 loaders making parts 0..2 of batches of 6 (Cutout on) give the stream of
+     * one loader, batch by batch; each returns the whole batch's size */
+    loader_opts whole = {1, 1, 8, 0, 0}, part[3] = {{1, 1, 8, 0, 3}, {1, 1, 8, 1, 3}, {1, 1, 8, 2, 3}};
+    l = loader_start(d, NULL, 0, 6, &nm, whole, 9, 0, 0, &err);
+    run(l, 8, x1, y1); /* 7 batches of 6 and 1 short of 1 per epoch: 8 batches = 43 images */
+    loader_stop(l);
+    loader *lp[3];
+    for (int k = 0; k < 3; k++) lp[k] = loader_start(d, NULL, 0, 6, &nm, part[k], 9, 0, 0, &err);
+    int parts_ok = 1, at = 0;
+    for (int b = 0; b < 8; b++) {
+        int m[3], len = 0;
+        for (int k = 0; k < 3; k++) {
+            m[k] = loader_next(lp[k], x2 + (size_t)(at + len) * IMG, y2 + at + len);
+            len += (int)((long)m[k] * (k + 1) / 3) - (int)((long)m[k] * k / 3);
+        }
+        parts_ok &= m[0] == m[1] && m[1] == m[2] && len == m[0] && m[0] == (b == 6 ? 1 : 6);
+        at += len;
+    }
+    for (int k = 0; k < 3; k++) loader_stop(lp[k]);
+    CHECK(parts_ok && at == 43, "parts report the whole batch's size (%d images)", at);
+    CHECK(!memcmp(x1, x2, (size_t)43 * IMG * sizeof(float)) && !memcmp(y1, y2, 43 * sizeof(int)),
+          "the parts of each batch side by side are the batch, augmentation included");
+    loader_opts uneven = {1, 1, 0, 0, 4};
+    CHECK(loader_start(d, NULL, 0, 6, &nm, uneven, 1, 0, 0, &err) == NULL &&
+              strstr(err.msg, "equal parts"),
+          "a batch that does not split into equal parts is refused: %s", err.msg);
 
     /* subset (validation split): only those images, labels follow */
     int *tr, *va;

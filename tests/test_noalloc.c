@@ -3,11 +3,15 @@
  * nothing. Linked with malloc, calloc, realloc and free wrapped (-Wl,--wrap, see the
  * Makefile), the test counts the calls lir makes during the steps; OpenMP's own
  * allocations (its thread pool) are in libgomp and not counted. Run with one thread,
- * then with two; with the direct convolution, then with Winograd (LIR_CONV). */
+ * then with two, each time alone and as one of two data-parallel processes (batch norm
+ * summed over processes through bn_sync, here a sum that doubles, as a twin process
+ * would add; the gradient allreduce dist_sum_float, one process in this build); with
+ * the direct convolution, then with Winograd (LIR_CONV). */
 #include <omp.h>
 #include <stdlib.h>
 
 #include "check.h"
+#include "net_fixture.h"
 #include "nn/nn.h"
 #include "train/train.h"
 
@@ -36,23 +40,11 @@ void __wrap_free(void *p) {
     __real_free(p);
 }
 
-/* Every layer type: BN and plain convolutions on maps where the taps are planned
- * globally and by position classes (2x2), max pool, shortcut, route, connected with
- * and without an activation, softmax. */
-static const char *CFG =
-    "[net]\nbatch=4\nwidth=8\nheight=8\nchannels=3\n\n"
-    "[convolutional]\nname=c1\nbn_name=b1\nbatch_normalize=1\nfilters=8\nsize=3\nstride=1\n"
-    "pad=1\nactivation=relu\n\n"
-    "[maxpool]\nsize=2\nstride=2\n\n"
-    "[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=linear\n\n"
-    "[shortcut]\nfrom=-2\nactivation=relu\n\n"
-    "[convolutional]\nname=c3\nbatch_normalize=1\nfilters=16\nsize=3\nstride=2\npad=1\n"
-    "activation=relu\n\n"
-    "[route]\nlayers=-1\n\n"
-    "[convolutional]\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
-    "[avgpool]\n\n"
-    "[connected]\noutput=12\nactivation=relu\n\n"
-    "[connected]\nname=fc\noutput=5\nactivation=linear\n\n[softmax]\n";
+static const char *CFG = NET_FIXTURE_CFG;
+
+static void twin_sum(void *ctx, double *buf, int n) {
+    for (int i = 0; i < n; i++) buf[i] *= 2;
+}
 
 /* One training step and one inference forward. */
 static int step(net *n, sgd *o, const float *x, const int *labels,
@@ -60,6 +52,7 @@ static int step(net *n, sgd *o, const float *x, const int *labels,
     net_forward(n, x, 1);
     net_zero_grads(n);
     net_loss_backward(n, labels, outlier);
+    dist_sum_float(n->grads, n->n_params);
     if (sgd_step(o, n->params, n->grads, n->n_params, 0.01f, err)) return -1;
     net_forward(n, x, 0);
     return 0;
@@ -87,8 +80,11 @@ static void check_mode(const cfg_file *cfg, int mode, const float *x, const int 
           "regularised hooks attach");
     sgd_config sc = {0.9f, 5e-4f, 0, 1};
     sgd *o = sgd_create(n->tensors, n->n_tensors, &sc);
-    for (int threads = 1; threads <= 2; threads++) {
+    const bn_sync twin = {twin_sum, NULL, 2};
+    for (int run = 0; run < 4; run++) {
+        int threads = 1 + run % 2;
         omp_set_num_threads(threads);
+        net_set_bn_sync(n, run >= 2 ? &twin : NULL);
         CHECK(step(n, o, x, labels, outlier, &err) == 0, "warm-up step (%s)", err.msg);
         calls = 0;
         counting = 1;
@@ -96,9 +92,9 @@ static void check_mode(const cfg_file *cfg, int mode, const float *x, const int 
         rc |= step(n, o, x, labels, outlier, &err);
         counting = 0;
         CHECK(rc == 0 && calls == 0,
-              "conv %s, %d thread(s): two training steps and inference forwards after the "
-              "first allocate nothing (%ld allocator calls)",
-              conv_mode_name(mode), threads, calls);
+              "conv %s, %d thread(s)%s: two training steps and inference forwards after "
+              "the first allocate nothing (%ld allocator calls)",
+              conv_mode_name(mode), threads, run >= 2 ? ", BN synced" : "", calls);
     }
     sgd_free(o);
     net_free(n);

@@ -122,7 +122,7 @@ expect 2 "--runs with a name not in the plan" "${sw[@]}" --runs oe-photos-s9 --d
 has err "run 'oe-photos-s9' is not in the plan" "--runs refuses a name not in the plan"
 
 # ---- killed while training: the run resumes from its checkpoint ----
-rm -rf "$tmp/sweep/oe-photos-s2"
+rm -rf "$(readlink -f "$tmp/sweep/oe-photos-s2")" # the run's folder (runs/<key>), not just its name
 "${sw[@]}" -- --set "batch=16;outlier_batch=16;val_size=20;stop_after_steps=3" --progress-seconds 0 \
     >"$tmp/out" 2>&1 && fail "a sweep with a stopped run exits 0"
 check; grep -q "oe-photos-s2: stopped before the end" "$tmp/out" || fail "the stop is reported: $(tail -3 "$tmp/out")"

@@ -215,7 +215,8 @@ static void default_outdir(const eval_args *a, char *out, size_t size) {
         snprintf(parent, sizeof parent, "%.*s-", (int)(slash - p), p);
         if (!strcmp(parent, ".-") || !strcmp(parent, "..-") || !strcmp(parent, "-")) parent[0] = 0;
     }
-    snprintf(out, size, "runs/eval-%s-%s%s", a->in, parent, w);
+    /* each part at most 64 characters, so the name fits the caller's 256 */
+    snprintf(out, size, "runs/eval-%.64s-%.64s%.64s", a->in, parent, w);
 }
 
 /* Checks the flags (usage error: returns 2) and fills the defaults that depend on

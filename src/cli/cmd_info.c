@@ -1,15 +1,18 @@
 /* cmd_info.c: `lir info <cfg>`: builds the network for inference and prints its
  * layer table (shapes, parameters, FLOPs) and hook points (net_print_info);
- * `lir info --cpu` prints which kernels this CPU runs (kernels_print). */
+ * `lir info --cpu` prints which kernels this CPU runs (kernels_print) and whether this
+ * lir trains over MPI (dist_kind). */
 #include "cli.h"
 #include "nn/nn.h"
+#include "train/train.h"
 
 int cmd_info(int argc, char **argv) {
     int classes, batch, seed, cpu;
     uint64_t max_mem;
     const arg_spec specs[] = {
         {"cpu", ARG_BOOL, &cpu, "0",
-         "print the CPU's kernel level, LIR_KERNELS and the kernel of each operation", NULL,
+         "print the CPU's kernel level, LIR_KERNELS, the kernel of each operation and "
+         "whether lir train runs over MPI", NULL,
          NULL},
         {"classes", ARG_INT, &classes, "0", "outputs of the last [connected] layer (0: the cfg's)",
          NULL, NULL},
@@ -29,7 +32,10 @@ int cmd_info(int argc, char **argv) {
         args_usage(&cmd, stderr);
         return 2;
     }
-    if (cpu) kernels_print(stdout);
+    if (cpu) {
+        kernels_print(stdout);
+        printf("%-16s%s\n", "data-parallel:", dist_kind());
+    }
     if (npos == 0) return 0;
     lir_error err;
     if (classes < 0 || batch < 1) {

@@ -30,12 +30,12 @@ static const override OVERRIDES[] = {
     {"checkpoint-steps", "checkpoint_steps", NULL, NULL, NULL},
     {"progress-seconds", "progress_seconds", NULL, NULL, NULL},
 };
-enum { NOV = sizeof OVERRIDES / sizeof OVERRIDES[0], NOWN = 6, NSPECS = NOWN + NOV };
+enum { NOV = sizeof OVERRIDES / sizeof OVERRIDES[0], NOWN = 7, NSPECS = NOWN + NOV };
 
 /* The flags of lir train and where they land. */
 typedef struct {
     const char *config_path, *resume, *set;
-    int print_config, doc;
+    int print_config, print_hash, doc;
     uint64_t max_mem;
     override ov[NOV];
     char help[NOV][64], unset[NOV][96];
@@ -43,7 +43,7 @@ typedef struct {
     arg_cmd cmd;
 } train_args;
 
-/* The flag table: six of its own, then one per config key a flag sets (parsed as
+/* The flag table: seven of its own, then one per config key a flag sets (parsed as
  * text: config_set checks type and range). */
 static void train_flags(train_args *a) {
     const arg_spec own[NOWN] = {
@@ -58,6 +58,9 @@ static void train_flags(train_args *a) {
          NULL, NULL},
         {"config-doc", ARG_BOOL, &a->doc, "0", "print the config keys as a Markdown table and exit",
          NULL, NULL},
+        {"print-hash", ARG_BOOL, &a->print_hash, "0",
+         "print the hash of the settings that change the result (what checkpoints check; "
+         "scripts/sweep.sh keys run folders by it) and exit", NULL, NULL},
         CLI_MAX_MEMORY_SPEC(&a->max_mem),
     };
     memcpy(a->specs, own, sizeof own);
@@ -131,6 +134,8 @@ static int train_main(const train_args *a, const char *cfg_path, int argc, char 
         char *js = config_to_json(c);
         printf("%s\n", js);
         free(js);
+    } else if (!rc && a->print_hash) {
+        printf("%016llx\n", (unsigned long long)config_hash(c));
     } else if (!rc) {
         char *command = command_line(argc, argv);
         train_options opt = {cfg_path, cfg, command, a->resume != NULL};
@@ -161,6 +166,12 @@ int cmd_train(int argc, char **argv) {
         lir_error err;
         net_set_max_memory(a->max_mem);
         rc = train_main(a, pos[0], argc, argv, &err) ? cli_error("train", &err) : 0;
+        if (dist_stop(rc != 0)) { /* a failure of this process alone: stop the others */
+            fprintf(stderr, "lir train: process %d of %d: the other processes did not end "
+                    "with this one within %d s; aborting the run\n", dist_rank(), dist_size(),
+                    DIST_STOP_WAIT);
+            dist_abort();
+        }
     }
     free(pos);
     free(a);

@@ -28,7 +28,7 @@ struct loader {
     int *perm;
     float *tmp;
     float *x[NSLOT];
-    int *y[NSLOT], cnt[NSLOT];
+    int *y[NSLOT], cnt[NSLOT], len[NSLOT]; /* cnt: images of the batch, len: of its part */
     int head, filled, stop, started;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -80,17 +80,22 @@ void augment_cutout(float *img, int cy, int cx, int size) {
             for (int x = x0; x < x1; x++) img[c * DATA_PLANE + y * DATA_SIDE + x] = 0.0f;
 }
 
-/* Fills slot with the batch at the producer's position and advances it. */
+/* Fills slot with the batch at the producer's position (its part opts.part of
+ * opts.parts) and advances it. */
 static void produce(loader *l, int slot) {
-    int m = l->n - l->p_pos < l->batch ? l->n - l->p_pos : l->batch;
-    const int *idx = l->perm + l->p_pos;
+    int m = l->n - l->p_pos < l->batch ? l->n - l->p_pos : l->batch, lo = 0, len = m;
+    if (l->opts.parts > 1) {
+        lo = (int)((long)m * l->opts.part / l->opts.parts);
+        len = (int)((long)m * (l->opts.part + 1) / l->opts.parts) - lo;
+    }
+    const int *idx = l->perm + l->p_pos + lo;
     float *out = l->x[slot];
-    dataset_batch_ex(l->d, idx, m, &l->norm, l->opts.augment ? l->tmp : out, 0);
-    for (int i = 0; i < m; i++) {
+    dataset_batch_ex(l->d, idx, len, &l->norm, l->opts.augment ? l->tmp : out, 0);
+    for (int i = 0; i < len; i++) {
         l->y[slot][i] = l->d->labels[idx[i]];
         if (!l->opts.augment) continue;
         rng_state r;
-        rng_seed(&r, mix(l->seed, (uint64_t)l->p_epoch, (uint64_t)(l->p_pos + i)));
+        rng_seed(&r, mix(l->seed, (uint64_t)l->p_epoch, (uint64_t)(l->p_pos + lo + i)));
         int dy = (int)rng_below(&r, 9), dx = (int)rng_below(&r, 9), flip = (int)rng_below(&r, 2);
         augment_crop_flip(l->tmp + (size_t)i * DATA_IMG, out + (size_t)i * DATA_IMG, dy, dx, flip, l->fill);
         if (l->opts.cutout) {
@@ -100,6 +105,7 @@ static void produce(loader *l, int slot) {
         }
     }
     l->cnt[slot] = m;
+    l->len[slot] = len;
     l->p_pos += m;
     if (l->p_pos == l->n) {
         l->p_pos = 0;
@@ -130,6 +136,11 @@ loader *loader_start(const dataset *d, const int *subset, int n_subset, int batc
     int n = subset ? n_subset : d->n;
     if (n < 1) {
         lir_fail(err, "loader: no images to load (subset of %d)", n);
+        return NULL;
+    }
+    if (opts.parts > 1 && (opts.part < 0 || opts.part >= opts.parts || batch % opts.parts)) {
+        lir_fail(err, "loader: batch %d does not split into %d equal parts (part %d)", batch,
+                 opts.parts, opts.part);
         return NULL;
     }
     if (batch < 1 || epoch < 0 || position < 0 || position >= n) {
@@ -176,10 +187,10 @@ loader *loader_start(const dataset *d, const int *subset, int n_subset, int batc
 int loader_next(loader *l, float *out, int *labels) {
     pthread_mutex_lock(&l->mu);
     while (l->filled == 0) pthread_cond_wait(&l->cv, &l->mu);
-    int slot = l->head, m = l->cnt[slot];
+    int slot = l->head, m = l->cnt[slot], len = l->len[slot];
     pthread_mutex_unlock(&l->mu);
-    memcpy(out, l->x[slot], (size_t)m * DATA_IMG * sizeof(float));
-    if (labels) memcpy(labels, l->y[slot], (size_t)m * sizeof(int));
+    memcpy(out, l->x[slot], (size_t)len * DATA_IMG * sizeof(float));
+    if (labels) memcpy(labels, l->y[slot], (size_t)len * sizeof(int));
     pthread_mutex_lock(&l->mu);
     l->head = (l->head + 1) % NSLOT;
     l->filled--;

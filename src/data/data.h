@@ -250,6 +250,10 @@ typedef struct {
     int cutout;  /* with augment: side of a square set to 0 (the mean colour after
                     normalisation) at a random centre, clipped at the border (Cutout,
                     DeVries & Taylor 2017); 0: off */
+    int part, parts; /* parts > 1 (data-parallel training): this loader makes only part
+                        `part` of each batch, images [m*part/parts, m*(part+1)/parts) of
+                        its m, the same images with the same augmentation as in the whole
+                        batch; batch must split into equal parts. 0 or 1: whole batches */
 } loader_opts;
 
 typedef struct loader loader;
@@ -257,7 +261,9 @@ typedef struct loader loader;
 loader *loader_start(const dataset *d, const int *subset, int n_subset, int batch,
                      const data_norm *norm, loader_opts opts, uint64_t seed, int epoch,
                      int position, lir_error *err);
-/* Copies the next batch (out [batch][DATA_IMG], labels [batch]); returns its size. */
+/* Copies the next batch, or its part (out [len][DATA_IMG], labels [len]); returns the
+ * size of the whole batch (the same in every part: a short last batch is seen as short
+ * everywhere). */
 int loader_next(loader *l, float *out, int *labels);
 /* Epoch and position of the next batch loader_next will return. */
 void loader_position(const loader *l, int *epoch, int *position);

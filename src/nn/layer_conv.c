@@ -258,7 +258,7 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
     l->taps = xmalloc(sizeof *l->taps);
     conv_taps_make(l, l->taps);
     l->chan = xmalloc(4 * (size_t)n * sizeof(float));
-    if (batch_normalize) l->sums = xmalloc(2 * (size_t)n * l->max_threads * sizeof(double));
+    l->sums = xmalloc(2 * (size_t)n * l->max_threads * sizeof(double));
     if (grads) {
         l->dconv_out = xcalloc(nout, sizeof(float));
         if (batch_normalize) {
@@ -388,6 +388,7 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
     if (batch_stats) {
         for (int t = 1; t < p.threads; t++)
             for (int i = 0; i < 2 * n; i++) sums[i] += sums[2 * (size_t)n * t + i];
+        if (l->sync) l->sync->sum(l->sync->ctx, sums, 2 * n);
         conv_bn_train_finish(l, sums, out);
     }
     l->bn_batch_stats = batch_stats;

@@ -105,12 +105,18 @@ void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float 
     }
 }
 
+/* Values per channel the batch statistics are taken over: this process's batch, or
+ * with l->sync the whole batch of its `parts` processes. */
+static double bn_count(const conv_layer *l) {
+    return (double)l->batch * l->oh * l->ow * (l->sync ? l->sync->parts : 1);
+}
+
 /* BN training: batch statistics from the sums (biased variance to normalise,
  * unbiased for the running variance), then bn_out and out over the batch. */
 void conv_bn_train_finish(conv_layer *l, const double *sums, float *out) {
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
-    const double count = (double)B * S;
+    const double count = bn_count(l);
 #pragma omp parallel for schedule(static) if ((size_t)B * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
         const double m = sums[ch] / count;
@@ -131,20 +137,27 @@ void conv_bn_train_finish(conv_layer *l, const double *sums, float *out) {
     }
 }
 
-/* Backward through activation and BN of channel ch over the whole batch (see
- * conv_backward_prologue). Compiled for the build's baseline and for AVX-512, picked by
- * the kernels level: the same operations in the same order, the same bits. */
+/* Mean and 1/std BN normalised channel ch with in the last forward (0 and 1 without
+ * BN). */
+static void bn_norm(const conv_layer *l, int ch, float *mean, float *istd) {
+    *mean = 0, *istd = 1;
+    if (!l->batch_normalize) return;
+    *mean = l->bn_batch_stats ? l->mean[ch] : l->rolling_mean[ch];
+    *istd = 1.0f / sqrtf((l->bn_batch_stats ? l->var[ch] : l->rolling_var[ch]) + l->bn_eps);
+}
+
+/* Backward through activation and BN of channel ch over this process's batch (see
+ * conv_backward_prologue): dbn_out, the parameter gradients, and the channel's sums of
+ * dy and dy * xhat into red[ch], red[n + ch]. Compiled for the build's baseline and for
+ * AVX-512, picked by the kernels level: the same operations in the same order, the
+ * same bits. */
 __attribute__((always_inline)) static inline void prologue_body(conv_layer *l, const float *out,
-                                                                const float *dout, float *coef,
+                                                                const float *dout, double *red,
                                                                 int ch) {
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
-    const double count = (double)B * S;
-    float mean = 0, istd = 1;
-    if (l->batch_normalize) {
-        mean = l->bn_batch_stats ? l->mean[ch] : l->rolling_mean[ch];
-        istd = 1.0f / sqrtf((l->bn_batch_stats ? l->var[ch] : l->rolling_var[ch]) + l->bn_eps);
-    }
+    float mean, istd;
+    bn_norm(l, ch, &mean, &istd);
     double sum_dy = 0, sum_dy_xhat = 0;
     for (int b = 0; b < B; b++) {
         const size_t o = ((size_t)b * n + ch) * S;
@@ -160,34 +173,43 @@ __attribute__((always_inline)) static inline void prologue_body(conv_layer *l, c
     }
     l->dbiases[ch] += (float)sum_dy;
     if (l->batch_normalize) l->dscales[ch] += (float)sum_dy_xhat;
-    float *k = coef + 4 * (size_t)ch;
-    k[0] = l->batch_normalize ? l->scales[ch] * istd : 1.0f;
-    /* running statistics are constants: no terms through mean and variance */
-    k[1] = l->bn_batch_stats ? (float)(sum_dy / count) : 0.0f;
-    k[2] = l->bn_batch_stats ? (float)(sum_dy_xhat / count) : 0.0f;
-    k[3] = istd;
+    red[ch] = sum_dy, red[n + ch] = sum_dy_xhat;
 }
 
 __attribute__((target("avx512f"))) static void prologue_avx512(conv_layer *l, const float *out,
-                                                               const float *dout, float *coef,
+                                                               const float *dout, double *red,
                                                                int ch) {
-    prologue_body(l, out, dout, coef, ch);
+    prologue_body(l, out, dout, red, ch);
 }
 
-static void prologue_base(conv_layer *l, const float *out, const float *dout, float *coef,
+static void prologue_base(conv_layer *l, const float *out, const float *dout, double *red,
                           int ch) {
-    prologue_body(l, out, dout, coef, ch);
+    prologue_body(l, out, dout, red, ch);
 }
 
 /* Backward through activation and BN, per channel over the whole batch:
  * dbn_out += act'(out) * dout, parameter gradients, and the coefficients of
- * dconv = k * (dy - mdy - xhat * mdyx) in coef[ch*4 ..] = {k, mdy, mdyx, istd}. */
+ * dconv = k * (dy - mdy - xhat * mdyx) in coef[ch*4 ..] = {k, mdy, mdyx, istd}. The
+ * means mdy, mdyx are over the whole batch: with l->sync the sums (in l->sums, free
+ * between forwards) are added up over the processes first. */
 void conv_backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef) {
-    void (*run)(conv_layer *, const float *, const float *, float *, int) =
+    void (*run)(conv_layer *, const float *, const float *, double *, int) =
         kernels_level() >= KERN_AVX512 ? prologue_avx512 : prologue_base;
     const int n = l->n;
+    double *red = l->sums;
 #pragma omp parallel for schedule(static) if ((size_t)l->batch * n * l->oh * l->ow > 32768)
-    for (int ch = 0; ch < n; ch++) run(l, out, dout, coef, ch);
+    for (int ch = 0; ch < n; ch++) run(l, out, dout, red, ch);
+    if (l->sync && l->bn_batch_stats) l->sync->sum(l->sync->ctx, red, 2 * n);
+    const double count = bn_count(l);
+    for (int ch = 0; ch < n; ch++) {
+        float mean, istd, *k = coef + 4 * (size_t)ch;
+        bn_norm(l, ch, &mean, &istd);
+        k[0] = l->batch_normalize ? l->scales[ch] * istd : 1.0f;
+        /* running statistics are constants: no terms through mean and variance */
+        k[1] = l->bn_batch_stats ? (float)(red[ch] / count) : 0.0f;
+        k[2] = l->bn_batch_stats ? (float)(red[n + ch] / count) : 0.0f;
+        k[3] = istd;
+    }
 }
 
 /* For images b0..b0+nb: with BN, dconv_out += k*(dy - mdy - xhat*mdyx); then

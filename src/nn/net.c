@@ -534,6 +534,11 @@ void net_set_precision(net *n, int prec) {
     }
 }
 
+void net_set_bn_sync(net *n, const bn_sync *s) {
+    for (int i = 0; i < n->n_layers; i++)
+        if (n->layers[i].type == LAYER_CONV) n->layers[i].u.conv.sync = s;
+}
+
 net *net_load_cfg(const char *path, const net_options *opt, lir_error *err) {
     cfg_file *c = cfg_parse_file(path, err);
     if (!c) return NULL;

@@ -90,6 +90,18 @@ typedef struct {
     int decay; /* 1: weight decay applies (conv/fc weights); 0: biases, BN gamma/beta */
 } param_tensor;
 
+/* Batch-norm statistics shared by the processes of a data-parallel training run
+ * (train/dist_mpi.c): sum(ctx, buf, n) replaces buf[0..n) in every process by its sum
+ * over all `parts` processes, each holding an equal share of the batch. A training
+ * forward then normalises with the mean and variance of the whole batch and backward
+ * uses its whole-batch means, so the processes together compute what one process with
+ * the whole batch computes. Every process must make the same calls in the same order. */
+typedef struct {
+    void (*sum)(void *ctx, double *buf, int n);
+    void *ctx;
+    int parts;
+} bn_sync;
+
 /* ---- convolution with optional fused batch norm and activation ----------------
  * in [B][c][h][w] -> conv_out [B][n][oh][ow] -> (BN) bn_out -> act -> out.
  * oh = (h + 2*pad - size)/stride + 1.
@@ -119,11 +131,13 @@ typedef struct {
                                           at init */
     int max_threads;                   /* most threads one call uses (scratch sized for it) */
     double *sums;                      /* [max_threads][2n] scratch of a BN training forward:
-                                          each thread's channel sums and sums of squares */
+                                          each thread's channel sums and sums of squares;
+                                          of backward: [2n] channel sums of dy, dy*xhat */
     float *chan;                       /* [4n] scratch: per-channel coefficients of the
                                           forward epilogue and of backward */
     int precision;                     /* PREC_FP32 or PREC_BF16: inputs of its GEMMs
                                           (forward, backward-data, backward-weights) */
+    const bn_sync *sync;               /* NULL: batch statistics of this process's batch */
     int wino_fwd, wino_bwd, wino_dw;   /* Winograd tile m (2 or 4) of the forward, the
                                           backward-data and the backward-weights
                                           convolution, 0: direct; chosen at init by
@@ -365,6 +379,9 @@ net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err);
  * precision: both GEMM operands rounded to bf16, products summed in fp32; weights,
  * activations, gradients, BN statistics, losses and energies stay fp32). */
 void net_set_precision(net *n, int prec);
+/* Batch statistics of every BN convolution over the processes of s from now on (NULL:
+ * this process's batch alone, what net_build gives); s must outlive its use. */
+void net_set_bn_sync(net *n, const bn_sync *s);
 net *net_load_cfg(const char *path, const net_options *opt, lir_error *err);
 void net_free(net *n);
 

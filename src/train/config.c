@@ -94,6 +94,10 @@ static const key_spec KEYS[] = {
     {"calib_spread", K_FLOAT, F(calib_spread), 0, 1000, "1", 1, NULL,
      "calibrated outlier margins: this times (q90 - q10) of ID energies beyond the ID margins "
      "(m_out = m_in + it; band: also m_out_lo = m_in_lo - it)"},
+    {"bn_sync", K_BOOL, F(bn_sync), 0, 1, "true", 0, NULL,
+     "data-parallel runs (mpirun -np K): batch norm normalises with the statistics of the "
+     "whole batch, summed over the K processes, so K processes give the result of one; "
+     "false: each process its own part's (less communication, a different result)"},
     {"out_dir", K_STR, F(out_dir), 0, 0, "runs/train", 0, NULL,
      "results: config.json, log.csv, curves_*.{png,svg,pdf}, checkpoint.bin, final.weights(.json)"},
     {"checkpoint_steps", K_INT, F(checkpoint_steps), 0, 1e9, "0", 0, NULL,

@@ -210,7 +210,7 @@ static int open_part(outlier_source *o, outlier_part *p, const train_config *c, 
         return lir_fail(err, "outlier set %s has %d images, fewer than its %d per batch", p->name,
                         p->d->n, p->count);
     p->labels = xmalloc((size_t)p->count * sizeof *p->labels);
-    loader_opts lo = {c->augment, 1, 0};
+    loader_opts lo = {.augment = c->augment, .shuffle = 1};
     p->ld = loader_start(p->d, NULL, p->d->n, p->count, &o->norm, lo, seed,
                          pos ? pos->epoch : 0, pos ? pos->position : 0, err);
     return p->ld ? 0 : -1;

@@ -3,45 +3,30 @@
  * plus lambda_l * R_l at every regularised hook, all through net_loss_backward; a
  * finite-loss check; one SGD step at the schedule's rate. Each epoch: validation on
  * the held-out part, log + plots (train_report.c), atomic checkpoint. At the end:
- * test accuracy, final .weights and its JSON sidecar. */
+ * test accuracy, final .weights and its JSON sidecar.
+ * Data-parallel (dist: `mpirun -np K`): every process holds the network and takes part
+ * 1/K of each batch (its loader makes only that part, with the augmentation of the
+ * whole batch); batch norm sees the whole batch (bn_sync), the gradients and the step's
+ * loss terms are summed over the processes before the step, so all processes take the
+ * same step, the one a single process takes on the whole batch. Validation and test
+ * batches are dealt round the processes. Process 0 alone prints and writes files. */
 #include <math.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
 #include "guard.h"
 #include "data/data.h"
 #include "nn/nn.h"
 #include "train.h"
 #include "report/report.h"
 #include "train_report.h"
+#include "trainer.h"
 
-typedef struct {
-    train_config *c;
-    const train_options *opt;
-    net *n;
-    dataset *train;
-    data_norm norm;
-    int *tr_idx, *val_idx;
-    int n_tr, n_val;
-    int idb, ob;     /* ID and outlier images per step */
-    long spe, total; /* steps per epoch, in the run */
-    lr_schedule sched;
-    sgd *o;
-    int hook[CONFIG_MAX_HOOKS]; /* index in n->hooks of config hook i */
-    train_state s;
-    checkpoint_parts ck; /* what checkpoints hold: the state, the net with its margins */
-    float *x;
-    int *labels;
-    unsigned char *is_out;
-    outlier_source *out;
-    char ckpt[1100];
-    int have_ckpt; /* ckpt holds a checkpoint of this run (written or resumed from) */
-    guard_base base; /* what init_weights was trained on */
-    long val_overlap; /* validation images init_weights was trained on (allowed) */
-} trainer;
+/* SIGINT / SIGTERM ask the loop to stop after the current step with a checkpoint. */
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int sig) { stop_signal = sig; }
 
 /* ---- setup ----------------------------------------------------------------------- */
 
@@ -76,114 +61,17 @@ static int hooks_attach(trainer *t, lir_error *err) {
     return 0;
 }
 
-/* The net hook of config hook i. */
-static hook *hook_at(trainer *t, int i) { return &t->n->hooks[t->hook[i]]; }
-
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-/* BN running statistics of every conv layer into buf (NULL: count only; save 0: back
- * from buf); returns the count. */
-static size_t bn_stats(net *n, float *buf, int save) {
-    size_t k = 0;
-    for (int i = 0; i < n->n_layers; i++) {
-        conv_layer *l = &n->layers[i].u.conv;
-        if (n->layers[i].type != LAYER_CONV || !l->batch_normalize) continue;
-        if (buf && save) {
-            memcpy(buf + k, l->rolling_mean, l->n * sizeof(float));
-            memcpy(buf + k + l->n, l->rolling_var, l->n * sizeof(float));
-        } else if (buf) {
-            memcpy(l->rolling_mean, buf + k, l->n * sizeof(float));
-            memcpy(l->rolling_var, buf + k + l->n, l->n * sizeof(float));
-        }
-        k += 2 * (size_t)l->n;
-    }
-    return k;
-}
-
-/* The ID energies of calib_batches training-mode forwards of ID (and outlier) batches,
- * exactly as training batches look, at every config hook: [n_hooks][calib_batches *
- * idb] (malloc'd), NULL on failure. BN running statistics are restored afterwards, so
- * the forwards leave the network unchanged. */
-static float *calib_energies(trainer *t, lir_error *err) {
-    const train_config *c = t->c;
-    float *saved = xmalloc((bn_stats(t->n, NULL, 0) + 1) * sizeof(float));
-    bn_stats(t->n, saved, 1);
-    loader_opts lo = {c->augment, 1, 0}; /* margins from ID images without Cutout */
-    uint64_t seed = (uint64_t)c->seed ^ 0x5ca1ab1eULL;
-    loader *ld = loader_start(t->train, t->tr_idx, t->n_tr, t->idb, &t->norm, lo, seed, 0, 0, err);
-    outlier_source *os = NULL;
-    if (ld && t->ob)
-        os = outlier_open(c, t->train, t->tr_idx, t->n_tr, &t->norm, t->ob, seed, NULL, err);
-    if (!ld || (t->ob && !os)) {
-        if (ld) loader_stop(ld);
-        free(saved);
-        return NULL;
-    }
-    int cnt = c->calib_batches * t->idb;
-    float *e = xmalloc((size_t)c->n_hooks * cnt * sizeof(float));
-    for (int b = 0; b < c->calib_batches; b++) {
-        while (loader_next(ld, t->x, t->labels) < t->idb) {
-        }
-        if (os) outlier_next(os, t->x + (size_t)t->idb * DATA_IMG);
-        net_forward(t->n, t->x, 1);
-        for (int i = 0; i < c->n_hooks; i++)
-            memcpy(e + (size_t)i * cnt + (size_t)b * t->idb, hook_at(t, i)->energy,
-                   (size_t)t->idb * sizeof(float));
-    }
-    loader_stop(ld);
-    outlier_close(os);
-    bn_stats(t->n, saved, 0);
-    free(saved);
-    return e;
-}
-
-/* Margins of hooks with calibrate, from the ID energies of calib_energies by the rule
- * of their loss kind (hook_reg_calibrate: centre calib_quantile, unit q90 - q10). */
-static int calibrate(trainer *t, lir_error *err) {
-    const train_config *c = t->c;
-    int any = 0;
-    for (int i = 0; i < c->n_hooks; i++) any |= c->hooks[i].reg.calibrate;
-    if (!any) return 0;
-    float *e = calib_energies(t, err);
-    if (!e) return -1;
-    int cnt = c->calib_batches * t->idb;
-    for (int i = 0; i < c->n_hooks; i++) {
-        if (!c->hooks[i].reg.calibrate) continue;
-        float *ei = e + (size_t)i * cnt;
-        for (int k = 0; k < cnt; k++)
-            if (!isfinite(ei[k])) {
-                free(e);
-                return lir_fail(err, "calibration: non-finite ID energy at point %s",
-                                c->hooks[i].point);
-            }
-        qsort(ei, (size_t)cnt, sizeof(float), cmp_float);
-        hook_reg *r = &hook_at(t, i)->reg;
-        hook_reg_calibrate(r, ei, cnt, c->calib_quantile, c->calib_spread);
-        printf("calibrated %-28s %-6s ID energy median %.4g, q10..q90 %.4g..%.4g: ", c->hooks[i].point,
-               hook_loss_name(r->loss), energy_quantile(ei, cnt, 0.5), energy_quantile(ei, cnt, 0.1),
-               energy_quantile(ei, cnt, 0.9));
-        if (r->loss == HOOK_LOSS_BAND)
-            printf("m_out_lo %.5g m_in_lo %.5g ", r->m_out_lo, r->m_in_lo);
-        printf("m_in %.5g m_out %.5g\n", r->m_in, r->m_out);
-    }
-    free(e);
-    return 0;
-}
-
 /* ---- evaluation ------------------------------------------------------------------ */
 
-/* Mean CE and accuracy (%) of images idx[0..n) of d (idx NULL: 0..n-1) in inference mode. */
+/* Mean CE and accuracy (%) of images idx[0..n) of d (idx NULL: 0..n-1) in inference
+ * mode; the batches are dealt round the processes. */
 static void evaluate(trainer *t, const dataset *d, const int *idx, int n, double *loss,
                      double *acc) {
     net *nt = t->n;
     int B = nt->batch, classes = nt->classes;
-    double ce = 0;
-    long correct = 0;
+    double ce = 0, correct = 0;
     int *lab = xmalloc((size_t)B * sizeof *lab), *ids = xmalloc((size_t)B * sizeof *ids);
-    for (int i = 0; i < n; i += B) {
+    for (int i = t->rank * B; i < n; i += B * t->parts) {
         int m = n - i < B ? n - i : B;
         for (int j = 0; j < m; j++) ids[j] = idx ? idx[i + j] : i + j;
         dataset_batch(d, ids, m, &t->norm, t->x);
@@ -198,6 +86,9 @@ static void evaluate(trainer *t, const dataset *d, const int *idx, int n, double
     }
     free(lab);
     free(ids);
+    double sums[2] = {ce, correct};
+    dist_sum_double(sums, 2);
+    ce = sums[0], correct = sums[1];
     *loss = n ? ce / n : NAN;
     *acc = n ? 100.0 * correct / n : NAN;
 }
@@ -220,12 +111,32 @@ double train_forward_backward(net *n, const float *x, const int *labels,
     return bad_out ? NAN : total;
 }
 
-/* One optimiser step on the batch in t->x / t->labels; fills the running sums. */
+/* The step's loss terms over the processes: their means over each part of the batch
+ * averaged (equal parts: the means over the whole batch; the hooks' R written back to
+ * last_reg), the correct counts summed, and whether a stop signal reached any process
+ * (t->stop_all). A non-finite term anywhere is non-finite everywhere. */
+static void step_reduce(trainer *t, double *total, double *ce, long *correct) {
+    int k = t->c->n_hooks;
+    double v[CONFIG_MAX_HOOKS + 4] = {*total, *ce, (double)*correct, stop_signal != 0};
+    for (int i = 0; i < k; i++) v[4 + i] = hook_at(t, i)->last_reg;
+    dist_sum_double(v, k + 4);
+    *total = v[0] / t->parts, *ce = v[1] / t->parts, *correct = (long)v[2];
+    t->stop_all = v[3] > 0;
+    for (int i = 0; i < k; i++) hook_at(t, i)->last_reg = v[4 + i] / t->parts;
+}
+
+/* One optimiser step on the batch in t->x / t->labels; fills the running sums. With
+ * several processes the gradient arena is summed over them (one allreduce) and the
+ * optimiser scales it by 1/parts (sgd_config.accumulate). */
 static int train_step(trainer *t, float lr, lir_error *err) {
     net *n = t->n;
     double ce;
     double total = train_forward_backward(n, t->x, t->labels, t->ob ? t->is_out : NULL, &ce);
     const float *prob = n->layers[n->n_layers - 1].out;
+    long correct = 0;
+    for (int j = 0; j < t->lidb; j++)
+        correct += vec_argmax(prob + (size_t)j * n->classes, n->classes) == t->labels[j];
+    step_reduce(t, &total, &ce, &correct);
     char note[1200];
     if (!isfinite(total)) {
         char msg[512] = "";
@@ -237,12 +148,12 @@ static int train_step(trainer *t, float lr, lir_error *err) {
                         guard_ckpt_note(t->have_ckpt ? t->ckpt : NULL, note, sizeof note));
     }
     for (int i = 0; i < t->c->n_hooks; i++) t->s.sum_reg[i] += hook_at(t, i)->last_reg;
-    for (int j = 0; j < t->idb; j++)
-        t->s.correct += vec_argmax(prob + (size_t)j * n->classes, n->classes) == t->labels[j];
+    t->s.correct += correct;
     t->s.seen += t->idb;
     t->s.sum_loss += total;
     t->s.sum_ce += ce;
     t->s.epoch_steps++;
+    dist_sum_float(n->grads, n->n_params);
     if (sgd_step(t->o, n->params, n->grads, n->n_params, lr, err) ||
         guard_finite(n, t->o, t->s.epoch + 1, t->s.step + 1, t->have_ckpt ? t->ckpt : NULL, err))
         return -1;
@@ -251,8 +162,10 @@ static int train_step(trainer *t, float lr, lir_error *err) {
     return 0;
 }
 
+/* Process 0 writes the checkpoint (the processes hold the same state). */
 static int save_checkpoint(trainer *t, lir_error *err) {
-    if (checkpoint_save(t->ckpt, &t->ck, err)) return -1;
+    trainer_bn_average(t);
+    if (t->rank == 0 && checkpoint_save(t->ckpt, &t->ck, err)) return -1;
     t->have_ckpt = 1;
     return 0;
 }
@@ -272,6 +185,7 @@ static int end_epoch(trainer *t, float lr, lir_error *err) {
     r.seconds = s->epoch_seconds;
     r.images_per_s = (double)s->epoch_steps * (t->idb + t->ob) / fmax(s->epoch_seconds, 1e-9);
     r.val_loss = r.val_acc = NAN;
+    trainer_bn_average(t);
     if (t->n_val) evaluate(t, t->train, t->val_idx, t->n_val, &r.val_loss, &r.val_acc);
     char note[1200];
     if (t->n_val && !isfinite(r.val_loss))
@@ -285,30 +199,33 @@ static int end_epoch(trainer *t, float lr, lir_error *err) {
     memset(s->sum_reg, 0, sizeof s->sum_reg);
     s->epoch_steps = s->correct = s->seen = 0;
     s->epoch_seconds = 0;
-    printf("epoch %d/%d: loss %.4f (ce %.4f) train acc %.2f%%  val loss %.4f acc %.2f%%  "
-           "lr %.3g  %.0f img/s  %.0fs\n",
-           r.epoch, t->c->epochs, r.train_loss, r.train_ce, r.train_acc, r.val_loss, r.val_acc,
-           r.lr, r.images_per_s, r.seconds);
-    fflush(stdout);
-    if (train_report_log(t->c, s, err) || train_report_plots(t->c, s, err)) return -1;
+    fprintf(t->out, "epoch %d/%d: loss %.4f (ce %.4f) train acc %.2f%%  val loss %.4f acc "
+            "%.2f%%  lr %.3g  %.0f img/s  %.0fs\n",
+            r.epoch, t->c->epochs, r.train_loss, r.train_ce, r.train_acc, r.val_loss, r.val_acc,
+            r.lr, r.images_per_s, r.seconds);
+    fflush(t->out);
+    if (t->rank == 0 && (train_report_log(t->c, s, err) || train_report_plots(t->c, s, err)))
+        return -1;
     return save_checkpoint(t, err);
 }
 
-/* What the loop keeps across steps: the progress line and the wall time of every step
- * of this session, for the throughput summary. */
+/* What the loop keeps across steps: the progress line, and the wall time of every step
+ * of this session and of its gradient allreduce, for the throughput summary. */
 typedef struct {
     progress pr;
     double t0;  /* session start */
     long step0; /* steps done before it */
-    double *times;
+    double *times, *reduce;
     long n, cap;
 } loop_state;
 
-static void loop_time(loop_state *L, double dt) {
+static void loop_time(loop_state *L, double dt, double reduce) {
     if (L->n == L->cap) {
         L->cap = L->cap ? 2 * L->cap : 1024;
         L->times = xrealloc(L->times, (size_t)L->cap * sizeof *L->times);
+        L->reduce = xrealloc(L->reduce, (size_t)L->cap * sizeof *L->reduce);
     }
+    L->reduce[L->n] = reduce;
     L->times[L->n++] = dt;
 }
 
@@ -318,16 +235,22 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 /* Prints images/s over all steps and at the median step (the figure to compare with
- * `lir bench`, which reports medians). */
-static void loop_throughput(loop_state *L, int per_step) {
+ * `lir bench`, which reports medians); with several processes also the gradient
+ * allreduce: its median and its share of the step time (process 0's). */
+static void loop_throughput(const trainer *t, loop_state *L, int per_step) {
     if (!L->n) return;
-    double sum = 0;
-    for (long i = 0; i < L->n; i++) sum += L->times[i];
+    double sum = 0, red = 0;
+    for (long i = 0; i < L->n; i++) sum += L->times[i], red += L->reduce[i];
     qsort(L->times, (size_t)L->n, sizeof *L->times, cmp_double);
+    qsort(L->reduce, (size_t)L->n, sizeof *L->reduce, cmp_double);
     double med = L->times[L->n / 2];
-    printf("throughput: %ld steps of %d images, %.1f images/s overall, median step %.1f ms "
-           "= %.1f images/s\n",
-           L->n, per_step, L->n * per_step / sum, 1e3 * med, per_step / med);
+    fprintf(t->out, "throughput: %ld steps of %d images, %.1f images/s overall, median step "
+            "%.1f ms = %.1f images/s\n",
+            L->n, per_step, L->n * per_step / sum, 1e3 * med, per_step / med);
+    if (t->parts > 1)
+        fprintf(t->out, "allreduce: %d processes, %zu gradients, median %.1f ms per step, "
+                "%.1f%% of the step time\n", t->parts, t->n->n_params,
+                1e3 * L->reduce[L->n / 2], 100 * red / sum);
 }
 
 /* The progress line after a step: loss, its CE part and acc are means over this
@@ -351,26 +274,22 @@ static void loop_progress(trainer *t, loop_state *L, float lr) {
  * checkpoint, the step's time and the progress line; *lr gets the step's rate. */
 static int loop_step(trainer *t, loader *ld, loop_state *L, float *lr, lir_error *err) {
     train_state *s = &t->s;
-    double ts = now_seconds();
+    double ts = now_seconds(), r0 = dist_sum_seconds();
     loader_next(ld, t->x, t->labels);
-    if (t->out) outlier_next(t->out, t->x + (size_t)t->idb * DATA_IMG);
+    if (t->outl) trainer_outliers_next(t, t->outl, t->x + (size_t)t->lidb * DATA_IMG);
     *lr = lr_at(&t->sched, s->step, t->total);
     if (train_step(t, *lr, err)) return -1;
     int le, lp;
     loader_position(ld, &le, &lp);
     if (le == s->epoch) s->position = lp; /* else the epoch is complete */
-    if (t->out) outlier_position(t->out, &s->opos);
+    if (t->outl) outlier_position(t->outl, &s->opos);
     double dt = now_seconds() - ts;
-    loop_time(L, dt);
+    loop_time(L, dt, dist_sum_seconds() - r0);
     s->epoch_seconds += dt;
     s->train_seconds += dt;
     loop_progress(t, L, *lr);
     return 0;
 }
-
-/* SIGINT / SIGTERM ask the loop to stop after the current step with a checkpoint. */
-static volatile sig_atomic_t stop_signal;
-static void on_signal(int sig) { stop_signal = sig; }
 
 /* Runs steps until the last epoch ends or a stop is asked (a signal, stop_after_steps);
  * *stopped = 1 when stopped early. Each step is followed by exactly one of: the epoch's
@@ -380,8 +299,8 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
     train_config *c = t->c;
     train_state *s = &t->s;
     loop_state L = {.t0 = now_seconds(), .step0 = s->step};
-    progress_init(&L.pr, stderr, c->progress_seconds);
-    loader_opts lo = {c->augment, 1, c->augment ? c->cutout : 0};
+    progress_init(&L.pr, t->rank ? t->out : stderr, c->progress_seconds);
+    loader_opts lo = {c->augment, 1, c->augment ? c->cutout : 0, t->rank, t->parts};
     loader *ld = NULL;
     float lr = 0;
     int rc = 0; /* 1: stopped early, -1: error */
@@ -395,7 +314,7 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
             rc = -1;
             break;
         }
-        int stop = stop_signal || (c->stop_after_steps && s->step >= c->stop_after_steps);
+        int stop = t->stop_all || (c->stop_after_steps && s->step >= c->stop_after_steps);
         if (s->epoch_steps == t->spe) {
             loader_stop(ld);
             ld = NULL;
@@ -408,8 +327,9 @@ static int train_loop(trainer *t, int *stopped, lir_error *err) {
     }
     loader_stop(ld);
     progress_break(&L.pr);
-    if (rc >= 0) loop_throughput(&L, t->idb + t->ob);
+    if (rc >= 0) loop_throughput(t, &L, t->idb + t->ob);
     free(L.times);
+    free(L.reduce);
     *stopped = rc == 1;
     return rc < 0 ? -1 : 0;
 }
@@ -425,6 +345,7 @@ static int finish(trainer *t, lir_error *err) {
     }
     report_final r;
     memset(&r, 0, sizeof r);
+    trainer_bn_average(t);
     evaluate(t, test, NULL, test->n, &r.test_loss, &r.test_acc);
     r.n_test = test->n;
     r.threads = omp_get_max_threads();
@@ -433,8 +354,10 @@ static int finish(trainer *t, lir_error *err) {
     dataset_free(test);
     r.cfg_path = t->opt->cfg_path;
     r.command = t->opt->command;
+    r.processes = t->parts;
     snprintf(r.weights, sizeof r.weights, "%s/final.weights", c->out_dir);
-    printf("test: loss %.4f accuracy %.2f%% (%d images)\n", r.test_loss, r.test_acc, r.n_test);
+    fprintf(t->out, "test: loss %.4f accuracy %.2f%% (%d images)\n", r.test_loss, r.test_acc,
+            r.n_test);
     r.n = t->n;
     r.hooks = t->hook;
     char id[96];
@@ -443,10 +366,32 @@ static int finish(trainer *t, lir_error *err) {
     if (t->base.known && !strcmp(t->base.dataset, id) && t->base.first > r.trained_first)
         r.trained_first = t->base.first;
     r.val_overlap = t->val_overlap;
+    if (t->rank) return 0;
     if (net_save_weights(t->n, r.weights, err)) return -1;
     if (train_report_sidecar(c, &t->s, &r, err)) return -1;
     printf("wrote %s and %s.json\n", r.weights, r.weights);
     return 0;
+}
+
+/* The processes of the run: each one's part of the batch, its output, BN sync. */
+static int trainer_parts(trainer *t, lir_error *err) {
+    t->out = t->rank ? fopen("/dev/null", "w") : stdout;
+    if (!t->out) return lir_fail(err, "process %d: cannot open /dev/null", t->rank);
+    t->lidb = t->idb / t->parts;
+    t->lob = t->ob / t->parts;
+    if (t->idb % t->parts || t->ob % t->parts)
+        return lir_fail(err, "config keys 'batch' %d and 'outlier_batch' %d must split into %d "
+                        "equal parts, one per process (mpirun -np %d)",
+                        t->idb, t->ob, t->parts, t->parts);
+    if (t->parts > 1 && t->ob) t->obuf = xmalloc((size_t)t->ob * DATA_IMG * sizeof(float));
+    return 0;
+}
+
+/* After the network: BN sync or the buffer to average BN statistics with. */
+static void trainer_net_parts(trainer *t) {
+    if (t->parts == 1) return;
+    if (t->c->bn_sync) net_set_bn_sync(t->n, dist_bn_sync());
+    else t->bnbuf = xmalloc((trainer_bn_stats(t->n, NULL, 0) + 1) * sizeof(float));
 }
 
 static int trainer_setup(trainer *t, lir_error *err) {
@@ -470,7 +415,8 @@ static int trainer_setup(trainer *t, lir_error *err) {
                         t->n_tr);
     t->spe = t->n_tr / t->idb; /* a short last batch is dropped */
     t->total = t->spe * c->epochs;
-    net_options no = {t->idb + t->ob, c->classes ? c->classes : t->train->classes, 1,
+    if (trainer_parts(t, err)) return -1;
+    net_options no = {t->lidb + t->lob, c->classes ? c->classes : t->train->classes, 1,
                       (uint64_t)c->seed};
     t->n = net_build(t->opt->cfg, &no, err);
     if (!t->n) return -1;
@@ -481,20 +427,24 @@ static int trainer_setup(trainer *t, lir_error *err) {
     if (guard_labels_fit(t->train, t->n->classes, err)) return -1;
     if (c->init_weights[0] && net_load_weights(t->n, c->init_weights, err)) return -1;
     if (hooks_attach(t, err) || config_check(c, err) || schedule_build(t, err)) return -1;
-    sgd_config sc = {c->momentum, c->weight_decay, c->nesterov, 1};
+    trainer_net_parts(t);
+    sgd_config sc = {c->momentum, c->weight_decay, c->nesterov, t->parts};
     t->o = sgd_create(t->n->tensors, t->n->n_tensors, &sc);
     size_t B = (size_t)t->n->batch;
     t->x = xcalloc(B * DATA_IMG, sizeof(float));
     t->labels = xcalloc(B, sizeof(int));
     t->is_out = xcalloc(B, 1);
-    for (size_t b = (size_t)t->idb; b < B; b++) t->labels[b] = -1, t->is_out[b] = 1;
+    for (size_t b = (size_t)t->lidb; b < B; b++) t->labels[b] = -1, t->is_out[b] = 1;
     t->ck = (checkpoint_parts){config_hash(c), t->n, t->hook, c->n_hooks, t->o, &t->s};
     snprintf(t->ckpt, sizeof t->ckpt, "%s/checkpoint.bin", c->out_dir);
     return make_dirs(c->out_dir, err);
 }
 
 static void trainer_free(trainer *t) {
-    outlier_close(t->out);
+    outlier_close(t->outl);
+    if (t->out && t->out != stdout) fclose(t->out);
+    free(t->obuf);
+    free(t->bnbuf);
     free(t->x);
     free(t->labels);
     free(t->is_out);
@@ -506,23 +456,56 @@ static void trainer_free(trainer *t) {
     free(t->s.records);
 }
 
-/* The effective config, the data split and what is known of the validation images. */
+/* The effective config, the data split and its processes, and what is known of the
+ * validation images (process 0 alone prints). */
 static void print_header(const trainer *t) {
     const train_config *c = t->c;
     char *js = config_to_json(c);
-    printf("effective config (%s/config.json):\n%s\n", c->out_dir, js);
+    fprintf(t->out, "effective config (%s/config.json):\n%s\n", c->out_dir, js);
     free(js);
-    printf("%s: %d train / %d validation images, %ld steps of %d ID + %d outlier images per "
-           "epoch, %ld steps\n",
-           c->dataset, t->n_tr, t->n_val, t->spe, t->idb, t->ob, t->total);
+    fprintf(t->out, "%s: %d train / %d validation images, %ld steps of %d ID + %d outlier "
+            "images per epoch, %ld steps", c->dataset, t->n_tr, t->n_val, t->spe, t->idb, t->ob,
+            t->total);
+    if (t->parts > 1)
+        fprintf(t->out, ", on %d processes (%d + %d images each, batch norm %s)", t->parts,
+                t->lidb, t->lob, c->bn_sync ? "over all" : "per process");
+    fprintf(t->out, "\n");
     if (c->init_weights[0] && !t->base.known)
-        printf("note: not checked whether the validation images were among those %s was "
-               "trained on: its sidecar %s.json does not say (%s)\n",
-               c->init_weights, c->init_weights, t->base.note);
-    if (t->val_overlap)
+        fprintf(t->out, "note: not checked whether the validation images were among those %s "
+                "was trained on: its sidecar %s.json does not say (%s)\n",
+                c->init_weights, c->init_weights, t->base.note);
+    if (t->val_overlap && t->rank == 0)
         fprintf(stderr, "lir train: warning: %ld of the %d validation images were in the "
                 "training images of %s (allow_val_overlap): validation accuracy is inflated\n",
                 t->val_overlap, t->n_val, c->init_weights);
+}
+
+/* Setup, then a new run's config file and calibration or the checkpoint's state, and the
+ * outlier source; the processes checked to hold the same state. */
+static int run_start(trainer *t, lir_error *err) {
+    const train_config *c = t->c;
+    if (trainer_setup(t, err)) return -1;
+    print_header(t);
+    if (t->opt->resume) {
+        ckpt_run run = {c->epochs, t->spe, t->idb, t->n_val > 0};
+        if (checkpoint_load(t->ckpt, &t->ck, &run, err)) return -1;
+        t->have_ckpt = 1;
+        fprintf(t->out, "resumed from %s at epoch %d, step %ld\n", t->ckpt, t->s.epoch + 1,
+                t->s.step);
+    } else {
+        memset(&t->s, 0, sizeof t->s);
+        if ((t->rank == 0 && train_report_config(c, err)) || trainer_calibrate(t, err)) return -1;
+    }
+    if (!dist_same(trainer_state_hash(t)))
+        return lir_fail(err, "the %d processes do not hold the same network after setup (do "
+                        "they read the same --init-weights / checkpoint files?)", t->parts);
+    if (t->ob) {
+        t->outl = outlier_open(c, t->train, t->tr_idx, t->n_tr, &t->norm, t->ob,
+                               (uint64_t)c->seed ^ 0x0a71e5ULL,
+                               t->opt->resume ? &t->s.opos : NULL, err);
+        if (!t->outl) return -1;
+    }
+    return 0;
 }
 
 int train_run(const train_options *opt, train_config *c, lir_error *err) {
@@ -531,22 +514,10 @@ int train_run(const train_options *opt, train_config *c, lir_error *err) {
     t.c = c;
     t.opt = opt;
     int rc = -1;
-    if (trainer_setup(&t, err)) goto done;
-    print_header(&t);
-    if (opt->resume) {
-        ckpt_run run = {c->epochs, t.spe, t.idb, t.n_val > 0};
-        if (checkpoint_load(t.ckpt, &t.ck, &run, err)) goto done;
-        t.have_ckpt = 1;
-        printf("resumed from %s at epoch %d, step %ld\n", t.ckpt, t.s.epoch + 1, t.s.step);
-    } else {
-        memset(&t.s, 0, sizeof t.s);
-        if (train_report_config(c, err) || calibrate(&t, err)) goto done;
-    }
-    if (t.ob) {
-        t.out = outlier_open(c, t.train, t.tr_idx, t.n_tr, &t.norm, t.ob,
-                             (uint64_t)c->seed ^ 0x0a71e5ULL, opt->resume ? &t.s.opos : NULL, err);
-        if (!t.out) goto done;
-    }
+    if (dist_start(err)) goto done;
+    t.parts = dist_size();
+    t.rank = dist_rank();
+    if (run_start(&t, err)) goto done;
     int stopped;
     stop_signal = 0;
     struct sigaction sa, old_int, old_term;
@@ -558,19 +529,24 @@ int train_run(const train_options *opt, train_config *c, lir_error *err) {
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (lrc) goto done;
-    if (stopped && stop_signal) {
+    if (stopped && t.stop_all) {
         lir_fail(err, "interrupted by signal %d after step %ld; checkpoint written, continue with "
-                 "--resume %s", (int)stop_signal, t.s.step, c->out_dir);
+                 "--resume %s", stop_signal ? (int)stop_signal : SIGTERM, t.s.step, c->out_dir);
         goto done;
     }
     if (stopped) {
-        printf("stopped after %ld steps as asked, with a checkpoint; continue with --resume %s\n",
-               t.s.step, c->out_dir);
+        fprintf(t.out, "stopped after %ld steps as asked, with a checkpoint; continue with "
+                "--resume %s\n", t.s.step, c->out_dir);
         rc = 0;
         goto done;
     }
     rc = finish(&t, err);
 done:
+    if (rc && t.parts > 1) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        lir_fail(err, "process %d of %d: %s", t.rank, t.parts, msg);
+    }
     trainer_free(&t);
     return rc;
 }

@@ -66,6 +66,7 @@ typedef struct {
     int n_hooks;
     config_hook hooks[CONFIG_MAX_HOOKS];
     /* run control (not part of the config hash) */
+    int bn_sync; /* data-parallel: batch statistics over all processes */
     char out_dir[1024];
     int checkpoint_steps;
     float progress_seconds;
@@ -301,6 +302,42 @@ int outlier_check_eval(const char *weights, const char *out_list, lir_error *err
 /* The synthetic transforms on uint8 images [3][32][32]. */
 void outlier_patch_shuffle(const uint8_t *src, uint8_t *dst, rng_state *r);
 void outlier_mix(const uint8_t *a, const uint8_t *b, uint8_t *dst, float t);
+
+/* dist: the processes of a data-parallel training run (`mpirun -np K lir train`). Built
+ * with MPI (`make MPI=1`: dist_mpi.c) they are the MPI ranks; the default build
+ * (dist_none.c) is always one process and refuses to start as one of several. Every
+ * process holds the whole network and optimiser and 1/K of each batch; the calls below
+ * are collective: every process makes them in the same order. With one process they
+ * do nothing. */
+
+/* Once per process, before any other: MPI_Init when started by an MPI launcher
+ * (OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK set), else one process. The default build
+ * refuses with a message when such a variable says there are more processes. */
+int dist_start(lir_error *err);
+int dist_rank(void);
+int dist_size(void);
+/* At the end of the process, after its messages: waits for the other processes to end
+ * too, then MPI_Finalize; 0. With failed, it waits DIST_STOP_WAIT seconds at most (a
+ * process that failed alone leaves the others waiting in a collective call) and returns
+ * -1 when they did not come: the caller says so and calls dist_abort. */
+#define DIST_STOP_WAIT 30
+int dist_stop(int failed);
+/* MPI_Abort: every process of the run ends (with several processes; else nothing). */
+void dist_abort(void);
+/* buf[0..n) := its sum over the processes. */
+void dist_sum_float(float *buf, size_t n);
+void dist_sum_double(double *buf, int n);
+/* all[p * n .. (p + 1) * n) := process p's mine[0..n). */
+void dist_gather_float(const float *mine, int n, float *all);
+/* 1 when every process passed the same v, else 0. */
+int dist_same(uint64_t v);
+/* Wall seconds spent in dist_sum_float so far (the gradient allreduce). */
+double dist_sum_seconds(void);
+/* What runs the processes: "MPI (<library version>), mpirun -np K lir train" or
+ * "none (built without MPI; make MPI=1)". */
+const char *dist_kind(void);
+/* The batch-norm synchronisation of the processes (net_set_bn_sync), NULL with one. */
+const bn_sync *dist_bn_sync(void);
 
 /* train: `lir train`: the training loop (train.c) on a Darknet cfg with a
  * train_config (config.c): ID batches from the augmenting loader plus, for R-EBO,

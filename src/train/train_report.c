@@ -149,6 +149,7 @@ int train_report_sidecar(const train_config *c, const train_state *s, const repo
     cJSON_AddNumberToObject(o, "seed", (double)c->seed);
     cJSON_AddNumberToObject(o, "training_seconds", s->train_seconds);
     cJSON_AddNumberToObject(o, "threads", r->threads);
+    cJSON_AddNumberToObject(o, "processes", r->processes);
     cJSON *sums = cJSON_AddObjectToObject(o, "data_sha256");
     cJSON_AddStringToObject(sums, "what", "SHA-256 of the loaded split: uint8 images then int32 labels");
     cJSON_AddStringToObject(sums, "train", r->train_sha256);

@@ -16,6 +16,7 @@ typedef struct {
     double test_loss, test_acc;
     int n_test;
     int threads; /* OpenMP threads of the run (results depend on it in the last bits) */
+    int processes; /* of a data-parallel run (mpirun -np), 1 otherwise */
     char train_sha256[65], test_sha256[65];
     const net *n;     /* the trained network: its hooks hold the margins used */
     const int *hooks; /* [c->n_hooks] index in n->hooks of each config hook */
