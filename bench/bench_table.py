@@ -25,7 +25,8 @@ BARS = {
 
 
 def read_rows(path):
-    """{(mode, hooks): (images/s, cpu_ms, prec)} from one tool's output, by column name."""
+    """{(mode, hooks, prec): (images/s, cpu_ms)} from one tool's output, by column name
+    (hooks "none" or "all"; prec "fp32" where the tool prints no prec column)."""
     rows, col = {}, None
     with open(path) as f:
         for line in f:

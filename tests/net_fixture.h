@@ -1,4 +1,5 @@
-/* net_fixture.h: the small network of the tests that step a whole network: every
+/* net_fixture.h: the small networks of the tests that step a whole network.
+ * NET_FIXTURE_CFG: every
  * layer type (BN and plain convolutions on maps where the taps are planned globally and
  * by position classes (2x2), max pool, shortcut, route, connected with and without an
  * activation, softmax), points c1/b1, c3 and fc, 5 classes; batch and input 8x8x3. */
@@ -19,6 +20,17 @@
     "[avgpool]\n\n" \
     "[connected]\noutput=12\nactivation=relu\n\n" \
     "[connected]\nname=fc\noutput=5\nactivation=linear\n\n[softmax]\n"
+
+/* NET_STEM16_CFG: the start of the bf16 and Winograd test networks: a conv-BN-ReLU
+ * stem and a residual block on 16x16 maps (16 channels), then a stride-2 conv to 32
+ * channels on 8x8; batch 8, input 16x16x3. The tests append their own tail. */
+#define NET_STEM16_CFG \
+    "[net]\nbatch=8\nwidth=16\nheight=16\nchannels=3\n" \
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\npad=1\nactivation=relu\n" \
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\npad=1\nactivation=relu\n" \
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\npad=1\nactivation=linear\n" \
+    "[shortcut]\nfrom=-3\nactivation=relu\n" \
+    "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\nstride=2\npad=1\nactivation=relu\n"
 
 #endif
 

@@ -9,18 +9,14 @@
 #include <string.h>
 
 #include "check.h"
+#include "net_fixture.h"
 #include "nn/nn.h"
 
 /* conv-BN-ReLU stem, a residual block, a strided conv, global pool, fc, softmax:
  * every kind of GEMM (forward, backward-data, backward-weights; implicit-GEMM and
  * im2col forward, 16x16 and 8x8 maps) of the real networks. */
 static const char *NET =
-    "[net]\nbatch=8\nwidth=16\nheight=16\nchannels=3\n"
-    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\npad=1\nactivation=relu\n"
-    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\npad=1\nactivation=relu\n"
-    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\npad=1\nactivation=linear\n"
-    "[shortcut]\nfrom=-3\nactivation=relu\n"
-    "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\nstride=2\npad=1\nactivation=relu\n"
+    NET_STEM16_CFG
     "[avgpool]\n"
     "[connected]\noutput=10\nactivation=linear\n"
     "[softmax]\n";

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "layer_check.h"
+#include "net_fixture.h"
 
 /* ---- 1. the kernel against float64 -------------------------------------------- */
 
@@ -412,12 +413,7 @@ static void test_cfg_shapes(void) {
  * on OpenBLAS), a 3x3 layer on 8x8 (F(4x4)) and one on 4x4 maps (F(2x2)) after
  * strided convolutions (direct), global pool, fc, softmax. */
 static const char *NET =
-    "[net]\nbatch=8\nwidth=16\nheight=16\nchannels=3\n"
-    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\npad=1\nactivation=relu\n"
-    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\npad=1\nactivation=relu\n"
-    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\npad=1\nactivation=linear\n"
-    "[shortcut]\nfrom=-3\nactivation=relu\n"
-    "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\nstride=2\npad=1\nactivation=relu\n"
+    NET_STEM16_CFG
     "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\npad=1\nactivation=relu\n"
     "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\nstride=2\npad=1\nactivation=relu\n"
     "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\npad=1\nactivation=relu\n"
