@@ -68,6 +68,7 @@ copy_textures() {
     local out=$1/textures/images/openarena-081-textures
     [ -f "$pk3" ] || { echo "  openarena-081-textures: ${pk3#$1/root/openarena-081-textures/} missing" >&2; return 1; }
     command -v unzip >/dev/null || { echo "  unzip is needed to read the pk3 (apt-get install unzip)" >&2; return 1; }
+    pk3=$(realpath "$pk3") # the extraction below runs inside $out: a relative --data path must not break it
     unzip -Z1 "$pk3" >"$1/members" || { echo "  $pk3: not a readable zip archive" >&2; return 1; }
     grep -i '^textures/.*\.jpe\?g$' "$1/members" | grep -v -i -E "$tex_exclude" >"$1/keep"
     [ -s "$1/keep" ] || { echo "  $pk3: no JPEG texture in it" >&2; return 1; }

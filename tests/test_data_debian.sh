@@ -82,6 +82,9 @@ has out "note disjoint from photos (checked" "disjointness stated"
 has out "sha256 $(sha256sum "$data/photos-test/photos256.pack" | awk '{print $1}')" "pack sha256"
 expect 0 "second run" get photos
 has out "already in $data/photos" "already there"
+rel=$(realpath --relative-to=. "$tmp")/reldata   # the pk3 is extracted from inside the set's folder
+expect 0 "textures into a relative --data path" env LIR="$LIR" LIR_DEBS="$debs" scripts/get_data.sh textures --data "$rel"
+check; [ "$(wc -l <"$tmp/reldata/textures/MANIFEST")" = 3 ] || fail "relative --data: textures MANIFEST: $(cat "$tmp/reldata/textures/MANIFEST" 2>&1)"
 
 # Bad input: nothing half-written.
 mv "$debs/openarena-081-textures_1.0-test_all.deb" "$tmp/"
