@@ -40,23 +40,70 @@ void bf16_round_matrix(const float *src, int rows, int cols, int ld, float *dst)
 #define B_MR TILE_MR
 #define B_NR TILE_NR
 
+/* One 8-row panel [kc2][8][2] element by element: the rows past h and the depth
+ * past kc are zero. */
+static void pack_a_rows_bf16(int trans_a, const float *a, int lda, int r0, int p0, int h,
+                             int kc, bf16 *dst) {
+    const int kp = (kc + 1) / 2 * 2;
+    for (int i = 0; i < B_MR; i++)
+        for (int p = 0; p < kp; p++) {
+            float v = 0.0f;
+            if (i < h && p < kc)
+                v = trans_a ? a[(size_t)(p0 + p) * lda + r0 + i] : a[(size_t)(r0 + i) * lda + p0 + p];
+            dst[(size_t)(p / 2) * 2 * B_MR + 2 * i + p % 2] = bf16_from_float(v);
+        }
+}
+
+/* A full 8-row panel of A (rows r0..r0+7 along k): each row's 32 k at a time rounded
+ * in registers into 16 bf16 pairs (vcvtne2ps2bf16, the rounding of bf16_from_float),
+ * then the pairs, as 32-bit words, transposed into [kc2][8]. */
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) static void pack_a_rows_n(
+    const float *a, int lda, int r0, int p0, int kc, bf16 *dst) {
+    uint32_t *out = (uint32_t *)dst, w[B_MR][16];
+    const int kc2 = (kc + 1) / 2;
+    for (int p = 0; p < kc; p += 32) {
+        const int n = kc - p < 32 ? kc - p : 32;
+        const __mmask16 m0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+        const __mmask16 m1 = n <= 16 ? 0 : n >= 32 ? 0xffff : (__mmask16)((1u << (n - 16)) - 1);
+        for (int i = 0; i < B_MR; i++) {
+            const float *row = a + (size_t)(r0 + i) * lda + p0 + p;
+            const __m512 lo = _mm512_maskz_loadu_ps(m0, row);
+            const __m512 hi = _mm512_maskz_loadu_ps(m1, row + 16);
+            _mm512_storeu_si512(w[i], (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+        }
+        const int q0 = p / 2, nq = kc2 - q0 < 16 ? kc2 - q0 : 16;
+        for (int q = 0; q < nq; q++)
+            for (int i = 0; i < B_MR; i++) out[(size_t)(q0 + q) * B_MR + i] = w[i][q];
+    }
+}
+
+/* The same from A stored transposed (a[p][r0 + i]): rows 2q and 2q + 1 of 8 floats
+ * are rounded together and their words interleaved, as convert_b_bf16 does. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) static void pack_a_rows_t(
+    const float *a, int lda, int r0, int p0, int kc, bf16 *dst) {
+    static const uint16_t interleave[16] = {0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15};
+    const __m256i idx = _mm256_loadu_si256((const __m256i *)interleave);
+    for (int p = 0; p < kc; p += 2) {
+        const __m256 lo = _mm256_loadu_ps(a + (size_t)(p0 + p) * lda + r0);
+        const __m256 hi =
+            p + 1 < kc ? _mm256_loadu_ps(a + (size_t)(p0 + p + 1) * lda + r0) : _mm256_setzero_ps();
+        const __m256i both = (__m256i)_mm256_cvtne2ps_pbh(hi, lo);
+        _mm256_storeu_si256((__m256i *)(dst + (size_t)p * B_MR),
+                            _mm256_permutexvar_epi16(idx, both));
+    }
+}
+
 /* op(A)[i0 + i][p0 + p] -> panels [kc2][8][2] of bf16, zero past row mc and depth
- * kc. A is small next to the work on it (m x k conversions for m x n x k products,
- * n >= 32), so this runs element by element, reading A along its rows. */
+ * kc: full panels in registers, the last partial one element by element. */
 static void pack_a_bf16(int trans_a, const float *a, int lda, int i0, int p0, int mc, int kc,
                         void *dstv) {
     bf16 *dst = dstv;
     const int kp = (kc + 1) / 2 * 2;
     for (int ir = 0; ir < mc; ir += B_MR, dst += (size_t)kp * B_MR) {
         const int h = mc - ir < B_MR ? mc - ir : B_MR;
-        for (int i = 0; i < B_MR; i++)
-            for (int p = 0; p < kp; p++) {
-                float v = 0.0f;
-                if (i < h && p < kc)
-                    v = trans_a ? a[(size_t)(p0 + p) * lda + i0 + ir + i]
-                                : a[(size_t)(i0 + ir + i) * lda + p0 + p];
-                dst[(size_t)(p / 2) * 2 * B_MR + 2 * i + p % 2] = bf16_from_float(v);
-            }
+        if (h < B_MR) pack_a_rows_bf16(trans_a, a, lda, i0 + ir, p0, h, kc, dst);
+        else if (trans_a) pack_a_rows_t(a, lda, i0 + ir, p0, kc, dst);
+        else pack_a_rows_n(a, lda, i0 + ir, p0, kc, dst);
     }
 }
 
