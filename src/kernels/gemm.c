@@ -42,6 +42,7 @@ const char *gemm_blas_core(void) { return openblas_get_corename(); }
  * changes with the thread count, and its results must not. bf16: our AVX512-BF16
  * kernel for every shape (callers emulate bf16 below that level). */
 enum { PATH_BLAS, PATH_OWN, PATH_BF16 };
+enum { BLAS_SLICE = 128 }; /* gemm_prec's slices of C on OpenBLAS, in rows or columns */
 static int path_for(int prec, int k) {
     if (prec == PREC_BF16) return PATH_BF16;
     return level >= KERN_AVX512 && k >= 16 ? PATH_OWN : PATH_BLAS;
@@ -93,27 +94,30 @@ void gemm_prec(int prec, int trans_a, int trans_b, int m, int n, int k, float al
     }
     const int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
     const int path = path_for(prec, k);
-    if (nt == 1 || (double)m * n * k < 2e6) {
+    if ((double)m * n * k < 2e6 || (nt == 1 && path != PATH_BLAS)) {
         sgemm_one(path, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
-    /* Split the longer side of C into nt slices (multiples of 16 floats). */
+    /* Split the longer side of C into slices (multiples of 16 floats). Our kernels
+     * give an element of C the same bits in any slice, so one slice per thread.
+     * OpenBLAS's may not: with its Cooperlake and SkylakeX kernels (AMD Zen 4,
+     * 2026-12-02) a 70 x 40 x 1000 product changed bits between 1, 2 and 3 threads
+     * (tests/test_gemm_kernel.c), so its slices have a fixed width, whatever nt. */
     const int split_n = n >= m;
     const int len = split_n ? n : m;
-    const int step = ((len + nt - 1) / nt + 15) / 16 * 16;
-#pragma omp parallel num_threads(nt)
-    {
-        const int lo = omp_get_thread_num() * step;
+    const int step = path == PATH_BLAS ? BLAS_SLICE : ((len + nt - 1) / nt + 15) / 16 * 16;
+    const int slices = (len + step - 1) / step;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int sl = 0; sl < slices; sl++) {
+        const int lo = sl * step;
         const int hi = lo + step < len ? lo + step : len;
-        if (lo < hi) {
-            if (split_n)
-                sgemm_one(path, trans_a, trans_b, m, hi - lo, k, alpha, a, lda,
-                          trans_b ? b + (size_t)lo * ldb : b + lo, ldb, beta, c + lo, ldc);
-            else
-                sgemm_one(path, trans_a, trans_b, hi - lo, n, k, alpha,
-                          trans_a ? a + lo : a + (size_t)lo * lda, lda, b, ldb, beta,
-                          c + (size_t)lo * ldc, ldc);
-        }
+        if (split_n)
+            sgemm_one(path, trans_a, trans_b, m, hi - lo, k, alpha, a, lda,
+                      trans_b ? b + (size_t)lo * ldb : b + lo, ldb, beta, c + lo, ldc);
+        else
+            sgemm_one(path, trans_a, trans_b, hi - lo, n, k, alpha,
+                      trans_a ? a + lo : a + (size_t)lo * lda, lda, b, ldb, beta,
+                      c + (size_t)lo * ldc, ldc);
     }
 }
 
