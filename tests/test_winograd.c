@@ -8,6 +8,7 @@
  *    built direct (conv_mode_set): every map size 4..32, BN training forward and
  *    backward (output, input gradient, weight gradient) and the inference forward;
  *    a second backward doubles the weight gradient.
+ *    2a. `auto` in bf16: fp32 F(4x4) on 16x16 maps, bf16 F(2x2) on 8x8, bit for bit.
  *    2b. Every stride-1 3x3 shape of cfg/resnet18.cfg and cfg/resnet18-cifar.cfg at
  *    its channel counts: backward-weights against float64, the layer against direct.
  * 3. A residual network, one training step and an inference forward, winograd
@@ -341,6 +342,37 @@ static double test_layer(int c, int n, int h, int w, double tol) {
     return worst;
 }
 
+/* `auto` in bf16 (conv_winograd_fp32_in_bf16): on a 16x16 map the layer keeps F(4x4)
+ * in fp32, so all its results equal the fp32 layer's bit for bit; on 8x8 it runs
+ * F(2x2) in bf16, as LIR_CONV=winograd does in bf16, and differs from fp32. */
+static void test_bf16_auto(void) {
+    static const struct { int h, mode_b, prec_b, same; } cases[] = {
+        {16, CONV_AUTO, PREC_FP32, 1}, {8, CONV_WINOGRAD, PREC_BF16, 1}, {8, CONV_AUTO, PREC_FP32, 0}};
+    const int c = 32;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int h = cases[i].h;
+        const size_t nx = (size_t)LAYER_BATCH * c * h * h, nw = (size_t)c * c * 9;
+        float *x = rand_buf(nx, 1), *dy = rand_buf(nx, 1);
+        layer_run a, b;
+        layer_run_make(&a, CONV_AUTO, c, c, h, h);
+        layer_run_make(&b, cases[i].mode_b, c, c, h, h);
+        a.l.precision = PREC_BF16, b.l.precision = cases[i].prec_b;
+        layer_run *rs[2] = {&a, &b};
+        for (int v = 0; v < 2; v++) {
+            conv_forward(&rs[v]->l, x, rs[v]->out, 1, rs[v]->ws, NULL, NULL);
+            conv_backward(&rs[v]->l, x, rs[v]->out, dy, rs[v]->din, rs[v]->ws);
+        }
+        const int same = !memcmp(a.l.conv_out, b.l.conv_out, nx * sizeof(float)) &&
+                         !memcmp(a.din, b.din, nx * sizeof(float)) &&
+                         !memcmp(a.l.dweights, b.l.dweights, nw * sizeof(float));
+        CHECK(same == cases[i].same, "%dx%d: auto in bf16 %s %s %s", h, h,
+              cases[i].same ? "differs from" : "equals", conv_mode_name(cases[i].mode_b),
+              precision_name(cases[i].prec_b));
+        free(x), free(dy);
+        layer_run_free(&a), layer_run_free(&b);
+    }
+}
+
 static void test_layers(void) {
     double worst = 0;
     for (int h = 4; h <= 32; h++)
@@ -557,6 +589,7 @@ int main(void) {
     test_kernel();
     test_weight_kernel();
     test_layers();
+    test_bf16_auto();
     test_cfg_shapes();
     test_net();
     conv_mode_set(-1);

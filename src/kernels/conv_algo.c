@@ -1,7 +1,7 @@
 /* conv_algo.c: which convolution a stride-1 pad-1 3x3 layer runs: the direct one
  * (im2col / implicit GEMM) or Winograd (winograd.c, winograd_grad.c), in each
  * direction, from the environment variable
- * LIR_CONV=direct|winograd|auto (read once, overridable by conv_mode_set), and the
+ * LIR_CONV=direct|winograd|auto (unset: auto; read once, overridable by conv_mode_set), and the
  * table of shapes `auto` gives to Winograd, measured with bench/bench_winograd.c
  * (bench/README.md). */
 #include "kernels.h"
@@ -14,7 +14,7 @@ static const char *const mode_names[] = {"direct", "winograd", "auto"};
 enum { N_MODES = sizeof mode_names / sizeof mode_names[0] };
 
 static pthread_once_t mode_once = PTHREAD_ONCE_INIT;
-static int env_mode = CONV_DIRECT;
+static int env_mode = CONV_AUTO; /* LIR_CONV unset or empty */
 static int env_bad;      /* LIR_CONV set to something else than a mode name */
 static int forced = -1;  /* conv_mode_set; -1: none */
 
@@ -78,4 +78,14 @@ static int auto_tile(int dir, int c, int k, int h, int w) {
 int conv_winograd_tile(int mode, int dir, int c, int k, int h, int w) {
     if (mode == CONV_WINOGRAD) return h >= 8 && w >= 8 ? 4 : 2;
     return mode == CONV_AUTO ? auto_tile(dir, c, k, h, w) : 0;
+}
+
+/* `auto` in bf16: F(4x4) in bf16 errs too much (layer_conv.c), so a layer given F(4x4)
+ * would run F(2x2) in bf16. On the AMD Zen 4 of 2026-12-02 (bench/bench_winograd.c, one
+ * thread, batch 32, bench/README.md) forward + backward-data + backward-weights took
+ * 59 ms in fp32 F(4x4) against 82 ms at best in bf16 on 64 channels at 32x32, 40 against
+ * 56 on 128 at 16x16, but 42 against 39 on 256 at 8x8: maps of 16 and more keep F(4x4)
+ * in fp32. */
+int conv_winograd_fp32_in_bf16(int mode, int h, int w) {
+    return mode == CONV_AUTO && h >= 16 && w >= 16;
 }

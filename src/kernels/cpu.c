@@ -87,8 +87,9 @@ void kernels_print(FILE *f) {
     fprintf(f, "OpenBLAS core:  %s (its own choice; OPENBLAS_CORETYPE overrides it)\n",
             gemm_blas_core());
     const char *conv = getenv("LIR_CONV");
-    fprintf(f, "LIR_CONV:       %s\n", conv ? conv : "(unset)");
+    fprintf(f, "LIR_CONV:       %s\n", conv ? conv : "(unset: auto)");
     fprintf(f, "conv 3x3 /1:    %s (direct: as conv forward; winograd: Winograd F(4x4) on maps "
-            "of 8 and more, F(2x2) below and in bf16; auto: by layer shape and direction)\n",
+            "of 8 and more, F(2x2) below and in bf16; auto, the default: by layer shape, "
+            "direction and precision)\n",
             conv_mode_name(conv_mode()));
 }

@@ -277,5 +277,8 @@ int conv_check_env(lir_error *err);
  * on h x w maps uses in direction dir (0 forward, 1 backward-data, 2 backward-weights)
  * under `mode`, or 0 for the direct convolution. winograd: m = 4 on maps of 8 and more, else 2. */
 int conv_winograd_tile(int mode, int dir, int c, int k, int h, int w);
+/* 1 when such a layer on h x w maps, running in bf16, should keep F(4x4) in fp32
+ * rather than take F(2x2) in bf16 (auto, by measurement), 0 otherwise. */
+int conv_winograd_fp32_in_bf16(int mode, int h, int w);
 
 #endif

@@ -51,6 +51,7 @@ typedef struct {
     size_t per_thread;
     int wino;        /* Winograd tile m of the forward or backward-data, 0: direct */
     int wino_dw;     /* backward: Winograd tile of the weight gradient, 0: direct */
+    int wino_prec, wino_dw_prec; /* the precision of their GEMMs */
     size_t wino_u, wino_scr;
 } conv_plan;
 
@@ -70,10 +71,18 @@ static winograd_shape conv_wino_shape(const conv_layer *l, int dir, int m) {
     return ws;
 }
 
-/* The Winograd tile a layer's tile m runs in precision prec. In bf16 Winograd runs
- * F(2x2) only: rounding F(4x4)'s transformed patches to bf16 errs 20x more than the
- * direct convolution in bf16 (tests/test_winograd.c), F(2x2) about 2x. */
-static int conv_wino_tile(int m, int prec) { return m == 4 && prec == PREC_BF16 ? 2 : m; }
+/* The Winograd tile a layer's tile m runs in precision prec, and (*wprec) the
+ * precision of its GEMMs. In bf16 F(4x4) becomes F(2x2): rounding F(4x4)'s
+ * transformed patches to bf16 errs 20x more than the direct convolution in bf16
+ * (tests/test_winograd.c), F(2x2) about 2x; or, where conv_winograd_fp32_in_bf16
+ * says fp32 F(4x4) is the faster of the two, it stays F(4x4) in fp32. */
+static int conv_wino_tile(const conv_layer *l, int m, int prec, int *wprec) {
+    *wprec = prec;
+    if (m != 4 || prec != PREC_BF16) return m;
+    if (!l->wino_fp32) return 2;
+    *wprec = PREC_FP32;
+    return 4;
+}
 
 /* The plan of a forward (dir 0) or backward (dir 1) call on `threads` threads in
  * precision prec. */
@@ -81,12 +90,13 @@ static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int thread
                                int prec) {
     const size_t S = (size_t)l->oh * l->ow;
     conv_plan p;
-    p.wino = conv_wino_tile(dir ? l->wino_bwd : l->wino_fwd, prec);
-    p.wino_dw = dir ? conv_wino_tile(l->wino_dw, prec) : 0;
+    p.wino = conv_wino_tile(l, dir ? l->wino_bwd : l->wino_fwd, prec, &p.wino_prec);
+    p.wino_dw_prec = prec;
+    p.wino_dw = dir ? conv_wino_tile(l, l->wino_dw, prec, &p.wino_dw_prec) : 0;
     p.wino_u = p.wino_scr = 0;
     if (p.wino) {
         const winograd_shape ws = conv_wino_shape(l, dir, p.wino);
-        p.wino_u = winograd_filter_floats(&ws) + (winograd_packed_bytes(&ws, prec) + 3) / 4;
+        p.wino_u = winograd_filter_floats(&ws) + (winograd_packed_bytes(&ws, p.wino_prec) + 3) / 4;
         p.wino_scr = winograd_scratch_floats(&ws);
     }
     if (p.wino_dw) {
@@ -168,7 +178,7 @@ size_t conv_workspace_size(const conv_layer *l) {
 static float *conv_wino_filters(const conv_layer *l, const conv_plan *p, int dir, float *ws) {
     float *u = ws + conv_direct_floats(p);
     const winograd_shape s = conv_wino_shape(l, dir, p->wino);
-    winograd_filter(&s, l->precision, l->weights, dir, u, u + winograd_filter_floats(&s));
+    winograd_filter(&s, p->wino_prec, l->weights, dir, u, u + winograd_filter_floats(&s));
     return u;
 }
 
@@ -253,6 +263,7 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
         l->wino_fwd = conv_winograd_tile(mode, 0, c, n, h, w);
         l->wino_bwd = grads ? conv_winograd_tile(mode, 1, c, n, h, w) : 0;
         l->wino_dw = grads ? conv_winograd_tile(mode, 2, c, n, h, w) : 0;
+        l->wino_fp32 = conv_winograd_fp32_in_bf16(mode, h, w);
     }
     l->max_threads = conv_thread_cap();
     l->taps = xmalloc(sizeof *l->taps);
@@ -348,11 +359,11 @@ static void conv_wino_run(const conv_layer *l, const conv_plan *p, int dir, cons
     const float *packed = u + winograd_filter_floats(&s);
     if (dir) {
         const winograd_io dy = {l->dconv_out, S, (size_t)l->n * S}, dx = {din, S, in_size};
-        winograd_conv(&s, l->precision, u, packed, &dy, l->batch, &dx, 1, p->threads, scratch);
+        winograd_conv(&s, p->wino_prec, u, packed, &dy, l->batch, &dx, 1, p->threads, scratch);
         return;
     }
     const winograd_io x = {(float *)in, S, in_size}, gio = {g, (size_t)nb * S, S};
-    winograd_conv(&s, l->precision, u, packed, &x, nb, &gio, 0, p->outer ? 1 : p->threads,
+    winograd_conv(&s, p->wino_prec, u, packed, &x, nb, &gio, 0, p->outer ? 1 : p->threads,
                   scratch);
 }
 
@@ -442,7 +453,7 @@ static void conv_wino_weights(conv_layer *l, const conv_plan *p, const float *in
     const size_t S = (size_t)l->oh * l->ow;
     const winograd_io x = {(float *)in, S, (size_t)l->c * S};
     const winograd_io dy = {l->dconv_out, S, (size_t)l->n * S};
-    winograd_weight_grad(&s, l->precision, &x, &dy, l->batch, l->dweights, p->threads,
+    winograd_weight_grad(&s, p->wino_dw_prec, &x, &dy, l->batch, l->dweights, p->threads,
                          ws + conv_direct_floats(p) + p->wino_u);
 }
 

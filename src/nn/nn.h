@@ -143,6 +143,8 @@ typedef struct {
                                           convolution, 0: direct; chosen at init by
                                           conv_mode() (LIR_CONV) for stride-1 pad-1 3x3
                                           layers */
+    int wino_fp32;                     /* in bf16, F(4x4) stays F(4x4) in fp32 instead
+                                          of becoming F(2x2) in bf16 */
 } conv_layer;
 
 /* Shapes, the tap plan, BN running statistics (mean 0, var 1), batch buffers and
