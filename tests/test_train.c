@@ -170,6 +170,10 @@ int main(int argc, char **argv) {
     CHECK(side && strstr(side, "\"test_accuracy\"") && strstr(side, "\"data_sha256\"") &&
               strstr(side, "\"cfg_sha256\""),
           "sidecar written with accuracy and checksums");
+    char want[160];
+    snprintf(want, sizeof want, "\"kernels\":\t\"%s\",\n\t\"conv\":\t\"%s\"",
+             kernels_level_name(kernels_level()), conv_mode_name(conv_mode()));
+    CHECK(side && strstr(side, want), "sidecar names the kernels and conv mode (%s)", want);
     CHECK(side && !strstr(side, dir) && strstr(side, "\"<data dir>\"") &&
               strstr(side, "\"<run dir>\"") && strstr(side, "\"<data dir>/tiny.cfg\""),
           "sidecar holds no absolute path (data and run directories as placeholders): %s", side);

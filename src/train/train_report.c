@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data/data.h"
+#include "kernels/kernels.h"
 #include "report/report.h"
 #include "config_hooks.h"
 #include "train_report.h"
@@ -150,6 +151,9 @@ int train_report_sidecar(const train_config *c, const train_state *s, const repo
     cJSON_AddNumberToObject(o, "training_seconds", s->train_seconds);
     cJSON_AddNumberToObject(o, "threads", r->threads);
     cJSON_AddNumberToObject(o, "processes", r->processes);
+    /* results depend on these by rounding only, but a bit-exact rerun needs them */
+    cJSON_AddStringToObject(o, "kernels", kernels_level_name(kernels_level()));
+    cJSON_AddStringToObject(o, "conv", conv_mode_name(conv_mode()));
     cJSON *sums = cJSON_AddObjectToObject(o, "data_sha256");
     cJSON_AddStringToObject(sums, "what", "SHA-256 of the loaded split: uint8 images then int32 labels");
     cJSON_AddStringToObject(sums, "train", r->train_sha256);
