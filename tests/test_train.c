@@ -179,6 +179,21 @@ int main(int argc, char **argv) {
           "sidecar holds no absolute path (data and run directories as placeholders): %s", side);
     free(side);
 
+    /* 1b. accuracy parity, the short deterministic form of issue 14's 30-epoch check:
+     * the same run in bf16 mixed precision learns as well (32 validation images: one
+     * image is 3.1 points; bound two) and is not the fp32 run (the precision took
+     * effect) */
+    rc = run("{\"epochs\": 25, \"val_size\": 32, \"classes\": 4, \"precision\": \"bf16\"}",
+             "learn16", 0, 0, &err);
+    CHECK(rc == 0, "bf16 run (%s)", err.msg);
+    const double ce16 = last_log("learn16", 4), val16 = last_log("learn16", 7);
+    CHECK(ce16 < 0.05 && fabs(val16 - val_acc) <= 6.25,
+          "bf16 against fp32: training CE %g / %g, validation accuracy %g%% / %g%%", ce16, ce,
+          val16, val_acc);
+    CHECK(!same_file("learn", "learn16", "final.weights"), "bf16 weights differ from fp32's");
+    printf("parity: training CE fp32 %.4g bf16 %.4g, validation accuracy fp32 %.4g%% bf16 %.4g%%\n",
+           ce, ce16, val_acc, val16);
+
     /* 2. R-EBO: uninterrupted, again with the same seed, and stopped + resumed */
     const char *rebo = "{\"epochs\": 4, " REBO "}";
     CHECK(run(rebo, "a", 0, 0, &err) == 0, "R-EBO run (%s)", err.msg);
