@@ -291,6 +291,26 @@ static void test_softmax(void) {
     fd_check("softmax-CE dlogits", x, 24, din, softmax_loss, &ctx, 1e-3f, 2e-3, 1e-2, 24);
     const int none[4] = {-1, -1, -1, -1};
     CHECK(softmax_ce_loss(&l, prob, none, &nl) == 0 && nl == 0, "no labelled samples: CE 0");
+
+    /* label smoothing eps = 0.1: the target (1 - eps) one-hot + eps / 6, i.e. PyTorch's
+     * (1 - eps) CE + eps * mean_j(-log p_j); its gradient by the same central differences */
+    l.smoothing = 0.1f;
+    softmax_forward(&l, x, prob);
+    want = 0;
+    for (int b = 0; b < 4; b++) {
+        if (labels[b] < 0) continue;
+        double m = -INFINITY, z = 0, all = 0;
+        for (int i = 0; i < 6; i++) m = fmax(m, x[b * 6 + i]);
+        for (int i = 0; i < 6; i++) z += exp(x[b * 6 + i] - m);
+        for (int i = 0; i < 6; i++) all += m + log(z) - x[b * 6 + i];
+        want += 0.9 * (m + log(z) - x[b * 6 + labels[b]]) + 0.1 * all / 6;
+    }
+    CHECK_CLOSE(softmax_ce_loss(&l, prob, labels, NULL), want / 3, 1e-6, 1e-6,
+                "label-smoothed CE over labelled samples");
+    memset(din, 0, 24 * sizeof(float));
+    softmax_ce_backward(&l, prob, labels, din);
+    fd_check("label-smoothed softmax-CE dlogits", x, 24, din, softmax_loss, &ctx, 1e-3f, 2e-3,
+             1e-2, 24);
     free(x), free(prob), free(din);
 }
 

@@ -194,6 +194,15 @@ int main(int argc, char **argv) {
     printf("parity: training CE fp32 %.4g bf16 %.4g, validation accuracy fp32 %.4g%% bf16 %.4g%%\n",
            ce, ce16, val_acc, val16);
 
+    /* 1c. label smoothing reaches the loss: with eps 0.1 over 4 classes the CE cannot
+     * fall below the target's entropy, 0.925 ln(1/0.925) + 3 * 0.025 ln(40) = 0.349 */
+    rc = run("{\"epochs\": 25, \"val_size\": 32, \"classes\": 4, \"label_smoothing\": 0.1}",
+             "smooth", 0, 0, &err);
+    CHECK(rc == 0, "label-smoothing run (%s)", err.msg);
+    const double ces = last_log("smooth", 4), vals = last_log("smooth", 7);
+    CHECK(ces > 0.349 && ces < 0.45 && vals >= 90,
+          "label smoothing 0.1: training CE %g (entropy bound 0.349), validation %g%%", ces, vals);
+
     /* 2. R-EBO: uninterrupted, again with the same seed, and stopped + resumed */
     const char *rebo = "{\"epochs\": 4, " REBO "}";
     CHECK(run(rebo, "a", 0, 0, &err) == 0, "R-EBO run (%s)", err.msg);

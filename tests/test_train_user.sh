@@ -67,6 +67,15 @@ expect 0 "base without a sidecar" "${run[@]}" --epochs 1 --val-size 60 \
     --init-weights "$tmp/bare.weights" --outdir "$tmp/bare"
 has out "note: not checked whether the validation images" "no sidecar: said"
 
+# --- a key added later (label_smoothing) leaves the hash of the runs that do not set it -----
+expect 0 "hash" "${run[@]}" --print-hash
+h0=$(cat "$tmp/out")
+expect 0 "hash, label_smoothing 0" "${run[@]}" --print-hash --set label_smoothing=0
+h1=$(cat "$tmp/out")
+expect 0 "hash, label_smoothing 0.1" "${run[@]}" --print-hash --set label_smoothing=0.1
+check; [ "$h0" = "$h1" ] && [ "$h0" != "$(cat "$tmp/out")" ] ||
+    fail "label_smoothing: hash $h0 unset, $h1 at 0, $(cat "$tmp/out") at 0.1"
+
 # --- docs/train-config.md's key table is the one --config-doc prints ----------------------
 expect 0 "config-doc" "$LIR" train --config-doc
 awk '/^\| key \| type/,/^$/' docs/train-config.md | grep -v '^$' | diff - "$tmp/out" >"$tmp/diff" ||

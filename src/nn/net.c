@@ -337,7 +337,7 @@ static int build_layer(build_ctx *b, cfg_section *s, int si, int li, lir_error *
         if (!rc && groups != 1)
             rc = lir_fail(err, "%s:%d: groups: only groups=1 is supported, got %d", c->path,
                           cfg_line_of(s, "groups"), groups);
-        l->u.softmax = (softmax_layer){l->c * l->h * l->w, n->batch};
+        l->u.softmax = (softmax_layer){l->c * l->h * l->w, n->batch, 0.0f};
         l->oc = l->c;
         l->oh = l->h;
         l->ow = l->w;

@@ -243,9 +243,13 @@ void connected_backward(connected_layer *l, const float *in, const float *out,
 /* ---- softmax (+ cross-entropy) -------------------------------------------------
  * forward: out = softmax(in) per sample. The loss is cross-entropy averaged over
  * the samples whose label is >= 0 (label -1 marks an outlier that has no class:
- * it contributes no CE term). softmax_ce_backward accumulates dCE/dlogits into din. */
+ * it contributes no CE term), against the one-hot label or, with label smoothing
+ * eps, against (1 - eps) one-hot + eps / inputs (Szegedy et al. 2016; PyTorch's
+ * cross_entropy(label_smoothing=eps)). softmax_ce_backward accumulates dCE/dlogits
+ * into din. */
 typedef struct {
     int inputs, batch;
+    float smoothing; /* eps in [0, 1) */
 } softmax_layer;
 void softmax_forward(const softmax_layer *l, const float *in, float *out);
 /* Returns mean CE over labelled samples (0 if none); *n_labelled gets their count. */

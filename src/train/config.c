@@ -20,12 +20,16 @@ typedef struct {
     size_t off, size; /* size: capacity of a string field */
     double min, max;
     const char *def;
-    int hashed;        /* changes the training result */
+    int hashed;        /* changes the training result; HASH_SET (numbers): in the hash only
+                          when set to other than its default (keys added later, so
+                          that earlier runs' hashes, checkpoints and sweep folders
+                          stay valid) */
     const char *choices; /* K_STR: "a|b|c" or NULL */
     const char *doc;
 } key_spec;
 
 #define F(field) offsetof(train_config, field), sizeof(((train_config *)0)->field)
+enum { HASH_SET = 2 };
 
 static const key_spec KEYS[] = {
     {"dataset", K_STR, F(dataset), 0, 0, "cifar10", 1, NULL,
@@ -56,6 +60,10 @@ static const key_spec KEYS[] = {
     {"weight_decay", K_FLOAT, F(weight_decay), 0, 1, "0.0005", 1, NULL,
      "L2 weight decay on conv/fc weights (not biases, BN); default [net] decay"},
     {"nesterov", K_BOOL, F(nesterov), 0, 1, "false", 1, NULL, "Nesterov momentum"},
+    {"label_smoothing", K_FLOAT, F(label_smoothing), 0, 0.999, "0", HASH_SET, NULL,
+     "label smoothing eps: the cross-entropy target is (1 - eps) on the label + eps / classes "
+     "on every class (Szegedy et al. 2016; PyTorch's cross_entropy(label_smoothing=eps)); "
+     "0: one-hot"},
     {"precision", K_STR, F(precision), 0, 0, "fp32", 1, "fp32|bf16",
      "inputs of the conv and fc GEMMs (forward, backward-data, backward-weights): fp32, or "
      "bf16 (mixed precision: operands rounded to bf16, fp32 sums, weights and optimiser "
@@ -304,6 +312,9 @@ static cJSON *to_json(const train_config *c, int hashed_only) {
         const key_spec *k = &KEYS[i];
         if (hashed_only && !k->hashed) continue;
         const char *p = (const char *)c + k->off;
+        if (hashed_only && k->hashed == HASH_SET && k->type == K_FLOAT &&
+            *(const float *)p == strtof(k->def, NULL))
+            continue;
         switch (k->type) {
         case K_INT: cJSON_AddNumberToObject(o, k->key, *(const int *)p); break;
         case K_I64: cJSON_AddNumberToObject(o, k->key, (double)*(const int64_t *)p); break;

@@ -424,6 +424,7 @@ static int trainer_setup(trainer *t, lir_error *err) {
     if (t->n->layers[t->n->n_layers - 1].type != LAYER_SOFTMAX)
         return lir_fail(err, "%s: training needs a network that ends in [softmax]",
                         t->opt->cfg_path);
+    t->n->layers[t->n->n_layers - 1].u.softmax.smoothing = c->label_smoothing;
     if (guard_labels_fit(t->train, t->n->classes, err)) return -1;
     if (c->init_weights[0] && net_load_weights(t->n, c->init_weights, err)) return -1;
     if (hooks_attach(t, err) || config_check(c, err) || schedule_build(t, err)) return -1;

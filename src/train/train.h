@@ -44,6 +44,7 @@ typedef struct {
     int batch;
     float lr, momentum, weight_decay, min_lr;
     int nesterov;
+    float label_smoothing; /* eps of the CE target (1 - eps) one-hot + eps / classes */
     char precision[8]; /* "fp32" or "bf16": of the conv and fc GEMMs */
     char policy[16];
     int warmup_epochs;
