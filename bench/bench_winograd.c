@@ -14,8 +14,11 @@
  * over all), timed in CPU seconds of the process (time the job was not running does
  * not count; LIR_BENCH_WALL=1: wall seconds), reported as ms and as
  * GFLOP/s-equivalent:
- * the direct convolution's FLOPs (2 * batch * n * c * 9 * h * w) / time. One thread
- * (OMP_NUM_THREADS sets more). */
+ * the direct convolution's FLOPs (2 * batch * n * c * 9 * h * w) / time, and that as a
+ * percentage of this machine's peak on the threads used (bench/peak.h, measured
+ * first: the fp32 FMA peak for fp32, the vdpbf16ps peak for bf16; Winograd does
+ * fewer multiplications than the direct convolution, so it can pass 100%). One
+ * thread (OMP_NUM_THREADS sets more). */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 
 #include "kernels/kernels.h"
 #include "nn/nn.h"
+#include "peak.h"
 
 typedef struct {
     const char *net;
@@ -115,14 +119,22 @@ int main(int argc, char **argv) {
     if (!getenv("OMP_NUM_THREADS")) omp_set_num_threads(1);
     rng_state r;
     rng_seed(&r, 1);
+    const int threads = omp_get_max_threads(), level = kernels_level();
+    double peak = 0;
+    if (prec == PREC_BF16 && level >= KERN_AVX512BF16)
+        peak = peak_rate(peak_dpbf16, threads, 200, 2e-3);
+    else if (prec == PREC_FP32 && level >= KERN_AVX512)
+        peak = peak_rate(peak_fma512, threads, 200, 2e-3);
     printf("# kernels level %s: %s; %s; batch %d; %d thread(s); block %zu floats; %s time\n",
-           kernels_level_name(kernels_level()), gemm_kernels(), precision_name(prec), batch,
-           omp_get_max_threads(), winograd_block_floats, wall ? "wall" : "CPU");
-    printf("# GFLOP/s-equivalent = direct FLOPs / time; bwd-weights = backward without the "
-           "input gradient (ReLU and BN backward included), bwd-data = backward - that\n");
-    printf("%-5s %4s %5s  %-6s %8s %8s %8s %8s %8s %8s %7s %7s %7s\n", "net", "c=n", "map",
-           "algo", "fwd ms", "fwd GF/s", "bwdd ms", "bwdd GF/s", "bwdw ms", "bwdw GF/s", "fwd x",
-           "bwdd x", "bwdw x");
+           kernels_level_name(level), gemm_kernels(), precision_name(prec), batch, threads,
+           winograd_block_floats, wall ? "wall" : "CPU");
+    printf("# GFLOP/s-equivalent = direct FLOPs / time; %% = of the peak on %d thread(s), "
+           "%.1f GFLOP/s (%s; 0: not measured at this level); bwd-weights = backward without "
+           "the input gradient (ReLU and BN backward included), bwd-data = backward - that\n",
+           threads, peak, prec == PREC_BF16 ? "vdpbf16ps" : "fp32 FMA zmm");
+    printf("%-5s %4s %5s  %-6s %8s %8s %5s %8s %8s %5s %8s %8s %5s %7s %7s %7s\n", "net", "c=n",
+           "map", "algo", "fwd ms", "fwd GF/s", "%", "bwdd ms", "bwdd GF/s", "%", "bwdw ms",
+           "bwdw GF/s", "%", "fwd x", "bwdd x", "bwdw x");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const shape *s = &shapes[i];
         char name[32];
@@ -144,11 +156,13 @@ int main(int argc, char **argv) {
             const double bd = t.bwd - t.bwd_w, bd0 = direct.bwd - direct.bwd_w;
             char algo[16];
             snprintf(algo, sizeof algo, k ? "F(%d)" : "direct", 2 * k);
-            printf("%-5s %4d %2dx%-2d  %-6s %8.2f %8.1f %8.2f %8.1f %8.2f %8.1f %6.2fx %6.2fx "
-                   "%6.2fx\n",
-                   s->net, s->c, s->h, s->h, algo, t.fwd * 1e3, flop / t.fwd * 1e-9, bd * 1e3,
-                   bd > 0 ? flop / bd * 1e-9 : 0, t.bwd_w * 1e3, flop / t.bwd_w * 1e-9,
-                   direct.fwd / t.fwd, bd > 0 ? bd0 / bd : 0, direct.bwd_w / t.bwd_w);
+            const double gf = flop / t.fwd * 1e-9, gd = bd > 0 ? flop / bd * 1e-9 : 0,
+                         gw = flop / t.bwd_w * 1e-9, pc = peak > 0 ? 100 / peak : 0;
+            printf("%-5s %4d %2dx%-2d  %-6s %8.2f %8.1f %5.0f %8.2f %8.1f %5.0f %8.2f %8.1f %5.0f "
+                   "%6.2fx %6.2fx %6.2fx\n",
+                   s->net, s->c, s->h, s->h, algo, t.fwd * 1e3, gf, gf * pc, bd * 1e3, gd, gd * pc,
+                   t.bwd_w * 1e3, gw, gw * pc, direct.fwd / t.fwd, bd > 0 ? bd0 / bd : 0,
+                   direct.bwd_w / t.bwd_w);
             variant_free(&v[k]);
         }
         fflush(stdout);

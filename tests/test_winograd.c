@@ -347,7 +347,9 @@ static double test_layer(int c, int n, int h, int w, double tol) {
  * F(2x2) in bf16, as LIR_CONV=winograd does in bf16, and differs from fp32. */
 static void test_bf16_auto(void) {
     static const struct { int h, mode_b, prec_b, same; } cases[] = {
-        {16, CONV_AUTO, PREC_FP32, 1}, {8, CONV_WINOGRAD, PREC_BF16, 1}, {8, CONV_AUTO, PREC_FP32, 0}};
+        {16, CONV_AUTO, PREC_FP32, 1},
+        {8, CONV_WINOGRAD, PREC_BF16, 1},
+        {8, CONV_AUTO, PREC_FP32, 0}};
     const int c = 32;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const int h = cases[i].h;

@@ -49,7 +49,8 @@ static void pack_a_rows_bf16(int trans_a, const float *a, int lda, int r0, int p
         for (int p = 0; p < kp; p++) {
             float v = 0.0f;
             if (i < h && p < kc)
-                v = trans_a ? a[(size_t)(p0 + p) * lda + r0 + i] : a[(size_t)(r0 + i) * lda + p0 + p];
+                v = trans_a ? a[(size_t)(p0 + p) * lda + r0 + i]
+                            : a[(size_t)(r0 + i) * lda + p0 + p];
             dst[(size_t)(p / 2) * 2 * B_MR + 2 * i + p % 2] = bf16_from_float(v);
         }
 }
