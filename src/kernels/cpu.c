@@ -21,8 +21,9 @@ static int detect_cpu(void) {
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return KERN_GENERIC;
     if (!__builtin_cpu_supports("avx512f")) return KERN_AVX2;
-    /* the bf16 packing also permutes 16-bit words (AVX512BW) */
-    if (!__builtin_cpu_supports("avx512bf16") || !__builtin_cpu_supports("avx512bw"))
+    /* the bf16 packing also permutes 16-bit words (AVX512BW), some of it in ymm (VL) */
+    if (!__builtin_cpu_supports("avx512bf16") || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vl"))
         return KERN_AVX512;
     return KERN_AVX512BF16;
 }

@@ -234,10 +234,14 @@ void winograd_filter(const winograd_shape *p, int prec, const float *weights, in
 
 /* ---- a block of tiles -------------------------------------------------------------
  * The tiles of a block go LANES at a time (a group). The baseline passes copy a
- * group's patches and outputs pixel by pixel; the AVX-512 ones with one masked
- * gather (and scatter) per patch or tile position, as conv_pack.c packs the im2col
- * matrix: lanes whose pixel lies outside the map (or idle lanes) are masked off,
- * read as zero and not written. */
+ * group's patches and outputs pixel by pixel; the AVX-512 ones read the patches
+ * with masked loads and a transposition in registers (maps of 16 and wider) or one
+ * masked gather per patch position (narrower maps), and turn F(4x4) outputs around
+ * in registers: pixels outside the map (or of idle lanes) are masked off, read as
+ * zero and not written. On the AMD Zen 4 of 2026-12-02 (bench/bench_winograd.c, one
+ * thread, CPU time, three rounds under load 2-3) the loads took 13-20% less time than
+ * the gathers per direction on 64 channels at 32x32, 0-10% less on 128 at 16x16, as
+ * much on 256 at 8x8 in F(4x4) and up to 10% more in F(2x2). */
 
 /* LANES consecutive tiles of a call from tile t0, n of them (the other lanes idle):
  * lane l's image b[l] and top-left output pixel (y0[l], x0[l]). */
@@ -323,8 +327,11 @@ INLINE void windows_base(int m, int grad, const winograd_shape *p, const winogra
     }
 }
 
-INLINE_AVX512 void windows_avx512(int m, int grad, const winograd_shape *p,
-                                  const winograd_io *io, long t0, int nt, float *dst) {
+/* The AVX-512 passes. On maps narrower than 16 (many lanes at a border) one masked
+ * gather per window position: lanes whose pixel lies outside the map, and idle
+ * lanes, masked off and read as zero. */
+INLINE_AVX512 void windows_gather_avx512(int m, int grad, const winograd_shape *p,
+                                         const winograd_io *io, long t0, int nt, float *dst) {
     const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;
     lanes_t d;
     tile_group g;
@@ -342,6 +349,39 @@ INLINE_AVX512 void windows_avx512(int m, int grad, const winograd_shape *p,
                                      _mm512_mask_i32gather_ps(_mm512_setzero_ps(),
                                                               lw.ym[i] & lw.xm[q], at, src, 4));
                 }
+            window_store(m, grad, p, d, ch, j, dst);
+        }
+    }
+}
+
+/* On maps of 16 and wider each lane's window row by row with one masked load (the lane's rows
+ * and columns outside the map, and idle lanes, masked off and read as zero)
+ * into w [LANES][48] (16 floats stored, the next row overwriting the surplus), then
+ * turned around in registers into d [a*a][LANES]
+ * (sgemm_transpose16, 16 window positions at a time). */
+INLINE_AVX512 void windows_rows_avx512(int m, int grad, const winograd_shape *p,
+                                       const winograd_io *io, long t0, int nt, float *dst) {
+    const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;
+    const int kp = (rows * rows + 15) / 16 * 16;
+    _Alignas(64) float w[LANES][48] = {{0}}, d[48][LANES];
+    tile_group g;
+    lane_window lw;
+    __mmask16 rm[LANES][MAX_A];
+    for (int j = 0; j < nt; j += LANES) {
+        group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
+        window_make(p, &g, io->bs, shift, rows, &lw);
+        for (int l = 0; l < LANES; l++) {
+            unsigned cols = 0;
+            for (int q = 0; q < rows; q++) cols |= (lw.xm[q] >> l & 1u) << q;
+            for (int i = 0; i < rows; i++) rm[l][i] = (__mmask16)(lw.ym[i] >> l & 1u ? cols : 0);
+        }
+        for (int ch = 0; ch < chans; ch++) {
+            const float *src = io->data + (size_t)ch * io->cs;
+            for (int l = 0; l < LANES; l++)
+                for (int i = 0; i < rows; i++)
+                    _mm512_storeu_ps(w[l] + i * rows,
+                                     _mm512_maskz_loadu_ps(rm[l][i], src + lw.off[l] + i * p->w));
+            sgemm_transpose16(w[0], 48, kp, LANES, d[0]);
             window_store(m, grad, p, d, ch, j, dst);
         }
     }
@@ -416,10 +456,17 @@ __attribute__((target("avx512f"))) static void block_windows_avx512(const winogr
                                                                     const winograd_io *io,
                                                                     int grad, long t0, int nt,
                                                                     float *dst) {
-    if (p->m == 4 && grad) windows_avx512(4, 1, p, io, t0, nt, dst);
-    else if (p->m == 4) windows_avx512(4, 0, p, io, t0, nt, dst);
-    else if (grad) windows_avx512(2, 1, p, io, t0, nt, dst);
-    else windows_avx512(2, 0, p, io, t0, nt, dst);
+    if (p->w < 16) {
+        if (p->m == 4 && grad) windows_gather_avx512(4, 1, p, io, t0, nt, dst);
+        else if (p->m == 4) windows_gather_avx512(4, 0, p, io, t0, nt, dst);
+        else if (grad) windows_gather_avx512(2, 1, p, io, t0, nt, dst);
+        else windows_gather_avx512(2, 0, p, io, t0, nt, dst);
+        return;
+    }
+    if (p->m == 4 && grad) windows_rows_avx512(4, 1, p, io, t0, nt, dst);
+    else if (p->m == 4) windows_rows_avx512(4, 0, p, io, t0, nt, dst);
+    else if (grad) windows_rows_avx512(2, 1, p, io, t0, nt, dst);
+    else windows_rows_avx512(2, 0, p, io, t0, nt, dst);
 }
 
 void winograd_block_windows(const winograd_shape *p, const winograd_io *io, int grad, long t0,
