@@ -55,11 +55,15 @@ int conv_check_env(lir_error *err) {
  * and backward-data:
  *   map >= 8          F(4x4) both ways: 1.2-1.5x forward, 1.6-2.2x backward-data
  *                     (64 @ 32x32, 128 @ 16x16, 256 @ 8x8, 64 @ 8x8)
- *   4x4, 256+ ch.     F(2x2) forward (1.44x), direct backward-data (F(2x2) 0.9x)
+ *   4x4, 256+ ch.     F(2x2) forward (1.44x) and backward-data: 0.9x on the Intel
+ *                     Xeon of 2026-12-01, but 1.5x (one thread) and 1.9x (two) on
+ *                     the AMD Zen 4 of 2026-12-02
  *   4x4, fewer        direct forward (F(2x2) 0.96x), F(2x2) backward-data (1.45x)
  *   2x2, 1x1          direct (0.6x and 0.1x)
  * Backward-weights (preliminary: measured at load average 4-5, 2026-12-01):
- *   map >= 4          F(4x4): 1.9-2.6x (F(2x2) 1.5-2.1x)
+ *   map >= 4          F(4x4): 1.9-2.6x (F(2x2) 1.5-2.1x); but on 4x4 maps of 256+
+ *                     channels F(2x2): on the Zen 4, two threads, 2.8x against
+ *                     F(4x4)'s 2.2x (one thread 2.0x and 1.6x)
  *   2x2               F(2x2): 1.34x
  *   1x1               direct (F(2x2) 0.3x)
  * Fewer than 16 channels (the stems' 3) stay direct: GEMMs that shallow run on
@@ -68,10 +72,10 @@ int conv_check_env(lir_error *err) {
 static int auto_tile(int dir, int c, int k, int h, int w) {
     const int side = h < w ? h : w, ch = c < k ? c : k;
     if (ch < 16 || side < 2) return 0;
-    if (dir == 2) return side >= 4 ? 4 : 2;
+    if (dir == 2) return side >= 8 || (side >= 4 && ch < 256) ? 4 : 2;
     if (side < 4) return 0;
     if (side >= 8) return 4;
-    if (ch >= 256) return dir ? 0 : 2;
+    if (ch >= 256) return 2;
     return dir ? 2 : 0;
 }
 
