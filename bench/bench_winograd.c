@@ -15,8 +15,9 @@
  * not count; LIR_BENCH_WALL=1: wall seconds), reported as ms and as
  * GFLOP/s-equivalent:
  * the direct convolution's FLOPs (2 * batch * n * c * 9 * h * w) / time, and that as a
- * percentage of this machine's peak on the threads used (bench/peak.h, measured
- * first: the fp32 FMA peak for fp32, the vdpbf16ps peak for bf16; Winograd does
+ * percentage of this machine's peak (bench/peak.h, measured
+ * first on one core for CPU time, on the threads used for wall time: the fp32 FMA
+ * peak for fp32, the vdpbf16ps peak for bf16; Winograd does
  * fewer multiplications than the direct convolution, so it can pass 100%). One
  * thread (OMP_NUM_THREADS sets more). */
 #include <omp.h>
@@ -120,18 +121,21 @@ int main(int argc, char **argv) {
     rng_state r;
     rng_seed(&r, 1);
     const int threads = omp_get_max_threads(), level = kernels_level();
+    /* CPU time sums the threads' time: its rate is one core's; wall time: all of them */
+    const int pt = wall ? threads : 1;
     double peak = 0;
     if (prec == PREC_BF16 && level >= KERN_AVX512BF16)
-        peak = peak_rate(peak_dpbf16, threads, 200, 2e-3);
+        peak = peak_rate(peak_dpbf16, pt, 200, 2e-3);
     else if (prec == PREC_FP32 && level >= KERN_AVX512)
-        peak = peak_rate(peak_fma512, threads, 200, 2e-3);
+        peak = peak_rate(peak_fma512, pt, 200, 2e-3);
     printf("# kernels level %s: %s; %s; batch %d; %d thread(s); block %zu floats; %s time\n",
            kernels_level_name(level), gemm_kernels(), precision_name(prec), batch, threads,
            winograd_block_floats, wall ? "wall" : "CPU");
-    printf("# GFLOP/s-equivalent = direct FLOPs / time; %% = of the peak on %d thread(s), "
-           "%.1f GFLOP/s (%s; 0: not measured at this level); bwd-weights = backward without "
-           "the input gradient (ReLU and BN backward included), bwd-data = backward - that\n",
-           threads, peak, prec == PREC_BF16 ? "vdpbf16ps" : "fp32 FMA zmm");
+    printf("# GFLOP/s-equivalent = direct FLOPs / time; %% = of the peak on %d core(s), "
+           "%.1f GFLOP/s (%s; 0: not measured at this level; CPU time: one core's); "
+           "bwd-weights = backward without the input gradient (ReLU and BN backward "
+           "included), bwd-data = backward - that\n",
+           pt, peak, prec == PREC_BF16 ? "vdpbf16ps" : "fp32 FMA zmm");
     printf("%-5s %4s %5s  %-6s %8s %8s %5s %8s %8s %5s %8s %8s %5s %7s %7s %7s\n", "net", "c=n",
            "map", "algo", "fwd ms", "fwd GF/s", "%", "bwdd ms", "bwdd GF/s", "%", "bwdw ms",
            "bwdw GF/s", "%", "fwd x", "bwdd x", "bwdw x");
