@@ -15,11 +15,10 @@
  * not count; LIR_BENCH_WALL=1: wall seconds), reported as ms and as
  * GFLOP/s-equivalent:
  * the direct convolution's FLOPs (2 * batch * n * c * 9 * h * w) / time, and that as a
- * percentage of this machine's peak (bench/peak.h, measured
- * first on one core for CPU time, on the threads used for wall time: the fp32 FMA
- * peak for fp32, the vdpbf16ps peak for bf16; Winograd does
- * fewer multiplications than the direct convolution, so it can pass 100%). One
- * thread (OMP_NUM_THREADS sets more). */
+ * percentage of this machine's peak (bench/peak.h, measured first: on one core for
+ * CPU time, on the threads used for wall time; the fp32 FMA peak for fp32, the
+ * vdpbf16ps peak for bf16; Winograd does fewer multiplications than the direct
+ * convolution, so it can pass 100%). One thread (OMP_NUM_THREADS sets more). */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>

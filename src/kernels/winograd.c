@@ -354,11 +354,11 @@ INLINE_AVX512 void windows_gather_avx512(int m, int grad, const winograd_shape *
     }
 }
 
-/* On maps of 16 and wider each lane's window row by row with one masked load (the lane's rows
- * and columns outside the map, and idle lanes, masked off and read as zero)
- * into w [LANES][48] (16 floats stored, the next row overwriting the surplus), then
- * turned around in registers into d [a*a][LANES]
- * (sgemm_transpose16, 16 window positions at a time). */
+/* On maps of 16 and wider each lane's window row by row with one masked load (the
+ * lane's rows and columns outside the map, and idle lanes, masked off and read as
+ * zero) into w [LANES][48] (16 floats stored, the next row overwriting the surplus),
+ * then turned around in registers into d [a*a][LANES] (sgemm_transpose16, 16 window
+ * positions at a time). */
 INLINE_AVX512 void windows_rows_avx512(int m, int grad, const winograd_shape *p,
                                        const winograd_io *io, long t0, int nt, float *dst) {
     const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;
@@ -385,6 +385,12 @@ INLINE_AVX512 void windows_rows_avx512(int m, int grad, const winograd_shape *p,
             window_store(m, grad, p, d, ch, j, dst);
         }
     }
+}
+
+INLINE_AVX512 void windows_avx512(int m, int grad, const winograd_shape *p,
+                                  const winograd_io *io, long t0, int nt, float *dst) {
+    if (p->w < 16) windows_gather_avx512(m, grad, p, io, t0, nt, dst);
+    else windows_rows_avx512(m, grad, p, io, t0, nt, dst);
 }
 
 /* y [m][m][LANES] = the output tiles of channel ko of the group at j, from M. */
@@ -456,17 +462,10 @@ __attribute__((target("avx512f"))) static void block_windows_avx512(const winogr
                                                                     const winograd_io *io,
                                                                     int grad, long t0, int nt,
                                                                     float *dst) {
-    if (p->w < 16) {
-        if (p->m == 4 && grad) windows_gather_avx512(4, 1, p, io, t0, nt, dst);
-        else if (p->m == 4) windows_gather_avx512(4, 0, p, io, t0, nt, dst);
-        else if (grad) windows_gather_avx512(2, 1, p, io, t0, nt, dst);
-        else windows_gather_avx512(2, 0, p, io, t0, nt, dst);
-        return;
-    }
-    if (p->m == 4 && grad) windows_rows_avx512(4, 1, p, io, t0, nt, dst);
-    else if (p->m == 4) windows_rows_avx512(4, 0, p, io, t0, nt, dst);
-    else if (grad) windows_rows_avx512(2, 1, p, io, t0, nt, dst);
-    else windows_rows_avx512(2, 0, p, io, t0, nt, dst);
+    if (p->m == 4 && grad) windows_avx512(4, 1, p, io, t0, nt, dst);
+    else if (p->m == 4) windows_avx512(4, 0, p, io, t0, nt, dst);
+    else if (grad) windows_avx512(2, 1, p, io, t0, nt, dst);
+    else windows_avx512(2, 0, p, io, t0, nt, dst);
 }
 
 void winograd_block_windows(const winograd_shape *p, const winograd_io *io, int grad, long t0,

@@ -20,10 +20,10 @@ typedef struct {
     size_t off, size; /* size: capacity of a string field */
     double min, max;
     const char *def;
-    int hashed;        /* changes the training result; HASH_SET (numbers): in the hash only
-                          when set to other than its default (keys added later, so
-                          that earlier runs' hashes, checkpoints and sweep folders
-                          stay valid) */
+    int hashed;        /* changes the training result; HASH_SET: in the hash only when
+                          set to other than its default (keys added later, so that
+                          earlier runs' hashes, checkpoints and sweep folders stay
+                          valid) */
     const char *choices; /* K_STR: "a|b|c" or NULL */
     const char *doc;
 } key_spec;
@@ -306,15 +306,19 @@ double config_float(float v) {
     return strtod(buf, NULL);
 }
 
-static cJSON *to_json(const train_config *c, int hashed_only) {
+/* Whether key k of c holds what its default sets (dflt: config_defaults). */
+static int at_default(const key_spec *k, const train_config *c, const train_config *dflt) {
+    const char *a = (const char *)c + k->off, *b = (const char *)dflt + k->off;
+    return k->type == K_STR ? !strcmp(a, b) : !memcmp(a, b, k->size);
+}
+
+/* Every key of c, or (dflt not NULL: for the hash) the keys that change the result. */
+static cJSON *to_json(const train_config *c, const train_config *dflt) {
     cJSON *o = cJSON_CreateObject();
     for (int i = 0; i < N_KEYS; i++) {
         const key_spec *k = &KEYS[i];
-        if (hashed_only && !k->hashed) continue;
+        if (dflt && (!k->hashed || (k->hashed == HASH_SET && at_default(k, c, dflt)))) continue;
         const char *p = (const char *)c + k->off;
-        if (hashed_only && k->hashed == HASH_SET && k->type == K_FLOAT &&
-            *(const float *)p == strtof(k->def, NULL))
-            continue;
         switch (k->type) {
         case K_INT: cJSON_AddNumberToObject(o, k->key, *(const int *)p); break;
         case K_I64: cJSON_AddNumberToObject(o, k->key, (double)*(const int64_t *)p); break;
@@ -329,7 +333,7 @@ static cJSON *to_json(const train_config *c, int hashed_only) {
 }
 
 char *config_to_json(const train_config *c) {
-    cJSON *o = to_json(c, 0);
+    cJSON *o = to_json(c, NULL);
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     char *r = xstrdup(s);
@@ -338,7 +342,10 @@ char *config_to_json(const train_config *c) {
 }
 
 uint64_t config_hash(const train_config *c) {
-    cJSON *o = to_json(c, 1);
+    train_config *dflt = xmalloc(sizeof *dflt);
+    config_defaults(dflt);
+    cJSON *o = to_json(c, dflt);
+    free(dflt);
     char *s = cJSON_PrintUnformatted(o);
     uint64_t h = 0xcbf29ce484222325ULL;
     for (const char *p = s; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
