@@ -128,8 +128,9 @@ train_data=()
 eval_data=()
 if [ -n "$data" ]; then train_data=(--data "$data"); eval_data=(--data "$data"); fi
 
-# Value of a top-level number in a sidecar written by cJSON ("key":<tab>value,).
-field() { sed -n "s/^\t\"$2\":[[:space:]]*\([^,]*\),\{0,1\}$/\1/p" "$1" | head -n 1; }
+# Value of a top-level number in a sidecar: its line is indented by one character, a tab
+# where cJSON wrote it, a space in a hand-written one (a baseline's); nested keys have more.
+field() { sed -n "s/^[[:space:]]\"$2\":[[:space:]]*\([^,]*\),\{0,1\}$/\1/p" "$1" | head -n 1; }
 
 # What the log lines and the table call run $1: the value (template) or the name.
 label() { if [ -n "$configs" ] || [ "$1" = baseline ]; then echo "$1"; else echo "${1#v}"; fi; }

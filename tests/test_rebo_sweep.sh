@@ -121,6 +121,39 @@ has out "3 runs" "--runs keeps the baseline and the named runs"
 expect 2 "--runs with a name not in the plan" "${sw[@]}" --runs oe-photos-s9 --dry-run
 has err "run 'oe-photos-s9' is not in the plan" "--runs refuses a name not in the plan"
 
+# ---- a hand-written baseline sidecar (space-indented) still gives the baseline's
+# validation accuracy, and the ranking's accuracy rule acts on it ----
+"$PY" - "$tmp/base/final.weights.json" <<'PYEOF'
+import json, sys
+side = json.load(open(sys.argv[1]))
+side["val_accuracy"] = 100.0
+json.dump(side, open(sys.argv[1], "w"), indent=1)
+PYEOF
+expect 0 "sweep with a hand-written baseline sidecar" "${sw[@]}" "${tf[@]}"
+check; [ "$(awk -F'\t' '$1 == "baseline" { print $3 }' "$tmp/sweep/results.tsv")" = 100.0 ] ||
+    fail "results.tsv: the baseline's val_accuracy: $(grep '^baseline' "$tmp/sweep/results.tsv")"
+check; [ "$(awk -F'\t' 'NR > 1 && $10 !~ /baseline/ && $7 != "no"' "$tmp/sweep/select/ranking.tsv")" = "" ] ||
+    fail "ranking: a run 100 points below the baseline is eligible: $(cat "$tmp/sweep/select/ranking.tsv")"
+# ---- rebo-report.py merges ranking rows of one configuration split by config hash ----
+"$PY" - "$tmp/sweep/select/ranking.tsv" <<'PYEOF'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+out = []
+for r in rows:
+    if r[9].endswith("/band3-l0.1-photos-s1"):
+        a, b = list(r), list(r)
+        a[1:4], a[4], a[7] = ["0.9000"] * 3, "50", "1"
+        b[1:4], b[4], b[7], b[9] = ["0.8000"] * 3, "", "1", r[9][:-1] + "2"
+        out += [a, b]
+    else:
+        out.append(r)
+open(sys.argv[1], "w").write("".join("\t".join(r) + "\n" for r in out))
+PYEOF
+expect 0 "rebo-report.py, split ranking" "$PY" scripts/experiments/rebo-report.py "$tmp/sweep"
+has out "| band3-l0.1-photos | 0.8500 | 0.8500 | 0.8500 | 50.00 | no |" "report: split rows merged, weighted by runs"
+check; [ "$(grep -c '^| [0-9]* | band3-l0.1-photos |' "$tmp/out")" = 1 ] || fail "report: band3-l0.1-photos ranked twice"
+check; grep -q "Selected R-EBO configuration" "$tmp/out" && fail "report selects an ineligible configuration"
+
 # ---- killed while training: the run resumes from its checkpoint ----
 rm -rf "$(readlink -f "$tmp/sweep/oe-photos-s2")" # the run's folder (runs/<key>), not just its name
 "${sw[@]}" -- --set "batch=16;outlier_batch=16;val_size=20;stop_after_steps=3" --progress-seconds 0 \

@@ -24,6 +24,7 @@ import re
 import statistics
 import sys
 
+MAX_DROP = 1.5  # points of validation accuracy a selectable configuration may lose
 SCORES = [("fc", "raw fc energy"), ("dirfree", "dirfree fc"), ("agebo", "Ag-EBO Mahalanobis"),
           ("best", "best point*")]
 
@@ -173,16 +174,39 @@ def reverse_drop(run, base):
 
 
 def ranking(sweep):
-    """select/ranking.tsv rows as (configuration, signal, fc, agebo, val accuracy), best
-    first. Columns: rank signal fc_auroc agebo_auroc val_accuracy accuracy_drop eligible
-    runs config first_run; a configuration is named by its first run's folder."""
+    """select/ranking.tsv as (configuration, signal, fc, agebo, val accuracy, eligible),
+    best first. Columns: rank signal fc_auroc agebo_auroc val_accuracy accuracy_drop
+    eligible runs config first_run. sweep.sh groups runs by config hash, and lir versions
+    that recorded an unused key (lr_steps under cosine) differently split one
+    configuration's seeds; here rows are merged by configuration name (the first run's
+    folder without its seed), averaged weighted by their runs. Eligible: validation
+    accuracy at most MAX_DROP points below the baseline's, or unknown."""
     p = os.path.join(sweep, "select", "ranking.tsv")
     if not os.path.exists(p):
         return []
     with open(p) as f:
         rows = [line.rstrip("\n").split("\t") for line in f][1:]
-    return [(config_of(os.path.basename(r[9].rstrip("/"))), r[1], r[2], r[3], r[4], r[6])
-            for r in rows]
+    merged = {}
+    for r in rows:
+        cfg, n = config_of(os.path.basename(r[9].rstrip("/"))), int(r[7])
+        m = merged.setdefault(cfg, {"n": 0, "sums": [0.0, 0.0, 0.0], "va": [0.0, 0]})
+        m["n"] += n
+        for i in range(3):
+            m["sums"][i] += n * float(r[1 + i])
+        if r[4]:
+            m["va"][0] += n * float(r[4])
+            m["va"][1] += n
+    def val_acc(m):
+        return m["va"][0] / m["va"][1] if m["va"][1] else None
+    base = next((val_acc(m) for c, m in merged.items() if c == "baseline"), None)
+    out = []
+    for cfg, m in merged.items():
+        sig, fc, ag = (v / m["n"] for v in m["sums"])
+        va = val_acc(m)
+        el = "yes" if va is None or base is None or base - va <= MAX_DROP else "no"
+        out.append((cfg, "%.4f" % sig, "%.4f" % fc, "%.4f" % ag,
+                    "" if va is None else "%.2f" % va, el))
+    return sorted(out, key=lambda r: (r[5] != "yes", -float(r[1])))
 
 
 def is_rebo(cfg):
@@ -196,7 +220,8 @@ def table_ranking(rank):
         print("| %d | %s | %s | %s | %s | %s | %s |" % (i, cfg, sig, fc, ag, va or "-", el))
     print("\nSignal: mean of the raw fc energy AUROC and the Ag-EBO Mahalanobis AUROC of "
           "photos-val against held-out ID training images (`lir eval --validation`), no "
-          "test OOD data.")
+          "test OOD data. Eligible: validation accuracy at most %g points below the "
+          "baseline's; seeds split by config hash are merged by name." % MAX_DROP)
 
 
 def selected_name(rank, given):
