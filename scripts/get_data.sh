@@ -2,7 +2,8 @@
 # Fetches datasets for lir into the data directory, verifies them and unpacks them.
 # usage: scripts/get_data.sh [NAME...] [--data DIR]
 #   NAME: cifar10 cifar100 svhn mnist fashionmnist (default: these five), or
-#         photos photos-test textures (from Debian packages: scripts/get_data_debian.sh),
+#         photos photos-test textures clipart-val (from Debian packages:
+#         scripts/get_data_debian.sh),
 #         tinyimages300k dtd (not downloadable here: the script says where to get them)
 #   DIR:  default $LIR_DATA, else ./data
 # Files come from the official hosts and are checked against the published md5.
@@ -139,7 +140,7 @@ write_provenance() { # name source out
 get_dataset() { # name
     local name=$1 out=$dir/$1 ok=1
     if ! files_of "$name" >/dev/null; then
-        echo "get_data.sh: unknown dataset '$name' (known: cifar10 cifar100 svhn mnist fashionmnist photos photos-test textures tinyimages300k dtd)" >&2
+        echo "get_data.sh: unknown dataset '$name' (known: cifar10 cifar100 svhn mnist fashionmnist photos photos-test textures clipart-val tinyimages300k dtd)" >&2
         return 1
     fi
     mkdir -p "$out" || return 1
@@ -180,7 +181,7 @@ source "$(dirname "$0")/get_data_debian.sh"
 status=0
 for n in "${names[@]}"; do
     case $n in
-        photos|photos-test|textures) get_debian_set "$n" || status=1;;
+        photos|photos-test|textures|clipart-val) get_debian_set "$n" || status=1;;
         tinyimages300k|dtd) get_manual_set "$n" || status=1;;
         *) get_dataset "$n" || status=1;;
     esac

@@ -1,5 +1,5 @@
 # get_data_debian.sh: sourced by get_data.sh: the image sets lir takes from Debian
-# packages (photos, photos-test, textures) and the sets it cannot download
+# packages (photos, photos-test, textures, clipart-val) and the sets it cannot download
 # (tinyimages300k, dtd).
 #   photos       photographs listed in scripts/data-lists/photos.txt (package + path)
 #   photos-test  the same from scripts/data-lists/photos-test.txt; its packages and files
@@ -7,6 +7,8 @@
 #   textures     JPEG members of openarena-081-textures' pak4-textures.pk3 (a zip) under
 #                textures/, except paths matching sfx|skies|blend|glow|flare|_fx|fx_
 #                (effects, skyboxes, light masks); lir drops those under 32 px a side
+#   clipart-val  every PNG of openclipart-png under usr/share/openclipart/png (public-domain
+#                clip art: drawings, icons, symbols); a validation set, in no OOD group
 # Each package comes from `apt-get download` (Debian's archive; any user, nothing is
 # installed) or, with LIR_DEBS=DIR, from DIR/<package>_*.deb, and is unpacked with
 # dpkg-deb -x. The set is assembled in DIR/.<name>.part/<name> and moved into place only
@@ -78,6 +80,33 @@ copy_textures() {
         { echo "  $pk3: cannot extract the textures" >&2; return 1; }
 }
 
+# The clip art PNGs (regular files, not the package's links to them) into
+# $1/clipart-val/images/openclipart-png/<path in the package>; paths that a MANIFEST
+# cannot hold (a "..", characters outside [A-Za-z0-9._/+-]) and images lir refuses as
+# too large are left out and counted.
+copy_clipart() {
+    local pkg=openclipart-png sub=usr/share/openclipart/png
+    local from=$1/root/$pkg out=$1/clipart-val/images/$pkg all
+    [ -d "$from/$sub" ] || { echo "  $pkg: $sub missing" >&2; return 1; }
+    (cd "$from" && find "$sub" -type f -name '*.png' | LC_ALL=C sort) >"$1/found"
+    grep -v '\.\.' "$1/found" | grep '^[A-Za-z0-9._/+-]*$' >"$1/named"
+    # width and height from the IHDR chunk (bytes 16-23, big-endian): lir refuses images
+    # over IMAGE_MAX_SIDE a side or IMAGE_MAX_PIXELS (src/data/data.h); a few clip art
+    # files are posters
+    local path b w h
+    while read -r path; do
+        read -ra b < <(od -An -tu1 -j16 -N8 "$from/$path")
+        [ ${#b[@]} = 8 ] || continue
+        w=$((b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3])) h=$((b[4] << 24 | b[5] << 16 | b[6] << 8 | b[7]))
+        [ $w -le 16384 ] && [ $h -le 16384 ] && [ $((w * h)) -le 67108864 ] && echo "$path"
+    done <"$1/named" >"$1/keep"
+    [ -s "$1/keep" ] || { echo "  $pkg: no PNG under $sub" >&2; return 1; }
+    all=$(wc -l <"$1/found")
+    echo "  $pkg: $(wc -l <"$1/keep") of $all PNG files kept (left out: $((all - $(wc -l <"$1/named"))) for their path, $(($(wc -l <"$1/named") - $(wc -l <"$1/keep"))) too large)"
+    mkdir -p "$out" && out=$(realpath "$out") && # the copy runs inside $from
+        (cd "$from" && xargs -d '\n' cp --parents -t "$out") <"$1/keep"
+}
+
 # Writes MANIFEST and the file= lines (the package is the path's second part).
 write_manifest() { # work name
     local set=$1/$2
@@ -102,6 +131,7 @@ debian_note() {
         photos) echo "photographs hand-picked from Debian wallpaper packages (list: scripts/data-lists/photos.txt); lir trains on random crops of them";;
         photos-test) echo "photographs from Debian packages disjoint from photos' (list: scripts/data-lists/photos-test.txt); a Places365 stand-in";;
         textures) echo "JPEG textures of openarena-081-textures (pak4-textures.pk3 textures/, without paths matching $tex_exclude); a DTD stand-in";;
+        clipart-val) echo "every PNG clip art of openclipart-png (usr/share/openclipart/png, public domain); a validation set of model selection, in no OOD group";;
     esac
 }
 
@@ -124,6 +154,8 @@ get_debian_set() { # name
     local list=$lists_dir/$name.txt ok=0 set=$work/$name
     if [ "$name" = textures ]; then
         echo openarena-081-textures | unpack_debs "$work" && copy_textures "$work" && ok=1
+    elif [ "$name" = clipart-val ]; then
+        echo openclipart-png | unpack_debs "$work" && copy_clipart "$work" && ok=1
     else
         grep -v '^#' "$list" | awk 'NF {print $1}' | awk '!seen[$0]++' | unpack_debs "$work" &&
             copy_listed "$list" "$work" "$name" && ok=1

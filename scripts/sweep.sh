@@ -36,8 +36,9 @@
 # sets, see docs/train-config.md) into RUN/select/, and the sweep ends with those runs
 # ranked by the validation signal (OUTDIR/select/ranking.tsv).
 # A run with a finished sidecar (final.weights.json) is not trained again, one with a
-# checkpoint is resumed, and an eval whose results.json is newer than the weights is not
-# run again, so an interrupted or re-submitted sweep continues where it stopped.
+# checkpoint is resumed, and an eval whose results.json is newer than the weights and
+# was made for the same sets is not run again, so an interrupted or re-submitted sweep
+# continues where it stopped (and a changed --eval or --select evaluates again).
 # --dry-run lists the runs, their folders and what would be done for each, and exits.
 # Tables: OUTDIR/results.tsv (training) and OUTDIR/compare/ (compare.md, compare.csv,
 # compare_mean.csv, compare.{png,svg,pdf}; with several scores OUTDIR/compare-<score>/).
@@ -200,21 +201,27 @@ train_state() {
     else echo train; fi
 }
 
+# 0 when run folder $1 holds the evaluation $2 (eval, select) of the sets $3: its
+# results.json newer than the weights and made for those sets (its recorded command
+# names them).
+evaluated() {
+    [ "$1/$2/results.json" -nt "$1/final.weights" ] && grep -q -- "--out $3 " "$1/$2/results.json"
+}
+
 # 0 when run $1 still has training or an evaluation to do.
 todo() {
     local d=$out/$1
     [ "$1" = baseline ] || [ -f "$d/final.weights.json" ] || return 0
-    [ "$sets" = none ] || [ "$d/eval/results.json" -nt "$d/final.weights" ] || return 0
-    [ -z "$select" ] || [ "$d/select/results.json" -nt "$d/final.weights" ] || return 0
+    [ "$sets" = none ] || evaluated "$d" eval "$sets" || return 0
+    [ -z "$select" ] || evaluated "$d" select "$select" || return 0
     return 1
 }
 
-# lir eval of run $1 into $1/$2 with --out $3 and extra flags $4, unless its results.json
-# is newer than the weights.
+# lir eval of run $1 into $1/$2 with --out $3 and extra flags $4, unless done before.
 evaluate() {
     local name dir=$out/$1 sub=$2 what=$3 more=$4 w=$out/$1/final.weights
     name=$(label "$1")
-    if [ "$dir/$sub/results.json" -nt "$w" ]; then
+    if evaluated "$dir" "$sub" "$what"; then
         if [ "$sub" = eval ]; then echo "== $name: evaluated before, skipped"
         else echo "== $name: validation evaluated before, skipped"; fi
         return
@@ -473,7 +480,7 @@ if [ $dry = 1 ]; then
         t=$(train_state "$dir")
         [ "$name" = baseline ] && t="none (given weights)"
         e=none
-        [ "$sets" = none ] || { e=todo; [ "$dir/eval/results.json" -nt "$dir/final.weights" ] && e=done; }
+        [ "$sets" = none ] || { e=todo; evaluated "$dir" eval "$sets" && e=done; }
         c=${configs:+$configs/$name.json}
         printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$t" "$e" "${c:-$template (@VALUE@ = ${name#v})}" \
             "$(folder_of "$name" "${keys[$i]}")"

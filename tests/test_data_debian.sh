@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# test_data_debian.sh: scripts/get_data.sh photos, photos-test and textures end to end on
-# fixture .deb packages built here (LIR_DEBS), so it runs offline: every path of the real
-# lists (scripts/data-lists) gets a small generated image, the textures package a pk3
-# (zip) with kept and excluded members. Checks MANIFEST, PROVENANCE, the packs and
+# test_data_debian.sh: scripts/get_data.sh photos, photos-test, textures and clipart-val
+# end to end on fixture .deb packages built here (LIR_DEBS), so it runs offline: every
+# path of the real lists (scripts/data-lists) gets a small generated image, the textures
+# package a pk3 (zip) with kept and excluded members, the clip art package PNGs with a
+# path a MANIFEST cannot hold, one too large for lir, one too small and a link. Checks MANIFEST, PROVENANCE, the packs and
 # `lir data info`; a missing package, a missing file, a corrupt image and a photos-test
 # file shared with photos each fail with a message and leave nothing half-written; lir
 # eval refuses a test set the weights were trained on; tinyimages300k says where to get it.
@@ -44,6 +45,17 @@ deb() {
     if [ "$pkg" = openarena-081-textures ]; then
         mkdir -p "$root/usr/share/games/openarena/baseoa"
         "$PY" "$tmp/png.py" zip "$root/usr/share/games/openarena/baseoa/pak4-textures.pk3"
+    elif [ "$pkg" = openclipart-png ]; then
+        local c=$root/usr/share/openclipart/png
+        mkdir -p "$c/animals" "$c/signs"
+        "$PY" "$tmp/png.py" "$c/animals/cat_01.png" 48 40 1
+        "$PY" "$tmp/png.py" "$c/signs/stop+go_01.png" 40 60 2
+        "$PY" "$tmp/png.py" "$c/signs/tiny.png" 20 20 3
+        "$PY" "$tmp/png.py" "$c/signs/odd..name.png" 40 40 4
+        "$PY" "$tmp/png.py" "$c/signs/with space.png" 40 40 5
+        # a header of 20000 x 20000 pixels (lir's limit is 16384 a side): left out unread
+        printf '\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x4e\x20\0\0\x4e\x20\x08\x02\0\0\0' >"$c/signs/poster.png"
+        ln -s ../animals/cat_01.png "$c/signs/cat_link.png"
     else
         while read -r p path; do
             n=$((n + 1))
@@ -60,6 +72,7 @@ for list in photos photos-test; do
     done
 done
 deb openarena-081-textures
+deb openclipart-png
 get() { LIR="$LIR" LIR_DEBS=$debs scripts/get_data.sh "$@" --data "$data"; }
 
 expect 0 "get_data.sh photos photos-test textures from fixture packages" get photos photos-test textures
@@ -85,6 +98,13 @@ has out "already in $data/photos" "already there"
 rel=$(realpath --relative-to=. "$tmp")/reldata   # the pk3 is extracted from inside the set's folder
 expect 0 "textures into a relative --data path" env LIR="$LIR" LIR_DEBS="$debs" scripts/get_data.sh textures --data "$rel"
 check; [ "$(wc -l <"$tmp/reldata/textures/MANIFEST")" = 3 ] || fail "relative --data: textures MANIFEST: $(cat "$tmp/reldata/textures/MANIFEST" 2>&1)"
+expect 0 "get_data.sh clipart-val from a fixture package" get clipart-val
+has out "openclipart-png: 3 of 6 PNG files kept (left out: 2 for their path, 1 too large)" "clip art files kept"
+check; [ "$(awk '{print $2}' "$data/clipart-val/MANIFEST" | tr '\n' ' ')" = "images/openclipart-png/usr/share/openclipart/png/animals/cat_01.png images/openclipart-png/usr/share/openclipart/png/signs/stop+go_01.png images/openclipart-png/usr/share/openclipart/png/signs/tiny.png " ] ||
+    fail "clipart-val MANIFEST: $(cat "$data/clipart-val/MANIFEST")"
+check; grep -q '^package=openclipart-png version=1.0-test deb_sha256=[0-9a-f]\{64\}$' "$data/clipart-val/PROVENANCE" || fail "clipart-val PROVENANCE: $(head -5 "$data/clipart-val/PROVENANCE")"
+expect 0 "lir data info clipart-val" "$LIR" data info clipart-val --data "$data"
+has out "images 2 kept, 1 skipped (shorter side under 32 px)" "clip art under 32 px skipped"
 
 # Bad input: nothing half-written.
 mv "$debs/openarena-081-textures_1.0-test_all.deb" "$tmp/"

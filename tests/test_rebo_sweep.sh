@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # test_rebo_sweep.sh: the R-EBO experiment sweep end to end on fixture data written here
-# (tiny CIFAR-10, MNIST, Fashion-MNIST and a photos corpus of 6 photographs, one held out
-# for photos-val) and a tiny network trained first:
+# (tiny CIFAR-10, MNIST, Fashion-MNIST, a photos corpus of 6 photographs, one held out
+# for photos-val, and 4 clip art drawings for clipart-val) and a tiny network trained first:
 #  - every JSON config of cfg/ for the experiments is accepted by `lir train
 #    --print-config` (and rebo-config.sh's methods with the loss keys they need);
 #  - scripts/experiments/rebo-sweep.sh --dry-run lists the runs of the sweep;
 #  - --quick trains (OE, band and R-EBO at every point, photos and synthetic), evaluates
-#    each run on the far group and on photos-val (--validation), and ends with the compare
+#    each run on the far group and on clipart-val (--validation), and ends with the compare
 #    tables (one row per run, seeds averaged per config) and the validation ranking;
 #  - `lir eval --validation` refuses test OOD sets;
-#  - run again, it trains and evaluates nothing; stopped during training, it resumes.
+#  - run again, it trains and evaluates nothing; stopped during training, it resumes;
+#    with another --select it evaluates the validation sets again, nothing else.
 . "$(dirname "$0")/lib.sh"
 [ -x "$PY" ] && "$PY" -c "import PIL" 2>/dev/null || { echo "SKIP: no $PY with PIL to write the test data"; exit 77; }
 case $LIR in /*) ;; *) LIR=$PWD/$LIR;; esac
 root=$PWD
 
-"$PY" "$root/tests/fixtures/make_tiny_data.py" "$tmp/data" --photos 6
+"$PY" "$root/tests/fixtures/make_tiny_data.py" "$tmp/data" --photos 6 --clipart 4
 cp "$root/tests/fixtures/tiny-train.cfg" "$tmp/tiny.cfg"
 echo '{"epochs": 1, "val_size": 20, "batch": 16}' > "$tmp/base.json"
 expect 0 "train the tiny base network" "$LIR" train "$tmp/tiny.cfg" --config "$tmp/base.json" \
@@ -50,7 +51,7 @@ expect 0 "quick sweep" "${sw[@]}" "${tf[@]}"
 cp "$tmp/out" "$tmp/sweep1.txt"
 has out "== oe-photos-s1: training" "sweep trains"
 has out "== band3-l0.1-photos-s2: lir eval --in cifar10 --out far (console:" "sweep evaluates"
-has out "== band3-l0.1-photos-s2: lir eval --in cifar10 --out photos-val --validation (console:" "sweep evaluates the validation signal"
+has out "== band3-l0.1-photos-s2: lir eval --in cifar10 --out clipart-val --validation (console:" "sweep evaluates the validation signal"
 check; grep -q "^ID cifar10-val test accuracy" "$tmp/sweep/band3-l0.1-photos-s2/select/console.txt" ||
     fail "the validation eval scores held-out ID images: $(head -c 300 "$tmp/sweep/band3-l0.1-photos-s2/select/console.txt")"
 has out "selected (validation signal, no test OOD data): $tmp/sweep/" "sweep selects a run"
@@ -163,4 +164,13 @@ check; [ -f "$tmp/sweep/oe-photos-s2/checkpoint.bin" ] && [ ! -f "$tmp/sweep/oe-
     fail "stopped run left no checkpoint: $(ls "$tmp/sweep/oe-photos-s2")"
 expect 0 "sweep after the stop" "${sw[@]}" "${tf[@]}"
 has out "== oe-photos-s2: resuming" "the stopped run resumes"
+
+# ---- another validation set: the selection step runs again, the far evaluations do not ----
+expect 0 "sweep with --select photos-val" "${sw[@]}" --select photos-val "${tf[@]}"
+has out "== oe-photos-s1: lir eval --in cifar10 --out photos-val --validation (console:" "a changed --select evaluates again"
+has out "== oe-photos-s1: evaluated before, skipped" "a changed --select keeps the far evaluations"
+check; grep -q "cifar10-val (ID) vs. photos-val (OOD)" "$tmp/sweep/oe-photos-s1/select/console.txt" ||
+    fail "the selection step's results are photos-val's: $(grep -m1 "(OOD)" "$tmp/sweep/oe-photos-s1/select/console.txt")"
+expect 0 "rebo-report.py after --select photos-val" "$PY" scripts/experiments/rebo-report.py "$tmp/sweep"
+has out "Ag-EBO Mahalanobis AUROC of photos-val against" "report names the validation set"
 finish test_rebo_sweep

@@ -213,15 +213,24 @@ def is_rebo(cfg):
     return cfg.startswith(("rebo", "band"))
 
 
-def table_ranking(rank):
+def select_sets(sweep):
+    """The validation sets of the sweep's selection step, from a run's select/results.json."""
+    for name in sorted(os.listdir(sweep)):
+        p = os.path.join(sweep, name, "select", "results.json")
+        if os.path.exists(p):
+            return ", ".join(o["name"] for o in load_json(p)["ood"])
+    return "the validation sets"
+
+
+def table_ranking(rank, sets):
     print("| rank | configuration | signal | fc AUROC | Ag-EBO AUROC | val accuracy | eligible |")
     print("|---|---|---|---|---|---|---|")
     for i, (cfg, sig, fc, ag, va, el) in enumerate(rank, 1):
         print("| %d | %s | %s | %s | %s | %s | %s |" % (i, cfg, sig, fc, ag, va or "-", el))
     print("\nSignal: mean of the raw fc energy AUROC and the Ag-EBO Mahalanobis AUROC of "
-          "photos-val against held-out ID training images (`lir eval --validation`), no "
+          "%s against held-out ID training images (`lir eval --validation`), no "
           "test OOD data. Eligible: validation accuracy at most %g points below the "
-          "baseline's; seeds split by config hash are merged by name." % MAX_DROP)
+          "baseline's; seeds split by config hash are merged by name." % (sets, MAX_DROP))
 
 
 def selected_name(rank, given):
@@ -345,7 +354,7 @@ def main(argv):
     rank = ranking(sweep)
     if rank:
         print("### Model selection\n")
-        table_ranking(rank)
+        table_ranking(rank, select_sets(sweep))
         print()
     sel = selected_name(rank, sel)
     if sel:

@@ -3,8 +3,9 @@
 # JSON run configs (rebo-config.sh), then scripts/sweep.sh trains each (a 10-epoch
 # fine-tune of --init-weights), evaluates it with `lir eval --out far,covariate`,
 # evaluates the validation signal used for model selection (`lir eval --validation --out
-# photos-val`, held-out photographs of the outlier corpus against held-out ID training
-# images), and ends with `lir compare` tables for several scores and the ranking.
+# clipart-val`, clip art against held-out ID training images; docs/train-config.md says
+# why not photos-val, the photographs held out of the outlier corpus), and ends with `lir
+# compare` tables for several scores and the ranking.
 #
 #   scripts/experiments/rebo-sweep.sh [--outdir DIR] [--seeds "1 2"]
 #        [--lambdas "0.001 0.01 0.1"] [--methods "..."] [--synthetic-lambda L]
@@ -23,7 +24,8 @@
 # points' lambda; fc keeps 0.1), methods "energy-ft energy-ft-cal oe rebo3 rebo41 band3
 # band41", synthetic-lambda 0.01, init-weights weights/resnet18-cifar10.weights, cfg
 # cfg/resnet18.cfg, lir ./lir, data lir's default, points: rebo-config.sh's, eval
-# far,covariate, eval-args "", select photos-val ("none": no selection step).
+# far,covariate, eval-args "", select clipart-val ("none": no selection step; a changed
+# --select evaluates every run again).
 # --epochs N: every training N epochs instead of the configs' 10 (the schedule, e.g.
 # cosine, spans the N epochs). --runs "NAME...": only these runs of the plan (the rest
 # of the plan is not touched; a name not in the plan is an error), e.g. to run the most
@@ -46,7 +48,7 @@ data=
 points=
 sets=far,covariate
 eval_args=
-select=photos-val
+select=clipart-val
 quick=0
 dry=
 epochs=

@@ -64,7 +64,7 @@ static int data_parse(int argc, char **argv, data_args *a) {
 static int pack_info(const data_args *a) {
     char base[32];
     snprintf(base, sizeof base, "%.*s", (int)strcspn(a->name, "@"), a->name);
-    if (strncmp(base, "photos", 6) && strcmp(base, "textures") && strcmp(base, "dtd")) return 0;
+    if (!imageset_files_folder(base) && strcmp(base, "dtd")) return 0;
     lir_error err;
     image_pack *p = imageset_open(base, a->dir, &err);
     if (!p) return cli_error("data", &err);

@@ -304,7 +304,7 @@ static int eval_parse(int argc, char **argv, eval_args *a) {
         {"validation", ARG_BOOL, &a->validation, "0",
          "model selection without test data: the ID side is the second half of the --holdout "
          "images of the ID train split (the first half fits the ID-only scores) and --out may "
-         "name validation sets only (photos-val)",
+         "name validation sets only (photos-val, clipart-val)",
          0, NULL},
         CLI_MAX_MEMORY_SPEC(&max_mem),
     };

@@ -155,7 +155,7 @@ static void read_sidecar(const char *weights, eval_inputs *in) {
 }
 
 /* The sets --validation accepts: model selection's, never a test OOD set. */
-static const char *const VALIDATION_SETS[] = {"photos-val"};
+static const char *const VALIDATION_SETS[] = {"photos-val", "clipart-val"};
 
 static int validation_sets_check(const ood_plan *p, lir_error *err) {
     for (int i = 0; i < p->n; i++) {
@@ -167,8 +167,8 @@ static int validation_sets_check(const ood_plan *p, lir_error *err) {
         int g = p->sets[i].group;
         if (!ok)
             return lir_fail(err, "--validation: %s%s%s%s is not a validation set (photos-val: "
-                            "the photos held out of the outlier corpus); test OOD sets never "
-                            "take part in model selection", p->sets[i].name,
+                            "the photos held out of the outlier corpus; clipart-val: clip art); "
+                            "test OOD sets never take part in model selection", p->sets[i].name,
                             g >= 0 ? " (OOD group " : "", g >= 0 ? ood_group_name(g) : "",
                             g >= 0 ? ")" : "");
     }

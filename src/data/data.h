@@ -373,6 +373,11 @@ void image_pack_free(image_pack *p);
  *                 disjointness is checked against DIR/photos when present, d->note says).
  *   textures      JPEG textures of openarena-081-textures, DIR/textures/MANIFEST:
  *                 centre square area-resized to 32x32 (textures32.pack), split test.
+ *   clipart-val   the PNG clip art of openclipart-png, DIR/clipart-val/MANIFEST, prepared
+ *                 like textures (clipart32.pack; transparent areas read as the colour
+ *                 under them, black here: image_read drops alpha), split test: a
+ *                 validation set of model selection far from the photos outlier source;
+ *                 in no OOD group.
  *   dtd           the Describable Textures Dataset as its archive unpacks:
  *                 DIR/dtd/dtd/images/<class>/<name>.jpg (or DIR/dtd/images/...), 47
  *                 classes in name order, prepared like textures (dtd32.pack).
@@ -381,8 +386,11 @@ void image_pack_free(image_pack *p);
 #define PHOTOS_VAL_EVERY 5 /* every 5th photo of photos' MANIFEST is photos-val's */
 #define PHOTOS_CROP_MIN 32 /* smallest crop side in pack pixels */
 #define SYNTH_SET_SIZE 10000
-/* The pack of photos, photos-val, photos-test, textures or dtd. */
+/* The pack of photos, photos-val, photos-test, textures, clipart-val or dtd. */
 image_pack *imageset_open(const char *name, const char *dir, lir_error *err);
+/* The folder under the data folder whose MANIFEST lists set name's files (photos-val:
+ * "photos"), or NULL when name is not a set of listed image files. */
+const char *imageset_files_folder(const char *name);
 /* One random crop of a random image of p: side log-uniform in [PHOTOS_CROP_MIN,
  * shorter side], position uniform, area-resized to dst [3][32][32], flipped
  * horizontally with probability 1/2; every draw from r. */

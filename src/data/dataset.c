@@ -19,7 +19,7 @@ static const known_set known[] = {
     {"svhn", 10, 73257},     {"mnist", 10, 60000},
     {"fashionmnist", 10, 60000}, {"tinyimages300k", 1, 300000},
     {"photos", 1, PHOTOS_SET_SIZE}, {"photos-val", 1, 0}, {"photos-test", 1, 0},
-    {"textures", 1, 0},      {"dtd", 47, 0},
+    {"textures", 1, 0},      {"clipart-val", 1, 0}, {"dtd", 47, 0},
     {"gaussian", 1, 0},      {"uniform", 1, 0},
     {"blobs", 1, 0},
 };
@@ -29,7 +29,7 @@ static const char NPY_FILE[] = "tinyimages300k/300K_random_images.npy"; /* OpenO
 
 const char *dataset_known_names(void) {
     return "cifar10, cifar100, svhn, mnist, fashionmnist, tinyimages300k, photos, photos-val, "
-           "photos-test, textures, dtd, gaussian, uniform, blobs";
+           "photos-test, textures, clipart-val, dtd, gaussian, uniform, blobs";
 }
 
 const char *dataset_default_split(const char *name) {
@@ -194,9 +194,8 @@ int dataset_files(const char *name, const char *split, const char *dir,
         L.n = 1;
         if (!strcmp(base, "tinyimages300k")) snprintf(all[0], DATASET_PATH, "%s/%s", dir, NPY_FILE);
         else if (!strcmp(base, "dtd")) snprintf(all[0], DATASET_PATH, "%s/dtd/dtd32.pack", dir);
-        else if (!strncmp(base, "photos", 6) || !strcmp(base, "textures"))
-            snprintf(all[0], DATASET_PATH, "%s/%s/MANIFEST", dir,
-                     strcmp(base, "photos-val") ? base : "photos"); /* photos-val: photos' files */
+        else if (imageset_files_folder(base))
+            snprintf(all[0], DATASET_PATH, "%s/%s/MANIFEST", dir, imageset_files_folder(base));
         else L.n = 0;
     }
     int k = L.n < cap ? L.n : cap;

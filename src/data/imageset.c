@@ -1,5 +1,5 @@
 /* imageset.c: the sets made of image files (data.h: photos, photos-val, photos-test,
- * textures, dtd): where their files are listed, how they are packed, random photo crops,
+ * textures, clipart-val, dtd): where their files are listed, how they are packed, random photo crops,
  * the fixed-seed crop sets, the photos held out of photos for photos-val and the check
  * that photos-test shares no package and no file with photos. */
 #include <dirent.h>
@@ -31,6 +31,7 @@ static const set_def sets[] = {
     {"photos-test", "test", "photos256.pack", {PACK_SHORT, 256, 64}, 1, 0, 0x74657374ULL, NULL,
      PART_ALL},
     {"textures", "test", "textures32.pack", {PACK_CENTER, 32, 32}, 1, 0, 0, NULL, PART_ALL},
+    {"clipart-val", "test", "clipart32.pack", {PACK_CENTER, 32, 32}, 1, 0, 0, NULL, PART_ALL},
     {"dtd", "test", "dtd32.pack", {PACK_CENTER, 32, 32}, 47, 1, 0, NULL, PART_ALL},
 };
 enum { N_SETS = sizeof sets / sizeof sets[0] };
@@ -39,6 +40,11 @@ static const set_def *set_find(const char *name) {
     for (int i = 0; i < N_SETS; i++)
         if (!strcmp(sets[i].name, name)) return &sets[i];
     return NULL;
+}
+
+const char *imageset_files_folder(const char *name) {
+    const set_def *s = set_find(name);
+    return s && !s->dtd ? (s->folder ? s->folder : s->name) : NULL;
 }
 
 static int dir_filter(const struct dirent *d) { return d->d_name[0] != '.'; }
@@ -128,7 +134,8 @@ static int set_entries(const set_def *s, const char *setdir, const char *dir, pa
 image_pack *imageset_open(const char *name, const char *dir, lir_error *err) {
     const set_def *s = set_find(name);
     if (!s) {
-        lir_fail(err, "%s is not an image set (photos, photos-val, photos-test, textures, dtd)",
+        lir_fail(err, "%s is not an image set (photos, photos-val, photos-test, textures, clipart-val, "
+                 "dtd)",
                  name);
         return NULL;
     }
