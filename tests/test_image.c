@@ -1,7 +1,9 @@
 /* test_image.c: image_read on PNGs of every colour type (written here with
  * libpng's write API): RGB, RGBA, gray, gray+alpha, palette with tRNS, 16-bit RGB,
- * 1-bit gray, interlaced; on JPEGs (RGB and gray, told by their bytes, not their
- * name); and its refusals (missing file, neither format, truncated PNG and JPEG). */
+ * 1-bit gray, interlaced; image_read_alpha compositing the transparent ones over
+ * white (against the formula in doubles) and leaving an opaque one as it is; on JPEGs
+ * (RGB and gray, told by their bytes, not their name); and its refusals (missing file, neither format, truncated PNG and JPEG). */
+#include <math.h>
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,32 @@ static void check_read(const char *path, const char *what, int gray) {
     free(pix);
 }
 
+/* Reads path over white and checks every pixel: round((v a + 255 (255 - a)) / 255) of
+ * the colour v the file holds and the alpha a that alpha_at gives (NULL: opaque). */
+static void check_over_white(const char *path, const char *what, int gray,
+                             int (*alpha_at)(int x, int y)) {
+    lir_error err;
+    uint8_t *pix = NULL;
+    int w = 0, h = 0;
+    int rc = image_read_alpha(path, IMAGE_ALPHA_OVER_WHITE, &pix, &w, &h, &err);
+    CHECK(rc == 0, "%s over white: %s", what, err.msg);
+    if (rc) return;
+    int bad = 0;
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                double v = gray ? gray_at(x, y) : rgb_at(x, y, c);
+                double a = alpha_at ? alpha_at(x, y) : 255;
+                long want = lround((v * a + 255.0 * (255.0 - a)) / 255.0);
+                if (pix[(c * H + y) * W + x] != want) bad++;
+            }
+    CHECK(bad == 0, "%s over white: %d wrong samples", what, bad);
+    free(pix);
+}
+static int alpha_rgba(int x, int y) { return (void)y, x * 60; }
+static int alpha_ga(int x, int y) { return (void)x, (void)y, 7; }
+static int alpha_pal(int x, int y) { return (y * W + x) * 10; }
+
 /* A smooth 40x24 image through JPEG at quality 95 comes back close to itself. */
 static void test_jpeg(const char *dir) {
     enum { JW = 40, JH = 24 };
@@ -127,6 +155,7 @@ int main(void) {
     snprintf(path, sizeof path, "%s/rgbi.png", dir);
     CHECK(write_png(path, PNG_COLOR_TYPE_RGB, 8, 1, buf, W * 3, NULL, 0, NULL, 0) == 0, "w");
     check_read(path, "rgb interlaced", 0);
+    check_over_white(path, "rgb (opaque)", 0, NULL);
 
     /* RGBA: alpha dropped, colour kept */
     for (int y = 0; y < H; y++)
@@ -137,6 +166,7 @@ int main(void) {
     snprintf(path, sizeof path, "%s/rgba.png", dir);
     CHECK(write_png(path, PNG_COLOR_TYPE_RGBA, 8, 0, buf, W * 4, NULL, 0, NULL, 0) == 0, "w");
     check_read(path, "rgba", 0);
+    check_over_white(path, "rgba", 0, alpha_rgba);
 
     /* 16-bit RGB: v16 = v8 * 257 reduces back to v8 exactly */
     for (int y = 0; y < H; y++)
@@ -165,6 +195,7 @@ int main(void) {
     CHECK(write_png(path, PNG_COLOR_TYPE_GRAY_ALPHA, 8, 0, buf, W * 2, NULL, 0, NULL, 0) == 0,
           "w");
     check_read(path, "gray+alpha", 1);
+    check_over_white(path, "gray+alpha", 1, alpha_ga);
 
     /* palette with transparency: index i -> colour of pixel i */
     png_color pal[W * H];
@@ -182,6 +213,7 @@ int main(void) {
     CHECK(write_png(path, PNG_COLOR_TYPE_PALETTE, 8, 0, buf, W, pal, W * H, trns, W * H) == 0,
           "w");
     check_read(path, "palette+tRNS", 0);
+    check_over_white(path, "palette+tRNS", 0, alpha_pal);
 
     /* 1-bit gray: pixel (x, y) on when x+y odd -> 255, else 0 */
     memset(buf, 0, sizeof buf);

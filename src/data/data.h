@@ -291,6 +291,9 @@ void augment_cutout(float *img, int cy, int cx, int size);
 #define IMAGE_MAX_PIXELS_TEXT "67108864"
 
 typedef enum { IMAGE_UNKNOWN, IMAGE_PNG, IMAGE_JPEG } image_format;
+/* What becomes of a PNG's transparency (its alpha channel or tRNS): dropped (the colour
+ * under it kept), or the image composited over white, as a viewer shows it. */
+typedef enum { IMAGE_ALPHA_DROP, IMAGE_ALPHA_OVER_WHITE } image_alpha;
 
 /* Reads path into a new buffer *pix of uint8 [3][h][w] (planar, like the network
  * input); *w, *h get the size. -1 with a message naming the file on any error
@@ -301,6 +304,9 @@ int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *e
  * gray JPEGs become RGB, EXIF orientation is ignored (as PIL does without
  * exif_transpose), a JPEG that ends early is an error. */
 int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err);
+/* image_read with a choice for transparency (image_read: IMAGE_ALPHA_DROP). */
+int image_read_alpha(const char *path, image_alpha alpha, uint8_t **pix, int *w, int *h,
+                     lir_error *err);
 /* The format path's first bytes announce (IMAGE_UNKNOWN also when it cannot be read). */
 image_format image_sniff(const char *path);
 
@@ -325,11 +331,12 @@ typedef struct {
 } pack_entry;
 /* PACK_SHORT: area-shrunk so the shorter side is at most size (never enlarged);
  * PACK_CENTER: the centred square area-resized to size x size. Files whose shorter
- * side is under min_side are skipped (counted). */
+ * side is under min_side are skipped (counted). alpha: what becomes of transparency. */
 typedef enum { PACK_SHORT = 1, PACK_CENTER = 2 } pack_mode;
 typedef struct {
     pack_mode mode;
     int size, min_side;
+    image_alpha alpha;
 } pack_spec;
 typedef struct {
     int w, h;         /* stored size */
@@ -374,10 +381,9 @@ void image_pack_free(image_pack *p);
  *   textures      JPEG textures of openarena-081-textures, DIR/textures/MANIFEST:
  *                 centre square area-resized to 32x32 (textures32.pack), split test.
  *   clipart-val   the PNG clip art of openclipart-png, DIR/clipart-val/MANIFEST, prepared
- *                 like textures (clipart32.pack; transparent areas read as the colour
- *                 under them, black here: image_read drops alpha), split test: a
- *                 validation set of model selection far from the photos outlier source;
- *                 in no OOD group.
+ *                 like textures but composited over white (clipart32w.pack), split test:
+ *                 a validation set of model selection far from the photos outlier
+ *                 source; in no OOD group.
  *   dtd           the Describable Textures Dataset as its archive unpacks:
  *                 DIR/dtd/dtd/images/<class>/<name>.jpg (or DIR/dtd/images/...), 47
  *                 classes in name order, prepared like textures (dtd32.pack).

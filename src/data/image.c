@@ -1,5 +1,6 @@
 /* image.c: PNG reading through libpng's low-level read API, with the
- * transforms that turn every colour type into 8-bit RGB, and JPEG reading through
+ * transforms that turn every colour type into 8-bit RGB (alpha dropped, or the image
+ * composited over white), and JPEG reading through
  * libjpeg (data.h). Both libraries report errors by longjmp; the handlers below copy
  * their message into our lir_error. */
 #include "data.h"
@@ -39,8 +40,19 @@ static void on_warning(png_structp png, png_const_charp msg) {
     (void)msg; /* benign (e.g. an unknown chunk); corrupt data arrives as an error */
 }
 
+/* Interleaved RGBA rows -> RGB over white, in place: c' = (c a + 255 (255 - a)) / 255,
+ * rounded to nearest. */
+static void over_white(uint8_t *px, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const unsigned a = px[4 * i + 3];
+        for (int c = 0; c < 3; c++)
+            px[3 * i + c] = (uint8_t)((px[4 * i + c] * a + 255u * (255u - a) + 127u) / 255u);
+    }
+}
+
 /* Decodes an open PNG file positioned after its 8-byte signature. */
-static int decode(FILE *f, const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
+static int decode(FILE *f, const char *path, image_alpha alpha, uint8_t **pix, int *w, int *h,
+                  lir_error *err) {
     png_ctx ctx = {0};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, on_error, on_warning);
     if (!png) return lir_fail(err, "%s: libpng could not start", path);
@@ -72,11 +84,14 @@ static int decode(FILE *f, const char *path, uint8_t **pix, int *w, int *h, lir_
         png_set_expand_gray_1_2_4_to_8(png);
         png_set_gray_to_rgb(png);
     }
-    png_set_strip_alpha(png); /* also drops the alpha a palette's tRNS expands into */
+    const int keep = alpha == IMAGE_ALPHA_OVER_WHITE &&
+                     ((type & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS));
+    if (keep) png_set_tRNS_to_alpha(png);
+    else png_set_strip_alpha(png); /* also drops the alpha a palette's tRNS expands into */
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
     size_t stride = png_get_rowbytes(png, info);
-    if (stride != (size_t)ww * 3)
+    if (stride != (size_t)ww * (keep ? 4 : 3))
         png_error(png, "unexpected row size after conversion to RGB");
     rgb = xmalloc((size_t)hh * stride);
     rows = xmalloc((size_t)hh * sizeof *rows);
@@ -85,6 +100,7 @@ static int decode(FILE *f, const char *path, uint8_t **pix, int *w, int *h, lir_
     png_read_end(png, NULL);
     png_destroy_read_struct(&png, &info, NULL);
     free(rows);
+    if (keep) over_white(rgb, (size_t)ww * hh);
     *pix = to_planar(rgb, ww, hh);
     free(rgb);
     *w = ww;
@@ -149,8 +165,8 @@ static int jpeg_decode_file(FILE *f, const char *path, uint8_t **pix, int *w, in
 }
 
 /* PNG, or with jpeg also JPEG, told apart by the signature. */
-static int read_image(const char *path, int jpeg, uint8_t **pix, int *w, int *h,
-                      lir_error *err) {
+static int read_image(const char *path, int jpeg, image_alpha alpha, uint8_t **pix, int *w,
+                      int *h, lir_error *err) {
     FILE *f = file_open_read(path, NULL, err);
     if (!f) return -1;
     uint8_t sig[8];
@@ -159,7 +175,7 @@ static int read_image(const char *path, int jpeg, uint8_t **pix, int *w, int *h,
     if (got != 8 && ferror(f)) {
         rc = lir_fail(err, "%s: read error: %s", path, strerror(errno ? errno : EIO));
     } else if (got == 8 && !png_sig_cmp(sig, 0, 8)) {
-        rc = decode(f, path, pix, w, h, err);
+        rc = decode(f, path, alpha, pix, w, h, err);
     } else if (jpeg && got >= 3 && sig[0] == 0xff && sig[1] == 0xd8 && sig[2] == 0xff) {
         rewind(f);
         rc = jpeg_decode_file(f, path, pix, w, h, err);
@@ -174,11 +190,16 @@ static int read_image(const char *path, int jpeg, uint8_t **pix, int *w, int *h,
 }
 
 int image_read_png(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
-    return read_image(path, 0, pix, w, h, err);
+    return read_image(path, 0, IMAGE_ALPHA_DROP, pix, w, h, err);
 }
 
 int image_read(const char *path, uint8_t **pix, int *w, int *h, lir_error *err) {
-    return read_image(path, 1, pix, w, h, err);
+    return read_image(path, 1, IMAGE_ALPHA_DROP, pix, w, h, err);
+}
+
+int image_read_alpha(const char *path, image_alpha alpha, uint8_t **pix, int *w, int *h,
+                     lir_error *err) {
+    return read_image(path, 1, alpha, pix, w, h, err);
 }
 
 image_format image_sniff(const char *path) {

@@ -72,7 +72,8 @@ static void pack_key(const pack_spec *s, const pack_entry *e, int n, uint8_t key
     sha256_ctx c;
     char line[700];
     sha256_init(&c);
-    int l = snprintf(line, sizeof line, "LIRPACK1 %d %d %d\n", s->mode, s->size, s->min_side);
+    int l = snprintf(line, sizeof line, "LIRPACK1 %d %d %d%s\n", s->mode, s->size, s->min_side,
+                     s->alpha == IMAGE_ALPHA_OVER_WHITE ? " over-white" : "");
     sha256_update(&c, line, (size_t)l);
     for (int i = 0; i < n; i++) {
         l = snprintf(line, sizeof line, "%s %d %s\n", e[i].sha256, e[i].label, e[i].rel);
@@ -100,7 +101,8 @@ static image_pack *pack_read(const char *path, const uint8_t key[32]) {
         goto done;
     p = xcalloc(1, sizeof *p);
     p->n = (int)n;
-    p->spec = (pack_spec){(pack_mode)get32(b + 12), (int)get32(b + 16), (int)get32(b + 20)};
+    p->spec = (pack_spec){(pack_mode)get32(b + 12), (int)get32(b + 16), (int)get32(b + 20),
+                          IMAGE_ALPHA_DROP}; /* the key told alpha apart; the caller sets it */
     p->skipped = (int)get32(b + 24);
     memcpy(p->key, key, 32);
     p->img = xcalloc(n ? n : 1, sizeof *p->img);
@@ -165,7 +167,7 @@ static int pack_add(image_pack *p, const char *setdir, const pack_entry *e, int 
     }
     uint8_t *src;
     int w, h;
-    if (image_read(path, &src, &w, &h, err) < 0) return -1;
+    if (image_read_alpha(path, p->spec.alpha, &src, &w, &h, err) < 0) return -1;
     int s = w < h ? w : h, ow = w, oh = h;
     if (s < p->spec.min_side) {
         p->skipped++;
@@ -200,6 +202,7 @@ image_pack *image_pack_open(const char *setdir, const char *packname, const pack
     snprintf(path, sizeof path, "%s/%s", setdir, packname);
     image_pack *p = pack_read(path, key);
     if (p) {
+        p->spec.alpha = spec->alpha;
         snprintf(p->path, sizeof p->path, "%s", path);
         p->cached = 1;
         return p;

@@ -1,7 +1,7 @@
 /* imageset.c: the sets made of image files (data.h: photos, photos-val, photos-test,
- * textures, clipart-val, dtd): where their files are listed, how they are packed, random photo crops,
- * the fixed-seed crop sets, the photos held out of photos for photos-val and the check
- * that photos-test shares no package and no file with photos. */
+ * textures, clipart-val, dtd): where their files are listed, how they are packed, random
+ * photo crops, the fixed-seed crop sets, the photos held out of photos for photos-val and
+ * the check that photos-test shares no package and no file with photos. */
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
@@ -24,15 +24,18 @@ typedef struct {
 } set_def;
 
 static const set_def sets[] = {
-    {"photos", "train", "photos256-train.pack", {PACK_SHORT, 256, 64}, 1, 0, 0x70686f746f73ULL, NULL,
-     PART_TRAIN},
-    {"photos-val", "test", "photos256-val.pack", {PACK_SHORT, 256, 64}, 1, 0, 0x76616c6964ULL,
-     "photos", PART_VAL},
-    {"photos-test", "test", "photos256.pack", {PACK_SHORT, 256, 64}, 1, 0, 0x74657374ULL, NULL,
+    {"photos", "train", "photos256-train.pack", {PACK_SHORT, 256, 64, IMAGE_ALPHA_DROP}, 1, 0,
+     0x70686f746f73ULL, NULL, PART_TRAIN},
+    {"photos-val", "test", "photos256-val.pack", {PACK_SHORT, 256, 64, IMAGE_ALPHA_DROP}, 1, 0,
+     0x76616c6964ULL, "photos", PART_VAL},
+    {"photos-test", "test", "photos256.pack", {PACK_SHORT, 256, 64, IMAGE_ALPHA_DROP}, 1, 0,
+     0x74657374ULL, NULL, PART_ALL},
+    {"textures", "test", "textures32.pack", {PACK_CENTER, 32, 32, IMAGE_ALPHA_DROP}, 1, 0, 0, NULL,
      PART_ALL},
-    {"textures", "test", "textures32.pack", {PACK_CENTER, 32, 32}, 1, 0, 0, NULL, PART_ALL},
-    {"clipart-val", "test", "clipart32.pack", {PACK_CENTER, 32, 32}, 1, 0, 0, NULL, PART_ALL},
-    {"dtd", "test", "dtd32.pack", {PACK_CENTER, 32, 32}, 47, 1, 0, NULL, PART_ALL},
+    {"clipart-val", "test", "clipart32w.pack", {PACK_CENTER, 32, 32, IMAGE_ALPHA_OVER_WHITE}, 1, 0,
+     0, NULL, PART_ALL},
+    {"dtd", "test", "dtd32.pack", {PACK_CENTER, 32, 32, IMAGE_ALPHA_DROP}, 47, 1, 0, NULL,
+     PART_ALL},
 };
 enum { N_SETS = sizeof sets / sizeof sets[0] };
 
@@ -134,9 +137,8 @@ static int set_entries(const set_def *s, const char *setdir, const char *dir, pa
 image_pack *imageset_open(const char *name, const char *dir, lir_error *err) {
     const set_def *s = set_find(name);
     if (!s) {
-        lir_fail(err, "%s is not an image set (photos, photos-val, photos-test, textures, clipart-val, "
-                 "dtd)",
-                 name);
+        lir_fail(err, "%s is not an image set (photos, photos-val, photos-test, textures, "
+                 "clipart-val, dtd)", name);
         return NULL;
     }
     dir = dataset_dir(dir);
