@@ -90,7 +90,7 @@ static uint32_t get32(const uint8_t *p) {
 
 /* Reads a pack file built with this key; NULL (no message) when it is absent, built
  * from another list, or not a consistent pack: the caller then builds it anew. */
-static image_pack *pack_read(const char *path, const uint8_t key[32]) {
+static image_pack *pack_read(const char *path, const pack_spec *spec, const uint8_t key[32]) {
     size_t len;
     uint8_t *b = (uint8_t *)file_read_all(path, &len, NULL);
     if (!b) return NULL;
@@ -101,8 +101,7 @@ static image_pack *pack_read(const char *path, const uint8_t key[32]) {
         goto done;
     p = xcalloc(1, sizeof *p);
     p->n = (int)n;
-    p->spec = (pack_spec){(pack_mode)get32(b + 12), (int)get32(b + 16), (int)get32(b + 20),
-                          IMAGE_ALPHA_DROP}; /* the key told alpha apart; the caller sets it */
+    p->spec = *spec; /* the key, which matched, covers the spec */
     p->skipped = (int)get32(b + 24);
     memcpy(p->key, key, 32);
     p->img = xcalloc(n ? n : 1, sizeof *p->img);
@@ -200,9 +199,8 @@ image_pack *image_pack_open(const char *setdir, const char *packname, const pack
     char path[4700];
     pack_key(spec, e, n, key);
     snprintf(path, sizeof path, "%s/%s", setdir, packname);
-    image_pack *p = pack_read(path, key);
+    image_pack *p = pack_read(path, spec, key);
     if (p) {
-        p->spec.alpha = spec->alpha;
         snprintf(p->path, sizeof p->path, "%s", path);
         p->cached = 1;
         return p;
