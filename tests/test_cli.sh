@@ -47,6 +47,7 @@ has out "bf16 GEMM:" "info --cpu"
 expect 0 "info --cpu, generic" env LIR_KERNELS=generic "$LIR" info --cpu
 has out "kernels level:  generic" "info --cpu, generic"
 has out "conv forward:   im2col + GEMM" "info --cpu, generic"
+has out "passes:         the build's baseline" "info --cpu, generic"
 expect 2 "bad LIR_KERNELS" env LIR_KERNELS=avx9000 "$LIR" info --cpu
 has err "LIR_KERNELS=avx9000: expected generic, avx2, avx512 or avx512bf16" "bad LIR_KERNELS"
 expect 0 "info --cpu, LIR_CONV" env LIR_CONV=winograd "$LIR" info --cpu

@@ -108,7 +108,8 @@ static void test_pack(void) {
         free(img);
     }
     lir_error err;
-    pack_spec center = {PACK_CENTER, 32, 32}, shortside = {PACK_SHORT, 256, 32};
+    pack_spec center = {PACK_CENTER, 32, 32, IMAGE_ALPHA_DROP};
+    pack_spec shortside = {PACK_SHORT, 256, 32, IMAGE_ALPHA_DROP};
     image_pack *p = open_set("images/a.jpg\0images/b.png\0images/small.jpg\0", &center, &err);
     CHECK(p && p->n == 2 && p->skipped == 1 && p->built && p->cached, "pack built: %s",
           p ? "" : err.msg);

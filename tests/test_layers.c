@@ -297,6 +297,33 @@ static void test_conv_threads(int B, int C, int H, int N) {
     free(x), free(r);
 }
 
+/* The inference forward (running statistics) gives the same bits on 1 and on 3
+ * threads, whichever GEMMs run: lir eval's network copies (--threads) rely on it.
+ * It failed with OpenBLAS's GEMMs when the batch's chunks were rounded to a
+ * multiple of the threads (layer_conv.c: OpenBLAS's bits for an element of C can
+ * change with its place in C). */
+static void test_conv_inference_threads(int B, int C, int H, int N) {
+    const size_t nin = (size_t)B * C * H * H, nout = (size_t)B * N * H * H;
+    float *x = rand_buf(nin, 1.0f), *out[2];
+    const int threads = omp_get_max_threads();
+    for (int v = 0; v < 2; v++) {
+        conv_layer l;
+        rng_state rr = rng;
+        CHECK(conv_make(&l, C, H, H, N, 3, 1, 1, 1, ACT_RELU, B, 0, &rr, NULL) == 0, "init");
+        for (int i = 0; i < N; i++) l.rolling_mean[i] = 0.1f * i, l.rolling_var[i] = 1 + 0.01f * i;
+        omp_set_num_threads(v == 0 ? 1 : 3);
+        float *ws = xmalloc(conv_workspace_size(&l) * 4);
+        out[v] = xmalloc(nout * 4);
+        conv_forward(&l, x, out[v], 0, ws, NULL, NULL);
+        free(ws);
+        conv_unmake(&l);
+    }
+    omp_set_num_threads(threads);
+    CHECK(memcmp(out[0], out[1], nout * 4) == 0,
+          "inference forward %d x %d @ %dx%d: 3 threads differ from 1", B, C, H, H);
+    free(out[0]), free(out[1]), free(x);
+}
+
 static void test_conv_shapes_and_inference(void) {
     /* {h, size, stride, pad, expected oh} for the two ResNet-18 variants and more */
     const int cases[][5] = {{32, 7, 2, 3, 16}, {32, 3, 1, 1, 32}, {16, 3, 2, 1, 8},
@@ -354,6 +381,9 @@ int main(void) {
     test_conv_threads(64, 256, 1, 256);
     test_conv_threads(64, 128, 2, 64); /* 2x2 map: one GEMM per output position */
     test_conv_threads(16, 256, 4, 32); /* 4x4 map: one GEMM per class of positions */
+    test_conv_inference_threads(10, 16, 16, 16);
+    test_conv_inference_threads(12, 64, 8, 64);
+    test_conv_inference_threads(16, 256, 4, 32);
     test_conv_shapes_and_inference();
     return check_done("test_layers");
 }

@@ -515,6 +515,16 @@ static void run_net(int mode, int prec, const float *x, const int *labels, net_r
  * Bounds: 1e-5 loss, 1e-4 logits, gradients 1e-4 with the same ReLU pattern and
  * 2e-2 otherwise (at most 3 flips), against ~1 for a wrong convolution (and bf16's
  * 1e-2 .. 0.3). */
+/* FNV-1a over the bits of n floats, continuing from h. */
+static uint64_t bits_hash(uint64_t h, const float *v, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], sizeof u);
+        h = (h ^ u) * 1099511628211ull;
+    }
+    return h;
+}
+
 static void test_net(void) {
     rng_state r;
     rng_seed(&r, 5);
@@ -529,6 +539,16 @@ static void test_net(void) {
     if (!d.grads || !g.grads || !b.grads) return;
     CHECK(d.wino_layers == 0 && g.wino_layers == 5, "winograd layers: direct %d, winograd %d (5)",
           d.wino_layers, g.wino_layers);
+    /* the kernels levels that share their GEMMs (generic and avx2: OpenBLAS) must
+     * give the same bits: test_kernel_levels.sh compares this line across them */
+    uint64_t h = 14695981039346656037ull;
+    const net_result *all[3] = {&d, &g, &b};
+    for (int i = 0; i < 3; i++) {
+        h = bits_hash(h, all[i]->logits, NB * CLASSES);
+        h = bits_hash(h, all[i]->infer, NB * CLASSES);
+        h = bits_hash(h, all[i]->grads, all[i]->n_params);
+    }
+    fprintf(stderr, "training bits %016llx\n", (unsigned long long)h);
     const double le = fabs(g.loss - d.loss) / d.loss;
     const double ge = rel_l2(g.logits, d.logits, NB * CLASSES);
     const double ie = rel_l2(g.infer, d.infer, NB * CLASSES);

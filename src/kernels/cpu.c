@@ -85,6 +85,10 @@ void kernels_print(FILE *f) {
     fprintf(f, "conv forward:   %s\n",
             level >= KERN_AVX512 ? "implicit GEMM (AVX-512 masked loads / gathers into panels)"
                                  : "im2col + GEMM");
+    fprintf(f, "passes:         %s\n",
+            level >= KERN_AVX512 ? "AVX-512 (batch norm, activations, energies, Winograd transforms)"
+            : level >= KERN_AVX2 ? "AVX2 (batch norm, activations, energies, Winograd transforms)"
+                                 : "the build's baseline (x86-64-v2)");
     fprintf(f, "OpenBLAS core:  %s (its own choice; OPENBLAS_CORETYPE overrides it)\n",
             gemm_blas_core());
     const char *conv = getenv("LIR_CONV");

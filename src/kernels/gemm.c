@@ -33,6 +33,11 @@ const char *gemm_kernels(void) {
 
 const char *gemm_blas_core(void) { return openblas_get_corename(); }
 
+int gemm_place_exact(void) {
+    pthread_once(&setup_once, gemm_setup);
+    return level >= KERN_AVX512;
+}
+
 /* Who computes one GEMM. fp32: our own AVX-512 SGEMM where the CPU has it: on the
  * convolution shapes it ran 1.3-2.0x faster than OpenBLAS with the environment's
  * Haswell kernels (one thread, bench/bench_gemm.c). Our AVX2 kernel ran at 0.7-1.0x

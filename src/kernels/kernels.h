@@ -16,8 +16,9 @@
  * capped by the environment variable LIR_KERNELS=generic|avx2|avx512|avx512bf16.
  *   generic     OpenBLAS for every fp32 GEMM, im2col for every convolution, bf16
  *               emulated (inputs rounded to bf16, fp32 GEMM)
- *   avx2        as generic (lir's AVX2+FMA SGEMM is there for tests and bench only:
- *               it ran at 0.7-1.0x OpenBLAS)
+ *   avx2        as generic, with the elementwise and Winograd passes compiled for
+ *               AVX2 (KERNELS_COPIES; lir's AVX2+FMA SGEMM is there for tests and
+ *               bench only: it ran at 0.7-1.0x OpenBLAS)
  *   avx512      lir's AVX-512 SGEMM (k >= 16) and implicit-GEMM convolution packing
  *   avx512bf16  also the bf16 GEMM on vdpbf16ps */
 enum { KERN_GENERIC = 0, KERN_AVX2 = 1, KERN_AVX512 = 2, KERN_AVX512BF16 = 3 };
@@ -29,6 +30,22 @@ int kernels_cpu_level(void);
 int kernels_level(void);
 /* "generic", "avx2", "avx512", "avx512bf16". */
 const char *kernels_level_name(int level);
+
+/* One pass compiled three times from its body (an always-inline function called with
+ * the same arguments): for the build's baseline, for AVX2 and for AVX-512; the
+ * compiler vectorizes each copy for its registers. Floating-point contraction is off
+ * (ISO C mode), so the copies do the same operations in the same order: the same
+ * bits at every level. KERNELS_COPIES(ret, name, (params), {body}) defines
+ * name_base, name_avx2 and name_avx512; KERNELS_PICK(name) is the copy of the
+ * kernels level. */
+#define KERNELS_COPIES(ret, name, params, ...)                                              \
+    static ret name##_base params __VA_ARGS__                                               \
+    __attribute__((target("avx2"))) static ret name##_avx2 params __VA_ARGS__               \
+    __attribute__((target("avx512f"))) static ret name##_avx512 params __VA_ARGS__
+#define KERNELS_PICK(name)                                                                  \
+    (kernels_level() >= KERN_AVX512 ? name##_avx512                                         \
+     : kernels_level() >= KERN_AVX2 ? name##_avx2                                           \
+                                    : name##_base)
 /* -1 with a message when LIR_KERNELS is set to anything but a level name, or
  * LIR_CONV to anything but a convolution mode (conv_check_env). */
 int kernels_check_env(lir_error *err);
@@ -99,6 +116,14 @@ size_t gemm_pack_a_bytes(int prec, int m, int k);
 void gemm_pack_a(int prec, int trans_a, int m, int k, const float *a, int lda, void *pa);
 void gemm_prepacked(int prec, int m, int n, int k, const void *pa, const float *b, int ldb,
                     float *c, int ldc);
+
+/* 1 where lir's own kernels run the GEMMs of depth 16 and more (level avx512 and
+ * up): they give an element of C the same bits wherever it lies in C, so a caller
+ * may cut its work by the number of threads; 0 on OpenBLAS, whose bits can change
+ * with the element's place (a column in the remainder of its kernel's width), so
+ * results stay the same for any number of threads only if the caller's GEMM shapes
+ * do not depend on it. */
+int gemm_place_exact(void);
 
 /* The kernels gemm uses, one line: "fp32 lir AVX-512 (k >= 16) + OpenBLAS
  * Cooperlake, bf16 lir AVX512-BF16" or "fp32 OpenBLAS Haswell, bf16 emulated". */

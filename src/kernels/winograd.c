@@ -195,18 +195,12 @@ INLINE void filter_body(int m, const winograd_shape *p, const float *weights, in
     for (int xi = 0; xi < aa; xi++) memcpy(u + xi * kc + f0, t[xi], n * sizeof(float));
 }
 
-static void filter_base(const winograd_shape *p, const float *w, int tr, size_t f0, int n,
-                        float *u) {
-    if (p->m == 4) filter_body(4, p, w, tr, f0, n, u);
-    else filter_body(2, p, w, tr, f0, n, u);
-}
-
-__attribute__((target("avx512f"))) static void filter_avx512(const winograd_shape *p,
-                                                             const float *w, int tr, size_t f0,
-                                                             int n, float *u) {
-    if (p->m == 4) filter_body(4, p, w, tr, f0, n, u);
-    else filter_body(2, p, w, tr, f0, n, u);
-}
+KERNELS_COPIES(void, filter, (const winograd_shape *p, const float *w, int tr, size_t f0, int n,
+                              float *u),
+               {
+                   if (p->m == 4) filter_body(4, p, w, tr, f0, n, u);
+                   else filter_body(2, p, w, tr, f0, n, u);
+               })
 
 size_t winograd_packed_bytes(const winograd_shape *p, int prec) {
     return (size_t)p->a * p->a * gemm_pack_a_bytes(prec, p->k, p->c);
@@ -216,13 +210,13 @@ void winograd_filter(const winograd_shape *p, int prec, const float *weights, in
                      float *u, void *packed) {
     const size_t kc = (size_t)p->k * p->c;
     const long groups = (long)((kc + LANES - 1) / LANES);
-    const int wide = kernels_level() >= KERN_AVX512;
+    void (*run)(const winograd_shape *, const float *, int, size_t, int, float *) =
+        KERNELS_PICK(filter);
 #pragma omp parallel for schedule(static) if (!omp_in_parallel() && kc >= 16384)
     for (long gi = 0; gi < groups; gi++) {
         const size_t f0 = (size_t)gi * LANES;
         const int n = kc - f0 < LANES ? (int)(kc - f0) : LANES;
-        if (wide) filter_avx512(p, weights, transposed, f0, n, u);
-        else filter_base(p, weights, transposed, f0, n, u);
+        run(p, weights, transposed, f0, n, u);
     }
     const size_t bytes = gemm_pack_a_bytes(prec, p->k, p->c);
     if (!packed || !bytes) return;
@@ -354,6 +348,43 @@ INLINE_AVX512 void windows_gather_avx512(int m, int grad, const winograd_shape *
     }
 }
 
+/* The AVX2 pass: as windows_gather_avx512, a group's 16 lanes as two halves of 8,
+ * each window position one masked gather per half; the masks of a group's
+ * positions made once, for all its channels. */
+#define INLINE_AVX2 __attribute__((always_inline, target("avx2"))) static inline
+INLINE_AVX2 void windows_gather_avx2(int m, int grad, const winograd_shape *p,
+                                     const winograd_io *io, long t0, int nt, float *dst) {
+    const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;
+    const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128), zero = _mm256_setzero_si256();
+    lanes_t d;
+    tile_group g;
+    lane_window lw;
+    __m256i mask[MAX_A * MAX_A][2], at[MAX_A * MAX_A][2];
+    for (int j = 0; j < nt; j += LANES) {
+        group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
+        window_make(p, &g, io->bs, shift, rows, &lw);
+        for (int h = 0; h < 2; h++) {
+            const __m256i off = _mm256_loadu_si256((const __m256i *)(lw.off + 8 * h));
+            for (int i = 0; i < rows; i++)
+                for (int q = 0; q < rows; q++) {
+                    const int lanes = (lw.ym[i] & lw.xm[q]) >> (8 * h) & 0xff;
+                    const __m256i on = _mm256_and_si256(_mm256_set1_epi32(lanes), bit);
+                    mask[i * rows + q][h] = _mm256_cmpgt_epi32(on, zero);
+                    at[i * rows + q][h] = _mm256_add_epi32(off, _mm256_set1_epi32(i * p->w + q));
+                }
+        }
+        for (int ch = 0; ch < chans; ch++) {
+            const float *src = io->data + (size_t)ch * io->cs;
+            for (int x = 0; x < rows * rows; x++)
+                for (int h = 0; h < 2; h++)
+                    _mm256_storeu_ps(d[x] + 8 * h,
+                                     _mm256_mask_i32gather_ps(_mm256_setzero_ps(), src, at[x][h],
+                                                              _mm256_castsi256_ps(mask[x][h]), 4));
+            window_store(m, grad, p, d, ch, j, dst);
+        }
+    }
+}
+
 /* On maps of 16 and wider each lane's window row by row with one masked load (the
  * lane's rows and columns outside the map, and idle lanes, masked off and read as
  * zero) into w [LANES][48] (16 floats stored, the next row overwriting the surplus),
@@ -458,6 +489,15 @@ static void block_windows_base(const winograd_shape *p, const winograd_io *io, i
     else windows_base(2, 0, p, io, t0, nt, dst);
 }
 
+__attribute__((target("avx2"))) static void block_windows_avx2(const winograd_shape *p,
+                                                               const winograd_io *io, int grad,
+                                                               long t0, int nt, float *dst) {
+    if (p->m == 4 && grad) windows_gather_avx2(4, 1, p, io, t0, nt, dst);
+    else if (p->m == 4) windows_gather_avx2(4, 0, p, io, t0, nt, dst);
+    else if (grad) windows_gather_avx2(2, 1, p, io, t0, nt, dst);
+    else windows_gather_avx2(2, 0, p, io, t0, nt, dst);
+}
+
 __attribute__((target("avx512f"))) static void block_windows_avx512(const winograd_shape *p,
                                                                     const winograd_io *io,
                                                                     int grad, long t0, int nt,
@@ -469,13 +509,22 @@ __attribute__((target("avx512f"))) static void block_windows_avx512(const winogr
 }
 
 void winograd_block_windows(const winograd_shape *p, const winograd_io *io, int grad, long t0,
-                            int nt, int wide, float *dst) {
-    if (wide) block_windows_avx512(p, io, grad, t0, nt, dst);
+                            int nt, int isa, float *dst) {
+    if (isa >= KERN_AVX512) block_windows_avx512(p, io, grad, t0, nt, dst);
+    else if (isa == KERN_AVX2) block_windows_avx2(p, io, grad, t0, nt, dst);
     else block_windows_base(p, io, grad, t0, nt, dst);
 }
 
+/* The output pass; the AVX-512 copy turns F(4x4) tiles around in registers. */
 static void block_output_base(const winograd_shape *p, const float *M, long t0, int nt,
                               const winograd_io *out, int acc) {
+    if (p->m == 4) output_body(4, 0, p, M, t0, nt, out, acc);
+    else output_body(2, 0, p, M, t0, nt, out, acc);
+}
+
+__attribute__((target("avx2"))) static void block_output_avx2(const winograd_shape *p,
+                                                              const float *M, long t0, int nt,
+                                                              const winograd_io *out, int acc) {
     if (p->m == 4) output_body(4, 0, p, M, t0, nt, out, acc);
     else output_body(2, 0, p, M, t0, nt, out, acc);
 }
@@ -491,10 +540,10 @@ __attribute__((target("avx512f"))) static void block_output_avx512(const winogra
 /* The tiles t0..t0+nt through V, the a*a GEMMs and M. */
 static void block_run(const winograd_shape *p, int prec, const float *u, const void *packed,
                       const winograd_io *in, long t0, int nt, const winograd_io *out,
-                      int accumulate, int wide, float *scratch) {
+                      int accumulate, int isa, float *scratch) {
     const int aa = p->a * p->a, B = p->block, k = p->k, c = p->c, ld = aa * B;
     float *V = scratch, *M = scratch + (size_t)c * ld;
-    winograd_block_windows(p, in, 0, t0, nt, wide, V);
+    winograd_block_windows(p, in, 0, t0, nt, isa, V);
     const size_t bytes = packed ? gemm_pack_a_bytes(prec, k, c) : 0;
     for (int xi = 0; xi < aa; xi++) {
         if (bytes)
@@ -504,7 +553,8 @@ static void block_run(const winograd_shape *p, int prec, const float *u, const v
             gemm_prec(prec, 0, 0, k, nt, c, 1.0f, u + (size_t)xi * k * c, c, V + xi * B, ld, 0.0f,
                       M + xi * B, ld);
     }
-    if (wide) block_output_avx512(p, M, t0, nt, out, accumulate);
+    if (isa >= KERN_AVX512) block_output_avx512(p, M, t0, nt, out, accumulate);
+    else if (isa == KERN_AVX2) block_output_avx2(p, M, t0, nt, out, accumulate);
     else block_output_base(p, M, t0, nt, out, accumulate);
 }
 
@@ -514,7 +564,7 @@ void winograd_conv(const winograd_shape *p, int prec, const float *u, const void
     const long tiles = (long)nb * p->tiles_y * p->tiles_x;
     const long blocks = (tiles + p->block - 1) / p->block;
     const size_t per = winograd_scratch_floats(p);
-    const int wide = winograd_wide(nb, in, out);
+    const int isa = winograd_isa(nb, in, out);
     if (blocks == 0) return;
     if (threads < 1 || omp_in_parallel()) threads = 1;
     if (threads > blocks) threads = (int)blocks;
@@ -522,7 +572,7 @@ void winograd_conv(const winograd_shape *p, int prec, const float *u, const void
     for (long bi = 0; bi < blocks; bi++) {
         const long t0 = bi * p->block;
         const int nt = tiles - t0 < p->block ? (int)(tiles - t0) : p->block;
-        block_run(p, prec, u, packed, in, t0, nt, out, accumulate, wide,
+        block_run(p, prec, u, packed, in, t0, nt, out, accumulate, isa,
                   scratch + (size_t)omp_get_thread_num() * per);
     }
 }

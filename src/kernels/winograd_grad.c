@@ -37,12 +37,12 @@ INLINE void gt_lanes(int m, const float *x, int xs, float *y, int ys) {
 /* The tiles t0..t0+nt through V and dM into the thread's du [a*a][k][c]:
  * du[xi] = beta * du[xi] + dM[xi] V[xi]^T (beta 0 never reads du). */
 static void block_weights(const winograd_shape *p, int prec, const winograd_io *in,
-                          const winograd_io *dy, long t0, int nt, int wide, float beta,
+                          const winograd_io *dy, long t0, int nt, int isa, float beta,
                           float *scratch, float *du) {
     const int aa = p->a * p->a, B = p->block, ld = aa * B;
     float *V = scratch, *dM = scratch + (size_t)p->c * ld;
-    winograd_block_windows(p, in, 0, t0, nt, wide, V);
-    winograd_block_windows(p, dy, 1, t0, nt, wide, dM);
+    winograd_block_windows(p, in, 0, t0, nt, isa, V);
+    winograd_block_windows(p, dy, 1, t0, nt, isa, dM);
     for (int xi = 0; xi < aa; xi++)
         gemm_prec(prec, 0, 1, p->k, p->c, nt, 1.0f, dM + xi * B, ld, V + xi * B, ld, beta,
                   du + (size_t)xi * p->k * p->c, p->c);
@@ -67,19 +67,12 @@ INLINE void filter_grad_body(int m, const winograd_shape *p, const float *du, si
         for (int i = 0; i < 9; i++) dweights[(f0 + l) * 9 + i] += g[i][l];
 }
 
-static void filter_grad_base(const winograd_shape *p, const float *du, size_t stride, int parts,
-                             size_t f0, int n, float *dw) {
-    if (p->m == 4) filter_grad_body(4, p, du, stride, parts, f0, n, dw);
-    else filter_grad_body(2, p, du, stride, parts, f0, n, dw);
-}
-
-__attribute__((target("avx512f"))) static void filter_grad_avx512(const winograd_shape *p,
-                                                                  const float *du, size_t stride,
-                                                                  int parts, size_t f0, int n,
-                                                                  float *dw) {
-    if (p->m == 4) filter_grad_body(4, p, du, stride, parts, f0, n, dw);
-    else filter_grad_body(2, p, du, stride, parts, f0, n, dw);
-}
+KERNELS_COPIES(void, filter_grad, (const winograd_shape *p, const float *du, size_t stride,
+                                   int parts, size_t f0, int n, float *dw),
+               {
+                   if (p->m == 4) filter_grad_body(4, p, du, stride, parts, f0, n, dw);
+                   else filter_grad_body(2, p, du, stride, parts, f0, n, dw);
+               })
 
 size_t winograd_weight_scratch_floats(const winograd_shape *p) {
     return winograd_scratch_floats(p) + winograd_filter_floats(p);
@@ -93,7 +86,7 @@ void winograd_weight_grad(const winograd_shape *p, int prec, const winograd_io *
     const long tiles = (long)nb * p->tiles_y * p->tiles_x;
     const long blocks = (tiles + p->block - 1) / p->block;
     const size_t per = winograd_weight_scratch_floats(p), vm = winograd_scratch_floats(p);
-    const int wide = winograd_wide(nb, in, dy);
+    const int isa = winograd_isa(nb, in, dy);
     if (blocks == 0) return;
     if (threads < 1 || omp_in_parallel()) threads = 1;
     const int team = threads > blocks ? (int)blocks : threads;
@@ -107,17 +100,17 @@ void winograd_weight_grad(const winograd_shape *p, int prec, const winograd_io *
         for (long bi = lo; bi < hi; bi++) {
             const long t0 = bi * p->block;
             const int nt = tiles - t0 < p->block ? (int)(tiles - t0) : p->block;
-            block_weights(p, prec, in, dy, t0, nt, wide, bi > lo ? 1.0f : 0.0f, s, s + vm);
+            block_weights(p, prec, in, dy, t0, nt, isa, bi > lo ? 1.0f : 0.0f, s, s + vm);
         }
     }
     const size_t kc = (size_t)p->k * p->c;
     const long groups = (long)((kc + LANES - 1) / LANES);
-    const int avx512 = kernels_level() >= KERN_AVX512;
+    void (*run)(const winograd_shape *, const float *, size_t, int, size_t, int, float *) =
+        KERNELS_PICK(filter_grad);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && kc >= 16384)
     for (long gi = 0; gi < groups; gi++) {
         const size_t f0 = (size_t)gi * LANES;
         const int n = kc - f0 < LANES ? (int)(kc - f0) : LANES;
-        if (avx512) filter_grad_avx512(p, scratch + vm, per, parts, f0, n, dweights);
-        else filter_grad_base(p, scratch + vm, per, parts, f0, n, dweights);
+        run(p, scratch + vm, per, parts, f0, n, dweights);
     }
 }

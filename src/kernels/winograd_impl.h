@@ -13,24 +13,27 @@ enum { LANES = 16, MAX_A = 6 };
 /* The fixed-size scratch of a lane group: patches or tiles [a*a][LANES]. */
 typedef float lanes_t[MAX_A * MAX_A][LANES];
 
-/* The passes' bodies are inlined with m a constant into a baseline and an AVX-512
- * copy, chosen by kernels_level(). */
+/* The passes' bodies are inlined with m a constant into a baseline, an AVX2 and an
+ * AVX-512 copy (KERNELS_COPIES), chosen by kernels_level(); the AVX-512 windows and
+ * outputs also have passes of their own (INLINE_AVX512). */
 #define INLINE __attribute__((always_inline)) static inline
 #define INLINE_AVX512 __attribute__((always_inline, target("avx512f"))) static inline
 
-/* Whether a call over nb images of in and out may take the AVX-512 passes: they
- * index pixels with 32-bit offsets from a channel's start. */
-static inline int winograd_wide(int nb, const winograd_io *in, const winograd_io *out) {
-    return kernels_level() >= KERN_AVX512 && (size_t)nb * in->bs < INT32_MAX &&
-           (size_t)nb * out->bs < INT32_MAX;
+/* The passes' level for a call over nb images of in and out: the kernels level
+ * (KERN_AVX512BF16 runs the AVX-512 passes), but generic where the AVX2 and AVX-512
+ * windows passes' 32-bit pixel offsets from a channel's start would not reach. */
+static inline int winograd_isa(int nb, const winograd_io *in, const winograd_io *out) {
+    const int level = kernels_level();
+    if ((size_t)nb * in->bs >= INT32_MAX || (size_t)nb * out->bs >= INT32_MAX) return KERN_GENERIC;
+    return level >= KERN_AVX512 ? KERN_AVX512 : level;
 }
 
 /* The transformed windows of tiles t0..t0+nt (numbered over the images of a call:
  * image-major, then tile rows, then columns) of every channel of io, into
  * dst [channels][a*a][block]: the input patches B^T d B (c channels), or with
  * grad = 1 the output-gradient tiles A dy A^T (k channels; zero where a tile
- * overhangs the map). wide: the AVX-512 pass (winograd_wide). */
+ * overhangs the map). isa: the passes' level (winograd_isa). */
 void winograd_block_windows(const winograd_shape *p, const winograd_io *io, int grad, long t0,
-                            int nt, int wide, float *dst);
+                            int nt, int isa, float *dst);
 
 #endif

@@ -36,21 +36,14 @@ void activation_forward(activation a, const float *x, float *y, size_t n) {
     }
 }
 
-/* activation_backward_body over one block, compiled for the build's baseline and
- * for AVX-512 (picked by the kernels level; the same operations, the same bits). */
-__attribute__((target("avx512f"))) static void backward_avx512(activation a, const float *y,
-                                                               const float *dy, float *dx,
-                                                               ptrdiff_t n) {
-    activation_backward_body(a, y, dy, dx, n);
-}
-
-static void backward_base(activation a, const float *y, const float *dy, float *dx, ptrdiff_t n) {
-    activation_backward_body(a, y, dy, dx, n);
-}
+/* activation_backward_body over one block, compiled for each kernels level. */
+KERNELS_COPIES(void, backward, (activation a, const float *y, const float *dy, float *dx,
+                                ptrdiff_t n),
+               { activation_backward_body(a, y, dy, dx, n); })
 
 void activation_backward(activation a, const float *y, const float *dy, float *dx, size_t n) {
     void (*run)(activation, const float *, const float *, float *, ptrdiff_t) =
-        kernels_level() >= KERN_AVX512 ? backward_avx512 : backward_base;
+        KERNELS_PICK(backward);
     const ptrdiff_t nn = (ptrdiff_t)n, step = 16384;
 #pragma omp parallel for schedule(static) if (nn > 65536)
     for (ptrdiff_t lo = 0; lo < nn; lo += step)

@@ -58,14 +58,10 @@ __attribute__((always_inline)) static inline double energy_body(const float *a, 
     return -((double)m + log(s));
 }
 
-__attribute__((target("avx512f"))) static double energy_avx512(const float *a, int size) {
-    return energy_body(a, size);
-}
-
-static double energy_base(const float *a, int size) { return energy_body(a, size); }
+KERNELS_COPIES(double, energy, (const float *a, int size), { return energy_body(a, size); })
 
 double energy_sample(const float *a, int size) {
-    return kernels_level() >= KERN_AVX512 ? energy_avx512(a, size) : energy_base(a, size);
+    return KERNELS_PICK(energy)(a, size);
 }
 
 /* g[i] += c * exp(a[i] + shift), a[i] + shift <= 0 (scaled softmax terms). */
@@ -76,15 +72,8 @@ __attribute__((always_inline)) static inline void softmax_add_body(const float *
     for (int i = 0; i < size; i++) g[i] += c * exp_nonpos(a[i] + shift);
 }
 
-__attribute__((target("avx512f"))) static void softmax_add_avx512(const float *a, float *g,
-                                                                  int size, float c,
-                                                                  float shift) {
-    softmax_add_body(a, g, size, c, shift);
-}
-
-static void softmax_add_base(const float *a, float *g, int size, float c, float shift) {
-    softmax_add_body(a, g, size, c, shift);
-}
+KERNELS_COPIES(void, softmax_add, (const float *a, float *g, int size, float c, float shift),
+               { softmax_add_body(a, g, size, c, shift); })
 
 /* a: [batch][size] -> energy: [batch] */
 void energy_forward(const float *a, int batch, int size, float *energy) {
@@ -159,8 +148,7 @@ static void add_softmax(const float *ab, int size, float c, float bias, float *g
     double e = energy_sample(ab, size);
     float shift = (float)e;
     float cc = c * (float)exp(e - (double)shift);
-    if (kernels_level() >= KERN_AVX512) softmax_add_avx512(ab, gb, size, cc, shift);
-    else softmax_add_base(ab, gb, size, cc, shift);
+    KERNELS_PICK(softmax_add)(ab, gb, size, cc, shift);
     if (bias != 0)
         for (int i = 0; i < size; i++) gb[i] += bias;
 }

@@ -126,7 +126,9 @@ static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int thread
     if (cmax < 1) cmax = 1;
     if (cmax > (size_t)B) cmax = (size_t)B;
     int chunks = (int)((B + cmax - 1) / cmax);
-    if (threads > 1 && B >= threads) /* a multiple of the threads, for balance */
+    /* a multiple of the threads, for balance; on OpenBLAS the chunks (the GEMMs'
+     * shapes) must not depend on the threads, or the results would */
+    if (threads > 1 && B >= threads && gemm_place_exact())
         chunks = (chunks + threads - 1) / threads * threads;
     if (chunks > B) chunks = B;
     p.threads = threads;

@@ -1,7 +1,10 @@
 /* layer_conv_bn.c: the per-channel passes of the convolution layer around its
  * GEMMs: bias or batch norm (PyTorch semantics) and the activation, fused into
  * the scatter of the GEMM result to NCHW (forward) and the gather of the
- * gradient into the GEMM layout (backward). Parallel over channels. */
+ * gradient into the GEMM layout (backward). Parallel over channels (or images);
+ * each pass's body is compiled for every kernels level (KERNELS_COPIES), and its
+ * sums over a channel run in a fixed number of partial sums, one per vector lane,
+ * added up in lane order: they vectorize, and give the same bits at every level. */
 #include <math.h>
 #include <string.h>
 
@@ -9,9 +12,14 @@
 #include "energy.h"
 #include "layer_conv_bn.h"
 
+/* Partial sums per plane: float lanes (dy sums of the backward) and double lanes
+ * (x and x^2 of the BN forward). */
+enum { FLANES = 16, DLANES = 8 };
+
 /* out[s] = act(y[s]) with y = a*x + c; y is stored when ys != NULL. */
-static void affine_act(const float *x, float *ys, float *out, size_t S, float a, float c,
-                       activation act) {
+__attribute__((always_inline)) static inline void affine_act(const float *x, float *ys,
+                                                             float *out, size_t S, float a,
+                                                             float c, activation act) {
     if (ys) {
         for (size_t s = 0; s < S; s++) ys[s] = a * x[s] + c;
         x = ys, a = 1.0f, c = 0.0f;
@@ -64,44 +72,77 @@ void conv_epilogue_affine(const conv_layer *l, float *ac) {
  * are written front to back: conv_out = x (BN) or x + bias, bn_out = a*x + c,
  * out = act(bn_out), and the image's energies of conv_out / bn_out into e_conv /
  * e_bn (when not NULL) while it is in cache. */
+/* Channel ch of images b0..b0+nb into conv_out, and its sums of x and x^2 added to
+ * sums[ch], sums[n + ch]. */
+__attribute__((always_inline)) static inline void stats_body(conv_layer *l, const float *g,
+                                                             int b0, int nb, double *sums,
+                                                             int ch) {
+    const int n = l->n;
+    const size_t S = (size_t)l->oh * l->ow;
+    double sum[DLANES] = {0}, sq[DLANES] = {0};
+    for (int b = 0; b < nb; b++) {
+        const float *src = g + ((size_t)ch * nb + b) * S;
+        float *x = l->conv_out + ((size_t)(b0 + b) * n + ch) * S;
+        size_t s = 0;
+        for (; s + DLANES <= S; s += DLANES)
+            for (int j = 0; j < DLANES; j++) {
+                const double v = src[s + j];
+                x[s + j] = src[s + j];
+                sum[j] += v;
+                sq[j] += v * v;
+            }
+        for (; s < S; s++) {
+            const double v = src[s];
+            x[s] = src[s];
+            sum[0] += v;
+            sq[0] += v * v;
+        }
+    }
+    double ts = 0, tq = 0;
+    for (int j = 0; j < DLANES; j++) ts += sum[j], tq += sq[j];
+    sums[ch] += ts, sums[n + ch] += tq;
+}
+
+KERNELS_COPIES(void, stats, (conv_layer *l, const float *g, int b0, int nb, double *sums, int ch),
+               { stats_body(l, g, b0, nb, sums, ch); })
+
+/* Image b0 + b of the chunk finished with the affine ac (see conv_forward_epilogue). */
+__attribute__((always_inline)) static inline void finish_body(conv_layer *l, const float *g,
+                                                              int b0, int nb, float *out,
+                                                              const float *ac, int b) {
+    const int n = l->n, bn = l->batch_normalize;
+    const size_t S = (size_t)l->oh * l->ow, o = (size_t)(b0 + b) * n * S;
+    float *x = l->conv_out + o, *y = l->bn_out + o, *z = out + o;
+    for (int ch = 0; ch < n; ch++) {
+        const float *src = g + ((size_t)ch * nb + b) * S;
+        if (bn) memcpy(x + ch * S, src, S * sizeof(float));
+        affine_act(src, y + ch * S, z + ch * S, S, ac[ch], ac[n + ch], l->act);
+        if (!bn) memcpy(x + ch * S, y + ch * S, S * sizeof(float));
+    }
+}
+
+KERNELS_COPIES(void, finish, (conv_layer *l, const float *g, int b0, int nb, float *out,
+                              const float *ac, int b),
+               { finish_body(l, g, b0, nb, out, ac, b); })
+
 void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
                            double *sums, const float *ac, float *e_conv, float *e_bn) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     if (sums) {
+        void (*run)(conv_layer *, const float *, int, int, double *, int) = KERNELS_PICK(stats);
 #pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
-        for (int ch = 0; ch < n; ch++) {
-            double sum = 0, sq = 0;
-            for (int b = 0; b < nb; b++) {
-                const float *src = g + ((size_t)ch * nb + b) * S;
-                float *x = l->conv_out + ((size_t)(b0 + b) * n + ch) * S;
-                for (size_t s = 0; s < S; s++) {
-                    x[s] = src[s];
-                    sum += src[s];
-                    sq += (double)src[s] * src[s];
-                }
-            }
-            sums[ch] += sum, sums[n + ch] += sq;
-        }
+        for (int ch = 0; ch < n; ch++) run(l, g, b0, nb, sums, ch);
         return;
     }
-    const int bn = l->batch_normalize;
+    void (*run)(conv_layer *, const float *, int, int, float *, const float *, int) =
+        KERNELS_PICK(finish);
 #pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
     for (int b = 0; b < nb; b++) {
         const size_t o = (size_t)(b0 + b) * n * S;
-        float *x = l->conv_out + o, *y = l->bn_out + o, *z = out + o;
-        for (int ch = 0; ch < n; ch++) {
-            const float *src = g + ((size_t)ch * nb + b) * S;
-            const float a = ac[ch], c = ac[n + ch];
-            for (size_t s = 0; s < S; s++) {
-                const float v = a * src[s] + c;
-                x[ch * S + s] = bn ? src[s] : v;
-                y[ch * S + s] = v;
-                z[ch * S + s] = activation_apply(l->act, v);
-            }
-        }
-        if (e_conv) e_conv[b0 + b] = (float)energy_sample(x, (int)(n * S));
-        if (e_bn) e_bn[b0 + b] = (float)energy_sample(y, (int)(n * S));
+        run(l, g, b0, nb, out, ac, b);
+        if (e_conv) e_conv[b0 + b] = (float)energy_sample(l->conv_out + o, (int)(n * S));
+        if (e_bn) e_bn[b0 + b] = (float)energy_sample(l->bn_out + o, (int)(n * S));
     }
 }
 
@@ -113,10 +154,20 @@ static double bn_count(const conv_layer *l) {
 
 /* BN training: batch statistics from the sums (biased variance to normalise,
  * unbiased for the running variance), then bn_out and out over the batch. */
+/* bn_out = a*conv_out + c and out = act(bn_out) of channel ch over the batch. */
+KERNELS_COPIES(void, normalize, (conv_layer *l, float *out, int ch, float a, float c), {
+    const size_t S = (size_t)l->oh * l->ow;
+    for (int b = 0; b < l->batch; b++) {
+        const size_t o = ((size_t)b * l->n + ch) * S;
+        affine_act(l->conv_out + o, l->bn_out + o, out + o, S, a, c, l->act);
+    }
+})
+
 void conv_bn_train_finish(conv_layer *l, const double *sums, float *out) {
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     const double count = bn_count(l);
+    void (*run)(conv_layer *, float *, int, float, float) = KERNELS_PICK(normalize);
 #pragma omp parallel for schedule(static) if ((size_t)B * n * S > 32768)
     for (int ch = 0; ch < n; ch++) {
         const double m = sums[ch] / count;
@@ -130,10 +181,7 @@ void conv_bn_train_finish(conv_layer *l, const double *sums, float *out) {
         l->rolling_var[ch] = (1 - mo) * l->rolling_var[ch] + mo * (float)unbiased;
         float a, c;
         conv_affine(l, ch, l->mean[ch], l->var[ch], &a, &c);
-        for (int b = 0; b < B; b++) {
-            const size_t o = ((size_t)b * n + ch) * S;
-            affine_act(l->conv_out + o, l->bn_out + o, out + o, S, a, c, l->act);
-        }
+        run(l, out, ch, a, c);
     }
 }
 
@@ -148,9 +196,8 @@ static void bn_norm(const conv_layer *l, int ch, float *mean, float *istd) {
 
 /* Backward through activation and BN of channel ch over this process's batch (see
  * conv_backward_prologue): dbn_out, the parameter gradients, and the channel's sums of
- * dy and dy * xhat into red[ch], red[n + ch]. Compiled for the build's baseline and for
- * AVX-512, picked by the kernels level: the same operations in the same order, the
- * same bits. */
+ * dy and dy * xhat into red[ch], red[n + ch]. Compiled for each kernels level
+ * (KERNELS_COPIES: the same bits). */
 __attribute__((always_inline)) static inline void prologue_body(conv_layer *l, const float *out,
                                                                 const float *dout, double *red,
                                                                 int ch) {
@@ -163,29 +210,29 @@ __attribute__((always_inline)) static inline void prologue_body(conv_layer *l, c
         const size_t o = ((size_t)b * n + ch) * S;
         const float *y = out + o, *g = dout + o, *x = l->conv_out + o;
         float *dy = l->dbn_out + o;
-        float sd = 0, sdx = 0;
+        float sd[FLANES] = {0}, sdx[FLANES] = {0}, td = 0, tdx = 0;
         activation_backward_body(l->act, y, g, dy, (ptrdiff_t)S);
-        for (size_t s = 0; s < S; s++) sd += dy[s];
-        if (l->batch_normalize)
-            for (size_t s = 0; s < S; s++) sdx += dy[s] * (x[s] - mean);
-        sum_dy += sd;
-        sum_dy_xhat += (double)sdx * istd;
+        size_t s = 0;
+        for (; s + FLANES <= S; s += FLANES)
+            for (int j = 0; j < FLANES; j++) sd[j] += dy[s + j];
+        for (; s < S; s++) sd[0] += dy[s];
+        if (l->batch_normalize) {
+            for (s = 0; s + FLANES <= S; s += FLANES)
+                for (int j = 0; j < FLANES; j++) sdx[j] += dy[s + j] * (x[s + j] - mean);
+            for (; s < S; s++) sdx[0] += dy[s] * (x[s] - mean);
+        }
+        for (int j = 0; j < FLANES; j++) td += sd[j], tdx += sdx[j];
+        sum_dy += td;
+        sum_dy_xhat += (double)tdx * istd;
     }
     l->dbiases[ch] += (float)sum_dy;
     if (l->batch_normalize) l->dscales[ch] += (float)sum_dy_xhat;
     red[ch] = sum_dy, red[n + ch] = sum_dy_xhat;
 }
 
-__attribute__((target("avx512f"))) static void prologue_avx512(conv_layer *l, const float *out,
-                                                               const float *dout, double *red,
-                                                               int ch) {
-    prologue_body(l, out, dout, red, ch);
-}
-
-static void prologue_base(conv_layer *l, const float *out, const float *dout, double *red,
-                          int ch) {
-    prologue_body(l, out, dout, red, ch);
-}
+KERNELS_COPIES(void, prologue, (conv_layer *l, const float *out, const float *dout, double *red,
+                                int ch),
+               { prologue_body(l, out, dout, red, ch); })
 
 /* Backward through activation and BN, per channel over the whole batch:
  * dbn_out += act'(out) * dout, parameter gradients, and the coefficients of
@@ -194,7 +241,7 @@ static void prologue_base(conv_layer *l, const float *out, const float *dout, do
  * between forwards) are added up over the processes first. */
 void conv_backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef) {
     void (*run)(conv_layer *, const float *, const float *, double *, int) =
-        kernels_level() >= KERN_AVX512 ? prologue_avx512 : prologue_base;
+        KERNELS_PICK(prologue);
     const int n = l->n;
     double *red = l->sums;
 #pragma omp parallel for schedule(static) if ((size_t)l->batch * n * l->oh * l->ow > 32768)
@@ -214,28 +261,30 @@ void conv_backward_prologue(conv_layer *l, const float *out, const float *dout, 
 
 /* For images b0..b0+nb: with BN, dconv_out += k*(dy - mdy - xhat*mdyx); then
  * (g not NULL) g [n][nb*S] = dconv_out in the GEMM layout. */
+/* Channel ch of images b0..b0+nb (see conv_backward_gather). */
+KERNELS_COPIES(void, gather, (conv_layer *l, const float *coef, int b0, int nb, float *g, int ch), {
+    const int n = l->n;
+    const size_t S = (size_t)l->oh * l->ow;
+    const float *k = coef + 4 * (size_t)ch;
+    const float mean = !l->batch_normalize ? 0
+                       : l->bn_batch_stats ? l->mean[ch]
+                                           : l->rolling_mean[ch];
+    const float kk = k[0], mdy = k[1], mx = k[2] * k[3];
+    for (int b = 0; b < nb; b++) {
+        const size_t o = ((size_t)(b0 + b) * n + ch) * S;
+        float *dx = l->dconv_out + o;
+        if (l->batch_normalize) {
+            const float *dy = l->dbn_out + o, *x = l->conv_out + o;
+            for (size_t s = 0; s < S; s++) dx[s] += kk * (dy[s] - mdy - (x[s] - mean) * mx);
+        }
+        if (g) memcpy(g + ((size_t)ch * nb + b) * S, dx, S * sizeof(float));
+    }
+})
+
 void conv_backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
+    void (*run)(conv_layer *, const float *, int, int, float *, int) = KERNELS_PICK(gather);
 #pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
-    for (int ch = 0; ch < n; ch++) {
-        const float *k = coef + 4 * (size_t)ch;
-        const float mean = !l->batch_normalize ? 0
-                           : l->bn_batch_stats ? l->mean[ch]
-                                               : l->rolling_mean[ch];
-        const float kk = k[0], mdy = k[1], mx = k[2] * k[3];
-        for (int b = 0; b < nb; b++) {
-            const size_t o = ((size_t)(b0 + b) * n + ch) * S;
-            float *dst = g ? g + ((size_t)ch * nb + b) * S : NULL, *dx = l->dconv_out + o;
-            if (l->batch_normalize) {
-                const float *dy = l->dbn_out + o, *x = l->conv_out + o;
-                for (size_t s = 0; s < S; s++) {
-                    dx[s] += kk * (dy[s] - mdy - (x[s] - mean) * mx);
-                    if (dst) dst[s] = dx[s];
-                }
-            } else if (dst) {
-                memcpy(dst, dx, S * sizeof(float));
-            }
-        }
-    }
+    for (int ch = 0; ch < n; ch++) run(l, coef, b0, nb, g, ch);
 }
