@@ -33,11 +33,6 @@ const char *gemm_kernels(void) {
 
 const char *gemm_blas_core(void) { return openblas_get_corename(); }
 
-int gemm_place_exact(void) {
-    pthread_once(&setup_once, gemm_setup);
-    return level >= KERN_AVX512;
-}
-
 /* Who computes one GEMM. fp32: our own AVX-512 SGEMM where the CPU has it: on the
  * convolution shapes it ran 1.3-2.0x faster than OpenBLAS with the environment's
  * Haswell kernels (one thread, bench/bench_gemm.c). Our AVX2 kernel ran at 0.7-1.0x
@@ -51,6 +46,12 @@ enum { BLAS_SLICE = 128 }; /* gemm_prec's slices of C on OpenBLAS, in rows or co
 static int path_for(int prec, int k) {
     if (prec == PREC_BF16) return PATH_BF16;
     return level >= KERN_AVX512 && k >= 16 ? PATH_OWN : PATH_BLAS;
+}
+
+int gemm_place_exact(int prec, int k) {
+    pthread_once(&setup_once, gemm_setup);
+    if (prec == PREC_BF16 && level < KERN_AVX512BF16) prec = PREC_FP32; /* emulated */
+    return path_for(prec, k) != PATH_BLAS;
 }
 
 /* path: decided once per gemm from its whole shape, so that every slice of C takes

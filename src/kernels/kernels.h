@@ -117,13 +117,13 @@ void gemm_pack_a(int prec, int trans_a, int m, int k, const float *a, int lda, v
 void gemm_prepacked(int prec, int m, int n, int k, const void *pa, const float *b, int ldb,
                     float *c, int ldc);
 
-/* 1 where lir's own kernels run the GEMMs of depth 16 and more (level avx512 and
- * up): they give an element of C the same bits wherever it lies in C, so a caller
- * may cut its work by the number of threads; 0 on OpenBLAS, whose bits can change
- * with the element's place (a column in the remainder of its kernel's width), so
- * results stay the same for any number of threads only if the caller's GEMM shapes
- * do not depend on it. */
-int gemm_place_exact(void);
+/* 1 where gemm_prec in precision prec at depth k runs lir's own kernels: they give
+ * an element of C the same bits wherever it lies in C, so a caller may cut its work
+ * by the number of threads; 0 where it runs OpenBLAS, whose bits can change with
+ * the element's place (a column in the remainder of its kernel's width), so results
+ * stay the same for any number of threads only if the caller's GEMM shapes do not
+ * depend on it. */
+int gemm_place_exact(int prec, int k);
 
 /* The kernels gemm uses, one line: "fp32 lir AVX-512 (k >= 16) + OpenBLAS
  * Cooperlake, bf16 lir AVX512-BF16" or "fp32 OpenBLAS Haswell, bf16 emulated". */

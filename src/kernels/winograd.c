@@ -351,7 +351,6 @@ INLINE_AVX512 void windows_gather_avx512(int m, int grad, const winograd_shape *
 /* The AVX2 pass: as windows_gather_avx512, a group's 16 lanes as two halves of 8,
  * each window position one masked gather per half; the masks of a group's
  * positions made once, for all its channels. */
-#define INLINE_AVX2 __attribute__((always_inline, target("avx2"))) static inline
 INLINE_AVX2 void windows_gather_avx2(int m, int grad, const winograd_shape *p,
                                      const winograd_io *io, long t0, int nt, float *dst) {
     const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;

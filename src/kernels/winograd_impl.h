@@ -14,9 +14,11 @@ enum { LANES = 16, MAX_A = 6 };
 typedef float lanes_t[MAX_A * MAX_A][LANES];
 
 /* The passes' bodies are inlined with m a constant into a baseline, an AVX2 and an
- * AVX-512 copy (KERNELS_COPIES), chosen by kernels_level(); the AVX-512 windows and
- * outputs also have passes of their own (INLINE_AVX512). */
+ * AVX-512 copy (KERNELS_COPIES), chosen by kernels_level(); the windows pass also has
+ * an AVX2 and an AVX-512 version of its own (INLINE_AVX2, INLINE_AVX512), the
+ * output pass an AVX-512 one. */
 #define INLINE __attribute__((always_inline)) static inline
+#define INLINE_AVX2 __attribute__((always_inline, target("avx2"))) static inline
 #define INLINE_AVX512 __attribute__((always_inline, target("avx512f"))) static inline
 
 /* The passes' level for a call over nb images of in and out: the kernels level

@@ -105,10 +105,11 @@ static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int thread
         p.wino_scr = f > p.wino_scr ? f : p.wino_scr;
     }
     p.kmax = 0;
-    int pmax = 0;
+    int pmax = 0, kmin = INT_MAX;
     double work = 0; /* multiply-adds per image and filter */
     for (int s = 0; s < ts->sets; s++) {
         if (l->c * ts->count[s] > p.kmax) p.kmax = l->c * ts->count[s];
+        if (l->c * ts->count[s] < kmin) kmin = l->c * ts->count[s];
         if (ts->npos[s] > pmax) pmax = ts->npos[s];
         work += (double)l->c * ts->count[s] * ts->npos[s];
     }
@@ -126,9 +127,12 @@ static conv_plan conv_plan_for(const conv_layer *l, const tapset *ts, int thread
     if (cmax < 1) cmax = 1;
     if (cmax > (size_t)B) cmax = (size_t)B;
     int chunks = (int)((B + cmax - 1) / cmax);
-    /* a multiple of the threads, for balance; on OpenBLAS the chunks (the GEMMs'
-     * shapes) must not depend on the threads, or the results would */
-    if (threads > 1 && B >= threads && gemm_place_exact())
+    /* a multiple of the threads, for balance; but where a forward GEMM runs on
+     * OpenBLAS the chunks (the GEMMs' shapes) must not depend on the threads, or the
+     * results would (gemm_place_exact; a Winograd forward's GEMMs have depth c) */
+    const int exact = p.wino && !dir ? gemm_place_exact(p.wino_prec, l->c)
+                                     : gemm_place_exact(prec, kmin);
+    if (threads > 1 && B >= threads && exact)
         chunks = (chunks + threads - 1) / threads * threads;
     if (chunks > B) chunks = B;
     p.threads = threads;

@@ -64,14 +64,6 @@ void conv_epilogue_affine(const conv_layer *l, float *ac) {
                     l->rolling_var ? l->rolling_var[ch] : 1, ac + ch, ac + n + ch);
 }
 
-/* Epilogue of one chunk: g [n][nb*S] -> conv_out of images b0..b0+nb (NCHW).
- * sums != NULL (BN training): conv_out only, and sums[ch] += sum x,
- * sums[n+ch] += sum x^2; the rest waits for the batch statistics. Otherwise
- * (running statistics, or no BN) the chunk is finished in one pass with the
- * affine ac (conv_epilogue_affine), image by image so that each image's tensors
- * are written front to back: conv_out = x (BN) or x + bias, bn_out = a*x + c,
- * out = act(bn_out), and the image's energies of conv_out / bn_out into e_conv /
- * e_bn (when not NULL) while it is in cache. */
 /* Channel ch of images b0..b0+nb into conv_out, and its sums of x and x^2 added to
  * sums[ch], sums[n + ch]. */
 __attribute__((always_inline)) static inline void stats_body(conv_layer *l, const float *g,
@@ -125,6 +117,14 @@ KERNELS_COPIES(void, finish, (conv_layer *l, const float *g, int b0, int nb, flo
                               const float *ac, int b),
                { finish_body(l, g, b0, nb, out, ac, b); })
 
+/* Epilogue of one chunk: g [n][nb*S] -> conv_out of images b0..b0+nb (NCHW).
+ * sums != NULL (BN training): conv_out only, and sums[ch] += sum x,
+ * sums[n+ch] += sum x^2; the rest waits for the batch statistics. Otherwise
+ * (running statistics, or no BN) the chunk is finished here with the
+ * affine ac (conv_epilogue_affine), image by image so that each image's tensors
+ * are written front to back: conv_out = x (BN) or x + bias, bn_out = a*x + c,
+ * out = act(bn_out), and the image's energies of conv_out / bn_out into e_conv /
+ * e_bn (when not NULL) while it is in cache. */
 void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
                            double *sums, const float *ac, float *e_conv, float *e_bn) {
     const int n = l->n;
@@ -152,8 +152,6 @@ static double bn_count(const conv_layer *l) {
     return (double)l->batch * l->oh * l->ow * (l->sync ? l->sync->parts : 1);
 }
 
-/* BN training: batch statistics from the sums (biased variance to normalise,
- * unbiased for the running variance), then bn_out and out over the batch. */
 /* bn_out = a*conv_out + c and out = act(bn_out) of channel ch over the batch. */
 KERNELS_COPIES(void, normalize, (conv_layer *l, float *out, int ch, float a, float c), {
     const size_t S = (size_t)l->oh * l->ow;
@@ -163,6 +161,8 @@ KERNELS_COPIES(void, normalize, (conv_layer *l, float *out, int ch, float a, flo
     }
 })
 
+/* BN training: batch statistics from the sums (biased variance to normalise,
+ * unbiased for the running variance), then bn_out and out over the batch. */
 void conv_bn_train_finish(conv_layer *l, const double *sums, float *out) {
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
@@ -212,14 +212,16 @@ __attribute__((always_inline)) static inline void prologue_body(conv_layer *l, c
         float *dy = l->dbn_out + o;
         float sd[FLANES] = {0}, sdx[FLANES] = {0}, td = 0, tdx = 0;
         activation_backward_body(l->act, y, g, dy, (ptrdiff_t)S);
+        /* without BN, mean = 0 and sdx goes unused */
         size_t s = 0;
         for (; s + FLANES <= S; s += FLANES)
-            for (int j = 0; j < FLANES; j++) sd[j] += dy[s + j];
-        for (; s < S; s++) sd[0] += dy[s];
-        if (l->batch_normalize) {
-            for (s = 0; s + FLANES <= S; s += FLANES)
-                for (int j = 0; j < FLANES; j++) sdx[j] += dy[s + j] * (x[s + j] - mean);
-            for (; s < S; s++) sdx[0] += dy[s] * (x[s] - mean);
+            for (int j = 0; j < FLANES; j++) {
+                sd[j] += dy[s + j];
+                sdx[j] += dy[s + j] * (x[s + j] - mean);
+            }
+        for (; s < S; s++) {
+            sd[0] += dy[s];
+            sdx[0] += dy[s] * (x[s] - mean);
         }
         for (int j = 0; j < FLANES; j++) td += sd[j], tdx += sdx[j];
         sum_dy += td;
