@@ -9,6 +9,7 @@
 
 #include "nn/activation.h"
 #include "kernels/kernels.h"
+#include "nn/energy.h"
 #include "layer_check.h"
 #include "nn/nn.h"
 
@@ -324,6 +325,48 @@ static void test_conv_inference_threads(int B, int C, int H, int N) {
     free(out[0]), free(out[1]), free(x);
 }
 
+/* An inference-only layer keeps conv_out / bn_out for one image per thread: the
+ * energies its epilogue computes there equal energy_forward over the batch buffers
+ * of a training layer (same weights and running statistics), and so do the
+ * outputs. With the GEMM workspace at its minimum each image is a chunk and the
+ * threads run chunks side by side; with the default, one chunk and the threads
+ * inside the epilogue. (Two threads sharing a slot would be a race, which this
+ * check catches only by chance: the epilogue is short against the GEMMs.) */
+static void test_conv_inference_energies(int B, int C, int H, int N) {
+    const size_t nin = (size_t)B * C * H * H, nout = (size_t)B * N * H * H;
+    const size_t saved = gemm_workspace_limit;
+    const int threads = omp_get_max_threads();
+    float *x = rand_buf(nin, 1.0f), *out[2], e[4][64];
+    conv_layer l[2];
+    for (int v = 0; v < 2; v++) {
+        rng_state rr = rng;
+        CHECK(conv_make(&l[v], C, H, H, N, 3, 1, 1, 1, ACT_RELU, B, v, &rr, NULL) == 0, "init");
+        for (int i = 0; i < N; i++)
+            l[v].rolling_mean[i] = 0.1f * i, l[v].rolling_var[i] = 1 + 0.01f * i;
+        out[v] = xmalloc(nout * 4);
+    }
+    omp_set_num_threads(3);
+    for (int lim = 0; lim < 2; lim++) {
+        gemm_workspace_limit = lim ? saved : 1;
+        for (int v = 0; v < 2; v++) {
+            float *ws = xmalloc(conv_workspace_size(&l[v]) * 4);
+            conv_forward(&l[v], x, out[v], 0, ws, e[0], e[1]);
+            free(ws);
+        }
+        energy_forward(l[1].conv_out, B, N * H * H, e[2]);
+        energy_forward(l[1].bn_out, B, N * H * H, e[3]);
+        CHECK(!memcmp(e[0], e[2], B * 4) && !memcmp(e[1], e[3], B * 4) &&
+                  !memcmp(out[0], out[1], nout * 4),
+              "inference-only layer %d x %d @ %dx%d (%s workspace): energies and outputs equal "
+              "the batch buffers'",
+              B, C, H, H, lim ? "default" : "minimum");
+    }
+    omp_set_num_threads(threads);
+    gemm_workspace_limit = saved;
+    for (int v = 0; v < 2; v++) conv_unmake(&l[v]), free(out[v]);
+    free(x);
+}
+
 static void test_conv_shapes_and_inference(void) {
     /* {h, size, stride, pad, expected oh} for the two ResNet-18 variants and more */
     const int cases[][5] = {{32, 7, 2, 3, 16}, {32, 3, 1, 1, 32}, {16, 3, 2, 1, 8},
@@ -384,6 +427,7 @@ int main(void) {
     test_conv_inference_threads(10, 16, 16, 16);
     test_conv_inference_threads(12, 64, 8, 64);
     test_conv_inference_threads(16, 256, 4, 32);
+    test_conv_inference_energies(64, 16, 16, 16);
     test_conv_shapes_and_inference();
     return check_done("test_layers");
 }

@@ -98,15 +98,24 @@ static void test_resnet18(void) {
         for (int b = 0; b < 2; b++) finite &= isfinite(n->hooks[h].energy[b]);
     CHECK(finite, "energies finite");
     /* the conv layers compute the energies of their conv / bn points in the inference
-     * epilogue: the same values as energy_forward over the point afterwards */
-    int fused = 0, same = 1;
+     * epilogue, where an inference-only net keeps no batch of conv / bn outputs: the
+     * same values as energy_forward over the points of a training net (same seed)
+     * after its inference forward, and the same probabilities */
+    net_options topt = opt;
+    topt.train = 1;
+    net *t = net_load_cfg("cfg/resnet18.cfg", &topt, &err);
+    CHECK(t != NULL, "training net: %s", err.msg);
+    if (!t) return;
+    const float *tprob = net_forward(t, x, 0);
+    int fused = 0, same = !memcmp(prob, tprob, 2 * 10 * sizeof(float));
     for (int h = 0; h < n->n_hooks; h++) {
-        const point *p = &n->points[n->hooks[h].point];
+        const point *p = &t->points[n->hooks[h].point];
         float e[2];
         energy_forward(p->value, 2, p->c * p->h * p->w, e);
         fused += n->hooks[h].fused;
         same &= !memcmp(e, n->hooks[h].energy, sizeof e);
     }
+    net_free(t);
     /* fused: the 20 conv points and the bn points of the 9 convolutions with ReLU (a
      * linear convolution's bn point is its output buffer) */
     CHECK(fused == 29 && same, "energies of the %d fused hooks equal energy_forward (same %d)",
@@ -285,10 +294,11 @@ static void test_gradients(void) {
 
 /* Used by tests/test_torch.py: test_net --forward CFG WEIGHTS INPUT OUTPUT BATCH runs
  * an inference forward on INPUT ([BATCH][c*h*w] float32) and writes every default
- * point's values, in network order, to OUTPUT. */
+ * point's values, in network order, to OUTPUT. The net is built for training, whose
+ * points hold the whole batch (an inference net's conv / bn points do not). */
 static int forward_tool(char **argv) {
     lir_error err;
-    net_options opt = {atoi(argv[6]), 0, 0, 1};
+    net_options opt = {atoi(argv[6]), 0, 1, 1};
     net *n = net_load_cfg(argv[2], &opt, &err);
     if (!n || net_load_weights(n, argv[3], &err)) {
         fprintf(stderr, "%s\n", err.msg);

@@ -62,6 +62,11 @@ static int conv_thread_cap(void) {
     return p < CONV_MAX_THREADS ? p : CONV_MAX_THREADS;
 }
 
+int conv_held_images(int batch, int grads) {
+    const int t = conv_thread_cap();
+    return grads || batch < t ? batch : t;
+}
+
 /* The Winograd shape of the layer in direction dir (0 forward and backward-weights,
  * 1 backward-data: channels swapped), tile m. */
 static winograd_shape conv_wino_shape(const conv_layer *l, int dir, int m) {
@@ -252,15 +257,20 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
     l->bn_eps = 1e-5f;
     l->batch = batch;
 
-    size_t nout = (size_t)batch * n * l->oh * l->ow;
-    l->conv_out = xcalloc(nout, sizeof(float));
+    l->max_threads = conv_thread_cap();
+    /* an inference-only layer's conv_out / bn_out are only read for its energies,
+     * image by image: one image per thread */
+    l->image_bufs = !grads;
+    const size_t nout = (size_t)batch * n * l->oh * l->ow;
+    const size_t nkeep = (size_t)conv_held_images(batch, grads) * n * l->oh * l->ow;
+    l->conv_out = xcalloc(nkeep, sizeof(float));
     if (batch_normalize) {
         l->rolling_mean = xcalloc(n, sizeof(float));
         l->rolling_var = xmalloc(n * sizeof(float));
         l->mean = xcalloc(n, sizeof(float));
         l->var = xmalloc(n * sizeof(float));
         for (int i = 0; i < n; i++) l->rolling_var[i] = l->var[i] = 1.0f;
-        l->bn_out = xcalloc(nout, sizeof(float));
+        l->bn_out = xcalloc(nkeep, sizeof(float));
     } else {
         l->bn_out = l->conv_out;
     }
@@ -271,7 +281,6 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
         l->wino_dw = grads ? conv_winograd_tile(mode, 2, c, n, h, w) : 0;
         l->wino_fp32 = conv_winograd_fp32_in_bf16(mode, h, w);
     }
-    l->max_threads = conv_thread_cap();
     l->taps = xmalloc(sizeof *l->taps);
     conv_taps_make(l, l->taps);
     l->chan = xmalloc(4 * (size_t)n * sizeof(float));
@@ -377,6 +386,7 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
                   float *e_conv, float *e_bn) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
+    if (l->image_bufs) train = 0;
     const int batch_stats = train && l->batch_normalize;
     const tapset *ts = l->taps;
     const conv_plan p = conv_plan_now(l, 0);
@@ -400,7 +410,7 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
         if (p.wino) conv_wino_run(l, &p, 0, u, in + b0 * in_size, nb, g, NULL, tid);
         else conv_chunk_forward(l, ts, W, in + b0 * in_size, nb, slice, g);
         conv_forward_epilogue(l, g, b0, nb, out, sums ? sums + 2 * (size_t)n * tid : NULL, ac,
-                              e_conv, e_bn);
+                              e_conv, e_bn, tid);
     }
     if (batch_stats) {
         for (int t = 1; t < p.threads; t++)

@@ -6,6 +6,7 @@
  * sums over a channel run in a fixed number of partial sums, one per vector lane,
  * added up in lane order: they vectorize, and give the same bits at every level. */
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "activation.h"
@@ -16,7 +17,8 @@
  * (x and x^2 of the BN forward). */
 enum { FLANES = 16, DLANES = 8 };
 
-/* out[s] = act(y[s]) with y = a*x + c; y is stored when ys != NULL. */
+/* out[s] = act(y[s]) with y = a*x + c; y is stored when ys != NULL. The + 0 gives
+ * both ways the same bits (a -0 becomes +0, as 1*y + 0 of the stored y does). */
 __attribute__((always_inline)) static inline void affine_act(const float *x, float *ys,
                                                              float *out, size_t S, float a,
                                                              float c, activation act) {
@@ -26,17 +28,17 @@ __attribute__((always_inline)) static inline void affine_act(const float *x, flo
     }
     switch (act) {
     case ACT_LINEAR:
-        for (size_t s = 0; s < S; s++) out[s] = a * x[s] + c;
+        for (size_t s = 0; s < S; s++) out[s] = a * x[s] + c + 0.0f;
         break;
     case ACT_RELU:
         for (size_t s = 0; s < S; s++) {
-            const float y = a * x[s] + c;
+            const float y = a * x[s] + c + 0.0f;
             out[s] = y > 0 ? y : 0.0f;
         }
         break;
     case ACT_LEAKY:
         for (size_t s = 0; s < S; s++) {
-            const float y = a * x[s] + c;
+            const float y = a * x[s] + c + 0.0f;
             out[s] = y > 0 ? y : LEAKY_SLOPE * y;
         }
         break;
@@ -98,24 +100,27 @@ __attribute__((always_inline)) static inline void stats_body(conv_layer *l, cons
 KERNELS_COPIES(void, stats, (conv_layer *l, const float *g, int b0, int nb, double *sums, int ch),
                { stats_body(l, g, b0, nb, sums, ch); })
 
-/* Image b0 + b of the chunk finished with the affine ac (see conv_forward_epilogue). */
+/* Image b0 + b of the chunk finished with the affine ac (see conv_forward_epilogue)
+ * into out, and into conv_out / bn_out at offset o where keep (else they are not
+ * written). */
 __attribute__((always_inline)) static inline void finish_body(conv_layer *l, const float *g,
                                                               int b0, int nb, float *out,
-                                                              const float *ac, int b) {
+                                                              const float *ac, int b, size_t o,
+                                                              int keep) {
     const int n = l->n, bn = l->batch_normalize;
-    const size_t S = (size_t)l->oh * l->ow, o = (size_t)(b0 + b) * n * S;
-    float *x = l->conv_out + o, *y = l->bn_out + o, *z = out + o;
+    const size_t S = (size_t)l->oh * l->ow;
+    float *x = l->conv_out + o, *y = l->bn_out + o, *z = out + (size_t)(b0 + b) * n * S;
     for (int ch = 0; ch < n; ch++) {
         const float *src = g + ((size_t)ch * nb + b) * S;
-        if (bn) memcpy(x + ch * S, src, S * sizeof(float));
-        affine_act(src, y + ch * S, z + ch * S, S, ac[ch], ac[n + ch], l->act);
-        if (!bn) memcpy(x + ch * S, y + ch * S, S * sizeof(float));
+        if (keep && bn) memcpy(x + ch * S, src, S * sizeof(float));
+        affine_act(src, keep ? y + ch * S : NULL, z + ch * S, S, ac[ch], ac[n + ch], l->act);
+        if (keep && !bn) memcpy(x + ch * S, y + ch * S, S * sizeof(float));
     }
 }
 
 KERNELS_COPIES(void, finish, (conv_layer *l, const float *g, int b0, int nb, float *out,
-                              const float *ac, int b),
-               { finish_body(l, g, b0, nb, out, ac, b); })
+                              const float *ac, int b, size_t o, int keep),
+               { finish_body(l, g, b0, nb, out, ac, b, o, keep); })
 
 /* Epilogue of one chunk: g [n][nb*S] -> conv_out of images b0..b0+nb (NCHW).
  * sums != NULL (BN training): conv_out only, and sums[ch] += sum x,
@@ -124,9 +129,12 @@ KERNELS_COPIES(void, finish, (conv_layer *l, const float *g, int b0, int nb, flo
  * affine ac (conv_epilogue_affine), image by image so that each image's tensors
  * are written front to back: conv_out = x (BN) or x + bias, bn_out = a*x + c,
  * out = act(bn_out), and the image's energies of conv_out / bn_out into e_conv /
- * e_bn (when not NULL) while it is in cache. */
+ * e_bn (when not NULL) while it is in cache. An inference-only layer
+ * (l->image_bufs) writes an image's conv_out / bn_out into the slot of the thread
+ * (tid, the caller's thread among the chunks, plus this loop's) and only when an
+ * energy needs them. */
 void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
-                           double *sums, const float *ac, float *e_conv, float *e_bn) {
+                           double *sums, const float *ac, float *e_conv, float *e_bn, int tid) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
     if (sums) {
@@ -135,12 +143,15 @@ void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float 
         for (int ch = 0; ch < n; ch++) run(l, g, b0, nb, sums, ch);
         return;
     }
-    void (*run)(conv_layer *, const float *, int, int, float *, const float *, int) =
-        KERNELS_PICK(finish);
-#pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
+    void (*run)(conv_layer *, const float *, int, int, float *, const float *, int, size_t,
+                int) = KERNELS_PICK(finish);
+    const int keep = !l->image_bufs || e_conv || e_bn;
+    int team = omp_get_max_threads();
+    if (team > l->max_threads) team = l->max_threads;
+#pragma omp parallel for schedule(static) num_threads(team) if ((size_t)nb * n * S > 32768)
     for (int b = 0; b < nb; b++) {
-        const size_t o = (size_t)(b0 + b) * n * S;
-        run(l, g, b0, nb, out, ac, b);
+        const size_t o = (l->image_bufs ? (size_t)(tid + omp_get_thread_num()) : (size_t)(b0 + b)) * n * S;
+        run(l, g, b0, nb, out, ac, b, o, keep);
         if (e_conv) e_conv[b0 + b] = (float)energy_sample(l->conv_out + o, (int)(n * S));
         if (e_bn) e_bn[b0 + b] = (float)energy_sample(l->bn_out + o, (int)(n * S));
     }

@@ -14,9 +14,11 @@ void conv_epilogue_affine(const conv_layer *l, float *ac);
  * sums != NULL (BN training): also sums[ch] += sum x, sums[n+ch] += sum x^2, the
  * rest waits for the batch statistics. Otherwise the chunk is finished here with
  * the affine ac: bn_out = a*x + c, out = act(bn_out), and each image's energy of
- * conv_out / bn_out into e_conv / e_bn [B] where not NULL. */
+ * conv_out / bn_out into e_conv / e_bn [B] where not NULL. tid: the calling thread
+ * among those running chunks (0 when the chunks run one at a time): an
+ * inference-only layer's conv_out / bn_out hold one image per thread. */
 void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
-                           double *sums, const float *ac, float *e_conv, float *e_bn);
+                           double *sums, const float *ac, float *e_conv, float *e_bn, int tid);
 
 /* BN training: batch statistics from the sums (biased variance to normalise,
  * unbiased for the running variance), then bn_out and out over the batch. */

@@ -137,15 +137,15 @@ static int build_conv(build_ctx *b, cfg_section *s, int li, layer *l, lir_error 
                         "%s:%d: [convolutional] expected filters, size, stride > 0, padding >= 0 "
                         "and batch_normalize 0 or 1",
                         c->path, s->line);
-    int oh, ow, B = b->n->batch, ln = s->line;
+    int oh, ow, ln = s->line, held = conv_held_images(b->n->batch, b->grads);
     const char *what = "[convolutional]";
     if (net_out_dim(&b->bud, ln, what, l->h, 2 * (int64_t)padding, size, stride, &oh, err) ||
         net_out_dim(&b->bud, ln, what, l->w, 2 * (int64_t)padding, size, stride, &ow, err) ||
         take_floats(b, ln, "[convolutional] weights", 1, filters, l->c, size, size, err) ||
         take_floats(b, ln, "[convolutional] per-filter values", 1, filters, bn ? 4 : 1, 1, 1,
                     err) ||
-        take_floats(b, ln, "[convolutional] output", 1, B, filters, oh, ow, err) ||
-        (bn && take_floats(b, ln, "[convolutional] batch-norm output", 1, B, filters, oh, ow,
+        take_floats(b, ln, "[convolutional] output", 1, held, filters, oh, ow, err) ||
+        (bn && take_floats(b, ln, "[convolutional] batch-norm output", 1, held, filters, oh, ow,
                            err)))
         return -1;
     if (conv_init(&l->u.conv, l->c, l->h, l->w, filters, size, stride, padding, bn, act,

@@ -123,6 +123,9 @@ typedef struct {
     float *rolling_mean, *rolling_var; /* [n] (NULL without BN) */
     float *conv_out, *dconv_out;       /* [B][n][oh][ow] hook point "conv" */
     float *bn_out, *dbn_out;           /* [B][n][oh][ow] hook point "bn" */
+    int image_bufs;                    /* inference only (grads = 0): conv_out and bn_out
+                                          hold one image per thread, [max_threads][n][oh][ow],
+                                          written only for the energies of the forward */
     float *mean, *var;                 /* [n] batch statistics of the last training forward */
     int bn_batch_stats;                /* last forward normalised with batch (1) or running
                                           (0) statistics; backward differentiates that one */
@@ -148,10 +151,14 @@ typedef struct {
 } conv_layer;
 
 /* Shapes, the tap plan, BN running statistics (mean 0, var 1), batch buffers and
- * scratch; grads = 0 for inference only. The trainable tensors come with
- * conv_bind_params before the first forward. */
+ * scratch; grads = 0 for inference only (conv_out / bn_out then hold one image
+ * per thread: image_bufs). The trainable tensors come with conv_bind_params
+ * before the first forward. */
 int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
               int batch_normalize, activation act, int batch, int grads, lir_error *err);
+/* Images conv_out and bn_out hold: the batch, or without grads one per thread (at
+ * most the batch). */
+int conv_held_images(int batch, int grads);
 /* The trainable tensors in parameter-memory order: weights (decay), biases (conv
  * bias or BN beta), with BN scales (gamma). Fills up to 3 entries, returns count. */
 int conv_params(const conv_layer *l, param_tensor *p);
@@ -164,7 +171,8 @@ void conv_free(conv_layer *l);
 size_t conv_workspace_size(const conv_layer *l);
 /* An inference forward (train = 0) also writes each sample's energy of conv_out /
  * bn_out into e_conv / e_bn ([B], or NULL: none), computed while the sample's
- * tensors are in cache (hooks on the layer's points). */
+ * tensors are in cache (hooks on the layer's points). An inference-only layer
+ * always runs the inference forward, and leaves conv_out / bn_out holding no batch. */
 void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws,
                   float *e_conv, float *e_bn);
 /* Also accumulates into the hook-point gradients: dbn_out += act'(out) * dout, then
@@ -312,7 +320,9 @@ typedef struct {
     char name[64];
     int layer;       /* owning layer */
     int c, h, w;     /* per-sample shape */
-    float *value;    /* [batch][c*h*w] */
+    float *value;    /* [batch][c*h*w]; in an inference net a convolution's conv / bn
+                        points hold no batch (conv_layer.image_bufs): their energies
+                        come from the layer's forward */
     float *grad;     /* [batch][c*h*w], NULL in inference */
     int is_default;  /* member of the automatic set: conv, bn and connected outputs */
 } point;
