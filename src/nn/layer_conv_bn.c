@@ -102,7 +102,7 @@ KERNELS_COPIES(void, stats, (conv_layer *l, const float *g, int b0, int nb, doub
 
 /* Image b0 + b of the chunk finished with the affine ac (see conv_forward_epilogue)
  * into out, and into conv_out / bn_out at offset o where keep (else they are not
- * written). */
+ * written). Without BN, bn_out is conv_out: x + bias is written once. */
 __attribute__((always_inline)) static inline void finish_body(conv_layer *l, const float *g,
                                                               int b0, int nb, float *out,
                                                               const float *ac, int b, size_t o,
@@ -114,7 +114,6 @@ __attribute__((always_inline)) static inline void finish_body(conv_layer *l, con
         const float *src = g + ((size_t)ch * nb + b) * S;
         if (keep && bn) memcpy(x + ch * S, src, S * sizeof(float));
         affine_act(src, keep ? y + ch * S : NULL, z + ch * S, S, ac[ch], ac[n + ch], l->act);
-        if (keep && !bn) memcpy(x + ch * S, y + ch * S, S * sizeof(float));
     }
 }
 
