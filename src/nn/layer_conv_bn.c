@@ -271,8 +271,6 @@ void conv_backward_prologue(conv_layer *l, const float *out, const float *dout, 
     }
 }
 
-/* For images b0..b0+nb: with BN, dconv_out += k*(dy - mdy - xhat*mdyx); then
- * (g not NULL) g [n][nb*S] = dconv_out in the GEMM layout. */
 /* Channel ch of images b0..b0+nb (see conv_backward_gather). */
 KERNELS_COPIES(void, gather, (conv_layer *l, const float *coef, int b0, int nb, float *g, int ch), {
     const int n = l->n;
@@ -293,6 +291,8 @@ KERNELS_COPIES(void, gather, (conv_layer *l, const float *coef, int b0, int nb, 
     }
 })
 
+/* For images b0..b0+nb: with BN, dconv_out += k*(dy - mdy - xhat*mdyx); then
+ * (g not NULL) g [n][nb*S] = dconv_out in the GEMM layout. */
 void conv_backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
