@@ -259,8 +259,7 @@ int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, i
 
     l->max_threads = conv_thread_cap();
     /* an inference-only layer's conv_out / bn_out are only read for its energies,
-     * image by image: one image per thread */
-    l->image_bufs = !grads;
+     * image by image: one image per thread (conv_image_bufs) */
     const size_t nout = (size_t)batch * n * l->oh * l->ow;
     const size_t nkeep = (size_t)conv_held_images(batch, grads) * n * l->oh * l->ow;
     l->conv_out = xcalloc(nkeep, sizeof(float));
@@ -386,7 +385,7 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
                   float *e_conv, float *e_bn) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow, in_size = (size_t)l->c * l->h * l->w;
-    if (l->image_bufs) train = 0;
+    if (conv_image_bufs(l)) train = 0;
     const int batch_stats = train && l->batch_normalize;
     const tapset *ts = l->taps;
     const conv_plan p = conv_plan_now(l, 0);

@@ -30,9 +30,9 @@ __attribute__((always_inline)) static inline void affine_act(const float *x, flo
     case ACT_LINEAR:
         for (size_t s = 0; s < S; s++) out[s] = a * x[s] + c + 0.0f;
         break;
-    case ACT_RELU:
+    case ACT_RELU: /* y > 0 ? y : 0 maps -0 to +0 itself */
         for (size_t s = 0; s < S; s++) {
-            const float y = a * x[s] + c + 0.0f;
+            const float y = a * x[s] + c;
             out[s] = y > 0 ? y : 0.0f;
         }
         break;
@@ -129,7 +129,7 @@ KERNELS_COPIES(void, finish, (conv_layer *l, const float *g, int b0, int nb, flo
  * are written front to back: conv_out = x (BN) or x + bias, bn_out = a*x + c,
  * out = act(bn_out), and the image's energies of conv_out / bn_out into e_conv /
  * e_bn (when not NULL) while it is in cache. An inference-only layer
- * (l->image_bufs) writes an image's conv_out / bn_out into the slot of the thread
+ * (conv_image_bufs) writes an image's conv_out / bn_out into the slot of the thread
  * (tid, the caller's thread among the chunks, plus this loop's) and only when an
  * energy needs them. */
 void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float *out,
@@ -144,12 +144,12 @@ void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float 
     }
     void (*run)(conv_layer *, const float *, int, int, float *, const float *, int, size_t,
                 int) = KERNELS_PICK(finish);
-    const int keep = !l->image_bufs || e_conv || e_bn;
+    const int slots = conv_image_bufs(l), keep = !slots || e_conv || e_bn;
     int team = omp_get_max_threads();
     if (team > l->max_threads) team = l->max_threads;
 #pragma omp parallel for schedule(static) num_threads(team) if ((size_t)nb * n * S > 32768)
     for (int b = 0; b < nb; b++) {
-        const size_t o = (l->image_bufs ? (size_t)(tid + omp_get_thread_num()) : (size_t)(b0 + b)) * n * S;
+        const size_t o = (size_t)(slots ? tid + omp_get_thread_num() : b0 + b) * n * S;
         run(l, g, b0, nb, out, ac, b, o, keep);
         if (e_conv) e_conv[b0 + b] = (float)energy_sample(l->conv_out + o, (int)(n * S));
         if (e_bn) e_bn[b0 + b] = (float)energy_sample(l->bn_out + o, (int)(n * S));

@@ -123,9 +123,6 @@ typedef struct {
     float *rolling_mean, *rolling_var; /* [n] (NULL without BN) */
     float *conv_out, *dconv_out;       /* [B][n][oh][ow] hook point "conv" */
     float *bn_out, *dbn_out;           /* [B][n][oh][ow] hook point "bn" */
-    int image_bufs;                    /* inference only (grads = 0): conv_out and bn_out
-                                          hold one image per thread, [max_threads][n][oh][ow],
-                                          written only for the energies of the forward */
     float *mean, *var;                 /* [n] batch statistics of the last training forward */
     int bn_batch_stats;                /* last forward normalised with batch (1) or running
                                           (0) statistics; backward differentiates that one */
@@ -152,13 +149,16 @@ typedef struct {
 
 /* Shapes, the tap plan, BN running statistics (mean 0, var 1), batch buffers and
  * scratch; grads = 0 for inference only (conv_out / bn_out then hold one image
- * per thread: image_bufs). The trainable tensors come with conv_bind_params
+ * per thread: conv_image_bufs). The trainable tensors come with conv_bind_params
  * before the first forward. */
 int conv_init(conv_layer *l, int c, int h, int w, int n, int size, int stride, int pad,
               int batch_normalize, activation act, int batch, int grads, lir_error *err);
 /* Images conv_out and bn_out hold: the batch, or without grads one per thread (at
  * most the batch). */
 int conv_held_images(int batch, int grads);
+/* Whether l was built without grads: its conv_out / bn_out then hold one image per
+ * thread, [threads][n][oh][ow], written only for the energies of the forward. */
+static inline int conv_image_bufs(const conv_layer *l) { return !l->dconv_out; }
 /* The trainable tensors in parameter-memory order: weights (decay), biases (conv
  * bias or BN beta), with BN scales (gamma). Fills up to 3 entries, returns count. */
 int conv_params(const conv_layer *l, param_tensor *p);
@@ -321,7 +321,7 @@ typedef struct {
     int layer;       /* owning layer */
     int c, h, w;     /* per-sample shape */
     float *value;    /* [batch][c*h*w]; in an inference net a convolution's conv / bn
-                        points hold no batch (conv_layer.image_bufs): their energies
+                        points hold no batch (conv_image_bufs): their energies
                         come from the layer's forward */
     float *grad;     /* [batch][c*h*w], NULL in inference */
     int is_default;  /* member of the automatic set: conv, bn and connected outputs */
