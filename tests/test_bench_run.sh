@@ -5,7 +5,8 @@
 # and marks issue 14's bars. Part 1 checks that arithmetic on written rows with known
 # numbers; part 2 runs bench/run.sh end to end with lir at 1 iteration of batch 2 and
 # PyTorch replaced by a stub printing torch_ref.py's format, so it checks the plumbing
-# (every row, the load lines), not speed.
+# (every row, the load lines), not speed. Part 3 checks bench/ab.sh's medians and
+# ratios on two stub builds.
 . tests/lib.sh
 [ -x "$PY" ] || { echo "SKIP: no $PY"; exit 77; }
 
@@ -74,4 +75,23 @@ has out "# 2 run(s)" "the table covers both runs"
 [ -s "$tmp/keep/run2/lir_cifar" ] && [ -s "$tmp/keep/run2/torch_cifar_bf16_passive" ] ||
     fail "--keep did not keep the runs' rows: $(ls -R "$tmp/keep")"
 expect 2 "bench/run.sh with a bad flag" bash bench/run.sh --bogus 1
+# Part 3: bench/ab.sh, two stub builds printing lir bench's columns (A 100 img/s and
+# 1000 CPU ms in every row, B 130 and 800 in rounds 1 and 3, 90 and 1200 in round 2:
+# medians 130 and 800), so B/A 1.300 and the CPU ratio 1.250.
+for side in a b; do
+    cat >"$tmp/lir_$side" <<SH
+#!/bin/sh
+n=\$(cat "$tmp/n_$side" 2>/dev/null || echo 0); n=\$((n + 1)); echo \$n >"$tmp/n_$side"
+f=100.0 c=1000.0
+[ $side = b ] && { f=130.0 c=800.0; [ \$n = 2 ] && f=90.0 c=1200.0; }
+echo "# stub"
+echo "mode    hooks  batch   images/s    min_ms     q1_ms  median_ms     q3_ms    max_ms    cpu_ms  prec"
+for m in train infer; do echo "\$m 0 128 \$f 1 1 1 1 1 \$c fp32"; done
+SH
+    chmod +x "$tmp/lir_$side"
+done
+expect 0 "bench/ab.sh" bash bench/ab.sh "$tmp/lir_a" "$tmp/lir_b" --rounds 3
+[ "$(awk '$1 == "train" || $1 == "infer"' "$tmp/out" | grep -c ' 100.0 *130.0 *1.300 *1000.0 *800.0 *1.250$')" -eq 2 ] ||
+    fail "bench/ab.sh: want both rows at B/A 1.300, CPU 1.250: $(cat "$tmp/out")"
+expect 2 "bench/ab.sh without builds" bash bench/ab.sh
 finish test_bench_run

@@ -228,14 +228,20 @@ void winograd_filter(const winograd_shape *p, int prec, const float *weights, in
 
 /* ---- a block of tiles -------------------------------------------------------------
  * The tiles of a block go LANES at a time (a group). The baseline passes copy a
- * group's patches and outputs pixel by pixel; the AVX-512 ones read the patches
- * with masked loads and a transposition in registers (maps of 16 and wider) or one
- * masked gather per patch position (narrower maps), and turn F(4x4) outputs around
- * in registers: pixels outside the map (or of idle lanes) are masked off, read as
- * zero and not written. On the AMD Zen 4 of 2026-12-02 (bench/bench_winograd.c, one
- * thread, CPU time, three rounds under load 2-3) the loads took 13-20% less time than
- * the gathers per direction on 64 channels at 32x32, 0-10% less on 128 at 16x16, as
- * much on 256 at 8x8 in F(4x4) and up to 10% more in F(2x2). */
+ * group's patches and outputs pixel by pixel. The AVX-512 ones, where a group is
+ * whole tile rows of a map 16 or 32 wide (the 32x32 and 16x16 layers of the CIFAR
+ * net), move pixels between map rows and lanes with permutes of row registers, both
+ * ways; elsewhere they read the patches with masked loads and a transposition in
+ * registers (maps of 16 and wider) or one masked gather per patch position (narrower
+ * maps), and turn F(4x4) outputs around in registers: pixels outside the map (or of
+ * idle lanes) are masked off, read as zero and not written. On the AMD Zen 5 of
+ * 2026-12-02 (one thread, CPU time, idle, batch 32) the permutes cut the F(4x4)
+ * windows pass from 4.07 to 1.57 ms on 64 channels at 32x32 (output gradients: 3.70 to
+ * 0.96) and from 1.15 to 0.66 on 128 at 16x16, against the masked loads. On the AMD
+ * Zen 4 of 2026-12-02 (bench/bench_winograd.c, one thread, CPU time, three rounds
+ * under load 2-3) the loads took 13-20% less time than the gathers per direction on
+ * 64 channels at 32x32, 0-10% less on 128 at 16x16, as much on 256 at 8x8 in F(4x4)
+ * and up to 10% more in F(2x2). */
 
 /* LANES consecutive tiles of a call from tile t0, n of them (the other lanes idle):
  * lane l's image b[l] and top-left output pixel (y0[l], x0[l]). */
@@ -388,39 +394,110 @@ INLINE_AVX2 void windows_gather_avx2(int m, int grad, const winograd_shape *p,
  * lane's rows and columns outside the map, and idle lanes, masked off and read as
  * zero) into w [LANES][48] (16 floats stored, the next row overwriting the surplus),
  * then turned around in registers into d [a*a][LANES] (sgemm_transpose16, 16 window
- * positions at a time). */
+ * positions at a time): the group of tiles at j, every channel. */
 INLINE_AVX512 void windows_rows_avx512(int m, int grad, const winograd_shape *p,
-                                       const winograd_io *io, long t0, int nt, float *dst) {
+                                       const winograd_io *io, const tile_group *g, int j,
+                                       float *dst) {
     const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;
     const int kp = (rows * rows + 15) / 16 * 16;
     _Alignas(64) float w[LANES][48] = {{0}}, d[48][LANES];
-    tile_group g;
     lane_window lw;
     __mmask16 rm[LANES][MAX_A];
-    for (int j = 0; j < nt; j += LANES) {
-        group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
-        window_make(p, &g, io->bs, shift, rows, &lw);
+    window_make(p, g, io->bs, shift, rows, &lw);
+    for (int l = 0; l < LANES; l++) {
+        unsigned cols = 0;
+        for (int q = 0; q < rows; q++) cols |= (lw.xm[q] >> l & 1u) << q;
+        for (int i = 0; i < rows; i++) rm[l][i] = (__mmask16)(lw.ym[i] >> l & 1u ? cols : 0);
+    }
+    for (int ch = 0; ch < chans; ch++) {
+        const float *src = io->data + (size_t)ch * io->cs;
+        for (int l = 0; l < LANES; l++)
+            for (int i = 0; i < rows; i++)
+                _mm512_storeu_ps(w[l] + i * rows,
+                                 _mm512_maskz_loadu_ps(rm[l][i], src + lw.off[l] + i * p->w));
+        sgemm_transpose16(w[0], 48, kp, LANES, d[0]);
+        window_store(m, grad, p, d, ch, j, dst);
+    }
+}
+
+/* Whether the permute pass takes the group: on maps 16 or 32 wide cut into whole
+ * tiles, a full group of one image starting a tile row, so whole tile rows (16 / tx
+ * of them, tx = w / m tiles a row: 1, 2 or 4). */
+static int windows_permutable(const winograd_shape *p, const tile_group *g) {
+    return (p->w == 16 || p->w == 32) && p->tiles_x * p->m == p->w && g->n == LANES &&
+           g->x0[0] == 0 && g->b[0] == g->b[LANES - 1];
+}
+
+/* The permute pass (a group windows_permutable takes, every channel): window position
+ * (i, q) of all lanes is one masked two-table permute (vpermt2ps) of row registers,
+ * or two and a blend. A pair of tables holds one map row of 32 (both halves) or two
+ * rows of 16 (two tile rows); the group needs two pairs for F(4x4) windows and one for
+ * F(2x2). A lane's column index picks its pixel; columns outside the map, rows outside
+ * it (a zero register) and the lanes of the other pair are masked to zero. */
+INLINE_AVX512 void windows_permute_avx512(int m, int grad, const winograd_shape *p,
+                                          const winograd_io *io, const tile_group *g, int j,
+                                          float *dst) {
+    const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;
+    /* tx = w / m tiles a tile row, 16 m / w tile rows a group, pairs = m / 2 pairs of
+     * tables of 32 / w map rows each */
+    const int w = p->w, tx = w / m, pairs = m / 2, rows_a_pair = 32 / w;
+    _Alignas(64) int32_t idx[MAX_A][LANES];
+    __mmask16 keep[2][MAX_A], lanes1 = 0; /* keep[pair][q]: lanes with pixel (i, q) in the map */
+    int32_t off[2][MAX_A][2];            /* the tables' first pixels of window row i */
+    __mmask16 in_map[2][MAX_A][2];      /* 0xffff where that map row exists, else 0 */
+    for (int q = 0; q < rows; q++) {
+        keep[0][q] = keep[1][q] = 0;
         for (int l = 0; l < LANES; l++) {
-            unsigned cols = 0;
-            for (int q = 0; q < rows; q++) cols |= (lw.xm[q] >> l & 1u) << q;
-            for (int i = 0; i < rows; i++) rm[l][i] = (__mmask16)(lw.ym[i] >> l & 1u ? cols : 0);
+            const int x = (l % tx) * m - shift + q, pair = l / tx / rows_a_pair;
+            idx[q][l] = (l / tx % rows_a_pair) * 16 + (x & (32 / rows_a_pair - 1));
+            if (x >= 0 && x < w) keep[pair][q] |= (__mmask16)(1u << l);
         }
-        for (int ch = 0; ch < chans; ch++) {
-            const float *src = io->data + (size_t)ch * io->cs;
-            for (int l = 0; l < LANES; l++)
-                for (int i = 0; i < rows; i++)
-                    _mm512_storeu_ps(w[l] + i * rows,
-                                     _mm512_maskz_loadu_ps(rm[l][i], src + lw.off[l] + i * p->w));
-            sgemm_transpose16(w[0], 48, kp, LANES, d[0]);
-            window_store(m, grad, p, d, ch, j, dst);
+    }
+    for (int l = 0; l < LANES; l++)
+        if (l / tx / rows_a_pair) lanes1 |= (__mmask16)(1u << l);
+    for (int k = 0; k < pairs; k++)
+        for (int i = 0; i < rows; i++)
+            for (int h = 0; h < 2; h++) {
+                const int r = k * rows_a_pair + (rows_a_pair == 2 ? h : 0); /* tile row */
+                const int y = g->y0[r * tx] - shift + i;
+                off[k][i][h] = (int32_t)(g->b[0] * io->bs + (ptrdiff_t)y * w) +
+                               (rows_a_pair == 1 ? 16 * h : 0);
+                in_map[k][i][h] = y >= 0 && y < p->h ? 0xffff : 0;
+            }
+    lanes_t d;
+    for (int ch = 0; ch < chans; ch++) {
+        const float *src = io->data + (size_t)ch * io->cs;
+        for (int i = 0; i < rows; i++) {
+            __m512 lo[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()}, hi[2] = {lo[0], lo[1]};
+            for (int k = 0; k < pairs; k++) {
+                lo[k] = _mm512_maskz_loadu_ps(in_map[k][i][0], src + off[k][i][0]);
+                hi[k] = _mm512_maskz_loadu_ps(in_map[k][i][1], src + off[k][i][1]);
+            }
+            for (int q = 0; q < rows; q++) {
+                const __m512i at = _mm512_load_si512(idx[q]);
+                __m512 v = _mm512_maskz_permutex2var_ps(keep[0][q], lo[0], at, hi[0]);
+                if (pairs == 2)
+                    v = _mm512_mask_blend_ps(
+                        lanes1, v, _mm512_maskz_permutex2var_ps(keep[1][q], lo[1], at, hi[1]));
+                _mm512_storeu_ps(d[i * rows + q], v);
+            }
         }
+        window_store(m, grad, p, d, ch, j, dst);
     }
 }
 
 INLINE_AVX512 void windows_avx512(int m, int grad, const winograd_shape *p,
                                   const winograd_io *io, long t0, int nt, float *dst) {
-    if (p->w < 16) windows_gather_avx512(m, grad, p, io, t0, nt, dst);
-    else windows_rows_avx512(m, grad, p, io, t0, nt, dst);
+    if (p->w < 16) {
+        windows_gather_avx512(m, grad, p, io, t0, nt, dst);
+        return;
+    }
+    tile_group g;
+    for (int j = 0; j < nt; j += LANES) {
+        group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
+        if (windows_permutable(p, &g)) windows_permute_avx512(m, grad, p, io, &g, j, dst);
+        else windows_rows_avx512(m, grad, p, io, &g, j, dst);
+    }
 }
 
 /* y [m][m][LANES] = the output tiles of channel ko of the group at j, from M. */
@@ -457,26 +534,77 @@ INLINE void tiles_store(int m, const winograd_shape *p, const tile_group *g, flo
     }
 }
 
-/* The output tiles t0..t0+nt of every output channel from M [k][a*a][block]:
+/* The output tiles of the group g at j, every output channel, from M [k][a*a][block]:
  * stored, or added to what out holds (accumulate), inside the map only. The AVX-512
- * pass turns an F(4x4) group's 16 x 16 outputs around in registers. */
-INLINE void output_body(int m, int wide, const winograd_shape *p, const float *M, long t0, int nt,
-                        const winograd_io *out, int accumulate) {
+ * copy (wide) turns an F(4x4) group's 16 x 16 outputs around in registers. */
+INLINE void output_group(int m, int wide, const winograd_shape *p, const float *M,
+                         const tile_group *g, int j, const winograd_io *out, int accumulate) {
     lanes_t y;
     _Alignas(64) float tr[LANES][16]; /* lane l's tile [m][m] */
+    for (int ko = 0; ko < p->k; ko++) {
+        output_load(m, p, M, ko, j, y);
+        if (wide && m == 4) {
+            sgemm_transpose16(y[0], LANES, LANES, 16, tr[0]);
+        } else {
+            for (int l = 0; l < g->n; l++)
+                for (int v = 0; v < m * m; v++) tr[l][v] = y[v][l];
+        }
+        tiles_store(m, p, g, tr, out->data + (size_t)ko * out->cs, out->bs, accumulate);
+    }
+}
+
+/* The output tiles t0..t0+nt of every output channel (output_group). */
+INLINE void output_body(int m, const winograd_shape *p, const float *M, long t0, int nt,
+                        const winograd_io *out, int accumulate) {
     tile_group g;
     for (int j = 0; j < nt; j += LANES) {
         group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
-        for (int ko = 0; ko < p->k; ko++) {
-            output_load(m, p, M, ko, j, y);
-            if (wide && m == 4) {
-                sgemm_transpose16(y[0], LANES, LANES, 16, tr[0]);
-            } else {
-                for (int l = 0; l < g.n; l++)
-                    for (int v = 0; v < m * m; v++) tr[l][v] = y[v][l];
+        output_group(m, 0, p, M, &g, j, out, accumulate);
+    }
+}
+
+/* The output pass of a group windows_permutable takes: each 16 pixels of an output
+ * row are a two-table permute (vpermt2ps) of the tiles' rows y[i][q] (q = 0, 1; F(2x2))
+ * or two and a blend (q = 0, 1 and 2, 3; F(4x4)); rows below the map are not written. */
+INLINE_AVX512 void output_permute_avx512(int m, const winograd_shape *p, const float *M,
+                                         const tile_group *g, int j, const winograd_io *out,
+                                         int accumulate) {
+    const int w = p->w, tx = w / m, tile_rows = LANES / tx, vecs = w / 16;
+    _Alignas(64) int32_t idx[4][2][LANES]; /* [tile row][16 pixels of the row][pixel] */
+    for (int r = 0; r < tile_rows; r++)
+        for (int v = 0; v < vecs; v++)
+            for (int x = 0; x < LANES; x++) idx[r][v][x] = (x & 1) * 16 + r * tx + (16 * v + x) / m;
+    lanes_t y;
+    for (int ko = 0; ko < p->k; ko++) {
+        output_load(m, p, M, ko, j, y);
+        float *plane = out->data + (size_t)ko * out->cs + (size_t)g->b[0] * out->bs;
+        for (int r = 0; r < tile_rows; r++)
+            for (int i = 0; i < m && g->y0[r * tx] + i < p->h; i++) {
+                float *row = plane + (size_t)(g->y0[r * tx] + i) * w;
+                for (int v = 0; v < vecs; v++) {
+                    const __m512i at = _mm512_load_si512(idx[r][v]);
+                    const float *yi = y[i * m];
+                    __m512 o = _mm512_permutex2var_ps(_mm512_loadu_ps(yi), at,
+                                                      _mm512_loadu_ps(yi + LANES));
+                    if (m == 4)
+                        o = _mm512_mask_blend_ps(
+                            0xcccc, o,
+                            _mm512_permutex2var_ps(_mm512_loadu_ps(yi + 2 * LANES), at,
+                                                   _mm512_loadu_ps(yi + 3 * LANES)));
+                    if (accumulate) o = _mm512_add_ps(_mm512_loadu_ps(row + 16 * v), o);
+                    _mm512_storeu_ps(row + 16 * v, o);
+                }
             }
-            tiles_store(m, p, &g, tr, out->data + (size_t)ko * out->cs, out->bs, accumulate);
-        }
+    }
+}
+
+INLINE_AVX512 void output_avx512(int m, const winograd_shape *p, const float *M, long t0, int nt,
+                                 const winograd_io *out, int accumulate) {
+    tile_group g;
+    for (int j = 0; j < nt; j += LANES) {
+        group_make(p, t0 + j, nt - j < LANES ? nt - j : LANES, &g);
+        if (windows_permutable(p, &g)) output_permute_avx512(m, p, M, &g, j, out, accumulate);
+        else output_group(m, 1, p, M, &g, j, out, accumulate);
     }
 }
 
@@ -517,23 +645,23 @@ void winograd_block_windows(const winograd_shape *p, const winograd_io *io, int 
 /* The output pass; the AVX-512 copy turns F(4x4) tiles around in registers. */
 static void block_output_base(const winograd_shape *p, const float *M, long t0, int nt,
                               const winograd_io *out, int acc) {
-    if (p->m == 4) output_body(4, 0, p, M, t0, nt, out, acc);
-    else output_body(2, 0, p, M, t0, nt, out, acc);
+    if (p->m == 4) output_body(4, p, M, t0, nt, out, acc);
+    else output_body(2, p, M, t0, nt, out, acc);
 }
 
 __attribute__((target("avx2"))) static void block_output_avx2(const winograd_shape *p,
                                                               const float *M, long t0, int nt,
                                                               const winograd_io *out, int acc) {
-    if (p->m == 4) output_body(4, 0, p, M, t0, nt, out, acc);
-    else output_body(2, 0, p, M, t0, nt, out, acc);
+    if (p->m == 4) output_body(4, p, M, t0, nt, out, acc);
+    else output_body(2, p, M, t0, nt, out, acc);
 }
 
 __attribute__((target("avx512f"))) static void block_output_avx512(const winograd_shape *p,
                                                                    const float *M, long t0, int nt,
                                                                    const winograd_io *out,
                                                                    int acc) {
-    if (p->m == 4) output_body(4, 1, p, M, t0, nt, out, acc);
-    else output_body(2, 1, p, M, t0, nt, out, acc);
+    if (p->m == 4) output_avx512(4, p, M, t0, nt, out, acc);
+    else output_avx512(2, p, M, t0, nt, out, acc);
 }
 
 /* The tiles t0..t0+nt through V, the a*a GEMMs and M. */
