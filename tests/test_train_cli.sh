@@ -57,7 +57,8 @@ grep -q '"epochs":[[:space:]]*3,' "$tmp/out" || fail "--epochs did not override 
 # uninterrupted reference
 "$LIR" train "${common[@]}" --outdir "$tmp/ref" >"$tmp/ref.log" 2>&1 || { fail "reference run"; cat "$tmp/ref.log"; }
 grep -q $'\r' "$tmp/ref.log" && fail "progress wrote carriage returns into a log"
-grep -q 'epoch 1/4 step 1/.* img/s .*ETA' "$tmp/ref.log" || fail "no progress lines in the log"
+grep -q 'epoch 1/4 step 1/.* img/s (ID+outliers) .*ETA' "$tmp/ref.log" ||
+    fail "no progress lines in the log, or their rate not said to count the outliers"
 
 # without hooks the progress line's loss and ce (both epoch means) are the same number
 sed 's/"epochs": 4/"epochs": 1/' "$tmp/run.json" | tr -d '\n' |
@@ -66,6 +67,7 @@ sed 's/"epochs": 4/"epochs": 1/' "$tmp/run.json" | tr -d '\n' |
     --outdir "$tmp/plain" >"$tmp/plain.log" 2>&1 || { fail "run without hooks"; tail -5 "$tmp/plain.log"; }
 n_lines=$(grep -c 'step .* epoch-mean loss .* (ce ' "$tmp/plain.log")
 [ "$n_lines" -ge 2 ] || fail "no progress lines in the run without hooks"
+grep -q 'ID+outliers' "$tmp/plain.log" && fail "a run without outliers says its rate counts them"
 awk '/epoch-mean loss/ { for (i = 1; i < NF; i++) { if ($i == "loss") l = $(i + 1); if ($i == "(ce") c = $(i + 1) }
      sub(/\)/, "", c); if (l != c) { print; bad = 1 } } END { exit bad }' "$tmp/plain.log" ||
     fail "progress loss differs from ce without hooks"

@@ -213,8 +213,6 @@ static int end_epoch(trainer *t, float lr, lir_error *err) {
  * of this session and of its gradient allreduce, for the throughput summary. */
 typedef struct {
     progress pr;
-    double t0;  /* session start */
-    long step0; /* steps done before it */
     double *times, *reduce;
     long n, cap;
 } loop_state;
@@ -253,21 +251,34 @@ static void loop_throughput(const trainer *t, loop_state *L, int per_step) {
                 1e3 * L->reduce[L->n / 2], 100 * red / sum);
 }
 
+/* The median of the last (up to) RECENT step times: the progress line's rate, which
+ * a pause of the process (a stopped job, a slow validation) or a change of the
+ * machine's load moves only while it lasts. */
+enum { RECENT = 64 };
+
+static double loop_recent_step(const loop_state *L) {
+    double w[RECENT];
+    const long k = L->n < RECENT ? L->n : RECENT;
+    memcpy(w, L->times + (L->n - k), (size_t)k * sizeof *w);
+    qsort(w, (size_t)k, sizeof *w, cmp_double);
+    return w[k / 2];
+}
+
 /* The progress line after a step: loss, its CE part and acc are means over this
- * epoch's steps so far. */
+ * epoch's steps so far; images/s (ID and outlier images of a step) and the ETA from
+ * the median of the recent steps. */
 static void loop_progress(trainer *t, loop_state *L, float lr) {
     const train_state *s = &t->s;
-    double el = now_seconds() - L->t0;
-    double ips = (double)(s->step - L->step0) * (t->idb + t->ob) / fmax(el, 1e-9);
+    const double step = fmax(loop_recent_step(L), 1e-9);
     char eta[32];
-    progress_duration(el / (double)(s->step - L->step0) * (double)(t->total - s->step), eta,
-                      sizeof eta);
+    progress_duration(step * (double)(t->total - s->step), eta, sizeof eta);
     progress_update(&L->pr, 0,
                     "epoch %d/%d step %ld/%ld epoch-mean loss %.4f (ce %.4f) acc %.1f%% "
-                    "%.0f img/s lr %.3g ETA %s",
+                    "%.0f img/s%s lr %.3g ETA %s",
                     s->epoch + 1, t->c->epochs, s->epoch_steps, t->spe,
                     s->sum_loss / s->epoch_steps, s->sum_ce / s->epoch_steps,
-                    100.0 * s->correct / s->seen, ips, lr, eta);
+                    100.0 * s->correct / s->seen, (t->idb + t->ob) / step,
+                    t->ob ? " (ID+outliers)" : "", lr, eta);
 }
 
 /* One step on the next ID (and outlier) batch, then the loader positions to
@@ -298,7 +309,7 @@ static int loop_step(trainer *t, loader *ld, loop_state *L, float *lr, lir_error
 static int train_loop(trainer *t, int *stopped, lir_error *err) {
     train_config *c = t->c;
     train_state *s = &t->s;
-    loop_state L = {.t0 = now_seconds(), .step0 = s->step};
+    loop_state L = {0};
     progress_init(&L.pr, t->rank ? t->out : stderr, c->progress_seconds);
     loader_opts lo = {c->augment, 1, c->augment ? c->cutout : 0, t->rank, t->parts};
     loader *ld = NULL;
