@@ -34,7 +34,7 @@ typedef struct {
 } sgemm_params;
 
 /* 16 rows s[j*ldb + p] (j < 16, p < kc) -> d[p*NR + j]: a transposition in
- * registers, 16 x 16 at a time (AVX-512; also used by winograd.c). */
+ * registers, 16 x 16 at a time (AVX-512; also used by winograd_pass.c). */
 void sgemm_transpose16(const float *s, int ldb, int kc, int NR, float *d);
 
 /* The bf16 kernel (sbgemm.c). */

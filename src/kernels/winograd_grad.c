@@ -6,7 +6,7 @@
  *   dU[xi][k][c] = sum_t dM[k][xi][t] V[c][xi][t]  (one GEMM per point xi over the
  *                                                   tiles, fp32 or bf16)
  *   dg_kc += G^T dU_kc G                           (added to the weight gradient)
- * V and dM come from winograd.c's passes (winograd_block_windows). The tiles run
+ * V and dM come from winograd_pass.c's windows pass (winograd_block_windows). The tiles run
  * in the forward's blocks, each thread a run of consecutive blocks into its own dU;
  * the threads' dU are summed in thread order while they are transformed back, so a
  * call's result depends on the number of threads only through that order. */

@@ -1,5 +1,6 @@
-/* winograd_impl.h: what the Winograd convolution (winograd.c) and its weight
- * gradient (winograd_grad.c) share. Internal to src/kernels. */
+/* winograd_impl.h: what the Winograd convolution (winograd.c), its passes over a
+ * block of tiles (winograd_pass.c) and its weight gradient (winograd_grad.c) share.
+ * Internal to src/kernels. */
 #ifndef LIR_WINOGRAD_IMPL_H
 #define LIR_WINOGRAD_IMPL_H
 
@@ -37,5 +38,11 @@ static inline int winograd_isa(int nb, const winograd_io *in, const winograd_io 
  * overhangs the map). isa: the passes' level (winograd_isa). */
 void winograd_block_windows(const winograd_shape *p, const winograd_io *io, int grad, long t0,
                             int nt, int isa, float *dst);
+
+/* The output tiles t0..t0+nt of every output channel, y = A^T M A from
+ * M [k][a*a][block], stored into out or (accumulate) added to it, inside the map only.
+ * isa: as winograd_block_windows'. */
+void winograd_block_output(const winograd_shape *p, const float *M, long t0, int nt,
+                           const winograd_io *out, int accumulate, int isa);
 
 #endif
