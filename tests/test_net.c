@@ -105,7 +105,11 @@ static void test_resnet18(void) {
     topt.train = 1;
     net *t = net_load_cfg("cfg/resnet18.cfg", &topt, &err);
     CHECK(t != NULL, "training net: %s", err.msg);
-    if (!t) return;
+    if (!t) {
+        free(x);
+        net_free(n);
+        return;
+    }
     const float *tprob = net_forward(t, x, 0);
     int fused = 0, same = !memcmp(prob, tprob, 2 * 10 * sizeof(float));
     for (int h = 0; h < n->n_hooks; h++) {
