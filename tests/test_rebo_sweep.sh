@@ -108,6 +108,17 @@ has out "| band3-l0.1-photos-s1 | bn1 | " "report: the regularised points agains
 has out "Selected R-EBO configuration (validation signal, no test OOD data)" "report: the moonshot checks"
 check; [ "$(grep -c '^| raw fc AUROC\|^| Ag-EBO\|^| test accuracy\|^| no point\|^| (not in the issue)' "$tmp/out")" = 6 ] ||
     fail "report: six moonshot checks: $(grep '^| ' "$tmp/out" | tail -6)"
+# ---- runs gathered into a folder without select/ranking.tsv: the report ranks them from
+# their select/results.json, with sweep.sh's signals and eligibility ----
+awk -F' [|] ' '/^[|] [0-9]+ [|] / { e = $7; sub(/ *[|]$/, "", e); print $2, $3, e }' "$tmp/out" | sort > "$tmp/rank_sweep"
+mkdir -p "$tmp/merged"
+for d in "$tmp"/sweep/*/; do [ -f "$d/eval/results.json" ] && cp -rL "$d" "$tmp/merged/"; done
+expect 0 "rebo-report.py on gathered runs" "$PY" scripts/experiments/rebo-report.py "$tmp/merged"
+awk -F' [|] ' '/^[|] [0-9]+ [|] / { e = $7; sub(/ *[|]$/, "", e); print $2, $3, e }' "$tmp/out" | sort > "$tmp/rank_merged"
+check; [ -s "$tmp/rank_sweep" ] && join "$tmp/rank_sweep" "$tmp/rank_merged" |
+    awk -v n="$(wc -l < "$tmp/rank_sweep")" '{ d = $2 - $4; if (d < 0) d = -d; if (d <= 2e-4 && $3 == $5) ok++ }
+         END { exit !(ok == n && NR == n) }' ||
+    fail "gathered runs ranked unlike the sweep: $(paste "$tmp/rank_sweep" "$tmp/rank_merged")"
 expect 0 "covariate eval" "$LIR" eval --in cifar10 --out "cifar10@c-gaussian_noise-1,cifar10@c-fog-5,cifar10@c-fog-1" \
     --cfg "$tmp/tiny.cfg" --weights "$tmp/sweep/oe-photos-s1/final.weights" --data "$tmp/data" \
     --holdout 20 --batch 16 --plots=0 --outdir "$tmp/cov"

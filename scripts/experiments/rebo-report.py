@@ -11,11 +11,13 @@ the validation ranking; and the issue's moonshot checks for the R-EBO configurat
 
 SWEEP_DIR holds one folder per run with eval/results.json (lir eval --out far ...) and
 final.weights.json; select/ranking.tsv (scripts/sweep.sh --select) names the selected
-configuration unless --selected is given. --covariate: for `lir eval` results with the
-covariate group (CIFAR-10-C sets named cifar10@c-<corruption>-<severity>), the mean AUROC
-per corruption and per severity of the raw fc energy, the best intermediate point (oracle,
-raw and seed-compatible max(AUROC, 1-AUROC)), the direction-free score at the best
-point (oracle) and Ag-EBO Mahalanobis (ID-fitted). Standard library only.
+configuration unless --selected is given; without it (a folder of runs gathered from
+several sweeps) the ranking is computed from each run's select/results.json.
+--covariate: for `lir eval` results with the covariate group (CIFAR-10-C sets named
+cifar10@c-<corruption>-<severity>), the mean AUROC per corruption and per severity of
+the raw fc energy, the best intermediate point (oracle, raw and seed-compatible
+max(AUROC, 1-AUROC)), the direction-free score at the best point (oracle) and Ag-EBO
+Mahalanobis (ID-fitted). Standard library only.
 """
 import json
 import math
@@ -173,19 +175,40 @@ def reverse_drop(run, base):
     return worst, where
 
 
+def ranking_rows(sweep):
+    """ranking.tsv's rows for a folder without one (runs gathered from several sweeps),
+    one a run, as sweep.sh computes them from each run's select/results.json and
+    sidecar: the mean over the validation sets of the raw fc AUROC and of the Ag-EBO
+    Mahalanobis AUROC, their mean (the signal) and the validation accuracy."""
+    rows = []
+    for name in sorted(os.listdir(sweep)):
+        p = os.path.join(sweep, name, "select", "results.json")
+        if not os.path.isfile(p):
+            continue
+        res = load_json(p)
+        sets = [o for o in res["ood"] if o.get("points")]
+        fc = mean(final_point(o, res)["auroc"] for o in sets)
+        ag = mean(o["agebo"]["mahalanobis"]["auroc"] for o in sets)
+        va = sidecar(os.path.join(sweep, name)).get("val_accuracy")
+        rows.append(["", repr((fc + ag) / 2), repr(fc), repr(ag), "" if va is None else repr(va),
+                     "", "", "1", name, name])
+    return rows
+
+
 def ranking(sweep):
-    """select/ranking.tsv as (configuration, signal, fc, agebo, val accuracy, eligible),
-    best first. Columns: rank signal fc_auroc agebo_auroc val_accuracy accuracy_drop
+    """select/ranking.tsv (else ranking_rows) as (configuration, signal, fc, agebo, val
+    accuracy, eligible), best first. Columns: rank signal fc_auroc agebo_auroc val_accuracy accuracy_drop
     eligible runs config first_run. sweep.sh groups runs by config hash, and lir versions
     that recorded an unused key (lr_steps under cosine) differently split one
     configuration's seeds; here rows are merged by configuration name (the first run's
     folder without its seed), averaged weighted by their runs. Eligible: validation
     accuracy at most MAX_DROP points below the baseline's, or unknown."""
     p = os.path.join(sweep, "select", "ranking.tsv")
-    if not os.path.exists(p):
-        return []
-    with open(p) as f:
-        rows = [line.rstrip("\n").split("\t") for line in f][1:]
+    if os.path.exists(p):
+        with open(p) as f:
+            rows = [line.rstrip("\n").split("\t") for line in f][1:]
+    else:
+        rows = ranking_rows(sweep)
     merged = {}
     for r in rows:
         cfg, n = config_of(os.path.basename(r[9].rstrip("/"))), int(r[7])
