@@ -221,6 +221,7 @@ __attribute__((always_inline)) static inline void prologue_body(conv_layer *l, c
         const float *y = out + o, *g = dout + o, *x = l->conv_out + o;
         float *dy = l->dbn_out + o;
         float sd[FLANES] = {0}, sdx[FLANES] = {0}, td = 0, tdx = 0;
+        if (!l->dbn_add) memset(dy, 0, S * sizeof(float)); /* in cache, unlike a pass */
         activation_backward_body(l->act, y, g, dy, (ptrdiff_t)S);
         /* without BN, mean = 0 and sdx goes unused */
         size_t s = 0;
@@ -247,7 +248,7 @@ KERNELS_COPIES(void, prologue, (conv_layer *l, const float *out, const float *do
                { prologue_body(l, out, dout, red, ch); })
 
 /* Backward through activation and BN, per channel over the whole batch:
- * dbn_out += act'(out) * dout, parameter gradients, and the coefficients of
+ * dbn_out (+)= act'(out) * dout (+= with l->dbn_add), parameter gradients, and the coefficients of
  * dconv = k * (dy - mdy - xhat * mdyx) in coef[ch*4 ..] = {k, mdy, mdyx, istd}. The
  * means mdy, mdyx are over the whole batch: with l->sync the sums (in l->sums, free
  * between forwards) are added up over the processes first. */
@@ -285,13 +286,14 @@ KERNELS_COPIES(void, gather, (conv_layer *l, const float *coef, int b0, int nb, 
         float *dx = l->dconv_out + o;
         if (l->batch_normalize) {
             const float *dy = l->dbn_out + o, *x = l->conv_out + o;
+            if (!l->dconv_add) memset(dx, 0, S * sizeof(float));
             for (size_t s = 0; s < S; s++) dx[s] += kk * (dy[s] - mdy - (x[s] - mean) * mx);
         }
         if (g) memcpy(g + ((size_t)ch * nb + b) * S, dx, S * sizeof(float));
     }
 })
 
-/* For images b0..b0+nb: with BN, dconv_out += k*(dy - mdy - xhat*mdyx); then
+/* For images b0..b0+nb: with BN, dconv_out (+)= k*(dy - mdy - xhat*mdyx); then
  * (g not NULL) g [n][nb*S] = dconv_out in the GEMM layout. */
 void conv_backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g) {
     const int n = l->n;

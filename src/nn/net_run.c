@@ -70,16 +70,26 @@ static void zero_floats(float *p, size_t n) {
     if (p) memset(p, 0, n * sizeof(float));
 }
 
-/* Activation gradients belong to one backward pass: cleared at its start. */
+static int net_grad_hooked(const net *n, const float *grad) {
+    for (int k = 0; k < n->n_hooks; k++)
+        if (n->points[n->hooks[k].point].grad == grad) return 1;
+    return 0;
+}
+
+/* Activation gradients belong to one backward pass: cleared at its start. A conv
+ * layer's dconv_out / dbn_out only where a hook adds into them; elsewhere its
+ * backward overwrites them, in cache, instead of this pass over the batch. */
 static void net_zero_activation_grads(net *n) {
     for (int i = 0; i < n->n_layers; i++) {
         layer *l = &n->layers[i];
         size_t outs = (size_t)n->batch * l->oc * l->oh * l->ow;
         zero_floats(l->dout, outs);
-        if (l->type == LAYER_CONV) {
-            zero_floats(l->u.conv.dconv_out, outs);
-            zero_floats(l->u.conv.dbn_out, outs);
-        }
+        if (l->type != LAYER_CONV) continue;
+        conv_layer *c = &l->u.conv;
+        c->dbn_add = net_grad_hooked(n, c->dbn_out); /* both one flag when they alias */
+        c->dconv_add = net_grad_hooked(n, c->dconv_out);
+        if (c->dbn_add) zero_floats(c->dbn_out, outs);
+        if (c->dconv_add && c->dconv_out != c->dbn_out) zero_floats(c->dconv_out, outs);
     }
 }
 

@@ -145,6 +145,10 @@ typedef struct {
                                           layers */
     int wino_fp32;                     /* in bf16, F(4x4) stays F(4x4) in fp32 instead
                                           of becoming F(2x2) in bf16 */
+    int dconv_add, dbn_add;            /* backward adds into dconv_out / dbn_out, which
+                                          the caller zeroed and a hook may have added to
+                                          (1), or overwrites them (0: no hook there);
+                                          set by the network each backward */
 } conv_layer;
 
 /* Shapes, the tap plan, BN running statistics (mean 0, var 1), batch buffers and
@@ -175,9 +179,10 @@ size_t conv_workspace_size(const conv_layer *l);
  * always runs the inference forward, and leaves conv_out / bn_out holding no batch. */
 void conv_forward(conv_layer *l, const float *in, float *out, int train, float *ws,
                   float *e_conv, float *e_bn);
-/* Also accumulates into the hook-point gradients: dbn_out += act'(out) * dout, then
- * dconv_out += BN backward of dbn_out; anything a hook added there beforehand is
- * part of the gradient. The caller zeroes dbn_out / dconv_out with the others. */
+/* Also the hook-point gradients: dbn_out += act'(out) * dout, then dconv_out += BN
+ * backward of dbn_out, where dbn_add / dconv_add say so (anything a hook added there
+ * beforehand is part of the gradient; the caller zeroed them), else = (the caller
+ * need not zero them). */
 void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
                    float *din, float *ws);
 
