@@ -162,17 +162,20 @@ static double bn_count(const conv_layer *l) {
     return (double)l->batch * l->oh * l->ow * (l->sync ? l->sync->parts : 1);
 }
 
-/* bn_out = a*conv_out + c and out = act(bn_out) of channel ch over the batch. */
+/* bn_out = a*conv_out + c (unless l->skip_bn_out) and out = act(a*conv_out + c) of
+ * channel ch over the batch. */
 KERNELS_COPIES(void, normalize, (conv_layer *l, float *out, int ch, float a, float c), {
     const size_t S = (size_t)l->oh * l->ow;
     for (int b = 0; b < l->batch; b++) {
         const size_t o = ((size_t)b * l->n + ch) * S;
-        affine_act(l->conv_out + o, l->bn_out + o, out + o, S, a, c, l->act);
+        affine_act(l->conv_out + o, l->skip_bn_out ? NULL : l->bn_out + o, out + o, S, a, c,
+                   l->act);
     }
 })
 
 /* BN training: batch statistics from the sums (biased variance to normalise,
- * unbiased for the running variance), then bn_out and out over the batch. */
+ * unbiased for the running variance), then bn_out (unless skip_bn_out) and out over
+ * the batch. */
 void conv_bn_train_finish(conv_layer *l, const double *sums, float *out) {
     const int B = l->batch, n = l->n;
     const size_t S = (size_t)l->oh * l->ow;

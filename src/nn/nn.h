@@ -149,6 +149,9 @@ typedef struct {
                                           the caller zeroed and a hook may have added to
                                           (1), or overwrites them (0: no hook there);
                                           set by the network each backward */
+    int skip_bn_out;                   /* a BN training forward leaves bn_out unwritten
+                                          (nothing reads it: no hook there); set by the
+                                          network each forward */
 } conv_layer;
 
 /* Shapes, the tap plan, BN running statistics (mean 0, var 1), batch buffers and
