@@ -482,31 +482,32 @@ INLINE_AVX512 void output_avx512(int m, const winograd_shape *p, const float *M,
     }
 }
 
+/* A windows pass called with m and grad as constants, so that each of its four
+ * specialisations unrolls its loops. */
+#define WINDOWS_CONST(pass)                                                                       \
+    do {                                                                                          \
+        if (p->m == 4 && grad) pass(4, 1, p, io, t0, nt, dst);                                    \
+        else if (p->m == 4) pass(4, 0, p, io, t0, nt, dst);                                       \
+        else if (grad) pass(2, 1, p, io, t0, nt, dst);                                            \
+        else pass(2, 0, p, io, t0, nt, dst);                                                      \
+    } while (0)
+
 static void block_windows_base(const winograd_shape *p, const winograd_io *io, int grad,
                                long t0, int nt, float *dst) {
-    if (p->m == 4 && grad) windows_base(4, 1, p, io, t0, nt, dst);
-    else if (p->m == 4) windows_base(4, 0, p, io, t0, nt, dst);
-    else if (grad) windows_base(2, 1, p, io, t0, nt, dst);
-    else windows_base(2, 0, p, io, t0, nt, dst);
+    WINDOWS_CONST(windows_base);
 }
 
 __attribute__((target("avx2"))) static void block_windows_avx2(const winograd_shape *p,
                                                                const winograd_io *io, int grad,
                                                                long t0, int nt, float *dst) {
-    if (p->m == 4 && grad) windows_gather_avx2(4, 1, p, io, t0, nt, dst);
-    else if (p->m == 4) windows_gather_avx2(4, 0, p, io, t0, nt, dst);
-    else if (grad) windows_gather_avx2(2, 1, p, io, t0, nt, dst);
-    else windows_gather_avx2(2, 0, p, io, t0, nt, dst);
+    WINDOWS_CONST(windows_gather_avx2);
 }
 
 __attribute__((target("avx512f"))) static void block_windows_avx512(const winograd_shape *p,
                                                                     const winograd_io *io,
                                                                     int grad, long t0, int nt,
                                                                     float *dst) {
-    if (p->m == 4 && grad) windows_avx512(4, 1, p, io, t0, nt, dst);
-    else if (p->m == 4) windows_avx512(4, 0, p, io, t0, nt, dst);
-    else if (grad) windows_avx512(2, 1, p, io, t0, nt, dst);
-    else windows_avx512(2, 0, p, io, t0, nt, dst);
+    WINDOWS_CONST(windows_avx512);
 }
 
 void winograd_block_windows(const winograd_shape *p, const winograd_io *io, int grad, long t0,
