@@ -110,11 +110,13 @@ check; [ "$(grep -c '^| raw fc AUROC\|^| Ag-EBO\|^| test accuracy\|^| no point\|
     fail "report: six moonshot checks: $(grep '^| ' "$tmp/out" | tail -6)"
 # ---- runs gathered into a folder without select/ranking.tsv: the report ranks them from
 # their select/results.json, with sweep.sh's signals and eligibility ----
-awk -F' [|] ' '/^[|] [0-9]+ [|] / { e = $7; sub(/ *[|]$/, "", e); print $2, $3, e }' "$tmp/out" | sort > "$tmp/rank_sweep"
+# the report's ranking rows as "configuration signal eligible", sorted
+ranks() { awk -F' [|] ' '/^[|] [0-9]+ [|] / { e = $7; sub(/ *[|]$/, "", e); print $2, $3, e }' "$tmp/out" | sort; }
+ranks > "$tmp/rank_sweep"
 mkdir -p "$tmp/merged"
 for d in "$tmp"/sweep/*/; do [ -f "$d/eval/results.json" ] && cp -rL "$d" "$tmp/merged/"; done
 expect 0 "rebo-report.py on gathered runs" "$PY" scripts/experiments/rebo-report.py "$tmp/merged"
-awk -F' [|] ' '/^[|] [0-9]+ [|] / { e = $7; sub(/ *[|]$/, "", e); print $2, $3, e }' "$tmp/out" | sort > "$tmp/rank_merged"
+ranks > "$tmp/rank_merged"
 check; [ -s "$tmp/rank_sweep" ] && join "$tmp/rank_sweep" "$tmp/rank_merged" |
     awk -v n="$(wc -l < "$tmp/rank_sweep")" '{ d = $2 - $4; if (d < 0) d = -d; if (d <= 2e-4 && $3 == $5) ok++ }
          END { exit !(ok == n && NR == n) }' ||

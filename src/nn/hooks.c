@@ -27,6 +27,25 @@ static int point_is_conv_buffer(const net *n, int p) {
            (pt->value == l->u.conv.conv_out || pt->value == l->u.conv.bn_out);
 }
 
+/* Whether a hook reads buf (a point's value) or adds into it (a point's gradient). */
+static int buffer_hooked(const net *n, const float *buf) {
+    for (int k = 0; k < n->n_hooks; k++) {
+        const point *p = &n->points[n->hooks[k].point];
+        if (p->value == buf || p->grad == buf) return 1;
+    }
+    return 0;
+}
+
+void net_hooks_sync(net *n) {
+    for (int i = 0; i < n->n_layers; i++) {
+        if (n->layers[i].type != LAYER_CONV) continue;
+        conv_layer *c = &n->layers[i].u.conv;
+        c->skip_bn_out = !buffer_hooked(n, c->bn_out);
+        c->dbn_add = buffer_hooked(n, c->dbn_out); /* one flag when they alias */
+        c->dconv_add = buffer_hooked(n, c->dconv_out);
+    }
+}
+
 /* Appends a hook (or replaces the settings of the one already on the point). */
 static void hook_attach(net *n, int p, const hook_reg *reg) {
     int h = hook_of_point(n, p);
@@ -43,6 +62,7 @@ static void hook_attach(net *n, int p, const hook_reg *reg) {
         n->hooks[h].energy = xcalloc((size_t)n->batch, sizeof(float));
         n->hooks[h].last_reg = 0;
         n->hooks[h].fused = point_is_conv_buffer(n, p);
+        net_hooks_sync(n);
     }
     n->hooks[h].reg = *reg;
 }

@@ -520,6 +520,7 @@ net *net_build(const cfg_file *cfg, const net_options *opt, lir_error *err) {
     n->workspace = xcalloc(n->workspace_size ? n->workspace_size : 1, sizeof(float));
     n->input = xcalloc((size_t)n->batch * n->c * n->h * n->w, sizeof(float));
     n->labels = xcalloc((size_t)n->batch, sizeof *n->labels);
+    net_hooks_sync(n);
     return n;
 fail:
     net_free(n);

@@ -24,15 +24,6 @@ static void net_conv_energies(const net *n, int li, float **e_conv, float **e_bn
     }
 }
 
-/* Whether a hook reads buf (a point's value) or adds into it (a point's gradient). */
-static int net_hooked(const net *n, const float *buf) {
-    for (int k = 0; k < n->n_hooks; k++) {
-        const point *p = &n->points[n->hooks[k].point];
-        if (p->value == buf || p->grad == buf) return 1;
-    }
-    return 0;
-}
-
 const float *net_forward(net *n, const float *x, int train) {
     if (!n->train) train = 0;
     memcpy(n->input, x, (size_t)n->batch * n->c * n->h * n->w * sizeof(float));
@@ -43,7 +34,6 @@ const float *net_forward(net *n, const float *x, int train) {
         case LAYER_CONV: {
             float *e_conv = NULL, *e_bn = NULL;
             if (!train) net_conv_energies(n, i, &e_conv, &e_bn);
-            l->u.conv.skip_bn_out = !net_hooked(n, l->u.conv.bn_out);
             conv_forward(&l->u.conv, in, l->out, train, n->workspace, e_conv, e_bn);
             break;
         }
@@ -81,8 +71,9 @@ static void zero_floats(float *p, size_t n) {
 }
 
 /* Activation gradients belong to one backward pass: cleared at its start. A conv
- * layer's dconv_out / dbn_out only where a hook adds into them; elsewhere its
- * backward overwrites them, in cache, instead of this pass over the batch. */
+ * layer's dconv_out / dbn_out only where a hook adds into them (dbn_add, dconv_add:
+ * net_hooks_sync); elsewhere its backward overwrites them, in cache, instead of this
+ * pass over the batch. */
 static void net_zero_activation_grads(net *n) {
     for (int i = 0; i < n->n_layers; i++) {
         layer *l = &n->layers[i];
@@ -90,8 +81,6 @@ static void net_zero_activation_grads(net *n) {
         zero_floats(l->dout, outs);
         if (l->type != LAYER_CONV) continue;
         conv_layer *c = &l->u.conv;
-        c->dbn_add = net_hooked(n, c->dbn_out); /* both one flag when they alias */
-        c->dconv_add = net_hooked(n, c->dconv_out);
         if (c->dbn_add) zero_floats(c->dbn_out, outs);
         if (c->dconv_add && c->dconv_out != c->dbn_out) zero_floats(c->dconv_out, outs);
     }

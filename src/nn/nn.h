@@ -148,10 +148,10 @@ typedef struct {
     int dconv_add, dbn_add;            /* backward adds into dconv_out / dbn_out, which
                                           the caller zeroed and a hook may have added to
                                           (1), or overwrites them (0: no hook there);
-                                          set by the network each backward */
+                                          set by the network (net_hooks_sync) */
     int skip_bn_out;                   /* a BN training forward leaves bn_out unwritten
                                           (nothing reads it: no hook there); set by the
-                                          network each forward */
+                                          network (net_hooks_sync) */
 } conv_layer;
 
 /* Shapes, the tap plan, BN running statistics (mean 0, var 1), batch buffers and
@@ -440,6 +440,9 @@ int net_hook_points(net *n, const char *list, lir_error *err);
 int net_add_hook(net *n, const char *point_name, const hook_reg *reg, lir_error *err);
 /* Index in n->hooks of the hook on the named point, -1 if none. */
 int net_find_hook(const net *n, const char *point_name);
+/* Sets each conv layer's flags that follow from the hooks (skip_bn_out, dbn_add,
+ * dconv_add); net_build and every change of the hooks call it. */
+void net_hooks_sync(net *n);
 
 /* Darknet .weights: header (int32 major, minor, revision; uint64 seen when
  * major*10+minor >= 2, else uint32), then per conv layer: biases, [scales, mean,
