@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates eval/: `lir eval` of every shipped weights file weights/resnet18-<id>[-<tag>].weights
-# (cfg/resnet18.cfg) against the OOD groups near and far (lir eval skips, with the reason,
+# Regenerates eval/: `lir eval` of every shipped weights file weights/<net>-<id>[-<tag>].weights
+# (with cfg/<net>.cfg, the longest cfg name that starts the file name: resnet18-cifar10-rebo
+# runs cfg/resnet18.cfg on cifar10, resnet18-cifar-cifar10 cfg/resnet18-cifar.cfg) against the OOD groups near and far (lir eval skips, with the reason,
 # the sets whose data is absent) and <id>@jpeg75, once as is and once with every image
 # through a JPEG quality-75 round trip (--jpeg-all 75, the mirror caveat), and against the
 # covariate group (CIFAR-10-C) in eval/S-covariate/ without per-set figures,
@@ -43,9 +44,20 @@ available() { ./lir data info "$1" --data "$data" --split test >/dev/null 2>&1; 
 
 done_dirs=()
 [ ${#only[@]} -eq 0 ] || weights=("${only[@]}")
+# the cfg of weights file stem $1: the longest cfg/<net>.cfg with "<net>-" starting it
+cfg_of() {
+    local best= c n
+    for c in cfg/*.cfg; do
+        n=$(basename "$c" .cfg)
+        case $1 in "$n"-*) [ ${#n} -gt ${#best} ] && best=$n ;; esac
+    done
+    [ -n "$best" ] && echo "$best"
+}
+
 for w in "${weights[@]}"; do
     stem=$(basename "$w" .weights)
-    id=${stem#resnet18-}
+    net=$(cfg_of "$stem") || { echo "eval_all.sh: no cfg/<net>.cfg for $w (<net>-<id>.weights)" >&2; exit 1; }
+    id=${stem#"$net"-}
     id=${id%%-*}
     if ! available "$id"; then
         echo "eval_all.sh: skipping $w: ID set $id not in $data (scripts/get_data.sh $id)" >&2
@@ -70,7 +82,7 @@ for w in "${weights[@]}"; do
             # <id>@jpeg75 would equal the ID set itself here
             sets=$(echo "$ood" | tr ',' '\n' | grep -vx "$id@jpeg75" | paste -sd, -)
         fi
-        cmd=(./lir eval --in "$id" --out "$sets" --cfg cfg/resnet18.cfg --weights "$w"
+        cmd=(./lir eval --in "$id" --out "$sets" --cfg "cfg/$net.cfg" --weights "$w"
              --data "$data" --outdir "$out" "${extra[@]}")
         echo "${cmd[*]}"
         [ $dry = 1 ] && continue

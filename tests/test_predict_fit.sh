@@ -16,6 +16,8 @@
 #  - the results directory is replaced whole (no figure of an earlier run left), a
 #    directory holding other files is refused and left alone, a killed run leaves the
 #    earlier results in place and its temporary folder is removed by the next run;
+#  - a --holdout that reaches into the images the weights' sidecar says they were trained
+#    on is refused, naming the largest that does not; --allow-fit-overlap records it;
 #  - the default --outdir names the weights; --points scores any of `lir info`'s points
 #    (unknown names refused); the CIFAR-10-C sets are condensed on the console (mean per
 #    corruption and per severity, recomputed here) and complete in results.csv / json.
@@ -28,7 +30,7 @@ root=$PWD
 "$PY" "$root/tests/fixtures/make_tiny_data.py" "$tmp/data" --photos 3 --photos-test 3
 cp "$root/tests/fixtures/tiny-train.cfg" "$tmp/tiny.cfg"
 for s in 1 2; do
-    echo "{\"epochs\": 1, \"val_size\": 20, \"seed\": $s}" > "$tmp/run$s.json"
+    echo "{\"epochs\": 1, \"val_size\": 60, \"seed\": $s}" > "$tmp/run$s.json"
     expect 0 "train tiny network $s" "$LIR" train "$tmp/tiny.cfg" --config "$tmp/run$s.json" \
         --data "$tmp/data" --outdir "$tmp/r$s" --progress-seconds 0
 done
@@ -218,6 +220,16 @@ kill -9 $pid; wait $pid 2>/dev/null
 check; cmp -s "$tmp/e1/results.json" "$tmp/results1.json" || fail "a killed run changed e1"
 expect 0 "eval after a killed run" "${ev[@]}" --out mnist --no-plots --outdir "$tmp/e1"
 check; [ ! -e "$tmp/e1.tmp-$pid" ] || fail "the killed run's folder was not removed"
+
+# ---- held-out images the weights were trained on (r1: the first 140 of 200) ----
+refuse "a --holdout reaching into the training images" "include 20 that $tmp/r1/final.weights was trained on" \
+    "${ev[@]}" --holdout 80 --out mnist --no-plots --outdir "$tmp/ov"
+has err "use --holdout 60 or less" "the largest --holdout that fits"
+check; [ ! -e "$tmp/ov" ] || fail "the refused run wrote $tmp/ov"
+expect 0 "--allow-fit-overlap" "${ev[@]}" --holdout 80 --allow-fit-overlap --out mnist --no-plots \
+    --outdir "$tmp/ov"
+check; grep -q 'the weights were trained on 20 of them (--allow-fit-overlap)' \
+    "$tmp/ov/results.json" || fail "results.json does not record the overlap"
 
 # ---- default --outdir, --points ----
 mkdir "$tmp/cwd" "$tmp/w"

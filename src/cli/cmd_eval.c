@@ -18,7 +18,7 @@ static void add_time(eval_info *info, const eval_pass *p) {
 static int score_id(const eval_args *a, eval_inputs *in, eval_pass *pid, eval_pass *pfit,
                     eval_result *r, char *holdout, size_t hsize, lir_error *err) {
     dataset *tr = in->train;
-    int k = a->holdout < tr->n ? a->holdout : tr->n - 1;
+    int k = eval_holdout_size(a, tr->n);
     int *tr_idx = NULL, *val_idx = NULL;
     if (data_holdout(tr->n, k, &tr_idx, &val_idx, err) < 0) return -1;
     free(tr_idx);
@@ -30,6 +30,11 @@ static int score_id(const eval_args *a, eval_inputs *in, eval_pass *pid, eval_pa
     } else {
         snprintf(holdout, hsize, "the last %d images of the %s train split (%d..%d)", k,
                  tr->name, tr->n - k, tr->n - 1);
+    }
+    if (in->fit_overlap) {
+        size_t len = strlen(holdout);
+        snprintf(holdout + len, hsize - len, "; the weights were trained on %ld of them "
+                 "(--allow-fit-overlap)", in->fit_overlap);
     }
     const int *fit = in->fit_idx ? in->fit_idx : val_idx;
     int m = a->limit && a->limit < in->id->n ? a->limit : in->id->n;
@@ -146,7 +151,7 @@ static int eval_run(const eval_args *a, const char *command, lir_error *err) {
     eval_inputs in = {0};
     eval_pass pid = {0}, pfit = {0};
     eval_result r = {0};
-    char holdout[256];
+    char holdout[400];
     int rc = -1;
     if (atomic_dir_check(a->outdir, eval_output_name, err) < 0 || eval_inputs_load(a, &in, err) < 0 ||
         score_id(a, &in, &pid, &pfit, &r, holdout, sizeof holdout, err) < 0 ||
@@ -305,6 +310,11 @@ static int eval_parse(int argc, char **argv, eval_args *a) {
          "model selection without test data: the ID side is the second half of the --holdout "
          "images of the ID train split (the first half fits the ID-only scores) and --out may "
          "name validation sets only (photos-val, clipart-val)",
+         0, NULL},
+        {"allow-fit-overlap", ARG_BOOL, &a->allow_fit_overlap, "0",
+         "evaluate although the weights' sidecar says they were trained on some of the "
+         "--holdout images (the fits then describe training images; results.json records "
+         "how many)",
          0, NULL},
         CLI_MAX_MEMORY_SPEC(&max_mem),
     };

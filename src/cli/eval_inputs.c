@@ -175,11 +175,38 @@ static int validation_sets_check(const ood_plan *p, lir_error *err) {
     return 0;
 }
 
+int eval_holdout_size(const eval_args *a, int n) {
+    return a->holdout < n ? a->holdout : n - 1;
+}
+
+/* The held-out images (the fits', and --validation's ID side) must be images the
+ * weights were not trained on, as their sidecar says: else the fits would describe
+ * training images, on which a network is more confident than on unseen ones. Refused
+ * unless --allow-fit-overlap; in->fit_overlap gets the count. */
+static int fit_overlap_check(const eval_args *a, eval_inputs *in, lir_error *err) {
+    const int n = in->train->n, k = eval_holdout_size(a, n);
+    guard_base b;
+    in->fit_overlap = guard_base_read(a->weights, a->in, n, k, &b);
+    if (!in->fit_overlap || a->allow_fit_overlap) return 0;
+    char keep[96] = "none (train it with val_size > 0 to keep some)";
+    if (n - b.first >= 2) snprintf(keep, sizeof keep, "%ld", n - b.first);
+    return lir_fail(err,
+                    "--holdout: the held-out ID images (the last %d of the %d in the %s train "
+                    "split: the fits of the direction-free and Ag-EBO scores and fit.json's "
+                    "thresholds%s) include %ld that %s was trained on (its sidecar %s.json: "
+                    "the first %ld), so the fits would describe training images, not unseen "
+                    "ones; use --holdout %s or less, the images its training held out, or "
+                    "--allow-fit-overlap to evaluate anyway, with the overlap recorded in "
+                    "results.json",
+                    k, n, a->in, a->validation ? ", and --validation's ID side" : "",
+                    in->fit_overlap, a->weights, a->weights, b.first, keep);
+}
+
 /* --validation: the ID side is the second half of the --holdout images of the train
  * split (in->id, a copy named <in>-val), the fits take the first half (in->fit_idx). */
 static int validation_ids(const eval_args *a, eval_inputs *in, lir_error *err) {
     const dataset *tr = in->train;
-    int k = a->holdout < tr->n ? a->holdout : tr->n - 1, *tr_idx = NULL;
+    int k = eval_holdout_size(a, tr->n), *tr_idx = NULL;
     if (data_holdout(tr->n, k, &tr_idx, &in->fit_idx, err) < 0) return -1;
     free(tr_idx);
     in->n_fit = k / 2;
@@ -205,7 +232,8 @@ int eval_inputs_load(const eval_args *a, eval_inputs *in, lir_error *err) {
     const char *dir = dataset_dir(a->data);
     if (data_norm_for(a->in, &in->norm, err) < 0 || outlier_check_eval(a->weights, a->out, err) < 0)
         return -1;
-    if (!(in->train = load(a, a->in, "train", err))) return -1;
+    if (!(in->train = load(a, a->in, "train", err)) || fit_overlap_check(a, in, err) < 0)
+        return -1;
     if (a->validation ? validation_ids(a, in, err) < 0 : !(in->id = load(a, a->in, "test", err)))
         return -1;
     if (ood_plan_make(&in->plan, a->out, a->in, err) < 0) return -1;

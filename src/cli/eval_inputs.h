@@ -8,6 +8,7 @@
 typedef struct {
     const char *in, *out, *cfg, *weights, *data, *outdir, *values, *precision, *points;
     int batch, threads, holdout, jpeg_all, limit, save_energies, plots, validation;
+    int allow_fit_overlap;
     float margin;
     int seed;
 } eval_args;
@@ -30,8 +31,12 @@ typedef struct {
     char sidecar[4200], train_hash[17], train_note[5400];
     long long train_seed;
     int *fit_idx, n_fit; /* --validation: the held-out train images of the fits */
+    long fit_overlap;    /* how many held-out images the weights were trained on (allowed) */
     atomic_dir out;      /* --outdir, written whole or not at all: files go to out.tmp */
 } eval_inputs;
+
+/* How many images at the end of a train split of n images --holdout takes. */
+int eval_holdout_size(const eval_args *a, int n);
 
 /* Loads every dataset first (so a bad name fails before any pass), then the network
  * copies (hooked on --points), checksums, the ID provenance and the weights' sidecar. */

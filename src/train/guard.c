@@ -143,24 +143,32 @@ static void base_from_sidecar(const cJSON *js, const char *id, int n_split, guar
     if (!b->known) snprintf(b->note, sizeof b->note, "it names no dataset and val_size");
 }
 
-int guard_val_overlap(const train_config *c, int n_split, guard_base *b, long *overlap,
-                      lir_error *err) {
+long guard_base_read(const char *weights, const char *dataset_name, int n_split, int last,
+                     guard_base *b) {
     memset(b, 0, sizeof *b);
-    *overlap = 0;
-    if (!c->init_weights[0]) return 0;
     char path[1100], id[96];
-    snprintf(path, sizeof path, "%s.json", c->init_weights);
-    dataset_base_name(c->dataset, id, sizeof id);
+    snprintf(path, sizeof path, "%s.json", weights);
+    dataset_base_name(dataset_name, id, sizeof id);
     char *text = file_read_all(path, NULL, NULL);
     cJSON *js = text ? cJSON_Parse(text) : NULL;
     if (js) base_from_sidecar(js, id, n_split, b);
     else snprintf(b->note, sizeof b->note, "%s", text ? "it is not valid JSON" : "there is none");
     free(text);
     cJSON_Delete(js);
-    long val0 = (long)n_split - c->val_size; /* the validation images: val0 .. n_split - 1 */
-    if (!b->known || strcmp(b->dataset, id) || c->val_size == 0 || val0 >= b->first) return 0;
-    *overlap = (b->first < n_split ? b->first : n_split) - val0;
-    if (c->allow_val_overlap) return 0;
+    long first_last = (long)n_split - last; /* the last images: first_last .. n_split - 1 */
+    if (!b->known || strcmp(b->dataset, id) || last <= 0 || first_last >= b->first) return 0;
+    return (b->first < n_split ? b->first : n_split) - first_last;
+}
+
+int guard_val_overlap(const train_config *c, int n_split, guard_base *b, long *overlap,
+                      lir_error *err) {
+    memset(b, 0, sizeof *b);
+    *overlap = 0;
+    if (!c->init_weights[0]) return 0;
+    char path[1100];
+    snprintf(path, sizeof path, "%s.json", c->init_weights);
+    *overlap = guard_base_read(c->init_weights, c->dataset, n_split, c->val_size, b);
+    if (!*overlap || c->allow_val_overlap) return 0;
     return lir_fail(err,
                     "config key 'val_size': the validation images (the last %d of the %d in the "
                     "%s train split) include %ld that %s was trained on (its sidecar %s: the "

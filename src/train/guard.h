@@ -25,19 +25,6 @@ int guard_finite(const net *n, const sgd *o, int epoch, long step, const char *c
  * was written, so there is nothing to resume" into buf. */
 const char *guard_ckpt_note(const char *ckpt, char *buf, size_t n);
 
-/* What the weights a run starts from (init_weights) were trained on, as their sidecar
- * <init_weights>.json says: the first `first` images of the train split of `dataset`
- * (a base name: cifar10@jpeg75 is cifar10). Read from its "train_images" (written by
- * lir train since this rule exists: the run's own and its base's, whichever reaches
- * further), else from its "config" and each of its "stages"' configs (dataset,
- * val_size: the first n - val_size images, n being this run's split size). */
-typedef struct {
-    int known;        /* 0: no sidecar, or one that does not say (why: in note) */
-    char dataset[96];
-    long first;
-    char note[160];
-} guard_base;
-
 /* Reads what the base of c (c->init_weights; none: known 0, empty note) was trained on
  * into b, and refuses (-1) a validation part, the last c->val_size of the n_split
  * images of c->dataset's train split, that holds images the base was trained on:

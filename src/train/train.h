@@ -348,6 +348,26 @@ const bn_sync *dist_bn_sync(void);
  * .weights and a JSON sidecar. */
 
 
+/* What weights were trained on, as their sidecar <weights>.json says (guard.c): the
+ * first `first` images of the train split of `dataset` (a base name: cifar10@jpeg75 is
+ * cifar10). Read from its "train_images" (written by lir train since this rule exists:
+ * the run's own and its base's, whichever reaches further), else from its "config" and
+ * each of its "stages"' configs (dataset, val_size: the first n - val_size images, n
+ * being the split's size). A fine-tune checks its validation images against its
+ * init_weights' (guard.h), `lir eval` its held-out fit images against the weights'. */
+typedef struct {
+    int known;        /* 0: no sidecar, or one that does not say (why: in note) */
+    char dataset[96];
+    long first;
+    char note[160];
+} guard_base;
+
+/* Reads what weights were trained on into b, for a run on dataset_name whose train split
+ * has n_split images; returns how many of its last `last` images they were trained on
+ * (0: none, or unknown: b->known 0, why in b->note). */
+long guard_base_read(const char *weights, const char *dataset_name, int n_split, int last,
+                     guard_base *b);
+
 typedef struct {
     const char *cfg_path;
     const cfg_file *cfg; /* cfg_path parsed (once, by the caller) */
