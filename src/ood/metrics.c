@@ -63,24 +63,28 @@ static double sorted_auroc(const scored *p, size_t n, size_t n_id, size_t n_ood)
     return u / ((double)n_id * (double)n_ood);
 }
 
-/* Walks thresholds from the top (descending score) when descending = 1, counting the
- * class `positive` (1 = OOD) as positives; returns the FPR at the first tie-group
- * boundary where TPR >= tpr and its threshold. */
+/* The walk of sorted_fpr and sorted_ap: from the top (descending score) when
+ * descending = 1, one tie group a call from walk position *k, counting the class
+ * `positive` (1 = OOD) into *tp and the other into *fp; returns the group's score. */
+static double tie_group_next(const scored *p, size_t n, int positive, int descending, size_t *k,
+                             size_t *tp, size_t *fp) {
+    const double s = p[descending ? n - 1 - *k : *k].s;
+    for (; *k < n; ++*k) {
+        const scored *q = &p[descending ? n - 1 - *k : *k];
+        if (q->s != s) break;
+        if (q->ood == positive) ++*tp;
+        else ++*fp;
+    }
+    return s;
+}
+
+/* The FPR at the first tie-group boundary of the walk where TPR >= tpr, and its
+ * threshold. */
 static double sorted_fpr(const scored *p, size_t n, int positive, int descending, double tpr,
                          size_t n_pos, size_t n_neg, double *threshold) {
     size_t tp = 0, fp = 0;
     for (size_t k = 0; k < n;) {
-        size_t i = descending ? n - 1 - k : k;
-        double s = p[i].s;
-        while (k < n) {
-            size_t j = descending ? n - 1 - k : k;
-            if (p[j].s != s) break;
-            if (p[j].ood == positive)
-                tp++;
-            else
-                fp++;
-            k++;
-        }
+        double s = tie_group_next(p, n, positive, descending, &k, &tp, &fp);
         if ((double)tp / (double)n_pos >= tpr) {
             if (threshold) *threshold = s;
             return (double)fp / (double)n_neg;
@@ -90,21 +94,12 @@ static double sorted_fpr(const scored *p, size_t n, int positive, int descending
     return 1.0;
 }
 
-/* Average precision with tie groups as single thresholds, same walk as sorted_fpr. */
+/* Average precision with tie groups as single thresholds, over the same walk. */
 static double sorted_ap(const scored *p, size_t n, int positive, int descending, size_t n_pos) {
     size_t tp = 0, fp = 0;
     double ap = 0, prev_recall = 0;
     for (size_t k = 0; k < n;) {
-        double s = p[descending ? n - 1 - k : k].s;
-        while (k < n) {
-            size_t j = descending ? n - 1 - k : k;
-            if (p[j].s != s) break;
-            if (p[j].ood == positive)
-                tp++;
-            else
-                fp++;
-            k++;
-        }
+        tie_group_next(p, n, positive, descending, &k, &tp, &fp);
         double recall = (double)tp / (double)n_pos;
         double precision = (double)tp / (double)(tp + fp);
         ap += (recall - prev_recall) * precision;
