@@ -27,14 +27,16 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) x $(nproc); load
 lir_line=$(grep '^forward+energies' "$tmp/lir.txt")
 echo "lir   $lir_line"
 # torch gets its best of three settings: all threads with libgomp's passive and active
-# wait policies (lir itself runs with PASSIVE unless OMP_WAIT_POLICY is set), one thread.
+# wait policies (lir itself runs with PASSIVE unless OMP_WAIT_POLICY is set), one thread;
+# always with glibc's malloc keeping freed memory (bench/torch_env.sh).
 # Two figures each: images per wall second, and images per CPU second (process CPU time
 # of all threads), which hardly depends on other load on a shared machine.
+. bench/torch_env.sh
 rate() { sed -E "s|.* = ([0-9.]+) $1.*|\1|"; }
 best=0 best_cpu=0
 for setting in "PASSIVE $(nproc)" "ACTIVE $(nproc)" "PASSIVE 1"; do
     set -- $setting
-    OMP_WAIT_POLICY=$1 $py bench/eval_torch_ref.py run --weights "$w" --data "$data" --n "$n" \
+    env "${torch_malloc[@]}" OMP_WAIT_POLICY=$1 $py bench/eval_torch_ref.py run --weights "$w" --data "$data" --n "$n" \
         --batch 100 --threads "$2" --compare "$tmp/out/energies_cifar10_test.csv" >"$tmp/torch.txt"
     line=$(grep '^torch forward' "$tmp/torch.txt")
     echo "torch OMP_WAIT_POLICY=$1: $line"

@@ -4,8 +4,8 @@ of lir (fp32 and bf16) and of PyTorch (fp32 and bf16 autocast), lir's ratios aga
 both PyTorch modes and the CPU-time ratios, each the median over the runs.
 
 A run folder holds one file per invocation: lir_<net> (lir bench --precision both) and
-torch_<net>_<prec>_<policy> (torch_ref.py; every OpenMP wait policy tried, the faster
-kept per row). lir's figure in a run is its faster precision ("lir best"), what a user
+torch_<net>_<prec>_<layout>_<policy> (torch_ref.py; every memory layout and OpenMP wait
+policy tried, the fastest kept per row). lir's figure in a run is its faster precision ("lir best"), what a user
 picks; both precisions are printed. Ratios are taken within each run (the two tools
 measured minutes apart under the same load) and then their median over the runs.
 

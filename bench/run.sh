@@ -39,6 +39,7 @@ if [ -n "$keep" ]; then
 else
     out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 fi
+. "$dir/torch_env.sh"
 common=(--batch "$batch" --infer-batch "$ibatch" --iters "$iters" --warmup "$warmup"
         --threads "$threads")
 
@@ -51,11 +52,13 @@ for r in $(seq 1 "$runs"); do
         [ $net = cifar ] && cfg=cfg/resnet18-cifar.cfg
         "$lir" bench "$cfg" "${common[@]}" --precision both | tee "$d/lir_$net"
         for prec in fp32 bf16; do
-            env -u OMP_WAIT_POLICY "$py" "$dir/torch_ref.py" --net $net "${common[@]}" \
-                --precision $prec | tee "$d/torch_${net}_${prec}_default"
-            echo "# the same with OMP_WAIT_POLICY=PASSIVE"
-            OMP_WAIT_POLICY=PASSIVE "$py" "$dir/torch_ref.py" --net $net "${common[@]}" \
-                --precision $prec | tee "$d/torch_${net}_${prec}_passive"
+            for layout in nchw channels_last; do
+                t=(env "${torch_malloc[@]}" "$py" "$dir/torch_ref.py" --net $net "${common[@]}"
+                   --precision $prec --layout $layout)
+                env -u OMP_WAIT_POLICY "${t[@]}" | tee "$d/torch_${net}_${prec}_${layout}_default"
+                echo "# the same with OMP_WAIT_POLICY=PASSIVE"
+                OMP_WAIT_POLICY=PASSIVE "${t[@]}" | tee "$d/torch_${net}_${prec}_${layout}_passive"
+            done
         done
     done
     echo "# run $r: load average after: $(cut -d' ' -f1-3 /proc/loadavg)" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_bench_run.sh: bench/run.sh and its table (bench/bench_table.py). The table reads
 # lir bench's and torch_ref.py's rows by their column names, takes lir's faster precision,
-# PyTorch's faster wait policy, the ratios within each run and their median over the runs,
+# PyTorch's fastest layout and wait policy, the ratios within each run and their median over the runs,
 # and marks issue 14's bars. Part 1 checks that arithmetic on written rows with known
 # numbers; part 2 runs bench/run.sh end to end with lir at 1 iteration of batch 2 and
 # PyTorch replaced by a stub printing torch_ref.py's format, so it checks the plumbing
@@ -12,7 +12,7 @@
 
 # Part 1: three runs of known rows. lir: fp32 100/110/90 img/s (cpu 1000 ms), bf16 50
 # (cpu 2000 ms) in every run; PyTorch fp32 40 (default policy) and 50 (PASSIVE, kept),
-# bf16 80 (cpu 1500 ms). Medians: lir fp32 100, x fp32 2.00, x bf16 1.25, cpu x bf16 1.5.
+# bf16 80 (cpu 1500 ms); fp32 45 in channels_last (default policy), not kept. Medians: lir fp32 100, x fp32 2.00, x bf16 1.25, cpu x bf16 1.5.
 lir_rows() {  # <fp32 img/s>: lir bench's columns and order
     echo "mode    hooks  batch   images/s    min_ms     q1_ms  median_ms     q3_ms    max_ms    cpu_ms  prec"
     for m in train infer; do for h in 0 41; do
@@ -30,9 +30,10 @@ for f in 100.0 110.0 90.0; do
     i=$((i + 1)); d=$tmp/runs/run$i; mkdir -p "$d"
     for net in paper cifar; do
         lir_rows $f >"$d/lir_$net"
-        torch_rows 40.0 3000.0 fp32 >"$d/torch_${net}_fp32_default"
-        torch_rows 50.0 2500.0 fp32 >"$d/torch_${net}_fp32_passive"
-        torch_rows 80.0 1500.0 bf16 >"$d/torch_${net}_bf16_default"
+        torch_rows 40.0 3000.0 fp32 >"$d/torch_${net}_fp32_nchw_default"
+        torch_rows 50.0 2500.0 fp32 >"$d/torch_${net}_fp32_nchw_passive"
+        torch_rows 45.0 2800.0 fp32 >"$d/torch_${net}_fp32_channels_last_default"
+        torch_rows 80.0 1500.0 bf16 >"$d/torch_${net}_bf16_channels_last_default"
     done
 done
 expect 0 "bench_table.py on three runs" "$PY" bench/bench_table.py "$tmp"/runs/run*
@@ -51,10 +52,15 @@ has out "BELOW 2.5x fp32, BELOW 1.5x bf16" "the training bars are marked"
 has out "# bars below: 4" "four bars missed"
 expect 1 "bench_table.py without runs" "$PY" bench/bench_table.py
 
-# Part 2: bench/run.sh end to end, two runs, the stub answering for both precisions.
+# Part 2: bench/run.sh end to end, two runs, the stub answering for both precisions and
+# layouts; it refuses to run without glibc's malloc settings (run.sh's torch_malloc).
 cat >"$tmp/torch" <<'SH'
 #!/bin/sh
-prec=fp32; while [ $# -gt 0 ]; do [ "$1" = --precision ] && prec=$2; shift; done
+[ "$MALLOC_MMAP_THRESHOLD_" = 33554432 ] && [ -n "$MALLOC_TRIM_THRESHOLD_" ] ||
+    { echo "torch stub: run without the malloc settings" >&2; exit 3; }
+prec=fp32 layout=; while [ $# -gt 0 ]; do
+    [ "$1" = --precision ] && prec=$2; [ "$1" = --layout ] && layout=$2; shift; done
+[ -n "$layout" ] || { echo "torch stub: no --layout" >&2; exit 3; }
 echo "# torch stub"
 echo "mode hooks batch median_ms min_ms images/s cpu_ms prec"
 for h in 0 41; do echo "train $h 2 10.00 5.00 200.0 20.00 $prec"; echo "infer $h 2 4.00 2.00 500.0 8.00 $prec"; done
@@ -72,7 +78,8 @@ grep -q '^# run 2: load average before: [0-9.]* [0-9.]* [0-9.]*$' "$tmp/out" ||
 has out "# 2 run(s)" "the table covers both runs"
 [ "$(grep -c '^\(paper\|cifar\) *\(train\|infer\) *\(none\|all\) ' "$tmp/out")" -eq 8 ] ||
     fail "want 8 table rows: $(cat "$tmp/out")"
-[ -s "$tmp/keep/run2/lir_cifar" ] && [ -s "$tmp/keep/run2/torch_cifar_bf16_passive" ] ||
+[ -s "$tmp/keep/run2/lir_cifar" ] && [ -s "$tmp/keep/run2/torch_cifar_bf16_nchw_passive" ] &&
+    [ -s "$tmp/keep/run2/torch_cifar_fp32_channels_last_default" ] ||
     fail "--keep did not keep the runs' rows: $(ls -R "$tmp/keep")"
 expect 2 "bench/run.sh with a bad flag" bash bench/run.sh --bogus 1
 # Part 3: bench/ab.sh, two stub builds printing lir bench's columns (A 100 img/s and
