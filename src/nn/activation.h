@@ -16,6 +16,13 @@ static inline float activation_apply(activation a, float x) {
     return x;
 }
 
+/* act'(y) * dy of one value, the derivative read from the activation's output y. */
+static inline float activation_grad(activation a, float y, float dy) {
+    if (a == ACT_RELU) return y > 0 ? dy : 0.0f;
+    if (a == ACT_LEAKY) return y > 0 ? dy : LEAKY_SLOPE * dy;
+    return dy;
+}
+
 /* dx[i] += act'(y[i]) * dy[i], i < n, inlined into each caller (activation_backward,
  * the convolution's backward prologue), which compile it for their targets. */
 __attribute__((always_inline)) static inline void activation_backward_body(activation a,

@@ -504,7 +504,7 @@ void conv_backward(conv_layer *l, const float *in, const float *out, const float
             beta = direct || started[tid] ? 1.0f : 0.0f;
             started[tid] = 1;
         }
-        conv_backward_gather(l, coef, b0, nb, g);
+        conv_backward_gather(l, out, dout, coef, b0, nb, g);
         if (g)
             conv_chunk_backward(l, ts, W, in + b0 * in_size, nb, slice, g, beta, dw,
                                 direct_din ? din + b0 * in_size : NULL);

@@ -208,34 +208,43 @@ static void bn_norm(const conv_layer *l, int ch, float *mean, float *istd) {
 }
 
 /* Backward through activation and BN of channel ch over this process's batch (see
- * conv_backward_prologue): dbn_out, the parameter gradients, and the channel's sums of
- * dy and dy * xhat into red[ch], red[n + ch]. Compiled for each kernels level
- * (KERNELS_COPIES: the same bits). */
+ * conv_backward_prologue): the parameter gradients and the channel's sums of dy and
+ * dy * xhat into red[ch], red[n + ch], dy = act'(out) * dout (+ what a hook added to
+ * dbn_out). dbn_out is written only where the gather pass reads it back
+ * (conv_bn_fused: not with BN and no hook on it, where the gather pass recomputes dy
+ * from out and dout instead of a write and a read of the whole gradient). Compiled
+ * for each kernels level (KERNELS_COPIES: the same bits). */
 __attribute__((always_inline)) static inline void prologue_body(conv_layer *l, const float *out,
                                                                 const float *dout, double *red,
                                                                 int ch) {
-    const int B = l->batch, n = l->n;
+    const int B = l->batch, n = l->n, fused = conv_bn_fused(l);
     const size_t S = (size_t)l->oh * l->ow;
+    const activation act = l->act;
     float mean, istd;
     bn_norm(l, ch, &mean, &istd);
     double sum_dy = 0, sum_dy_xhat = 0;
     for (int b = 0; b < B; b++) {
         const size_t o = ((size_t)b * n + ch) * S;
         const float *y = out + o, *g = dout + o, *x = l->conv_out + o;
-        float *dy = l->dbn_out + o;
         float sd[FLANES] = {0}, sdx[FLANES] = {0}, td = 0, tdx = 0;
-        if (!l->dbn_add) memset(dy, 0, S * sizeof(float)); /* in cache, unlike a pass */
-        activation_backward_body(l->act, y, g, dy, (ptrdiff_t)S);
+        if (!fused) {
+            float *dy = l->dbn_out + o;
+            if (!l->dbn_add) memset(dy, 0, S * sizeof(float)); /* in cache, unlike a pass */
+            activation_backward_body(act, y, g, dy, (ptrdiff_t)S);
+            y = NULL, g = dy; /* the sums read the stored dy */
+        }
         /* without BN, mean = 0 and sdx goes unused */
         size_t s = 0;
         for (; s + FLANES <= S; s += FLANES)
             for (int j = 0; j < FLANES; j++) {
-                sd[j] += dy[s + j];
-                sdx[j] += dy[s + j] * (x[s + j] - mean);
+                const float d = y ? activation_grad(act, y[s + j], g[s + j]) : g[s + j];
+                sd[j] += d;
+                sdx[j] += d * (x[s + j] - mean);
             }
         for (; s < S; s++) {
-            sd[0] += dy[s];
-            sdx[0] += dy[s] * (x[s] - mean);
+            const float d = y ? activation_grad(act, y[s], g[s]) : g[s];
+            sd[0] += d;
+            sdx[0] += d * (x[s] - mean);
         }
         for (int j = 0; j < FLANES; j++) td += sd[j], tdx += sdx[j];
         sum_dy += td;
@@ -251,7 +260,8 @@ KERNELS_COPIES(void, prologue, (conv_layer *l, const float *out, const float *do
                { prologue_body(l, out, dout, red, ch); })
 
 /* Backward through activation and BN, per channel over the whole batch:
- * dbn_out (+)= act'(out) * dout (+= with l->dbn_add), parameter gradients, and the coefficients of
+ * dbn_out (+)= act'(out) * dout (+= with l->dbn_add; not written when conv_bn_fused),
+ * parameter gradients, and the coefficients of
  * dconv = k * (dy - mdy - xhat * mdyx) in coef[ch*4 ..] = {k, mdy, mdyx, istd}. The
  * means mdy, mdyx are over the whole batch: with l->sync the sums (in l->sums, free
  * between forwards) are added up over the processes first. */
@@ -275,33 +285,48 @@ void conv_backward_prologue(conv_layer *l, const float *out, const float *dout, 
     }
 }
 
+/* dx[s] (+= with add) = kk * (dy - mdy - (x[s] - mean) * mx), s < S, with k = {kk,
+ * mdy, mean, mx} and dy = act'(y[s]) * g[s], or g[s] when y is NULL (the stored
+ * dbn_out). */
+__attribute__((always_inline)) static inline void bn_grad_plane(activation act, const float *y,
+                                                                const float *g, const float *x,
+                                                                float *dx, size_t S, int add,
+                                                                const float k[4]) {
+    for (size_t s = 0; s < S; s++) {
+        const float dy = y ? activation_grad(act, y[s], g[s]) : g[s];
+        const float v = k[0] * (dy - k[1] - (x[s] - k[2]) * k[3]);
+        dx[s] = add ? dx[s] + v : v;
+    }
+}
+
 /* Channel ch of images b0..b0+nb (see conv_backward_gather). */
-KERNELS_COPIES(void, gather, (conv_layer *l, const float *coef, int b0, int nb, float *g, int ch), {
-    const int n = l->n;
+KERNELS_COPIES(void, gather, (conv_layer *l, const float *out, const float *dout,
+                              const float *coef, int b0, int nb, float *g, int ch), {
+    const int n = l->n, fused = conv_bn_fused(l);
     const size_t S = (size_t)l->oh * l->ow;
-    const float *k = coef + 4 * (size_t)ch;
+    const float *c = coef + 4 * (size_t)ch;
     const float mean = !l->batch_normalize ? 0
                        : l->bn_batch_stats ? l->mean[ch]
                                            : l->rolling_mean[ch];
-    const float kk = k[0], mdy = k[1], mx = k[2] * k[3];
+    const float k[4] = {c[0], c[1], mean, c[2] * c[3]};
     for (int b = 0; b < nb; b++) {
         const size_t o = ((size_t)(b0 + b) * n + ch) * S;
         float *dx = l->dconv_out + o;
-        if (l->batch_normalize) {
-            const float *dy = l->dbn_out + o, *x = l->conv_out + o;
-            if (!l->dconv_add) memset(dx, 0, S * sizeof(float));
-            for (size_t s = 0; s < S; s++) dx[s] += kk * (dy[s] - mdy - (x[s] - mean) * mx);
-        }
+        if (l->batch_normalize)
+            bn_grad_plane(l->act, fused ? out + o : NULL, fused ? dout + o : l->dbn_out + o,
+                          l->conv_out + o, dx, S, l->dconv_add, k);
         if (g) memcpy(g + ((size_t)ch * nb + b) * S, dx, S * sizeof(float));
     }
 })
 
 /* For images b0..b0+nb: with BN, dconv_out (+)= k*(dy - mdy - xhat*mdyx); then
  * (g not NULL) g [n][nb*S] = dconv_out in the GEMM layout. */
-void conv_backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g) {
+void conv_backward_gather(conv_layer *l, const float *out, const float *dout, const float *coef,
+                          int b0, int nb, float *g) {
     const int n = l->n;
     const size_t S = (size_t)l->oh * l->ow;
-    void (*run)(conv_layer *, const float *, int, int, float *, int) = KERNELS_PICK(gather);
+    void (*run)(conv_layer *, const float *, const float *, const float *, int, int, float *,
+                int) = KERNELS_PICK(gather);
 #pragma omp parallel for schedule(static) if ((size_t)nb * n * S > 32768)
-    for (int ch = 0; ch < n; ch++) run(l, coef, b0, nb, g, ch);
+    for (int ch = 0; ch < n; ch++) run(l, out, dout, coef, b0, nb, g, ch);
 }

@@ -24,13 +24,21 @@ void conv_forward_epilogue(conv_layer *l, const float *g, int b0, int nb, float 
  * unbiased for the running variance), then bn_out and out over the batch. */
 void conv_bn_train_finish(conv_layer *l, const double *sums, float *out);
 
+/* Whether the backward leaves dbn_out unwritten: with BN and no hook adding into it,
+ * the gather pass computes dconv_out from out and dout directly. */
+static inline int conv_bn_fused(const conv_layer *l) {
+    return l->batch_normalize && !l->dbn_add;
+}
+
 /* Backward through activation and BN, per channel over the whole batch:
- * dbn_out += act'(out) * dout, parameter gradients, and coef[ch*4 ..] for
- * conv_backward_gather. */
+ * dbn_out += act'(out) * dout (unless conv_bn_fused), parameter gradients, and
+ * coef[ch*4 ..] for conv_backward_gather. */
 void conv_backward_prologue(conv_layer *l, const float *out, const float *dout, float *coef);
 
-/* For images b0..b0+nb: with BN, dconv_out += its part from dbn_out; then
- * (g not NULL) g [n][nb*S] = dconv_out in the GEMM layout. */
-void conv_backward_gather(conv_layer *l, const float *coef, int b0, int nb, float *g);
+/* For images b0..b0+nb: with BN, dconv_out (+= with dconv_add) = its part of the BN
+ * backward, from dbn_out, or (conv_bn_fused) from act'(out) * dout; then (g not NULL)
+ * g [n][nb*S] = dconv_out in the GEMM layout. */
+void conv_backward_gather(conv_layer *l, const float *out, const float *dout, const float *coef,
+                          int b0, int nb, float *g);
 
 #endif

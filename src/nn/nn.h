@@ -185,7 +185,8 @@ void conv_forward(conv_layer *l, const float *in, float *out, int train, float *
 /* Also the hook-point gradients: dbn_out += act'(out) * dout, then dconv_out += BN
  * backward of dbn_out, where dbn_add / dconv_add say so (anything a hook added there
  * beforehand is part of the gradient; the caller zeroed them), else = (the caller
- * need not zero them). */
+ * need not zero them). With BN and no hook on dbn_out it is left unwritten: dconv_out
+ * comes from act'(out) * dout directly (conv_bn_fused, layer_conv_bn.h). */
 void conv_backward(conv_layer *l, const float *in, const float *out, const float *dout,
                    float *din, float *ws);
 
