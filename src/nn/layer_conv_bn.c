@@ -210,10 +210,10 @@ static void bn_norm(const conv_layer *l, int ch, float *mean, float *istd) {
 /* Backward through activation and BN of channel ch over this process's batch (see
  * conv_backward_prologue): the parameter gradients and the channel's sums of dy and
  * dy * xhat into red[ch], red[n + ch], dy = act'(out) * dout (+ what a hook added to
- * dbn_out). dbn_out is written only where the gather pass reads it back
- * (conv_bn_fused: not with BN and no hook on it, where the gather pass recomputes dy
- * from out and dout instead of a write and a read of the whole gradient). Compiled
- * for each kernels level (KERNELS_COPIES: the same bits). */
+ * dbn_out). dbn_out is written only where something reads it back: without BN (it
+ * is dconv_out) or with a hook adding into it. Otherwise (conv_bn_fused) the gather
+ * pass recomputes dy from out and dout, instead of a write and a read of the whole
+ * gradient. Compiled for each kernels level (KERNELS_COPIES: the same bits). */
 __attribute__((always_inline)) static inline void prologue_body(conv_layer *l, const float *out,
                                                                 const float *dout, double *red,
                                                                 int ch) {
