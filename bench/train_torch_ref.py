@@ -7,9 +7,11 @@ the recipe of cfg/train-cifar10-fast.json: batch 128, one-cycle learning rate (t
 OneCycleLR shape, peak --lr at 30% of the steps, momentum not cycled, as lir does),
 SGD Nesterov 0.9, weight decay 5e-4 on every parameter, label smoothing 0.1, a random
 32x32 crop of the image zero-padded by 4, a horizontal flip and Cutout 8, forward
-passes under torch.autocast("cpu", bfloat16). Per epoch it prints the same columns as
-lir train's log.csv (train accuracy averaged over the epoch, validation accuracy on the
-last 5,000 training images), so the two curves can be read side by side.
+passes under torch.autocast("cpu", bfloat16). Per epoch it prints a CSV row like lir
+train's log.csv: the learning rate of the epoch's first step, the train loss and
+accuracy averaged over the epoch, the validation accuracy on the last 5,000 training
+images, images/s of the epoch's steps (augmentation included, validation not) and its
+seconds, so the two curves can be read side by side.
 --stop-after N ends after N epochs of the --epochs schedule: the first epochs of a long
 schedule cost minutes, not hours.
 
