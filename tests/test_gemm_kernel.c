@@ -5,7 +5,8 @@
  * dimensions larger than the matrices (the padding must stay untouched), k = 0;
  * and determinism: the same call twice, C computed in two column slices (cut
  * inside a register tile), and gemm() on 1, 2, 3 threads give bitwise the same;
- * gemm_prepacked (op(A) packed once, as winograd.c uses it) against gemm_prec. */
+ * gemm_prepacked (op(A) packed once, as winograd.c uses it), also with B given as
+ * the kernel's panels (gemm_prepacked_b), against gemm_prec. */
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
@@ -153,6 +154,25 @@ static void check_prepacked(int prec, int ta, int m, int n, int k) {
     gemm_prec(prec, ta, 0, m, n, k, 1.0f, a, lda, b, ld, 0.0f, c2, ld);
     CHECK(bitwise_equal(c1, c2, (size_t)m * ld), "gemm_prepacked %s ta %d %dx%dx%d = gemm_prec",
           precision_name(prec), ta, m, n, k);
+    /* B as the fp32 panels [n/nr][k][nr] (winograd.c's V): one depth block (k <= 256,
+     * the kernels' KC) */
+    const int nr = gemm_b_panel(prec, k);
+    CHECK((nr > 0) == (k <= 256), "gemm_b_panel %s k %d: %d", precision_name(prec), k, nr);
+    if (nr > 0) {
+        const size_t panels = (size_t)(n + nr - 1) / nr;
+        float *pb = aligned_alloc(64, panels * k * nr * sizeof(float));
+        for (size_t q = 0; q < panels * k * nr; q++) pb[q] = NAN; /* past n: not read into C */
+        for (int j = 0; j < n; j++)
+            for (int p = 0; p < k; p++)
+                pb[((size_t)(j / nr) * k + p) * nr + j % nr] = b[(size_t)p * ld + j];
+        float *c3 = xmalloc((size_t)m * ld * sizeof(float));
+        memcpy(c3, c1, (size_t)m * ld * sizeof(float));
+        for (int i = 0; i < m; i++) memset(c3 + (size_t)i * ld, 0xff, (size_t)n * sizeof(float));
+        gemm_prepacked_b(prec, m, n, k, pa, pb, c3, ld);
+        CHECK(bitwise_equal(c3, c2, (size_t)m * ld),
+              "gemm_prepacked_b %s ta %d %dx%dx%d = gemm_prec", precision_name(prec), ta, m, n, k);
+        free(pb), free(c3);
+    }
     free(a), free(b), free(c1), free(c2), free(pa);
 }
 
@@ -200,6 +220,7 @@ int main(void) {
             check_prepacked(prec, ta, 131, 97, 263);
             check_prepacked(prec, ta, 512, 300, 520);
             check_prepacked(prec, ta, 8, 33, 7);
+            check_prepacked(prec, ta, 64, 980, 64); /* two threads' slices of whole panels */
         }
     const int threads = omp_get_max_threads();
     check_threads(0, 0, 70, 40, 1000);

@@ -3,6 +3,7 @@
  * 1. The kernel, F(2x2) and F(4x4), forward and backward-data (transposed, turned
  *    filters, accumulating), against a float64 reference on random inputs: every
  *    map size 1..32, non-square maps, several channel counts; fp32 and bf16.
+ *    1a. V written as the GEMM's panels of B against V packed by the GEMM: bit for bit.
  *    1b. The same for backward-weights (winograd_grad.c), called twice: it adds.
  * 2. The convolution layer built with LIR_CONV's winograd against the same layer
  *    built direct (conv_mode_set): every map size 4..32, BN training forward and
@@ -133,6 +134,66 @@ static void test_kernel(void) {
             "kernel, %d shapes: largest error fp32 F(2x2) %.3g F(4x4) %.3g, bf16 F(2x2) %.3g "
             "F(4x4) %.3g\n",
             sizes, worst[0][0], worst[0][1], worst[1][0], worst[1][1]);
+}
+
+/* 1a. V written straight into the GEMM's fp32 panels of B (winograd_b_panels, where
+ * lir's own kernel takes them: default blocks of 32 tiles and more, 16+ channels,
+ * one depth block) gives the same bits as V through the GEMM's own packing: the same
+ * products summed in the same order; in fp32 and bf16 (which rounds the panels into
+ * its own). Shapes: one panel, several, a last block short of a panel, and the ODD
+ * maps 16 and 32 wide (the permute pass); forward and backward-data, two threads.
+ * Without lir's kernels (LIR_KERNELS) both runs take the plain path. */
+static void test_panels(void) {
+    static const int shapes[][5] = {{16, 16, 8, 8, 2},  {24, 17, 13, 11, 3}, {64, 64, 32, 32, 2},
+                                    {32, 32, 12, 7, 3}, {64, 64, 32, 32, 3}, {128, 64, 16, 16, 2},
+                                    {4, 4, 31, 32, 3},  {256, 256, 8, 8, 2}};
+    enum { SHAPES = sizeof shapes / sizeof shapes[0] };
+    int taken[2] = {0, 0};
+    for (int prec = PREC_FP32; prec <= PREC_BF16; prec++)
+        for (int i = 0; i < SHAPES; i++)
+            for (int m = 2; m <= 4; m += 2)
+                for (int tr = 0; tr < 2; tr++) {
+                    const int c = shapes[i][0], k = shapes[i][1], h = shapes[i][2];
+                    const int w = shapes[i][3], nb = shapes[i][4];
+                    winograd_shape p;
+                    CHECK(winograd_plan(&p, m, c, k, h, w, 0) == 0, "winograd_plan");
+                    const size_t ny = (size_t)nb * k * h * w;
+                    float *x = rand_buf((size_t)nb * c * h * w, 1),
+                          *wt = rand_buf((size_t)k * c * 9, 1);
+                    float *y[2] = {xmalloc(ny * sizeof(float)), xmalloc(ny * sizeof(float))};
+                    float *u = xmalloc(winograd_filter_floats(&p) * sizeof(float));
+                    const size_t pb = winograd_packed_bytes(&p, prec);
+                    void *packed = pb ? xmalloc(pb) : NULL;
+                    float *scr = xmalloc(2 * winograd_scratch_floats(&p) * sizeof(float));
+                    winograd_filter(&p, prec, wt, tr, u, packed);
+                    const winograd_io in = {x, (size_t)h * w, (size_t)c * h * w};
+                    for (int pan = 0; pan < 2; pan++) {
+                        const winograd_io out = {y[pan], (size_t)h * w, (size_t)k * h * w};
+                        winograd_b_panels = pan;
+                        winograd_conv(&p, prec, u, packed, &in, nb, &out, 0, 2, scr);
+                    }
+                    winograd_b_panels = 1;
+                    const int nr = pb ? gemm_b_panel(prec, c) : 0;
+                    taken[prec] += nr > 0 && p.block % nr == 0;
+                    CHECK(!memcmp(y[0], y[1], ny * sizeof(float)),
+                          "F(%dx%d) %s %s %dx%d c=%d k=%d block %d: panels differ from plain V", m,
+                          m, precision_name(prec), tr ? "backward-data" : "forward", h, w, c, k,
+                          p.block);
+                    free(x), free(wt), free(y[0]), free(y[1]), free(u), free(packed), free(scr);
+                }
+    fprintf(stderr,
+            "panels: of %d cases each, fp32 %d and bf16 %d wrote V as GEMM panels, all equal to "
+            "plain V\n",
+            4 * SHAPES, taken[0], taken[1]);
+    /* all but the blocks of 16 tiles (16 and 4 channels: 8 cases) and F(4x4) at 256
+     * channels, whose blocks of 240 tiles (fitted to winograd_block_floats) are not whole
+     * panels (2 cases) */
+    if (kernels_level() >= KERN_AVX512)
+        CHECK(taken[0] == 4 * SHAPES - 10, "fp32: %d cases took the panels at level avx512",
+              taken[0]);
+    if (kernels_level() >= KERN_AVX512BF16)
+        CHECK(taken[1] == 4 * SHAPES - 10, "bf16: %d cases took the panels at level avx512bf16",
+              taken[1]);
 }
 
 /* ---- 1b. the weight gradient against float64 ------------------------------------ */
@@ -615,6 +676,7 @@ int main(void) {
     omp_set_num_threads(2);
     test_modes();
     test_kernel();
+    test_panels();
     test_weight_kernel();
     test_layers();
     test_bf16_auto();

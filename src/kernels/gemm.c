@@ -185,19 +185,43 @@ void gemm_pack_a(int prec, int trans_a, int m, int k, const float *a, int lda, v
     sgemm_own_pack_a(path_for(prec, k) == PATH_BF16, trans_a, m, k, a, lda, pa);
 }
 
-void gemm_prepacked(int prec, int m, int n, int k, const void *pa, const float *b, int ldb,
-                    float *c, int ldc) {
-    const int bf = path_for(prec, k) == PATH_BF16;
+/* Columns [lo, hi) of gemm_prepacked's C, from b, or (b NULL) from the panels pb. */
+static void prepacked_cols(int bf, int m, int lo, int hi, int k, const void *pa, const float *b,
+                           int ldb, const float *pb, float *c, int ldc) {
+    if (b) sgemm_own_prepacked(bf, m, hi - lo, k, pa, b + lo, ldb, c + lo, ldc);
+    else sgemm_own_prepacked_ab(bf, m, hi - lo, k, pa, pb + (size_t)lo * k, c + lo, ldc);
+}
+
+/* gemm_prepacked and gemm_prepacked_b: C cut between the threads in slices of whole
+ * `unit` columns (the panels of pb). */
+static void prepacked_split(int bf, int m, int n, int k, const void *pa, const float *b,
+                            int ldb, const float *pb, int unit, float *c, int ldc) {
     const int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (nt == 1 || (double)m * n * k < 2e6) {
-        sgemm_own_prepacked(bf, m, n, k, pa, b, ldb, c, ldc);
+        prepacked_cols(bf, m, 0, n, k, pa, b, ldb, pb, c, ldc);
         return;
     }
-    const int step = ((n + nt - 1) / nt + 15) / 16 * 16;
+    const int step = ((n + nt - 1) / nt + unit - 1) / unit * unit;
 #pragma omp parallel num_threads(nt)
     {
         const int lo = omp_get_thread_num() * step;
         const int hi = lo + step < n ? lo + step : n;
-        if (lo < hi) sgemm_own_prepacked(bf, m, hi - lo, k, pa, b + lo, ldb, c + lo, ldc);
+        if (lo < hi) prepacked_cols(bf, m, lo, hi, k, pa, b, ldb, pb, c, ldc);
     }
+}
+
+void gemm_prepacked(int prec, int m, int n, int k, const void *pa, const float *b, int ldb,
+                    float *c, int ldc) {
+    prepacked_split(path_for(prec, k) == PATH_BF16, m, n, k, pa, b, ldb, NULL, 16, c, ldc);
+}
+
+int gemm_b_panel(int prec, int k) {
+    return gemm_pack_a_bytes(prec, 1, k) ? sgemm_own_b_panel(path_for(prec, k) == PATH_BF16, k)
+                                          : 0;
+}
+
+void gemm_prepacked_b(int prec, int m, int n, int k, const void *pa, const float *pb, float *c,
+                      int ldc) {
+    prepacked_split(path_for(prec, k) == PATH_BF16, m, n, k, pa, NULL, 0, pb,
+                    gemm_b_panel(prec, k), c, ldc);
 }

@@ -116,6 +116,14 @@ size_t gemm_pack_a_bytes(int prec, int m, int k);
 void gemm_pack_a(int prec, int trans_a, int m, int k, const float *a, int lda, void *pa);
 void gemm_prepacked(int prec, int m, int n, int k, const void *pa, const float *b, int ldb,
                     float *c, int ldc);
+/* gemm_prepacked with B [k][n] given as the fp32 panels its packing would make,
+ * [n/nr][k][nr] (64-byte aligned, columns past n in the last panel not read into C),
+ * nr = gemm_b_panel(prec, k): 0 where precision prec at depth k does not take B so
+ * (OpenBLAS, emulated bf16, or k deeper than one depth block of lir's kernel). The
+ * same sums as gemm_prepacked. */
+int gemm_b_panel(int prec, int k);
+void gemm_prepacked_b(int prec, int m, int n, int k, const void *pa, const float *pb, float *c,
+                      int ldc);
 
 /* 1 where gemm_prec in precision prec at depth k runs lir's own kernels: they give
  * an element of C the same bits wherever it lies in C, so a caller may cut its work
@@ -161,6 +169,12 @@ void sgemm_own_pack_a(int use_bf16, int trans_a, int m, int k, const float *a, i
                       void *pa);
 void sgemm_own_prepacked(int use_bf16, int m, int n, int k, const void *pa, const float *b,
                          int ldb, float *c, int ldc);
+/* The width of the fp32 panels of B sgemm_own_prepacked_ab takes at depth k, 0 where
+ * k takes more than one depth block; and sgemm_own_prepacked with B given so (the bf16
+ * kernel rounds them into its own panels). */
+int sgemm_own_b_panel(int use_bf16, int k);
+void sgemm_own_prepacked_ab(int use_bf16, int m, int n, int k, const void *pa, const float *pb,
+                            float *c, int ldc);
 
 /* Most floats of scratch one convolution may use (its chunk of images is sized to
  * fit, at least one image). Default 2M floats = 8 MiB: the im2col matrix then stays
@@ -224,6 +238,10 @@ typedef struct {
 /* The most floats of V and M of one block (one thread's scratch) winograd_plan
  * chooses: default 2^22 (16 MiB). Bench changes it. */
 extern size_t winograd_block_floats;
+/* 1 (default): winograd_conv's windows pass writes V straight into the GEMM's fp32
+ * panels of B where the kernel takes them (gemm_b_panel); 0: always through the plain
+ * V and the GEMM's packing. The results are the same bits; tests compare the two. */
+extern int winograd_b_panels;
 /* Fills p. block: tiles per GEMM batch; 0: max(c, k) tiles, or fewer where their V
  * and M would take more than winograd_block_floats. A block's GEMMs read all the
  * filters (a*a*k*c) for a*a*k*c*block multiply-adds, so blocks of ~c tiles keep the
@@ -233,7 +251,8 @@ extern size_t winograd_block_floats;
 int winograd_plan(winograd_shape *p, int m, int c, int k, int h, int w, int block);
 /* Floats of the transformed filters U [a*a][k][c]. */
 size_t winograd_filter_floats(const winograd_shape *p);
-/* Floats of scratch per thread of winograd_conv: V [c][a*a][block], M [k][a*a][block]. */
+/* Floats of scratch per thread of winograd_conv: V [c][a*a][block], M [k][a*a][block]
+ * and 16 to start V on 64 bytes. */
 size_t winograd_scratch_floats(const winograd_shape *p);
 
 /* Bytes of the transformed filters packed for the GEMMs in precision prec

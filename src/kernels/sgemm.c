@@ -293,18 +293,21 @@ static void panels_get(size_t b_bytes, size_t a_bytes, size_t s_bytes, void **bp
 }
 
 /* Block [pc, pc + kc) x [jc, jc + nc) of op(B) -> the kernel's panels at bp. A
- * kernel with its own panel layout gets each panel through one fp32 panel of
- * scratch, which stays in L1 between the two steps. */
-static void pack_block_b(const sgemm_params *kp, sgemm_pack_fn pack, const void *ctx, int pc,
-                         int jc, int kc, int nc, float *scratch, void *bp) {
+ * kernel with its own panel layout gets each panel through one fp32 panel: of
+ * scratch, which stays in L1 between the two steps, or (pb not NULL) of B given
+ * whole as fp32 panels of depth kc (sgemm_drive). */
+static void pack_block_b(const sgemm_params *kp, sgemm_pack_fn pack, const void *ctx,
+                         const float *pb, int pc, int jc, int kc, int nc, float *scratch,
+                         void *bp) {
     if (!kp->convert_b) {
         pack(ctx, pc, jc, kc, nc, kp->nr, bp);
         return;
     }
     const size_t panel = (size_t)depth_pad(kp, kc) * kp->nr * kp->esize;
     for (int jr = 0; jr < nc; jr += kp->nr) {
-        pack(ctx, pc, jc + jr, kc, min_int(kp->nr, nc - jr), kp->nr, scratch);
-        kp->convert_b(scratch, kc, kp->nr, (char *)bp + (size_t)(jr / kp->nr) * panel);
+        const float *src = pb ? pb + (size_t)(jc + jr) * kc : scratch;
+        if (!pb) pack(ctx, pc, jc + jr, kc, min_int(kp->nr, nc - jr), kp->nr, scratch);
+        kp->convert_b(src, kc, kp->nr, (char *)bp + (size_t)(jr / kp->nr) * panel);
     }
 }
 
@@ -369,8 +372,8 @@ void sgemm_pack_a_whole(const sgemm_params *kp, int trans_a, int m, int k, const
 }
 
 void sgemm_drive(const sgemm_params *kp, int trans_a, int m, int n, int k, float alpha,
-                 const float *a, int lda, const void *pa, sgemm_pack_fn pack, const void *ctx,
-                 float beta, float *c, int ldc) {
+                 const float *a, int lda, const void *pa, const void *pb, sgemm_pack_fn pack,
+                 const void *ctx, float beta, float *c, int ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         scale_c(m, n, beta, c, ldc);
@@ -382,7 +385,7 @@ void sgemm_drive(const sgemm_params *kp, int trans_a, int m, int n, int k, float
     const size_t m_pad = (size_t)(m + MR - 1) / MR * MR;
     void *bp, *ap;
     float *scratch;
-    panels_get(row_bytes * bl.nc_max, pa ? 0 : row_bytes * bl.mc_max,
+    panels_get(pb && !kp->convert_b ? 0 : row_bytes * bl.nc_max, pa ? 0 : row_bytes * bl.mc_max,
                kp->convert_b ? (size_t)bl.kc_step * NR * sizeof(float) : 0, &bp, &ap, &scratch);
     const char *pa_block = pa; /* the depth block's packed A (pa given) */
     for (int pc = 0; pc < k; pc += bl.kc_step) {
@@ -392,7 +395,8 @@ void sgemm_drive(const sgemm_params *kp, int trans_a, int m, int n, int k, float
         else if (bl.a_whole) kp->pack_a(trans_a, a, lda, 0, pc, m, kc, ap);
         for (int jc = 0; jc < n; jc += bl.nc_step) {
             const int nc = min_int(bl.nc_step, n - jc);
-            pack_block_b(kp, pack, ctx, pc, jc, kc, nc, scratch, bp);
+            if (pb && !kp->convert_b) bp = (void *)((const char *)pb + (size_t)jc * kb);
+            else pack_block_b(kp, pack, ctx, pb, pc, jc, kc, nc, scratch, bp);
             for (int ic = 0; ic < m; ic += kp->mc) {
                 const int mc = min_int(kp->mc, m - ic);
                 const char *apc = (const char *)ap + ic * kb;
@@ -429,26 +433,28 @@ static const sgemm_params *params_for(int isa) {
 void sgemm_own(int isa, int trans_a, int trans_b, int m, int n, int k, float alpha,
                const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     const plain_b q = {isa, trans_b, ldb, b};
-    sgemm_drive(params_for(isa), trans_a, m, n, k, alpha, a, lda, NULL, plain_pack_b, &q, beta, c,
-                ldc);
+    sgemm_drive(params_for(isa), trans_a, m, n, k, alpha, a, lda, NULL, NULL, plain_pack_b, &q,
+                beta, c, ldc);
 }
 
 void sgemm_own_packed(int isa, int trans_a, int m, int n, int k, float alpha, const float *a,
                       int lda, sgemm_pack_fn pack, const void *ctx, float beta, float *c,
                       int ldc) {
-    sgemm_drive(params_for(isa), trans_a, m, n, k, alpha, a, lda, NULL, pack, ctx, beta, c, ldc);
+    sgemm_drive(params_for(isa), trans_a, m, n, k, alpha, a, lda, NULL, NULL, pack, ctx, beta, c,
+                ldc);
 }
 
 void sbgemm_own(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                 int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     const plain_b q = {KERN_AVX512, trans_b, ldb, b};
-    sgemm_drive(&sbgemm_params, trans_a, m, n, k, alpha, a, lda, NULL, plain_pack_b, &q, beta, c,
-                ldc);
+    sgemm_drive(&sbgemm_params, trans_a, m, n, k, alpha, a, lda, NULL, NULL, plain_pack_b, &q, beta,
+                c, ldc);
 }
 
 void sbgemm_own_packed(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
                        sgemm_pack_fn pack, const void *ctx, float beta, float *c, int ldc) {
-    sgemm_drive(&sbgemm_params, trans_a, m, n, k, alpha, a, lda, NULL, pack, ctx, beta, c, ldc);
+    sgemm_drive(&sbgemm_params, trans_a, m, n, k, alpha, a, lda, NULL, NULL, pack, ctx, beta, c,
+                ldc);
 }
 
 static const sgemm_params *prepack_params(int use_bf16) {
@@ -467,6 +473,18 @@ void sgemm_own_pack_a(int use_bf16, int trans_a, int m, int k, const float *a, i
 void sgemm_own_prepacked(int use_bf16, int m, int n, int k, const void *pa, const float *b,
                          int ldb, float *c, int ldc) {
     const plain_b q = {KERN_AVX512, 0, ldb, b};
-    sgemm_drive(prepack_params(use_bf16), 0, m, n, k, 1.0f, NULL, 0, pa, plain_pack_b, &q, 0.0f, c,
+    sgemm_drive(prepack_params(use_bf16), 0, m, n, k, 1.0f, NULL, 0, pa, NULL, plain_pack_b, &q,
+                0.0f, c, ldc);
+}
+
+/* A whole B as fp32 panels serves where k is one depth block. */
+int sgemm_own_b_panel(int use_bf16, int k) {
+    const sgemm_params *kp = prepack_params(use_bf16);
+    return blocking_for(kp, 1, 1, k).kc_step >= k ? kp->nr : 0;
+}
+
+void sgemm_own_prepacked_ab(int use_bf16, int m, int n, int k, const void *pa, const float *pb,
+                            float *c, int ldc) {
+    sgemm_drive(prepack_params(use_bf16), 0, m, n, k, 1.0f, NULL, 0, pa, pb, NULL, NULL, 0.0f, c,
                 ldc);
 }

@@ -42,10 +42,12 @@ extern const sgemm_params sbgemm_params;
 
 /* C = alpha * op(A) * op(B) + beta * C with the kernel kp, op(B) from pack
  * (sgemm_own_packed's contract), op(A) from a, or already packed at pa (not NULL:
- * sgemm_pack_a_whole's layout; a and lda are not read). */
+ * sgemm_pack_a_whole's layout; a and lda are not read). pb not NULL: op(B) given
+ * whole as the fp32 panels [n/nr][k][nr] pack would write (pack and ctx are not
+ * read), which a kernel with convert_b converts; only for k within one depth block. */
 void sgemm_drive(const sgemm_params *kp, int trans_a, int m, int n, int k, float alpha,
-                 const float *a, int lda, const void *pa, sgemm_pack_fn pack, const void *ctx,
-                 float beta, float *c, int ldc);
+                 const float *a, int lda, const void *pa, const void *pb, sgemm_pack_fn pack,
+                 const void *ctx, float beta, float *c, int ldc);
 /* Bytes of op(A) [m][k] packed whole for kp, and the packing itself. */
 size_t sgemm_packed_a_bytes(const sgemm_params *kp, int m, int k);
 void sgemm_pack_a_whole(const sgemm_params *kp, int trans_a, int m, int k, const float *a,

@@ -23,6 +23,7 @@
 
 #include <omp.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 size_t winograd_block_floats = (size_t)1 << 22;
@@ -49,9 +50,10 @@ size_t winograd_filter_floats(const winograd_shape *p) {
 
 /* A block's V is [c][a*a][block] and its M [k][a*a][block]: the GEMM of point xi
  * reads rows a*a*block apart, and a transform touches one channel's a*a rows,
- * which lie together. */
+ * which lie together. Or V as the GEMM's panels (block_run). 16 floats more: room
+ * to start V on 64 bytes, as the GEMM kernel reads its panels. */
 size_t winograd_scratch_floats(const winograd_shape *p) {
-    return (size_t)p->a * p->a * ((size_t)p->c + p->k) * p->block;
+    return (size_t)p->a * p->a * ((size_t)p->c + p->k) * p->block + 16;
 }
 
 /* ---- the filter transform G (B^T, A^T and A: winograd_pass.c) -------------------
@@ -136,16 +138,27 @@ void winograd_filter(const winograd_shape *p, int prec, const float *weights, in
         gemm_pack_a(prec, 0, p->k, p->c, u + xi * kc, p->c, (char *)packed + xi * bytes);
 }
 
-/* The tiles t0..t0+nt through V, the a*a GEMMs and M. */
+int winograd_b_panels = 1;
+
+/* The tiles t0..t0+nt through V, the a*a GEMMs and M. With the filters packed for
+ * lir's own kernel (and winograd_b_panels), the windows pass writes V as the fp32
+ * panels of B its GEMMs would pack (gemm_b_panel), which they then take as they are
+ * (fp32) or round into their own (bf16). */
 static void block_run(const winograd_shape *p, int prec, const float *u, const void *packed,
                       const winograd_io *in, long t0, int nt, const winograd_io *out,
                       int accumulate, int isa, float *scratch) {
     const int aa = p->a * p->a, B = p->block, k = p->k, c = p->c, ld = aa * B;
-    float *V = scratch, *M = scratch + (size_t)c * ld;
-    winograd_block_windows(p, in, 0, t0, nt, isa, V);
+    float *V = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), *M = V + (size_t)c * ld;
     const size_t bytes = packed ? gemm_pack_a_bytes(prec, k, c) : 0;
+    const int nr = bytes && winograd_b_panels ? gemm_b_panel(prec, c) : 0;
+    const int panels = nr > 0 && B % nr == 0;
+    const windows_dst v = winograd_windows_dst(p, c, panels ? nr : 0, V);
+    winograd_block_windows(p, in, 0, t0, nt, isa, &v);
     for (int xi = 0; xi < aa; xi++) {
-        if (bytes)
+        if (panels)
+            gemm_prepacked_b(prec, k, nt, c, (const char *)packed + xi * bytes, V + xi * v.xs,
+                             M + xi * B, ld);
+        else if (bytes)
             gemm_prepacked(prec, k, nt, c, (const char *)packed + xi * bytes, V + xi * B, ld,
                            M + xi * B, ld);
         else

@@ -41,8 +41,10 @@ static void block_weights(const winograd_shape *p, int prec, const winograd_io *
                           float *scratch, float *du) {
     const int aa = p->a * p->a, B = p->block, ld = aa * B;
     float *V = scratch, *dM = scratch + (size_t)p->c * ld;
-    winograd_block_windows(p, in, 0, t0, nt, isa, V);
-    winograd_block_windows(p, dy, 1, t0, nt, isa, dM);
+    const windows_dst v = winograd_windows_dst(p, p->c, 0, V),
+                      dm = winograd_windows_dst(p, p->k, 0, dM);
+    winograd_block_windows(p, in, 0, t0, nt, isa, &v);
+    winograd_block_windows(p, dy, 1, t0, nt, isa, &dm);
     for (int xi = 0; xi < aa; xi++)
         gemm_prec(prec, 0, 1, p->k, p->c, nt, 1.0f, dM + xi * B, ld, V + xi * B, ld, beta,
                   du + (size_t)xi * p->k * p->c, p->c);

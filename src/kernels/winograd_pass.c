@@ -158,24 +158,24 @@ static void window_make(const winograd_shape *p, const tile_group *g, size_t bs,
     }
 }
 
-/* dst[ch][xi][j..j+LANES) = the transform of the windows d of the group at j:
- * B^T d B of input patches, or (grad) A d A^T of output-gradient tiles. */
-INLINE void window_store(int m, int grad, const winograd_shape *p, lanes_t d, int ch, int j,
-                         float *dst) {
+/* The transform of the windows d of the group at j into channel ch of dst (lanes
+ * j..j+LANES, which lie together in both layouts): B^T d B of input patches, or
+ * (grad) A d A^T of output-gradient tiles. */
+INLINE void window_store(int m, int grad, const windows_dst *dst, lanes_t d, int ch, int j) {
     const int aa = (m + 2) * (m + 2);
     lanes_t v;
     if (grad) grad_lanes(m, d, v);
     else input_lanes(m, d, v);
-    float *to = dst + (size_t)ch * aa * p->block + j;
-    for (int xi = 0; xi < aa; xi++) memcpy(to + (size_t)xi * p->block, v[xi], sizeof v[xi]);
+    float *to = dst->base + (size_t)(j / dst->pw) * dst->ps + (size_t)ch * dst->cs + j % dst->pw;
+    for (int xi = 0; xi < aa; xi++) memcpy(to + (size_t)xi * dst->xs, v[xi], sizeof v[xi]);
 }
 
-/* dst [chans][a*a][block]: the transformed windows of tiles t0..t0+nt of every
+/* Into dst (windows_dst): the transformed windows of tiles t0..t0+nt of every
  * channel of io: d[i][j][l] = pixel (y0 - shift + i, x0 - shift + j) of lane l's
  * image, zero outside, i, j < rows: the input patches (a x a from one pixel up and
  * left, c channels) or (grad) the output-gradient tiles (m x m, k channels). */
-INLINE void windows_base(int m, int grad, const winograd_shape *p, const winograd_io *io,
-                         long t0, int nt, float *dst) {
+INLINE void windows_base(int m, int grad, const winograd_shape *p, const winograd_io *io, long t0,
+                         int nt, const windows_dst *dst) {
     const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;
     const int h = p->h, w = p->w;
     lanes_t d;
@@ -196,7 +196,7 @@ INLINE void windows_base(int m, int grad, const winograd_shape *p, const winogra
                     }
                 }
             }
-            window_store(m, grad, p, d, ch, j, dst);
+            window_store(m, grad, dst, d, ch, j);
         }
     }
 }
@@ -205,7 +205,8 @@ INLINE void windows_base(int m, int grad, const winograd_shape *p, const winogra
  * gather per window position: lanes whose pixel lies outside the map, and idle
  * lanes, masked off and read as zero. */
 INLINE_AVX512 void windows_gather_avx512(int m, int grad, const winograd_shape *p,
-                                         const winograd_io *io, long t0, int nt, float *dst) {
+                                         const winograd_io *io, long t0, int nt,
+                                         const windows_dst *dst) {
     const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;
     lanes_t d;
     tile_group g;
@@ -223,7 +224,7 @@ INLINE_AVX512 void windows_gather_avx512(int m, int grad, const winograd_shape *
                                      _mm512_mask_i32gather_ps(_mm512_setzero_ps(),
                                                               lw.ym[i] & lw.xm[q], at, src, 4));
                 }
-            window_store(m, grad, p, d, ch, j, dst);
+            window_store(m, grad, dst, d, ch, j);
         }
     }
 }
@@ -232,7 +233,8 @@ INLINE_AVX512 void windows_gather_avx512(int m, int grad, const winograd_shape *
  * each window position one masked gather per half; the masks of a group's
  * positions made once, for all its channels. */
 INLINE_AVX2 void windows_gather_avx2(int m, int grad, const winograd_shape *p,
-                                     const winograd_io *io, long t0, int nt, float *dst) {
+                                     const winograd_io *io, long t0, int nt,
+                                     const windows_dst *dst) {
     const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;
     const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128), zero = _mm256_setzero_si256();
     lanes_t d;
@@ -259,7 +261,7 @@ INLINE_AVX2 void windows_gather_avx2(int m, int grad, const winograd_shape *p,
                     _mm256_storeu_ps(d[x] + 8 * h,
                                      _mm256_mask_i32gather_ps(_mm256_setzero_ps(), src, at[x][h],
                                                               _mm256_castsi256_ps(mask[x][h]), 4));
-            window_store(m, grad, p, d, ch, j, dst);
+            window_store(m, grad, dst, d, ch, j);
         }
     }
 }
@@ -271,7 +273,7 @@ INLINE_AVX2 void windows_gather_avx2(int m, int grad, const winograd_shape *p,
  * positions at a time): the group of tiles at j, every channel. */
 INLINE_AVX512 void windows_rows_avx512(int m, int grad, const winograd_shape *p,
                                        const winograd_io *io, const tile_group *g, int j,
-                                       float *dst) {
+                                       const windows_dst *dst) {
     const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;
     const int kp = (rows * rows + 15) / 16 * 16;
     _Alignas(64) float w[LANES][48] = {{0}}, d[48][LANES];
@@ -290,7 +292,7 @@ INLINE_AVX512 void windows_rows_avx512(int m, int grad, const winograd_shape *p,
                 _mm512_storeu_ps(w[l] + i * rows,
                                  _mm512_maskz_loadu_ps(rm[l][i], src + lw.off[l] + i * p->w));
         sgemm_transpose16(w[0], 48, kp, LANES, d[0]);
-        window_store(m, grad, p, d, ch, j, dst);
+        window_store(m, grad, dst, d, ch, j);
     }
 }
 
@@ -310,7 +312,7 @@ static int windows_permutable(const winograd_shape *p, const tile_group *g) {
  * it (a zero register) and the lanes of the other pair are masked to zero. */
 INLINE_AVX512 void windows_permute_avx512(int m, int grad, const winograd_shape *p,
                                           const winograd_io *io, const tile_group *g, int j,
-                                          float *dst) {
+                                          const windows_dst *dst) {
     const int rows = grad ? m : m + 2, shift = !grad, chans = grad ? p->k : p->c;
     /* tx = w / m tiles a tile row, 16 m / w tile rows a group, pairs = m / 2 pairs of
      * tables of 32 / w map rows each */
@@ -356,12 +358,12 @@ INLINE_AVX512 void windows_permute_avx512(int m, int grad, const winograd_shape 
                 _mm512_storeu_ps(d[i * rows + q], v);
             }
         }
-        window_store(m, grad, p, d, ch, j, dst);
+        window_store(m, grad, dst, d, ch, j);
     }
 }
 
-INLINE_AVX512 void windows_avx512(int m, int grad, const winograd_shape *p,
-                                  const winograd_io *io, long t0, int nt, float *dst) {
+INLINE_AVX512 void windows_avx512(int m, int grad, const winograd_shape *p, const winograd_io *io,
+                                  long t0, int nt, const windows_dst *dst) {
     if (p->w < 16) {
         windows_gather_avx512(m, grad, p, io, t0, nt, dst);
         return;
@@ -492,26 +494,27 @@ INLINE_AVX512 void output_avx512(int m, const winograd_shape *p, const float *M,
         else pass(2, 0, p, io, t0, nt, dst);                                                      \
     } while (0)
 
-static void block_windows_base(const winograd_shape *p, const winograd_io *io, int grad,
-                               long t0, int nt, float *dst) {
+static void block_windows_base(const winograd_shape *p, const winograd_io *io, int grad, long t0,
+                               int nt, const windows_dst *dst) {
     WINDOWS_CONST(windows_base);
 }
 
 __attribute__((target("avx2"))) static void block_windows_avx2(const winograd_shape *p,
                                                                const winograd_io *io, int grad,
-                                                               long t0, int nt, float *dst) {
+                                                               long t0, int nt,
+                                                               const windows_dst *dst) {
     WINDOWS_CONST(windows_gather_avx2);
 }
 
 __attribute__((target("avx512f"))) static void block_windows_avx512(const winograd_shape *p,
-                                                                    const winograd_io *io,
-                                                                    int grad, long t0, int nt,
-                                                                    float *dst) {
+                                                                    const winograd_io *io, int grad,
+                                                                    long t0, int nt,
+                                                                    const windows_dst *dst) {
     WINDOWS_CONST(windows_avx512);
 }
 
 void winograd_block_windows(const winograd_shape *p, const winograd_io *io, int grad, long t0,
-                            int nt, int isa, float *dst) {
+                            int nt, int isa, const windows_dst *dst) {
     if (isa >= KERN_AVX512) block_windows_avx512(p, io, grad, t0, nt, dst);
     else if (isa == KERN_AVX2) block_windows_avx2(p, io, grad, t0, nt, dst);
     else block_windows_base(p, io, grad, t0, nt, dst);
