@@ -185,20 +185,13 @@ void gemm_pack_a(int prec, int trans_a, int m, int k, const float *a, int lda, v
     sgemm_own_pack_a(path_for(prec, k) == PATH_BF16, trans_a, m, k, a, lda, pa);
 }
 
-/* Columns [lo, hi) of gemm_prepacked's C, from b, or (b NULL) from the panels pb. */
-static void prepacked_cols(int bf, int m, int lo, int hi, int k, const void *pa, const float *b,
-                           int ldb, const float *pb, float *c, int ldc) {
-    if (b) sgemm_own_prepacked(bf, m, hi - lo, k, pa, b + lo, ldb, c + lo, ldc);
-    else sgemm_own_prepacked_ab(bf, m, hi - lo, k, pa, pb + (size_t)lo * k, c + lo, ldc);
-}
-
 /* gemm_prepacked and gemm_prepacked_b: C cut between the threads in slices of whole
  * `unit` columns (the panels of pb). */
 static void prepacked_split(int bf, int m, int n, int k, const void *pa, const float *b,
                             int ldb, const float *pb, int unit, float *c, int ldc) {
     const int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (nt == 1 || (double)m * n * k < 2e6) {
-        prepacked_cols(bf, m, 0, n, k, pa, b, ldb, pb, c, ldc);
+        sgemm_own_prepacked(bf, m, n, k, pa, b, ldb, pb, c, ldc);
         return;
     }
     const int step = ((n + nt - 1) / nt + unit - 1) / unit * unit;
@@ -206,7 +199,9 @@ static void prepacked_split(int bf, int m, int n, int k, const void *pa, const f
     {
         const int lo = omp_get_thread_num() * step;
         const int hi = lo + step < n ? lo + step : n;
-        if (lo < hi) prepacked_cols(bf, m, lo, hi, k, pa, b, ldb, pb, c, ldc);
+        if (lo < hi)
+            sgemm_own_prepacked(bf, m, hi - lo, k, pa, b ? b + lo : NULL, ldb,
+                                pb ? pb + (size_t)lo * k : NULL, c + lo, ldc);
     }
 }
 

@@ -163,18 +163,16 @@ void sbgemm_own_packed(int trans_a, int m, int n, int k, float alpha, const floa
 
 /* The AVX-512 fp32 (use_bf16 = 0) or the bf16 kernel with op(A) packed beforehand:
  * the bytes of op(A) [m][k] packed, the packing, and C[m][n] = A B (B [k][n] not
- * transposed, beta 0). The same sums as sgemm_own / sbgemm_own. */
+ * transposed, beta 0), B from b, or (pb not NULL) given whole as the fp32 panels its
+ * packing would make (the bf16 kernel rounds them into its own), which serves where
+ * sgemm_own_b_panel(use_bf16, k), their width, is not 0 (k is one depth block). The
+ * same sums as sgemm_own / sbgemm_own. */
 size_t sgemm_own_packed_a_bytes(int use_bf16, int m, int k);
 void sgemm_own_pack_a(int use_bf16, int trans_a, int m, int k, const float *a, int lda,
                       void *pa);
 void sgemm_own_prepacked(int use_bf16, int m, int n, int k, const void *pa, const float *b,
-                         int ldb, float *c, int ldc);
-/* The width of the fp32 panels of B sgemm_own_prepacked_ab takes at depth k, 0 where
- * k takes more than one depth block; and sgemm_own_prepacked with B given so (the bf16
- * kernel rounds them into its own panels). */
+                         int ldb, const float *pb, float *c, int ldc);
 int sgemm_own_b_panel(int use_bf16, int k);
-void sgemm_own_prepacked_ab(int use_bf16, int m, int n, int k, const void *pa, const float *pb,
-                            float *c, int ldc);
 
 /* Most floats of scratch one convolution may use (its chunk of images is sized to
  * fit, at least one image). Default 2M floats = 8 MiB: the im2col matrix then stays

@@ -471,9 +471,9 @@ void sgemm_own_pack_a(int use_bf16, int trans_a, int m, int k, const float *a, i
 }
 
 void sgemm_own_prepacked(int use_bf16, int m, int n, int k, const void *pa, const float *b,
-                         int ldb, float *c, int ldc) {
+                         int ldb, const float *pb, float *c, int ldc) {
     const plain_b q = {KERN_AVX512, 0, ldb, b};
-    sgemm_drive(prepack_params(use_bf16), 0, m, n, k, 1.0f, NULL, 0, pa, NULL, plain_pack_b, &q,
+    sgemm_drive(prepack_params(use_bf16), 0, m, n, k, 1.0f, NULL, 0, pa, pb, plain_pack_b, &q,
                 0.0f, c, ldc);
 }
 
@@ -481,10 +481,4 @@ void sgemm_own_prepacked(int use_bf16, int m, int n, int k, const void *pa, cons
 int sgemm_own_b_panel(int use_bf16, int k) {
     const sgemm_params *kp = prepack_params(use_bf16);
     return blocking_for(kp, 1, 1, k).kc_step >= k ? kp->nr : 0;
-}
-
-void sgemm_own_prepacked_ab(int use_bf16, int m, int n, int k, const void *pa, const float *pb,
-                            float *c, int ldc) {
-    sgemm_drive(prepack_params(use_bf16), 0, m, n, k, 1.0f, NULL, 0, pa, pb, NULL, NULL, 0.0f, c,
-                ldc);
 }
