@@ -115,7 +115,10 @@ INLINE void grad_lanes(int m, lanes_t d, lanes_t v) {
  * Zen 4 of 2026-12-02 (bench/bench_winograd.c, one thread, CPU time, three rounds
  * under load 2-3) the loads took 13-20% less time than the gathers per direction on
  * 64 channels at 32x32, 0-10% less on 128 at 16x16, as much on 256 at 8x8 in F(4x4)
- * and up to 10% more in F(2x2). */
+ * and up to 10% more in F(2x2). Channel by channel, the passes ask for the pixels
+ * KERNELS_AHEAD channels on (kernels_prefetch): a group's rows of one channel are a
+ * few lines a whole plane away from the last, which the hardware prefetcher does not
+ * follow. */
 
 /* LANES consecutive tiles of a call from tile t0, n of them (the other lanes idle):
  * lane l's image b[l] and top-left output pixel (y0[l], x0[l]). */
@@ -217,6 +220,11 @@ INLINE_AVX512 void windows_gather_avx512(int m, int grad, const winograd_shape *
         const __m512i off = _mm512_loadu_si512(lw.off);
         for (int ch = 0; ch < chans; ch++) {
             const float *src = io->data + (size_t)ch * io->cs;
+            if (ch + KERNELS_AHEAD < chans)
+                for (int l = 0; l < g.n; l++)
+                    if (l == 0 || g.b[l] != g.b[l - 1])
+                        kernels_prefetch(src + (size_t)KERNELS_AHEAD * io->cs + (size_t)g.b[l] * io->bs,
+                                     (size_t)p->h * p->w, KERNELS_AHEAD_LINES, 0);
             for (int i = 0; i < rows; i++)
                 for (int q = 0; q < rows; q++) {
                     const __m512i at = _mm512_add_epi32(off, _mm512_set1_epi32(i * p->w + q));
@@ -343,6 +351,13 @@ INLINE_AVX512 void windows_permute_avx512(int m, int grad, const winograd_shape 
     lanes_t d;
     for (int ch = 0; ch < chans; ch++) {
         const float *src = io->data + (size_t)ch * io->cs;
+        if (ch + KERNELS_AHEAD < chans) {
+            const float *ahead = src + (size_t)KERNELS_AHEAD * io->cs;
+            for (int k = 0; k < pairs; k++)
+                for (int i = 0; i < rows; i++)
+                    for (int h = 0; h < 2; h++)
+                        if (in_map[k][i][h]) kernels_prefetch(ahead + off[k][i][h], 16, 1, 0);
+        }
         for (int i = 0; i < rows; i++) {
             __m512 lo[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()}, hi[2] = {lo[0], lo[1]};
             for (int k = 0; k < pairs; k++) {
@@ -418,6 +433,12 @@ INLINE void output_group(int m, int wide, const winograd_shape *p, const float *
     lanes_t y;
     _Alignas(64) float tr[LANES][16]; /* lane l's tile [m][m] */
     for (int ko = 0; ko < p->k; ko++) {
+        if (p->w < 16 && ko + KERNELS_AHEAD < p->k)
+            for (int l = 0; l < g->n; l++)
+                if (l == 0 || g->b[l] != g->b[l - 1])
+                    kernels_prefetch(out->data + (size_t)(ko + KERNELS_AHEAD) * out->cs +
+                                         (size_t)g->b[l] * out->bs,
+                                     (size_t)p->h * p->w, KERNELS_AHEAD_LINES, 1);
         output_load(m, p, M, ko, j, y);
         if (wide && m == 4) {
             sgemm_transpose16(y[0], LANES, LANES, 16, tr[0]);
@@ -454,6 +475,12 @@ INLINE_AVX512 void output_permute_avx512(int m, const winograd_shape *p, const f
     for (int ko = 0; ko < p->k; ko++) {
         output_load(m, p, M, ko, j, y);
         float *plane = out->data + (size_t)ko * out->cs + (size_t)g->b[0] * out->bs;
+        if (ko + KERNELS_AHEAD < p->k) {
+            const float *ahead = plane + (size_t)KERNELS_AHEAD * out->cs;
+            for (int r = 0; r < tile_rows; r++)
+                for (int i = 0; i < m && g->y0[r * tx] + i < p->h; i++)
+                    kernels_prefetch(ahead + (size_t)(g->y0[r * tx] + i) * w, (size_t)w, vecs, 1);
+        }
         for (int r = 0; r < tile_rows; r++)
             for (int i = 0; i < m && g->y0[r * tx] + i < p->h; i++) {
                 float *row = plane + (size_t)(g->y0[r * tx] + i) * w;

@@ -112,6 +112,8 @@ __attribute__((always_inline)) static inline void finish_body(conv_layer *l, con
     float *x = l->conv_out + o, *y = l->bn_out + o, *z = out + (size_t)(b0 + b) * n * S;
     for (int ch = 0; ch < n; ch++) {
         const float *src = g + ((size_t)ch * nb + b) * S;
+        if (ch + KERNELS_AHEAD < n)
+            kernels_prefetch(src + (size_t)KERNELS_AHEAD * nb * S, S, KERNELS_AHEAD_LINES, 0);
         if (keep && bn) memcpy(x + ch * S, src, S * sizeof(float));
         affine_act(src, keep ? y + ch * S : NULL, z + ch * S, S, ac[ch], ac[n + ch], l->act);
     }
@@ -168,6 +170,11 @@ KERNELS_COPIES(void, normalize, (conv_layer *l, float *out, int ch, float a, flo
     const size_t S = (size_t)l->oh * l->ow;
     for (int b = 0; b < l->batch; b++) {
         const size_t o = ((size_t)b * l->n + ch) * S;
+        if (b + KERNELS_AHEAD < l->batch) {
+            const size_t ahead = o + (size_t)KERNELS_AHEAD * l->n * S;
+            kernels_prefetch(l->conv_out + ahead, S, KERNELS_AHEAD_LINES, 0);
+            kernels_prefetch(out + ahead, S, KERNELS_AHEAD_LINES, 1);
+        }
         affine_act(l->conv_out + o, l->skip_bn_out ? NULL : l->bn_out + o, out + o, S, a, c,
                    l->act);
     }
@@ -226,6 +233,12 @@ __attribute__((always_inline)) static inline void prologue_body(conv_layer *l, c
     for (int b = 0; b < B; b++) {
         const size_t o = ((size_t)b * n + ch) * S;
         const float *y = out + o, *g = dout + o, *x = l->conv_out + o;
+        if (b + KERNELS_AHEAD < B) {
+            const size_t a = (size_t)KERNELS_AHEAD * n * S;
+            kernels_prefetch(y + a, S, KERNELS_AHEAD_LINES, 0);
+            kernels_prefetch(g + a, S, KERNELS_AHEAD_LINES, 0);
+            kernels_prefetch(x + a, S, KERNELS_AHEAD_LINES, 0);
+        }
         float sd[FLANES] = {0}, sdx[FLANES] = {0}, td = 0, tdx = 0;
         if (!fused) {
             float *dy = l->dbn_out + o;
@@ -312,6 +325,13 @@ KERNELS_COPIES(void, gather, (conv_layer *l, const float *out, const float *dout
     for (int b = 0; b < nb; b++) {
         const size_t o = ((size_t)(b0 + b) * n + ch) * S;
         float *dx = l->dconv_out + o;
+        if (b + KERNELS_AHEAD < nb) {
+            const size_t a = o + (size_t)KERNELS_AHEAD * n * S;
+            kernels_prefetch((fused ? dout : l->dbn_out) + a, S, KERNELS_AHEAD_LINES, 0);
+            if (fused) kernels_prefetch(out + a, S, KERNELS_AHEAD_LINES, 0);
+            kernels_prefetch(l->conv_out + a, S, KERNELS_AHEAD_LINES, 0);
+            kernels_prefetch(dx + (a - o), S, KERNELS_AHEAD_LINES, 1);
+        }
         if (l->batch_normalize)
             bn_grad_plane(l->act, fused ? out + o : NULL, fused ? dout + o : l->dbn_out + o,
                           l->conv_out + o, dx, S, l->dconv_add, k);
