@@ -77,6 +77,8 @@ __attribute__((always_inline)) static inline void stats_body(conv_layer *l, cons
     for (int b = 0; b < nb; b++) {
         const float *src = g + ((size_t)ch * nb + b) * S;
         float *x = l->conv_out + ((size_t)(b0 + b) * n + ch) * S;
+        if (b + KERNELS_AHEAD < nb)
+            kernels_prefetch(x + (size_t)KERNELS_AHEAD * n * S, S, KERNELS_AHEAD_LINES, 1);
         size_t s = 0;
         for (; s + DLANES <= S; s += DLANES)
             for (int j = 0; j < DLANES; j++) {
