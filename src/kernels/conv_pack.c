@@ -113,10 +113,19 @@ __attribute__((target("avx512f"))) static void pack_gather(const conv_src *q, in
         }
     }
     const float *in = q->in + b0 * chw;
+    /* the span of image b0's plane the lanes read (the whole plane where they run on
+     * into the next image, which is not asked for), asked for KERNELS_AHEAD channels
+     * ahead as each channel's first tap comes up */
+    ptrdiff_t lo = idx[0] < 0 ? 0 : idx[0];
+    ptrdiff_t hi = idx[width - 1] + (ptrdiff_t)(q->size - 1) * (q->w + 1) + 1;
+    if ((j + width - 1) / S != b0 || hi > hw) lo = 0, hi = hw;
     for (int p = 0; p < kc; p++) {
         const int k = p0 + p, ch = k / q->ntaps, t = q->taps[k % q->ntaps];
         const int ky = t / q->size, kx = t % q->size;
         const float *base = in + ch * hw + (ptrdiff_t)ky * q->w + kx;
+        if (k % q->ntaps == 0 && ch + KERNELS_AHEAD < q->c)
+            kernels_prefetch(in + (ch + KERNELS_AHEAD) * hw + lo, (size_t)(hi - lo),
+                             KERNELS_AHEAD_LINES, 0);
         for (int g = 0; g < groups; g++) {
             const __m512i vi = _mm512_loadu_si512(idx + 16 * g);
             const __mmask16 m = ym[g][ky] & xm[g][kx];

@@ -1,7 +1,8 @@
 /* im2col.c: convolution lowering for the GEMMs of the convolution layer: which
  * kernel taps reach the image, the batched im2col that unrolls a chunk of images
  * into one GEMM operand, and its adjoint (col2im) that adds a column gradient back
- * onto the images. */
+ * onto the images. Each walks planes a whole image (or column row) apart and asks
+ * for the next ones ahead (kernels_prefetch). */
 #include "kernels.h"
 
 #include <stddef.h>
@@ -50,6 +51,8 @@ static void im2col_same(const float *planes, size_t step, int nb, int h, int w, 
     for (int b = 0; b < nb; b++) {
         const float *src = planes + b * step;
         float *d = dst + b * S;
+        if (b + KERNELS_AHEAD < nb)
+            kernels_prefetch(src + KERNELS_AHEAD * step, S, KERNELS_AHEAD_LINES, 0);
         memset(d, 0, first * sizeof(float));
         memcpy(d + first, src + first + shift, len * sizeof(float));
         memset(d + first + len, 0, (S - first - len) * sizeof(float));
@@ -69,6 +72,8 @@ static void col2im_same(float *col, int nb, int h, int w, int dy, int dx, int yl
     const ptrdiff_t shift = (ptrdiff_t)dy * w + dx;
     for (int b = 0; b < nb; b++) {
         float *s = col + b * S, *d = planes + b * step + first + shift;
+        if (b + KERNELS_AHEAD < nb)
+            kernels_prefetch(d + KERNELS_AHEAD * step, len, KERNELS_AHEAD_LINES, 1);
         for (int oy = ylo; oy < yhi; oy++) {
             for (int ox = 0; ox < xlo; ox++) s[(size_t)oy * w + ox] = 0;
             for (int ox = xhi; ox < w; ox++) s[(size_t)oy * w + ox] = 0;
@@ -97,6 +102,9 @@ void im2col_batch(const float *in, int nb, int c, int h, int w, int size, int st
         for (int b = 0; b < nb; b++) {
             const float *src = in + ((size_t)b * c + ch) * h * w;
             float *d = dst + (size_t)b * oh * ow;
+            if (b + KERNELS_AHEAD < nb)
+                kernels_prefetch(src + (size_t)KERNELS_AHEAD * c * h * w, (size_t)h * w,
+                                 KERNELS_AHEAD_LINES, 0);
             for (int oy = 0; oy < oh; oy++) {
                 float *drow = d + (size_t)oy * ow;
                 if (oy < ylo || oy >= yhi) {
@@ -149,6 +157,8 @@ void im2col_adjoint_add(float *col, int nb, int c, int h, int w, int size, int s
             valid_range(ky, stride, pad, h, oh, &ylo, &yhi);
             valid_range(kx, stride, pad, w, ow, &xlo, &xhi);
             const float *src = col + (size_t)(ch * ntaps + t) * ncol + (size_t)b * oh * ow;
+            if (t + KERNELS_AHEAD < ntaps)
+                kernels_prefetch(src + KERNELS_AHEAD * ncol, (size_t)oh * ow, KERNELS_AHEAD_LINES, 0);
             for (int oy = ylo; oy < yhi; oy++) {
                 const float *s = src + (size_t)oy * ow;
                 const ptrdiff_t base = (ptrdiff_t)(oy * stride - pad + ky) * w - pad + kx;
