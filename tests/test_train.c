@@ -3,7 +3,8 @@
  * outliers and calibrated margins stopped mid-epoch and resumed gives bit-identical
  * weights to an uninterrupted run and to a second run with the same seed, a changed
  * config is refused on resume, a dataset outlier source works and an eval OOD set is
- * refused, and a non-finite loss stops the run with a message. */
+ * refused, a non-finite loss stops the run with a message, and the sidecar's test
+ * accuracies (plain and test_flip's) match a recomputation from the final weights. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -39,6 +40,28 @@ static void write_records(const char *path, int n, int cifar100, unsigned seed) 
     fclose(f);
 }
 
+/* Record k of class c for the test_flip check: one half of the image (left for even
+ * classes, right for odd) bright in the class's colour, plus noise; its mirror image
+ * looks like the other class of the pair. */
+static void write_halves(const char *path, int n, unsigned seed) {
+    FILE *f = fopen(path, "wb");
+    if (!f) exit(2);
+    for (int i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        int k = (int)(seed >> 16) % 4;
+        fputc(k, f);
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < 32; y++)
+                for (int x = 0; x < 32; x++) {
+                    seed = seed * 1103515245u + 12345u;
+                    int bright = (x < 16) == (k % 2 == 0), v = bright ? (c == 2 * (k / 2) ? 230 : 120) : 30;
+                    v += (int)(seed >> 16) % 41 - 20;
+                    fputc(v < 0 ? 0 : v > 255 ? 255 : v, f);
+                }
+    }
+    fclose(f);
+}
+
 static void make_data(void) {
     char p[512];
     snprintf(p, sizeof p, "%s/cifar10", dir);
@@ -51,6 +74,18 @@ static void make_data(void) {
     }
     snprintf(p, sizeof p, "%s/cifar10/cifar-10-batches-bin/test_batch.bin", dir);
     write_records(p, 40, 0, 7);
+    snprintf(p, sizeof p, "%s/halves", dir);
+    mkdir(p, 0777);
+    snprintf(p, sizeof p, "%s/halves/cifar10", dir);
+    mkdir(p, 0777);
+    snprintf(p, sizeof p, "%s/halves/cifar10/cifar-10-batches-bin", dir);
+    mkdir(p, 0777);
+    for (int i = 1; i <= 5; i++) {
+        snprintf(p, sizeof p, "%s/halves/cifar10/cifar-10-batches-bin/data_batch_%d.bin", dir, i);
+        write_halves(p, 32, 300u + (unsigned)i);
+    }
+    snprintf(p, sizeof p, "%s/halves/cifar10/cifar-10-batches-bin/test_batch.bin", dir);
+    write_halves(p, 40, 17);
     snprintf(p, sizeof p, "%s/cifar100", dir);
     mkdir(p, 0777);
     snprintf(p, sizeof p, "%s/cifar100/cifar-100-binary", dir);
@@ -98,7 +133,7 @@ static int run_cfg(const char *cfgname, const char *json, const char *out, int r
     int rc = config_from_cfg(c, f, err);
     if (!rc) rc = config_apply_json(c, json, "test json", err);
     if (!rc) rc = config_add_cfg_hooks(c, f, err);
-    snprintf(c->data_dir, sizeof c->data_dir, "%s", dir);
+    if (!c->data_dir[0]) snprintf(c->data_dir, sizeof c->data_dir, "%s", dir);
     snprintf(c->out_dir, sizeof c->out_dir, "%s/%s", dir, out);
     c->stop_after_steps = stop;
     c->progress_seconds = 3600;
@@ -144,6 +179,67 @@ static double last_log(const char *out, int col) {
     return v;
 }
 
+/* The sidecar's test accuracies of run out recomputed here from its final weights: the
+ * plain one, and with each image's probabilities summed with those of the image
+ * mirrored left to right (test_flip). */
+static void check_test_flip(const char *out, const char *data) {
+    enum { N = 40, K = 4, PLANE = 32 * 32 };
+    char cfg[512], w[512];
+    snprintf(cfg, sizeof cfg, "%s/tiny.cfg", dir);
+    snprintf(w, sizeof w, "%s/%s/final.weights", dir, out);
+    lir_error err = {""};
+    net_options o = {N, K, 0, 1};
+    net *n = net_load_cfg(cfg, &o, &err);
+    dataset *test = n ? dataset_load("cifar10", "test", data, &err) : NULL;
+    data_norm norm;
+    if (!n || !test || test->n != N || net_load_weights(n, w, &err) ||
+        data_norm_for("cifar10", &norm, &err)) {
+        CHECK(0, "test_flip: network and test set (%s)", err.msg);
+        return;
+    }
+    int idx[N];
+    for (int i = 0; i < N; i++) idx[i] = i;
+    float *x = xmalloc((size_t)N * 3 * PLANE * sizeof(float)), p[N][K];
+    dataset_batch(test, idx, N, &norm, x);
+    memcpy(p, net_forward(n, x, 0), sizeof p);
+    for (int r = 0; r < N * 3 * 32; r++)
+        for (int i = 0; i < 16; i++) {
+            const float t = x[r * 32 + i];
+            x[r * 32 + i] = x[r * 32 + 31 - i];
+            x[r * 32 + 31 - i] = t;
+        }
+    const float *q = net_forward(n, x, 0);
+    int plain = 0, flip = 0;
+    for (int i = 0; i < N; i++) {
+        int a = 0, b = 0;
+        for (int k = 1; k < K; k++) {
+            if (p[i][k] > p[i][a]) a = k;
+            if (p[i][k] + q[i * K + k] > p[i][b] + q[i * K + b]) b = k;
+        }
+        plain += a == test->labels[i];
+        flip += b == test->labels[i];
+    }
+    size_t len;
+    char *side = slurp(out, "final.weights.json", &len);
+    cJSON *j = side ? cJSON_Parse(side) : NULL;
+    const cJSON *acc = cJSON_GetObjectItem(j, "test_accuracy"),
+                *accf = cJSON_GetObjectItem(j, "test_accuracy_flip");
+    CHECK(cJSON_IsNumber(acc) && fabs(acc->valuedouble - 100.0 * plain / N) < 1e-9,
+          "sidecar test accuracy %g%%, recomputed %g%%", cJSON_IsNumber(acc) ? acc->valuedouble : NAN,
+          100.0 * plain / N);
+    CHECK(cJSON_IsNumber(accf) && fabs(accf->valuedouble - 100.0 * flip / N) < 1e-9,
+          "sidecar flip-averaged test accuracy %g%%, recomputed %g%%",
+          cJSON_IsNumber(accf) ? accf->valuedouble : NAN, 100.0 * flip / N);
+    CHECK(flip != plain, "the mirror images change the count here (%d / %d both), so the check "
+                         "can tell a run that ignored them", plain, N);
+    printf("test_flip: plain %d / %d, flip-averaged %d / %d\n", plain, N, flip, N);
+    cJSON_Delete(j);
+    free(side);
+    free(x);
+    dataset_free(test);
+    net_free(n);
+}
+
 #define REBO                                                                               \
     "\"val_size\": 32, \"classes\": 4, \"outliers\": \"synthetic\", \"outlier_batch\": 8, " \
     "\"hooks\": [{\"point\": \"bn1\", \"lambda\": 0.01, \"calibrate\": true},"            \
@@ -183,6 +279,17 @@ int main(int argc, char **argv) {
               strstr(side, "\"<run dir>\"") && strstr(side, "\"<data dir>/tiny.cfg\""),
           "sidecar holds no absolute path (data and run directories as placeholders): %s", side);
     free(side);
+
+    /* test_flip on images whose mirror images look like another class, trained without
+     * the flips of augment */
+    char halves[512], flip_json[1024];
+    snprintf(halves, sizeof halves, "%s/halves", dir);
+    snprintf(flip_json, sizeof flip_json,
+             "{\"epochs\": 3, \"val_size\": 32, \"classes\": 4, \"augment\": false, "
+             "\"test_flip\": true, \"data_dir\": \"%s\"}", halves);
+    rc = run(flip_json, "flip", 0, 0, &err);
+    CHECK(rc == 0, "test_flip run (%s)", err.msg);
+    check_test_flip("flip", halves);
 
     /* 1b. accuracy parity, the short deterministic form of issue 14's 30-epoch check:
      * the same run in bf16 mixed precision learns as well (32 validation images: one

@@ -106,6 +106,10 @@ static const key_spec KEYS[] = {
      "data-parallel runs (mpirun -np K): batch norm normalises with the statistics of the "
      "whole batch, summed over the K processes, so K processes give the result of one; "
      "false: each process its own part's (less communication, a different result)"},
+    {"test_flip", K_BOOL, F(test_flip), 0, 1, "false", 0, NULL,
+     "final test evaluation: also the accuracy with each image's class probabilities "
+     "averaged with those of its mirror image (horizontal-flip test-time augmentation), "
+     "reported beside the plain accuracy as test_accuracy_flip"},
     {"out_dir", K_STR, F(out_dir), 0, 0, "runs/train", 0, NULL,
      "results: config.json, log.csv, curves_*.{png,svg,pdf}, checkpoint.bin, final.weights(.json)"},
     {"checkpoint_steps", K_INT, F(checkpoint_steps), 0, 1e9, "0", 0, NULL,

@@ -63,14 +63,28 @@ static int hooks_attach(trainer *t, lir_error *err) {
 
 /* ---- evaluation ------------------------------------------------------------------ */
 
+/* x [m][3][DATA_SIDE][DATA_SIDE] mirrored left to right in place. */
+static void mirror_batch(float *x, int m) {
+    for (size_t r = 0; r < (size_t)m * 3 * DATA_SIDE; r++) {
+        float *row = x + r * DATA_SIDE;
+        for (int i = 0, j = DATA_SIDE - 1; i < j; i++, j--) {
+            const float v = row[i];
+            row[i] = row[j];
+            row[j] = v;
+        }
+    }
+}
+
 /* Mean CE and accuracy (%) of images idx[0..n) of d (idx NULL: 0..n-1) in inference
- * mode; the batches are dealt round the processes. */
+ * mode; the batches are dealt round the processes. acc_flip not NULL: also the
+ * accuracy of each image's probabilities averaged with its mirror image's. */
 static void evaluate(trainer *t, const dataset *d, const int *idx, int n, double *loss,
-                     double *acc) {
+                     double *acc, double *acc_flip) {
     net *nt = t->n;
     int B = nt->batch, classes = nt->classes;
-    double ce = 0, correct = 0;
+    double ce = 0, correct = 0, correct_flip = 0;
     int *lab = xmalloc((size_t)B * sizeof *lab), *ids = xmalloc((size_t)B * sizeof *ids);
+    float *keep = acc_flip ? xmalloc((size_t)B * classes * sizeof(float)) : NULL;
     for (int i = t->rank * B; i < n; i += B * t->parts) {
         int m = n - i < B ? n - i : B;
         for (int j = 0; j < m; j++) ids[j] = idx ? idx[i + j] : i + j;
@@ -83,14 +97,25 @@ static void evaluate(trainer *t, const dataset *d, const int *idx, int n, double
             correct += vec_argmax(pj, classes) == lab[j];
             ce -= log(fmax(pj[lab[j]], 1e-30));
         }
+        if (!keep) continue;
+        memcpy(keep, prob, (size_t)m * classes * sizeof(float));
+        mirror_batch(t->x, m);
+        const float *mirrored = net_forward(nt, t->x, 0);
+        for (int j = 0; j < m; j++) {
+            float *kj = keep + (size_t)j * classes;
+            for (int k = 0; k < classes; k++) kj[k] += mirrored[(size_t)j * classes + k];
+            correct_flip += vec_argmax(kj, classes) == lab[j];
+        }
     }
     free(lab);
     free(ids);
-    double sums[2] = {ce, correct};
-    dist_sum_double(sums, 2);
-    ce = sums[0], correct = sums[1];
+    free(keep);
+    double sums[3] = {ce, correct, correct_flip};
+    dist_sum_double(sums, 3);
+    ce = sums[0], correct = sums[1], correct_flip = sums[2];
     *loss = n ? ce / n : NAN;
     *acc = n ? 100.0 * correct / n : NAN;
+    if (acc_flip) *acc_flip = n ? 100.0 * correct_flip / n : NAN;
 }
 
 /* ---- the loop -------------------------------------------------------------------- */
@@ -186,7 +211,7 @@ static int end_epoch(trainer *t, float lr, lir_error *err) {
     r.images_per_s = (double)s->epoch_steps * (t->idb + t->ob) / fmax(s->epoch_seconds, 1e-9);
     r.val_loss = r.val_acc = NAN;
     trainer_bn_average(t);
-    if (t->n_val) evaluate(t, t->train, t->val_idx, t->n_val, &r.val_loss, &r.val_acc);
+    if (t->n_val) evaluate(t, t->train, t->val_idx, t->n_val, &r.val_loss, &r.val_acc, NULL);
     char note[1200];
     if (t->n_val && !isfinite(r.val_loss))
         return lir_fail(err, "non-finite validation loss after epoch %d; stopped%s", r.epoch,
@@ -357,7 +382,9 @@ static int finish(trainer *t, lir_error *err) {
     report_final r;
     memset(&r, 0, sizeof r);
     trainer_bn_average(t);
-    evaluate(t, test, NULL, test->n, &r.test_loss, &r.test_acc);
+    r.test_acc_flip = NAN;
+    evaluate(t, test, NULL, test->n, &r.test_loss, &r.test_acc,
+             c->test_flip ? &r.test_acc_flip : NULL);
     r.n_test = test->n;
     r.threads = omp_get_max_threads();
     dataset_sha256(t->train, r.train_sha256);
@@ -369,6 +396,9 @@ static int finish(trainer *t, lir_error *err) {
     snprintf(r.weights, sizeof r.weights, "%s/final.weights", c->out_dir);
     fprintf(t->out, "test: loss %.4f accuracy %.2f%% (%d images)\n", r.test_loss, r.test_acc,
             r.n_test);
+    if (c->test_flip)
+        fprintf(t->out, "test: accuracy %.2f%% with each image's probabilities averaged with its "
+                        "mirror image's (test_flip)\n", r.test_acc_flip);
     r.n = t->n;
     r.hooks = t->hook;
     char id[96];

@@ -72,6 +72,7 @@ typedef struct {
     int checkpoint_steps;
     float progress_seconds;
     int stop_after_steps;
+    int test_flip; /* final test: also with probabilities averaged over the mirror image */
 } train_config;
 
 /* Fills the settings a parsed cfg's [net] section gives (batch, learning_rate, momentum,

@@ -141,6 +141,7 @@ int train_report_sidecar(const train_config *c, const train_state *s, const repo
     add_sha256(o, "cfg_sha256", r->cfg_path);
     cJSON_AddStringToObject(o, "dataset", c->dataset);
     cJSON_AddItemToObject(o, "test_accuracy", num_or_null(r->test_acc));
+    cJSON_AddItemToObject(o, "test_accuracy_flip", num_or_null(r->test_acc_flip));
     cJSON_AddItemToObject(o, "test_loss", num_or_null(r->test_loss));
     cJSON_AddNumberToObject(o, "test_images", r->n_test);
     const epoch_record *last = s->n_records ? &s->records[s->n_records - 1] : NULL;

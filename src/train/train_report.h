@@ -13,7 +13,7 @@
 typedef struct {
     const char *cfg_path, *command;
     char weights[1100];
-    double test_loss, test_acc;
+    double test_loss, test_acc, test_acc_flip; /* test_acc_flip: NAN unless test_flip */
     int n_test;
     int threads; /* OpenMP threads of the run (results depend on it in the last bits) */
     int processes; /* of a data-parallel run (mpirun -np), 1 otherwise */
