@@ -62,30 +62,33 @@ static void write_halves(const char *path, int n, unsigned seed) {
     fclose(f);
 }
 
+static void write_checkerboards(const char *path, int n, unsigned seed) {
+    write_records(path, n, 0, seed);
+}
+
+/* root/cifar10 in the official binary layout: five train batches of 32 records and a
+ * test batch of 40, written by write from seeds seed + 1..5 and test_seed. */
+static void make_cifar10(const char *root, void (*write)(const char *, int, unsigned),
+                         unsigned seed, unsigned test_seed) {
+    char p[512];
+    snprintf(p, sizeof p, "%s/cifar10", root);
+    mkdir(p, 0777);
+    snprintf(p, sizeof p, "%s/cifar10/cifar-10-batches-bin", root);
+    mkdir(p, 0777);
+    for (int i = 1; i <= 5; i++) {
+        snprintf(p, sizeof p, "%s/cifar10/cifar-10-batches-bin/data_batch_%d.bin", root, i);
+        write(p, 32, seed + (unsigned)i);
+    }
+    snprintf(p, sizeof p, "%s/cifar10/cifar-10-batches-bin/test_batch.bin", root);
+    write(p, 40, test_seed);
+}
+
 static void make_data(void) {
     char p[512];
-    snprintf(p, sizeof p, "%s/cifar10", dir);
-    mkdir(p, 0777);
-    snprintf(p, sizeof p, "%s/cifar10/cifar-10-batches-bin", dir);
-    mkdir(p, 0777);
-    for (int i = 1; i <= 5; i++) {
-        snprintf(p, sizeof p, "%s/cifar10/cifar-10-batches-bin/data_batch_%d.bin", dir, i);
-        write_records(p, 32, 0, 100u + (unsigned)i);
-    }
-    snprintf(p, sizeof p, "%s/cifar10/cifar-10-batches-bin/test_batch.bin", dir);
-    write_records(p, 40, 0, 7);
+    make_cifar10(dir, write_checkerboards, 100u, 7);
     snprintf(p, sizeof p, "%s/halves", dir);
     mkdir(p, 0777);
-    snprintf(p, sizeof p, "%s/halves/cifar10", dir);
-    mkdir(p, 0777);
-    snprintf(p, sizeof p, "%s/halves/cifar10/cifar-10-batches-bin", dir);
-    mkdir(p, 0777);
-    for (int i = 1; i <= 5; i++) {
-        snprintf(p, sizeof p, "%s/halves/cifar10/cifar-10-batches-bin/data_batch_%d.bin", dir, i);
-        write_halves(p, 32, 300u + (unsigned)i);
-    }
-    snprintf(p, sizeof p, "%s/halves/cifar10/cifar-10-batches-bin/test_batch.bin", dir);
-    write_halves(p, 40, 17);
+    make_cifar10(p, write_halves, 300u, 17);
     snprintf(p, sizeof p, "%s/cifar100", dir);
     mkdir(p, 0777);
     snprintf(p, sizeof p, "%s/cifar100/cifar-100-binary", dir);
