@@ -54,7 +54,8 @@ static void write_halves(const char *path, int n, unsigned seed) {
             for (int y = 0; y < 32; y++)
                 for (int x = 0; x < 32; x++) {
                     seed = seed * 1103515245u + 12345u;
-                    int bright = (x < 16) == (k % 2 == 0), v = bright ? (c == 2 * (k / 2) ? 230 : 120) : 30;
+                    const int bright = (x < 16) == (k % 2 == 0);
+                    int v = bright ? (c == 2 * (k / 2) ? 230 : 120) : 30;
                     v += (int)(seed >> 16) % 41 - 20;
                     fputc(v < 0 ? 0 : v > 255 ? 255 : v, f);
                 }

@@ -158,7 +158,8 @@ void im2col_adjoint_add(float *col, int nb, int c, int h, int w, int size, int s
             valid_range(kx, stride, pad, w, ow, &xlo, &xhi);
             const float *src = col + (size_t)(ch * ntaps + t) * ncol + (size_t)b * oh * ow;
             if (t + KERNELS_AHEAD < ntaps)
-                kernels_prefetch(src + KERNELS_AHEAD * ncol, (size_t)oh * ow, KERNELS_AHEAD_LINES, 0);
+                kernels_prefetch(src + KERNELS_AHEAD * ncol, (size_t)oh * ow,
+                                 KERNELS_AHEAD_LINES, 0);
             for (int oy = ylo; oy < yhi; oy++) {
                 const float *s = src + (size_t)oy * ow;
                 const ptrdiff_t base = (ptrdiff_t)(oy * stride - pad + ky) * w - pad + kx;

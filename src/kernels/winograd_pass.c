@@ -223,8 +223,9 @@ INLINE_AVX512 void windows_gather_avx512(int m, int grad, const winograd_shape *
             if (ch + KERNELS_AHEAD < chans)
                 for (int l = 0; l < g.n; l++)
                     if (l == 0 || g.b[l] != g.b[l - 1])
-                        kernels_prefetch(src + (size_t)KERNELS_AHEAD * io->cs + (size_t)g.b[l] * io->bs,
-                                     (size_t)p->h * p->w, KERNELS_AHEAD_LINES, 0);
+                        kernels_prefetch(src + (size_t)KERNELS_AHEAD * io->cs +
+                                             (size_t)g.b[l] * io->bs,
+                                         (size_t)p->h * p->w, KERNELS_AHEAD_LINES, 0);
             for (int i = 0; i < rows; i++)
                 for (int q = 0; q < rows; q++) {
                     const __m512i at = _mm512_add_epi32(off, _mm512_set1_epi32(i * p->w + q));
