@@ -270,7 +270,8 @@ void loader_position(const loader *l, int *epoch, int *position);
 void loader_stop(loader *l);
 /* One augmented image: crop with offsets (dy, dx) in [0, 8] of the zero-padded
  * image and optional flip, from src [3][32][32] normalised, into dst; fill[c] is
- * the normalised value of a zero pixel. Exposed for tests. */
+ * the normalised value of a zero pixel. Exposed for tests and test_flip's mirror images
+ * (offsets 4, 4: no shift). */
 void augment_crop_flip(const float *src, float *dst, int dy, int dx, int flip, const float fill[3]);
 /* Sets the square of side `size` centred at (cy, cx) (top-left corner at
  * (cy - size/2, cx - size/2)), clipped at the border, to 0 in all channels of

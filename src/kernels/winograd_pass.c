@@ -127,6 +127,17 @@ typedef struct {
     int b[LANES], y0[LANES], x0[LANES];
 } tile_group;
 
+/* Asks for the whole plane (h x w) of each image of the group's lanes in the channel
+ * plane at base (images bs apart), for reading or (write) writing: the maps narrower
+ * than 16, where a group spans whole images. */
+INLINE void group_prefetch(const winograd_shape *p, const tile_group *g, const float *base,
+                           size_t bs, int write) {
+    for (int l = 0; l < g->n; l++)
+        if (l == 0 || g->b[l] != g->b[l - 1])
+            kernels_prefetch(base + (size_t)g->b[l] * bs, (size_t)p->h * p->w, KERNELS_AHEAD_LINES,
+                             write);
+}
+
 static void group_make(const winograd_shape *p, long t0, int n, tile_group *g) {
     const long per = (long)p->tiles_y * p->tiles_x;
     g->n = n;
@@ -221,11 +232,7 @@ INLINE_AVX512 void windows_gather_avx512(int m, int grad, const winograd_shape *
         for (int ch = 0; ch < chans; ch++) {
             const float *src = io->data + (size_t)ch * io->cs;
             if (ch + KERNELS_AHEAD < chans)
-                for (int l = 0; l < g.n; l++)
-                    if (l == 0 || g.b[l] != g.b[l - 1])
-                        kernels_prefetch(src + (size_t)KERNELS_AHEAD * io->cs +
-                                             (size_t)g.b[l] * io->bs,
-                                         (size_t)p->h * p->w, KERNELS_AHEAD_LINES, 0);
+                group_prefetch(p, &g, src + (size_t)KERNELS_AHEAD * io->cs, io->bs, 0);
             for (int i = 0; i < rows; i++)
                 for (int q = 0; q < rows; q++) {
                     const __m512i at = _mm512_add_epi32(off, _mm512_set1_epi32(i * p->w + q));
@@ -435,11 +442,7 @@ INLINE void output_group(int m, int wide, const winograd_shape *p, const float *
     _Alignas(64) float tr[LANES][16]; /* lane l's tile [m][m] */
     for (int ko = 0; ko < p->k; ko++) {
         if (p->w < 16 && ko + KERNELS_AHEAD < p->k)
-            for (int l = 0; l < g->n; l++)
-                if (l == 0 || g->b[l] != g->b[l - 1])
-                    kernels_prefetch(out->data + (size_t)(ko + KERNELS_AHEAD) * out->cs +
-                                         (size_t)g->b[l] * out->bs,
-                                     (size_t)p->h * p->w, KERNELS_AHEAD_LINES, 1);
+            group_prefetch(p, g, out->data + (size_t)(ko + KERNELS_AHEAD) * out->cs, out->bs, 1);
         output_load(m, p, M, ko, j, y);
         if (wide && m == 4) {
             sgemm_transpose16(y[0], LANES, LANES, 16, tr[0]);

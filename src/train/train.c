@@ -63,18 +63,6 @@ static int hooks_attach(trainer *t, lir_error *err) {
 
 /* ---- evaluation ------------------------------------------------------------------ */
 
-/* x [m][3][DATA_SIDE][DATA_SIDE] mirrored left to right in place. */
-static void mirror_batch(float *x, int m) {
-    for (size_t r = 0; r < (size_t)m * 3 * DATA_SIDE; r++) {
-        float *row = x + r * DATA_SIDE;
-        for (int i = 0, j = DATA_SIDE - 1; i < j; i++, j--) {
-            const float v = row[i];
-            row[i] = row[j];
-            row[j] = v;
-        }
-    }
-}
-
 /* Mean CE and accuracy (%) of images idx[0..n) of d (idx NULL: 0..n-1) in inference
  * mode; the batches are dealt round the processes. acc_flip not NULL: also the
  * accuracy of each image's probabilities averaged with its mirror image's. */
@@ -85,6 +73,7 @@ static void evaluate(trainer *t, const dataset *d, const int *idx, int n, double
     double ce = 0, correct = 0, correct_flip = 0;
     int *lab = xmalloc((size_t)B * sizeof *lab), *ids = xmalloc((size_t)B * sizeof *ids);
     float *keep = acc_flip ? xmalloc((size_t)B * classes * sizeof(float)) : NULL;
+    float *mirror = acc_flip ? xcalloc((size_t)B * DATA_IMG, sizeof(float)) : NULL;
     for (int i = t->rank * B; i < n; i += B * t->parts) {
         int m = n - i < B ? n - i : B;
         for (int j = 0; j < m; j++) ids[j] = idx ? idx[i + j] : i + j;
@@ -99,8 +88,12 @@ static void evaluate(trainer *t, const dataset *d, const int *idx, int n, double
         }
         if (!keep) continue;
         memcpy(keep, prob, (size_t)m * classes * sizeof(float));
-        mirror_batch(t->x, m);
-        const float *mirrored = net_forward(nt, t->x, 0);
+        /* the augmentation's crop and flip, with the crop at the centre: the mirror image */
+        const float none[3] = {0, 0, 0};
+        for (int j = 0; j < m; j++)
+            augment_crop_flip(t->x + (size_t)j * DATA_IMG, mirror + (size_t)j * DATA_IMG, 4, 4, 1,
+                              none);
+        const float *mirrored = net_forward(nt, mirror, 0);
         for (int j = 0; j < m; j++) {
             float *kj = keep + (size_t)j * classes;
             for (int k = 0; k < classes; k++) kj[k] += mirrored[(size_t)j * classes + k];
@@ -110,6 +103,7 @@ static void evaluate(trainer *t, const dataset *d, const int *idx, int n, double
     free(lab);
     free(ids);
     free(keep);
+    free(mirror);
     double sums[3] = {ce, correct, correct_flip};
     dist_sum_double(sums, 3);
     ce = sums[0], correct = sums[1], correct_flip = sums[2];
